@@ -1,0 +1,104 @@
+# kinkd: one non-recursive GNU Makefile.  On a fresh checkout `make` runs
+# autoconf and ./configure itself; config.mk carries what they found.
+#
+#   make [all]        daemon, kinkctl, test programs        (build/)
+#   make SAN=1        same with ASan+UBSan                   (build-san/)
+#   make check        every test tier, sanitizer build, "N passed, N failed"
+#   make check VALGRIND=1   unit tier under valgrind (plain build)
+#   make fuzz         libFuzzer harnesses, FUZZ_TIME seconds each
+#   make deps         install build and test packages (Debian, as root)
+#   make install      PREFIX/DESTDIR/sysconfdir aware
+
+ifeq ($(filter deps clean distclean,$(MAKECMDGOALS)),)
+-include config.mk
+endif
+
+SAN ?=
+VALGRIND ?=
+ifeq ($(VALGRIND),1)
+SAN :=
+endif
+B := build$(if $(SAN),-san)
+FUZZ_TIME ?= 60
+FUZZ_SMOKE ?= 20
+
+WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+OPT ?= -O2 -g
+ALL_CPPFLAGS := -D_GNU_SOURCE -I. -Iinclude -Isrc $(KRB5_CFLAGS) \
+	$(EVENT_CFLAGS) $(BSD_CFLAGS) $(CRYPTO_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(if $(SAN),$(SANFLAGS)) $(CFLAGS)
+ALL_LDFLAGS := $(if $(SAN),$(SANFLAGS)) $(LDFLAGS)
+LIBS := $(KRB5_LIBS) -lgssapi_krb5 $(EVENT_LIBS) $(BSD_LIBS) $(CRYPTO_LIBS) \
+	-lpthread
+
+PROG_SRCS := $(wildcard src/kinkd.c src/kinkctl.c)
+LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+PROGS := $(PROG_SRCS:src/%.c=$(B)/%)
+TESTLIB_OBJS := $(B)/tests/lib/test.o
+TEST_SRCS := $(wildcard tests/unit/test_*.c tests/krb/test_*.c \
+	tests/host/test_*.c tests/vm/test_*.c)
+TESTS := $(TEST_SRCS:%.c=$(B)/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c tests/bench/*.c)
+TOOLS := $(TOOL_SRCS:%.c=$(B)/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+
+all: $(PROGS) $(TESTS) $(TOOLS)
+
+config.mk config.h: configure config.mk.in
+	./configure -q
+configure: configure.ac
+	@command -v autoconf >/dev/null || { \
+	  echo "autoconf not found: run 'make deps' (or apt-get install autoconf)"; exit 1; }
+	autoconf
+
+$(B)/%.o: %.c config.h $(wildcard src/*.h include/*.h tests/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libkink.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/kinkd $(B)/kinkctl: $(B)/%: $(B)/src/%.o $(B)/libkink.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(TESTS) $(TOOLS): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(B)/libkink.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# libFuzzer needs clang; the library is rebuilt with clang in build-fuzz/.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all
+build-fuzz/%.o: %.c config.h $(wildcard src/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o $(LIB_SRCS:%.c=build-fuzz/%.o)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzzers: $(FUZZERS)
+fuzz: $(FUZZERS)
+	FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run.sh
+
+check: all
+	@B=$(B) VALGRIND=$(VALGRIND) FUZZ_SMOKE=$(FUZZ_SMOKE) \
+	  MAKE="$(MAKE)" sh tests/lib/harness.sh $(TIERS)
+
+deps:
+	sh tests/deps.sh
+
+install: $(B)/kinkd $(B)/kinkctl
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
+	  $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir)
+	install -m 755 $(B)/kinkd $(B)/kinkctl $(DESTDIR)$(sbindir)/
+
+clean:
+	rm -rf build build-san build-fuzz
+distclean: clean
+	rm -rf config.mk config.h config.log config.status configure autom4te.cache
+
+.PHONY: all check fuzz fuzzers deps install clean distclean
+.SECONDARY:

@@ -1,0 +1,98 @@
+/*
+ * The kernel SA/SP database behind one interface, with three backends:
+ * "null" (in memory, for host tests), "pfkey" (RFC 2367) and "xfrm"
+ * (Linux netlink).  Nothing here blocks: every request completes through
+ * its callback, called later from the event loop (never from inside the
+ * request call), with 0 or an errno value.
+ *
+ * Kernel events (ACQUIRE, EXPIRE, and a SA deleted behind kinkd's back)
+ * reach the daemon through the single upcall registered with sadb_new().
+ */
+#ifndef KINK_SADB_H
+#define KINK_SADB_H
+
+#include <stdint.h>
+
+#include "policy.h"
+#include "sa.h"
+
+struct event_base;
+struct sadb;
+
+enum sadb_event_type {
+	SADB_EV_ACQUIRE = 1,	/* traffic matched a policy with no SA */
+	SADB_EV_EXPIRE_SOFT,	/* time to rekey */
+	SADB_EV_EXPIRE_HARD,	/* the SA is gone */
+};
+
+struct sadb_event {
+	enum sadb_event_type	 ev_type;
+	uint32_t		 ev_reqid;	/* ACQUIRE: policy's reqid */
+	struct sockaddr_storage	 ev_src, ev_dst;/* ACQUIRE: outer addresses */
+	struct kink_sa		 ev_sa;		/* EXPIRE: the SA (no keys) */
+};
+
+typedef void (*sadb_upcall_cb)(const struct sadb_event *, void *arg);
+typedef void (*sadb_done_cb)(int err, void *arg);
+typedef void (*sadb_spi_cb)(int err, uint32_t spi, void *arg);
+/* Dump: called once per SA, then once with sa == NULL and the result. */
+typedef void (*sadb_dump_cb)(int err, const struct kink_sa *sa, void *arg);
+
+struct sadb_ops {
+	const char *name;
+	/* Open the kernel interface; called as root before privileges drop. */
+	int	(*open)(struct sadb *);
+	void	(*close)(struct sadb *);
+	/* Reserve an inbound SPI for src->dst (dst is this host). */
+	int	(*getspi)(struct sadb *, const struct sockaddr_storage *src,
+		    const struct sockaddr_storage *dst, uint8_t proto,
+		    sadb_spi_cb, void *);
+	/* Install; replace=1 swaps keys of an existing SPI (delete + add). */
+	int	(*add)(struct sadb *, const struct kink_sa *, int replace,
+		    sadb_done_cb, void *);
+	int	(*del)(struct sadb *, const struct kink_sa *, sadb_done_cb,
+		    void *);
+	/* Every SA kinkd installed (by reqid range), as the kernel has it. */
+	int	(*dump)(struct sadb *, sadb_dump_cb, void *);
+	int	(*spd_add)(struct sadb *, const struct kink_policy *,
+		    sadb_done_cb, void *);
+	int	(*spd_del)(struct sadb *, const struct kink_policy *,
+		    sadb_done_cb, void *);
+};
+
+/* Shared by sadb.c and the backends; the daemon treats it as opaque. */
+struct sadb {
+	const struct sadb_ops	*sd_ops;
+	struct event_base	*sd_base;
+	sadb_upcall_cb		 sd_upcall;
+	void			*sd_upcall_arg;
+	void			*sd_priv;	/* backend state */
+};
+
+extern const struct sadb_ops sadb_null_ops;
+
+/*
+ * backend: "null", "pfkey", "xfrm", or "auto" (PF_KEY where the socket
+ * opens, else XFRM).  Returns NULL with errno set when it cannot open.
+ */
+struct sadb *sadb_new(struct event_base *, const char *backend,
+	    sadb_upcall_cb, void *arg);
+void	sadb_free(struct sadb *);
+const char *sadb_backend(const struct sadb *);
+int	sadb_getspi(struct sadb *, const struct sockaddr_storage *src,
+	    const struct sockaddr_storage *dst, uint8_t proto, sadb_spi_cb,
+	    void *);
+int	sadb_add(struct sadb *, const struct kink_sa *, int replace,
+	    sadb_done_cb, void *);
+int	sadb_del(struct sadb *, const struct kink_sa *, sadb_done_cb, void *);
+int	sadb_dump(struct sadb *, sadb_dump_cb, void *);
+int	sadb_spd_add(struct sadb *, const struct kink_policy *, sadb_done_cb,
+	    void *);
+int	sadb_spd_del(struct sadb *, const struct kink_policy *, sadb_done_cb,
+	    void *);
+/* Backends deliver kernel events here. */
+void	sadb_upcall(struct sadb *, const struct sadb_event *);
+/* The null backend: make it emit an event (tests drive ACQUIRE/EXPIRE). */
+int	sadb_null_inject(struct sadb *, const struct sadb_event *);
+
+#endif
