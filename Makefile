@@ -18,7 +18,7 @@ VALGRIND ?=
 ifeq ($(VALGRIND),1)
 SAN :=
 endif
-B := build$(if $(SAN),-san)
+B ?= build$(if $(SAN),-san)
 FUZZ_TIME ?= 60
 FUZZ_SMOKE ?= 20
 
@@ -27,7 +27,7 @@ WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 OPT ?= -O2 -g
-ALL_CPPFLAGS := -D_GNU_SOURCE -I. -Iinclude -Isrc $(KRB5_CFLAGS) \
+ALL_CPPFLAGS := -D_GNU_SOURCE -I. -Iinclude -Isrc -Itests/lib $(KRB5_CFLAGS) \
 	$(EVENT_CFLAGS) $(BSD_CFLAGS) $(CRYPTO_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(if $(SAN),$(SANFLAGS)) $(CFLAGS)
 ALL_LDFLAGS := $(if $(SAN),$(SANFLAGS)) $(LDFLAGS)
@@ -51,10 +51,10 @@ all: $(PROGS) $(TESTS) $(TOOLS)
 
 config.mk config.h: configure config.mk.in
 	./configure -q
-configure: configure.ac
+configure config.h.in: configure.ac
 	@command -v autoconf >/dev/null || { \
 	  echo "autoconf not found: run 'make deps' (or apt-get install autoconf)"; exit 1; }
-	autoconf
+	autoheader && autoconf
 
 $(B)/%.o: %.c config.h $(wildcard src/*.h include/*.h tests/lib/*.h)
 	@mkdir -p $(dir $@)
