@@ -1,0 +1,200 @@
+/*
+ * kinkd.conf: the configuration as one plain object.
+ *
+ * conf_load() reads a file (with its includes) into a fresh struct
+ * kink_conf; nothing here keeps global state, so the daemon reloads by
+ * loading a new object and swapping it in only when the load succeeded.
+ * Every setting is filled in after a successful load: a field the file did
+ * not mention holds its documented default (the one exception is
+ * c_principal, NULL = "derive kink/<fqdn>@<default realm>", which needs
+ * libkrb5 and is the daemon's job).
+ *
+ * The parser is a pure codec (STYLE 6.3): it never logs.  Problems are
+ * collected in a struct conf_errors as "file:line:col: message" lines, all
+ * of them, and the caller prints or returns them (kinkctl reload).
+ *
+ * Ownership: conf_load()/conf_parse_buf() return an object the caller frees
+ * with conf_free(); every pointer inside it is owned by it.
+ */
+#ifndef KINK_CONF_H
+#define KINK_CONF_H
+
+#include <sys/socket.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "policy.h"
+
+/* Limits, so that a hostile or broken file costs bounded memory. */
+#define CONF_MAX_ERRORS		50	/* then "too many errors" and stop */
+#define CONF_INCLUDE_DEPTH	8
+#define CONF_MAX_FILE		(1024 * 1024)	/* bytes per file */
+#define CONF_MAX_STRING		1024	/* bytes in one quoted string/word */
+#define CONF_MAX_MACROS		256
+#define CONF_MAX_LISTEN		32
+#define CONF_MAX_PEERS		4096
+#define CONF_MAX_PEER_ADDRS	16
+#define CONF_MAX_POLICIES	256	/* per peer */
+#define CONF_MAX_XFORM_SETS	256
+
+/* Defaults (see docs/arch/conf.md and kinkd.conf(5)). */
+#define CONF_DEF_PORT		910
+#define CONF_DEF_RETRANS_MS	1000
+#define CONF_DEF_RETRANS_MAX_MS	8000
+#define CONF_DEF_RETRANS_TRIES	5
+#define CONF_DEF_DEADPEER_MS	60000
+#define CONF_DEF_DELGRACE_MS	10000	/* racoon2's DELETE half-state */
+#define CONF_DEF_REPLYCACHE_MS	60000	/* racoon2's R_AGING */
+#define CONF_DEF_MAX_XACT_PEER	64
+#define CONF_DEF_MAX_XACT	4096
+#define CONF_DEF_LIFE_SECS	28800	/* 8h */
+
+/* A -D name=value definition; arrays of these end with cm_name == NULL. */
+struct conf_macro {
+	const char	*cm_name;
+	const char	*cm_value;
+};
+
+/* Collected error lines, "file:line:col: message" each, in file order. */
+struct conf_errors {
+	char		**ce_msgs;
+	int		  ce_count;
+	int		  ce_truncated;	/* more than CONF_MAX_ERRORS happened */
+};
+
+enum conf_backend {
+	CONF_BACKEND_AUTO = 0,	/* xfrm if available, else pfkey */
+	CONF_BACKEND_PFKEY,
+	CONF_BACKEND_XFRM,
+	CONF_BACKEND_NULL,	/* in memory; tests and dry runs */
+};
+
+enum conf_shutdown {
+	CONF_SHUTDOWN_FLUSH = 0,	/* delete our SAs when kinkd stops */
+	CONF_SHUTDOWN_KEEP,		/* leave them in the kernel */
+};
+
+enum conf_prf {
+	CONF_PRF_RFC3961 = 0,	/* krb5_c_prf of the session key's enctype */
+	CONF_PRF_MIT,		/* racoon2/MIT-compatible variant */
+};
+
+struct conf_listen {
+	struct sockaddr_storage	 l_addr;	/* address and port set */
+};
+
+/* A named transform set ("transforms "name" { ... }"). */
+struct conf_xform_set {
+	char			 xs_name[POL_NAME_MAX];
+	struct kink_suite	 xs_suites[POL_MAX_SUITES];
+	int			 xs_nsuites;
+};
+
+struct conf_peer {
+	char			*p_name;
+	char			*p_principal;	/* never NULL after a load */
+	struct sockaddr_storage	 p_addrs[CONF_MAX_PEER_ADDRS];	/* port 0 */
+	int			 p_naddrs;	/* 0 = responder only */
+	struct sockaddr_storage	 p_local;	/* ss_family 0 = unset */
+	enum conf_prf		 p_prf;
+	int			 p_u2u;		/* 1 = allow User-to-User */
+	/*
+	 * Policies in file order; each has a unique pol_name within the peer
+	 * and a pol_reqid unique within the config (see conf_reqid()).
+	 */
+	struct kink_policy	*p_policies;
+	int			 p_npolicies;
+};
+
+struct kink_conf {
+	char			*c_principal;	/* NULL = derive */
+	char			*c_keytab;	/* KINKD_KEYTAB */
+	char			*c_socket;	/* KINKD_SOCKET */
+	char			*c_user;	/* KINKD_USER */
+	uint16_t		 c_port;	/* default for listen: 910 */
+	/* Never empty after a load: no "listen" = 0.0.0.0 and :: on c_port. */
+	struct conf_listen	*c_listen;
+	int			 c_nlisten;
+	uint32_t		 c_retrans_ms;		/* first interval */
+	uint32_t		 c_retrans_max_ms;	/* backoff cap */
+	uint32_t		 c_retrans_tries;	/* sends in total */
+	uint32_t		 c_deadpeer_ms;		/* STATUS after silence */
+	uint32_t		 c_delgrace_ms;		/* DELETE grace timer */
+	uint32_t		 c_replycache_ms;	/* responder reply cache */
+	uint32_t		 c_max_xact_peer;
+	uint32_t		 c_max_xact;
+	enum conf_backend	 c_backend;
+	enum conf_shutdown	 c_shutdown;
+	int			 c_verbose;		/* 0..3, adds to -v */
+
+	struct conf_xform_set	*c_xsets;
+	int			 c_nxsets;
+	struct conf_peer	*c_peers;
+	int			 c_npeers;
+};
+
+/*
+ * Load `path` (includes relative to the including file's directory).
+ * `defines` (may be NULL) override macros of the same name in the file.
+ * Returns NULL if anything was wrong; `errs` then holds every error.
+ * `errs` is cleared first; free it with conf_errors_free() either way.
+ */
+struct kink_conf *conf_load(const char *path, const struct conf_macro *defines,
+	    struct conf_errors *errs);
+/*
+ * The same from memory: `name` is used in messages and as the base for
+ * relative includes ("." when it has no '/').  `len` bytes, need not be
+ * NUL-terminated.  This is the fuzzer's entry point.
+ */
+struct kink_conf *conf_parse_buf(const char *name, const char *buf, size_t len,
+	    const struct conf_macro *defines, struct conf_errors *errs);
+void	conf_free(struct kink_conf *);		/* NULL-safe */
+
+void	conf_errors_free(struct conf_errors *);	/* leaves it empty */
+void	conf_errors_print(const struct conf_errors *, FILE *);
+
+/*
+ * Print the normalized configuration (kinkd -nv): every setting with its
+ * effective value, policies with their names, reqids and resolved
+ * transforms.  Parsing the output gives back an equal configuration.
+ */
+void	conf_dump(const struct kink_conf *, FILE *);
+
+/* Lookups; NULL when absent. */
+struct conf_peer *conf_peer_by_name(const struct kink_conf *, const char *);
+struct conf_peer *conf_peer_by_principal(const struct kink_conf *,
+	    const char *);
+/* By address (port ignored). */
+struct conf_peer *conf_peer_by_addr(const struct kink_conf *,
+	    const struct sockaddr *);
+struct kink_policy *conf_policy_by_name(const struct conf_peer *,
+	    const char *);
+
+/*
+ * 1 when two policies are the same in every field that matters for an
+ * installed SA (name, reqid, mode, selectors, protocol, suites, lifetimes,
+ * PFS group, tunnel endpoints), else 0.  On reload the daemon keeps an SA
+ * when its policy in the new config (found by peer name + policy name) is
+ * conf_policy_same() as the old one.
+ */
+int	conf_policy_same(const struct kink_policy *, const struct kink_policy *);
+
+/*
+ * The reqid a policy gets: FNV-1a of "peer\0policy-name" folded into
+ * 1..0x3fffffff, then the next free value on a (rare) collision within the
+ * config.  Unnamed policies are named "p" + 8 hex digits of a hash of their
+ * traffic (mode, selectors, protocol), so both stay the same across a
+ * reload that keeps the policy; "reqid N" in the file pins it.
+ */
+uint32_t conf_reqid(const char *peer, const char *policy);
+
+/* Names for the enum and DOI values, as the file spells them. */
+const char *conf_backend_name(enum conf_backend);
+const char *conf_enc_name(uint8_t esp_id, uint16_t keylen);	/* NULL if unknown */
+const char *conf_auth_name(uint16_t auth_attr);
+const char *conf_pfs_name(uint16_t group);
+
+/* Every keyword the parser knows, NULL-terminated (man page check). */
+extern const char *const conf_keywords[];
+
+#endif
