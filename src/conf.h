@@ -197,4 +197,71 @@ const char *conf_pfs_name(uint16_t group);
 /* Every keyword the parser knows, NULL-terminated (man page check). */
 extern const char *const conf_keywords[];
 
+#ifdef CONF_INTERNAL
+/*
+ * Shared by conf_lex.c, conf_parse.c and conf_dump.c only.
+ */
+enum conf_tok {
+	CT_EOF = 0,
+	CT_NL,		/* newline or ';' */
+	CT_WORD,	/* unquoted word, or a $macro's value */
+	CT_STRING,	/* "quoted" */
+	CT_LBRACE,
+	CT_RBRACE,
+	CT_EQ,
+	CT_COMMA,
+	CT_ERROR,	/* the lexer has already reported it */
+};
+
+struct conf_token {
+	enum conf_tok	 t_type;
+	int		 t_line, t_col;
+	int		 t_macro;	/* came from $name */
+	char		 t_text[CONF_MAX_STRING + 1];
+};
+
+struct conf_macros {
+	char		*m_name[CONF_MAX_MACROS];
+	char		*m_value[CONF_MAX_MACROS];
+	uint8_t		 m_fixed[CONF_MAX_MACROS];	/* from -D: wins */
+	int		 m_n;
+};
+
+struct conf_lex {
+	const char	*lx_name;	/* for messages */
+	const char	*lx_p, *lx_end;
+	int		 lx_line, lx_col;
+	const struct conf_macros *lx_macros;
+	struct conf_errors *lx_errs;
+};
+
+void	conf_lex_init(struct conf_lex *, const char *name, const char *buf,
+	    size_t len, const struct conf_macros *, struct conf_errors *);
+void	conf_lex_next(struct conf_lex *, struct conf_token *);
+const char *conf_macro_get(const struct conf_macros *, const char *);
+/* Adds "file:line:col: message" (line 0: "file: message"); returns -1. */
+int	conf_err(struct conf_errors *, const char *file, int line, int col,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Algorithm name tables (conf_dump.c). */
+struct conf_enc {
+	const char	*e_name;
+	uint8_t		 e_id;
+	uint16_t	 e_keylen;
+	int		 e_aead;
+};
+struct conf_auth {
+	const char	*a_name;
+	uint16_t	 a_attr;	/* ESP Authentication Algorithm attr */
+	uint8_t		 a_ah_id;	/* AH transform id */
+};
+struct conf_group {
+	const char	*g_name;
+	uint16_t	 g_id;
+};
+extern const struct conf_enc conf_encs[];
+extern const struct conf_auth conf_auths[];
+extern const struct conf_group conf_groups[];
+#endif /* CONF_INTERNAL */
+
 #endif
