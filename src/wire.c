@@ -79,8 +79,6 @@ parse_chain(struct kink_msg *m, uint8_t first, const uint8_t *p, size_t len,
 			return KINK_WE_PL_SHORT;
 		if (plen > len - off)
 			return KINK_WE_PL_OVERRUN;
-		if (++m->m_npayloads > WIRE_MAX_PAYLOADS)
-			return KINK_WE_TOO_MANY;
 		if (inner && (NOT_INNER & (1U << type)))
 			return KINK_WE_INNER_PL;
 		if ((ONCE_ONLY & (1U << type)) && (m->m_present & (1U << type)))
@@ -138,6 +136,7 @@ parse_chain(struct kink_msg *m, uint8_t first, const uint8_t *p, size_t len,
 			break;
 		}
 		m->m_present |= 1U << type;
+		m->m_npayloads++;
 		if (inner)
 			m->m_inner |= 1U << type;
 

@@ -46,9 +46,12 @@
 #include "kink.h"
 #include "buf.h"
 
-/* Limits on what a parsed message may hold (hostile-input bounds). */
+/*
+ * Payload count limit.  KINK_ISAKMP is the only payload that may repeat;
+ * every other type may appear once (outer and inner chain together), so a
+ * message holds at most 7 + WIRE_MAX_ISAKMP payloads.
+ */
 #define WIRE_MAX_ISAKMP		8	/* KINK_ISAKMP payloads per message */
-#define WIRE_MAX_PAYLOADS	16	/* payloads per message, outer + inner */
 
 /*
  * Malformed-input classes.  0 is success.  wire_err_action() maps each to
@@ -72,7 +75,7 @@ enum wire_err {
 	KINK_WE_UNKNOWN_PL,	/* payload type not defined by RFC 4430 */
 	KINK_WE_ENCRYPT_NOT_LAST, /* KINK_ENCRYPT with Next Payload != DONE */
 	KINK_WE_DUP,		/* a once-only payload appears twice */
-	KINK_WE_TOO_MANY,	/* more than WIRE_MAX_* payloads */
+	KINK_WE_TOO_MANY,	/* more than WIRE_MAX_ISAKMP KINK_ISAKMP */
 	KINK_WE_QMVERS,		/* KINK_ISAKMP QM version not 1.0 */
 	KINK_WE_INNER_PL,	/* AP_REQ/AP_REP/ENCRYPT inside KINK_ENCRYPT */
 	KINK_WE_INNER_SHORT,	/* decrypted plaintext shorter than 4 octets */
