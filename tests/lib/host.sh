@@ -1,0 +1,485 @@
+# Host-tier helpers: real kinkd processes, a real KDC (tests/lib/realm.sh),
+# the null SA backend, kinkctl to drive and inspect them, udprelay to
+# impair the network between them.  Sourced by tests/host/NNN-*.sh:
+#
+#	. tests/lib/host.sh
+#	host_init 010-create
+#	host_realm alpha beta          # KDC + kink/<name>.test principals, keytabs
+#	host_pair v4                   # writes alpha.conf / beta.conf, starts both
+#	ctl alpha initiate beta        # kinkctl against alpha's socket
+#	check create-v4 test "$(sa_count alpha)" = 2
+#
+# Every check prints exactly one "PASS name" or "FAIL name: why" line;
+# names get the scenario's name as prefix.  Nothing waits with a fixed
+# sleep as its pass criterion: wait_until polls a condition with a bound,
+# and wait_event reads `kinkctl monitor` output.
+#
+# The tier runs inside its own network namespace (tests/host/run.sh does
+# the unshare), so fixed addresses and ports are ours alone:
+#	v4: alpha 127.0.0.1, beta 127.0.0.2, relay 127.0.0.3 (alpha's side)
+#	    and 127.0.0.4 (beta's side)
+#	v6: fd6b:696e:6b::a, ::b, ::1a, ::1b on lo (added by run.sh)
+# Both daemons listen on the same port: a kinkd sends to its peer's
+# address on its own "set port", as the conf grammar has no per-peer port.
+
+: "${B:=build}"
+HOST_TOP=$(pwd)
+KINKD="$HOST_TOP/$B/kinkd"
+KINKCTL="$HOST_TOP/$B/kinkctl"
+UDPRELAY="$HOST_TOP/$B/tests/tools/udprelay"
+KINKCRAFT="$HOST_TOP/$B/tests/tools/kinkcraft"
+HOST_REALM=KINK.TEST
+HOST_PORT=${HOST_PORT:-9100}
+# Fast timers so a full retransmit cycle takes well under a second.
+HOST_RETRANS=${HOST_RETRANS:-"100ms max 400ms tries 5"}
+HOST_WAIT=${HOST_WAIT:-10}		# seconds any single wait may take
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+HOST_NAME=
+HOST_FAILS=0
+HOST_PASSES=0
+HOST_DAEMONS=
+HOST_BG=
+T=
+
+addr_of() {	# addr_of v4|v6 alpha|beta|ralpha|rbeta
+	case "$1:$2" in
+	v4:alpha) echo 127.0.0.1 ;;
+	v4:beta) echo 127.0.0.2 ;;
+	v4:ralpha) echo 127.0.0.3 ;;	# relay socket alpha sends to
+	v4:rbeta) echo 127.0.0.4 ;;	# relay socket beta sends to
+	v6:alpha) echo fd6b:696e:6b::a ;;
+	v6:beta) echo fd6b:696e:6b::b ;;
+	v6:ralpha) echo fd6b:696e:6b::1a ;;
+	v6:rbeta) echo fd6b:696e:6b::1b ;;
+	*) echo "addr_of: $1 $2?" >&2; return 1 ;;
+	esac
+}
+
+hostport() {	# hostport ADDR PORT -> a:p or [a]:p
+	case "$1" in
+	*:*) echo "[$1]:$2" ;;
+	*) echo "$1:$2" ;;
+	esac
+}
+
+other_of() {
+	case "$1" in alpha) echo beta ;; beta) echo alpha ;; esac
+}
+
+pass() {
+	HOST_PASSES=$((HOST_PASSES + 1))
+	echo "PASS $HOST_NAME/$1"
+}
+
+fail() {
+	local n=$1
+	shift
+	HOST_FAILS=$((HOST_FAILS + 1))
+	echo "FAIL $HOST_NAME/$n: $*"
+}
+
+# check NAME CMD...: PASS when CMD succeeds.
+check() {
+	local n=$1
+	shift
+	if "$@"; then
+		pass "$n"
+	else
+		fail "$n" "failed: $*"
+	fi
+}
+
+# check_eq NAME GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+host_init() {
+	HOST_NAME=$1
+	T=$(mktemp -d "/tmp/kinkd-host-$1.XXXXXX") || exit 1
+	trap host_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+	# HOST_NEEDS: the programs this scenario uses (default: all).
+	for b in ${HOST_NEEDS:-"$KINKD" "$KINKCTL" "$UDPRELAY" "$KINKCRAFT"}; do
+		if [ ! -x "$b" ]; then
+			fail setup "$b not built"
+			exit 1
+		fi
+	done
+	if ! command -v jq >/dev/null; then
+		fail setup "jq not installed (tests/deps.sh)"
+		exit 1
+	fi
+	echo "# $HOST_NAME: work dir $T"
+}
+
+# Kill what the scenario started, stop the realm, keep the work dir when
+# something failed (the logs are what one reads next).
+host_cleanup() {
+	local rc=$? d p f
+	set +e
+	for d in $HOST_DAEMONS; do
+		stop_kinkd "$d" >/dev/null 2>&1
+	done
+	for p in $HOST_BG; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $HOST_BG; do
+		wait "$p" 2>/dev/null
+	done
+	if command -v realm_stop >/dev/null 2>&1 && [ -n "${REALM_STARTED:-}" ]
+	then
+		realm_stop >/dev/null 2>&1
+	fi
+	# Sanitizer reports from any daemon fail the scenario.
+	if [ -n "$T" ] && grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+	    "$T"/*.log >/dev/null 2>&1; then
+		for f in $(grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/*.log); do
+			fail "sanitizer-$(basename "$f" .log)" "report in $f"
+			grep -m 5 -E 'ERROR:|runtime error:|#[0-9] ' "$f" | sed 's/^/#   /'
+		done
+		rc=1
+	fi
+	if [ "$HOST_FAILS" -ne 0 ]; then
+		rc=1
+	fi
+	if [ "$rc" -eq 0 ] && [ -z "${HOST_KEEP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "# $HOST_NAME: logs kept in $T"
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "# --- tail $f"
+			tail -n 15 "$f" | sed 's/^/#   /'
+		done
+	fi
+	exit "$rc"
+}
+
+# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds or the
+# bound passes.  The bound only stops a hung test; it is not the criterion.
+wait_until() {
+	local limit=$1 end
+	shift
+	end=$(( $(date +%s) + limit ))
+	while :; do
+		if "$@"; then
+			return 0
+		fi
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+}
+
+# --- the realm --------------------------------------------------------
+
+# host_realm NAME...: a throwaway KDC, one kink/NAME.test principal and
+# keytab ($T/NAME.keytab) per daemon.
+host_realm() {
+	if [ ! -f "$HOST_TOP/tests/lib/realm.sh" ]; then
+		fail realm "tests/lib/realm.sh missing"
+		return 1
+	fi
+	. "$HOST_TOP/tests/lib/realm.sh"
+	if ! realm_start "$T/realm" "$HOST_REALM" >"$T/realm.log" 2>&1; then
+		fail realm "realm_start failed: $(tail -n 3 "$T/realm.log")"
+		return 1
+	fi
+	REALM_STARTED=1
+	local n p
+	for n in "$@"; do
+		p="kink/$n.test@$HOST_REALM"
+		if ! realm_addprinc "$p" >>"$T/realm.log" 2>&1 ||
+		    ! realm_ktadd "$T/$n.keytab" "$p" >>"$T/realm.log" 2>&1
+		then
+			fail realm "principal $p: $(tail -n 3 "$T/realm.log")"
+			return 1
+		fi
+	done
+	return 0
+}
+
+# --- configuration ----------------------------------------------------
+
+# write_conf NAME FAMILY [policy options]: $T/NAME.conf for one daemon of a
+# pair, with the other daemon as its only peer.  Environment knobs
+# (all optional):
+#	XFORMS	the transform list, preference order
+#		(default "esp enc aes-128-cbc auth hmac-sha1")
+#	PFS	none | modp2048 | ecp256 (default none)
+#	VIA	relay: peer address is the relay's socket, not the peer's
+#	EXTRA	lines appended at top level (set ...)
+write_conf() {
+	local name fam peer me them peeraddr
+	name=$1
+	fam=$2
+	peer=$(other_of "$name")
+	me=$(addr_of "$fam" "$name")
+	them=$(addr_of "$fam" "$peer")
+	peeraddr=$them
+	if [ -n "${VIA:-}" ]; then
+		# alpha reaches beta at the relay's alpha side and hears beta
+		# from it; beta the same with the relay's beta side.
+		peeraddr=$(addr_of "$fam" "r$name")
+	fi
+	cat > "$T/$name.conf" <<EOF
+# $name, written by tests/lib/host.sh for $HOST_NAME ($fam)
+set principal "kink/$name.test@$HOST_REALM"
+set keytab "$T/$name.keytab"
+set port $HOST_PORT
+set backend null
+set retransmit $HOST_RETRANS
+set reply-cache ${REPLYCACHE:-5s}
+set delete-grace ${DELGRACE:-1s}
+set dead-peer ${DEADPEER:-60s}
+set on-shutdown flush
+listen on $me port $HOST_PORT
+${EXTRA:-}
+
+peer "$peer" {
+	principal "kink/$peer.test@$HOST_REALM"
+	address $peeraddr
+	policy "host" esp transport from $me to $them \\
+	    transforms { ${XFORMS:-esp enc aes-128-cbc auth hmac-sha1} } \\
+	    lifetime 1h pfs ${PFS:-none}
+}
+EOF
+}
+
+# --- daemons ----------------------------------------------------------
+
+sock_of() { echo "$T/$1.sock"; }
+
+# start_kinkd NAME CONF [kinkd options]: foreground daemon, log in
+# $T/NAME.log; returns once the control socket answers, or 1 when the
+# daemon died or did not answer in time.
+start_kinkd() {
+	local name conf
+	name=$1
+	conf=$2
+	shift 2
+	: > "$T/$name.log"
+	# Own ccache and replay cache: two daemons share this host.
+	KRB5CCNAME="FILE:$T/$name.ccache" KRB5RCACHEDIR="$T" \
+	KRB5RCACHENAME="dfl:$T/$name.rcache" \
+	    "$KINKD" -d -v -f "$conf" -s "$(sock_of "$name")" "$@" \
+	    >>"$T/$name.log" 2>&1 &
+	echo $! > "$T/$name.pid"
+	case " $HOST_DAEMONS " in
+	*" $name "*) ;;
+	*) HOST_DAEMONS="$HOST_DAEMONS $name" ;;
+	esac
+	if ! wait_until "$HOST_WAIT" daemon_ready "$name"; then
+		echo "# $name did not come up:"
+		tail -n 20 "$T/$name.log" | sed 's/^/#   /'
+		return 1
+	fi
+	return 0
+}
+
+daemon_alive() {
+	[ -f "$T/$1.pid" ] && kill -0 "$(cat "$T/$1.pid")" 2>/dev/null
+}
+
+daemon_ready() {
+	daemon_alive "$1" || return 2
+	"$KINKCTL" -s "$(sock_of "$1")" show stats >/dev/null 2>&1
+}
+
+# stop_kinkd NAME: SIGTERM, wait (bounded), then SIGKILL.  Returns the
+# daemon's exit status (137 when it had to be killed).
+stop_kinkd() {
+	local name pid n
+	name=$1
+	[ -f "$T/$name.pid" ] || return 0
+	pid=$(cat "$T/$name.pid")
+	rm -f "$T/$name.pid"
+	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return $?; }
+	n=0
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt $((HOST_WAIT * 20)) ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "# $name ignored SIGTERM; killing"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+}
+
+restart_kinkd() {
+	stop_kinkd "$1"
+	start_kinkd "$@"
+}
+
+# host_pair FAMILY: write both configs and start both daemons.
+host_pair() {
+	write_conf alpha "$1" && write_conf beta "$1" &&
+	    start_kinkd alpha "$T/alpha.conf" &&
+	    start_kinkd beta "$T/beta.conf"
+}
+
+# --- kinkctl ----------------------------------------------------------
+
+# ctl NAME ARGS...: kinkctl against NAME's socket (text output).
+ctl() {
+	local n=$1
+	shift
+	"$KINKCTL" -s "$(sock_of "$n")" "$@"
+}
+
+# ctlj NAME ARGS...: the same with -j (JSON).
+ctlj() {
+	local n=$1
+	shift
+	"$KINKCTL" -j -s "$(sock_of "$n")" "$@"
+}
+
+# ctl_rc NAME ARGS...: print only kinkctl's exit status.
+ctl_rc() {
+	ctl "$@" >/dev/null 2>&1
+	echo $?
+}
+
+# jq over a kinkctl -j answer, e.g. jqctl alpha 'length' show sa
+jqctl() {
+	local n=$1 f=$2
+	shift 2
+	ctlj "$n" "$@" 2>/dev/null | jq -r "$f" 2>/dev/null
+}
+
+# SAs as a JSON array, whatever the envelope (a bare array, or an object
+# holding one under "sa"/"sas").
+sa_json() {
+	ctlj "$1" show sa ${2:+$2} 2>/dev/null |
+	    jq -c 'if type == "array" then . elif .sa then .sa
+	        elif .sas then .sas else [] end' 2>/dev/null
+}
+
+sa_count() {
+	local c
+	c=$(sa_json "$1" | jq 'length' 2>/dev/null)
+	echo "${c:--1}"
+}
+
+# sa_count_is NAME N: for wait_until.
+sa_count_is() {
+	[ "$(sa_count "$1")" = "$2" ]
+}
+
+# stat_get NAME KEY: one counter from `show stats` JSON (0 when absent,
+# so "never happened" and "not counted" read the same; callers that need
+# the difference check the key exists with stat_has).
+stat_get() {
+	local v
+	v=$(ctlj "$1" show stats 2>/dev/null |
+	    jq -r --arg k "$2" '(if .stats then .stats else . end) |
+	        (.[$k] // (.. | objects | select(has($k)) | .[$k]) // 0)' \
+	        2>/dev/null | head -n 1)
+	echo "${v:-0}"
+}
+
+stat_has() {
+	ctlj "$1" show stats 2>/dev/null |
+	    jq -e --arg k "$2" '[.. | objects | select(has($k))] | length > 0' \
+	    >/dev/null 2>&1
+}
+
+xact_count() {
+	local c
+	c=$(ctlj "$1" show xact 2>/dev/null |
+	    jq 'if type == "array" then length elif .xact then (.xact|length)
+	        elif .xacts then (.xacts|length) else -1 end' 2>/dev/null)
+	echo "${c:--1}"
+}
+
+xact_count_is() {
+	[ "$(xact_count "$1")" = "$2" ]
+}
+
+# --- events -----------------------------------------------------------
+
+# monitor_start NAME: stream NAME's events (JSON lines) into
+# $T/NAME.mon; start it before the action whose event you wait for.
+monitor_start() {
+	: > "$T/$1.mon"
+	"$KINKCTL" -j -s "$(sock_of "$1")" monitor >>"$T/$1.mon" 2>&1 &
+	echo $! > "$T/$1.monpid"
+	HOST_BG="$HOST_BG $!"
+	# the subscription is in place once the daemon lists the monitor, or
+	# when the first event could be read; give the connect a bounded try
+	wait_until 2 monitor_ready "$1" || true
+}
+
+monitor_ready() {
+	kill -0 "$(cat "$T/$1.monpid")" 2>/dev/null
+}
+
+monitor_stop() {
+	[ -f "$T/$1.monpid" ] || return 0
+	kill "$(cat "$T/$1.monpid")" 2>/dev/null
+	wait "$(cat "$T/$1.monpid")" 2>/dev/null
+	rm -f "$T/$1.monpid"
+}
+
+# wait_event NAME REGEX [SECONDS]: a line of NAME's monitor stream matches
+# (grep -E) within the bound.
+wait_event() {
+	wait_until "${3:-$HOST_WAIT}" grep -q -E "$2" "$T/$1.mon"
+}
+
+# --- relay ------------------------------------------------------------
+
+# relay_start FAMILY [rule]...: udprelay between alpha and beta, rules
+# also re-readable from $T/relay.rules (relay_rules + SIGHUP).
+relay_start() {
+	local fam=$1 r
+	shift
+	: > "$T/relay.rules"
+	: > "$T/relay.log"
+	for r in "$@"; do
+		printf '%s\n' "$r" >> "$T/relay.rules"
+	done
+	"$UDPRELAY" \
+	    -a "$(hostport "$(addr_of "$fam" ralpha)" "$HOST_PORT")" \
+	    -A "$(hostport "$(addr_of "$fam" alpha)" "$HOST_PORT")" \
+	    -b "$(hostport "$(addr_of "$fam" rbeta)" "$HOST_PORT")" \
+	    -B "$(hostport "$(addr_of "$fam" beta)" "$HOST_PORT")" \
+	    -R "$T/relay.rules" -l "$T/relay.log" -S "$T/relay.stats" \
+	    -p "$T/relay.pid" 2>>"$T/relay.log" &
+	HOST_BG="$HOST_BG $!"
+	wait_until "$HOST_WAIT" test -s "$T/relay.pid"
+}
+
+# relay_rules RULE...: replace the rules (match counters restart at 0)
+# and wait until the relay has them.
+relay_rules() {
+	local r before
+	: > "$T/relay.rules"
+	for r in "$@"; do
+		printf '%s\n' "$r" >> "$T/relay.rules"
+	done
+	before=$(grep -c '^rules ' "$T/relay.log")
+	kill -HUP "$(cat "$T/relay.pid")"
+	wait_until "$HOST_WAIT" relay_loaded "$before"
+}
+
+relay_loaded() {
+	[ "$(grep -c '^rules ' "$T/relay.log")" -gt "$1" ]
+}
+
+# relay_stat DIR TYPE FIELD: a count from the relay's statistics file.
+relay_stat() {
+	local v
+	v=$(awk -v d="$1" -v t="$2" -v f="$3" '$1 == d && $2 == t {
+		for (i = 3; i < NF; i += 2) if ($i == f) print $(i + 1) }' \
+	    "$T/relay.stats" 2>/dev/null)
+	echo "${v:-0}"
+}
