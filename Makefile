@@ -76,7 +76,11 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 build-fuzz/%.o: %.c config.h $(wildcard src/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
-build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o $(LIB_SRCS:%.c=build-fuzz/%.o)
+# Through an archive, like the main build: a harness pulls in only the
+# objects it needs, so one module's unresolved symbol cannot break the others.
+build-fuzz/libkink.a: $(LIB_SRCS:%.c=build-fuzz/%.o)
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o build-fuzz/libkink.a
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 fuzzers: $(FUZZERS)
