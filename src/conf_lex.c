@@ -5,7 +5,9 @@
  *
  * Tokens: words (anything printable up to a blank or one of {}=,;#"$),
  * "quoted strings" (escapes \" and \\), { } = , and newline; ';' is a
- * newline.  `$name` is replaced by the macro's value as one word token.
+ * newline.  `$name` in a word is replaced by the macro's value (the word
+ * stays one token: kink/host@$realm); strings in quotes are taken as they
+ * are.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -218,35 +220,39 @@ lex_string(struct conf_lex *lx, struct conf_token *t)
 	t->t_type = CT_STRING;
 }
 
-static void
-lex_macro(struct conf_lex *lx, struct conf_token *t)
+/*
+ * Append the value of the $name at the cursor to t_text (at *n).  A word
+ * may mix text and macros: kink/host@$realm.
+ */
+static int
+lex_macro(struct conf_lex *lx, struct conf_token *t, size_t *n)
 {
 	char name[CONF_MAX_STRING + 1];
 	const char *v;
-	size_t n = 0;
+	size_t k = 0, vl;
 	int c;
 
 	advance(lx);	/* '$' */
 	while ((c = peekc(lx, 0)) != -1 && (c == '_' ||
 	    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))) {
-		if (n < CONF_MAX_STRING)
-			name[n++] = (char)c;
+		if (k < CONF_MAX_STRING)
+			name[k++] = (char)c;
 		advance(lx);
 	}
-	name[n] = '\0';
-	if (n == 0) {
-		lex_error(lx, t, "expected a macro name after \"$\"%s", "");
-		return;
-	}
-	if ((v = conf_macro_get(lx->lx_macros, name)) == NULL) {
-		lex_error(lx, t, "undefined macro \"$%s\"", name);
-		return;
-	}
-	/* Values are bounded when defined. */
-	snprintf(t->t_text, sizeof(t->t_text), "%s", v);
-	t->t_type = CT_WORD;
+	name[k] = '\0';
+	if (k == 0)
+		return lex_error(lx, t, "expected a macro name after \"$\"%s",
+		    "");
+	if ((v = conf_macro_get(lx->lx_macros, name)) == NULL)
+		return lex_error(lx, t, "undefined macro \"$%s\"", name);
+	vl = strlen(v);
+	if (*n + vl > CONF_MAX_STRING)
+		return lex_error(lx, t, "word longer than %s bytes", "1024");
+	memcpy(t->t_text + *n, v, vl);
+	*n += vl;
 	t->t_macro = 1;
+	return 0;
 }
 
 void
@@ -305,11 +311,8 @@ conf_lex_next(struct conf_lex *lx, struct conf_token *t)
 	case '"':
 		lex_string(lx, t);
 		return;
-	case '$':
-		lex_macro(lx, t);
-		return;
 	}
-	if (!wordchar(c)) {
+	if (!wordchar(c) && c != '$') {
 		char what[16];
 
 		if (c == '\\')
@@ -321,7 +324,16 @@ conf_lex_next(struct conf_lex *lx, struct conf_token *t)
 		return;
 	}
 	n = 0;
-	while ((c = peekc(lx, 0)) != -1 && wordchar(c)) {
+	while ((c = peekc(lx, 0)) != -1 && (wordchar(c) || c == '$')) {
+		if (c == '$') {
+			if (lex_macro(lx, t, &n) == -1) {
+				while (wordchar(peekc(lx, 0)) ||
+				    peekc(lx, 0) == '$')
+					advance(lx);
+				return;
+			}
+			continue;
+		}
 		if (n >= CONF_MAX_STRING) {
 			lex_error(lx, t, "word longer than %s bytes", "1024");
 			while (wordchar(peekc(lx, 0)))

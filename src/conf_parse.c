@@ -991,13 +991,14 @@ conf_reqid(const char *peer, const char *policy)
 static uint32_t
 hash_sel(uint32_t h, struct kink_selector *sel)
 {
+	/* Byte by byte, so names do not depend on the host's byte order. */
+	uint8_t v[3] = { sel->sel_plen, (uint8_t)(sel->sel_port >> 8),
+	    (uint8_t)sel->sel_port };
 	size_t len;
 	const uint8_t *b = addr_bytes(&sel->sel_addr, &len);
 
-	h = fnv1a(h, &sel->sel_addr.ss_family, sizeof(sel->sel_addr.ss_family));
 	h = fnv1a(h, b, len);
-	h = fnv1a(h, &sel->sel_plen, 1);
-	return fnv1a(h, &sel->sel_port, sizeof(sel->sel_port));
+	return fnv1a(h, v, sizeof(v));
 }
 
 /* An unnamed policy is named after its traffic, so the name (and with it
@@ -1353,7 +1354,7 @@ parse_peer(struct conf_parser *p)
 	struct peer_info *ni;
 	struct conf_where at, open;
 	char name[CONF_MAX_STRING + 1];
-	int idx, dup = 0;
+	int idx, dup = 0, r = 0;
 
 	next(p);
 	at = where(p, &p->cp_tok);
@@ -1399,6 +1400,7 @@ parse_peer(struct conf_parser *p)
 			describe(&p->cp_tok, got, sizeof(got));
 			err_tok(p, "expected \"}\" to close peer \"%s\" "
 			    "(line %d), got %s", name, open.w_line, got);
+			r = 1;	/* the next statement starts here */
 			break;
 		}
 		if (parse_pstmt(p, idx) == -1)
@@ -1419,10 +1421,14 @@ parse_peer(struct conf_parser *p)
 		free(pe->p_name);
 		pe->p_name = NULL;
 	}
-	return 0;
+	return r;
 }
 
-/* stmt = include | macro | set | listen | xforms | peer */
+/*
+ * stmt = include | macro | set | listen | xforms | peer
+ * 0 ok, -1 error (not yet recovered), 1 ok and the current token already
+ * starts the next statement (an unclosed peer block).
+ */
 static int
 parse_stmt(struct conf_parser *p)
 {
@@ -1449,15 +1455,17 @@ parse_stmt(struct conf_parser *p)
 static void
 parse_config(struct conf_parser *p)
 {
+	int r;
+
 	next(p);
 	while (p->cp_tok.t_type != CT_EOF) {
 		if (p->cp_tok.t_type == CT_NL) {
 			next(p);
 			continue;
 		}
-		if (parse_stmt(p) == -1)
+		if ((r = parse_stmt(p)) == -1)
 			recover(p, 0);
-		else if (p->cp_tok.t_type != CT_NL &&
+		else if (r == 0 && p->cp_tok.t_type != CT_NL &&
 		    p->cp_tok.t_type != CT_EOF) {
 			err_expected1(p, "newline");
 			recover(p, 0);
@@ -1696,12 +1704,20 @@ finish_tunnels(struct conf_parser *p)
 		if (pe->p_name == NULL || pol->pol_mode != ENCAP_MODE_TUNNEL)
 			continue;
 		if (!pi->pi_remote_set) {
-			af = pi->pi_local_set ? pol->pol_tun_local.ss_family : 0;
+			/*
+			 * The peer's first address of the local endpoint's
+			 * family, else of the traffic's, else any.
+			 */
+			af = pi->pi_local_set ? pol->pol_tun_local.ss_family :
+			    pol->pol_src.sel_addr.ss_family;
 			for (int j = 0; j < pe->p_naddrs; j++)
-				if (af == 0 || pe->p_addrs[j].ss_family == af) {
+				if (pe->p_addrs[j].ss_family == af) {
 					pol->pol_tun_remote = pe->p_addrs[j];
 					break;
 				}
+			if (pol->pol_tun_remote.ss_family == 0 &&
+			    !pi->pi_local_set && pe->p_naddrs > 0)
+				pol->pol_tun_remote = pe->p_addrs[0];
 			if (pol->pol_tun_remote.ss_family == 0) {
 				err_at(p, &pi->pi_at, "tunnel mode needs a "
 				    "remote endpoint: give peer \"%s\" an "

@@ -1,0 +1,748 @@
+/*
+ * kinkd.conf: golden dumps of good files, exact error lines of bad ones,
+ * print -> parse -> print fixed point, -D, includes, reload comparison,
+ * and a deterministic mutation loop.  Works on a copy of
+ * tests/unit/data/conf in a temporary directory (cwd), so file modes are
+ * ours to set whatever the checkout's umask was.
+ */
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <glob.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conf.h"
+#include "test.h"
+
+static char tmpdir[] = "/tmp/test_conf.XXXXXX";
+static char top[4096];
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *s = NULL;
+	size_t len = 0;
+	FILE *out;
+	int c;
+
+	if (fp == NULL)
+		return NULL;
+	out = open_memstream(&s, &len);
+	while ((c = fgetc(fp)) != EOF)
+		fputc(c, out);
+	fclose(out);
+	fclose(fp);
+	return s;
+}
+
+static char *
+dump_str(const struct kink_conf *c)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&s, &len);
+
+	conf_dump(c, fp);
+	fclose(fp);
+	return s;
+}
+
+static char *
+errs_str(const struct conf_errors *e)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&s, &len);
+
+	conf_errors_print(e, fp);
+	fclose(fp);
+	return s;
+}
+
+/* Replace every `from` in s (malloc'd) with `to`. */
+static char *
+subst(char *s, const char *from, const char *to)
+{
+	char *r = NULL, *p = s, *q;
+	size_t len = 0;
+	FILE *fp = open_memstream(&r, &len);
+
+	while ((q = strstr(p, from)) != NULL) {
+		fwrite(p, 1, (size_t)(q - p), fp);
+		fputs(to, fp);
+		p = q + strlen(from);
+	}
+	fputs(p, fp);
+	fclose(fp);
+	free(s);
+	return r;
+}
+
+static char *
+expect_file(const char *path)
+{
+	char *s = slurp(path);
+
+	if (s == NULL)
+		return NULL;
+	s = subst(s, "@KINKD_KEYTAB@", KINKD_KEYTAB);
+	s = subst(s, "@KINKD_SOCKET@", KINKD_SOCKET);
+	return subst(s, "@KINKD_USER@", KINKD_USER);
+}
+
+/* Print the first differing line of two texts. */
+static void
+show_diff(const char *got, const char *want)
+{
+	int line = 1;
+	const char *g = got, *w = want;
+
+	while (*g && *g == *w) {
+		if (*g == '\n')
+			line++;
+		g++, w++;
+	}
+	printf("# first difference at line %d\n# got:  %.120s\n# want: %.120s\n",
+	    line, g, w);
+}
+
+#define ASSERT_TEXT_EQ(got, want) do {					\
+	if (strcmp((got), (want)) != 0) {				\
+		show_diff((got), (want));				\
+		test_fail(__FILE__, __LINE__, "text differs");		\
+		goto out;						\
+	}								\
+} while (0)
+
+/* The runner for per-file cases: one PASS/FAIL line per file. */
+static void
+run_named(void (*fn)(const char *), const char *arg, const char *prefix)
+{
+	static char name[512];
+	const char *base = strrchr(arg, '/');
+
+	snprintf(name, sizeof(name), "%s_%s", prefix, base ? base + 1 : arg);
+	test_cur = name;
+	test_failed_cur = 0;
+	fn(arg);
+	if (test_failed_cur)
+		test_nfail++;
+	else {
+		test_npass++;
+		printf("PASS %s\n", name);
+	}
+	fflush(stdout);
+}
+
+/* dump(parse(dump(c))) == dump(c), and every policy compares the same. */
+static int
+fixed_point(const struct kink_conf *c, const char *dump)
+{
+	struct conf_errors e;
+	struct kink_conf *c2;
+	char *d2 = NULL;
+	int ok = 0;
+
+	c2 = conf_parse_buf("dump", dump, strlen(dump), NULL, &e);
+	if (c2 == NULL) {
+		char *es = errs_str(&e);
+
+		printf("# reparse failed:\n%s", es);
+		free(es);
+		goto out;
+	}
+	d2 = dump_str(c2);
+	if (strcmp(d2, dump) != 0) {
+		show_diff(d2, dump);
+		goto out;
+	}
+	if (c2->c_npeers != c->c_npeers)
+		goto out;
+	for (int i = 0; i < c->c_npeers; i++) {
+		if (c->c_peers[i].p_npolicies != c2->c_peers[i].p_npolicies)
+			goto out;
+		for (int j = 0; j < c->c_peers[i].p_npolicies; j++)
+			if (!conf_policy_same(&c->c_peers[i].p_policies[j],
+			    &c2->c_peers[i].p_policies[j]))
+				goto out;
+	}
+	ok = 1;
+out:
+	free(d2);
+	conf_free(c2);
+	conf_errors_free(&e);
+	return ok;
+}
+
+static void
+good_file(const char *path)
+{
+	struct conf_errors e;
+	struct kink_conf *c;
+	char exp[4096], *want = NULL, *got = NULL, *es;
+
+	c = conf_load(path, NULL, &e);
+	if (c == NULL) {
+		es = errs_str(&e);
+		test_fail(__FILE__, __LINE__, "load failed:\n%s", es);
+		free(es);
+		goto out;
+	}
+	snprintf(exp, sizeof(exp), "%.*s.expect", (int)(strlen(path) - 5),
+	    path);
+	if ((want = expect_file(exp)) == NULL) {
+		test_fail(__FILE__, __LINE__, "no %s", exp);
+		goto out;
+	}
+	got = dump_str(c);
+	ASSERT_TEXT_EQ(got, want);
+	if (!fixed_point(c, got))
+		test_fail(__FILE__, __LINE__, "dump is not a fixed point");
+out:
+	free(want);
+	free(got);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+static void
+bad_file(const char *path)
+{
+	struct conf_errors e;
+	struct kink_conf *c;
+	char exp[4096], *want = NULL, *got = NULL;
+
+	c = conf_load(path, NULL, &e);
+	if (c != NULL) {
+		test_fail(__FILE__, __LINE__, "loaded a bad file");
+		goto out;
+	}
+	snprintf(exp, sizeof(exp), "%.*s.err", (int)(strlen(path) - 5), path);
+	if ((want = slurp(exp)) == NULL) {
+		test_fail(__FILE__, __LINE__, "no %s", exp);
+		goto out;
+	}
+	got = errs_str(&e);
+	ASSERT_TEXT_EQ(got, want);
+	if (e.ce_count < 1)
+		test_fail(__FILE__, __LINE__, "no errors");
+out:
+	free(want);
+	free(got);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+static int
+each_file(const char *pattern, void (*fn)(const char *), const char *prefix)
+{
+	glob_t g;
+	size_t n;
+
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return 0;
+	n = g.gl_pathc;
+	for (size_t i = 0; i < n; i++)
+		run_named(fn, g.gl_pathv[i], prefix);
+	globfree(&g);
+	return (int)n;
+}
+
+static struct kink_conf *
+parse_str(const char *s, const struct conf_macro *d, struct conf_errors *e)
+{
+	return conf_parse_buf("t.conf", s, strlen(s), d, e);
+}
+
+TEST(file_counts)
+{
+	glob_t g;
+
+	/* The tables this file promises: guard against an emptied dir. */
+	ASSERT_INT_EQ(glob("bad/*.conf", 0, NULL, &g), 0);
+	ASSERT_TRUE(g.gl_pathc >= 20);
+	globfree(&g);
+	ASSERT_INT_EQ(glob("good/*.conf", 0, NULL, &g), 0);
+	ASSERT_TRUE(g.gl_pathc >= 4);
+	globfree(&g);
+}
+
+TEST(example_conf_parses)
+{
+	struct conf_errors e;
+	struct kink_conf *c = conf_load("../kinkd.conf", NULL, &e);
+	char *d = NULL;
+
+	if (c == NULL) {
+		char *es = errs_str(&e);
+
+		test_fail(__FILE__, __LINE__, "etc/kinkd.conf:\n%s", es);
+		free(es);
+		goto out;
+	}
+	if (c->c_npeers != 1 || c->c_peers[0].p_npolicies != 4 ||
+	    c->c_principal == NULL || c->c_nlisten != 2) {
+		test_fail(__FILE__, __LINE__, "unexpected shape");
+		goto out;
+	}
+	d = dump_str(c);
+	if (!fixed_point(c, d))
+		test_fail(__FILE__, __LINE__, "not a fixed point");
+out:
+	free(d);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+TEST(defaults)
+{
+	struct conf_errors e;
+	struct kink_conf *c = parse_str("", NULL, &e);
+
+	ASSERT_TRUE(c != NULL);
+	ASSERT_TRUE(c->c_principal == NULL);
+	ASSERT_STR_EQ(c->c_keytab, KINKD_KEYTAB);
+	ASSERT_STR_EQ(c->c_socket, KINKD_SOCKET);
+	ASSERT_STR_EQ(c->c_user, KINKD_USER);
+	ASSERT_INT_EQ(c->c_port, 910);
+	ASSERT_INT_EQ(c->c_nlisten, 2);
+	ASSERT_INT_EQ(c->c_listen[0].l_addr.ss_family, AF_INET);
+	ASSERT_INT_EQ(c->c_listen[1].l_addr.ss_family, AF_INET6);
+	ASSERT_INT_EQ(ntohs(((struct sockaddr_in6 *)&c->c_listen[1].l_addr)
+	    ->sin6_port), 910);
+	ASSERT_INT_EQ(c->c_retrans_ms, 1000);
+	ASSERT_INT_EQ(c->c_retrans_max_ms, 8000);
+	ASSERT_INT_EQ(c->c_retrans_tries, 5);
+	ASSERT_INT_EQ(c->c_backend, CONF_BACKEND_AUTO);
+	ASSERT_INT_EQ(c->c_shutdown, CONF_SHUTDOWN_FLUSH);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+TEST(policy_defaults)
+{
+	static const char s[] =
+	    "peer b { principal k/b@R; address 192.0.2.2; local 192.0.2.1\n"
+	    "esp tunnel from 10.1.0.0/16 to 10.2.0.0/16\n"
+	    "ah transport from 192.0.2.1 to 192.0.2.2 }\n";
+	struct conf_errors e;
+	struct kink_conf *c = parse_str(s, NULL, &e);
+	struct kink_policy *t, *a;
+
+	ASSERT_TRUE(c != NULL);
+	ASSERT_INT_EQ(c->c_peers[0].p_npolicies, 2);
+	t = &c->c_peers[0].p_policies[0];
+	a = &c->c_peers[0].p_policies[1];
+	ASSERT_INT_EQ(t->pol_mode, 1);		/* tunnel */
+	ASSERT_INT_EQ(t->pol_life_secs, 8 * 3600);
+	ASSERT_INT_EQ(t->pol_life_kbytes, 0);
+	ASSERT_INT_EQ(t->pol_pfs_group, 0);
+	ASSERT_INT_EQ(t->pol_nsuites, 4);
+	ASSERT_INT_EQ(t->pol_suites[0].s_esp.x_id, 20);	/* ESP_AES_GCM_16 */
+	ASSERT_INT_EQ(t->pol_suites[0].s_esp.x_keylen, 256);
+	ASSERT_INT_EQ(t->pol_suites[2].s_esp.x_id, 12);	/* ESP_AES_CBC */
+	ASSERT_INT_EQ(t->pol_suites[2].s_esp.x_auth, 5);	/* HMAC-SHA2-256 */
+	ASSERT_INT_EQ(t->pol_tun_local.ss_family, AF_INET);
+	ASSERT_INT_EQ(t->pol_tun_remote.ss_family, AF_INET);
+	ASSERT_INT_EQ(t->pol_src.sel_plen, 16);
+	ASSERT_INT_EQ(a->pol_mode, 2);		/* transport */
+	ASSERT_INT_EQ(a->pol_suites[0].s_ah.x_present, 1);
+	ASSERT_INT_EQ(a->pol_suites[0].s_ah.x_id, 5);	/* AH_SHA2_256 */
+	ASSERT_INT_EQ(a->pol_suites[0].s_esp.x_present, 0);
+	ASSERT_INT_EQ(a->pol_src.sel_plen, 32);
+	ASSERT_TRUE(t->pol_reqid != 0 && a->pol_reqid != 0 &&
+	    t->pol_reqid != a->pol_reqid);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+TEST(define_overrides)
+{
+	static const char s[] =
+	    "me = \"192.0.2.1\"\nlisten on $me\nlisten on $extra port 99\n"
+	    "set principal kink/a@$realm\n";
+	struct conf_macro d[] = {
+		{ "me", "192.0.2.9" }, { "extra", "::1" },
+		{ "realm", "R.ORG" }, { NULL, NULL }
+	};
+	struct conf_macro bad[] = { { "9x", "1" }, { NULL, NULL } };
+	struct conf_errors e;
+	struct kink_conf *c = parse_str(s, d, &e);
+	char a[INET6_ADDRSTRLEN];
+	char *es = NULL;
+
+	ASSERT_TRUE(c != NULL);
+	ASSERT_INT_EQ(c->c_nlisten, 2);
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&c->c_listen[0].l_addr)
+	    ->sin_addr, a, sizeof(a));
+	ASSERT_STR_EQ(a, "192.0.2.9");	/* -D wins over the file */
+	ASSERT_INT_EQ(c->c_listen[1].l_addr.ss_family, AF_INET6);
+	ASSERT_STR_EQ(c->c_principal, "kink/a@R.ORG");
+	conf_free(c);
+	conf_errors_free(&e);
+	/* Without -D the file's value holds, and $extra is undefined. */
+	c = parse_str(s, NULL, &e);
+	ASSERT_TRUE(c == NULL);
+	es = errs_str(&e);
+	ASSERT_STR_EQ(es, "t.conf:3:11: undefined macro \"$extra\"\n"
+	    "t.conf:4:15: undefined macro \"$realm\"\n");
+	free(es);
+	conf_errors_free(&e);
+	c = parse_str("", bad, &e);
+	ASSERT_TRUE(c == NULL);
+	es = errs_str(&e);
+	ASSERT_STR_EQ(es, "-D: bad macro name \"9x\"\n");
+	free(es);
+	conf_errors_free(&e);
+}
+
+TEST(lexer_details)
+{
+	/* ';' separates, '\' continues, escapes, '#' inside quotes, CRLF. */
+	static const char s[] =
+	    "set verbose 3; set port \\\n  1234 # comment\r\n"
+	    "set principal \"a\\\"b\\\\c#x\"\n";
+	struct conf_errors e;
+	struct kink_conf *c;
+	char *es;
+
+	c = parse_str(s, NULL, &e);
+	ASSERT_TRUE(c != NULL);
+	ASSERT_INT_EQ(c->c_verbose, 3);
+	ASSERT_INT_EQ(c->c_port, 1234);
+	ASSERT_STR_EQ(c->c_principal, "a\"b\\c#x");
+	conf_free(c);
+	conf_errors_free(&e);
+	c = parse_str("set user\t\"\"\n", NULL, &e);
+	ASSERT_TRUE(c == NULL);
+	es = errs_str(&e);
+	ASSERT_STR_EQ(es, "t.conf:1:10: a user name must not be empty\n");
+	free(es);
+	conf_errors_free(&e);
+}
+
+TEST(nul_byte)
+{
+	static const char s[] = "set verbose 1\n\0set port 1\n";
+	struct conf_errors e;
+	struct kink_conf *c = conf_parse_buf("t.conf", s, sizeof(s) - 1,
+	    NULL, &e);
+	char *es;
+
+	ASSERT_TRUE(c == NULL);
+	es = errs_str(&e);
+	ASSERT_STR_EQ(es, "t.conf:2:1: unexpected character 0x00\n");
+	free(es);
+	conf_errors_free(&e);
+}
+
+TEST(error_limit)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&s, &len);
+	struct conf_errors e;
+	struct kink_conf *c;
+
+	for (int i = 0; i < 200; i++)
+		fprintf(fp, "bogus %d\n", i);
+	fclose(fp);
+	c = parse_str(s, NULL, &e);
+	free(s);
+	ASSERT_TRUE(c == NULL);
+	ASSERT_INT_EQ(e.ce_count, CONF_MAX_ERRORS);
+	ASSERT_INT_EQ(e.ce_truncated, 1);
+	conf_errors_free(&e);
+}
+
+TEST(include_depth)
+{
+	struct conf_errors e;
+	struct kink_conf *c;
+	char name[64], *es;
+	FILE *fp;
+
+	ASSERT_INT_EQ(mkdir("depth", 0755), 0);
+	for (int i = 0; i <= 10; i++) {
+		snprintf(name, sizeof(name), "depth/d%d.conf", i);
+		ASSERT_TRUE((fp = fopen(name, "w")) != NULL);
+		fprintf(fp, "include \"d%d.conf\"\n", i + 1);
+		fclose(fp);
+	}
+	c = conf_load("depth/d0.conf", NULL, &e);
+	ASSERT_TRUE(c == NULL);
+	es = errs_str(&e);
+	ASSERT_STR_EQ(es, "depth/d8.conf:1:9: includes nested deeper than 8\n");
+	free(es);
+	conf_errors_free(&e);
+	/* Eight levels are fine. */
+	ASSERT_TRUE((fp = fopen("depth/d8.conf", "w")) != NULL);
+	fprintf(fp, "set verbose 2\n");
+	fclose(fp);
+	c = conf_load("depth/d0.conf", NULL, &e);
+	ASSERT_TRUE(c != NULL);
+	ASSERT_INT_EQ(c->c_verbose, 2);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+TEST(top_file_checks)
+{
+	struct conf_errors e;
+	struct kink_conf *c;
+	char *es;
+
+	c = conf_load("missing.conf", NULL, &e);
+	ASSERT_TRUE(c == NULL);
+	es = errs_str(&e);
+	ASSERT_STR_EQ(es, "missing.conf: missing.conf: No such file or "
+	    "directory\n");
+	free(es);
+	conf_errors_free(&e);
+	c = conf_load("good", NULL, &e);
+	ASSERT_TRUE(c == NULL);
+	es = errs_str(&e);
+	ASSERT_STR_EQ(es, "good: good: not a regular file\n");
+	free(es);
+	conf_errors_free(&e);
+	/* The top file gets the same secrecy check as an include. */
+	ASSERT_INT_EQ(chmod("good/minimal.conf", 0620), 0);
+	c = conf_load("good/minimal.conf", NULL, &e);
+	ASSERT_INT_EQ(chmod("good/minimal.conf", 0644), 0);
+	ASSERT_TRUE(c == NULL);
+	es = errs_str(&e);
+	ASSERT_STR_EQ(es, "good/minimal.conf: good/minimal.conf: group or "
+	    "world writable, refusing it\n");
+	free(es);
+	conf_errors_free(&e);
+}
+
+static const char reload_a[] =
+    "peer b {\n principal k/b@R; address 192.0.2.2\n"
+    " esp transport from 192.0.2.1 to 192.0.2.2 proto tcp\n"
+    " policy \"web\" esp transport from 192.0.2.1 to 192.0.2.2 port 80 "
+    "proto tcp\n}\n";
+static const char reload_b[] =
+    "peer b {\n principal k/b@R; address 192.0.2.2\n"
+    " esp transport from 192.0.2.1 to 192.0.2.2 proto udp\n"
+    " esp transport from 192.0.2.1 to 192.0.2.2 proto tcp\n"
+    " policy \"web\" esp transport from 192.0.2.1 to 192.0.2.2 port 80 "
+    "proto tcp lifetime 2h\n}\n";
+
+TEST(reload_policy_same)
+{
+	struct conf_errors e1, e2;
+	struct kink_conf *a = parse_str(reload_a, NULL, &e1);
+	struct kink_conf *b = parse_str(reload_b, NULL, &e2);
+	struct kink_policy *pa, *pb, *wa, *wb;
+
+	ASSERT_TRUE(a != NULL && b != NULL);
+	/* The unnamed tcp policy moved down one line: still the same. */
+	pa = &a->c_peers[0].p_policies[0];
+	pb = conf_policy_by_name(conf_peer_by_name(b, "b"), pa->pol_name);
+	ASSERT_TRUE(pb != NULL);
+	ASSERT_TRUE(pb == &b->c_peers[0].p_policies[1]);
+	ASSERT_INT_EQ(pa->pol_reqid, pb->pol_reqid);
+	ASSERT_INT_EQ(conf_policy_same(pa, pb), 1);
+	/* A changed lifetime is a different policy, same name and reqid. */
+	wa = conf_policy_by_name(&a->c_peers[0], "web");
+	wb = conf_policy_by_name(&b->c_peers[0], "web");
+	ASSERT_TRUE(wa != NULL && wb != NULL);
+	ASSERT_INT_EQ(wa->pol_reqid, wb->pol_reqid);
+	ASSERT_INT_EQ(wa->pol_reqid, conf_reqid("b", "web"));
+	ASSERT_INT_EQ(conf_policy_same(wa, wb), 0);
+	ASSERT_INT_EQ(conf_policy_same(wa, pa), 0);
+	conf_free(a);
+	conf_free(b);
+	conf_errors_free(&e1);
+	conf_errors_free(&e2);
+}
+
+TEST(reqid_collision)
+{
+	char s[512];
+	struct conf_errors e;
+	struct kink_conf *c;
+	uint32_t r = conf_reqid("b", "x");
+
+	snprintf(s, sizeof(s), "peer b {\n principal k/b@R\n"
+	    " policy \"x\" esp transport from 192.0.2.1 to 192.0.2.2\n"
+	    " esp transport from 192.0.2.1 to 192.0.2.3 reqid %u\n}\n", r);
+	c = parse_str(s, NULL, &e);
+	ASSERT_TRUE(c != NULL);
+	/* The pinned reqid keeps its value; the hashed one moves on. */
+	ASSERT_INT_EQ(c->c_peers[0].p_policies[1].pol_reqid, r);
+	ASSERT_INT_EQ(c->c_peers[0].p_policies[0].pol_reqid,
+	    r % 0x3fffffffU + 1);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+TEST(lookups)
+{
+	static const char s[] =
+	    "peer b { principal k/b@R; address 192.0.2.2; address 2001:db8::2 }\n"
+	    "peer c { principal k/c@R }\n";
+	struct conf_errors e;
+	struct kink_conf *c = parse_str(s, NULL, &e);
+	struct sockaddr_in6 sin6;
+	struct sockaddr_in sin;
+
+	ASSERT_TRUE(c != NULL);
+	ASSERT_TRUE(conf_peer_by_name(c, "c") == &c->c_peers[1]);
+	ASSERT_TRUE(conf_peer_by_name(c, "d") == NULL);
+	ASSERT_TRUE(conf_peer_by_principal(c, "k/b@R") == &c->c_peers[0]);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(910);	/* ignored */
+	inet_pton(AF_INET6, "2001:db8::2", &sin6.sin6_addr);
+	ASSERT_TRUE(conf_peer_by_addr(c, (struct sockaddr *)&sin6) ==
+	    &c->c_peers[0]);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.3", &sin.sin_addr);
+	ASSERT_TRUE(conf_peer_by_addr(c, (struct sockaddr *)&sin) == NULL);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+TEST(keyword_table)
+{
+	int n = 0;
+
+	for (int i = 0; conf_keywords[i]; i++, n++) {
+		ASSERT_TRUE(conf_keywords[i][0] != '\0');
+		for (int j = 0; j < i; j++)
+			if (strcmp(conf_keywords[i], conf_keywords[j]) == 0) {
+				test_fail(__FILE__, __LINE__, "\"%s\" twice",
+				    conf_keywords[i]);
+				return;
+			}
+	}
+	ASSERT_TRUE(n > 40);
+}
+
+/*
+ * Deterministic mutations of every good file: each must either load (and
+ * then dump to a fixed point) or fail with at least one error.  Under
+ * ASan/valgrind this is where memory bugs in error paths show up.
+ */
+TEST(mutations)
+{
+	static const char repl[] = { '\0', '{', '}', '"', '\n', '$', '\\',
+	    '#', '=', ',', '/', ';' };
+	glob_t g;
+
+	ASSERT_INT_EQ(glob("good/*.conf", 0, NULL, &g), 0);
+	for (size_t f = 0; f < g.gl_pathc; f++) {
+		char *s = slurp(g.gl_pathv[f]);
+		size_t len = s ? strlen(s) : 0;
+
+		for (size_t i = 0; s && i < len; i++) {
+			char orig = s[i];
+			char r = repl[i % sizeof(repl)];
+			struct conf_errors e;
+			struct kink_conf *c;
+
+			s[i] = r;
+			c = conf_parse_buf("m.conf", s, len, NULL, &e);
+			s[i] = orig;
+			if (c == NULL && e.ce_count == 0) {
+				test_fail(__FILE__, __LINE__, "%s byte %zu: "
+				    "NULL without an error", g.gl_pathv[f], i);
+				free(s);
+				globfree(&g);
+				return;
+			}
+			if (c != NULL && e.ce_count != 0) {
+				test_fail(__FILE__, __LINE__, "%s byte %zu: "
+				    "a config and errors", g.gl_pathv[f], i);
+				free(s);
+				globfree(&g);
+				return;
+			}
+			if (c != NULL) {
+				char *d = dump_str(c);
+				int ok = fixed_point(c, d);
+
+				free(d);
+				if (!ok) {
+					test_fail(__FILE__, __LINE__, "%s byte "
+					    "%zu: no fixed point",
+					    g.gl_pathv[f], i);
+					conf_free(c);
+					free(s);
+					globfree(&g);
+					return;
+				}
+			}
+			conf_free(c);
+			conf_errors_free(&e);
+		}
+		free(s);
+	}
+	globfree(&g);
+}
+
+static int
+setup(void)
+{
+	const char *data = getenv("TEST_DATA");
+	char cmd[8192];
+
+	if (data == NULL)
+		data = "tests/unit/data";
+	if (getcwd(top, sizeof(top)) == NULL || mkdtemp(tmpdir) == NULL)
+		return -1;
+	/* Our own modes: the secrecy check must not trip on the umask. */
+	snprintf(cmd, sizeof(cmd), "cp -R '%s/conf' '%s/' && "
+	    "cp etc/kinkd.conf '%s/' && chmod -R u=rwX,go=rX '%s' && "
+	    "chmod 0666 '%s/conf/bad/ww.inc'", data, tmpdir, tmpdir, tmpdir,
+	    tmpdir);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/conf", tmpdir);
+	return chdir(cmd);
+}
+
+static void
+teardown(void)
+{
+	char cmd[8192];
+
+	if (chdir(top) == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", tmpdir);
+	}
+}
+
+int
+main(void)
+{
+	if (setup() == -1) {
+		printf("FAIL setup: cannot copy the conf test data\n");
+		return 1;
+	}
+	RUN(file_counts);
+	each_file("good/*.conf", good_file, "good");
+	each_file("bad/*.conf", bad_file, "bad");
+	RUN(example_conf_parses);
+	RUN(defaults);
+	RUN(policy_defaults);
+	RUN(define_overrides);
+	RUN(lexer_details);
+	RUN(nul_byte);
+	RUN(error_limit);
+	RUN(include_depth);
+	RUN(top_file_checks);
+	RUN(reload_policy_same);
+	RUN(reqid_collision);
+	RUN(lookups);
+	RUN(keyword_table);
+	RUN(mutations);
+	teardown();
+	return test_done();
+}
