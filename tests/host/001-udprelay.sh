@@ -21,7 +21,6 @@ receiver() {
 	wait_until 5 grep -q '^listening' "$T/$1.out"
 }
 
-proc_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 received() {	# received NAME: datagrams NAME got, in order, as "TYPE xid"
 	# called inside $(...): not our child there, so poll for its exit

@@ -266,6 +266,7 @@ start_kinkd() {
 	conf=$2
 	shift 2
 	: > "$T/$name.log"
+	date +%s > "$T/$name.started"
 	# Own ccache and replay cache: two daemons share this host.
 	KRB5CCNAME="FILE:$T/$name.ccache" KRB5RCACHEDIR="$T" \
 	KRB5RCACHENAME="dfl:$T/$name.rcache" \
@@ -283,6 +284,8 @@ start_kinkd() {
 	fi
 	return 0
 }
+
+proc_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 daemon_alive() {
 	[ -f "$T/$1.pid" ] && kill -0 "$(cat "$T/$1.pid")" 2>/dev/null
@@ -314,8 +317,13 @@ stop_kinkd() {
 	wait "$pid" 2>/dev/null
 }
 
+# restart_kinkd NAME CONF [options]: stop, then start in a later second
+# than the last start, so the new EPOCH (seconds) surely differs.
 restart_kinkd() {
 	stop_kinkd "$1"
+	if [ -f "$T/$1.started" ]; then
+		wait_until 3 test "$(date +%s)" -gt "$(cat "$T/$1.started")"
+	fi
 	start_kinkd "$@"
 }
 
@@ -413,13 +421,13 @@ monitor_start() {
 	"$KINKCTL" -j -s "$(sock_of "$1")" monitor >>"$T/$1.mon" 2>&1 &
 	echo $! > "$T/$1.monpid"
 	HOST_BG="$HOST_BG $!"
-	# the subscription is in place once the daemon lists the monitor, or
-	# when the first event could be read; give the connect a bounded try
-	wait_until 2 monitor_ready "$1" || true
-}
-
-monitor_ready() {
-	kill -0 "$(cat "$T/$1.monpid")" 2>/dev/null
+	# kinkd's first event is "subscribed", sent once the subscription is
+	# in place: after it, no later event can be missed
+	if ! wait_until "$HOST_WAIT" grep -q subscribed "$T/$1.mon"; then
+		echo "# monitor on $1 never said subscribed:"
+		sed 's/^/#   /' "$T/$1.mon" | head -n 5
+		return 1
+	fi
 }
 
 monitor_stop() {
@@ -482,4 +490,76 @@ relay_stat() {
 		for (i = 3; i < NF; i += 2) if ($i == f) print $(i + 1) }' \
 	    "$T/relay.stats" 2>/dev/null)
 	echo "${v:-0}"
+}
+
+# --- SA comparisons ---------------------------------------------------
+
+# KEYS_ARG: how `kinkctl show sa` is asked for raw keys (CTL_F_KEYS).
+HOST_KEYS_ARG=${HOST_KEYS_ARG:-keys}
+
+# sa_lines NAME [keys]: one line per SA, sorted by SPI:
+#	spi dir proto mode enc keylen auth [enckey authkey]
+# dir is "in"/"out" whatever the renderer calls it (in/out/1/2/inbound).
+sa_lines() {
+	local arr
+	if [ -n "${2:-}" ]; then
+		arr=$(ctlj "$1" show sa $HOST_KEYS_ARG 2>/dev/null)
+	else
+		arr=$(ctlj "$1" show sa 2>/dev/null)
+	fi
+	printf '%s\n' "$arr" | jq -r --arg keys "${2:-}" '
+	    (if type == "array" then . elif .sa then .sa
+	     elif .sas then .sas else [] end)[] |
+	    [ (.spi | tostring),
+	      (.dir | tostring | ascii_downcase |
+	          if test("^(in|1|inbound)$") then "in" else "out" end),
+	      (.proto | tostring), (.mode | tostring),
+	      ((.enc // "none") | tostring), ((.enc_keylen // 0) | tostring),
+	      ((.auth // "none") | tostring) ] +
+	    (if $keys != "" then [ (.enckey // "") | tostring,
+	      (.authkey // "") | tostring ] else [] end) | join(" ")' \
+	    2>/dev/null | sort
+}
+
+# sa_mirror NAME [keys]: NAME's SAs as the peer must see them (dir flipped).
+sa_mirror() {
+	sa_lines "$@" | awk '{ $2 = ($2 == "in") ? "out" : "in"; print }' |
+	    sort
+}
+
+# sa_pair_ok A B: A and B hold the same SAs pairwise (SPI, protocol,
+# mode, algorithms, keys), one side's inbound being the other's outbound,
+# and at least one pair; keys must be non-empty.
+sa_pair_ok() {
+	local a b
+	a=$(sa_mirror "$1" k)
+	b=$(sa_lines "$2" k)
+	[ -n "$a" ] || { echo "# $1 has no SAs"; return 1; }
+	if [ "$a" != "$b" ]; then
+		echo "# SAs differ: $1 (mirrored) vs $2:"
+		diff <(echo "$a") <(echo "$b") | sed 's/^/#   /'
+		return 1
+	fi
+	if echo "$b" | awk '$8 == "" && $9 == "" { bad = 1 } END { exit !bad }'
+	then
+		echo "# SAs without keys: is $HOST_KEYS_ARG the keys switch?"
+		return 1
+	fi
+	return 0
+}
+
+# spis NAME: NAME's SPIs, sorted, space-separated.
+spis() {
+	sa_lines "$1" | awk '{ printf "%s ", $1 }'
+}
+
+relay_stop() {
+	[ -f "$T/relay.pid" ] || return 0
+	kill "$(cat "$T/relay.pid")" 2>/dev/null
+	wait_until 5 test ! -e "$T/relay.pid"
+}
+
+# event_count NAME REGEX: monitor lines of NAME matching REGEX.
+event_count() {
+	grep -c -E "$2" "$T/$1.mon" 2>/dev/null || true
 }

@@ -1,0 +1,49 @@
+#!/bin/bash
+# CREATE, non-optimistic (RFC 4430 section 3.2): alpha's first choice is a
+# transform beta does not accept, so beta picks alpha's second one, sets
+# ACKREQ and the exchange ends with an ACK.  Both sides then hold the same
+# SAs with the second transform.  Then the same with PFS (KE payloads):
+# keys still equal pairwise, and different from a run without PFS is not
+# checkable, so the check is that the exchange completes with KE on and
+# the SAs agree.  v4 and v6.
+. tests/lib/host.sh
+host_init 020-create-nonopt
+host_realm alpha beta || exit 1
+
+run_case() {	# run_case NAME FAMILY PFS
+	local c=$1 fam=$2
+	PFS=$3 XFORMS="esp enc aes-256-cbc auth hmac-sha2-256, esp enc aes-128-cbc auth hmac-sha1" \
+	    VIA=1 write_conf alpha "$fam"
+	PFS=$3 XFORMS="esp enc aes-128-cbc auth hmac-sha1" \
+	    VIA=1 write_conf beta "$fam"
+	if ! start_kinkd alpha "$T/alpha.conf" || ! start_kinkd beta "$T/beta.conf"; then
+		fail "$c/start" "daemons did not start"
+		stop_kinkd alpha; stop_kinkd beta
+		return
+	fi
+	relay_start "$fam"
+
+	ctl alpha initiate beta > "$T/initiate.out" 2>&1
+	check_eq "$c/initiate-exit" $? 0
+	check "$c/alpha-2-sas" wait_until 5 sa_count_is alpha 2
+	check "$c/beta-2-sas" wait_until 5 sa_count_is beta 2
+	check "$c/sa-pairwise-equal" sa_pair_ok alpha beta
+	# the second transform (aes-128-cbc, hmac-sha1) was chosen: every SA
+	# has a 128-bit key, never 256
+	check_eq "$c/second-transform" \
+	    "$(sa_lines alpha | awk '{print $6}' | sort -u | tr '\n' ' ')" "128 "
+	# the ACK path: exactly one ACK went from alpha to beta
+	check "$c/ack-sent" wait_until 5 test "$(relay_stat a2b ACK seen)" = 1
+	check_eq "$c/one-create" "$(relay_stat a2b CREATE seen)" 1
+	check "$c/no-xact-left" wait_until 5 xact_count_is alpha 0
+
+	stop_kinkd alpha
+	stop_kinkd beta
+	kill "$(cat "$T/relay.pid")" 2>/dev/null
+	wait_until 5 test ! -e "$T/relay.pid"
+}
+
+run_case v4 v4 none
+run_case v6 v6 none
+run_case v4-pfs v4 modp2048
+run_case v6-pfs-ecp v6 ecp256

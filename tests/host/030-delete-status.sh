@@ -1,0 +1,73 @@
+#!/bin/bash
+# DELETE from either side, STATUS, `flush sa`, `initiate` (v4 and v6).
+#  - alpha deletes one of its SAs by SPI: the pair disappears on both
+#    sides (DELETE exchange on the wire).
+#  - the same initiated from beta.
+#  - STATUS: with a short dead-peer interval and no traffic, alpha probes
+#    beta with STATUS, beta answers, and beta stays "alive".
+#  - flush sa: every SA of alpha goes; beta is told (DELETE) and drops
+#    its side too.
+. tests/lib/host.sh
+host_init 030-delete-status
+host_realm alpha beta || exit 1
+
+for fam in v4 v6; do
+	DEADPEER=1s VIA=1 host_pair "$fam" ||
+	    { fail "$fam/start" "daemons did not start"; continue; }
+	relay_start "$fam"
+
+	# delete from alpha
+	check "$fam/initiate" ctl alpha initiate beta
+	wait_until 5 sa_count_is beta 2
+	spi=$(sa_lines alpha | awk '$2 == "out" { print $1; exit }')
+	before=$(spis beta)
+	ctl alpha delete sa "$spi" >/dev/null 2>&1
+	check_eq "$fam/delete-exit" $? 0
+	check "$fam/delete-alpha-gone" wait_until 5 sa_count_is alpha 0
+	check "$fam/delete-beta-gone" wait_until 5 sa_count_is beta 0
+	check "$fam/delete-on-wire" test "$(relay_stat a2b DELETE seen)" -ge 1
+	check_eq "$fam/delete-had-sas" "$(echo "$before" | wc -w)" 2
+
+	# delete from beta, of an SA alpha initiated
+	check "$fam/initiate-2" ctl alpha initiate beta
+	wait_until 5 sa_count_is beta 2
+	spi=$(sa_lines beta | awk '$2 == "in" { print $1; exit }')
+	ctl beta delete sa "$spi" >/dev/null 2>&1
+	check_eq "$fam/delete-from-beta-exit" $? 0
+	check "$fam/delete-from-beta-beta-gone" wait_until 5 sa_count_is beta 0
+	check "$fam/delete-from-beta-alpha-gone" wait_until 5 sa_count_is alpha 0
+	check "$fam/delete-from-beta-on-wire" test "$(relay_stat b2a DELETE seen)" -ge 1
+
+	# deleting an SPI nobody has: a daemon error, exit 1
+	check_eq "$fam/delete-unknown-exit" "$(ctl_rc alpha delete sa 0x7ffffff1)" 1
+
+	# STATUS: dead-peer 1s and no traffic; alpha probes, beta answers
+	s0=$(relay_stat a2b STATUS seen)
+	check "$fam/status-sent" wait_until 8 \
+	    test "$(relay_stat a2b STATUS seen)" -gt "$s0"
+	check "$fam/status-answered" wait_until 5 \
+	    test "$(relay_stat b2a REPLY seen)" -ge 1
+	check_eq "$fam/status-peer-alive" \
+	    "$(ctlj alpha show peers | jq -r '(if type == "array" then . else (.peers // []) end)[] | select(.name == "beta") | .state' 2>/dev/null)" \
+	    alive
+
+	# flush sa: alpha's SAs all go, beta follows through DELETE
+	check "$fam/initiate-3" ctl alpha initiate beta
+	check "$fam/initiate-4" ctl beta initiate alpha
+	wait_until 5 sa_count_is alpha 4
+	ctl alpha flush sa >/dev/null 2>&1
+	check_eq "$fam/flush-exit" $? 0
+	check "$fam/flush-alpha-empty" wait_until 5 sa_count_is alpha 0
+	check "$fam/flush-beta-empty" wait_until 5 sa_count_is beta 0
+	# flush of one peer's SAs by name
+	check "$fam/initiate-5" ctl alpha initiate beta
+	wait_until 5 sa_count_is alpha 2
+	check "$fam/flush-peer" ctl alpha flush sa peer beta
+	check "$fam/flush-peer-empty" wait_until 5 sa_count_is alpha 0
+	check_eq "$fam/flush-nopeer-exit" "$(ctl_rc alpha flush sa peer nosuch)" 1
+
+	stop_kinkd alpha
+	stop_kinkd beta
+	kill "$(cat "$T/relay.pid")" 2>/dev/null
+	wait_until 5 test ! -e "$T/relay.pid"
+done

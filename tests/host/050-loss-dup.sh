@@ -1,0 +1,80 @@
+#!/bin/bash
+# Loss and duplication through udprelay: drop the first CREATE, the first
+# REPLY, the first ACK; duplicate each.  Every transaction completes once
+# (one "xact-done" on each side, initiate exits 0) and nothing is
+# installed twice (each side ends with exactly the two SAs of one
+# negotiation, and the responder reports two "sa-add" events, not four).
+# The ACK cases use a non-optimistic setup (beta accepts only alpha's
+# second transform), so that an ACK exists.  v4 for every case, v6 for
+# the drop cases.
+. tests/lib/host.sh
+host_init 050-loss-dup
+host_realm alpha beta || exit 1
+
+OPT="esp enc aes-128-cbc auth hmac-sha1"
+NONOPT_A="esp enc aes-256-cbc auth hmac-sha2-256, esp enc aes-128-cbc auth hmac-sha1"
+
+setup() {	# setup FAMILY opt|nonopt
+	stop_kinkd alpha
+	stop_kinkd beta
+	if [ "$2" = opt ]; then
+		XFORMS=$OPT VIA=1 write_conf alpha "$1"
+	else
+		XFORMS=$NONOPT_A VIA=1 write_conf alpha "$1"
+	fi
+	XFORMS=$OPT VIA=1 write_conf beta "$1"
+	start_kinkd alpha "$T/alpha.conf" && start_kinkd beta "$T/beta.conf"
+}
+
+# run_case NAME RULE EXPECT: EXPECT is "DIR TYPE MIN" - the relay must have
+# seen at least MIN datagrams of that kind (proof the impairment bit and
+# was recovered from) before the final counts are taken.
+run_case() {
+	local c=$1 rule=$2 edir etype emin
+	read -r edir etype emin <<< "$3"
+	relay_stop
+	relay_start "$fam" "$rule"
+	monitor_start alpha
+	monitor_start beta
+	ctl alpha initiate beta > "$T/initiate.out" 2>&1
+	check_eq "$c/initiate-exit" $? 0
+	check "$c/alpha-2-sas" wait_until 5 sa_count_is alpha 2
+	check "$c/beta-2-sas" wait_until 5 sa_count_is beta 2
+	check "$c/recovered-$edir-$etype" wait_until 5 \
+	    test "$(relay_stat "$edir" "$etype" seen)" -ge "$emin"
+	check "$c/impairment-applied" grep -q -E ' (drop|dup=1)$' "$T/relay.log"
+	# settle: both transactions are gone (reply cache aside, the
+	# initiator has nothing left)
+	check "$c/alpha-xact-gone" wait_until 5 xact_count_is alpha 0
+	check_eq "$c/alpha-still-2" "$(sa_count alpha)" 2
+	check_eq "$c/beta-still-2" "$(sa_count beta)" 2
+	check "$c/pairwise-equal" sa_pair_ok alpha beta
+	check_eq "$c/beta-sa-add-events" "$(event_count beta 'sa-add')" 2
+	check_eq "$c/alpha-sa-add-events" "$(event_count alpha 'sa-add')" 2
+	check_eq "$c/alpha-xact-done-once" "$(event_count alpha 'xact-done')" 1
+	check_eq "$c/no-xact-fail" "$(event_count alpha 'xact-fail')$(event_count beta 'xact-fail')" 00
+	monitor_stop alpha
+	monitor_stop beta
+	ctl alpha flush sa >/dev/null 2>&1
+	wait_until 5 sa_count_is alpha 0
+	wait_until 5 sa_count_is beta 0
+}
+
+for fam in v4 v6; do
+	setup "$fam" opt || { fail "$fam/start" "daemons did not start"; continue; }
+	run_case "$fam/drop-create" "drop a2b CREATE 1" "a2b CREATE 2"
+	run_case "$fam/drop-reply" "drop b2a REPLY 1" "a2b CREATE 2"
+	if [ "$fam" = v4 ]; then
+		run_case "$fam/dup-create" "dup a2b CREATE 1" "b2a REPLY 2"
+		run_case "$fam/dup-reply" "dup b2a REPLY 1" "b2a REPLY 1"
+	fi
+	setup "$fam" nonopt || { fail "$fam/start-nonopt" "daemons did not start"; continue; }
+	run_case "$fam/drop-ack" "drop a2b ACK 1" "a2b ACK 2"
+	if [ "$fam" = v4 ]; then
+		run_case "$fam/dup-ack" "dup a2b ACK 1" "a2b ACK 1"
+		run_case "$fam/nonopt-drop-reply" "drop b2a REPLY 1" "b2a REPLY 2"
+	fi
+	relay_stop
+	stop_kinkd alpha
+	stop_kinkd beta
+done
