@@ -149,7 +149,12 @@ wire_ackreq(const struct kink_msg *m)
 	return (m->m_flags & KINK_ACKREQ) != 0;
 }
 
-/* Parse a datagram.  Fills *m (zeroed first) with views into `dgram`. */
+/*
+ * Parse a datagram.  Fills *m (zeroed first) with views into `dgram`.  On
+ * error the header fields are still filled whenever the datagram held 16
+ * octets (the XID for a KINK_ERROR reply, the type for logging); payload
+ * views are then partial and must not be used.
+ */
 int	wire_parse(struct kink_msg *m, const uint8_t *dgram, size_t len);
 
 /*
