@@ -437,10 +437,15 @@ monitor_stop() {
 	rm -f "$T/$1.monpid"
 }
 
-# wait_event NAME REGEX [SECONDS]: a line of NAME's monitor stream matches
-# (grep -E) within the bound.
+# wait_event NAME TYPE [TEXT-REGEX]: an event of TYPE (whose text matches
+# TEXT-REGEX, when given) is in NAME's monitor stream within the bound.
 wait_event() {
-	wait_until "${3:-$HOST_WAIT}" grep -q -E "$2" "$T/$1.mon"
+	wait_until "$HOST_WAIT" event_seen "$@"
+}
+
+event_seen() {
+	grep "\"type\":\"$2\"" "$T/$1.mon" 2>/dev/null |
+	    grep -q -E "\"text\":\"${3:-}"
 }
 
 # --- relay ------------------------------------------------------------
@@ -494,8 +499,8 @@ relay_stat() {
 
 # --- SA comparisons ---------------------------------------------------
 
-# KEYS_ARG: how `kinkctl show sa` is asked for raw keys (CTL_F_KEYS).
-HOST_KEYS_ARG=${HOST_KEYS_ARG:-keys}
+# How `kinkctl show sa` is asked for raw keys (CTL_F_KEYS, root only).
+HOST_KEYS_ARG=keys
 
 # sa_lines NAME [keys]: one line per SA, sorted by SPI:
 #	spi dir proto mode enc keylen auth [enckey authkey]
@@ -559,7 +564,18 @@ relay_stop() {
 	wait_until 5 test ! -e "$T/relay.pid"
 }
 
-# event_count NAME REGEX: monitor lines of NAME matching REGEX.
+# event_count NAME TYPE: events of TYPE in NAME's monitor stream.
 event_count() {
-	grep -c -E "$2" "$T/$1.mon" 2>/dev/null || true
+	grep -c "\"type\":\"$2\"" "$T/$1.mon" 2>/dev/null || true
+}
+
+# stats_sum NAME REGEX: sum of NAME's counters whose name matches REGEX
+# (jq test()), e.g. drops of every reason.
+stats_sum() {
+	local v
+	v=$(ctlj "$1" show stats 2>/dev/null | jq -r --arg re "$2" '
+	    [ (if type == "array" then .[] else . end) | .. | objects |
+	      to_entries[] | select((.value | type) == "number") |
+	      select(.key | test($re)) | .value ] | add // 0' 2>/dev/null)
+	echo "${v:-0}"
 }

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Hostile input leaves no state and the daemon keeps serving (v4, v6):
+# garbage, every truncation of a valid CREATE, a valid CREATE replayed,
+# and a CREATE with a valid header and AP-REQ but a forged Cksum.  After
+# each: beta is alive, holds no new SA and no new transaction, its drop
+# counters went up, and a real CREATE afterwards still succeeds.
+#
+# The valid CREATEs come from the relay: the first CREATE alpha sends is
+# saved and dropped (so its AP-REQ is fresh to beta: a forged Cksum on it
+# gets past the replay cache and must be caught by the checksum check);
+# the retransmission is saved and delivered (replaying it is a replay).
+# Hostile datagrams go straight to beta's port, from alpha's address as
+# beta knows it (so they look like alpha's) and from an unknown address.
+. tests/lib/host.sh
+host_init 080-hostile
+host_realm alpha beta || exit 1
+
+DROPS='drop|bad|invalid|malformed|short|trunc|replay|dup|cksum|checksum|err'
+
+for fam in v4 v6; do
+	VIA=1 host_pair "$fam" || { fail "$fam/start" "daemons did not start"; continue; }
+	relay_start "$fam" "save=$T/c1.bin a2b CREATE 1" "drop a2b CREATE 1" \
+	    "save=$T/c2.bin a2b CREATE 2"
+	check "$fam/initiate" ctl alpha initiate beta
+	wait_until 5 sa_count_is beta 2
+	check "$fam/captured" test -s "$T/c1.bin" -a -s "$T/c2.bin"
+	BETA=$(hostport "$(addr_of "$fam" beta)" "$HOST_PORT")
+	LIKE_ALPHA=$(hostport "$(addr_of "$fam" rbeta)" 0)
+	STRANGER=$(hostport "$(addr_of "$fam" alpha)" 0)
+	monitor_start beta
+	sas=$(spis beta)
+	xacts=$(xact_count beta)
+
+	hostile() {	# hostile NAME KINKCRAFT-ARGS...: run, then the checks
+		local c=$1 d0
+		shift
+		d0=$(stats_sum beta "$DROPS")
+		"$KINKCRAFT" "$@" -t "$BETA" -w 300 > "$T/craft.out" 2>&1
+		check_eq "$c/kinkcraft-ran" $? 0
+		check "$c/beta-alive" daemon_ready beta
+		check_eq "$c/no-new-sa" "$(spis beta)" "$sas"
+		check "$c/no-new-xact" test "$(xact_count beta)" -le "$xacts"
+		check "$c/drops-counted" wait_until 5 \
+		    test "$(stats_sum beta "$DROPS")" -gt "$d0"
+		check_eq "$c/no-sa-add" "$(event_count beta 'sa-add')" 0
+	}
+
+	hostile "$fam/garbage-as-alpha" garbage -b "$LIKE_ALPHA" -n 200 -s 1
+	hostile "$fam/garbage-stranger" garbage -b "$STRANGER" -n 200 -s 2
+	hostile "$fam/truncated" truncate -b "$LIKE_ALPHA" -f "$T/c2.bin"
+	hostile "$fam/forged-cksum" forge -b "$LIKE_ALPHA" -f "$T/c1.bin"
+	hostile "$fam/forged-cksum-new-xid" forge -b "$LIKE_ALPHA" -f "$T/c2.bin" -X 0x5eed
+	# a replay of a completed CREATE: beta may answer from its reply
+	# cache (the same REPLY again) but must not negotiate anew
+	hostile "$fam/replay" replay -b "$LIKE_ALPHA" -f "$T/c2.bin" -n 3
+
+	# still serving: a real CREATE works, and only it adds SAs
+	check "$fam/create-after" ctl alpha initiate beta
+	check "$fam/create-after-4-sas" wait_until 5 sa_count_is beta 4
+	check "$fam/create-after-pairwise" sa_pair_ok alpha beta
+	check_eq "$fam/create-after-sa-add" "$(event_count beta 'sa-add')" 2
+
+	monitor_stop beta
+	relay_stop
+	stop_kinkd alpha
+	stop_kinkd beta
+done
