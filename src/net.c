@@ -1,0 +1,369 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "kink.h"
+#include "log.h"
+#include "net.h"
+#include "stats.h"
+
+struct net_sock {
+	int			 ns_fd;
+	struct sockaddr_storage	 ns_addr;
+	struct event		*ns_ev;
+	struct net		*ns_net;
+};
+
+struct net {
+	struct net_sock		 n_socks[NET_MAX_SOCKS];
+	int			 n_nsocks;
+	net_input_cb		*n_cb;
+	void			*n_arg;
+};
+
+socklen_t
+net_salen(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+}
+
+const char *
+net_ntop(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *a;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	else {
+		snprintf(buf, len, "(none)");
+		return buf;
+	}
+	if (inet_ntop(sa->sa_family, a, buf, len) == NULL)
+		snprintf(buf, len, "(bad)");
+	return buf;
+}
+
+int
+net_addr_eq(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return 0;
+}
+
+uint16_t
+net_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+void
+net_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+int
+net_is_any(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return 1;
+}
+
+static void
+net_read(evutil_socket_t fd, short ev, void *arg)
+{
+	struct net_sock *ns = arg;
+	struct net *n = ns->ns_net;
+	/* One octet more than we accept, to notice oversize datagrams. */
+	uint8_t buf[KINK_MAX_MSG + 1];
+	union {
+		struct cmsghdr hdr;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		    CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} cm;
+	struct sockaddr_storage from, to;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	ssize_t len;
+	int i;
+
+	/* Bounded batch: a flood cannot starve timers and the control socket. */
+	for (i = 0; i < 64; i++) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		if ((len = recvmsg(fd, &msg, 0)) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("recvmsg");
+			return;
+		}
+		stats_inc(STAT_RX);
+		stats_add(STAT_RX_BYTES, (uint64_t)len);
+		if ((size_t)len > KINK_MAX_MSG || (msg.msg_flags & MSG_TRUNC)) {
+			stats_inc(STAT_DROP_TRUNC);
+			continue;
+		}
+		to = ns->ns_addr;
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
+		    c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == IPPROTO_IP &&
+			    c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				((struct sockaddr_in *)&to)->sin_addr =
+				    pi.ipi_addr;
+			} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			    c->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				((struct sockaddr_in6 *)&to)->sin6_addr =
+				    pi.ipi6_addr;
+			}
+		}
+		n->n_cb(n->n_arg, &from, &to, buf, (size_t)len);
+	}
+}
+
+static int
+net_open(struct net *n, struct event_base *base,
+    const struct sockaddr_storage *addr)
+{
+	struct net_sock *ns = &n->n_socks[n->n_nsocks];
+	char a[NET_ADDRSTRLEN];
+	int fd, on = 1;
+
+	if ((fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (addr->ss_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
+		    sizeof(on)) == -1)
+			goto fail;
+	} else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
+	    sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)addr,
+	    net_salen((const struct sockaddr *)addr)) == -1)
+		goto fail;
+	ns->ns_fd = fd;
+	ns->ns_addr = *addr;
+	ns->ns_net = n;
+	if ((ns->ns_ev = event_new(base, fd, EV_READ | EV_PERSIST, net_read,
+	    ns)) == NULL || event_add(ns->ns_ev, NULL) == -1) {
+		log_warnx("net: event_new failed");
+		close(fd);
+		return -1;
+	}
+	n->n_nsocks++;
+	log_debug("listening on %s port %u",
+	    net_ntop((const struct sockaddr *)addr, a, sizeof(a)),
+	    net_port((const struct sockaddr *)addr));
+	return 0;
+fail:
+	log_warn("socket %s port %u",
+	    net_ntop((const struct sockaddr *)addr, a, sizeof(a)),
+	    net_port((const struct sockaddr *)addr));
+	close(fd);
+	return -1;
+}
+
+struct net *
+net_new(struct event_base *base, const struct sockaddr_storage *addrs, int na,
+    net_input_cb *cb, void *arg)
+{
+	struct net *n;
+	int i;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		log_warn("net_new");
+		return NULL;
+	}
+	n->n_cb = cb;
+	n->n_arg = arg;
+	for (i = 0; i < na && i < NET_MAX_SOCKS; i++)
+		if (net_open(n, base, &addrs[i]) == -1) {
+			net_free(n);
+			return NULL;
+		}
+	return n;
+}
+
+void
+net_free(struct net *n)
+{
+	int i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->n_nsocks; i++) {
+		event_free(n->n_socks[i].ns_ev);
+		close(n->n_socks[i].ns_fd);
+	}
+	free(n);
+}
+
+int
+net_local_for(struct net *n, const struct sockaddr_storage *to,
+    struct sockaddr_storage *local)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int i, fd;
+
+	for (i = 0; i < n->n_nsocks; i++) {
+		const struct sockaddr_storage *a = &n->n_socks[i].ns_addr;
+
+		if (a->ss_family != to->ss_family)
+			continue;
+		if (!net_is_any((const struct sockaddr *)a)) {
+			*local = *a;
+			return 0;
+		}
+		/* Wildcard: ask the routing table, as connect() would. */
+		if ((fd = socket(to->ss_family, SOCK_DGRAM | SOCK_CLOEXEC,
+		    0)) == -1)
+			return -1;
+		sl = sizeof(ss);
+		if (connect(fd, (const struct sockaddr *)to,
+		    net_salen((const struct sockaddr *)to)) == -1 ||
+		    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		*local = ss;
+		net_set_port(local, net_port((const struct sockaddr *)a));
+		return 0;
+	}
+	return -1;
+}
+
+int
+net_send(struct net *n, const struct sockaddr_storage *from,
+    const struct sockaddr_storage *to, const uint8_t *p, size_t len)
+{
+	struct net_sock *ns = NULL, *wild = NULL;
+	union {
+		struct cmsghdr hdr;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	char a[NET_ADDRSTRLEN];
+	int i;
+
+	for (i = 0; i < n->n_nsocks; i++) {
+		struct net_sock *s = &n->n_socks[i];
+
+		if (s->ns_addr.ss_family != to->ss_family)
+			continue;
+		if (net_is_any((const struct sockaddr *)&s->ns_addr)) {
+			if (wild == NULL)
+				wild = s;
+		} else if (from->ss_family == 0 || net_addr_eq(
+		    (const struct sockaddr *)from,
+		    (const struct sockaddr *)&s->ns_addr)) {
+			ns = s;
+			break;
+		}
+	}
+	memset(&msg, 0, sizeof(msg));
+	if (ns == NULL && wild != NULL) {
+		ns = wild;
+		if (from->ss_family == AF_INET) {
+			struct in_pktinfo pi;
+			struct cmsghdr *c;
+
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi_spec_dst =
+			    ((const struct sockaddr_in *)from)->sin_addr;
+			msg.msg_control = cm.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		} else if (from->ss_family == AF_INET6) {
+			struct in6_pktinfo pi;
+			struct cmsghdr *c;
+
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi6_addr =
+			    ((const struct sockaddr_in6 *)from)->sin6_addr;
+			msg.msg_control = cm.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		}
+	}
+	if (ns == NULL) {
+		log_warnx("no socket to send to %s from",
+		    net_ntop((const struct sockaddr *)to, a, sizeof(a)));
+		stats_inc(STAT_TX_ERR);
+		return -1;
+	}
+	iov.iov_base = (void *)(uintptr_t)p;
+	iov.iov_len = len;
+	msg.msg_name = (void *)(uintptr_t)to;
+	msg.msg_namelen = net_salen((const struct sockaddr *)to);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (sendmsg(ns->ns_fd, &msg, 0) == -1) {
+		log_warn("sendmsg to %s port %u",
+		    net_ntop((const struct sockaddr *)to, a, sizeof(a)),
+		    net_port((const struct sockaddr *)to));
+		stats_inc(STAT_TX_ERR);
+		return -1;
+	}
+	stats_inc(STAT_TX);
+	return 0;
+}

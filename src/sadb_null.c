@@ -1,0 +1,368 @@
+/*
+ * The "null" SA backend: SAs and SPD entries in memory only.  Used by the
+ * host tests (two daemons on one machine, no kernel state) and for dry
+ * runs.  It behaves like a kernel backend as far as the daemon can tell:
+ * every completion is delivered later from the event loop (a queue drained
+ * by a zero timer), never inside the request call; getspi hands out unique
+ * random SPIs; adding an SPI that exists fails with EEXIST unless
+ * `replace`; deleting an unknown SA fails with ESRCH.  sadb_null_inject()
+ * makes it emit ACQUIRE/EXPIRE as a kernel would.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "net.h"
+#include "sadb.h"
+#include "timer.h"
+
+#define NULL_MAX_SA	65536	/* bounded like a kernel table */
+#define NULL_MAX_SPD	4096
+
+enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_EVENT };
+
+struct null_pending {
+	TAILQ_ENTRY(null_pending) np_entry;
+	enum null_op	 np_op;
+	int		 np_err;
+	uint32_t	 np_spi;
+	sadb_done_cb	 np_done;
+	sadb_spi_cb	 np_spicb;
+	sadb_dump_cb	 np_dumpcb;
+	void		*np_arg;
+	struct sadb_event np_ev;
+};
+
+struct null_sa {
+	TAILQ_ENTRY(null_sa) ns_entry;
+	int		 ns_larval;	/* SPI reserved by getspi only */
+	struct kink_sa	 ns_sa;
+};
+
+struct null_spd {
+	TAILQ_ENTRY(null_spd) nd_entry;
+	struct kink_policy nd_pol;
+};
+
+struct null_db {
+	TAILQ_HEAD(, null_pending) nb_queue;
+	TAILQ_HEAD(, null_sa)	 nb_sas;
+	TAILQ_HEAD(, null_spd)	 nb_spd;
+	int			 nb_nsa, nb_nspd;
+	struct timer		 nb_timer;
+};
+
+static void
+null_drain(void *arg)
+{
+	struct sadb *sd = arg;
+	struct null_db *nb = sd->sd_priv;
+	struct null_pending *np;
+	struct null_sa *ns;
+	int n;
+
+	/*
+	 * Only what was queued before this run: completions may queue new
+	 * requests, which then run on the next loop iteration.
+	 */
+	for (n = 0, np = TAILQ_FIRST(&nb->nb_queue); np != NULL; n++)
+		np = TAILQ_NEXT(np, np_entry);
+	while (n-- > 0 && (np = TAILQ_FIRST(&nb->nb_queue)) != NULL) {
+		TAILQ_REMOVE(&nb->nb_queue, np, np_entry);
+		switch (np->np_op) {
+		case NOP_DONE:
+			if (np->np_done != NULL)
+				np->np_done(np->np_err, np->np_arg);
+			break;
+		case NOP_SPI:
+			np->np_spicb(np->np_err, np->np_spi, np->np_arg);
+			break;
+		case NOP_DUMP:
+			TAILQ_FOREACH(ns, &nb->nb_sas, ns_entry) {
+				struct kink_sa copy;
+
+				if (ns->ns_larval)
+					continue;
+				copy = ns->ns_sa;
+				np->np_dumpcb(0, &copy, np->np_arg);
+				sa_free_keys(&copy);
+			}
+			np->np_dumpcb(0, NULL, np->np_arg);
+			break;
+		case NOP_EVENT:
+			sadb_upcall(sd, &np->np_ev);
+			break;
+		}
+		free(np);
+	}
+	if (!TAILQ_EMPTY(&nb->nb_queue))
+		timer_add_ms(&nb->nb_timer, 0);
+}
+
+static struct null_pending *
+null_queue(struct sadb *sd, enum null_op op)
+{
+	struct null_db *nb = sd->sd_priv;
+	struct null_pending *np;
+
+	if ((np = calloc(1, sizeof(*np))) == NULL)
+		return NULL;
+	np->np_op = op;
+	TAILQ_INSERT_TAIL(&nb->nb_queue, np, np_entry);
+	timer_add_ms(&nb->nb_timer, 0);
+	return np;
+}
+
+static int
+null_done(struct sadb *sd, int err, sadb_done_cb cb, void *arg)
+{
+	struct null_pending *np;
+
+	if ((np = null_queue(sd, NOP_DONE)) == NULL)
+		return -1;
+	np->np_err = err;
+	np->np_done = cb;
+	np->np_arg = arg;
+	return 0;
+}
+
+static struct null_sa *
+null_find(struct null_db *nb, const struct sockaddr_storage *dst,
+    uint8_t proto, uint32_t spi)
+{
+	struct null_sa *ns;
+
+	TAILQ_FOREACH(ns, &nb->nb_sas, ns_entry)
+		if (ns->ns_sa.sa_spi == spi && ns->ns_sa.sa_proto == proto &&
+		    net_addr_eq((const struct sockaddr *)&ns->ns_sa.sa_dst,
+		    (const struct sockaddr *)dst))
+			return ns;
+	return NULL;
+}
+
+static int
+null_open(struct sadb *sd)
+{
+	struct null_db *nb;
+
+	if ((nb = calloc(1, sizeof(*nb))) == NULL)
+		return -1;
+	TAILQ_INIT(&nb->nb_queue);
+	TAILQ_INIT(&nb->nb_sas);
+	TAILQ_INIT(&nb->nb_spd);
+	if (timer_init(&nb->nb_timer, sd->sd_base, null_drain, sd) == -1) {
+		free(nb);
+		errno = ENOMEM;
+		return -1;
+	}
+	sd->sd_priv = nb;
+	return 0;
+}
+
+static void
+null_close(struct sadb *sd)
+{
+	struct null_db *nb = sd->sd_priv;
+	struct null_pending *np;
+	struct null_sa *ns;
+	struct null_spd *nd;
+
+	if (nb == NULL)
+		return;
+	timer_fini(&nb->nb_timer);
+	while ((np = TAILQ_FIRST(&nb->nb_queue)) != NULL) {
+		TAILQ_REMOVE(&nb->nb_queue, np, np_entry);
+		free(np);
+	}
+	while ((ns = TAILQ_FIRST(&nb->nb_sas)) != NULL) {
+		TAILQ_REMOVE(&nb->nb_sas, ns, ns_entry);
+		sa_free_keys(&ns->ns_sa);
+		free(ns);
+	}
+	while ((nd = TAILQ_FIRST(&nb->nb_spd)) != NULL) {
+		TAILQ_REMOVE(&nb->nb_spd, nd, nd_entry);
+		free(nd);
+	}
+	free(nb);
+	sd->sd_priv = NULL;
+}
+
+static int
+null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
+    const struct sockaddr_storage *dst, uint8_t proto, sadb_spi_cb cb,
+    void *arg)
+{
+	struct null_db *nb = sd->sd_priv;
+	struct null_pending *np;
+	struct null_sa *ns;
+	uint32_t spi;
+	int err = 0;
+
+	do {
+		/* 256..0xffffffff: 1-255 are reserved (RFC 4303 2.1). */
+		spi = arc4random_uniform(0xffffff00U) + 0x100;
+	} while (null_find(nb, dst, proto, spi) != NULL);
+	if (nb->nb_nsa >= NULL_MAX_SA)
+		err = ENOBUFS;
+	else if ((ns = calloc(1, sizeof(*ns))) == NULL)
+		err = ENOMEM;
+	else {
+		ns->ns_larval = 1;
+		ns->ns_sa.sa_src = *src;
+		ns->ns_sa.sa_dst = *dst;
+		ns->ns_sa.sa_proto = proto;
+		ns->ns_sa.sa_spi = spi;
+		ns->ns_sa.sa_dir = SA_DIR_IN;
+		TAILQ_INSERT_TAIL(&nb->nb_sas, ns, ns_entry);
+		nb->nb_nsa++;
+	}
+	if ((np = null_queue(sd, NOP_SPI)) == NULL)
+		return -1;
+	np->np_err = err;
+	np->np_spi = err ? 0 : spi;
+	np->np_spicb = cb;
+	np->np_arg = arg;
+	return 0;
+}
+
+static int
+null_add(struct sadb *sd, const struct kink_sa *sa, int replace,
+    sadb_done_cb cb, void *arg)
+{
+	struct null_db *nb = sd->sd_priv;
+	struct null_sa *ns;
+	int err = 0;
+
+	ns = null_find(nb, &sa->sa_dst, sa->sa_proto, sa->sa_spi);
+	if (ns != NULL && !ns->ns_larval && !replace)
+		err = EEXIST;
+	else if (ns == NULL && nb->nb_nsa >= NULL_MAX_SA)
+		err = ENOBUFS;
+	else if (ns == NULL && (ns = calloc(1, sizeof(*ns))) == NULL)
+		err = ENOMEM;
+	else {
+		if (ns->ns_sa.sa_spi == 0) {
+			TAILQ_INSERT_TAIL(&nb->nb_sas, ns, ns_entry);
+			nb->nb_nsa++;
+		}
+		sa_free_keys(&ns->ns_sa);
+		ns->ns_sa = *sa;
+		ns->ns_larval = 0;
+	}
+	return null_done(sd, err, cb, arg);
+}
+
+static int
+null_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
+    void *arg)
+{
+	struct null_db *nb = sd->sd_priv;
+	struct null_sa *ns;
+	int err = 0;
+
+	if ((ns = null_find(nb, &sa->sa_dst, sa->sa_proto, sa->sa_spi)) ==
+	    NULL)
+		err = ESRCH;
+	else {
+		TAILQ_REMOVE(&nb->nb_sas, ns, ns_entry);
+		nb->nb_nsa--;
+		sa_free_keys(&ns->ns_sa);
+		free(ns);
+	}
+	return null_done(sd, err, cb, arg);
+}
+
+static int
+null_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
+{
+	struct null_pending *np;
+
+	if ((np = null_queue(sd, NOP_DUMP)) == NULL)
+		return -1;
+	np->np_dumpcb = cb;
+	np->np_arg = arg;
+	return 0;
+}
+
+static struct null_spd *
+null_spd_find(struct null_db *nb, const struct kink_policy *pol)
+{
+	struct null_spd *nd;
+
+	TAILQ_FOREACH(nd, &nb->nb_spd, nd_entry)
+		if (nd->nd_pol.pol_reqid == pol->pol_reqid)
+			return nd;
+	return NULL;
+}
+
+static int
+null_spd_add(struct sadb *sd, const struct kink_policy *pol,
+    sadb_done_cb cb, void *arg)
+{
+	struct null_db *nb = sd->sd_priv;
+	struct null_spd *nd;
+	int err = 0;
+
+	if ((nd = null_spd_find(nb, pol)) != NULL)
+		nd->nd_pol = *pol;
+	else if (nb->nb_nspd >= NULL_MAX_SPD)
+		err = ENOBUFS;
+	else if ((nd = calloc(1, sizeof(*nd))) == NULL)
+		err = ENOMEM;
+	else {
+		nd->nd_pol = *pol;
+		TAILQ_INSERT_TAIL(&nb->nb_spd, nd, nd_entry);
+		nb->nb_nspd++;
+	}
+	return null_done(sd, err, cb, arg);
+}
+
+static int
+null_spd_del(struct sadb *sd, const struct kink_policy *pol,
+    sadb_done_cb cb, void *arg)
+{
+	struct null_db *nb = sd->sd_priv;
+	struct null_spd *nd;
+	int err = 0;
+
+	if ((nd = null_spd_find(nb, pol)) == NULL)
+		err = ESRCH;
+	else {
+		TAILQ_REMOVE(&nb->nb_spd, nd, nd_entry);
+		nb->nb_nspd--;
+		free(nd);
+	}
+	return null_done(sd, err, cb, arg);
+}
+
+int
+sadb_null_inject(struct sadb *sd, const struct sadb_event *ev)
+{
+	struct null_pending *np;
+
+	if (sd->sd_ops != &sadb_null_ops) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if ((np = null_queue(sd, NOP_EVENT)) == NULL)
+		return -1;
+	np->np_ev = *ev;
+	return 0;
+}
+
+const struct sadb_ops sadb_null_ops = {
+	.name = "null",
+	.open = null_open,
+	.close = null_close,
+	.getspi = null_getspi,
+	.add = null_add,
+	.del = null_del,
+	.dump = null_dump,
+	.spd_add = null_spd_add,
+	.spd_del = null_spd_del,
+};
