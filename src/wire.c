@@ -219,6 +219,49 @@ wire_parse_inner(struct kink_msg *m, const uint8_t *plain, size_t len)
 	return KINK_WE_OK;
 }
 
+#define BIT(t)	(1U << (t))
+
+int
+wire_check_type(const struct kink_msg *m)
+{
+	uint32_t need = 0, deny = 0, only = 0;
+
+	switch (m->m_type) {
+	case KINK_MSGTYPE_CREATE:
+	case KINK_MSGTYPE_DELETE:
+	case KINK_MSGTYPE_STATUS:
+		need = BIT(KINK_AP_REQ);
+		deny = BIT(KINK_AP_REP) | BIT(KINK_TGT_REQ) | BIT(KINK_TGT_REP);
+		break;
+	case KINK_MSGTYPE_ACK:
+		only = BIT(KINK_AP_REQ);
+		break;
+	case KINK_MSGTYPE_GETTGT:
+		only = BIT(KINK_TGT_REQ);
+		break;
+	case KINK_MSGTYPE_REPLY:
+		need = BIT(KINK_AP_REP) | BIT(KINK_KRB_ERROR) |
+		    BIT(KINK_ERROR) | BIT(KINK_TGT_REP);
+		deny = BIT(KINK_AP_REQ) | BIT(KINK_TGT_REQ);
+		break;
+	default:
+		return KINK_WE_MSGTYPE;
+	}
+	if (only != 0) {
+		if ((m->m_present & only) == 0)
+			return KINK_WE_MISSING_PL;
+		if ((m->m_present & ~only) != 0)
+			return KINK_WE_UNEXPECTED_PL;
+		return KINK_WE_OK;
+	}
+	/* "need" is any-of: one REPLY form suffices. */
+	if ((m->m_present & need) == 0)
+		return KINK_WE_MISSING_PL;
+	if ((m->m_present & deny) != 0)
+		return KINK_WE_UNEXPECTED_PL;
+	return KINK_WE_OK;
+}
+
 int
 wire_cksum_input(const struct kink_msg *m, uint8_t *out, size_t max,
     size_t *outlen)

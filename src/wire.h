@@ -79,6 +79,8 @@ enum wire_err {
 	KINK_WE_QMVERS,		/* KINK_ISAKMP QM version not 1.0 */
 	KINK_WE_INNER_PL,	/* AP_REQ/AP_REP/ENCRYPT inside KINK_ENCRYPT */
 	KINK_WE_INNER_SHORT,	/* decrypted plaintext shorter than 4 octets */
+	KINK_WE_MISSING_PL,	/* wire_check_type(): required payload absent */
+	KINK_WE_UNEXPECTED_PL,	/* wire_check_type(): payload not allowed */
 	KINK_WE_NOT_ENCRYPTED,	/* wire_parse_inner(): no KINK_ENCRYPT, or done */
 	KINK_WE_NOSPACE,	/* builder: message would exceed KINK_MAX_MSG */
 	KINK_WE_BUILD_STATE,	/* builder: call out of order */
@@ -164,6 +166,18 @@ int	wire_parse(struct kink_msg *m, const uint8_t *dgram, size_t len);
  * *m.  On error *m is unchanged.
  */
 int	wire_parse_inner(struct kink_msg *m, const uint8_t *plain, size_t len);
+
+/*
+ * RFC 4430 §6 message construction, on the payloads seen so far (call after
+ * wire_parse(), again after wire_parse_inner() if wanted):
+ *   CREATE, DELETE, STATUS  KINK_AP_REQ; no AP_REP, TGT_REQ, TGT_REP
+ *   ACK                     KINK_AP_REQ and nothing else (§6.2)
+ *   GETTGT                  KINK_TGT_REQ and nothing else (§6.6)
+ *   REPLY                   AP_REP, KRB_ERROR, KINK_ERROR or TGT_REP (§6.1,
+ *                           §6.6); no AP_REQ, TGT_REQ
+ * Returns 0, KINK_WE_MISSING_PL or KINK_WE_UNEXPECTED_PL.
+ */
+int	wire_check_type(const struct kink_msg *m);
 
 /*
  * Copy the octets the Cksum covers, with Length = Length - CksumLen and

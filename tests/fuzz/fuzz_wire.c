@@ -103,12 +103,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	r = wire_parse(&m, data, size);
-	CHECK(r >= 0 && r < KINK_WE_NOSPACE && r != KINK_WE_INNER_SHORT);
+	/* Outer parse errors are the header and chain classes only. */
+	CHECK(r >= 0 && r < KINK_WE_INNER_PL);
 	CHECK(wire_strerror(r) != NULL);
 	(void)wire_err_action(r);
 	if (r != 0)
 		return 0;
 	check_views(&m, data, size);
+	r = wire_check_type(&m);
+	CHECK(r == 0 || r == KINK_WE_MISSING_PL || r == KINK_WE_UNEXPECTED_PL);
 	CHECK(m.m_length <= size && m.m_excess == size - m.m_length);
 
 	CHECK(wire_cksum_input(&m, out, sizeof(out), &olen) == 0);
@@ -133,7 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wire_has(&m, KINK_ENCRYPT)) {
 		m2 = m;
 		r = wire_parse_inner(&m, m.m_encrypt.rb_p, m.m_encrypt.rb_len);
-		CHECK(r >= 0 && r < KINK_WE_NOSPACE);
+		CHECK(r >= 0 && r < KINK_WE_MISSING_PL);
 		if (r != 0)
 			CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
 		else

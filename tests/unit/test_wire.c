@@ -96,7 +96,8 @@ golden_roundtrip(const char *name, struct kink_msg *m)
 		test_fail(__FILE__, __LINE__, "cannot read %s", name);
 		return -1;
 	}
-	if ((r = wire_parse(m, gbuf, glen)) != 0) {
+	if ((r = wire_parse(m, gbuf, glen)) != 0 ||
+	    (r = wire_check_type(m)) != 0) {
 		test_fail(__FILE__, __LINE__, "%s: %s", name, wire_strerror(r));
 		return -1;
 	}
@@ -1012,6 +1013,86 @@ TEST(bad_inner)
 	ASSERT_INT_EQ(wire_err_action(KINK_WE_INNER_SHORT), KINK_PROTOERR);
 }
 
+/* §6 message construction. */
+static int
+typed(uint8_t type, uint32_t pls)
+{
+	struct kink_builder kb;
+	struct kink_msg m;
+	struct buf b;
+	int r;
+
+	buf_init(&b, 0);
+	wire_build_begin(&kb, &b, type, 1, 1, 0);
+	if (pls & (1U << KINK_AP_REQ))
+		wire_build_ap_req(&kb, 1, "a", 1);
+	if (pls & (1U << KINK_AP_REP))
+		wire_build_ap_rep(&kb, 1, "a", 1);
+	if (pls & (1U << KINK_KRB_ERROR))
+		wire_build_krb_error(&kb, "a", 1);
+	if (pls & (1U << KINK_TGT_REQ))
+		wire_build_tgt_req(&kb, "a", 1);
+	if (pls & (1U << KINK_TGT_REP))
+		wire_build_tgt_rep(&kb, "a", 1);
+	if (pls & (1U << KINK_ERROR))
+		wire_build_error(&kb, KINK_PROTOERR);
+	if (pls & (1U << KINK_ISAKMP))
+		wire_build_isakmp(&kb, 1, KINK_QMVERSION, "a", 1);
+	wire_build_finish(&kb, NULL);
+	r = kb.kb_err ? -1 : wire_parse(&m, b.b_data, b.b_len);
+	if (r == 0)
+		r = wire_check_type(&m);
+	buf_free(&b);
+	return r;
+}
+
+#define P(t)	(1U << KINK_##t)
+
+TEST(check_type_rules)
+{
+	struct kink_msg m;
+
+	/* Valid §6 forms. */
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_CREATE, P(AP_REQ) | P(ISAKMP)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_DELETE, P(AP_REQ) | P(ISAKMP)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_STATUS, P(AP_REQ)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_ACK, P(AP_REQ)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_GETTGT, P(TGT_REQ)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_REPLY, P(AP_REP) | P(ISAKMP)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_REPLY, P(KRB_ERROR)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_REPLY, P(ERROR)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_REPLY, P(TGT_REP)), 0);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_REPLY, P(AP_REP) | P(ERROR) |
+	    P(ISAKMP)), 0);
+	/* Missing the payload the type needs. */
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_CREATE, P(ISAKMP)),
+	    KINK_WE_MISSING_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_DELETE, 0), KINK_WE_MISSING_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_STATUS, P(ISAKMP)),
+	    KINK_WE_MISSING_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_ACK, 0), KINK_WE_MISSING_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_GETTGT, 0), KINK_WE_MISSING_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_REPLY, P(ISAKMP)),
+	    KINK_WE_MISSING_PL);
+	/* Carrying what the type must not. */
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_ACK, P(AP_REQ) | P(ISAKMP)),
+	    KINK_WE_UNEXPECTED_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_GETTGT, P(TGT_REQ) | P(AP_REQ)),
+	    KINK_WE_UNEXPECTED_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_CREATE, P(AP_REQ) | P(AP_REP)),
+	    KINK_WE_UNEXPECTED_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_STATUS, P(AP_REQ) | P(TGT_REP)),
+	    KINK_WE_UNEXPECTED_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_REPLY, P(AP_REP) | P(AP_REQ)),
+	    KINK_WE_UNEXPECTED_PL);
+	ASSERT_INT_EQ(typed(KINK_MSGTYPE_REPLY, P(ERROR) | P(TGT_REQ)),
+	    KINK_WE_UNEXPECTED_PL);
+	memset(&m, 0, sizeof(m));
+	ASSERT_INT_EQ(wire_check_type(&m), KINK_WE_MSGTYPE);
+	ASSERT_INT_EQ(wire_err_action(KINK_WE_MISSING_PL), KINK_PROTOERR);
+	ASSERT_INT_EQ(wire_err_action(KINK_WE_UNEXPECTED_PL), KINK_PROTOERR);
+}
+
 /* RESERVED fields and padding are ignored on receipt (§4; see wire.c). */
 TEST(reserved_ignored)
 {
@@ -1131,9 +1212,8 @@ check_one(const uint8_t *p, size_t len, const uint8_t *plain, size_t plen,
 	int r;
 
 	r = wire_parse(&m, p, len);
-	if (r < 0 || r >= KINK_WE_NERR || r == KINK_WE_NOSPACE ||
-	    r == KINK_WE_BUILD_STATE || r == KINK_WE_ARG ||
-	    r == KINK_WE_NOT_ENCRYPTED || r == KINK_WE_INNER_SHORT)
+	/* Outer parse errors are the header and chain classes only. */
+	if (r < 0 || r >= KINK_WE_INNER_PL)
 		return -1;
 	if (r != 0)
 		return 0;
@@ -1147,6 +1227,9 @@ check_one(const uint8_t *p, size_t len, const uint8_t *plain, size_t plen,
 	for (i = 0; i < m.m_nisakmp; i++)
 		if (!inside(m.m_isakmp[i].ip_body, p, len))
 			return -1;
+	r = wire_check_type(&m);
+	if (r != 0 && r != KINK_WE_MISSING_PL && r != KINK_WE_UNEXPECTED_PL)
+		return -1;
 	if (wire_cksum_input(&m, out, sizeof(out), &olen) != 0 ||
 	    olen + m.m_cksumlen != m.m_length)
 		return -1;
@@ -1302,6 +1385,7 @@ main(void)
 	RUN(bad_duplicate_inner_outer);
 	RUN(bad_qmversion);
 	RUN(bad_inner);
+	RUN(check_type_rules);
 	RUN(reserved_ignored);
 	RUN(builder_state);
 	RUN(mutation_bitflip_truncate);
