@@ -33,6 +33,7 @@ HOST_PORT=${HOST_PORT:-9100}
 # Fast timers so a full retransmit cycle takes well under a second.
 HOST_RETRANS=${HOST_RETRANS:-"100ms max 400ms tries 5"}
 HOST_WAIT=${HOST_WAIT:-10}		# seconds any single wait may take
+# HOST_VERBOSE: kinkd's verbosity flags (default -v; empty for benches)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -270,7 +271,7 @@ start_kinkd() {
 	# Own ccache and replay cache: two daemons share this host.
 	KRB5CCNAME="FILE:$T/$name.ccache" KRB5RCACHEDIR="$T" \
 	KRB5RCACHENAME="dfl:$T/$name.rcache" \
-	    "$KINKD" -d -v -f "$conf" -s "$(sock_of "$name")" "$@" \
+	    "$KINKD" -d ${HOST_VERBOSE--v} -f "$conf" -s "$(sock_of "$name")" "$@" \
 	    >>"$T/$name.log" 2>&1 &
 	echo $! > "$T/$name.pid"
 	case " $HOST_DAEMONS " in
