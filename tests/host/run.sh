@@ -31,6 +31,11 @@ fi
 # Inside the namespace: loopback up, the v6 test addresses on it (nodad:
 # usable at once).  127.0.0.0/8 is all loopback already.
 ip link set lo up || { echo "FAIL host-netns: lo up"; exit 1; }
+# glibc's AI_ADDRCONFIG (libkrb5 uses it) counts 127/8 and ::1 as "no
+# address": with the v6 test addresses below and nothing but 127/8 for v4,
+# every v4 lookup (the KDC at 127.0.0.1) would fail.  One documentation
+# address on lo makes v4 "configured".
+ip addr add 192.0.2.254/32 dev lo || { echo "FAIL host-netns: v4 address"; exit 1; }
 for a in a b 1a 1b c; do
 	ip -6 addr add "fd6b:696e:6b::$a/128" dev lo nodad ||
 	    { echo "FAIL host-netns: v6 address ::$a"; exit 1; }

@@ -184,23 +184,25 @@ wait_until() {
 # host_realm NAME...: a throwaway KDC, one kink/NAME.test principal and
 # keytab ($T/NAME.keytab) per daemon.
 host_realm() {
+	local n
 	if [ ! -f "$HOST_TOP/tests/lib/realm.sh" ]; then
 		fail realm "tests/lib/realm.sh missing"
 		return 1
 	fi
+	# our EXIT trap stops the realm (host_cleanup), not realm.sh's
+	REALM_NO_TRAP=1
+	REALM=$HOST_REALM
 	. "$HOST_TOP/tests/lib/realm.sh"
-	if ! realm_start "$T/realm" "$HOST_REALM" >"$T/realm.log" 2>&1; then
-		fail realm "realm_start failed: $(tail -n 3 "$T/realm.log")"
+	REALM_STARTED=1
+	if ! realm_start "$T/realm" >"$T/realm.out" 2>&1; then
+		fail realm "realm_start failed: $(tail -n 3 "$T/realm.out")"
 		return 1
 	fi
-	REALM_STARTED=1
-	local n p
 	for n in "$@"; do
-		p="kink/$n.test@$HOST_REALM"
-		if ! realm_addprinc "$p" >>"$T/realm.log" 2>&1 ||
-		    ! realm_ktadd "$T/$n.keytab" "$p" >>"$T/realm.log" 2>&1
-		then
-			fail realm "principal $p: $(tail -n 3 "$T/realm.log")"
+		if ! realm_addprinc "kink/$n.test" >>"$T/realm.out" 2>&1 ||
+		    ! realm_ktadd "kink/$n.test" "$T/$n.keytab" \
+		    >>"$T/realm.out" 2>&1; then
+			fail realm "principal kink/$n.test: $(tail -n 3 "$T/realm.out")"
 			return 1
 		fi
 	done
@@ -269,8 +271,8 @@ start_kinkd() {
 	: > "$T/$name.log"
 	date +%s > "$T/$name.started"
 	# Own ccache and replay cache: two daemons share this host.
-	KRB5CCNAME="FILE:$T/$name.ccache" KRB5RCACHEDIR="$T" \
-	KRB5RCACHENAME="dfl:$T/$name.rcache" \
+	mkdir -p "$T/$name.rc"
+	KRB5CCNAME="FILE:$T/$name.ccache" KRB5RCACHEDIR="$T/$name.rc" \
 	    "$KINKD" -d ${HOST_VERBOSE--v} -f "$conf" -s "$(sock_of "$name")" "$@" \
 	    >>"$T/$name.log" 2>&1 &
 	echo $! > "$T/$name.pid"
