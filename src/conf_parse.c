@@ -21,7 +21,7 @@
  *   suites   = { [ suite ] ( NL | "," ) } .            (at least one suite)
  *   suite    = xform { xform } .                       (each protocol once)
  *   xform    = "esp" "enc" ENC [ "auth" AUTH ] | "ah" "auth" AUTH .
- *   peer     = "peer" STRING "{" { [ pstmt ] NL } "}" .
+ *   peer     = "peer" STRING "{" { [ pstmt ] ( NL | "," ) } "}" .
  *   pstmt    = "principal" STRING | "address" ADDR | "local" ADDR
  *            | "prf" ( "rfc3961" | "mit" ) | "u2u" ( "allow" | "deny" )
  *            | policy .
@@ -525,7 +525,7 @@ static void parse_path(struct conf_parser *, const char *,
 	    const struct conf_where *);
 
 /* Skip to the end of the statement; braces opened on the way are skipped
- * whole.  In a block, a "}" at depth 0 ends the statement too. */
+ * whole.  In a peer block, "," and "}" at depth 0 end the statement too. */
 static void
 recover(struct conf_parser *p, int inblock)
 {
@@ -541,6 +541,10 @@ recover(struct conf_parser *p, int inblock)
 			break;
 		case CT_LBRACE:
 			depth++;
+			break;
+		case CT_COMMA:
+			if (depth == 0 && inblock)
+				return;
 			break;
 		case CT_RBRACE:
 			if (depth == 0 && inblock)
@@ -1107,7 +1111,7 @@ parse_policy(struct conf_parser *p, int peer)
 		    pol.pol_dst.sel_addr.ss_family == AF_INET ? 4 : 6);
 	pol.pol_life_secs = CONF_DEF_LIFE_SECS;
 	while (p->cp_tok.t_type != CT_NL && p->cp_tok.t_type != CT_EOF &&
-	    p->cp_tok.t_type != CT_RBRACE) {
+	    p->cp_tok.t_type != CT_RBRACE && p->cp_tok.t_type != CT_COMMA) {
 		int opt = -1;
 
 		for (int i = 0; popts[i]; i++)
@@ -1386,7 +1390,7 @@ parse_peer(struct conf_parser *p)
 	if ((pe->p_name = strdup(name)) == NULL)
 		return err_at(p, &at, "out of memory");
 	for (;;) {
-		if (p->cp_tok.t_type == CT_NL) {
+		if (p->cp_tok.t_type == CT_NL || p->cp_tok.t_type == CT_COMMA) {
 			next(p);
 			continue;
 		}
@@ -1406,6 +1410,7 @@ parse_peer(struct conf_parser *p)
 		if (parse_pstmt(p, idx) == -1)
 			recover(p, 1);
 		else if (p->cp_tok.t_type != CT_NL &&
+		    p->cp_tok.t_type != CT_COMMA &&
 		    p->cp_tok.t_type != CT_RBRACE &&
 		    p->cp_tok.t_type != CT_EOF) {
 			err_expected1(p, "newline");

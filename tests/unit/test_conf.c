@@ -584,7 +584,7 @@ TEST(lookups)
 {
 	static const char s[] =
 	    "peer b { principal k/b@R; address 192.0.2.2; address 2001:db8::2 }\n"
-	    "peer c { principal k/c@R }\n";
+	    "peer c { principal k/c@R, address 192.0.2.7, u2u allow }\n";
 	struct conf_errors e;
 	struct kink_conf *c = parse_str(s, NULL, &e);
 	struct sockaddr_in6 sin6;
@@ -594,6 +594,9 @@ TEST(lookups)
 	ASSERT_TRUE(conf_peer_by_name(c, "c") == &c->c_peers[1]);
 	ASSERT_TRUE(conf_peer_by_name(c, "d") == NULL);
 	ASSERT_TRUE(conf_peer_by_principal(c, "k/b@R") == &c->c_peers[0]);
+	/* "," separates peer statements like a newline. */
+	ASSERT_INT_EQ(c->c_peers[1].p_naddrs, 1);
+	ASSERT_INT_EQ(c->c_peers[1].p_u2u, 1);
 	memset(&sin6, 0, sizeof(sin6));
 	sin6.sin6_family = AF_INET6;
 	sin6.sin6_port = htons(910);	/* ignored */
