@@ -16,7 +16,7 @@ for fam in v4 v6; do
 
 	ctl alpha initiate beta > "$T/initiate.out" 2>&1
 	check_eq "$fam/initiate-exit" $? 0
-	check "$fam/alpha-2-sas" wait_until 5 sa_count_is alpha 2
+	require "$fam/alpha-2-sas" wait_until 5 sa_count_is alpha 2
 	check "$fam/beta-2-sas" wait_until 5 sa_count_is beta 2
 	check "$fam/sa-pairwise-equal" sa_pair_ok alpha beta
 	check "$fam/beta-sa-add-event" wait_event beta 'sa-add'

@@ -25,7 +25,7 @@ run_case() {	# run_case NAME FAMILY PFS
 
 	ctl alpha initiate beta > "$T/initiate.out" 2>&1
 	check_eq "$c/initiate-exit" $? 0
-	check "$c/alpha-2-sas" wait_until 5 sa_count_is alpha 2
+	require "$c/alpha-2-sas" wait_until 5 sa_count_is alpha 2
 	check "$c/beta-2-sas" wait_until 5 sa_count_is beta 2
 	check "$c/sa-pairwise-equal" sa_pair_ok alpha beta
 	# the second transform (aes-128-cbc, hmac-sha1) was chosen: every SA

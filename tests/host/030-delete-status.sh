@@ -17,7 +17,7 @@ for fam in v4 v6; do
 	relay_start "$fam"
 
 	# delete from alpha
-	check "$fam/initiate" ctl alpha initiate beta
+	require "$fam/initiate" ctl alpha initiate beta
 	wait_until 5 sa_count_is beta 2
 	spi=$(sa_lines alpha | awk '$2 == "out" { print $1; exit }')
 	before=$(spis beta)

@@ -9,7 +9,7 @@ host_init 040-reload
 host_realm alpha beta || exit 1
 
 host_pair v4 || { fail start "daemons did not start"; exit 1; }
-check initiate ctl alpha initiate beta
+require initiate ctl alpha initiate beta
 wait_until 5 sa_count_is beta 2
 old=$(spis alpha)
 check_eq two-sas "$(echo "$old" | wc -w)" 2

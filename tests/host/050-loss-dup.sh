@@ -38,7 +38,7 @@ run_case() {
 	monitor_start beta
 	ctl alpha initiate beta > "$T/initiate.out" 2>&1
 	check_eq "$c/initiate-exit" $? 0
-	check "$c/alpha-2-sas" wait_until 5 sa_count_is alpha 2
+	require "$c/alpha-2-sas" wait_until 5 sa_count_is alpha 2
 	check "$c/beta-2-sas" wait_until 5 sa_count_is beta 2
 	check "$c/recovered-$edir-$etype" wait_until 5 \
 	    test "$(relay_stat "$edir" "$etype" seen)" -ge "$emin"

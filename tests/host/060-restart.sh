@@ -13,7 +13,7 @@ for fam in v4 v6; do
 	host_pair "$fam" || { fail "$fam/start" "daemons did not start"; continue; }
 
 	# 1. beta restarts, then initiates
-	check "$fam/initiate" ctl alpha initiate beta
+	require "$fam/initiate" ctl alpha initiate beta
 	wait_until 5 sa_count_is beta 2
 	stale=$(spis alpha)
 	epoch0=$(jqctl alpha '(if type == "array" then . else (.peers // []) end)[] | select(.name == "beta") | .epoch' show peers)

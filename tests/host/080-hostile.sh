@@ -21,7 +21,7 @@ for fam in v4 v6; do
 	VIA=1 host_pair "$fam" || { fail "$fam/start" "daemons did not start"; continue; }
 	relay_start "$fam" "save=$T/c1.bin a2b CREATE 1" "drop a2b CREATE 1" \
 	    "save=$T/c2.bin a2b CREATE 2"
-	check "$fam/initiate" ctl alpha initiate beta
+	require "$fam/initiate" ctl alpha initiate beta
 	wait_until 5 sa_count_is beta 2
 	check "$fam/captured" test -s "$T/c1.bin" -a -s "$T/c2.bin"
 	BETA=$(hostport "$(addr_of "$fam" beta)" "$HOST_PORT")

@@ -35,6 +35,7 @@ check monitor-text-subscribed wait_until 5 grep -q subscribed "$T/monitor-text.o
 # initiate
 run initiate 0 initiate beta
 check_eq initiate/says-ok "$(cat "$T/initiate.out")" ok
+require initiate/2-sas wait_until 5 sa_count_is alpha 2
 runj initiate-json 0 initiate beta host
 check_eq initiate-json/result "$(jq -r .result "$T/initiate-json.out")" ok
 wait_until 5 sa_count_is beta 4

@@ -93,6 +93,20 @@ check() {
 	fi
 }
 
+# require NAME CMD...: a check the rest of the scenario depends on; on
+# failure the scenario stops (one FAIL line says so) instead of timing out
+# check after check.
+require() {
+	local n=$1
+	shift
+	if "$@"; then
+		pass "$n"
+	else
+		fail "$n" "failed: $* (scenario stopped: later checks depend on it)"
+		exit 1
+	fi
+}
+
 # check_eq NAME GOT WANT
 check_eq() {
 	if [ "$2" = "$3" ]; then
