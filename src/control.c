@@ -51,6 +51,7 @@ struct control_conn {
 	uid_t			 cc_uid;
 	pid_t			 cc_pid;
 	int			 cc_monitor;
+	uint32_t		 cc_monitor_seq;	/* echoed in events */
 	int			 cc_closing;	/* flush, then free */
 	int			 cc_dispatching;
 	struct control_req	*cc_req;	/* the request being answered */
@@ -381,6 +382,7 @@ monitor_send(struct control_conn *cc, const struct ctl_event *ev)
 		return;
 	memset(&m->m_hdr, 0, sizeof(m->m_hdr));
 	m->m_hdr.ch_type = CTL_REC_EVENT;
+	m->m_hdr.ch_seq = cc->cc_monitor_seq;
 	m->m_event = *ev;
 	(void)conn_send(cc, m);
 	free(m);
@@ -489,6 +491,7 @@ conn_dispatch(struct control_conn *cc, const struct ctl_msg *m)
 
 	if (type == CTL_REQ_MONITOR) {
 		cc->cc_monitor = 1;
+		cc->cc_monitor_seq = m->m_hdr.ch_seq;
 		c->c_nmon++;
 		memset(&ev, 0, sizeof(ev));
 		ev.ce_time_ms = now_ms();
