@@ -565,6 +565,16 @@ doi_set_nonce(struct doi_ctx *c, const uint8_t *p, size_t len)
 	return 0;
 }
 
+int
+doi_get_gxy(const struct doi_ctx *c, uint8_t *out, size_t max, size_t *len)
+{
+	if (c == NULL || c->c_gxylen > max)
+		return -1;
+	memcpy(out, c->c_gxy, c->c_gxylen);
+	*len = c->c_gxylen;
+	return 0;
+}
+
 unsigned
 doi_policy_protos(const struct kink_policy *pol)
 {

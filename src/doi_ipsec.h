@@ -148,5 +148,7 @@ uint32_t doi_soft_secs(uint32_t hard);
 
 /* Tests only: fix the nonce this context sends (8..256 octets). */
 int	doi_set_nonce(struct doi_ctx *, const uint8_t *, size_t);
+/* Tests only: g^xy once known (0 octets without PFS).  0 / -1. */
+int	doi_get_gxy(const struct doi_ctx *, uint8_t *, size_t max, size_t *);
 
 #endif
