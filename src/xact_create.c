@@ -1,0 +1,486 @@
+/*
+ * CREATE (RFC 4430 sections 3.2, 6.3): optimistic two-message exchange
+ * and the non-optimistic / PFS three-message one with ACK.
+ *
+ * Initiator: ticket -> inbound SPIs -> doi proposal; the optimistic
+ * inbound SAs are installed before the CREATE leaves (3.2 step 1) -> REPLY:
+ * inbound replaced if the answer changed its keys, outbound installed, ACK
+ * sent when asked (and, like racoon2, when the answer was not optimistic
+ * even without ACKREQ) -> I_AGING regenerates the ACK for a duplicate REPLY.
+ *
+ * Responder: choice -> inbound SPIs -> inbound SAs installed; outbound
+ * too unless an ACK is needed, in which case the REPLY is retransmitted
+ * until the ACK comes and the outbound SAs go in then.
+ */
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "control.h"
+#include "isakmp.h"
+#include "kink.h"
+#include "kinkd.h"
+#include "log.h"
+#include "net.h"
+#include "peer.h"
+#include "sadb.h"
+#include "stats.h"
+#include "wire.h"
+#include "xact.h"
+
+struct spi_wait {
+	struct kinkd	*sw_kd;
+	uint64_t	 sw_serial;
+	uint8_t		 sw_proto;
+};
+
+static void	create_init_send(struct kink_xact *);
+static void	create_resp_finish(struct kink_xact *);
+
+/* The addresses doi and sadb see: no ports. */
+static void
+noport(const struct sockaddr_storage *in, struct sockaddr_storage *out)
+{
+	*out = *in;
+	net_set_port(out, 0);
+}
+
+static void
+release_spi(struct kinkd *kd, const struct sockaddr_storage *src,
+    const struct sockaddr_storage *dst, uint8_t proto, uint32_t spi)
+{
+	struct kink_sa sa;
+
+	memset(&sa, 0, sizeof(sa));
+	noport(src, &sa.sa_src);
+	noport(dst, &sa.sa_dst);
+	sa.sa_proto = proto;
+	sa.sa_spi = spi;
+	sa.sa_dir = SA_DIR_IN;
+	sadb_del(kd->kd_sadb, &sa, NULL, NULL);
+}
+
+static void
+create_spi_cb(int err, uint32_t spi, void *arg)
+{
+	struct spi_wait *sw = arg;
+	struct kink_xact *x;
+	uint8_t proto = sw->sw_proto;
+
+	x = xact_by_serial(sw->sw_kd, sw->sw_serial);
+	free(sw);
+	if (x == NULL)
+		return;
+	if (err != 0) {
+		stats_inc(STAT_SADB_ERR);
+		x->xa_spi_failed = 1;
+	} else if (proto == PROTO_IPSEC_ESP)
+		x->xa_spis.ds_esp = spi;
+	else
+		x->xa_spis.ds_ah = spi;
+	x->xa_spi_got |= DOI_PROTO_BIT(proto);
+	if (x->xa_spi_got != x->xa_spi_want)
+		return;
+	if (x->xa_spi_failed) {
+		xact_fail(x, CTL_ERR_INTERNAL, "the SA backend gave no SPI");
+		return;
+	}
+	if (x->xa_role == XR_INIT)
+		create_init_send(x);
+	else
+		create_resp_finish(x);
+}
+
+static int
+create_getspi(struct kink_xact *x, unsigned mask)
+{
+	static const uint8_t protos[] = { PROTO_IPSEC_ESP, PROTO_IPSEC_AH };
+	struct sockaddr_storage src, dst;
+	struct spi_wait *sw;
+	size_t i;
+
+	noport(&x->xa_remote, &src);
+	noport(&x->xa_local, &dst);
+	x->xa_spi_want = mask;
+	x->xa_spi_got = 0;
+	if (mask == 0) {
+		xact_fail(x, CTL_ERR_INTERNAL, "policy has no protocol");
+		return -1;
+	}
+	for (i = 0; i < sizeof(protos); i++) {
+		if ((mask & DOI_PROTO_BIT(protos[i])) == 0)
+			continue;
+		if ((sw = calloc(1, sizeof(*sw))) == NULL) {
+			xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
+			return -1;
+		}
+		sw->sw_kd = x->xa_kd;
+		sw->sw_serial = x->xa_serial;
+		sw->sw_proto = protos[i];
+		if (sadb_getspi(x->xa_kd->kd_sadb, &src, &dst, protos[i],
+		    create_spi_cb, sw) == -1) {
+			free(sw);
+			xact_fail(x, CTL_ERR_INTERNAL, "sadb getspi failed");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Remove what a failed exchange left: its SAs and unused SPIs. */
+void
+create_cleanup(struct kink_xact *x)
+{
+	struct kinkd *kd = x->xa_kd;
+
+	if (!x->xa_ok && x->xa_pair != 0)
+		peer_pair_del(kd, x->xa_pair, "exchange failed");
+	if (!x->xa_spis_used) {
+		if (x->xa_spis.ds_esp)
+			release_spi(kd, &x->xa_remote, &x->xa_local,
+			    PROTO_IPSEC_ESP, x->xa_spis.ds_esp);
+		if (x->xa_spis.ds_ah)
+			release_spi(kd, &x->xa_remote, &x->xa_local,
+			    PROTO_IPSEC_AH, x->xa_spis.ds_ah);
+	}
+	x->xa_spis_used = 1;
+	x->xa_pair = 0;
+}
+
+static void
+install(struct kink_xact *x, const struct kink_sa *sa, int n, int replace)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		peer_sa_add(x->xa_peer, x->xa_pol.pol_name, x->xa_pol.pol_reqid,
+		    x->xa_pair, x->xa_role == XR_INIT, &sa[i], replace);
+}
+
+static const char *
+spi_list(const struct doi_result *r, char *buf, size_t len)
+{
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->dr_nsa; i++) {
+		char one[64];
+
+		snprintf(one, sizeof(one), "%s%s in 0x%08x out 0x%08x",
+		    i ? ", " : "", r->dr_in[i].sa_proto == PROTO_IPSEC_AH ?
+		    "ah" : "esp", r->dr_in[i].sa_spi, r->dr_out[i].sa_spi);
+		strlcat(buf, one, len);
+	}
+	return buf;
+}
+
+/* ---- initiator ---------------------------------------------------------- */
+
+int
+create_in_progress(struct kinkd *kd, struct kink_peer *pe, const char *pol)
+{
+	struct kink_xact *x;
+
+	TAILQ_FOREACH(x, &kd->kd_xacts, xa_entry)
+		if (x->xa_peer == pe && x->xa_role == XR_INIT &&
+		    x->xa_cmd == KINK_MSGTYPE_CREATE && !x->xa_completed &&
+		    strcmp(x->xa_pol.pol_name, pol) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+create_init_spi(struct kink_xact *x)
+{
+	if (xact_state(x, XS_I_GETSPI) == -1)
+		return;
+	create_getspi(x, doi_policy_protos(&x->xa_pol));
+}
+
+int
+create_start(struct kinkd *kd, struct kink_peer *pe,
+    const struct kink_policy *pol, struct xact_waiter *w, uint32_t rekey)
+{
+	struct kink_conf *c = kd->kd_conf;
+	struct conf_peer *cp = pe->pe_conf;
+	struct kink_xact *x;
+	int fam = pol->pol_dst.sel_addr.ss_family, i, ai = -1;
+
+	if (cp == NULL || cp->p_naddrs == 0) {
+		log_warnx("peer %s: no address to send a CREATE to", pe->pe_name);
+		return -1;
+	}
+	/* The peer address of the policy's family, else the first one. */
+	for (i = 0; i < cp->p_naddrs && ai < 0; i++)
+		if (cp->p_addrs[i].ss_family == fam)
+			ai = i;
+	if (ai < 0)
+		ai = 0;
+	if ((x = xact_new(kd, pe, xact_new_xid(kd), XR_INIT,
+	    KINK_MSGTYPE_CREATE)) == NULL)
+		return -1;
+	x->xa_pol = *pol;
+	x->xa_has_pol = 1;
+	x->xa_rekey_pair = rekey;
+	x->xa_remote = cp->p_addrs[ai];
+	net_set_port(&x->xa_remote, c->c_port);
+	if (cp->p_local.ss_family == x->xa_remote.ss_family)
+		x->xa_local = cp->p_local;
+	else if (net_local_for(kd->kd_net, &x->xa_remote, &x->xa_local) == -1) {
+		xact_wait(x, w);
+		xact_fail(x, CTL_ERR_FAILED, "no local address towards the "
+		    "peer");
+		return -1;
+	}
+	net_set_port(&x->xa_local, c->c_port);
+	xact_wait(x, w);
+	kinkd_event(kd, CTL_EV_XACT_START, pe->pe_name, x->xa_xid,
+	    "initiator CREATE policy %s%s", pol->pol_name,
+	    rekey ? " (rekey)" : "");
+	return xact_get_ticket(x, create_init_spi);
+}
+
+static void
+create_init_send(struct kink_xact *x)
+{
+	struct sockaddr_storage l, r;
+
+	noport(&x->xa_local, &l);
+	noport(&x->xa_remote, &r);
+	x->xa_doi = doi_init_new(&x->xa_pol, (struct sockaddr *)&l,
+	    (struct sockaddr *)&r, &x->xa_spis);
+	if (x->xa_doi == NULL ||
+	    doi_init_proposal(x->xa_doi, &x->xa_qm, &x->xa_first) == -1) {
+		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the proposal");
+		return;
+	}
+	x->xa_pair = ++x->xa_kd->kd_next_pair;
+	x->xa_spis_used = 1;
+	/* 3.2 step 1: our inbound SA first, so the REPLY's traffic lands. */
+	if (doi_init_optimistic(x->xa_doi, xact_prf, x, &x->xa_res) == 0) {
+		install(x, x->xa_res.dr_in, x->xa_res.dr_nsa, 0);
+		x->xa_opt_in = 1;
+	}
+	doi_result_clear(&x->xa_res);
+	if (xact_build_cmd(x) == -1) {
+		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the CREATE");
+		return;
+	}
+	if (xact_state(x, XS_I_CREATE) == -1)
+		return;
+	xact_send_first(x);
+}
+
+static void
+send_ack(struct kink_xact *x)
+{
+	if (xact_build_msg(x, KINK_MSGTYPE_ACK, NULL, 0) == -1)
+		return;
+	stats_inc(STAT_ACK_SENT);
+	xact_send(x, 0);
+}
+
+void
+create_reply(struct kink_xact *x, const struct kink_msg *m)
+{
+	struct kinkd *kd = x->xa_kd;
+	const struct kink_isakmp_pl *ip;
+	struct doi_result *r = &x->xa_res;
+	struct doi_error de;
+	char spis[256];
+	int ack, i;
+
+	if (x->xa_state == XS_I_AGING) {
+		/* Our ACK was lost: a new one, new authenticator (c.2). */
+		log_debug(XFMT "duplicate REPLY, ACK regenerated", XARG(x));
+		send_ack(x);
+		return;
+	}
+	if (x->xa_state != XS_I_CREATE) {
+		stats_inc(STAT_DROP_STATE);
+		return;
+	}
+	if (m->m_nisakmp == 0) {
+		if (wire_has(m, KINK_ERROR))
+			xact_fail(x, CTL_ERR_PEER, "peer answered KINK_ERROR %s",
+			    wire_error_name(m->m_error));
+		else if (wire_has(m, KINK_KRB_ERROR))
+			xact_fail(x, CTL_ERR_PEER, "peer answered KRB_ERROR");
+		else
+			xact_fail(x, CTL_ERR_PEER, "REPLY without KINK_ISAKMP");
+		return;
+	}
+	ip = &m->m_isakmp[0];
+	memset(&de, 0, sizeof(de));
+	if (doi_init_reply(x->xa_doi, ip->ip_body.rb_p, ip->ip_body.rb_len,
+	    ip->ip_inner_next, xact_prf, x, r, &de) == -1) {
+		xact_fail(x, CTL_ERR_PEER, "%s%s (notify %u)",
+		    de.de_err == ISAKMP_ERR_PEER_NOTIFY ? "peer refused: " :
+		    "bad REPLY: ", isakmp_strerror(de.de_err), de.de_notify);
+		return;
+	}
+	for (i = 0; i < r->dr_nsa; i++) {
+		if (!x->xa_opt_in)
+			install(x, &r->dr_in[i], 1, 0);
+		else if (r->dr_in_changed)
+			install(x, &r->dr_in[i], 1, 1);
+		install(x, &r->dr_out[i], 1, 0);
+	}
+	stats_inc(r->dr_optimistic ? STAT_CREATE_OPT : STAT_CREATE_NONOPT);
+	/* racoon2 (notes h.12): a non-optimistic answer gets an ACK anyway. */
+	ack = wire_ackreq(m) || !r->dr_optimistic;
+	xact_complete(x, 1, 0, "policy %s, %s%s, %s", x->xa_pol.pol_name,
+	    r->dr_optimistic ? "optimistic" : "non-optimistic",
+	    r->dr_pfs ? " with PFS" : "", spi_list(r, spis, sizeof(spis)));
+	doi_result_clear(r);
+	if (x->xa_rekey_pair != 0) {
+		/* The new SA is in; the old pair goes (3.6). */
+		delete_start(kd, x->xa_rekey_pair, NULL);
+		x->xa_rekey_pair = 0;
+	}
+	if (ack) {
+		send_ack(x);
+		xact_state(x, XS_I_AGING);
+	} else
+		xact_state(x, XS_DONE);
+}
+
+/* ---- responder ---------------------------------------------------------- */
+
+static int
+spi_inuse(void *arg, uint8_t proto, uint32_t spi)
+{
+	struct kink_xact *x = arg;
+	struct kink_sarec *sr;
+
+	TAILQ_FOREACH(sr, &x->xa_kd->kd_sas, sr_entry)
+		if (sr->sr_peer == x->xa_peer && sr->sr_sa.sa_dir == SA_DIR_OUT &&
+		    sr->sr_sa.sa_proto == proto && sr->sr_sa.sa_spi == spi)
+			return 1;
+	return 0;
+}
+
+/* Answer a refused CREATE: a Notify, or KINK_ERROR for local trouble. */
+static void
+create_refuse(struct kink_xact *x, const struct doi_error *de)
+{
+	struct buf qm;
+	uint8_t first = 0;
+	uint32_t kerr = 0;
+
+	buf_init(&qm, KINK_MAX_MSG);
+	if (de->de_notify == 0 || doi_notify_build(de, &qm, &first) == -1)
+		kerr = KINK_INTERR;
+	if (xact_build_reply(x, 0, kerr, &qm, first) == 0) {
+		xact_send(x, 0);
+		xact_complete(x, 0, CTL_ERR_PEER, "refused: %s (notify %u)",
+		    isakmp_strerror(de->de_err), de->de_notify);
+		xact_state(x, XS_R_CACHE);
+	} else
+		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the REPLY");
+	buf_free(&qm);
+}
+
+void
+create_respond(struct kink_xact *x, const struct kink_msg *m)
+{
+	const struct kink_policy *pols[CONF_MAX_POLICIES];
+	struct conf_peer *cp = x->xa_peer->pe_conf;
+	const struct kink_isakmp_pl *ip;
+	struct sockaddr_storage l, r;
+	struct doi_error de;
+	int i, n = 0;
+
+	memset(&de, 0, sizeof(de));
+	if (m->m_nisakmp == 0) {
+		if (xact_build_reply(x, 0, KINK_PROTOERR, NULL, 0) == 0) {
+			xact_send(x, 0);
+			xact_complete(x, 0, 0, "CREATE without KINK_ISAKMP");
+			xact_state(x, XS_R_CACHE);
+		} else
+			xact_fail(x, 0, "CREATE without KINK_ISAKMP");
+		return;
+	}
+	ip = &m->m_isakmp[0];
+	for (i = 0; cp != NULL && i < cp->p_npolicies &&
+	    i < CONF_MAX_POLICIES; i++)
+		pols[n++] = &cp->p_policies[i];
+	noport(&x->xa_local, &l);
+	noport(&x->xa_remote, &r);
+	if ((x->xa_doi = doi_resp_new((struct sockaddr *)&l,
+	    (struct sockaddr *)&r)) == NULL) {
+		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if (doi_resp_choose(x->xa_doi, pols, n, ip->ip_body.rb_p,
+	    ip->ip_body.rb_len, ip->ip_inner_next, spi_inuse, x, &de) == -1) {
+		create_refuse(x, &de);
+		return;
+	}
+	if (xact_state(x, XS_R_GETSPI) == -1)
+		return;
+	create_getspi(x, doi_resp_protos(x->xa_doi));
+}
+
+static void
+create_resp_finish(struct kink_xact *x)
+{
+	struct doi_result *r = &x->xa_res;
+	struct doi_error de;
+	struct buf qm;
+	uint8_t first = 0;
+	char spis[256];
+
+	buf_init(&qm, KINK_MAX_MSG);
+	memset(&de, 0, sizeof(de));
+	if (doi_resp_finish(x->xa_doi, &x->xa_spis, xact_prf, x, &qm, &first,
+	    r, &de) == -1) {
+		create_refuse(x, &de);
+		goto out;
+	}
+	if (r->dr_policy != NULL) {
+		x->xa_pol = *r->dr_policy;
+		x->xa_has_pol = 1;
+	}
+	x->xa_pair = ++x->xa_kd->kd_next_pair;
+	x->xa_spis_used = 1;
+	if (xact_build_reply(x, r->dr_ackreq ? KINK_ACKREQ : 0, 0, &qm,
+	    first) == -1) {
+		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the REPLY");
+		goto out;
+	}
+	install(x, r->dr_in, r->dr_nsa, 0);
+	stats_inc(r->dr_optimistic ? STAT_CREATE_OPT : STAT_CREATE_NONOPT);
+	if (r->dr_ackreq) {
+		/* Outbound waits for the ACK; the REPLY is resent until then. */
+		if (xact_state(x, XS_R_ACKWAIT) == 0)
+			xact_send_first(x);
+		goto out;
+	}
+	install(x, r->dr_out, r->dr_nsa, 0);
+	xact_send(x, 0);
+	xact_complete(x, 1, 0, "policy %s, optimistic%s, %s",
+	    x->xa_pol.pol_name, r->dr_pfs ? " with PFS" : "",
+	    spi_list(r, spis, sizeof(spis)));
+	doi_result_clear(r);
+	xact_state(x, XS_R_CACHE);
+out:
+	buf_free(&qm);
+}
+
+void
+create_ack(struct kink_xact *x)
+{
+	struct doi_result *r = &x->xa_res;
+	char spis[256];
+
+	install(x, r->dr_out, r->dr_nsa, 0);
+	xact_complete(x, 1, 0, "policy %s, %s%s, ACK received, %s",
+	    x->xa_pol.pol_name, r->dr_optimistic ? "optimistic" :
+	    "non-optimistic", r->dr_pfs ? " with PFS" : "",
+	    spi_list(r, spis, sizeof(spis)));
+	doi_result_clear(r);
+	xact_state(x, XS_R_CACHE);
+}

@@ -1,0 +1,258 @@
+/*
+ * DELETE (RFC 4430 sections 3.3, 6.4).  Initiator: outbound SAs go at
+ * once, the DELETE lists our inbound SPIs, and the inbound SAs go after
+ * the REPLY plus the grace timer (delete-grace), or after giving up.
+ * Responder: the SAs named (our outbound SPIs) go in both directions, the
+ * outbound at once and the inbound after the grace timer; the REPLY lists
+ * our inbound SPIs, and an SPI we do not have gets Notify INVALID-SPI.
+ */
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "control.h"
+#include "isakmp.h"
+#include "kink.h"
+#include "kinkd.h"
+#include "log.h"
+#include "net.h"
+#include "peer.h"
+#include "stats.h"
+#include "wire.h"
+#include "xact.h"
+
+/* Add `spi` to the Delete payload of `proto` in *qm. */
+static void
+add_delete(struct isakmp_msg *qm, uint8_t proto, uint32_t spi)
+{
+	struct isakmp_delete *d = NULL;
+	int i;
+
+	for (i = 0; i < qm->m_ndelete; i++)
+		if (qm->m_delete[i].d_proto == proto)
+			d = &qm->m_delete[i];
+	if (d == NULL) {
+		if (qm->m_ndelete >= ISAKMP_MAX_DELETE)
+			return;
+		d = &qm->m_delete[qm->m_ndelete++];
+		d->d_doi = IPSEC_DOI;
+		d->d_proto = proto;
+		d->d_spisize = 4;
+	}
+	if (d->d_nspi < ISAKMP_MAX_DELETE_SPIS)
+		d->d_spi[d->d_nspi++] = spi;
+}
+
+static void
+delete_send(struct kink_xact *x)
+{
+	if (xact_build_cmd(x) == -1) {
+		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the DELETE");
+		return;
+	}
+	if (xact_state(x, XS_I_DELETE) == 0)
+		xact_send_first(x);
+}
+
+int
+delete_start(struct kinkd *kd, uint32_t pair, struct xact_waiter *w)
+{
+	struct kink_sarec *sr, *next, *in = NULL;
+	struct isakmp_msg *qm;
+	struct kink_xact *x;
+	struct kink_peer *pe = NULL;
+
+	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
+		if (sr->sr_pair == pair) {
+			pe = sr->sr_peer;
+			if (sr->sr_sa.sa_dir == SA_DIR_IN && in == NULL)
+				in = sr;
+		}
+	if (pe == NULL)
+		return -1;
+	if (in == NULL) {
+		/* Nothing inbound to name: just drop what is left. */
+		peer_pair_del(kd, pair, "deleted");
+		return 0;
+	}
+	if ((qm = calloc(1, sizeof(*qm))) == NULL)
+		return -1;
+	if ((x = xact_new(kd, pe, xact_new_xid(kd), XR_INIT,
+	    KINK_MSGTYPE_DELETE)) == NULL) {
+		free(qm);
+		return -1;
+	}
+	x->xa_del_pair = pair;
+	x->xa_remote = in->sr_sa.sa_src;
+	x->xa_local = in->sr_sa.sa_dst;
+	net_set_port(&x->xa_remote, kd->kd_conf->c_port);
+	net_set_port(&x->xa_local, kd->kd_conf->c_port);
+	for (sr = TAILQ_FIRST(&kd->kd_sas); sr != NULL; sr = next) {
+		next = TAILQ_NEXT(sr, sr_entry);
+		if (sr->sr_pair != pair)
+			continue;
+		if (sr->sr_sa.sa_dir == SA_DIR_IN) {
+			add_delete(qm, sr->sr_sa.sa_proto, sr->sr_sa.sa_spi);
+			sr->sr_state = CTL_SA_DYING;
+		} else
+			peer_sa_del(sr, "deleting");	/* 3.3: outbound first */
+	}
+	if (isakmp_build(qm, &x->xa_qm, &x->xa_first) != 0) {
+		free(qm);
+		xact_wait(x, w);
+		xact_fail(x, CTL_ERR_INTERNAL, "cannot build Delete payloads");
+		return -1;
+	}
+	free(qm);
+	xact_wait(x, w);
+	kinkd_event(kd, CTL_EV_XACT_START, pe->pe_name, x->xa_xid,
+	    "initiator DELETE");
+	return xact_get_ticket(x, delete_send);
+}
+
+/* Our inbound SAs of the pair: gone after the grace timer. */
+static int
+delete_inbound_later(struct kink_xact *x)
+{
+	struct kink_sarec *sr, *next;
+	int n = 0;
+
+	for (sr = TAILQ_FIRST(&x->xa_kd->kd_sas); sr != NULL; sr = next) {
+		next = TAILQ_NEXT(sr, sr_entry);
+		if (sr->sr_pair == x->xa_del_pair) {
+			peer_sa_del_later(sr, x->xa_kd->kd_conf->c_delgrace_ms);
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+delete_reply(struct kink_xact *x, const struct kink_msg *m)
+{
+	struct isakmp_msg *qm;
+	int i, invalid = 0, listed = 0;
+
+	if (x->xa_state != XS_I_DELETE) {
+		stats_inc(STAT_DROP_STATE);
+		return;
+	}
+	if (m->m_nisakmp > 0 && (qm = calloc(1, sizeof(*qm))) != NULL) {
+		if (isakmp_parse(m->m_isakmp[0].ip_body.rb_p,
+		    m->m_isakmp[0].ip_body.rb_len,
+		    m->m_isakmp[0].ip_inner_next, qm) == ISAKMP_OK) {
+			for (i = 0; i < qm->m_nnotify; i++)
+				if (qm->m_notify[i].n_type ==
+				    ISAKMP_NTYPE_INVALID_SPI)
+					invalid++;
+			for (i = 0; i < qm->m_ndelete; i++)
+				listed += qm->m_delete[i].d_nspi;
+		}
+		free(qm);
+	}
+	/* Either answer means the peer holds nothing for these SPIs now. */
+	delete_inbound_later(x);
+	xact_complete(x, 1, 0, "peer deleted %d SPIs%s", listed,
+	    invalid ? ", some unknown to it (INVALID-SPI)" : "");
+	xact_state(x, XS_DONE);
+}
+
+void
+delete_giveup(struct kink_xact *x)
+{
+	/* No answer: our half is useless either way. */
+	delete_inbound_later(x);
+}
+
+void
+delete_respond(struct kink_xact *x, const struct kink_msg *m)
+{
+	struct kinkd *kd = x->xa_kd;
+	struct isakmp_msg *in = NULL, *out = NULL;
+	uint32_t pairs[ISAKMP_MAX_DELETE * ISAKMP_MAX_DELETE_SPIS];
+	uint8_t spibuf[ISAKMP_MAX_NOTIFY][4];
+	struct kink_sarec *sr, *next;
+	struct buf qmb;
+	uint8_t first = 0;
+	int i, j, k, npairs = 0, nunknown = 0, err;
+
+	buf_init(&qmb, KINK_MAX_MSG);
+	if (m->m_nisakmp == 0 || (in = calloc(1, sizeof(*in))) == NULL ||
+	    (out = calloc(1, sizeof(*out))) == NULL ||
+	    (err = isakmp_parse(m->m_isakmp[0].ip_body.rb_p,
+	    m->m_isakmp[0].ip_body.rb_len, m->m_isakmp[0].ip_inner_next,
+	    in)) != ISAKMP_OK || in->m_ndelete == 0) {
+		if (xact_build_reply(x, 0, KINK_PROTOERR, NULL, 0) == 0) {
+			xact_send(x, 0);
+			xact_complete(x, 0, 0, "DELETE without Delete payload");
+			xact_state(x, XS_R_CACHE);
+		} else
+			xact_fail(x, 0, "DELETE without Delete payload");
+		goto out;
+	}
+	for (i = 0; i < in->m_ndelete; i++) {
+		const struct isakmp_delete *d = &in->m_delete[i];
+
+		for (j = 0; j < d->d_nspi; j++) {
+			struct kink_sarec *found = NULL;
+
+			TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
+				if (sr->sr_peer == x->xa_peer &&
+				    sr->sr_sa.sa_dir == SA_DIR_OUT &&
+				    sr->sr_sa.sa_proto == d->d_proto &&
+				    sr->sr_sa.sa_spi == d->d_spi[j]) {
+					found = sr;
+					break;
+				}
+			if (found != NULL) {
+				for (k = 0; k < npairs; k++)
+					if (pairs[k] == found->sr_pair)
+						break;
+				if (k == npairs)
+					pairs[npairs++] = found->sr_pair;
+				continue;
+			}
+			nunknown++;
+			if (out->m_nnotify < ISAKMP_MAX_NOTIFY) {
+				struct isakmp_notify *n =
+				    &out->m_notify[out->m_nnotify];
+
+				put_be32(spibuf[out->m_nnotify], d->d_spi[j]);
+				n->n_doi = IPSEC_DOI;
+				n->n_proto = d->d_proto;
+				n->n_type = ISAKMP_NTYPE_INVALID_SPI;
+				n->n_spi = rbuf_make(spibuf[out->m_nnotify], 4);
+				n->n_data = rbuf_make(NULL, 0);
+				out->m_nnotify++;
+			}
+		}
+	}
+	/* 3.3: both directions go; no half-open SAs. */
+	for (k = 0; k < npairs; k++)
+		for (sr = TAILQ_FIRST(&kd->kd_sas); sr != NULL; sr = next) {
+			next = TAILQ_NEXT(sr, sr_entry);
+			if (sr->sr_pair != pairs[k])
+				continue;
+			if (sr->sr_sa.sa_dir == SA_DIR_IN) {
+				add_delete(out, sr->sr_sa.sa_proto,
+				    sr->sr_sa.sa_spi);
+				peer_sa_del_later(sr, kd->kd_conf->c_delgrace_ms);
+			} else
+				peer_sa_del(sr, "peer deleted it");
+		}
+	if (isakmp_build(out, &qmb, &first) != 0 ||
+	    xact_build_reply(x, 0, 0, &qmb, first) == -1) {
+		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the REPLY");
+		goto out;
+	}
+	xact_send(x, 0);
+	xact_complete(x, 1, 0, "%d SA pairs deleted, %d SPIs unknown", npairs,
+	    nunknown);
+	xact_state(x, XS_R_CACHE);
+out:
+	free(in);
+	free(out);
+	buf_free(&qmb);
+}
