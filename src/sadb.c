@@ -8,6 +8,8 @@
 
 /* Order matters for "auto": the first that opens wins. */
 static const struct sadb_ops *const backends[] = {
+	&sadb_pfkey_ops,
+	&sadb_xfrm_ops,
 	&sadb_null_ops,
 };
 
@@ -23,6 +25,8 @@ sadb_try(struct event_base *base, const struct sadb_ops *ops,
 	sd->sd_base = base;
 	sd->sd_upcall = cb;
 	sd->sd_upcall_arg = arg;
+	sd->sd_reqid_min = SADB_REQID_MIN;
+	sd->sd_reqid_max = SADB_REQID_MAX;
 	if (ops->open(sd) == -1) {
 		int e = errno;
 
@@ -115,6 +119,107 @@ sadb_spd_del(struct sadb *sd, const struct kink_policy *pol,
     sadb_done_cb cb, void *arg)
 {
 	return sd->sd_ops->spd_del(sd, pol, cb, arg);
+}
+
+/* sadb_flush: dump first, then one delete per SA, done when all answered. */
+#define FLUSH_MAX	65536
+
+struct sadb_flush_state {
+	struct sadb	*fl_sd;
+	sadb_done_cb	 fl_cb;
+	void		*fl_arg;
+	struct kink_sa	*fl_sas;
+	size_t		 fl_n, fl_cap;
+	size_t		 fl_pending;
+	int		 fl_err;
+	int		 fl_dumping;
+};
+
+static void
+sadb_flush_end(struct sadb_flush_state *fl)
+{
+	sadb_done_cb cb = fl->fl_cb;
+	void *arg = fl->fl_arg;
+	int err = fl->fl_err;
+
+	free(fl->fl_sas);
+	free(fl);
+	cb(err, arg);
+}
+
+static void
+sadb_flush_del_done(int err, void *arg)
+{
+	struct sadb_flush_state *fl = arg;
+
+	if (err != 0 && err != ESRCH && fl->fl_err == 0)
+		fl->fl_err = err;
+	if (--fl->fl_pending == 0 && !fl->fl_dumping)
+		sadb_flush_end(fl);
+}
+
+static void
+sadb_flush_dump(int err, const struct kink_sa *sa, void *arg)
+{
+	struct sadb_flush_state *fl = arg;
+	size_t i;
+
+	if (sa != NULL) {
+		if (fl->fl_n == fl->fl_cap) {
+			size_t ncap = fl->fl_cap ? fl->fl_cap * 2 : 16;
+			struct kink_sa *n;
+
+			if (ncap > FLUSH_MAX ||
+			    (n = reallocarray(fl->fl_sas, ncap,
+			    sizeof(*n))) == NULL) {
+				if (fl->fl_err == 0)
+					fl->fl_err = ENOMEM;
+				return;
+			}
+			fl->fl_sas = n;
+			fl->fl_cap = ncap;
+		}
+		fl->fl_sas[fl->fl_n++] = *sa;
+		return;
+	}
+	if (err != 0 && fl->fl_err == 0)
+		fl->fl_err = err;
+	/* Count first so a delete answered at once cannot end the flush. */
+	fl->fl_dumping = 1;
+	for (i = 0; i < fl->fl_n; i++) {
+		fl->fl_pending++;
+		if (sadb_del(fl->fl_sd, &fl->fl_sas[i], sadb_flush_del_done,
+		    fl) == -1) {
+			fl->fl_pending--;
+			if (fl->fl_err == 0)
+				fl->fl_err = errno;
+			log_warn("sadb: flush: delete spi 0x%08x",
+			    fl->fl_sas[i].sa_spi);
+		}
+	}
+	fl->fl_dumping = 0;
+	if (fl->fl_pending == 0)
+		sadb_flush_end(fl);
+}
+
+int
+sadb_flush(struct sadb *sd, sadb_done_cb cb, void *arg)
+{
+	struct sadb_flush_state *fl;
+
+	if ((fl = calloc(1, sizeof(*fl))) == NULL)
+		return -1;
+	fl->fl_sd = sd;
+	fl->fl_cb = cb;
+	fl->fl_arg = arg;
+	if (sadb_dump(sd, sadb_flush_dump, fl) == -1) {
+		int e = errno;
+
+		free(fl);
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 void

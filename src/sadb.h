@@ -67,9 +67,26 @@ struct sadb {
 	sadb_upcall_cb		 sd_upcall;
 	void			*sd_upcall_arg;
 	void			*sd_priv;	/* backend state */
+	/*
+	 * The reqids that are kinkd's: dump (and so sadb_flush) returns only
+	 * SAs in [sd_reqid_min, sd_reqid_max].  sadb_new() sets
+	 * SADB_REQID_MIN..SADB_REQID_MAX; the daemon may narrow it.
+	 */
+	uint32_t		 sd_reqid_min, sd_reqid_max;
 };
 
+/*
+ * Linux PF_KEY keeps a policy's reqid only up to IPSEC_MANUAL_REQID_MAX
+ * (0x3fff); above it the pfkey backend installs the policy with reqid 0
+ * (any SA between the addresses matches) instead of linking it exactly.
+ */
+#define SADB_REQID_MIN		1
+#define SADB_REQID_MAX		0x3fffffffU
+#define SADB_PFKEY_REQID_MAX	0x3fff
+
 extern const struct sadb_ops sadb_null_ops;
+extern const struct sadb_ops sadb_pfkey_ops;
+extern const struct sadb_ops sadb_xfrm_ops;
 
 /*
  * backend: "null", "pfkey", "xfrm", or "auto" (PF_KEY where the socket
@@ -90,6 +107,12 @@ int	sadb_spd_add(struct sadb *, const struct kink_policy *, sadb_done_cb,
 	    void *);
 int	sadb_spd_del(struct sadb *, const struct kink_policy *, sadb_done_cb,
 	    void *);
+/*
+ * Delete every SA that dump returns (kinkd's reqids): shutdown with
+ * "flush", and stale SAs of a previous run at start.  cb gets 0 or the
+ * first error; SAs that vanished meanwhile (ESRCH) are not errors.
+ */
+int	sadb_flush(struct sadb *, sadb_done_cb, void *);
 /* Backends deliver kernel events here. */
 void	sadb_upcall(struct sadb *, const struct sadb_event *);
 /* The null backend: make it emit an event (tests drive ACQUIRE/EXPIRE). */
