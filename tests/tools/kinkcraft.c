@@ -13,8 +13,9 @@
  * udprelay's save action writes it.
  *
  * send:     the datagram N times (default 1).
- * recv:     wait for N datagrams (default 1) at most MS ms (default 2000);
- *           -e echoes each back to its sender.  Exit 0 when all arrived.
+ * recv:     print "listening ADDR" once bound, then wait for N datagrams
+ *           (default 1) at most MS ms (default 2000); -e echoes each back
+ *           to its sender, -o saves the first.  Exit 0 when all arrived.
  * garbage:  N (default 100) random datagrams; half of them start with a
  *           plausible header (MjVer 1, a defined type, DOI 1, Length = the
  *           datagram's length) so they get past the first checks.
@@ -423,6 +424,9 @@ main(int argc, char **argv)
 		memset(&any, 0, sizeof(any));
 		if ((s = open_sock(src, &any)) == -1)
 			goto out;
+		/* tests start the sender once they have read this line */
+		printf("listening %s\n", src);
+		fflush(stdout);
 		got = drain(s, wait_ms < 0 ? 2000 : wait_ms,
 		    count < 0 ? 1 : (int)count, save, echo);
 		rc = got == (count < 0 ? 1 : count) ? 0 : 1;
