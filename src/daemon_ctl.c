@@ -1,0 +1,297 @@
+/*
+ * Glue between the control server's handlers (src/control.h) and the
+ * daemon's state: each handler reads the tables, starts exchanges, or
+ * reloads, and answers through control_send_*() / control_end().
+ * INITIATE and DELETE_SA answer when their exchanges end.
+ */
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "control.h"
+#include "ctl.h"
+#include "kinkd.h"
+#include "krb.h"
+#include "log.h"
+#include "peer.h"
+#include "stats.h"
+#include "wire.h"
+#include "xact.h"
+
+static void
+fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr)
+{
+	const struct kink_sa *sa = &sr->sr_sa;
+
+	memset(cs, 0, sizeof(*cs));
+	strlcpy(cs->cs_peer, sr->sr_peer->pe_name, sizeof(cs->cs_peer));
+	strlcpy(cs->cs_policy, sr->sr_policy, sizeof(cs->cs_policy));
+	cs->cs_dir = sa->sa_dir;
+	cs->cs_proto = sa->sa_proto;
+	cs->cs_mode = sa->sa_mode;
+	cs->cs_state = sr->sr_state;
+	cs->cs_spi = sa->sa_spi;
+	control_addr_from_sockaddr(&cs->cs_src,
+	    (const struct sockaddr *)&sa->sa_src);
+	control_addr_from_sockaddr(&cs->cs_dst,
+	    (const struct sockaddr *)&sa->sa_dst);
+	cs->cs_enc = sa->sa_enc;
+	cs->cs_enc_keylen = sa->sa_enc_keylen;
+	cs->cs_auth = sa->sa_auth;
+	/* control_send_sa() zeroes these unless the root caller asked. */
+	cs->cs_enckey_len = sa->sa_enckey_len;
+	memcpy(cs->cs_enckey, sa->sa_enckey, sa->sa_enckey_len);
+	cs->cs_authkey_len = sa->sa_authkey_len;
+	memcpy(cs->cs_authkey, sa->sa_authkey, sa->sa_authkey_len);
+	cs->cs_life_soft_secs = sa->sa_life_soft_secs;
+	cs->cs_life_hard_secs = sa->sa_life_hard_secs;
+	cs->cs_life_soft_bytes = sa->sa_life_soft_bytes;
+	cs->cs_life_hard_bytes = sa->sa_life_hard_bytes;
+	cs->cs_created = (uint64_t)sr->sr_created;
+	cs->cs_bytes = CTL_UNKNOWN64;
+}
+
+static void
+h_show_sa(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_sarec *sr;
+	struct ctl_sa cs;
+
+	if (r->cr_peer[0] != '\0' && peer_by_name(kd, r->cr_peer) == NULL) {
+		control_error(req, CTL_ERR_NOPEER, "no peer %s", r->cr_peer);
+		return;
+	}
+	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry) {
+		if (r->cr_peer[0] != '\0' &&
+		    strcmp(sr->sr_peer->pe_name, r->cr_peer) != 0)
+			continue;
+		fill_sa(&cs, sr);
+		control_send_sa(req, &cs);
+		explicit_bzero(&cs, sizeof(cs));
+	}
+	control_end(req);
+}
+
+static void
+h_show_peers(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_peer *pe;
+	struct ctl_peer cp;
+	int i;
+
+	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry) {
+		memset(&cp, 0, sizeof(cp));
+		strlcpy(cp.cp_name, pe->pe_name, sizeof(cp.cp_name));
+		strlcpy(cp.cp_principal, pe->pe_principal,
+		    sizeof(cp.cp_principal));
+		cp.cp_state = pe->pe_state;
+		for (i = 0; pe->pe_conf != NULL && i < pe->pe_conf->p_naddrs &&
+		    i < CTL_PEER_ADDR_MAX; i++)
+			control_addr_from_sockaddr(&cp.cp_addr[cp.cp_naddr++],
+			    (const struct sockaddr *)&pe->pe_conf->p_addrs[i]);
+		cp.cp_epoch_known = pe->pe_epoch_known;
+		cp.cp_epoch = pe->pe_epoch;
+		if (krb_peer_offset(kd->kd_krb, pe->pe_principal,
+		    &cp.cp_clock_offset) != 0)
+			cp.cp_clock_offset = 0;
+		cp.cp_last_seen = (uint64_t)pe->pe_last_seen;
+		cp.cp_nsa = (uint32_t)peer_nsa(pe);
+		control_send_peer(req, &cp);
+	}
+	control_end(req);
+}
+
+static void
+h_show_xact(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_xact *x;
+	struct ctl_xact cx;
+	uint64_t now = timer_now_ms();
+
+	TAILQ_FOREACH(x, &kd->kd_xacts, xa_entry) {
+		if (x->xa_state == XS_DONE || x->xa_state == XS_FAILED)
+			continue;
+		memset(&cx, 0, sizeof(cx));
+		cx.cx_xid = x->xa_xid;
+		strlcpy(cx.cx_peer, x->xa_peer->pe_name, sizeof(cx.cx_peer));
+		cx.cx_cmd = x->xa_cmd;
+		cx.cx_role = x->xa_role;
+		strlcpy(cx.cx_state, xact_state_name(x->xa_state),
+		    sizeof(cx.cx_state));
+		cx.cx_tries = x->xa_tries;
+		cx.cx_age_ms = (uint32_t)(now - x->xa_start_ms);
+		control_send_xact(req, &cx);
+	}
+	control_end(req);
+}
+
+static void
+h_show_stats(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	int i;
+
+	for (i = 0; i < STAT_MAX; i++)
+		control_send_stat(req, stats_name(i), stats_get(i));
+	/* Gauges next to the counters. */
+	control_send_stat(req, "xact_active", (uint64_t)kd->kd_nxact);
+	control_send_stat(req, "sa_count", (uint64_t)kd->kd_nsas);
+	control_send_stat(req, "uptime_ms", timer_now_ms() - kd->kd_start_ms);
+	control_end(req);
+}
+
+static void
+h_initiate(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_peer *pe;
+	struct kink_policy *pol;
+	struct xact_waiter *w;
+	int i, n = 0;
+
+	if ((pe = peer_by_name(kd, r->cr_peer)) == NULL ||
+	    pe->pe_conf == NULL) {
+		control_error(req, CTL_ERR_NOPEER, "no peer %s", r->cr_peer);
+		return;
+	}
+	if (r->cr_policy[0] != '\0' &&
+	    kinkd_policy(kd, pe, r->cr_policy) == NULL) {
+		control_error(req, CTL_ERR_NOPOLICY, "peer %s has no policy %s",
+		    pe->pe_name, r->cr_policy);
+		return;
+	}
+	if (pe->pe_conf->p_npolicies == 0) {
+		control_error(req, CTL_ERR_NOPOLICY, "peer %s has no policies",
+		    pe->pe_name);
+		return;
+	}
+	if ((w = xact_waiter_new(req)) == NULL) {
+		control_error(req, CTL_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	/* One count held here, so no CREATE can end the request early. */
+	w->w_pending = 1;
+	for (i = 0; i < pe->pe_conf->p_npolicies; i++) {
+		pol = &pe->pe_conf->p_policies[i];
+		if (r->cr_policy[0] != '\0' &&
+		    strcmp(pol->pol_name, r->cr_policy) != 0)
+			continue;
+		n++;
+		if (create_start(kd, pe, pol, w, 0) == -1 && !w->w_failed) {
+			w->w_failed = 1;
+			w->w_code = CTL_ERR_FAILED;
+			snprintf(w->w_text, sizeof(w->w_text),
+			    "policy %s: CREATE not started (see the log)",
+			    pol->pol_name);
+		}
+	}
+	xact_waiter_done(w, 1, 0, "");
+}
+
+static void
+h_delete_sa(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_sarec *sr;
+	struct xact_waiter *w;
+
+	if ((sr = peer_sa_find(kd, 0, r->cr_spi, 0)) == NULL) {
+		control_error(req, CTL_ERR_NOSA, "no SA with spi 0x%08x",
+		    r->cr_spi);
+		return;
+	}
+	if ((w = xact_waiter_new(req)) == NULL) {
+		control_error(req, CTL_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	w->w_pending = 1;
+	if (delete_start(kd, sr->sr_pair, w) == -1 && !w->w_failed) {
+		w->w_failed = 1;
+		w->w_code = CTL_ERR_FAILED;
+		strlcpy(w->w_text, "DELETE not started (see the log)",
+		    sizeof(w->w_text));
+	}
+	xact_waiter_done(w, 1, 0, "");
+}
+
+static void
+h_flush_sa(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_peer *pe = NULL;
+	struct kink_sarec *sr;
+	uint32_t pair;
+	int n = 0;
+
+	if (r->cr_peer[0] != '\0' &&
+	    (pe = peer_by_name(kd, r->cr_peer)) == NULL) {
+		control_error(req, CTL_ERR_NOPEER, "no peer %s", r->cr_peer);
+		return;
+	}
+	/*
+	 * Each pair: the peer is told with a DELETE (which names our inbound
+	 * SPIs), then every SA of the pair goes at once, without the grace
+	 * timer: a flush is the admin's "now".
+	 */
+	for (;;) {
+		TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
+			if (pe == NULL || sr->sr_peer == pe)
+				break;
+		if (sr == NULL)
+			break;
+		pair = sr->sr_pair;
+		delete_start(kd, pair, NULL);
+		n += peer_pair_del(kd, pair, "flushed");
+	}
+	log_info("flush: %d SAs removed%s%s", n, pe ? " for peer " : "",
+	    pe ? pe->pe_name : "");
+	control_end(req);
+}
+
+static void
+h_reload(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	char *err;
+
+	if ((err = calloc(1, CTL_ERRTEXT_MAX)) == NULL) {
+		control_error(req, CTL_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if (kinkd_reload(kd, r->cr_file[0] ? r->cr_file : NULL, err,
+	    CTL_ERRTEXT_MAX) == 0)
+		control_end(req);
+	else
+		control_error(req, CTL_ERR_CONF, "%s", err);
+	free(err);
+}
+
+static void
+h_log(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+
+	if (r->cr_level == CTL_LOG_VERBOSE)
+		log_setverbose(kd->kd_verbose + 2);
+	else
+		log_setverbose(kd->kd_verbose + kd->kd_conf->c_verbose);
+	control_end(req);
+}
+
+const struct control_handlers kinkd_ctl_handlers = {
+	.h_show_sa = h_show_sa,
+	.h_show_peers = h_show_peers,
+	.h_show_xact = h_show_xact,
+	.h_show_stats = h_show_stats,
+	.h_initiate = h_initiate,
+	.h_delete_sa = h_delete_sa,
+	.h_flush_sa = h_flush_sa,
+	.h_reload = h_reload,
+	.h_log = h_log,
+};

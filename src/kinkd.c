@@ -1,0 +1,615 @@
+/*
+ * kinkd: the KINK (RFC 4430) key management daemon.
+ *
+ *	kinkd [-dnv] [-f file] [-s socket] [-D macro=value]
+ *
+ * Start-up order (torn down in reverse): config, log, event base, SA
+ * backend, Kerberos context, UDP sockets, peers, control socket, signals,
+ * SPD entries and stale-SA cleanup, then the loop.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libutil.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "control.h"
+#include "ctl.h"
+#include "kink.h"
+#include "kinkd.h"
+#include "krb.h"
+#include "log.h"
+#include "net.h"
+#include "peer.h"
+#include "sadb.h"
+#include "stats.h"
+#include "xact.h"
+
+#define KINKD_MAX_DEFINES	64
+#define KINKD_STOP_MS		2000	/* bound on the shutdown flush */
+
+static struct kinkd *the_kd;	/* for the sadb completion counter only */
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: kinkd [-dnv] [-f file] [-s socket] "
+	    "[-D macro=value]\n");
+	exit(2);
+}
+
+void
+kinkd_event(struct kinkd *kd, const char *type, const char *peer,
+    uint32_t xid, const char *fmt, ...)
+{
+	char text[CTL_TEXT_MAX + 1];
+	va_list ap;
+
+	if (kd->kd_ctl == NULL || control_nmonitors(kd->kd_ctl) == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	control_eventf(kd->kd_ctl, type, peer, xid, "%s", text);
+}
+
+void
+kinkd_sadb_done(int err, void *what)
+{
+	if (err == 0)
+		return;
+	/* Deleting what the kernel already dropped is not worth a warning. */
+	if (err == ESRCH || err == ENOENT) {
+		log_debug("sadb %s: %s", (const char *)what, strerror(err));
+		return;
+	}
+	stats_inc(STAT_SADB_ERR);
+	log_warnx("sadb %s: %s", (const char *)what, strerror(err));
+}
+
+struct kink_policy *
+kinkd_policy(struct kinkd *kd, struct kink_peer *pe, const char *name)
+{
+	if (pe->pe_conf == NULL)
+		return NULL;
+	return conf_policy_by_name(pe->pe_conf, name);
+}
+
+static const char *
+backend_name(enum conf_backend b)
+{
+	switch (b) {
+	case CONF_BACKEND_NULL:
+		return "null";
+	case CONF_BACKEND_PFKEY:
+		return "pfkey";
+	case CONF_BACKEND_XFRM:
+		return "xfrm";
+	default:
+		return "auto";
+	}
+}
+
+/* ---- SPD ------------------------------------------------------------- */
+
+static void
+spd_install(struct kinkd *kd, struct conf_peer *cp)
+{
+	int i;
+
+	for (i = 0; i < cp->p_npolicies; i++)
+		if (sadb_spd_add(kd->kd_sadb, &cp->p_policies[i],
+		    kinkd_sadb_done, (void *)"add SPD entry") == -1)
+			log_warnx("peer %s policy %s: SPD entry not installed",
+			    cp->p_name, cp->p_policies[i].pol_name);
+}
+
+static void
+spd_remove(struct kinkd *kd, struct conf_peer *cp)
+{
+	int i;
+
+	for (i = 0; i < cp->p_npolicies; i++)
+		sadb_spd_del(kd->kd_sadb, &cp->p_policies[i], kinkd_sadb_done,
+		    (void *)"delete SPD entry");
+}
+
+/* SAs a previous run left in the kernel: kinkd owns none of them now. */
+static void
+stale_cb(int err, const struct kink_sa *sa, void *arg)
+{
+	struct kinkd *kd = arg;
+
+	if (sa == NULL || err != 0)
+		return;
+	log_info("removing stale SA spi 0x%08x from a previous run",
+	    sa->sa_spi);
+	sadb_del(kd->kd_sadb, sa, kinkd_sadb_done, (void *)"delete stale SA");
+}
+
+/* ---- kernel events ---------------------------------------------------- */
+
+static struct kink_peer *
+policy_by_reqid(struct kinkd *kd, uint32_t reqid, struct kink_policy **polp)
+{
+	struct kink_peer *pe;
+	int i;
+
+	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry)
+		for (i = 0; pe->pe_conf && i < pe->pe_conf->p_npolicies; i++)
+			if (pe->pe_conf->p_policies[i].pol_reqid == reqid) {
+				*polp = &pe->pe_conf->p_policies[i];
+				return pe;
+			}
+	return NULL;
+}
+
+static void
+kinkd_upcall(const struct sadb_event *ev, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_policy *pol;
+	struct kink_peer *pe;
+	struct kink_sarec *sr;
+
+	if (kd->kd_stopping)
+		return;
+	switch (ev->ev_type) {
+	case SADB_EV_ACQUIRE:
+		stats_inc(STAT_ACQUIRE);
+		if ((pe = policy_by_reqid(kd, ev->ev_reqid, &pol)) == NULL) {
+			log_info("ACQUIRE for reqid %u: no such policy",
+			    ev->ev_reqid);
+			return;
+		}
+		if (create_in_progress(kd, pe, pol->pol_name)) {
+			log_debug("peer %s policy %s: ACQUIRE while a CREATE "
+			    "is running", pe->pe_name, pol->pol_name);
+			return;
+		}
+		log_info("peer %s policy %s: ACQUIRE, starting CREATE",
+		    pe->pe_name, pol->pol_name);
+		create_start(kd, pe, pol, NULL, 0);
+		break;
+	case SADB_EV_EXPIRE_SOFT:
+		stats_inc(STAT_EXPIRE_SOFT);
+		if ((sr = peer_sa_find(kd, ev->ev_sa.sa_proto,
+		    ev->ev_sa.sa_spi, 0)) == NULL)
+			return;
+		if (sr->sr_state != CTL_SA_MATURE)
+			return;
+		sr->sr_state = CTL_SA_DYING;
+		pe = sr->sr_peer;
+		/* The SA's initiator rekeys (3.6); the responder waits. */
+		if (!sr->sr_initiator ||
+		    (pol = kinkd_policy(kd, pe, sr->sr_policy)) == NULL)
+			return;
+		log_info("peer %s policy %s: soft expiry of spi 0x%08x, "
+		    "rekeying", pe->pe_name, pol->pol_name, sr->sr_sa.sa_spi);
+		create_start(kd, pe, pol, NULL, sr->sr_pair);
+		break;
+	case SADB_EV_EXPIRE_HARD:
+		stats_inc(STAT_EXPIRE_HARD);
+		if ((sr = peer_sa_find(kd, ev->ev_sa.sa_proto,
+		    ev->ev_sa.sa_spi, 0)) == NULL)
+			return;
+		{
+			uint32_t pair = sr->sr_pair;
+
+			log_info("peer %s: hard expiry of spi 0x%08x",
+			    sr->sr_peer->pe_name, sr->sr_sa.sa_spi);
+			/* The kernel dropped this one; its twins go too. */
+			peer_sa_forget(sr);
+			peer_pair_del(kd, pair, "twin expired");
+		}
+		break;
+	}
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+static void
+errs_text(const struct conf_errors *e, char *out, size_t len)
+{
+	int i;
+
+	if (out == NULL || len == 0)
+		return;
+	out[0] = '\0';
+	for (i = 0; i < e->ce_count; i++) {
+		if (i > 0)
+			strlcat(out, "\n", len);
+		strlcat(out, e->ce_msgs[i], len);
+	}
+	if (e->ce_truncated)
+		strlcat(out, "\n(too many errors)", len);
+}
+
+int
+kinkd_reload(struct kinkd *kd, const char *path, char *errtext, size_t errlen)
+{
+	struct kink_conf *nc, *old = kd->kd_conf;
+	struct conf_errors errs;
+	struct kink_peer *pe, *pnext;
+	struct kink_sarec *sr, *snext;
+	struct kink_xact *x, *xnext;
+	int i, j, kept = 0, dropped = 0;
+
+	memset(&errs, 0, sizeof(errs));
+	if (path == NULL || path[0] == '\0')
+		path = kd->kd_conf_path;
+	if ((nc = conf_load(path, kd->kd_defines, &errs)) == NULL) {
+		char tmp[CTL_ERRTEXT_MAX];
+
+		errs_text(&errs, tmp, sizeof(tmp));
+		if (errtext != NULL)
+			strlcpy(errtext, tmp, errlen);
+		log_warnx("reload of %s failed, old configuration kept:\n%s",
+		    path, tmp);
+		conf_errors_free(&errs);
+		stats_inc(STAT_RELOAD_FAIL);
+		kinkd_event(kd, CTL_EV_RELOAD, "", 0, "failed: %s", tmp);
+		return -1;
+	}
+	conf_errors_free(&errs);
+
+	/* A responder between choice and REPLY holds old policy pointers. */
+	for (x = TAILQ_FIRST(&kd->kd_xacts); x != NULL; x = xnext) {
+		xnext = TAILQ_NEXT(x, xa_entry);
+		if (x->xa_state == XS_R_GETSPI)
+			xact_fail(x, CTL_ERR_FAILED, "configuration reloaded");
+	}
+	/* SAs survive when their policy is the same in the new file. */
+	for (sr = TAILQ_FIRST(&kd->kd_sas); sr != NULL; sr = snext) {
+		struct conf_peer *np;
+		struct kink_policy *op = NULL, *npol = NULL;
+
+		snext = TAILQ_NEXT(sr, sr_entry);
+		pe = sr->sr_peer;
+		np = conf_peer_by_name(nc, pe->pe_name);
+		if (pe->pe_conf != NULL)
+			op = conf_policy_by_name(pe->pe_conf, sr->sr_policy);
+		if (np != NULL && strcmp(np->p_principal,
+		    pe->pe_principal) == 0)
+			npol = conf_policy_by_name(np, sr->sr_policy);
+		if (op != NULL && npol != NULL && conf_policy_same(op, npol)) {
+			kept++;
+			continue;
+		}
+		peer_sa_del(sr, "policy changed by reload");
+		dropped++;
+	}
+	/* SPD: out with what changed or went, in with what changed or came. */
+	for (i = 0; i < old->c_npeers; i++) {
+		struct conf_peer *op = &old->c_peers[i];
+		struct conf_peer *np = conf_peer_by_name(nc, op->p_name);
+
+		for (j = 0; j < op->p_npolicies; j++) {
+			struct kink_policy *a = &op->p_policies[j], *b = NULL;
+
+			if (np != NULL)
+				b = conf_policy_by_name(np, a->pol_name);
+			if (b == NULL || !conf_policy_same(a, b))
+				sadb_spd_del(kd->kd_sadb, a, kinkd_sadb_done,
+				    (void *)"delete SPD entry");
+		}
+	}
+	for (i = 0; i < nc->c_npeers; i++) {
+		struct conf_peer *np = &nc->c_peers[i];
+		struct conf_peer *op = conf_peer_by_name(old, np->p_name);
+
+		for (j = 0; j < np->p_npolicies; j++) {
+			struct kink_policy *b = &np->p_policies[j], *a = NULL;
+
+			if (op != NULL)
+				a = conf_policy_by_name(op, b->pol_name);
+			if (a == NULL || !conf_policy_same(a, b))
+				sadb_spd_add(kd->kd_sadb, b, kinkd_sadb_done,
+				    (void *)"add SPD entry");
+		}
+	}
+	/* Peers: kept ones re-pointed, gone ones freed, new ones made. */
+	for (pe = TAILQ_FIRST(&kd->kd_peers); pe != NULL; pe = pnext) {
+		struct conf_peer *np;
+
+		pnext = TAILQ_NEXT(pe, pe_entry);
+		np = conf_peer_by_name(nc, pe->pe_name);
+		if (np == NULL || strcmp(np->p_principal, pe->pe_principal)) {
+			pe->pe_conf = NULL;
+			peer_free(pe);
+		} else
+			pe->pe_conf = np;
+	}
+	for (i = 0; i < nc->c_npeers; i++)
+		if (peer_by_name(kd, nc->c_peers[i].p_name) == NULL)
+			peer_new(kd, &nc->c_peers[i]);
+	if (nc->c_port != old->c_port || nc->c_nlisten != old->c_nlisten)
+		log_warnx("reload: listen addresses and port take effect on "
+		    "restart");
+	kd->kd_conf = nc;
+	conf_free(old);
+	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry)
+		peer_dpd_arm(pe);
+	log_setverbose(kd->kd_verbose + nc->c_verbose);
+	stats_inc(STAT_RELOAD_OK);
+	log_info("configuration %s reloaded: %d SAs kept, %d removed", path,
+	    kept, dropped);
+	kinkd_event(kd, CTL_EV_RELOAD, "", 0, "ok: %d SAs kept, %d removed",
+	    kept, dropped);
+	return 0;
+}
+
+/* ---- signals and shutdown ---------------------------------------------- */
+
+static void
+stop_dump_cb(int err, const struct kink_sa *sa, void *arg)
+{
+	struct kinkd *kd = arg;
+
+	/* The backend answers in order: everything before this is done. */
+	if (sa == NULL)
+		event_base_loopexit(kd->kd_base, NULL);
+}
+
+static void
+kinkd_stop(struct kinkd *kd)
+{
+	struct kink_sarec *sr;
+	struct kink_peer *pe;
+	struct timeval tv = { KINKD_STOP_MS / 1000, (KINKD_STOP_MS % 1000) *
+	    1000 };
+
+	if (kd->kd_stopping)
+		return;
+	kd->kd_stopping = 1;
+	log_info("shutting down (SAs: %s)",
+	    kd->kd_conf->c_shutdown == CONF_SHUTDOWN_KEEP ? "kept" :
+	    "flushed");
+	xact_abort_peer(kd, NULL, "shutting down");
+	if (kd->kd_conf->c_shutdown == CONF_SHUTDOWN_KEEP) {
+		while ((sr = TAILQ_FIRST(&kd->kd_sas)) != NULL) {
+			sr->sr_installed = 0;
+			peer_sa_forget(sr);
+		}
+	} else {
+		peer_sa_flush(kd, NULL, "shutdown");
+		TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry)
+			if (pe->pe_conf != NULL)
+				spd_remove(kd, pe->pe_conf);
+	}
+	if (sadb_dump(kd->kd_sadb, stop_dump_cb, kd) == -1)
+		event_base_loopexit(kd->kd_base, NULL);
+	else
+		event_base_loopexit(kd->kd_base, &tv);
+}
+
+static void
+kinkd_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct kinkd *kd = arg;
+	char err[CTL_ERRTEXT_MAX];
+
+	switch (sig) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", kd->kd_conf_path);
+		kinkd_reload(kd, NULL, err, sizeof(err));
+		break;
+	case SIGTERM:
+	case SIGINT:
+		kinkd_stop(kd);
+		break;
+	}
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static void
+add_define(struct conf_macro *defs, int *n, char *arg)
+{
+	char *eq;
+
+	if ((eq = strchr(arg, '=')) == NULL || eq == arg) {
+		fprintf(stderr, "kinkd: -D %s: expected macro=value\n", arg);
+		exit(2);
+	}
+	if (*n >= KINKD_MAX_DEFINES) {
+		fprintf(stderr, "kinkd: too many -D\n");
+		exit(2);
+	}
+	*eq = '\0';
+	defs[*n].cm_name = arg;
+	defs[*n].cm_value = eq + 1;
+	(*n)++;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct conf_macro defs[KINKD_MAX_DEFINES + 1];
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	struct kinkd kd_store, *kd = &kd_store;
+	struct conf_errors errs;
+	struct krb_ctx_opts ko;
+	struct sockaddr_storage la[CONF_MAX_LISTEN];
+	struct kink_peer *pe;
+	struct pidfh *pfh = NULL;
+	int ch, check = 0, ndefs = 0, i;
+	const char *conffile = KINKD_CONF, *sockpath = NULL;
+
+	memset(kd, 0, sizeof(*kd));
+	while ((ch = getopt(argc, argv, "dnvf:s:D:")) != -1) {
+		switch (ch) {
+		case 'd':
+			kd->kd_foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			kd->kd_verbose++;
+			break;
+		case 'f':
+			conffile = optarg;
+			break;
+		case 's':
+			sockpath = optarg;
+			break;
+		case 'D':
+			add_define(defs, &ndefs, optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	log_init("kinkd", kd->kd_foreground || check, kd->kd_verbose);
+
+	memset(&errs, 0, sizeof(errs));
+	kd->kd_defines = ndefs ? defs : NULL;
+	if ((kd->kd_conf = conf_load(conffile, kd->kd_defines, &errs)) ==
+	    NULL) {
+		conf_errors_print(&errs, stderr);
+		conf_errors_free(&errs);
+		exit(1);
+	}
+	conf_errors_free(&errs);
+	if (check) {
+		if (kd->kd_verbose)
+			conf_dump(kd->kd_conf, stdout);
+		else
+			fprintf(stderr, "configuration OK\n");
+		conf_free(kd->kd_conf);
+		exit(0);
+	}
+	log_setverbose(kd->kd_verbose + kd->kd_conf->c_verbose);
+	if ((kd->kd_conf_path = realpath(conffile, NULL)) == NULL)
+		kd->kd_conf_path = strdup(conffile);
+	kd->kd_sockpath = strdup(sockpath ? sockpath :
+	    kd->kd_conf->c_socket ? kd->kd_conf->c_socket : CTL_SOCKET);
+	if (kd->kd_conf_path == NULL || kd->kd_sockpath == NULL)
+		fatal("strdup");
+	TAILQ_INIT(&kd->kd_peers);
+	TAILQ_INIT(&kd->kd_sas);
+	TAILQ_INIT(&kd->kd_xacts);
+	the_kd = kd;
+	/*
+	 * EPOCH (RFC 4430 3.7): random rather than the start time, so a
+	 * restart within the same second is still seen as one.  XIDs start
+	 * at random too, so a restarted kinkd does not hit the peer's reply
+	 * cache with an old XID.
+	 */
+	do {
+		kd->kd_epoch = arc4random();
+	} while (kd->kd_epoch == 0);
+	kd->kd_next_xid = arc4random();
+	kd->kd_start_ms = timer_now_ms();
+
+	if (kd->kd_conf->c_principal != NULL)
+		strlcpy(kd->kd_principal, kd->kd_conf->c_principal,
+		    sizeof(kd->kd_principal));
+	else {
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) == -1)
+			fatal("gethostname");
+		if (krb_host_principal(host, NULL, kd->kd_principal,
+		    sizeof(kd->kd_principal)) == -1)
+			fatalx("cannot derive our principal from %s", host);
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((kd->kd_base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((kd->kd_sadb = sadb_new(kd->kd_base,
+	    backend_name(kd->kd_conf->c_backend), kinkd_upcall, kd)) == NULL)
+		fatal("SA backend %s", backend_name(kd->kd_conf->c_backend));
+	memset(&ko, 0, sizeof(ko));
+	if ((kd->kd_krb = krb_ctx_new(kd->kd_base, kd->kd_principal,
+	    kd->kd_conf->c_keytab, &ko)) == NULL)
+		fatalx("Kerberos context for %s failed", kd->kd_principal);
+	for (i = 0; i < kd->kd_conf->c_nlisten && i < CONF_MAX_LISTEN; i++)
+		la[i] = kd->kd_conf->c_listen[i].l_addr;
+	if ((kd->kd_net = net_new(kd->kd_base, la, i, xact_input, kd)) == NULL)
+		fatalx("cannot open the KINK sockets");
+	for (i = 0; i < kd->kd_conf->c_npeers; i++)
+		if (peer_new(kd, &kd->kd_conf->c_peers[i]) == NULL)
+			fatalx("out of memory");
+	if ((kd->kd_ctl = control_new(kd->kd_base, kd->kd_sockpath,
+	    &kinkd_ctl_handlers, kd)) == NULL)
+		fatalx("cannot create the control socket %s", kd->kd_sockpath);
+	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++) {
+		kd->kd_ev_sig[i] = evsignal_new(kd->kd_base, sigs[i],
+		    kinkd_signal, kd);
+		if (kd->kd_ev_sig[i] == NULL ||
+		    evsignal_add(kd->kd_ev_sig[i], NULL) == -1)
+			fatalx("signal setup failed");
+	}
+	/* Stale SAs first: the dump answers before the SPD adds complete. */
+	if (sadb_dump(kd->kd_sadb, stale_cb, kd) == -1)
+		log_debug("sadb backend cannot dump SAs");
+	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry) {
+		spd_install(kd, pe->pe_conf);
+		peer_dpd_arm(pe);
+	}
+	if (!kd->kd_foreground) {
+		pid_t other;
+
+		if ((pfh = pidfile_open(KINKD_PIDFILE, 0644, &other)) ==
+		    NULL && errno == EEXIST)
+			fatalx("already running, pid %d", (int)other);
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		/* libevent's notification fds survive fork: reinit. */
+		if (event_reinit(kd->kd_base) == -1)
+			fatalx("event_reinit");
+		if (pfh != NULL)
+			pidfile_write(pfh);
+	}
+	log_info("kinkd started: principal %s, port %u, backend %s, "
+	    "epoch 0x%08x, %d peers", kd->kd_principal, kd->kd_conf->c_port,
+	    sadb_backend(kd->kd_sadb), kd->kd_epoch, kd->kd_conf->c_npeers);
+
+	event_base_dispatch(kd->kd_base);
+
+	/* Teardown, reverse order. */
+	kd->kd_stopping = 1;
+	xact_abort_peer(kd, NULL, "shutting down");
+	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
+		if (kd->kd_ev_sig[i] != NULL)
+			event_free(kd->kd_ev_sig[i]);
+	control_free(kd->kd_ctl);
+	kd->kd_ctl = NULL;
+	while ((pe = TAILQ_FIRST(&kd->kd_peers)) != NULL) {
+		struct kink_sarec *sr;
+
+		/* Shutdown already flushed or kept them; forget the rest. */
+		while ((sr = TAILQ_FIRST(&kd->kd_sas)) != NULL) {
+			sr->sr_installed = 0;
+			peer_sa_forget(sr);
+		}
+		peer_free(pe);
+	}
+	net_free(kd->kd_net);
+	krb_ctx_free(kd->kd_krb);
+	sadb_free(kd->kd_sadb);
+	conf_free(kd->kd_conf);
+	event_base_free(kd->kd_base);
+	if (pfh != NULL)
+		pidfile_remove(pfh);
+	log_info("kinkd stopped");
+	free(kd->kd_conf_path);
+	free(kd->kd_sockpath);
+	return 0;
+}
