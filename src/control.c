@@ -792,6 +792,17 @@ fail:
 	return NULL;
 }
 
+int
+control_set_group(struct control *c, gid_t gid)
+{
+	if (chown(c->c_path, (uid_t)-1, gid) == -1) {
+		log_warn("control: chown %s to group %u", c->c_path,
+		    (unsigned)gid);
+		return -1;
+	}
+	return 0;
+}
+
 void
 control_free(struct control *c)
 {

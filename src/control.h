@@ -75,6 +75,11 @@ struct control_handlers {
  */
 struct control *control_new(struct event_base *, const char *path,
 	    const struct control_handlers *, void *arg);
+/*
+ * Give the socket file to group `gid` (e.g. _kinkd), keeping mode 0660, so
+ * the group may run read-only commands.  Call before dropping privileges.
+ */
+int	control_set_group(struct control *, gid_t);
 /* Close every connection, free outstanding reqs, unlink the socket. */
 void	control_free(struct control *);
 

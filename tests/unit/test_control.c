@@ -274,7 +274,8 @@ server_main(int ready_fd)
 	event_add(sig, NULL);
 	srv_ctl = control_new(srv_base, sock_path, &h, NULL);
 	ctl2 = control_new(srv_base, sock_path2, &none, NULL);
-	if (srv_ctl == NULL || ctl2 == NULL)
+	if (srv_ctl == NULL || ctl2 == NULL ||
+	    control_set_group(ctl2, 65534) == -1)
 		_exit(3);
 	(void)write(ready_fd, "r", 1);
 	close(ready_fd);
@@ -615,6 +616,10 @@ TEST(socket_created_0660)
 
 	ASSERT_INT_EQ(stat(sock_path, &st), 0);
 	ASSERT_TRUE(S_ISSOCK(st.st_mode));
+	ASSERT_INT_EQ(st.st_mode & 07777, 0660);
+	ASSERT_INT_EQ(st.st_uid, 0);
+	ASSERT_INT_EQ(stat(sock_path2, &st), 0);
+	ASSERT_INT_EQ(st.st_gid, 65534);	/* control_set_group() */
 	ASSERT_INT_EQ(st.st_mode & 07777, 0660);
 }
 
