@@ -208,6 +208,12 @@ xact_state(struct kink_xact *x, enum xact_st to)
 		timer_add_ms(&x->xa_timer, xact_cycle_ms(x->xa_kd));
 		break;
 	case XS_R_CACHE:
+		/* The cache needs the REPLY's octets only: drop the keys. */
+		krb_acceptor_free(x->xa_acc);
+		x->xa_acc = NULL;
+		doi_ctx_free(x->xa_doi);
+		x->xa_doi = NULL;
+		doi_result_clear(&x->xa_res);
 		timer_add_ms(&x->xa_timer, c->c_replycache_ms);
 		break;
 	case XS_DONE:
