@@ -334,13 +334,9 @@ stop_kinkd() {
 	wait "$pid" 2>/dev/null
 }
 
-# restart_kinkd NAME CONF [options]: stop, then start in a later second
-# than the last start, so the new EPOCH (seconds) surely differs.
+# restart_kinkd NAME CONF [options]: stop, start again (new EPOCH).
 restart_kinkd() {
 	stop_kinkd "$1"
-	if [ -f "$T/$1.started" ]; then
-		wait_until 3 test "$(date +%s)" -gt "$(cat "$T/$1.started")"
-	fi
 	start_kinkd "$@"
 }
 
