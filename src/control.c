@@ -557,6 +557,14 @@ conn_process(struct control_conn *cc)
 			evbuffer_drain(in, len);
 			break;
 		}
+		/*
+		 * A client that pipelines requests without reading the
+		 * answers waits here (conn_write_cb resumes), so its queue
+		 * stays bounded.
+		 */
+		if (evbuffer_get_length(bufferevent_get_output(cc->cc_bev)) >
+		    CONTROL_OUTQ_MAX)
+			break;
 		if (len < CTL_HDR_LEN)
 			break;
 		p = evbuffer_pullup(in, CTL_HDR_LEN);
@@ -626,9 +634,14 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct control_conn *cc = arg;
 
-	if (cc->cc_closing &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(cc);
+	if (cc->cc_closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(cc);
+		return;
+	}
+	/* Answers drained: requests held back by CONTROL_OUTQ_MAX go on. */
+	if (cc->cc_req == NULL && !cc->cc_monitor)
+		conn_process(cc);
 }
 
 static void

@@ -67,6 +67,9 @@ struct control_handlers {
 #define CONTROL_MONITOR_QMAX	(1024 * 1024)	/* queued octets per
 						   subscriber before it is
 						   dropped as too slow */
+#define CONTROL_OUTQ_MAX	(256 * 1024)	/* queued answer octets above
+						   which a connection's next
+						   request waits */
 
 /*
  * Create the socket at `path` (replacing a stale one) with mode 0660 and

@@ -1187,6 +1187,69 @@ TEST(framing_byte_at_a_time_and_pipelining)
 	free(m);
 }
 
+/*
+ * Many pipelined requests written before reading any answer: the server
+ * stops taking requests while CONTROL_OUTQ_MAX octets of answers wait and
+ * resumes as they drain; every answer arrives, complete and in order.
+ */
+TEST(pipelined_without_reading)
+{
+	struct ctl_msg *m = calloc(1, sizeof(*m));
+	struct buf b;
+	const uint32_t nreq = 200;	/* ~9 KB of answers each */
+	int fd = raw_connect(sock_path), flags;
+	uint32_t seq = 1, ends = 0, recs = 0;
+	size_t off = 0;
+
+	ASSERT_TRUE(fd != -1);
+	buf_init(&b, 0);
+	for (uint32_t i = 1; i <= nreq; i++) {
+		m->m_hdr.ch_type = CTL_REQ_SHOW_STATS;
+		m->m_hdr.ch_seq = i;
+		ASSERT_INT_EQ(ctl_msg_encode(&b, m), CTL_E_OK);
+	}
+	/* write all of it while not reading (non-blocking: as far as it
+	 * goes; the rest after the reads below make room) */
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	for (;;) {
+		ssize_t w = write(fd, b.b_data + off, b.b_len - off);
+
+		if (w > 0)
+			off += (size_t)w;
+		if (w <= 0 || off == b.b_len)
+			break;
+	}
+	usleep(100000);		/* let the server fill its queue */
+	fcntl(fd, F_SETFL, flags);
+	while (ends < nreq) {
+		if (off < b.b_len) {
+			ssize_t w;
+
+			fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+			w = write(fd, b.b_data + off, b.b_len - off);
+			if (w > 0)
+				off += (size_t)w;
+			fcntl(fd, F_SETFL, flags);
+		}
+		ASSERT_INT_EQ(raw_recv(fd, m), 1);
+		ASSERT_INT_EQ(m->m_hdr.ch_seq, seq);
+		if (m->m_hdr.ch_type == CTL_END) {
+			ASSERT_INT_EQ(recs, 2);	/* 137 counters: 2 records */
+			recs = 0;
+			ends++;
+			seq++;
+		} else {
+			ASSERT_INT_EQ(m->m_hdr.ch_type, CTL_REC_STATS);
+			recs++;
+		}
+	}
+	ASSERT_INT_EQ(off, b.b_len);
+	buf_free(&b);
+	close(fd);
+	free(m);
+}
+
 TEST(keys_not_sent_without_flag)
 {
 	struct ctl_msg *m = calloc(1, sizeof(*m));
@@ -1342,6 +1405,7 @@ main(void)
 	RUN(garbage_closes_only_that_connection);
 	RUN(max_size_request_then_more);
 	RUN(framing_byte_at_a_time_and_pipelining);
+	RUN(pipelined_without_reading);
 	RUN(keys_not_sent_without_flag);
 	RUN(async_answer_to_departed_client);
 	RUN(connection_limit);
