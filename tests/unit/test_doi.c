@@ -892,6 +892,76 @@ TEST(bad_reply_foreign_choice)
 	x_free(&x);
 }
 
+/* An optimistic answer that still carries Nr changes the inbound keys. */
+TEST(optimistic_with_nr_rekeys_inbound)
+{
+	struct kink_policy p;
+	struct xchg x = { 0 };
+	static struct isakmp_msg m;
+	static const uint8_t nr[16] = "sixteen octets!";
+	struct buf b;
+	uint8_t first;
+	struct doi_result r;
+	struct doi_error e;
+
+	pol_init(&p, ENCAP_MODE_TRANSPORT);
+	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	ASSERT_INT_EQ(run(&x, &p, &p), 0);
+	ASSERT_INT_EQ(isakmp_parse(x.x_reply.b_data, x.x_reply.b_len,
+	    x.x_rfirst, &m), 0);
+	ASSERT_TRUE(m.m_nonce.rb_p == NULL);
+	m.m_nonce = rbuf_make(nr, sizeof(nr));
+	buf_init(&b, 0);
+	ASSERT_INT_EQ(isakmp_build(&m, &b, &first), 0);
+	ASSERT_INT_EQ(doi_init_reply(x.x_i, b.b_data, b.b_len, first, prf,
+	    NULL, &r, &e), 0);
+	ASSERT_INT_EQ(r.dr_optimistic, 1);
+	ASSERT_INT_EQ(r.dr_in_changed, 1);
+	ASSERT_TRUE(!sa_keys_eq(&r.dr_in[0], &x.x_iopt.dr_in[0]));
+	doi_result_clear(&r);
+	buf_free(&b);
+	x_free(&x);
+}
+
+/* We sent KE: a REPLY without KE, or with a bad public value, fails. */
+TEST(ke_reply_checked)
+{
+	struct kink_policy p;
+	struct xchg x = { 0 };
+	static struct isakmp_msg m;
+	uint8_t bad[256];
+	struct buf b;
+	uint8_t first;
+	struct doi_result r;
+	struct doi_error e;
+
+	pol_init(&p, ENCAP_MODE_TRANSPORT);
+	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	p.pol_pfs_group = OAKLEY_GROUP_MODP2048;
+	ASSERT_INT_EQ(run(&x, &p, &p), 0);
+	ASSERT_INT_EQ(x.x_reply_rc, 0);
+	ASSERT_INT_EQ(isakmp_parse(x.x_reply.b_data, x.x_reply.b_len,
+	    x.x_rfirst, &m), 0);
+	m.m_ke = rbuf_make(NULL, 0);
+	buf_init(&b, 0);
+	ASSERT_INT_EQ(isakmp_build(&m, &b, &first), 0);
+	ASSERT_INT_EQ(doi_init_reply(x.x_i, b.b_data, b.b_len, first, prf,
+	    NULL, &r, &e), -1);
+	ASSERT_INT_EQ(e.de_err, ISAKMP_ERR_KE_MISMATCH);
+	/* A value above the prime p is refused. */
+	memset(bad, 0xff, sizeof(bad));
+	bad[255] = 0xfe;
+	m.m_ke = rbuf_make(bad, sizeof(bad));
+	buf_reset(&b);
+	ASSERT_INT_EQ(isakmp_build(&m, &b, &first), 0);
+	ASSERT_INT_EQ(doi_init_reply(x.x_i, b.b_data, b.b_len, first, prf,
+	    NULL, &r, &e), -1);
+	ASSERT_INT_EQ(e.de_err, ISAKMP_ERR_KE_MISMATCH);
+	ASSERT_INT_EQ(r.dr_nsa, 0);
+	buf_free(&b);
+	x_free(&x);
+}
+
 /* --- building blocks ------------------------------------------------- */
 
 /* A PRF that shows its input: out = first 20 octets of SHA-1-less echo. */
@@ -1072,6 +1142,8 @@ main(void)
 	RUN(bad_payload_type_hash);
 	RUN(bad_id_type);
 	RUN(bad_reply_foreign_choice);
+	RUN(optimistic_with_nr_rekeys_inbound);
+	RUN(ke_reply_checked);
 	RUN(keymat_expansion_shape);
 	RUN(keymat_prf_failure);
 	RUN(key_sizes);
