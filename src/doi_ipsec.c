@@ -1119,8 +1119,9 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 		}
 		goto fail;
 	}
+	/* IDs that fit no policy at all are the IDs' fault, not the SA's. */
 	rc = ISAKMP_ERR_ID_POLICY;
-	if (!any_ids)
+	if (m->m_nid == 2 && !any_ids)
 		goto failrc;
 	sa = &m->m_sa;
 	/* The first proposal, in the initiator's order, that we accept. */

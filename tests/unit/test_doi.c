@@ -700,6 +700,30 @@ TEST(bad_policy_disallows)
 	ASSERT_INT_EQ(n, ISAKMP_NTYPE_NO_PROPOSAL_CHOSEN);
 }
 
+TEST(no_policy_at_all)
+{
+	struct kink_policy p;
+	struct doi_ctx *i, *r;
+	struct doi_error e;
+	struct buf c;
+	uint8_t first;
+
+	pol_init(&p, ENCAP_MODE_TRANSPORT);
+	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	buf_init(&c, 0);
+	i = doi_init_new(&p, (struct sockaddr *)&addr_a,
+	    (struct sockaddr *)&addr_b, &spis_a);
+	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	ASSERT_TRUE(i != NULL && r != NULL);
+	ASSERT_INT_EQ(doi_init_proposal(i, &c, &first), 0);
+	ASSERT_INT_EQ(doi_resp_choose(r, NULL, 0, c.b_data, c.b_len, first,
+	    NULL, NULL, &e), -1);
+	ASSERT_INT_EQ(e.de_notify, ISAKMP_NTYPE_NO_PROPOSAL_CHOSEN);
+	doi_ctx_free(i);
+	doi_ctx_free(r);
+	buf_free(&c);
+}
+
 TEST(bad_unknown_transform)
 {
 	struct kink_policy p;
@@ -1135,6 +1159,7 @@ main(void)
 	RUN(transport_ipv6_ports);
 	RUN(spi_in_use);
 	RUN(bad_policy_disallows);
+	RUN(no_policy_at_all);
 	RUN(bad_unknown_transform);
 	RUN(bad_missing_nonce);
 	RUN(bad_doi_mismatch);
