@@ -67,7 +67,9 @@ struct parse_result {
 	/* monitor */
 	long		 pr_count;	/* 0 = unlimited */
 	long		 pr_timeout;	/* seconds; 0 = none */
-	const char	*pr_evtype;	/* NULL = all */
+#define MAX_EVTYPES 8
+	const char	*pr_evtype[MAX_EVTYPES];	/* none = all */
+	int		 pr_nevtype;
 };
 
 static const struct token t_main[];
@@ -171,7 +173,7 @@ usage(void)
 "  show sa [peer NAME] [keys] | show peers | show xact | show stats\n"
 "  flush sa [peer NAME] | delete sa SPI | initiate PEER [POLICY]\n"
 "  reload [FILE] | log verbose|brief\n"
-"  monitor [-n count] [-t seconds] [-e type]\n"
+"  monitor [-n count] [-t seconds] [-e type ...]\n"
 "options: -j JSON output, -q quiet (no headers or \"ok\"),\n"
 "  -s socket (default " CTL_SOCKET ")\n"
 "show sa keys prints the raw SA keys (root only); nothing else does.\n"
@@ -192,7 +194,8 @@ print_valid(const struct token *t)
 		else if (t[i].t_type == T_ARG)
 			fprintf(stderr, "  <%s>\n", t[i].t_word);
 		else
-			fprintf(stderr, "  [-n count] [-t seconds] [-e type]\n");
+			fprintf(stderr,
+			    "  [-n count] [-t seconds] [-e type ...]\n");
 	}
 }
 
@@ -250,8 +253,9 @@ monitor_opts(int argc, char **argv, struct parse_result *pr)
 		else if (strcmp(argv[i], "-t") == 0)
 			pr->pr_timeout = parse_num(argv[++i], 1, 86400 * 365,
 			    "timeout");
-		else if (strcmp(argv[i], "-e") == 0)
-			pr->pr_evtype = argv[++i];
+		else if (strcmp(argv[i], "-e") == 0 &&
+		    pr->pr_nevtype < MAX_EVTYPES)
+			pr->pr_evtype[pr->pr_nevtype++] = argv[++i];
 		else
 			goto bad;
 	}
@@ -280,10 +284,15 @@ set_action(struct parse_result *pr, const struct token *t, const char *word)
 		copy_arg(pr->pr_req.cr_policy, sizeof(pr->pr_req.cr_policy),
 		    word, "policy name");
 		break;
-	case A_FILE:
-		copy_arg(pr->pr_req.cr_file, sizeof(pr->pr_req.cr_file), word,
-		    "file name");
+	case A_FILE: {
+		/* kinkd's cwd is not ours: send an absolute path. */
+		char *abs = realpath(word, NULL);
+
+		copy_arg(pr->pr_req.cr_file, sizeof(pr->pr_req.cr_file),
+		    abs != NULL ? abs : word, "file name");
+		free(abs);
 		break;
+	}
 	case A_SPI:
 		pr->pr_req.cr_spi = parse_spi(word);
 		break;
@@ -1084,6 +1093,17 @@ now_ms(void)
 }
 
 static int
+evtype_wanted(const struct parse_result *pr, const char *type)
+{
+	if (pr->pr_nevtype == 0)
+		return 1;
+	for (int i = 0; i < pr->pr_nevtype; i++)
+		if (strcmp(pr->pr_evtype[i], type) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 run_monitor(struct conn *c, struct ctl_msg *m, const struct parse_result *pr,
     uint32_t seq)
 {
@@ -1123,8 +1143,7 @@ run_monitor(struct conn *c, struct ctl_msg *m, const struct parse_result *pr,
 				render_event(&m->m_event);
 			continue;
 		}
-		if (pr->pr_evtype != NULL &&
-		    strcmp(m->m_event.ce_type, pr->pr_evtype) != 0)
+		if (!evtype_wanted(pr, m->m_event.ce_type))
 			continue;
 		render_event(&m->m_event);
 		if (pr->pr_count != 0 && ++seen >= pr->pr_count)

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -32,8 +33,9 @@
 
 static char	 dir[64];
 static char	 sock_path[128], sock_path2[128];
-static char	 kinkctl[512];
+static char	 kinkctl[PATH_MAX];
 static pid_t	 server_pid = -1;
+static const char *run_cwd;	/* kinkctl's working directory, if set */
 
 /* ---------------- the test server (child process) ---------------- */
 
@@ -235,6 +237,11 @@ h_reload(struct control_req *rq, const struct ctl_req *r, void *arg)
 		    "kinkd.conf:20:1: unknown keyword \"pear\"");
 		return;
 	}
+	if (strstr(r->cr_file, "rel.conf") != NULL) {
+		/* echo what arrived: kinkctl must have made it absolute */
+		control_error(rq, CTL_ERR_CONF, "file=%s", r->cr_file);
+		return;
+	}
 	control_eventf(srv_ctl, CTL_EV_RELOAD, NULL, 0, "ok");
 	control_end(rq);
 }
@@ -342,6 +349,8 @@ run_as(uid_t uid, struct result *r, const char *const *args)
 	if ((pid = fork()) == 0) {
 		dup2(ofd, 1);
 		dup2(efd, 2);
+		if (run_cwd != NULL && chdir(run_cwd) == -1)
+			_exit(97);
 		if (uid != 0 && (setgroups(0, NULL) == -1 ||
 		    setuid(uid) == -1))
 			_exit(98);
@@ -812,6 +821,26 @@ TEST(reload_error_text)
 	free(r);
 }
 
+TEST(reload_relative_path_made_absolute)
+{
+	struct result *r = malloc(sizeof(*r));
+	char path[160], want[200];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/rel.conf", dir);
+	ASSERT_TRUE((f = fopen(path, "w")) != NULL);
+	fclose(f);
+	run_cwd = dir;
+	rc = CTL(r, "reload", "rel.conf");
+	run_cwd = NULL;
+	ASSERT_INT_EQ(rc, 1);
+	snprintf(want, sizeof(want), "file=%s\n", path);
+	ASSERT_STR_EQ(r->err, want);
+	unlink(path);
+	free(r);
+}
+
 TEST(usage_exit_2)
 {
 	struct result *r = malloc(sizeof(*r));
@@ -984,7 +1013,8 @@ TEST(monitor_streams_events)
 	ASSERT_INT_EQ(bg_start(&b, (const char *const[]){ "monitor", "-n",
 	    "2", "-t", "10", NULL }), 0);
 	ASSERT_INT_EQ(bg_start(&j, (const char *const[]){ "-j", "monitor",
-	    "-n", "1", "-e", "reload", "-t", "10", NULL }), 0);
+	    "-n", "1", "-e", "xact-done", "-e", "reload", "-t", "10", NULL }),
+	    0);
 	ASSERT_TRUE(bg_wait_for(&b, " subscribed\n"));
 	ASSERT_TRUE(bg_wait_for(&j, "\"type\":\"subscribed\""));
 	ASSERT_INT_EQ(CTL(r, "flush", "sa", "peer", "beta"), 0);
@@ -1360,6 +1390,7 @@ int
 main(void)
 {
 	const char *b = getenv("B");
+	char path[PATH_MAX];
 
 	if (getuid() != 0) {
 		/* The peer-credential cases need to switch uid. */
@@ -1367,9 +1398,9 @@ main(void)
 		    (unsigned)getuid());
 		return 1;
 	}
-	snprintf(kinkctl, sizeof(kinkctl), "%s/kinkctl", b ? b : "build");
-	if (access(kinkctl, X_OK) != 0) {
-		printf("FAIL test_control: %s not built\n", kinkctl);
+	snprintf(path, sizeof(path), "%s/kinkctl", b ? b : "build");
+	if (realpath(path, kinkctl) == NULL || access(kinkctl, X_OK) != 0) {
+		printf("FAIL test_control: %s not built\n", path);
 		return 1;
 	}
 	strcpy(dir, "/tmp/kinkctl-test.XXXXXX");
@@ -1395,6 +1426,7 @@ main(void)
 	RUN(initiate_async_and_errors);
 	RUN(delete_flush_log);
 	RUN(reload_error_text);
+	RUN(reload_relative_path_made_absolute);
 	RUN(usage_exit_2);
 	RUN(no_daemon_exit_1);
 	RUN(not_supported);
