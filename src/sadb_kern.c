@@ -12,7 +12,7 @@
 #include "sadb_kern.h"
 
 /* PF_KEY numbers (Linux pfkeyv2.h); XFRM names (Linux crypto API). */
-static const struct sadb_alg enc_algs[] = {
+static const struct sadb_algmap enc_algs[] = {
 	{ ESP_DES,	 2, "cbc(des)",		0, 0 },
 	{ ESP_3DES,	 3, "cbc(des3_ede)",	0, 0 },
 	{ ESP_NULL,	11, "ecb(cipher_null)",	0, 0 },
@@ -24,7 +24,7 @@ static const struct sadb_alg enc_algs[] = {
 };
 
 /* DOI Authentication Algorithm attribute -> PF_KEY differs (SHA1 2 -> 3). */
-static const struct sadb_alg auth_algs[] = {
+static const struct sadb_algmap auth_algs[] = {
 	{ AUTH_ALG_HMAC_MD5,	 2, "hmac(md5)",	96, 0 },
 	{ AUTH_ALG_HMAC_SHA,	 3, "hmac(sha1)",	96, 0 },
 	{ AUTH_ALG_HMAC_SHA2_256, 5, "hmac(sha256)",	128, 0 },
@@ -33,7 +33,7 @@ static const struct sadb_alg auth_algs[] = {
 	{ AUTH_ALG_AES_XCBC_MAC, 9, "xcbc(aes)",	96, 0 },
 };
 
-const struct sadb_alg *
+const struct sadb_algmap *
 sadb_alg_enc(uint8_t t)
 {
 	size_t i;
@@ -44,7 +44,7 @@ sadb_alg_enc(uint8_t t)
 	return NULL;
 }
 
-const struct sadb_alg *
+const struct sadb_algmap *
 sadb_alg_auth(uint16_t a)
 {
 	size_t i;

@@ -30,7 +30,7 @@
  */
 #define SADB_LARVAL_REQID_BASE	0xc0000000U
 
-struct sadb_alg {
+struct sadb_algmap {
 	uint8_t		 al_doi;	/* ESP transform id or Auth attr */
 	uint8_t		 al_pfkey;	/* SADB_*ALG_* */
 	const char	*al_xfrm;	/* Linux crypto API name */
@@ -39,8 +39,8 @@ struct sadb_alg {
 };
 
 /* NULL when the DOI value has no kernel equivalent. */
-const struct sadb_alg *sadb_alg_enc(uint8_t esp_transform);
-const struct sadb_alg *sadb_alg_auth(uint16_t auth_attr);
+const struct sadb_algmap *sadb_alg_enc(uint8_t esp_transform);
+const struct sadb_algmap *sadb_alg_auth(uint16_t auth_attr);
 
 enum sadb_req_kind {
 	SADB_REQ_DONE = 1,	/* rq_done */

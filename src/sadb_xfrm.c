@@ -169,7 +169,7 @@ static int
 build_sa(struct nlmsg *m, uint16_t type, const struct kink_sa *sa)
 {
 	struct xfrm_usersa_info *p;
-	const struct sadb_alg *enc = NULL, *auth = NULL;
+	const struct sadb_algmap *enc = NULL, *auth = NULL;
 
 	if (sa->sa_proto == PROTO_IPSEC_ESP) {
 		if ((enc = sadb_alg_enc(sa->sa_enc)) == NULL) {
@@ -577,7 +577,7 @@ alg_back(const char *name, int auth, uint16_t icv)
 	unsigned v;
 
 	for (v = 1; v < 256; v++) {
-		const struct sadb_alg *al = auth ? sadb_alg_auth((uint16_t)v) :
+		const struct sadb_algmap *al = auth ? sadb_alg_auth((uint16_t)v) :
 		    sadb_alg_enc((uint8_t)v);
 
 		if (al != NULL && strcmp(al->al_xfrm, name) == 0 &&
