@@ -75,9 +75,6 @@ struct krb_ctx_opts {
 	/* Give up on one KDC request after this many ms (0 = 30000).  The
 	 * callback then gets KRB5_KDC_UNREACH even if libkrb5 still waits. */
 	unsigned int	 ko_kdc_timeout_ms;
-	/* Acceptable clock skew in seconds for verifying AP-REQs (0 = the
-	 * krb5.conf clockskew, normally 300). */
-	unsigned int	 ko_clockskew;
 };
 
 /*
