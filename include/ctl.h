@@ -142,9 +142,9 @@
 #define CTL_SA_DIR_OUT		2
 
 /* SA state */
-#define CTL_SA_LARVAL		1	/* SPI reserved, keys not yet installed */
+#define CTL_SA_LARVAL		1	/* SPI reserved, no keys yet */
 #define CTL_SA_MATURE		2
-#define CTL_SA_DYING		3	/* soft lifetime passed or being deleted */
+#define CTL_SA_DYING		3	/* soft lifetime hit, or deleting */
 
 /* PEER state */
 #define CTL_PEER_UNKNOWN	0	/* configured, never heard from */
@@ -168,7 +168,7 @@
 #define CTL_EV_PEER_EPOCH	"peer-epoch"	/* peer restarted (new EPOCH) */
 #define CTL_EV_PEER_STATE	"peer-state"	/* alive <-> suspected */
 #define CTL_EV_RELOAD		"reload"	/* text: "ok" or the error */
-#define CTL_EV_DROP		"drop"		/* input dropped; text: reason */
+#define CTL_EV_DROP		"drop"		/* input dropped; text why */
 
 /* LOG level */
 #define CTL_LOG_BRIEF		0
@@ -178,13 +178,13 @@
 #define CTL_ERR_FAILED		1	/* generic failure */
 #define CTL_ERR_PERM		2	/* caller is not root */
 #define CTL_ERR_VERSION		3	/* ch_version != CTL_VERSION */
-#define CTL_ERR_BADREQ		4	/* malformed request (bad len, payload) */
+#define CTL_ERR_BADREQ		4	/* malformed request */
 #define CTL_ERR_UNKNOWN		5	/* unknown request type */
 #define CTL_ERR_NOTSUPP		6	/* request not handled by this kinkd */
 #define CTL_ERR_NOPEER		7
 #define CTL_ERR_NOPOLICY	8
 #define CTL_ERR_NOSA		9
-#define CTL_ERR_CONF		10	/* reload: config invalid, old one kept */
+#define CTL_ERR_CONF		10	/* reload: bad config, old kept */
 #define CTL_ERR_TIMEOUT		11	/* exchange gave up */
 #define CTL_ERR_BUSY		12	/* too many requests/connections */
 #define CTL_ERR_INTERNAL	13	/* out of memory and the like */

@@ -527,8 +527,8 @@ conn_dispatch(struct control_conn *cc, const struct ctl_msg *m)
 		return;
 	}
 	if ((cb = handler_for(c, type)) == NULL) {
-		error_now(rq, CTL_ERR_NOTSUPP, "%s: not supported by this kinkd",
-		    ctl_type_name(type));
+		error_now(rq, CTL_ERR_NOTSUPP,
+		    "%s: not supported by this kinkd", ctl_type_name(type));
 		return;
 	}
 	log_debug("control: uid %u pid %d: %s", (unsigned)cc->cc_uid,

@@ -55,7 +55,7 @@ struct control_handlers {
 	control_cb	*h_show_peers;
 	control_cb	*h_show_xact;
 	control_cb	*h_show_stats;
-	control_cb	*h_initiate;	/* r->cr_peer, r->cr_policy ("" = all) */
+	control_cb	*h_initiate;	/* r->cr_peer, r->cr_policy ("": all) */
 	control_cb	*h_delete_sa;	/* r->cr_spi */
 	control_cb	*h_flush_sa;	/* r->cr_peer ("" = all) */
 	control_cb	*h_reload;	/* r->cr_file ("" = current) */

@@ -18,7 +18,7 @@
 
 enum ctl_err {
 	CTL_E_OK = 0,
-	CTL_E_SHORT,		/* fewer octets than header + ch_len: read more */
+	CTL_E_SHORT,		/* less than header + ch_len: read more */
 	CTL_E_VERSION,		/* ch_version != CTL_VERSION */
 	CTL_E_TOOBIG,		/* ch_len > CTL_MAXMSG */
 	CTL_E_TYPE,		/* ch_type not defined */
@@ -87,6 +87,7 @@ int	ctl_msg_encode(struct buf *out, const struct ctl_msg *);
 struct sockaddr;
 struct sockaddr_storage;
 void	ctl_addr_from_sockaddr(struct ctl_addr *, const struct sockaddr *);
-int	ctl_addr_to_sockaddr(const struct ctl_addr *, struct sockaddr_storage *);
+int	ctl_addr_to_sockaddr(const struct ctl_addr *,
+	    struct sockaddr_storage *);
 
 #endif
