@@ -153,7 +153,7 @@ peer_dpd_arm(struct kink_peer *pe)
 
 /*
  * The dead-peer interval passed without authenticated traffic: probe with
- * STATUS.  Only a peer we hold SAs with is worth probing, and only a
+ * STATUS.  Only a
  * verified answer (or EPOCH) changes anything: silence makes the peer
  * "suspected", never dead.
  */
@@ -166,18 +166,19 @@ peer_dpd(void *arg)
 	if (kd->kd_stopping)
 		return;
 	peer_dpd_arm(pe);
-	if (peer_nsa(pe) == 0 || pe->pe_probe != NULL)
+	/*
+	 * Worth probing: a peer we hold SAs with, or one we have talked to
+	 * (a probe then also learns its EPOCH, i.e. whether it restarted).
+	 */
+	if (pe->pe_probe != NULL || (peer_nsa(pe) == 0 &&
+	    pe->pe_last_seen == 0))
 		return;
 	if (pe->pe_last_ms != 0 &&
 	    timer_now_ms() - pe->pe_last_ms < kd->kd_conf->c_deadpeer_ms)
 		return;
-	if (pe->pe_state != CTL_PEER_SUSPECTED) {
-		pe->pe_state = CTL_PEER_SUSPECTED;
-		log_info("peer %s: silent for %u ms, probing with STATUS",
-		    pe->pe_name, kd->kd_conf->c_deadpeer_ms);
-		kinkd_event(kd, CTL_EV_PEER_STATE, pe->pe_name, 0,
-		    "suspected");
-	}
+	/* Suspected only once the probe goes unanswered (status_giveup). */
+	log_debug("peer %s: silent for %u ms, probing with STATUS",
+	    pe->pe_name, kd->kd_conf->c_deadpeer_ms);
 	status_start(kd, pe, NULL);
 }
 
@@ -241,9 +242,11 @@ peer_sa_add(struct kink_peer *pe, const char *policy, uint32_t reqid,
 	    proto_name(sa->sa_proto), sa->sa_spi,
 	    net_ntop((const struct sockaddr *)&sa->sa_dst, a, sizeof(a)),
 	    replace ? " (keys replaced)" : "");
-	kinkd_event(kd, CTL_EV_SA_ADD, pe->pe_name, 0,
-	    "%s %s spi 0x%08x policy %s", sa->sa_dir == SA_DIR_IN ? "in" :
-	    "out", proto_name(sa->sa_proto), sa->sa_spi, policy);
+	/* A key replacement is no new SA: tests count sa-add per SA. */
+	kinkd_event(kd, replace ? PEER_EV_SA_UPDATE : CTL_EV_SA_ADD,
+	    pe->pe_name, 0, "%s %s spi 0x%08x policy %s",
+	    sa->sa_dir == SA_DIR_IN ? "in" : "out", proto_name(sa->sa_proto),
+	    sa->sa_spi, policy);
 	return sr;
 }
 

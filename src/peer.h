@@ -23,6 +23,9 @@
 struct kinkd;
 struct conf_peer;
 
+/* Monitor event for an SA whose keys were replaced (3-way CREATE). */
+#define PEER_EV_SA_UPDATE	"sa-update"
+
 struct kink_sarec {
 	TAILQ_ENTRY(kink_sarec)	 sr_entry;
 	struct kink_peer	*sr_peer;
