@@ -548,6 +548,77 @@ TEST(spd_del)
 	ASSERT_TRUE(ping_ok());
 }
 
+/*
+ * Tunnel mode: subnets 10.1.0.0/24 behind A and 10.2.0.0/24 behind B
+ * (fd01::/64, fd02::/64), their first addresses on lo, routed via the
+ * peer; policies with tunnel endpoints A and B (out, in and fwd).
+ */
+TEST(tunnel_ping)
+{
+	struct kink_policy ta, tb;
+	struct kink_sa ao, ai, bo, bi;
+	struct sockaddr_storage na, nb;
+	const char *ha = fam == 4 ? "10.1.0.1" : "fd01::1";
+	const char *hb = fam == 4 ? "10.2.0.1" : "fd02::1";
+	long before, after;
+
+	ASSERT_INT_EQ(sh(fam == 4 ?
+	    "/usr/sbin/ip -n A addr add 10.1.0.1/32 dev lo &&"
+	    "/usr/sbin/ip -n B addr add 10.2.0.1/32 dev lo &&"
+	    "/usr/sbin/ip -n A route add 10.2.0.0/24 via 10.0.0.2 src 10.1.0.1 &&"
+	    "/usr/sbin/ip -n B route add 10.1.0.0/24 via 10.0.0.1 src 10.2.0.1" :
+	    "/usr/sbin/ip -n A addr add fd01::1/128 dev lo &&"
+	    "/usr/sbin/ip -n B addr add fd02::1/128 dev lo &&"
+	    "/usr/sbin/ip -n A route add fd02::/64 via fd00::2 src fd01::1 &&"
+	    "/usr/sbin/ip -n B route add fd01::/64 via fd00::1 src fd02::1"), 0);
+	mkaddr(&na, fam == 4 ? "10.1.0.0" : "fd01::");
+	mkaddr(&nb, fam == 4 ? "10.2.0.0" : "fd02::");
+	mkpol(&ta, &na, &nb);
+	ta.pol_src.sel_plen = ta.pol_dst.sel_plen = fam == 4 ? 24 : 64;
+	ta.pol_mode = ENCAP_MODE_TUNNEL;
+	ta.pol_tun_local = addrA;
+	ta.pol_tun_remote = addrB;
+	ta.pol_reqid = REQID + 2;
+	tb = ta;
+	tb.pol_src = ta.pol_dst;
+	tb.pol_dst = ta.pol_src;
+	tb.pol_tun_local = addrB;
+	tb.pol_tun_remote = addrA;
+	mksa(&ao, &addrA, &addrB, 0x6001, SA_DIR_OUT, 0x81);
+	mksa(&ai, &addrB, &addrA, 0x6002, SA_DIR_IN, 0x82);
+	ao.sa_mode = ai.sa_mode = ENCAP_MODE_TUNNEL;
+	ao.sa_reqid = ai.sa_reqid = REQID + 2;
+	bo = ai;
+	bi = ao;
+	ASSERT_INT_EQ(SYNC(sadb_spd_add(sdA, &ta, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_spd_add(sdB, &tb, done_cb, NULL)), 0);
+	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm policy"),
+	    "dir fwd") != NULL);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdA, &ao, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdA, &ai, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdB, &bo, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdB, &bi, 0, done_cb, NULL)), 0);
+	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm state"),
+	    "mode tunnel") != NULL);
+	before = esp_packets("A");
+	ASSERT_INT_EQ(sh("/usr/sbin/ip netns exec A ping -c 2 -i 0.3 -W 2 "
+	    "-I %s %s >/dev/null 2>&1", ha, hb), 0);
+	after = esp_packets("A");
+	printf("  tunnel esp packets: A %ld->%ld\n", before, after);
+	ASSERT_TRUE(after >= before + 4);
+	/* Between the outer addresses themselves: no policy, in clear. */
+	ASSERT_TRUE(ping_ok());
+	ASSERT_INT_EQ(esp_packets("A"), after);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &ao, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &ai, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdB, &bo, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdB, &bi, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_spd_del(sdA, &ta, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_spd_del(sdB, &tb, done_cb, NULL)), 0);
+	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm policy"),
+	    "dir") == NULL);
+}
+
 TEST(close_both)
 {
 	sadb_free(sdA);
@@ -626,6 +697,7 @@ main(int argc, char **argv)
 			RUN(expire_soft_hard);
 			RUN(flush_scoped);
 			RUN(spd_del);
+			RUN(tunnel_ping);
 			RUN(close_both);
 		}
 	}
