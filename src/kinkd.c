@@ -217,6 +217,59 @@ kinkd_upcall(const struct sadb_event *ev, void *arg)
 	}
 }
 
+/*
+ * Tests drive kernel events through the null backend: on SIGUSR1 kinkd
+ * reads "<control socket>.inject", one event per line, and removes it:
+ *	acquire REQID		ACQUIRE for the policy with that reqid
+ *	soft SPI | hard SPI	soft / hard EXPIRE of the SA with that SPI
+ * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
+ */
+static void
+kinkd_inject(struct kinkd *kd)
+{
+	char path[1100], line[128], what[16];
+	struct sadb_event ev;
+	struct kink_sarec *sr;
+	unsigned long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.inject", kd->kd_sockpath);
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("inject: %s", path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%15s %li", what, (long *)&v) != 2)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		if (strcmp(what, "acquire") == 0) {
+			ev.ev_type = SADB_EV_ACQUIRE;
+			ev.ev_reqid = (uint32_t)v;
+		} else if (strcmp(what, "soft") == 0 ||
+		    strcmp(what, "hard") == 0) {
+			ev.ev_type = what[0] == 's' ? SADB_EV_EXPIRE_SOFT :
+			    SADB_EV_EXPIRE_HARD;
+			if ((sr = peer_sa_find(kd, 0, (uint32_t)v, 0)) != NULL) {
+				ev.ev_sa = sr->sr_sa;
+				sa_free_keys(&ev.ev_sa);
+				if (ev.ev_type == SADB_EV_EXPIRE_HARD)
+					/* the kernel's SA is gone by now */
+					sadb_del(kd->kd_sadb, &sr->sr_sa, NULL,
+					    NULL);
+			} else
+				ev.ev_sa.sa_spi = (uint32_t)v;
+		} else
+			continue;
+		if (sadb_null_inject(kd->kd_sadb, &ev) == -1) {
+			log_warn("inject %s", what);
+			break;
+		}
+		log_info("inject: %s 0x%lx", what, v);
+	}
+	fclose(f);
+	unlink(path);
+}
+
 /* ---- reload ------------------------------------------------------------ */
 
 static void
@@ -409,6 +462,9 @@ kinkd_signal(evutil_socket_t sig, short ev, void *arg)
 	case SIGINT:
 		kinkd_stop(kd);
 		break;
+	case SIGUSR1:
+		kinkd_inject(kd);
+		break;
 	}
 }
 
@@ -437,7 +493,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct conf_macro defs[KINKD_MAX_DEFINES + 1];
-	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	struct kinkd kd_store, *kd = &kd_store;
 	struct conf_errors errs;
 	struct krb_ctx_opts ko;

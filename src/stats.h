@@ -25,6 +25,7 @@
 	X(DROP_NOXACT, "drop_noxact")	/* REPLY/ACK for no transaction */\
 	X(DROP_STATE, "drop_state")	/* message not expected now */	\
 	X(DROP_CAP, "drop_xact_cap")	/* transaction limit reached */	\
+	X(XACT_EVICT, "xact_evicted")	/* cached REPLY/ACK given up early */\
 	X(DROP_UNAUTH, "drop_unauth")	/* unauthenticated error/command */\
 	X(DUP_CACHED, "dup_replied_from_cache")				\
 	X(DUP_INPROGRESS, "dup_in_progress")				\

@@ -87,7 +87,28 @@ xact_new(struct kinkd *kd, struct kink_peer *pe, uint32_t xid,
 	struct kink_conf *c = kd->kd_conf;
 	struct kink_xact *x;
 
-	/* Bounded memory under a flood (also of verifiable commands). */
+	/*
+	 * Bounded memory under a flood (also of verifiable commands).  At
+	 * the limit, the oldest finished exchange still kept for duplicates
+	 * (R_CACHE, I_AGING) makes room; live exchanges never do.
+	 */
+	while ((uint32_t)kd->kd_nxact >= c->c_max_xact ||
+	    (uint32_t)pe->pe_nxact >= c->c_max_xact_peer) {
+		struct kink_xact *v, *victim = NULL;
+		int peer_full = (uint32_t)pe->pe_nxact >= c->c_max_xact_peer;
+
+		TAILQ_FOREACH(v, &kd->kd_xacts, xa_entry)
+			if ((v->xa_state == XS_R_CACHE ||
+			    v->xa_state == XS_I_AGING) &&
+			    (!peer_full || v->xa_peer == pe)) {
+				victim = v;
+				break;
+			}
+		if (victim == NULL)
+			break;
+		stats_inc(STAT_XACT_EVICT);
+		xact_free(victim);
+	}
 	if ((uint32_t)kd->kd_nxact >= c->c_max_xact ||
 	    (uint32_t)pe->pe_nxact >= c->c_max_xact_peer) {
 		stats_inc(STAT_DROP_CAP);
