@@ -33,7 +33,7 @@ run_case() {	# run_case NAME FAMILY PFS
 	check_eq "$c/second-transform" \
 	    "$(sa_lines alpha | awk '{print $6}' | sort -u | tr '\n' ' ')" "128 "
 	# the ACK path: exactly one ACK went from alpha to beta
-	check "$c/ack-sent" wait_until 5 test "$(relay_stat a2b ACK seen)" = 1
+	check "$c/ack-sent" wait_until 5 is = 1 relay_stat a2b ACK seen
 	check_eq "$c/one-create" "$(relay_stat a2b CREATE seen)" 1
 	check "$c/no-xact-left" wait_until 5 xact_count_is alpha 0
 

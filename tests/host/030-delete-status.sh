@@ -16,8 +16,26 @@ for fam in v4 v6; do
 	    { fail "$fam/start" "daemons did not start"; continue; }
 	relay_start "$fam"
 
-	# delete from alpha
+	# STATUS: SAs up, then silence; after the dead-peer interval (1s)
+	# alpha probes beta with STATUS and beta answers it
 	require "$fam/initiate" ctl alpha initiate beta
+	wait_until 5 sa_count_is beta 2
+	s0=$(relay_stat a2b STATUS seen)
+	check "$fam/status-sent" wait_until 8 \
+	    is -gt "$s0" relay_stat a2b STATUS seen
+	sx=$(awk '$3 == "a2b" && $4 == "STATUS" { x = $6 } END { print x }' "$T/relay.log")
+	check "$fam/status-answered" wait_until 5 \
+	    grep -q "b2a REPLY len=[0-9]* $sx " "$T/relay.log"
+	check "$fam/status-counted" test "$(stat_get alpha status_sent)" -ge 1
+	check_eq "$fam/status-peer-alive" \
+	    "$(ctlj alpha show peers | jq -r '.peers[] | select(.name == "beta") | .state' 2>/dev/null)" \
+	    alive
+	check_eq "$fam/status-sas-kept" "$(sa_count alpha)" 2
+	ctl alpha flush sa > /dev/null 2>&1
+	wait_until 5 sa_count_is beta 0
+
+	# delete from alpha
+	check "$fam/initiate-1" ctl alpha initiate beta
 	wait_until 5 sa_count_is beta 2
 	spi=$(sa_lines alpha | awk '$2 == "out" { print $1; exit }')
 	before=$(spis beta)
@@ -40,16 +58,6 @@ for fam in v4 v6; do
 
 	# deleting an SPI nobody has: a daemon error, exit 1
 	check_eq "$fam/delete-unknown-exit" "$(ctl_rc alpha delete sa 0x7ffffff1)" 1
-
-	# STATUS: dead-peer 1s and no traffic; alpha probes, beta answers
-	s0=$(relay_stat a2b STATUS seen)
-	check "$fam/status-sent" wait_until 8 \
-	    test "$(relay_stat a2b STATUS seen)" -gt "$s0"
-	check "$fam/status-answered" wait_until 5 \
-	    test "$(relay_stat b2a REPLY seen)" -ge 1
-	check_eq "$fam/status-peer-alive" \
-	    "$(ctlj alpha show peers | jq -r '(if type == "array" then . else (.peers // []) end)[] | select(.name == "beta") | .state' 2>/dev/null)" \
-	    alive
 
 	# flush sa: alpha's SAs all go, beta follows through DELETE
 	check "$fam/initiate-3" ctl alpha initiate beta

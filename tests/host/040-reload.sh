@@ -14,15 +14,16 @@ wait_until 5 sa_count_is beta 2
 old=$(spis alpha)
 check_eq two-sas "$(echo "$old" | wc -w)" 2
 
-# broken: the same file with a typo on line 3 and a bad value further down
+# broken: the same file with a typo in "set port" and a bad value at the end
 cp "$T/alpha.conf" "$T/alpha.good"
-sed -i '3s/^set port/set prot/' "$T/alpha.conf"
+pl=$(grep -n '^set port' "$T/alpha.conf" | cut -d: -f1)
+sed -i "${pl}s/^set port/set prot/" "$T/alpha.conf"
 echo 'set retransmit fast' >> "$T/alpha.conf"
-ctl alpha reload > "$T/reload.out" 2> "$T/reload.err"
+ctl alpha reload > "$T/broken.out" 2> "$T/broken.err"
 check_eq broken-exit $? 1
-check broken-message-line3 grep -q -E "alpha\.conf:3:[0-9]+: " "$T/reload.err"
+check broken-message-typo grep -q -E "alpha\.conf:$pl:5: .*\"prot\"" "$T/broken.err"
 lines=$(wc -l < "$T/alpha.conf")
-check broken-message-all-errors grep -q -E "alpha\.conf:$lines:[0-9]+: " "$T/reload.err"
+check broken-message-all-errors grep -q -E "alpha\.conf:$lines:16: bad duration" "$T/broken.err"
 check_eq broken-sas-kept "$(spis alpha)" "$old"
 # the old config is still in force: the daemon still negotiates with it
 check broken-old-config-works ctl alpha initiate beta

@@ -25,7 +25,7 @@ for fam in v4 v6; do
 	check_eq "$fam/fresh-create-exit" $? 0
 	check "$fam/peer-epoch-event" wait_event alpha 'peer-epoch'
 	check "$fam/stale-sa-del-events" wait_until 5 \
-	    test "$(event_count alpha 'sa-del')" -ge 2
+	    is -ge 2 event_count alpha sa-del
 	check "$fam/alpha-2-sas" wait_until 5 sa_count_is alpha 2
 	check "$fam/beta-2-sas" wait_until 5 sa_count_is beta 2
 	now=$(spis alpha)

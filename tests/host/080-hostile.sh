@@ -41,7 +41,7 @@ for fam in v4 v6; do
 		check_eq "$c/no-new-sa" "$(spis beta)" "$sas"
 		check "$c/no-new-xact" test "$(xact_count beta)" -le "$xacts"
 		check "$c/drops-counted" wait_until 5 \
-		    test "$(stats_sum beta "$DROPS")" -gt "$d0"
+		    is -gt "$d0" stats_sum beta "$DROPS"
 		check_eq "$c/no-sa-add" "$(event_count beta 'sa-add')" 0
 	}
 

@@ -86,7 +86,7 @@ check show-stats-json/numbers jq -e '.stats | to_entries | length > 0 and all(.[
 # delete sa
 spi=$(jq -r '.sa[] | select(.dir == "out") | .spi' "$T/show-sa-json.out" | head -n 1)
 run delete 0 delete sa "$spi"
-check delete/gone wait_until 5 test "$(sa_count alpha)" -eq 4
+check delete/gone wait_until 5 sa_count_is alpha 4
 run delete-unknown 1 delete sa "$spi"
 check delete-unknown/stderr test -s "$T/delete-unknown.err"
 ctlj alpha delete sa "$spi" > /dev/null 2>&1
@@ -158,13 +158,16 @@ check no-daemon/stderr test -s "$T/noconn.err"
 # not root: may look, may not change or see keys (socket opened up for
 # the test; the daemon checks SO_PEERCRED)
 if command -v setpriv > /dev/null && [ "$(id -u)" = 0 ]; then
+	chmod 0711 "$T"
 	chmod 0666 "$(sock_of alpha)"
 	nobody() {
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		    "$KINKCTL" -s "$(sock_of alpha)" "$@"
 	}
-	nobody show sa > /dev/null 2>&1
+	nobody show sa > /dev/null 2> "$T/nr-show.err"
 	check_eq nonroot/show-sa-exit $? 0
+	nobody show sa keys > /dev/null 2> "$T/nr.err"
+	check nonroot/keys-refused-says-why grep -q -i -E 'perm|root' "$T/nr.err"
 	nobody show sa keys > /dev/null 2> "$T/nr.err"
 	check_eq nonroot/keys-refused $? 1
 	nobody flush sa > /dev/null 2>&1
@@ -177,6 +180,7 @@ if command -v setpriv > /dev/null && [ "$(id -u)" = 0 ]; then
 	check_eq nonroot/log-refused $? 1
 	check nonroot/sas-untouched test "$(sa_count alpha)" -ge 2
 	chmod 0660 "$(sock_of alpha)"
+	chmod 0700 "$T"
 else
 	fail nonroot "needs root and setpriv to run kinkctl as another uid"
 fi

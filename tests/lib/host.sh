@@ -193,6 +193,15 @@ wait_until() {
 	done
 }
 
+# is OP N CMD...: CMD's output compared with N by test(1)'s OP (-eq -ge
+# -gt -le -lt = !=).  For wait_until, which must re-run the command:
+#	wait_until 5 is -ge 2 relay_stat a2b CREATE seen
+is() {
+	local op=$1 n=$2
+	shift 2
+	test "$("$@")" "$op" "$n" 2>/dev/null
+}
+
 # --- the realm --------------------------------------------------------
 
 # host_realm NAME...: a throwaway KDC, one kink/NAME.test principal and
@@ -534,8 +543,8 @@ sa_lines() {
 	      (.proto | tostring), (.mode | tostring),
 	      ((.enc // "none") | tostring), ((.enc_keylen // 0) | tostring),
 	      ((.auth // "none") | tostring) ] +
-	    (if $keys != "" then [ (.enckey // "") | tostring,
-	      (.authkey // "") | tostring ] else [] end) | join(" ")' \
+	    (if $keys != "" then [ ((.enckey // "") | tostring),
+	      ((.authkey // "") | tostring) ] else [] end) | join(" ")' \
 	    2>/dev/null | sort
 }
 
@@ -591,4 +600,12 @@ stats_sum() {
 	      to_entries[] | select((.value | type) == "number") |
 	      select(.key | test($re)) | .value ] | add // 0' 2>/dev/null)
 	echo "${v:-0}"
+}
+
+# sa_add_spis NAME: distinct SPIs in NAME's "sa-add" events (an SA whose
+# keys were replaced in place, as the initiator of a non-optimistic CREATE
+# does with its inbound SA, counts once).
+sa_add_spis() {
+	grep '"type":"sa-add"' "$T/$1.mon" 2>/dev/null |
+	    grep -o -E 'spi 0x[0-9a-f]+' | sort -u | wc -l
 }
