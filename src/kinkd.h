@@ -58,6 +58,10 @@ struct kinkd {
 	/* Rate limit for answers to unauthenticated input. */
 	uint64_t		 kd_err_window_ms;
 	int			 kd_err_count;
+	/* Rate limit for log lines a peer can trigger (STYLE 6.4). */
+	uint64_t		 kd_log_window_ms;
+	int			 kd_log_count;
+	uint64_t		 kd_log_suppressed;
 };
 
 /* kinkd.c */

@@ -112,9 +112,10 @@ xact_new(struct kinkd *kd, struct kink_peer *pe, uint32_t xid,
 	if ((uint32_t)kd->kd_nxact >= c->c_max_xact ||
 	    (uint32_t)pe->pe_nxact >= c->c_max_xact_peer) {
 		stats_inc(STAT_DROP_CAP);
-		log_warnx("xid 0x%08x peer %s: transaction limit reached "
-		    "(%d total, %d for the peer)", xid, pe->pe_name,
-		    kd->kd_nxact, pe->pe_nxact);
+		if (xact_log_ok(kd))
+			log_warnx("xid 0x%08x peer %s: transaction limit "
+			    "reached (%d total, %d for the peer)", xid,
+			    pe->pe_name, kd->kd_nxact, pe->pe_nxact);
 		kinkd_event(kd, CTL_EV_DROP, pe->pe_name, xid,
 		    "transaction limit");
 		return NULL;
@@ -672,6 +673,26 @@ out:
 
 /* At most this many answers to unauthenticated input per second. */
 #define XACT_ERR_RATE	20
+#define XACT_LOG_RATE	10
+
+int
+xact_log_ok(struct kinkd *kd)
+{
+	uint64_t now = timer_now_ms();
+
+	if (now - kd->kd_log_window_ms >= 1000) {
+		if (kd->kd_log_suppressed > 0)
+			log_warnx("%llu log lines about peer input suppressed",
+			    (unsigned long long)kd->kd_log_suppressed);
+		kd->kd_log_window_ms = now;
+		kd->kd_log_count = 0;
+		kd->kd_log_suppressed = 0;
+	}
+	if (kd->kd_log_count++ < XACT_LOG_RATE)
+		return 1;
+	kd->kd_log_suppressed++;
+	return 0;
+}
 
 int
 xact_ratelimit(struct kinkd *kd)
@@ -801,8 +822,10 @@ input_command(struct kinkd *kd, struct kink_msg *m,
 	if ((princ = krb_acceptor_client(acc)) == NULL ||
 	    (pe = peer_by_principal(kd, princ)) == NULL) {
 		stats_inc(STAT_DROP_NOPEER);
-		log_info("xid 0x%08x from %s: principal %s is not a "
-		    "configured peer", m->m_xid, a, princ ? princ : "?");
+		if (xact_log_ok(kd))
+			log_info("xid 0x%08x from %s: principal %s is not "
+			    "a configured peer", m->m_xid, a,
+			    princ ? princ : "?");
 		goto out;
 	}
 	if (verify_cksum(m, krb_acceptor_key(acc)) != 0) {
@@ -814,8 +837,9 @@ input_command(struct kinkd *kd, struct kink_msg *m,
 	}
 	if (open_encrypt(m, krb_acceptor_key(acc), &plain) == -1) {
 		stats_inc(STAT_DROP_DECRYPT);
-		log_warnx("xid 0x%08x peer %s: KINK_ENCRYPT does not decrypt",
-		    m->m_xid, pe->pe_name);
+		if (xact_log_ok(kd))
+			log_warnx("xid 0x%08x peer %s: KINK_ENCRYPT does "
+			    "not decrypt", m->m_xid, pe->pe_name);
 		goto out;
 	}
 	peer_epoch(pe, m->m_ap_req_epoch, 0);
@@ -838,8 +862,10 @@ input_command(struct kinkd *kd, struct kink_msg *m,
 	if (x != NULL) {
 		if (x->xa_cmd != m->m_type) {
 			stats_inc(STAT_DROP_STATE);
-			log_info(XFMT "%s reuses the XID of a %s, dropped",
-			    XARG(x), cmd_name(m->m_type), cmd_name(x->xa_cmd));
+			if (xact_log_ok(kd))
+				log_info(XFMT "%s reuses the XID of a %s, "
+				    "dropped", XARG(x), cmd_name(m->m_type),
+				    cmd_name(x->xa_cmd));
 		} else if (x->xa_state == XS_R_CACHE ||
 		    x->xa_state == XS_R_ACKWAIT) {
 			/* Answered already: the same REPLY, not a new SA. */
@@ -926,7 +952,9 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 			snprintf(x->xa_lasterr, sizeof(x->xa_lasterr),
 			    "KINK_ERROR %s%s", wire_error_name(m->m_error),
 			    prot ? "" : " (unauthenticated)");
-		log_info(XFMT "error REPLY: %s", XARG(x), x->xa_lasterr);
+		if (xact_log_ok(kd))
+			log_info(XFMT "error REPLY: %s", XARG(x),
+			    x->xa_lasterr);
 		goto out;
 	}
 	if (krb_client_rd_rep(x->xa_client, m->m_ap_rep.rb_p,
@@ -942,7 +970,9 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 	}
 	if (open_encrypt(m, key, &plain) == -1) {
 		stats_inc(STAT_DROP_DECRYPT);
-		log_warnx(XFMT "REPLY's KINK_ENCRYPT does not decrypt", XARG(x));
+		if (xact_log_ok(kd))
+			log_warnx(XFMT "REPLY's KINK_ENCRYPT does not decrypt",
+			    XARG(x));
 		goto out;
 	}
 	peer_epoch(x->xa_peer, m->m_ap_rep_epoch, x->xa_pair);

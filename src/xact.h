@@ -162,6 +162,11 @@ int	xact_prf(void *x, const uint8_t *, size_t, uint8_t *, size_t *);
 uint32_t xact_cycle_ms(struct kinkd *);
 uint32_t xact_new_xid(struct kinkd *);
 
+/*
+ * 1 when a log line a peer can trigger may be written now (at most
+ * XACT_LOG_RATE a second; the rest are counted and summarized).
+ */
+int	xact_log_ok(struct kinkd *);
 /* 1 when answers to unauthenticated input are over their rate. */
 int	xact_ratelimit(struct kinkd *);
 
