@@ -3,9 +3,9 @@
 # transform beta does not accept, so beta picks alpha's second one, sets
 # ACKREQ and the exchange ends with an ACK.  Both sides then hold the same
 # SAs with the second transform.  Then the same with PFS (KE payloads):
-# keys still equal pairwise, and different from a run without PFS is not
-# checkable, so the check is that the exchange completes with KE on and
-# the SAs agree.  v4 and v6.
+# the CREATE carries a KE payload (it is longer by the public value than
+# the same CREATE without PFS), the exchange completes and the SAs agree.
+# v4 and v6.
 . tests/lib/host.sh
 host_init 020-create-nonopt
 host_realm alpha beta || exit 1
@@ -36,6 +36,17 @@ run_case() {	# run_case NAME FAMILY PFS
 	check "$c/ack-sent" wait_until 5 is = 1 relay_stat a2b ACK seen
 	check_eq "$c/one-create" "$(relay_stat a2b CREATE seen)" 1
 	check "$c/no-xact-left" wait_until 5 xact_count_is alpha 0
+	# PFS puts a KE payload (256 octets of MODP 2048, 64 of ECP 256) in
+	# the CREATE: it must be about that much longer than without PFS (the
+	# AP-REQ's DER varies by a few octets between runs)
+	awk '$3 == "a2b" && $4 == "CREATE" { sub("len=", "", $5); print $5; exit }' \
+	    "$T/relay.log" > "$T/create-len.$c"
+	if [ "$3" != none ]; then
+		local base=$T/create-len.$2 grow=48
+		[ "$3" = modp2048 ] && grow=200
+		check "$c/ke-in-create" test "$(cat "$T/create-len.$c")" -ge \
+		    $(( $(cat "$base") + grow ))
+	fi
 
 	stop_kinkd alpha
 	stop_kinkd beta
