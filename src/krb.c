@@ -122,8 +122,9 @@ struct krb_client {
 	struct krb_ticket	*cl_tkt;
 	struct krb_key		*cl_key;
 	krb5_auth_context	 cl_ac[KRB_CLIENT_MAX_AUTH];
-	krb5_timestamp		 cl_ctime[KRB_CLIENT_MAX_AUTH];
-	krb5_int32		 cl_cusec[KRB_CLIENT_MAX_AUTH];
+	/* Each authenticator's ctime lies in [lo, hi] (microseconds). */
+	int64_t			 cl_tlo[KRB_CLIENT_MAX_AUTH];
+	int64_t			 cl_thi[KRB_CLIENT_MAX_AUTH];
 	size_t			 cl_nac;
 };
 
@@ -1207,16 +1208,34 @@ krb_clock_set(krb5_context k, int32_t off)
 	    (krb5_int32)tv.tv_usec);
 }
 
+/* krb5_us_timeofday in microseconds (includes any offset set on k). */
+static int64_t
+krb_now_us(krb5_context k)
+{
+	krb5_timestamp	sec = 0;
+	krb5_int32	usec = 0;
+
+	krb5_us_timeofday(k, &sec, &usec);
+	return (int64_t)(uint32_t)sec * 1000000 + usec;
+}
+
+/*
+ * MIT keeps the client's authenticator in the auth context but with the
+ * client principal cleared, so krb5_auth_con_getauthenticator cannot copy
+ * it on the initiator side.  Instead the window [lo, hi] read from the same
+ * (monotonic, offset-adjusted) clock around krb5_mk_req_extended brackets
+ * the ctime/cusec that went into the authenticator.
+ */
 krb_err
 krb_client_mk_req(struct krb_client *cl, struct buf *out)
 {
 	struct krb_ctx		*ctx = cl->cl_ctx;
 	krb5_context		 k = ctx->kc_ctx;
 	krb5_auth_context	 ac = NULL;
-	krb5_authenticator	*auth = NULL;
 	krb5_data		 req = { KV5M_DATA, 0, NULL };
 	krb5_flags		 opts = AP_OPTS_MUTUAL_REQUIRED;
 	int32_t			 off = 0;
+	int64_t			 lo, hi;
 	krb_err			 err;
 
 	krb_peer_offset(ctx, cl->cl_tkt->kt_peer, &off);
@@ -1224,17 +1243,14 @@ krb_client_mk_req(struct krb_client *cl, struct buf *out)
 		opts |= AP_OPTS_USE_SESSION_KEY;
 	if (off != 0)
 		krb_clock_set(k, off);
+	lo = krb_now_us(k);
 	err = krb5_mk_req_extended(k, &ac, opts, NULL, cl->cl_tkt->kt_creds,
 	    &req);
+	hi = krb_now_us(k);
 	if (off != 0)
 		krb_clock_set(k, 0);
 	if (err != 0) {
 		krb_log(ctx, err, "AP-REQ for %s", cl->cl_tkt->kt_peer);
-		goto out;
-	}
-	if ((err = krb5_auth_con_getauthenticator(k, ac, &auth)) != 0) {
-		krb_log(ctx, err, "AP-REQ for %s: authenticator",
-		    cl->cl_tkt->kt_peer);
 		goto out;
 	}
 	if (buf_put(out, req.data, req.length) == -1) {
@@ -1246,20 +1262,18 @@ krb_client_mk_req(struct krb_client *cl, struct buf *out)
 		krb5_auth_con_free(k, cl->cl_ac[0]);
 		memmove(&cl->cl_ac[0], &cl->cl_ac[1],
 		    (KRB_CLIENT_MAX_AUTH - 1) * sizeof(cl->cl_ac[0]));
-		memmove(&cl->cl_ctime[0], &cl->cl_ctime[1],
-		    (KRB_CLIENT_MAX_AUTH - 1) * sizeof(cl->cl_ctime[0]));
-		memmove(&cl->cl_cusec[0], &cl->cl_cusec[1],
-		    (KRB_CLIENT_MAX_AUTH - 1) * sizeof(cl->cl_cusec[0]));
+		memmove(&cl->cl_tlo[0], &cl->cl_tlo[1],
+		    (KRB_CLIENT_MAX_AUTH - 1) * sizeof(cl->cl_tlo[0]));
+		memmove(&cl->cl_thi[0], &cl->cl_thi[1],
+		    (KRB_CLIENT_MAX_AUTH - 1) * sizeof(cl->cl_thi[0]));
 		cl->cl_nac--;
 	}
 	cl->cl_ac[cl->cl_nac] = ac;
-	cl->cl_ctime[cl->cl_nac] = auth->ctime;
-	cl->cl_cusec[cl->cl_nac] = auth->cusec;
+	cl->cl_tlo[cl->cl_nac] = lo;
+	cl->cl_thi[cl->cl_nac] = hi;
 	cl->cl_nac++;
 	ac = NULL;
  out:
-	if (auth != NULL)
-		krb5_free_authenticator(k, auth);
 	if (ac != NULL)
 		krb5_auth_con_free(k, ac);
 	krb5_free_data_contents(k, &req);
@@ -1305,6 +1319,7 @@ krb_client_skew(struct krb_client *cl, const struct krb_error_info *ei,
 	struct krb_ctx	*ctx = cl->cl_ctx;
 	const char	*peer = cl->cl_tkt->kt_peer;
 	int32_t		 off = 0;
+	int64_t		 t;
 	size_t		 i;
 
 	if (ei->ke_code != KRB_AP_ERR_SKEW)
@@ -1316,9 +1331,9 @@ krb_client_skew(struct krb_client *cl, const struct krb_error_info *ei,
 	}
 	if (!ei->ke_has_ctime)
 		goto notours;
+	t = (int64_t)ei->ke_ctime * 1000000 + ei->ke_cusec;
 	for (i = 0; i < cl->cl_nac; i++)
-		if (cl->cl_ctime[i] == ei->ke_ctime &&
-		    cl->cl_cusec[i] == ei->ke_cusec)
+		if (t >= cl->cl_tlo[i] && t <= cl->cl_thi[i])
 			break;
 	if (i == cl->cl_nac)
 		goto notours;
@@ -1372,10 +1387,27 @@ krb_acceptor_ctime(const struct krb_acceptor *a, time_t *sec, int32_t *usec)
 	return 0;
 }
 
+/* Outcomes of krb5_rd_req that come after the authenticator was
+ * decrypted (RFC 4120 3.2.3 order: ticket, authenticator, then checks). */
+static int
+krb_rd_req_has_auth(krb_err err)
+{
+	switch (err) {
+	case 0:
+	case KRB5KRB_AP_ERR_SKEW:
+	case KRB5KRB_AP_ERR_REPEAT:
+	case KRB5KRB_AP_ERR_TKT_EXPIRED:
+	case KRB5KRB_AP_ERR_TKT_NYV:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* One krb5_rd_req attempt; `kb` non-NULL = user-to-user with that key. */
 static krb_err
 krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
-    const krb5_keyblock *kb, struct krb_acceptor *a)
+    const krb5_keyblock *kb, int norcache, struct krb_acceptor *a)
 {
 	krb5_context		 k = ctx->kc_ctx;
 	krb5_ticket		*tkt = NULL;
@@ -1385,6 +1417,9 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 	krb_err			 err;
 
 	if ((err = krb5_auth_con_init(k, &a->ac_ac)) != 0)
+		return err;
+	/* Without DO_TIME rd_req opens no replay cache. */
+	if (norcache && (err = krb5_auth_con_setflags(k, a->ac_ac, 0)) != 0)
 		return err;
 	if (kb != NULL &&
 	    (err = krb5_auth_con_setuseruserkey(k, a->ac_ac,
@@ -1398,7 +1433,10 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 		a->ac_key = krb_key_from_kb(k, key);
 		krb5_free_keyblock(k, key);
 	}
-	if (krb5_auth_con_getauthenticator(k, a->ac_ac, &auth) == 0 &&
+	/* MIT's getauthenticator copies without a NULL check: ask only when
+	 * rd_req got as far as decrypting the authenticator. */
+	if (krb_rd_req_has_auth(err) &&
+	    krb5_auth_con_getauthenticator(k, a->ac_ac, &auth) == 0 &&
 	    auth != NULL) {
 		a->ac_has_ctime = 1;
 		a->ac_ctime = auth->ctime;
@@ -1458,6 +1496,39 @@ krb_rd_req_try_u2u(krb_err err)
 	}
 }
 
+/*
+ * MIT drops the session key when it rejects an authenticator for skew, but
+ * RFC 4430 wants the KRB_AP_ERR_SKEW protected by the KINK Cksum.  Verify
+ * once more with our clock moved to the client's ctime (public
+ * krb5_set_real_time; the loop is single-threaded), keep only the key, and
+ * still report the skew.  MIT has already put the authenticator into the
+ * replay cache on the first pass, so the second pass runs without one.
+ */
+static void
+krb_rd_req_skewed(struct krb_ctx *ctx, const krb5_data *in,
+    struct krb_acceptor *a)
+{
+	struct krb_acceptor	b;
+	krb_err			err;
+
+	memset(&b, 0, sizeof(b));
+	b.ac_ctx = ctx;
+	krb5_set_real_time(ctx->kc_ctx, a->ac_ctime, a->ac_cusec);
+	err = krb_rd_req_one(ctx, in, NULL, 1, &b);
+	krb_clock_set(ctx->kc_ctx, 0);
+	if (err != 0)
+		krb_log(ctx, err, "AP-REQ: re-check at the client's time");
+	if (err == 0 && b.ac_key != NULL) {
+		a->ac_key = b.ac_key;
+		b.ac_key = NULL;
+	}
+	if (b.ac_ac != NULL)
+		krb5_auth_con_free(ctx->kc_ctx, b.ac_ac);
+	krb5_free_principal(ctx->kc_ctx, b.ac_cprinc);
+	krb_key_free(b.ac_key);
+	free(b.ac_client);
+}
+
 krb_err
 krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
     struct krb_acceptor **accp)
@@ -1474,11 +1545,13 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return ENOMEM;
 	a->ac_ctx = ctx;
-	err = krb_rd_req_one(ctx, &in, NULL, a);
+	err = krb_rd_req_one(ctx, &in, NULL, 0, a);
+	if (err == KRB5KRB_AP_ERR_SKEW && a->ac_key == NULL && a->ac_has_ctime)
+		krb_rd_req_skewed(ctx, &in, a);
 	if (err != 0 && (flags & KRB_RDREQ_U2U) && ctx->kc_tgt != NULL &&
 	    krb_rd_req_try_u2u(err)) {
 		krb_acceptor_reset(a);
-		err = krb_rd_req_one(ctx, &in, &ctx->kc_tgt->keyblock, a);
+		err = krb_rd_req_one(ctx, &in, &ctx->kc_tgt->keyblock, 0, a);
 	}
 	if (err != 0) {
 		krb_log(ctx, err, "AP-REQ");

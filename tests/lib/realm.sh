@@ -6,6 +6,7 @@
 #	realm_ktadd kink/alpha.test "$dir/alpha.keytab"
 #	...                          # realm_stop runs on EXIT (trap)
 #
+# REALM_CLOCKSKEW (seconds, default 300) goes into krb5.conf's clockskew.
 # Exports KRB5_CONFIG, KRB5_KDC_PROFILE, KRB5RCACHEDIR, KRB5CCNAME,
 # REALM (the realm name), REALM_DIR, REALM_PORT.  Nothing outside DIR is
 # touched; no system KDC or krb5.conf is used.  Set REALM_NO_TRAP=1 to manage
@@ -64,6 +65,7 @@ realm_start() {
 	 default_tgs_enctypes = DEFAULT des3-cbc-sha1
 	 default_tkt_enctypes = DEFAULT des3-cbc-sha1
 	 kdc_timesync = 0
+	 clockskew = ${REALM_CLOCKSKEW:-300}
 	[realms]
 	 $REALM = {
 	  kdc = 127.0.0.1:$REALM_PORT
