@@ -34,6 +34,7 @@ struct spi_wait {
 	struct kinkd	*sw_kd;
 	uint64_t	 sw_serial;
 	uint8_t		 sw_proto;
+	struct sockaddr_storage sw_src, sw_dst;
 };
 
 static void	create_init_send(struct kink_xact *);
@@ -69,10 +70,15 @@ create_spi_cb(int err, uint32_t spi, void *arg)
 	struct kink_xact *x;
 	uint8_t proto = sw->sw_proto;
 
-	x = xact_by_serial(sw->sw_kd, sw->sw_serial);
-	free(sw);
-	if (x == NULL)
+	if ((x = xact_by_serial(sw->sw_kd, sw->sw_serial)) == NULL) {
+		/* The exchange ended meanwhile: hand the SPI back. */
+		if (err == 0)
+			release_spi(sw->sw_kd, &sw->sw_src, &sw->sw_dst, proto,
+			    spi);
+		free(sw);
 		return;
+	}
+	free(sw);
 	if (err != 0) {
 		stats_inc(STAT_SADB_ERR);
 		x->xa_spi_failed = 1;
@@ -119,6 +125,8 @@ create_getspi(struct kink_xact *x, unsigned mask)
 		sw->sw_kd = x->xa_kd;
 		sw->sw_serial = x->xa_serial;
 		sw->sw_proto = protos[i];
+		sw->sw_src = src;
+		sw->sw_dst = dst;
 		if (sadb_getspi(x->xa_kd->kd_sadb, &src, &dst, protos[i],
 		    create_spi_cb, sw) == -1) {
 			free(sw);
