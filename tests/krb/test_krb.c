@@ -886,6 +886,30 @@ TEST(user_to_user)
 	krb_ctx_free(u);
 }
 
+/* ko_rcache puts MIT's replay cache where the daemon says. */
+TEST(rcache_location)
+{
+	struct krb_ctx		*a = ctx_for("alpha"), *b;
+	struct krb_ctx_opts	 o = { NULL, 10000 };
+	struct krb_client	*cl = NULL;
+	struct krb_acceptor	*acc = NULL;
+	char			 rc[600], name[620];
+
+	snprintf(rc, sizeof(rc), "%s/custom.rcache2", rdir);
+	snprintf(name, sizeof(name), "file2:%s", rc);
+	o.ko_rcache = name;
+	unlink(rc);
+	ASSERT_TRUE((b = krb_ctx_new(base, princ("beta"), keytab("beta"),
+	    &o)) != NULL);
+	ASSERT_TRUE(access(rc, F_OK) != 0);
+	ASSERT_INT_EQ(ap_exchange(a, b, "beta", &cl, &acc), 0);
+	ASSERT_INT_EQ(access(rc, F_OK), 0);
+	krb_client_free(cl);
+	krb_acceptor_free(acc);
+	krb_ctx_free(a);
+	krb_ctx_free(b);
+}
+
 TEST(host_principal_lowercase)
 {
 	char	p[256];
@@ -934,6 +958,7 @@ main(void)
 	RUN(cancel_and_free_with_pending);
 	RUN(user_to_user);
 	RUN(host_principal_lowercase);
+	RUN(rcache_location);
 	RUN(kdc_silent_or_down_loop_keeps_running);
 	event_base_free(base);
 	return test_done();
