@@ -204,8 +204,11 @@ krb_err		 krb_rd_error(struct krb_ctx *, const uint8_t *, size_t,
 /*
  * The clock-skew rule (RFC 4430 3.5): adjust the peer's time offset only
  * for a KRB_AP_ERR_SKEW whose KINK Cksum verified (`protected` != 0) and
- * whose ctime/cusec is one of this transaction's authenticators.  Returns 1
- * if the offset was changed, else 0.
+ * whose ctime/cusec is one of this transaction's authenticators (within the
+ * microsecond window measured around its mk_req: MIT hides the exact value
+ * on the initiator side).  Returns 1 if the offset was changed, else 0.
+ * Call it only after the error's KINK Cksum was checked with
+ * krb_client_key(); pass the result as `protected`.
  */
 int		 krb_client_skew(struct krb_client *, const struct krb_error_info *,
 		    int protected);
