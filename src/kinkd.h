@@ -64,7 +64,7 @@ struct kinkd {
 	uint64_t		 kd_log_suppressed;
 };
 
-/* kinkd.c */
+/* daemon.c */
 /*
  * Parse `path` (NULL = current) into a new config and swap it in when it
  * is valid: peers re-pointed, SAs whose policy is unchanged kept, the rest
@@ -82,6 +82,11 @@ struct kink_policy *kinkd_policy(struct kinkd *, struct kink_peer *,
 	    const char *name);
 /* sadb completion that only logs (and counts) a failure. */
 void	kinkd_sadb_done(int err, void *what);
+/* The sadb upcall: ACQUIRE, EXPIRE (arg = struct kinkd). */
+struct sadb_event;
+void	kinkd_upcall(const struct sadb_event *, void *);
+/* SIGUSR1: events from "<socket>.inject" through the null backend. */
+void	kinkd_inject(struct kinkd *);
 
 /* daemon_ctl.c */
 struct control_handlers;

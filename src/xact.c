@@ -63,6 +63,13 @@ xact_state_name(enum xact_st s)
 	return s < XS_MAX ? xact_states[s].sd_name : "?";
 }
 
+int
+xact_transition_ok(enum xact_st from, enum xact_st to)
+{
+	return from < XS_MAX && to < XS_MAX &&
+	    (xact_states[from].sd_next & BIT(to)) != 0;
+}
+
 static int
 xact_live(const struct kink_xact *x)
 {
@@ -210,7 +217,7 @@ xact_state(struct kink_xact *x, enum xact_st to)
 	struct kink_conf *c = x->xa_kd->kd_conf;
 	enum xact_st from = x->xa_state;
 
-	if (to >= XS_MAX || (xact_states[from].sd_next & BIT(to)) == 0) {
+	if (!xact_transition_ok(from, to)) {
 		stats_inc(STAT_XACT_BADTRANS);
 		log_warnx(XFMT "illegal transition %s -> %s", XARG(x),
 		    xact_state_name(from), xact_state_name(to));
@@ -952,6 +959,13 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 			snprintf(x->xa_lasterr, sizeof(x->xa_lasterr),
 			    "KINK_ERROR %s%s", wire_error_name(m->m_error),
 			    prot ? "" : " (unauthenticated)");
+		else if (wire_has(m, KINK_TGT_REP))
+			/* 3.7.1: no conclusion from it; U2U is not done. */
+			strlcpy(x->xa_lasterr, "TGT_REP (User-to-User is not "
+			    "supported by this kinkd)", sizeof(x->xa_lasterr));
+		else
+			strlcpy(x->xa_lasterr, "REPLY without AP_REP",
+			    sizeof(x->xa_lasterr));
 		if (xact_log_ok(kd))
 			log_info(XFMT "error REPLY: %s", XARG(x),
 			    x->xa_lasterr);

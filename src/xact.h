@@ -128,6 +128,8 @@ struct kink_xact *xact_find(struct kinkd *, struct kink_peer *, uint32_t xid,
 struct kink_xact *xact_by_serial(struct kinkd *, uint64_t);
 int	xact_state(struct kink_xact *, enum xact_st);
 const char *xact_state_name(enum xact_st);
+/* 1 if the state table allows from -> to (tests, show xact). */
+int	xact_transition_ok(enum xact_st from, enum xact_st to);
 /* Log the one info line, tell the waiter, count; once per xact. */
 void	xact_complete(struct kink_xact *, int ok, uint16_t ctlerr,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

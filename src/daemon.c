@@ -1,0 +1,330 @@
+/*
+ * Daemon-wide helpers shared by the modules (kept out of kinkd.c so the
+ * library and its unit tests link without main): monitor events, sadb
+ * completions, reload, kernel events (and their test injection).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "control.h"
+#include "ctl.h"
+#include "kink.h"
+#include "kinkd.h"
+#include "log.h"
+#include "peer.h"
+#include "sadb.h"
+#include "stats.h"
+#include "xact.h"
+
+void
+kinkd_event(struct kinkd *kd, const char *type, const char *peer,
+    uint32_t xid, const char *fmt, ...)
+{
+	char text[CTL_TEXT_MAX + 1];
+	va_list ap;
+
+	if (kd->kd_ctl == NULL || control_nmonitors(kd->kd_ctl) == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	control_eventf(kd->kd_ctl, type, peer, xid, "%s", text);
+}
+
+void
+kinkd_sadb_done(int err, void *what)
+{
+	if (err == 0)
+		return;
+	/* Deleting what the kernel already dropped is not worth a warning. */
+	if (err == ESRCH || err == ENOENT) {
+		log_debug("sadb %s: %s", (const char *)what, strerror(err));
+		return;
+	}
+	stats_inc(STAT_SADB_ERR);
+	log_warnx("sadb %s: %s", (const char *)what, strerror(err));
+}
+
+struct kink_policy *
+kinkd_policy(struct kinkd *kd, struct kink_peer *pe, const char *name)
+{
+	if (pe->pe_conf == NULL)
+		return NULL;
+	return conf_policy_by_name(pe->pe_conf, name);
+}
+
+/* ---- kernel events ---------------------------------------------------- */
+
+static struct kink_peer *
+policy_by_reqid(struct kinkd *kd, uint32_t reqid, struct kink_policy **polp)
+{
+	struct kink_peer *pe;
+	int i;
+
+	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry)
+		for (i = 0; pe->pe_conf && i < pe->pe_conf->p_npolicies; i++)
+			if (pe->pe_conf->p_policies[i].pol_reqid == reqid) {
+				*polp = &pe->pe_conf->p_policies[i];
+				return pe;
+			}
+	return NULL;
+}
+
+void
+kinkd_upcall(const struct sadb_event *ev, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_policy *pol;
+	struct kink_peer *pe;
+	struct kink_sarec *sr;
+
+	if (kd->kd_stopping)
+		return;
+	switch (ev->ev_type) {
+	case SADB_EV_ACQUIRE:
+		stats_inc(STAT_ACQUIRE);
+		if ((pe = policy_by_reqid(kd, ev->ev_reqid, &pol)) == NULL) {
+			log_info("ACQUIRE for reqid %u: no such policy",
+			    ev->ev_reqid);
+			return;
+		}
+		if (create_in_progress(kd, pe, pol->pol_name)) {
+			log_debug("peer %s policy %s: ACQUIRE while a CREATE "
+			    "is running", pe->pe_name, pol->pol_name);
+			return;
+		}
+		log_info("peer %s policy %s: ACQUIRE, starting CREATE",
+		    pe->pe_name, pol->pol_name);
+		create_start(kd, pe, pol, NULL, 0);
+		break;
+	case SADB_EV_EXPIRE_SOFT:
+		stats_inc(STAT_EXPIRE_SOFT);
+		if ((sr = peer_sa_find(kd, ev->ev_sa.sa_proto,
+		    ev->ev_sa.sa_spi, 0)) == NULL)
+			return;
+		if (sr->sr_state != CTL_SA_MATURE)
+			return;
+		sr->sr_state = CTL_SA_DYING;
+		pe = sr->sr_peer;
+		/* The SA's initiator rekeys (3.6); the responder waits. */
+		if (!sr->sr_initiator ||
+		    (pol = kinkd_policy(kd, pe, sr->sr_policy)) == NULL)
+			return;
+		log_info("peer %s policy %s: soft expiry of spi 0x%08x, "
+		    "rekeying", pe->pe_name, pol->pol_name, sr->sr_sa.sa_spi);
+		create_start(kd, pe, pol, NULL, sr->sr_pair);
+		break;
+	case SADB_EV_EXPIRE_HARD:
+		stats_inc(STAT_EXPIRE_HARD);
+		if ((sr = peer_sa_find(kd, ev->ev_sa.sa_proto,
+		    ev->ev_sa.sa_spi, 0)) == NULL)
+			return;
+		{
+			uint32_t pair = sr->sr_pair;
+
+			log_info("peer %s: hard expiry of spi 0x%08x",
+			    sr->sr_peer->pe_name, sr->sr_sa.sa_spi);
+			/* The kernel dropped this one; its twins go too. */
+			peer_sa_forget(sr);
+			peer_pair_del(kd, pair, "twin expired");
+		}
+		break;
+	}
+}
+
+/*
+ * Tests drive kernel events through the null backend: on SIGUSR1 kinkd
+ * reads "<control socket>.inject", one event per line, and removes it:
+ *	acquire REQID		ACQUIRE for the policy with that reqid
+ *	soft SPI | hard SPI	soft / hard EXPIRE of the SA with that SPI
+ * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
+ */
+void
+kinkd_inject(struct kinkd *kd)
+{
+	char path[1100], line[128], what[16];
+	struct sadb_event ev;
+	struct kink_sarec *sr;
+	unsigned long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.inject", kd->kd_sockpath);
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("inject: %s", path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%15s %li", what, (long *)&v) != 2)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		if (strcmp(what, "acquire") == 0) {
+			ev.ev_type = SADB_EV_ACQUIRE;
+			ev.ev_reqid = (uint32_t)v;
+		} else if (strcmp(what, "soft") == 0 ||
+		    strcmp(what, "hard") == 0) {
+			ev.ev_type = what[0] == 's' ? SADB_EV_EXPIRE_SOFT :
+			    SADB_EV_EXPIRE_HARD;
+			if ((sr = peer_sa_find(kd, 0, (uint32_t)v, 0)) != NULL) {
+				ev.ev_sa = sr->sr_sa;
+				sa_free_keys(&ev.ev_sa);
+				if (ev.ev_type == SADB_EV_EXPIRE_HARD)
+					/* the kernel's SA is gone by now */
+					sadb_del(kd->kd_sadb, &sr->sr_sa, NULL,
+					    NULL);
+			} else
+				ev.ev_sa.sa_spi = (uint32_t)v;
+		} else
+			continue;
+		if (sadb_null_inject(kd->kd_sadb, &ev) == -1) {
+			log_warn("inject %s", what);
+			break;
+		}
+		log_info("inject: %s 0x%lx", what, v);
+	}
+	fclose(f);
+	unlink(path);
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+static void
+errs_text(const struct conf_errors *e, char *out, size_t len)
+{
+	int i;
+
+	if (out == NULL || len == 0)
+		return;
+	out[0] = '\0';
+	for (i = 0; i < e->ce_count; i++) {
+		if (i > 0)
+			strlcat(out, "\n", len);
+		strlcat(out, e->ce_msgs[i], len);
+	}
+	if (e->ce_truncated)
+		strlcat(out, "\n(too many errors)", len);
+}
+
+int
+kinkd_reload(struct kinkd *kd, const char *path, char *errtext, size_t errlen)
+{
+	struct kink_conf *nc, *old = kd->kd_conf;
+	struct conf_errors errs;
+	struct kink_peer *pe, *pnext;
+	struct kink_sarec *sr, *snext;
+	struct kink_xact *x, *xnext;
+	int i, j, kept = 0, dropped = 0;
+
+	memset(&errs, 0, sizeof(errs));
+	if (path == NULL || path[0] == '\0')
+		path = kd->kd_conf_path;
+	if ((nc = conf_load(path, kd->kd_defines, &errs)) == NULL) {
+		char tmp[CTL_ERRTEXT_MAX];
+
+		errs_text(&errs, tmp, sizeof(tmp));
+		if (errtext != NULL)
+			strlcpy(errtext, tmp, errlen);
+		log_warnx("reload of %s failed, old configuration kept:\n%s",
+		    path, tmp);
+		conf_errors_free(&errs);
+		stats_inc(STAT_RELOAD_FAIL);
+		kinkd_event(kd, CTL_EV_RELOAD, "", 0, "failed: %s", tmp);
+		return -1;
+	}
+	conf_errors_free(&errs);
+
+	/* A responder between choice and REPLY holds old policy pointers. */
+	for (x = TAILQ_FIRST(&kd->kd_xacts); x != NULL; x = xnext) {
+		xnext = TAILQ_NEXT(x, xa_entry);
+		if (x->xa_state == XS_R_GETSPI)
+			xact_fail(x, CTL_ERR_FAILED, "configuration reloaded");
+	}
+	/* SAs survive when their policy is the same in the new file. */
+	for (sr = TAILQ_FIRST(&kd->kd_sas); sr != NULL; sr = snext) {
+		struct conf_peer *np;
+		struct kink_policy *op = NULL, *npol = NULL;
+
+		snext = TAILQ_NEXT(sr, sr_entry);
+		pe = sr->sr_peer;
+		np = conf_peer_by_name(nc, pe->pe_name);
+		if (pe->pe_conf != NULL)
+			op = conf_policy_by_name(pe->pe_conf, sr->sr_policy);
+		if (np != NULL && strcmp(np->p_principal,
+		    pe->pe_principal) == 0)
+			npol = conf_policy_by_name(np, sr->sr_policy);
+		if (op != NULL && npol != NULL && conf_policy_same(op, npol)) {
+			kept++;
+			continue;
+		}
+		peer_sa_del(sr, "policy changed by reload");
+		dropped++;
+	}
+	/* SPD: out with what changed or went, in with what changed or came. */
+	for (i = 0; i < old->c_npeers; i++) {
+		struct conf_peer *op = &old->c_peers[i];
+		struct conf_peer *np = conf_peer_by_name(nc, op->p_name);
+
+		for (j = 0; j < op->p_npolicies; j++) {
+			struct kink_policy *a = &op->p_policies[j], *b = NULL;
+
+			if (np != NULL)
+				b = conf_policy_by_name(np, a->pol_name);
+			if (b == NULL || !conf_policy_same(a, b))
+				sadb_spd_del(kd->kd_sadb, a, kinkd_sadb_done,
+				    (void *)"delete SPD entry");
+		}
+	}
+	for (i = 0; i < nc->c_npeers; i++) {
+		struct conf_peer *np = &nc->c_peers[i];
+		struct conf_peer *op = conf_peer_by_name(old, np->p_name);
+
+		for (j = 0; j < np->p_npolicies; j++) {
+			struct kink_policy *b = &np->p_policies[j], *a = NULL;
+
+			if (op != NULL)
+				a = conf_policy_by_name(op, b->pol_name);
+			if (a == NULL || !conf_policy_same(a, b))
+				sadb_spd_add(kd->kd_sadb, b, kinkd_sadb_done,
+				    (void *)"add SPD entry");
+		}
+	}
+	/* Peers: kept ones re-pointed, gone ones freed, new ones made. */
+	for (pe = TAILQ_FIRST(&kd->kd_peers); pe != NULL; pe = pnext) {
+		struct conf_peer *np;
+
+		pnext = TAILQ_NEXT(pe, pe_entry);
+		np = conf_peer_by_name(nc, pe->pe_name);
+		if (np == NULL || strcmp(np->p_principal, pe->pe_principal)) {
+			pe->pe_conf = NULL;
+			peer_free(pe);
+		} else
+			pe->pe_conf = np;
+	}
+	for (i = 0; i < nc->c_npeers; i++)
+		if (peer_by_name(kd, nc->c_peers[i].p_name) == NULL)
+			peer_new(kd, &nc->c_peers[i]);
+	if (nc->c_port != old->c_port || nc->c_nlisten != old->c_nlisten)
+		log_warnx("reload: listen addresses and port take effect on "
+		    "restart");
+	kd->kd_conf = nc;
+	conf_free(old);
+	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry)
+		peer_dpd_arm(pe);
+	log_setverbose(kd->kd_verbose + nc->c_verbose);
+	stats_inc(STAT_RELOAD_OK);
+	log_info("configuration %s reloaded: %d SAs kept, %d removed", path,
+	    kept, dropped);
+	kinkd_event(kd, CTL_EV_RELOAD, "", 0, "ok: %d SAs kept, %d removed",
+	    kept, dropped);
+	return 0;
+}
+
