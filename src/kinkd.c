@@ -279,6 +279,24 @@ main(int argc, char *argv[])
 		    sizeof(kd->kd_principal)) == -1)
 			fatalx("cannot derive our principal from %s", host);
 	}
+	/*
+	 * Detach before anything starts a thread (the krb worker) or opens
+	 * descriptors libevent watches: fork keeps neither working.
+	 */
+	if (!kd->kd_foreground) {
+		pid_t other;
+
+		if ((pfh = pidfile_open(KINKD_PIDFILE, 0644, &other)) ==
+		    NULL) {
+			if (errno == EEXIST)
+				fatalx("already running, pid %d", (int)other);
+			log_warn("pidfile %s", KINKD_PIDFILE);
+		}
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		if (pfh != NULL)
+			pidfile_write(pfh);
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((kd->kd_base = event_base_new()) == NULL)
@@ -313,20 +331,6 @@ main(int argc, char *argv[])
 	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry) {
 		spd_install(kd, pe->pe_conf);
 		peer_dpd_arm(pe);
-	}
-	if (!kd->kd_foreground) {
-		pid_t other;
-
-		if ((pfh = pidfile_open(KINKD_PIDFILE, 0644, &other)) ==
-		    NULL && errno == EEXIST)
-			fatalx("already running, pid %d", (int)other);
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-		/* libevent's notification fds survive fork: reinit. */
-		if (event_reinit(kd->kd_base) == -1)
-			fatalx("event_reinit");
-		if (pfh != NULL)
-			pidfile_write(pfh);
 	}
 	log_info("kinkd started: principal %s, port %u, backend %s, "
 	    "epoch 0x%08x, %d peers", kd->kd_principal, kd->kd_conf->c_port,
