@@ -234,8 +234,22 @@ create_start(struct kinkd *kd, struct kink_peer *pe,
 	x->xa_rekey_pair = rekey;
 	x->xa_remote = cp->p_addrs[ai];
 	net_set_port(&x->xa_remote, c->c_port);
+	/*
+	 * Our address: the peer's "local" setting, else the policy's own
+	 * end (tunnel endpoint, or a transport-mode host selector), else what
+	 * the routing table picks.
+	 */
 	if (cp->p_local.ss_family == x->xa_remote.ss_family)
 		x->xa_local = cp->p_local;
+	else if (pol->pol_mode == ENCAP_MODE_TUNNEL &&
+	    pol->pol_tun_local.ss_family == x->xa_remote.ss_family)
+		x->xa_local = pol->pol_tun_local;
+	else if (pol->pol_mode == ENCAP_MODE_TRANSPORT &&
+	    pol->pol_src.sel_addr.ss_family == x->xa_remote.ss_family &&
+	    pol->pol_src.sel_plen == (x->xa_remote.ss_family == AF_INET ?
+	    32 : 128) && !net_is_any((const struct sockaddr *)
+	    &pol->pol_src.sel_addr))
+		x->xa_local = pol->pol_src.sel_addr;
 	else if (net_local_for(kd->kd_net, &x->xa_remote, &x->xa_local) == -1) {
 		xact_wait(x, w);
 		xact_fail(x, CTL_ERR_FAILED, "no local address towards the "
