@@ -77,8 +77,8 @@ struct sadb {
 
 /*
  * Linux PF_KEY keeps a policy's reqid only up to IPSEC_MANUAL_REQID_MAX
- * (0x3fff); above it the pfkey backend installs the policy with reqid 0
- * (any SA between the addresses matches) instead of linking it exactly.
+ * (0x3fff); for larger ones the pfkey backend gives the kernel a stand-in
+ * reqid (0x2000..0x3fff) for the policy and its SAs, and maps it back.
  */
 #define SADB_REQID_MIN		1
 #define SADB_REQID_MAX		0x3fffffffU

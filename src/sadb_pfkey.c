@@ -38,12 +38,72 @@ struct pk_pol {
 	uint32_t	 pp_reqid;	/* kinkd's reqid for it */
 };
 
+/*
+ * Linux keeps a policy template's reqid only up to 0x3fff (above, it
+ * makes one up), and outbound lookup wants SA reqid == template reqid
+ * exactly.  kinkd's reqids (conf hashes them into 1..0x3fffffff) above
+ * that get a stand-in from PK_KREQID_FIRST..0x3fff, used for both the
+ * policy and its SAs, and mapped back in dumps and events.
+ */
+#define PK_KREQID_FIRST	0x2000
+struct pk_kreqid {
+	uint32_t	 kr_reqid;	/* kinkd's */
+	uint32_t	 kr_kernel;	/* what the kernel sees */
+};
+
 struct pk_extra {
 	pid_t		 px_pid;
 	struct sadb_req	*px_dump;	/* the dump in flight (one at most) */
 	struct pk_pol	 px_pol[PK_MAXPOL];
 	int		 px_npol;
+	struct pk_kreqid px_kr[PK_MAXPOL];
+	int		 px_nkr;
+	uint32_t	 px_krnext;
 };
+
+/* The kernel's reqid for kinkd's reqid r; 0 when none is free. */
+static uint32_t
+kreqid(struct pk_extra *px, uint32_t r)
+{
+	uint32_t cand;
+	int i, n;
+
+	if (r <= SADB_PFKEY_REQID_MAX)
+		return r;
+	for (i = 0; i < px->px_nkr; i++)
+		if (px->px_kr[i].kr_reqid == r)
+			return px->px_kr[i].kr_kernel;
+	if (px->px_nkr == PK_MAXPOL)
+		return 0;
+	/* Next stand-in not in use (the range has more than PK_MAXPOL). */
+	for (n = 0; n <= SADB_PFKEY_REQID_MAX - PK_KREQID_FIRST; n++) {
+		if (px->px_krnext < PK_KREQID_FIRST ||
+		    px->px_krnext > SADB_PFKEY_REQID_MAX)
+			px->px_krnext = PK_KREQID_FIRST;
+		cand = px->px_krnext++;
+		for (i = 0; i < px->px_nkr; i++)
+			if (px->px_kr[i].kr_kernel == cand)
+				break;
+		if (i == px->px_nkr) {
+			px->px_kr[px->px_nkr].kr_reqid = r;
+			px->px_kr[px->px_nkr++].kr_kernel = cand;
+			return cand;
+		}
+	}
+	return 0;
+}
+
+/* kinkd's reqid for what the kernel reports. */
+static uint32_t
+ureqid(const struct pk_extra *px, uint32_t k)
+{
+	int i;
+
+	for (i = 0; i < px->px_nkr; i++)
+		if (px->px_kr[i].kr_kernel == k)
+			return px->px_kr[i].kr_reqid;
+	return k;
+}
 
 static struct sadb_msg *
 pk_init(struct pkmsg *m, uint8_t type, uint8_t satype)
@@ -185,7 +245,8 @@ pk_mode(uint8_t doi)
 
 /* ADD or UPDATE for sa, into m.  -1 with errno. */
 static int
-build_sa(struct pkmsg *m, uint8_t type, const struct kink_sa *sa)
+build_sa(struct pkmsg *m, uint8_t type, const struct kink_sa *sa,
+    uint32_t kreq)
 {
 	const struct sadb_algmap *enc = NULL, *auth = NULL;
 	struct sadb_sa *s;
@@ -229,7 +290,7 @@ build_sa(struct pkmsg *m, uint8_t type, const struct kink_sa *sa)
 	if (enc != NULL)	/* even ESP NULL needs the extension */
 		pk_key(m, SADB_EXT_KEY_ENCRYPT, sa->sa_enckey,
 		    sa->sa_enckey_len);
-	pk_sa2(m, pk_mode(sa->sa_mode), sa->sa_reqid);
+	pk_sa2(m, pk_mode(sa->sa_mode), kreq);
 	if (m->m_err)
 		goto toobig;
 	return 0;
@@ -300,8 +361,14 @@ pfkey_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	struct sadb_kern *k = sd->sd_priv;
 	struct sadb_req *rq, *del = NULL;
 	struct pkmsg m;
+	uint32_t kreq;
 	int larval, e;
 
+	if ((kreq = kreqid(k->k_extra, sa->sa_reqid)) == 0 &&
+	    sa->sa_reqid != 0) {
+		errno = ENOSPC;
+		return -1;
+	}
 	larval = sadb_larval_take(k, &sa->sa_dst, sa->sa_spi, sa->sa_proto);
 	if (replace) {
 		/* Linux's UPDATE keeps the old keys of a mature SA. */
@@ -318,7 +385,7 @@ pfkey_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	if (larval && !replace) {
 		struct sadb_msg *h;
 
-		if (build_sa(&m, SADB_ADD, sa) == -1 ||
+		if (build_sa(&m, SADB_ADD, sa, kreq) == -1 ||
 		    (rq->rq_fallback = malloc(m.m_len)) == NULL) {
 			e = errno;
 			sadb_req_free(rq);
@@ -334,7 +401,7 @@ pfkey_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 		explicit_bzero(m.m_buf, sizeof(m.m_buf));
 	}
 	if (build_sa(&m, larval && !replace ? SADB_UPDATE : SADB_ADD,
-	    sa) == -1) {
+	    sa, kreq) == -1) {
 		e = errno;
 		sadb_req_free(rq);
 		errno = e;
@@ -418,7 +485,7 @@ pol_dirs(const struct kink_policy *pol, uint8_t dirs[3])
 
 static int
 build_pol(struct pkmsg *m, const struct kink_policy *pol, uint8_t dir,
-    int del)
+    int del, uint32_t kreq)
 {
 	const struct kink_selector *s, *d;
 	const struct kink_suite *su = &pol->pol_suites[0];
@@ -455,14 +522,10 @@ build_pol(struct pkmsg *m, const struct kink_policy *pol, uint8_t dir,
 		r->sadb_x_ipsecrequest_len = (uint16_t)rqlen;
 		r->sadb_x_ipsecrequest_proto = protos[i];
 		r->sadb_x_ipsecrequest_mode = pk_mode(pol->pol_mode);
-		/* Above 0x3fff Linux would invent a reqid of its own; then
-		 * match any SA between the endpoints instead. */
-		if (pol->pol_reqid != 0 &&
-		    pol->pol_reqid <= SADB_PFKEY_REQID_MAX) {
-			r->sadb_x_ipsecrequest_level = IPSEC_LEVEL_UNIQUE;
-			r->sadb_x_ipsecrequest_reqid = pol->pol_reqid;
-		} else
-			r->sadb_x_ipsecrequest_level = IPSEC_LEVEL_REQUIRE;
+		/* UNIQUE: only SAs with this reqid serve the policy. */
+		r->sadb_x_ipsecrequest_level = kreq != 0 ?
+		    IPSEC_LEVEL_UNIQUE : IPSEC_LEVEL_REQUIRE;
+		r->sadb_x_ipsecrequest_reqid = kreq;
 		if (tl != 0) {
 			const struct sockaddr_storage *src, *dst;
 			uint8_t *p = (uint8_t *)(r + 1);
@@ -491,8 +554,14 @@ pfkey_spd(struct sadb *sd, const struct kink_policy *pol, int del,
 	struct sadb_req *last, *rq;
 	struct pkmsg m;
 	uint8_t dirs[3];
+	uint32_t kreq = 0;
 	int n, i, e;
 
+	if (!del && pol->pol_reqid != 0 &&
+	    (kreq = kreqid(k->k_extra, pol->pol_reqid)) == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
 	n = pol_dirs(pol, dirs);
 	if ((last = sadb_req_new(k, SADB_REQ_DONE, arg)) == NULL)
 		return -1;
@@ -507,7 +576,7 @@ pfkey_spd(struct sadb *sd, const struct kink_policy *pol, int del,
 			rq->rq_parent = last->rq_seq;
 			rq->rq_sa.sa_reqid = pol->pol_reqid;
 		}
-		if (build_pol(&m, pol, dirs[i], del) == -1 ||
+		if (build_pol(&m, pol, dirs[i], del, kreq) == -1 ||
 		    pk_send(k, &m, rq->rq_seq) == -1) {
 			if (rq != last)
 				sadb_req_free(rq);
@@ -614,7 +683,8 @@ alg_back(uint8_t pfkey, int auth)
 
 /* The kernel's SA (DUMP, EXPIRE) as kinkd describes it, without keys. */
 static int
-sa_from_pk(const struct pk_parsed *p, struct kink_sa *sa)
+sa_from_pk(const struct pk_extra *px, const struct pk_parsed *p,
+    struct kink_sa *sa)
 {
 	const struct sadb_sa *s = (const void *)p->p_ext[SADB_EXT_SA];
 	const struct sadb_x_sa2 *s2 = (const void *)p->p_ext[SADB_X_EXT_SA2];
@@ -633,7 +703,7 @@ sa_from_pk(const struct pk_parsed *p, struct kink_sa *sa)
 		sa->sa_enc = alg_back(s->sadb_sa_encrypt, 0);
 	sa->sa_mode = ENCAP_MODE_TRANSPORT;
 	if (s2 != NULL) {
-		sa->sa_reqid = s2->sadb_x_sa2_reqid;
+		sa->sa_reqid = ureqid(px, s2->sadb_x_sa2_reqid);
 		if (s2->sadb_x_sa2_mode == IPSEC_MODE_TUNNEL)
 			sa->sa_mode = ENCAP_MODE_TUNNEL;
 	}
@@ -709,7 +779,7 @@ pk_expire(struct sadb_kern *k, const struct pk_parsed *p)
 	memset(&ev, 0, sizeof(ev));
 	ev.ev_type = p->p_ext[SADB_EXT_LIFETIME_HARD] != NULL ?
 	    SADB_EV_EXPIRE_HARD : SADB_EV_EXPIRE_SOFT;
-	if (sa_from_pk(p, &ev.ev_sa) == -1)
+	if (sa_from_pk(k->k_extra, p, &ev.ev_sa) == -1)
 		return;
 	ev.ev_reqid = ev.ev_sa.sa_reqid;
 	ev.ev_src = ev.ev_sa.sa_src;
@@ -735,7 +805,8 @@ pk_dump_msg(struct sadb_kern *k, const struct pk_parsed *p)
 		    p->p_h->sadb_msg_errno);
 		return;
 	}
-	if (sa_from_pk(p, &sa) == 0 && sadb_reqid_ours(k->k_sd, sa.sa_reqid))
+	if (sa_from_pk(px, p, &sa) == 0 &&
+	    sadb_reqid_ours(k->k_sd, sa.sa_reqid))
 		rq->rq_dumpcb(0, &sa, rq->rq_arg);
 	if (last && !k->k_dead && px->px_dump == rq) {
 		px->px_dump = NULL;

@@ -101,20 +101,30 @@ vm_copy_prog() {
 
 # vm_initramfs OUT GUESTDIR PROG...: GUESTDIR holds the guest scripts
 # (NNN-*.sh run in order by /init, guest.sh sourced by them); PROGs go to
-# /bin.  Extra files: VM_EXTRA="hostpath:guestpath ...".
+# /usr/bin.  Extra files: VM_EXTRA="hostpath:guestpath ...";
+# VM_PLUGINS: shared objects copied to the same path, with their libraries.
 vm_initramfs() {
 	out=$1 gdir=$2
 	shift 2
 	root=$(mktemp -d "${TMPDIR:-/tmp}/kinkvm.XXXXXX") || return 1
 	mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \
 	    "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/run" \
-	    "$root/etc" "$root/var" "$root/lib/modules" "$root/tests"
+	    "$root/etc" "$root/var" "$root/usr/lib/modules" "$root/usr/lib64" \
+	    "$root/tests"
+	# Merged /usr as on Debian 12: libverto finds its modules next to
+	# itself, whichever of /lib or /usr/lib ldd named.
+	ln -s usr/lib "$root/lib"
+	ln -s usr/lib64 "$root/lib64"
 	bb=$(command -v busybox) || { vm_fail vm-initramfs "busybox not found"; return 1; }
 	cp "$bb" "$root/bin/busybox"
 	vm_copy_prog "$root" "$(command -v ip)" /usr/sbin/ip ||
 	    { vm_fail vm-initramfs "cannot copy iproute2 ip"; return 1; }
 	for p in "$@"; do
 		vm_copy_prog "$root" "$p" ||
+		    { vm_fail vm-initramfs "cannot copy $p"; return 1; }
+	done
+	for p in ${VM_PLUGINS:-}; do	# same path in the guest
+		vm_copy_prog "$root" "$p" "$p" ||
 		    { vm_fail vm-initramfs "cannot copy $p"; return 1; }
 	done
 	for e in ${VM_EXTRA:-}; do

@@ -578,7 +578,9 @@ TEST(tunnel_ping)
 	ta.pol_mode = ENCAP_MODE_TUNNEL;
 	ta.pol_tun_local = addrA;
 	ta.pol_tun_remote = addrB;
-	ta.pol_reqid = REQID + 2;
+	/* Above 0x3fff, as conf's hashed reqids are: PF_KEY needs the
+	 * backend's stand-in reqid for policy and SAs alike. */
+	ta.pol_reqid = 0x12345678;
 	tb = ta;
 	tb.pol_src = ta.pol_dst;
 	tb.pol_dst = ta.pol_src;
@@ -587,7 +589,7 @@ TEST(tunnel_ping)
 	mksa(&ao, &addrA, &addrB, 0x6001, SA_DIR_OUT, 0x81);
 	mksa(&ai, &addrB, &addrA, 0x6002, SA_DIR_IN, 0x82);
 	ao.sa_mode = ai.sa_mode = ENCAP_MODE_TUNNEL;
-	ao.sa_reqid = ai.sa_reqid = REQID + 2;
+	ao.sa_reqid = ai.sa_reqid = 0x12345678;
 	bo = ai;
 	bi = ao;
 	ASSERT_INT_EQ(SYNC(sadb_spd_add(sdA, &ta, done_cb, NULL)), 0);
