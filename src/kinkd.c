@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -318,6 +319,19 @@ main(int argc, char *argv[])
 	if ((kd->kd_ctl = control_new(kd->kd_base, kd->kd_sockpath,
 	    &kinkd_ctl_handlers, kd)) == NULL)
 		fatalx("cannot create the control socket %s", kd->kd_sockpath);
+	/*
+	 * The "set user" account's group may run the read-only commands.
+	 * kinkd itself keeps running as it was started: see docs/arch.
+	 */
+	if (kd->kd_conf->c_user != NULL && getuid() == 0) {
+		struct passwd *pw = getpwnam(kd->kd_conf->c_user);
+
+		if (pw != NULL)
+			control_set_group(kd->kd_ctl, pw->pw_gid);
+		else
+			log_debug("user %s does not exist; control socket "
+			    "stays root's", kd->kd_conf->c_user);
+	}
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++) {
 		kd->kd_ev_sig[i] = evsignal_new(kd->kd_base, sigs[i],
 		    kinkd_signal, kd);
