@@ -40,7 +40,8 @@ static const struct xact_state_def xact_states[XS_MAX] = {
 	[XS_NEW] = { "NEW", BIT(XS_I_TICKET) | BIT(XS_R_GETSPI) |
 	    BIT(XS_R_CACHE) | BIT(XS_FAILED), 0 },
 	[XS_I_TICKET] = { "I_TICKET", BIT(XS_I_GETSPI) | BIT(XS_I_DELETE) |
-	    BIT(XS_I_STATUS) | BIT(XS_FAILED), 0 },
+	    BIT(XS_I_STATUS) | BIT(XS_I_GETTGT) | BIT(XS_FAILED), 0 },
+	[XS_I_GETTGT] = { "I_GETTGT", BIT(XS_I_TICKET) | BIT(XS_FAILED), 1 },
 	[XS_I_GETSPI] = { "I_GETSPI", BIT(XS_I_CREATE) | BIT(XS_FAILED), 0 },
 	[XS_I_CREATE] = { "I_CREATE", BIT(XS_I_AGING) | BIT(XS_DONE) |
 	    BIT(XS_FAILED), 1 },
@@ -449,7 +450,8 @@ xact_timeout(void *arg)
 	 * A command is rebuilt: Kerberos would reject a byte-identical
 	 * AP-REQ as a replay (RFC 4430 section 9).  A REPLY is resent as is.
 	 */
-	if (x->xa_role == XR_INIT && xact_build_cmd(x) == -1) {
+	if (x->xa_role == XR_INIT && x->xa_state != XS_I_GETTGT &&
+	    xact_build_cmd(x) == -1) {
 		xact_fail(x, CTL_ERR_INTERNAL, "cannot rebuild the command");
 		return;
 	}
@@ -509,6 +511,14 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 	}
 	x->xa_kreq = NULL;
 	x->xa_kreq_arg = NULL;
+	if (err != 0 && krb_err_rfc(err) == KDC_ERR_MUST_USE_USER2USER &&
+	    !x->xa_u2u_tried && x->xa_peer->pe_conf != NULL &&
+	    x->xa_peer->pe_conf->p_u2u) {
+		/* 3.1: the peer's TGT by GETTGT, then a U2U ticket. */
+		x->xa_u2u_tried = 1;
+		gettgt_start(x);
+		return;
+	}
 	if (err != 0) {
 		stats_inc(STAT_KDC_ERR);
 		xact_fail(x, CTL_ERR_FAILED, "no ticket for %s: %s",
@@ -539,6 +549,7 @@ xact_get_ticket(struct kink_xact *x, void (*next)(struct kink_xact *))
 	tw->tw_kd = x->xa_kd;
 	tw->tw_serial = x->xa_serial;
 	tw->tw_next = next;
+	x->xa_next = next;
 	x->xa_kreq = krb_get_ticket(x->xa_kd->kd_krb, x->xa_peer->pe_principal,
 	    xact_ticket_cb, tw);
 	if (x->xa_kreq == NULL) {
@@ -547,6 +558,31 @@ xact_get_ticket(struct kink_xact *x, void (*next)(struct kink_xact *))
 		return -1;
 	}
 	/* xact_free() cancels the request and frees the thunk. */
+	x->xa_kreq_arg = tw;
+	return 0;
+}
+
+int
+xact_get_ticket_u2u(struct kink_xact *x, const uint8_t *tgt, size_t len)
+{
+	struct ticket_wait *tw;
+
+	if (xact_state(x, XS_I_TICKET) == -1)
+		return -1;
+	if ((tw = calloc(1, sizeof(*tw))) == NULL) {
+		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	tw->tw_kd = x->xa_kd;
+	tw->tw_serial = x->xa_serial;
+	tw->tw_next = x->xa_next;
+	x->xa_kreq = krb_get_ticket_u2u(x->xa_kd->kd_krb,
+	    x->xa_peer->pe_principal, tgt, len, xact_ticket_cb, tw);
+	if (x->xa_kreq == NULL) {
+		free(tw);
+		xact_fail(x, CTL_ERR_FAILED, "cannot request a U2U ticket");
+		return -1;
+	}
 	x->xa_kreq_arg = tw;
 	return 0;
 }
@@ -807,8 +843,8 @@ input_command(struct kinkd *kd, struct kink_msg *m,
 			    NULL);
 		goto out;
 	}
-	e = krb_rd_req(kd->kd_krb, m->m_ap_req.rb_p, m->m_ap_req.rb_len, 0,
-	    &acc);
+	e = krb_rd_req(kd->kd_krb, m->m_ap_req.rb_p, m->m_ap_req.rb_len,
+	    xact_u2u_allowed(kd) ? KRB_RDREQ_U2U : 0, &acc);
 	if (e != 0) {
 		stats_inc(STAT_DROP_KRB);
 		log_debug("xid 0x%08x from %s: AP-REQ rejected: %s", m->m_xid,
@@ -923,8 +959,12 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 
 	buf_init(&plain, KINK_MAX_MSG);
 	net_ntop((const struct sockaddr *)from, a, sizeof(a));
-	if ((x = xact_find(kd, NULL, m->m_xid, XR_INIT)) == NULL ||
-	    x->xa_client == NULL) {
+	if ((x = xact_find(kd, NULL, m->m_xid, XR_INIT)) != NULL &&
+	    x->xa_state == XS_I_GETTGT) {
+		gettgt_reply(x, m);
+		goto out;
+	}
+	if (x == NULL || x->xa_client == NULL) {
 		stats_inc(STAT_DROP_NOXACT);
 		log_debug("xid 0x%08x from %s: REPLY for no transaction",
 		    m->m_xid, a);

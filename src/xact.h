@@ -5,7 +5,9 @@
  * timeout does) and every change goes through xact_state(), which checks
  * the transition, logs it and counts it.
  *
- * Initiator: I_TICKET (service ticket from the KDC) -> I_GETSPI (inbound
+ * Initiator: I_TICKET (service ticket from the KDC; when the KDC says the
+ * peer needs User-to-User and policy allows it: I_GETTGT, the peer's TGT
+ * by GETTGT, then I_TICKET again for the U2U ticket) -> I_GETSPI (inbound
  * SPIs from sadb; CREATE only) -> I_CREATE / I_DELETE / I_STATUS (command
  * sent, retransmitted on timer T with truncated exponential backoff, each
  * copy rebuilt with a new authenticator and Cksum, same ticket) -> DONE, or
@@ -45,6 +47,7 @@ enum xact_role { XR_INIT = 1, XR_RESP = 2 };	/* = CTL_ROLE_* */
 enum xact_st {
 	XS_NEW = 0,
 	XS_I_TICKET,
+	XS_I_GETTGT,
 	XS_I_GETSPI,
 	XS_I_CREATE,
 	XS_I_AGING,
@@ -94,6 +97,8 @@ struct kink_xact {
 	/* Kerberos. */
 	struct krb_req		*xa_kreq;
 	void			*xa_kreq_arg;	/* freed if cancelled */
+	void			(*xa_next)(struct kink_xact *);	/* after ticket */
+	uint8_t			 xa_u2u_tried;
 	struct krb_client	*xa_client;	/* initiator */
 	struct krb_acceptor	*xa_acc;	/* responder */
 
@@ -146,6 +151,8 @@ void	xact_waiter_done(struct xact_waiter *, int ok, uint16_t code,
 
 /* Initiator: get a ticket, then call `next`. */
 int	xact_get_ticket(struct kink_xact *, void (*next)(struct kink_xact *));
+/* The same with a User-to-User ticket under the peer's TGT (DER Ticket). */
+int	xact_get_ticket_u2u(struct kink_xact *, const uint8_t *tgt, size_t);
 /* Build xa_msg as a command (AP_REQ, [ENCRYPT{ISAKMP xa_qm}], Cksum). */
 int	xact_build_cmd(struct kink_xact *);
 /* The same with another type and body (the ACK: type ACK, qm NULL). */
@@ -199,7 +206,10 @@ void	status_respond(struct kink_xact *, const struct kink_msg *);
 void	status_reply(struct kink_xact *, const struct kink_msg *);
 void	status_giveup(struct kink_xact *);
 
-/* xact_gettgt.c: answered statelessly. */
+/* xact_gettgt.c: the responder answers statelessly. */
+int	gettgt_start(struct kink_xact *);
+void	gettgt_reply(struct kink_xact *, const struct kink_msg *);
+int	xact_u2u_allowed(struct kinkd *);
 void	gettgt_respond(struct kinkd *, const struct kink_msg *,
 	    const struct sockaddr_storage *from,
 	    const struct sockaddr_storage *to);

@@ -1,21 +1,86 @@
 /*
- * GETTGT (RFC 4430 sections 3.1, 6.6), responder side: the request is
- * unauthenticated, so it is answered without creating any state, at a
- * bounded rate, and only for a configured peer (by source address) whose
- * policy allows User-to-User; everyone else gets KINK_U2UDENIED.  Sending
- * GETTGT (the initiator's User-to-User path) is not implemented.
+ * GETTGT (RFC 4430 sections 3.1, 3.7.1, 6.6).
+ *
+ * Initiator: when the KDC answers KDC_ERR_MUST_USE_USER2USER for the
+ * peer's ticket and the peer's policy says "u2u allow", the transaction
+ * sends GETTGT{TGT_REQ(peer principal)} (unauthenticated, retransmitted
+ * like any command), takes the TGT from the KINK_TGT_REP, gets a U2U
+ * ticket under it and carries on.  An unauthenticated KINK_ERROR
+ * (U2UDENIED) is recorded, not acted on: the exchange gives up on time.
+ * The other U2U trigger, a KRB_AP_ERR_USER_TO_USER_REQUIRED REPLY, is not
+ * acted on (unauthenticated; it ends in a give-up naming it).
+ *
+ * Responder: the request is unauthenticated, so it is answered without
+ * creating any state, at a bounded rate, and only for a configured peer
+ * (by source address) whose policy allows User-to-User; everyone else
+ * gets KINK_U2UDENIED.
  */
 #include <sys/socket.h>
 
+#include <stdio.h>
+#include <string.h>
+
 #include "conf.h"
+#include "control.h"
 #include "kink.h"
 #include "kinkd.h"
 #include "krb.h"
 #include "log.h"
 #include "net.h"
+#include "peer.h"
 #include "stats.h"
 #include "wire.h"
 #include "xact.h"
+
+/* Any peer allowed User-to-User: then AP-REQs may carry U2U tickets. */
+int
+xact_u2u_allowed(struct kinkd *kd)
+{
+	int i;
+
+	for (i = 0; i < kd->kd_conf->c_npeers; i++)
+		if (kd->kd_conf->c_peers[i].p_u2u)
+			return 1;
+	return 0;
+}
+
+int
+gettgt_start(struct kink_xact *x)
+{
+	struct kink_builder kb;
+
+	wire_build_begin(&kb, &x->xa_msg, KINK_MSGTYPE_GETTGT, KINK_DOI_IPSEC,
+	    x->xa_xid, 0);
+	wire_build_tgt_req(&kb, x->xa_peer->pe_principal,
+	    strlen(x->xa_peer->pe_principal));
+	wire_build_finish(&kb, NULL);
+	if (kb.kb_err != 0) {
+		xact_fail(x, CTL_ERR_INTERNAL, "cannot build GETTGT: %s",
+		    wire_strerror(kb.kb_err));
+		return -1;
+	}
+	log_info(XFMT "the KDC requires User-to-User: asking for the peer's "
+	    "TGT", XARG(x));
+	if (xact_state(x, XS_I_GETTGT) == -1)
+		return -1;
+	return xact_send_first(x);
+}
+
+void
+gettgt_reply(struct kink_xact *x, const struct kink_msg *m)
+{
+	if (wire_has(m, KINK_TGT_REP)) {
+		log_debug(XFMT "TGT_REP: %zu octets", XARG(x),
+		    m->m_tgt_rep.rb_len);
+		xact_get_ticket_u2u(x, m->m_tgt_rep.rb_p, m->m_tgt_rep.rb_len);
+		return;
+	}
+	stats_inc(STAT_ERR_RCVD);
+	if (wire_has(m, KINK_ERROR))
+		snprintf(x->xa_lasterr, sizeof(x->xa_lasterr),
+		    "KINK_ERROR %s to GETTGT (unauthenticated)",
+		    wire_error_name(m->m_error));
+}
 
 void
 gettgt_respond(struct kinkd *kd, const struct kink_msg *m,

@@ -38,6 +38,8 @@ TEST(xact_documented_paths)
 		{ XS_NEW, XS_I_TICKET, XS_I_GETSPI, XS_I_CREATE, XS_I_AGING,
 		    XS_DONE },
 		{ XS_NEW, XS_I_TICKET, XS_I_DELETE, XS_DONE },
+		{ XS_NEW, XS_I_TICKET, XS_I_GETTGT, XS_I_TICKET, XS_I_GETSPI,
+		    XS_I_CREATE },
 		{ XS_NEW, XS_I_TICKET, XS_I_STATUS, XS_DONE },
 		{ XS_NEW, XS_R_GETSPI, XS_R_CACHE, XS_DONE },
 		{ XS_NEW, XS_R_GETSPI, XS_R_ACKWAIT, XS_R_CACHE, XS_DONE },
@@ -63,6 +65,7 @@ TEST(xact_no_way_back)
 	ASSERT_TRUE(!xact_transition_ok(XS_R_ACKWAIT, XS_R_GETSPI));
 	ASSERT_TRUE(!xact_transition_ok(XS_I_AGING, XS_I_CREATE));
 	ASSERT_TRUE(!xact_transition_ok(XS_I_CREATE, XS_I_TICKET));
+	ASSERT_TRUE(!xact_transition_ok(XS_I_GETTGT, XS_I_CREATE));
 	/* roles do not mix */
 	ASSERT_TRUE(!xact_transition_ok(XS_I_CREATE, XS_R_CACHE));
 	ASSERT_TRUE(!xact_transition_ok(XS_R_GETSPI, XS_I_CREATE));
