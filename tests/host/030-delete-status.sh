@@ -6,7 +6,8 @@
 #  - STATUS: with a short dead-peer interval and no traffic, alpha probes
 #    beta with STATUS, beta answers, and beta stays "alive".
 #  - flush sa: every SA of alpha goes; beta is told (DELETE) and drops
-#    its side too.
+#    its side too, also when there are more pairs (80) than transactions
+#    allowed per peer (64).
 . tests/lib/host.sh
 host_init 030-delete-status
 host_realm alpha beta || exit 1
@@ -73,6 +74,26 @@ for fam in v4 v6; do
 	check "$fam/flush-peer" ctl alpha flush sa peer beta
 	check "$fam/flush-peer-empty" wait_until 5 sa_count_is alpha 0
 	check_eq "$fam/flush-nopeer-exit" "$(ctl_rc alpha flush sa peer nosuch)" 1
+
+	# flush of more SA pairs than one peer may have transactions
+	# (max-xact-peer, default 64): the peer must still lose all of them
+	if [ "$fam" = v4 ]; then
+		n=0
+		while [ $n -lt 80 ]; do
+			ctl alpha -q initiate beta > /dev/null 2>&1 || break
+			n=$((n + 1))
+		done
+		check_eq "$fam/flush-many-created" "$n" 80
+		check "$fam/flush-many-beta-160" wait_until 5 sa_count_is beta 160
+		check "$fam/flush-many-exit" ctl alpha -q flush sa
+		check "$fam/flush-many-alpha-empty" wait_until 5 sa_count_is alpha 0
+		if ! check "$fam/flush-many-beta-empty" wait_until 10 sa_count_is beta 0
+		then
+			echo "# beta kept $(sa_count beta) of 160 SAs;" \
+			    "alpha: $(stat_get alpha xact_failed) transactions failed," \
+			    "$(stat_get alpha drop_xact_cap) dropped at the cap"
+		fi
+	fi
 
 	stop_kinkd alpha
 	stop_kinkd beta

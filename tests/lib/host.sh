@@ -90,6 +90,7 @@ check() {
 		pass "$n"
 	else
 		fail "$n" "failed: $*"
+		return 1
 	fi
 }
 
@@ -113,6 +114,7 @@ check_eq() {
 		pass "$1"
 	else
 		fail "$1" "got '$2', want '$3'"
+		return 1
 	fi
 }
 
