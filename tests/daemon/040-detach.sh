@@ -1,0 +1,23 @@
+#!/bin/bash
+# Without -d kinkd detaches (fork before the krb worker thread and the
+# event loop exist), keeps working, and stops on SIGTERM.
+. tests/lib/host.sh
+HOST_NEEDS="$KINKD $KINKCTL"
+host_init 040-detach
+host_realm alpha beta || exit 1
+write_conf alpha v4
+write_conf beta v4
+start_kinkd beta "$T/beta.conf" || { fail start beta; exit 1; }
+mkdir -p "$T/alpha.rc"
+KRB5CCNAME="FILE:$T/alpha.ccache" KRB5RCACHEDIR="$T/alpha.rc" \
+    "$KINKD" -f "$T/alpha.conf" -s "$(sock_of alpha)"
+check_eq parent-exit $? 0
+check answers wait_until 5 "$KINKCTL" -s "$(sock_of alpha)" show stats
+pid=$(ss -Hlxp 2>/dev/null | awk -v s="$(sock_of alpha)" '$0 ~ s' |
+    grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+check pid-found test -n "$pid"
+check initiate ctl alpha initiate beta
+check pairwise sa_pair_ok alpha beta
+[ -n "$pid" ] && kill -TERM "$pid"
+check stops wait_until 5 proc_gone "$pid"
+check beta-still-2 test "$(sa_count beta)" = 2
