@@ -32,3 +32,12 @@ esp_packets() {
 	cur && /packets/ { n += $2; cur = 0 }
 	END { print n + 0 }'
 }
+
+# Permanent neighbour entries on the veth: with ICMPv6 under an IPsec
+# policy, neighbour discovery between A and B must not need it.
+static_neigh() {
+	ma=$(ip -n A -o link show va | sed 's/.*link\/ether \([^ ]*\).*/\1/')
+	mb=$(ip -n B -o link show vb | sed 's/.*link\/ether \([^ ]*\).*/\1/')
+	ip -n A neigh replace $B6 lladdr $mb dev va nud permanent &&
+	    ip -n B neigh replace $A6 lladdr $ma dev vb nud permanent
+}

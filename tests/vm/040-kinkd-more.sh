@@ -1,0 +1,214 @@
+# More kinkd scenarios on this kernel (see 030-kinkd.sh for the setup):
+# tunnel mode between two subnets behind A and B; rekey on soft expiry
+# while a ping runs; B killed and restarted (A learns the new EPOCH and
+# re-creates the SAs); a peer whose principal the KDC does not know.
+. /tests/guest.sh
+. /tests/kinkd.sh
+
+XF="transforms { esp enc aes-128-cbc auth hmac-sha1 }"
+
+# pair NAME BACKEND POLICY_A POLICY_B: hosts, KDC, both daemons.
+pair() {
+	hosts_up || { fail $1 "netns/veth setup"; return 1; }
+	start_kdc
+	write_conf alpha $2 $A4 beta $B4 "$3"
+	EXTRA= write_conf beta $2 $B4 alpha $A4 "$4"
+	: > $W/alpha.log
+	: > $W/beta.log
+	if ! start_kinkd A alpha || ! start_kinkd B beta; then
+		fail $1-start "kinkd did not come up"
+		show_logs
+		teardown $1
+		return 1
+	fi
+	wait_spd
+	return 0
+}
+
+# ping_until SECONDS ADDR [ping options]: first echo answered in time.
+ping_until() {
+	s=$1 d=$2
+	shift 2
+	wait_until $s ip netns exec A ping -c 1 -W 1 "$@" $d > /dev/null 2>&1
+}
+
+tunnel() {
+	t=kinkd-$1-tunnel
+	pair $t $1 \
+	    "policy \"net\" esp tunnel from 10.1.0.0/24 to 10.2.0.0/24 proto icmp local $A4 remote $B4 $XF lifetime 1h" \
+	    "policy \"net\" esp tunnel from 10.2.0.0/24 to 10.1.0.0/24 proto icmp local $B4 remote $A4 $XF lifetime 1h" ||
+	    return
+	ip -n A addr add 10.1.0.1/32 dev lo &&
+	ip -n B addr add 10.2.0.1/32 dev lo &&
+	ip -n A route add 10.2.0.0/24 via $B4 src 10.1.0.1 &&
+	ip -n B route add 10.1.0.0/24 via $A4 src 10.2.0.1 ||
+	    fail $t "subnet setup"
+	if ip -n A xfrm policy | grep -q "dir fwd"; then
+		pass $t-spd-fwd
+	else
+		fail $t-spd-fwd "no fwd policy for the tunnel"
+	fi
+	ip netns exec A ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 > /dev/null 2>&1
+	if wait_until 15 sa_count_is A 2 && wait_until 5 sa_count_is B 2 &&
+	    [ "$(sa_tuples A)" = "$(sa_tuples B)" ] &&
+	    [ "$(ip -n A xfrm state | grep -c 'mode tunnel')" -eq 2 ]; then
+		pass $t-sas
+	else
+		fail $t-sas "A $(sa_count A), B $(sa_count B) tunnel SAs"
+		show_logs
+	fi
+	before=$(esp_packets A)
+	if ip netns exec A ping -c 3 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1 \
+	    > /dev/null 2>&1 && [ $(esp_packets A) -ge $((before + 6)) ]; then
+		pass $t-ping
+	else
+		fail $t-ping "subnet ping through the tunnel (ESP $before -> $(esp_packets A))"
+	fi
+	teardown $t
+}
+
+rekey() {
+	t=kinkd-$1-rekey
+	# 12 s hard: the soft expiry (kinkd: hard minus 1..6 s) rekeys.
+	pair $t $1 \
+	    "policy \"ping\" esp transport from $A4 to $B4 proto icmp $XF lifetime 12s" \
+	    "policy \"ping\" esp transport from $B4 to $A4 proto icmp $XF lifetime 12s" ||
+	    return
+	if ! ping_until 15 $B4 || ! wait_until 5 sa_count_is B 2; then
+		fail $t-first "no SAs"
+		show_logs
+		teardown $t
+		return
+	fi
+	old=$(sa_spis A)
+	# 20 s of echo requests, past the hard expiry of the first pair.
+	ip netns exec A ping -c 80 -i 0.25 -W 1 $B4 > $W/ping.out 2>&1
+	tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' $W/ping.out)
+	rx=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' $W/ping.out)
+	echo "  rekey ping: $tx sent, $rx answered; SPIs before: $old, now: $(sa_spis A)"
+	if [ -n "$rx" ] && [ $((tx - rx)) -le 1 ]; then
+		pass $t-no-loss
+	else
+		fail $t-no-loss "$(tail -n 2 $W/ping.out | tr '\n' ' ')"
+		LOGLINES=60 show_logs
+	fi
+	gone=1
+	for s in $old; do
+		sa_spis A | grep -q "$s" && gone=0
+	done
+	if [ $gone = 1 ] && [ "$(sa_count A)" -ge 2 ]; then
+		pass $t-new-spis
+	else
+		fail $t-new-spis "old SAs still there or no new ones: $(sa_spis A)"
+	fi
+	if grep -q "soft expiry" $W/alpha.log $W/beta.log; then
+		pass $t-soft-expiry-logged
+	else
+		fail $t-soft-expiry-logged "no soft expiry in the logs"
+	fi
+	teardown $t
+}
+
+restart() {
+	t=kinkd-$1-restart
+	EXTRA="set dead-peer 2s" pair $t $1 \
+	    "policy \"ping\" esp transport from $A4 to $B4 proto icmp $XF lifetime 1h" \
+	    "policy \"ping\" esp transport from $B4 to $A4 proto icmp $XF lifetime 1h" ||
+	    return
+	if ! ping_until 15 $B4 || ! wait_until 5 sa_count_is B 2; then
+		fail $t-first "no SAs"
+		show_logs
+		teardown $t
+		return
+	fi
+	old=$(sa_spis A)
+	# A crash: B's SAs and policies stay in B's kernel.
+	stop_kinkd beta KILL
+	if ! start_kinkd B beta; then
+		fail $t-restart "beta did not come back"
+		teardown $t
+		return
+	fi
+	# The restarted daemon clears what its previous run left.
+	stale=0
+	for s in $old; do
+		wait_until 5 sh -c "! /usr/sbin/ip -n B xfrm state | grep -q 'spi $s'" ||
+		    stale=1
+	done
+	if [ $stale = 0 ]; then
+		pass $t-stale-cleaned
+	else
+		fail $t-stale-cleaned "B still holds SAs of its previous run"
+	fi
+	if ping_until 30 $B4; then
+		pass $t-traffic-resumes
+	else
+		fail $t-traffic-resumes "no answer from B within 30 s"
+		LOGLINES=60 show_logs
+	fi
+	new=$(sa_spis A)
+	if [ "$new" != "$old" ] && [ "$(sa_tuples A)" = "$(sa_tuples B)" ]; then
+		pass $t-new-sas
+	else
+		fail $t-new-sas "A: $new (before $old)"
+	fi
+	if grep -q "restarted (EPOCH" $W/alpha.log; then
+		pass $t-epoch-detected
+	else
+		fail $t-epoch-detected "alpha did not log the new EPOCH"
+	fi
+	teardown $t
+}
+
+unknown_principal() {
+	t=kinkd-$1-unknown-peer
+	PEERS="peer \"gamma\" {
+	principal \"kink/gamma.test@$REALM\"
+	address 10.0.0.3
+	policy \"ping\" esp transport from $A4 to 10.0.0.3 proto icmp $XF lifetime 1h
+}" pair $t $1 \
+	    "policy \"ping\" esp transport from $A4 to $B4 proto icmp $XF lifetime 1h" \
+	    "policy \"ping\" esp transport from $B4 to $A4 proto icmp $XF lifetime 1h" ||
+	    return
+	ip -n B addr add 10.0.0.3/24 dev vb
+	ip netns exec A ping -c 1 -W 1 10.0.0.3 > /dev/null 2>&1
+	if wait_until 10 grep -qiE "gamma.*(not found|unknown)|(not found|unknown).*gamma" \
+	    $W/alpha.log; then
+		pass $t-logged
+		grep -iE "gamma.*(not found|unknown)|(not found|unknown).*gamma" \
+		    $W/alpha.log | head -n 2 | sed 's/^/  log: /'
+	else
+		fail $t-logged "no log line naming gamma's unknown principal"
+		show_logs
+	fi
+	# Keyed SAs only: the kernel's own larval ACQUIRE state may linger.
+	if ! sa_tuples A | grep -q 10.0.0.3; then
+		pass $t-no-sa
+	else
+		fail $t-no-sa "an SA toward the unknown peer"
+		ip -n A xfrm state
+	fi
+	if kinkd_alive alpha; then
+		pass $t-alive
+	else
+		fail $t-alive "alpha died"
+	fi
+	if ping_until 15 $B4 && [ "$(sa_count A)" -eq 2 ]; then
+		pass $t-other-peer-ok
+	else
+		fail $t-other-peer-ok "traffic to beta affected"
+		show_logs
+	fi
+	teardown $t
+}
+
+if ! setup_realm; then
+	fail kinkd-more-realm "realm setup failed"
+	exit 1
+fi
+tunnel xfrm
+tunnel pfkey
+rekey xfrm
+restart xfrm
+unknown_principal pfkey
+exit $FAILED
