@@ -10,8 +10,14 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/capability.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -98,6 +104,132 @@ stale_cb(int err, const struct kink_sa *sa, void *arg)
 	log_info("removing stale SA spi 0x%08x from a previous run",
 	    sa->sa_spi);
 	sadb_del(kd->kd_sadb, sa, kinkd_sadb_done, (void *)"delete stale SA");
+}
+
+/* ---- privileges (STYLE 6.10, v1: open as root, then drop) ------------ */
+
+/* The file part of a keytab or rcache name ("FILE:/x" -> "/x"). */
+static const char *
+krb_path(const char *name)
+{
+	const char *c;
+
+	if (name == NULL)
+		return NULL;
+	if ((c = strchr(name, ':')) != NULL && c[1] == '/')
+		return c + 1;
+	return name;
+}
+
+/*
+ * What the daemon still opens after the drop, checked in a child that
+ * becomes the user first: the keytab (krb5_rd_req reads it for every
+ * AP-REQ, the worker for every TGT refresh) and the replay cache directory.
+ * A problem found here keeps kinkd running as root, with a warning,
+ * instead of failing every exchange later.
+ */
+static int
+drop_would_work(struct kinkd *kd, const struct passwd *pw, char *why,
+    size_t len)
+{
+	const char *kt = krb_path(kd->kd_conf->c_keytab);
+	const char *rcname = getenv("KRB5RCACHENAME");
+	char rcdir[1024];
+	pid_t pid;
+	int st;
+
+	if (rcname != NULL && (rcname = krb_path(rcname)) != NULL &&
+	    strrchr(rcname, '/') != NULL) {
+		strlcpy(rcdir, rcname, sizeof(rcdir));
+		*strrchr(rcdir, '/') = '\0';
+	} else
+		strlcpy(rcdir, getenv("KRB5RCACHEDIR") ? getenv("KRB5RCACHEDIR") :
+		    "/var/tmp", sizeof(rcdir));
+	if ((pid = fork()) == -1) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		return 0;
+	}
+	if (pid == 0) {
+		if (setgroups(1, &pw->pw_gid) == -1 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+			_exit(3);
+		if (kt != NULL && access(kt, R_OK) == -1)
+			_exit(1);
+		if (access(rcdir, W_OK | X_OK) == -1)
+			_exit(2);
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 1;
+	switch (WIFEXITED(st) ? WEXITSTATUS(st) : -1) {
+	case 1:
+		snprintf(why, len, "keytab %s is not readable by %s", kt,
+		    pw->pw_name);
+		break;
+	case 2:
+		snprintf(why, len, "replay cache directory %s is not "
+		    "writable by %s", rcdir, pw->pw_name);
+		break;
+	default:
+		snprintf(why, len, "cannot become %s", pw->pw_name);
+		break;
+	}
+	return 0;
+}
+
+static void
+kinkd_drop_privileges(struct kinkd *kd)
+{
+	struct __user_cap_header_struct ch;
+	struct __user_cap_data_struct cd[_LINUX_CAPABILITY_U32S_3];
+	const char *user = kd->kd_conf->c_user;
+	struct passwd *pw;
+	char why[1200];
+	/*
+	 * XFRM checks CAP_NET_ADMIN on every netlink message, PF_KEY only
+	 * when the socket is created (docs/arch/kernel.md, measured in the
+	 * VM): only the xfrm backend keeps the capability.
+	 */
+	int keep_admin = strcmp(sadb_backend(kd->kd_sadb), "xfrm") == 0;
+
+	if (getuid() != 0 || user == NULL || user[0] == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_info("user %s does not exist: kinkd keeps running as root",
+		    user);
+		return;
+	}
+	if (pw->pw_uid == 0)
+		return;
+	if (!drop_would_work(kd, pw, why, sizeof(why))) {
+		log_warnx("not dropping privileges to %s: %s", user, why);
+		return;
+	}
+	if (keep_admin && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_KEEPCAPS)");
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	if (keep_admin) {
+		memset(&ch, 0, sizeof(ch));
+		memset(cd, 0, sizeof(cd));
+		ch.version = _LINUX_CAPABILITY_VERSION_3;
+		cd[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted =
+		    cd[CAP_TO_INDEX(CAP_NET_ADMIN)].effective =
+		    CAP_TO_MASK(CAP_NET_ADMIN);
+		if (syscall(SYS_capset, &ch, cd) == -1)
+			fatal("capset");
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	}
+	/* There is no way back. */
+	if (setuid(0) != -1)
+		fatalx("privileges not dropped");
+	log_info("running as %s (uid %u)%s", user, (unsigned)pw->pw_uid,
+	    keep_admin ? ", keeping CAP_NET_ADMIN for xfrm" : "");
 }
 
 /* ---- signals and shutdown ---------------------------------------------- */
@@ -339,6 +471,7 @@ main(int argc, char *argv[])
 		    evsignal_add(kd->kd_ev_sig[i], NULL) == -1)
 			fatalx("signal setup failed");
 	}
+	kinkd_drop_privileges(kd);
 	/* Stale SAs first: the dump answers before the SPD adds complete. */
 	if (sadb_dump(kd->kd_sadb, stale_cb, kd) == -1)
 		log_debug("sadb backend cannot dump SAs");
