@@ -2,11 +2,15 @@
 # Reload through kinkctl: a broken file is refused (exit 1, the
 # file:line:col errors on stderr), the old configuration stays in force
 # and the SAs stay; a good file is taken (exit 0), its new policy
-# negotiates, and the SAs of the kept policy survive.  SIGHUP reloads
-# too.  v4 only: reload does not depend on the address family.
+# negotiates, and the SAs of the kept policy survive; the SAs of a policy
+# the reload changed go.  SIGHUP reloads too.  v4 only: reload does not depend on the address family.
 . tests/lib/host.sh
 host_init 040-reload
 host_realm alpha beta || exit 1
+
+host_sa_count() {
+	sa_json alpha | jq '[.[] | select(.policy == "host")] | length'
+}
 
 host_pair v4 || { fail start "daemons did not start"; exit 1; }
 require initiate ctl alpha initiate beta
@@ -61,3 +65,21 @@ check unknown-policy-exit test "$(ctl_rc alpha initiate beta nosuch)" = 1
 # reload of a file that does not exist: error, nothing changes
 check_eq missing-file-exit "$(ctl_rc alpha reload "$T/nonexistent.conf")" 1
 check_eq missing-file-sas-kept "$(sa_count alpha)" 6
+
+# a reload that changes a policy ("host": lifetime 1h -> 2h) removes the
+# SAs made under the old one and keeps the others ("extra")
+host_before=$(sa_json alpha | jq '[.[] | select(.policy == "host")] | length')
+extra_before=$(sa_json alpha | jq -r '[.[] | select(.policy == "extra") | .spi] | sort | join(" ")')
+check changed-policy-had-sas test "$host_before" -ge 2
+awk 'BEGIN { inhost = 0 }
+    /policy "host"/ { inhost = 1 }
+    inhost && /lifetime 1h/ { sub("lifetime 1h", "lifetime 2h"); inhost = 0 }
+    { print }' "$T/alpha.conf" > "$T/alpha.new" && mv "$T/alpha.new" "$T/alpha.conf"
+check changed-policy-edited grep -q 'lifetime 2h' "$T/alpha.conf"
+check changed-policy-reload ctl alpha reload
+check changed-policy-sas-removed wait_until 5 is = 0 host_sa_count
+check_eq changed-policy-others-kept \
+    "$(sa_json alpha | jq -r '[.[] | select(.policy == "extra") | .spi] | sort | join(" ")')" \
+    "$extra_before"
+check changed-policy-renegotiates ctl alpha initiate beta host
+check changed-policy-new-lifetime test "$(sa_json alpha | jq '[.[] | select(.policy == "host") | .life_hard_secs] | max')" = 7200

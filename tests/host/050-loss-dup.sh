@@ -27,12 +27,16 @@ setup() {	# setup FAMILY opt|nonopt
 	start_kinkd alpha "$T/alpha.conf" && start_kinkd beta "$T/beta.conf"
 }
 
-# run_case NAME RULE EXPECT: EXPECT is "DIR TYPE MIN" - the relay must have
-# seen at least MIN datagrams of that kind (proof the impairment bit and
-# was recovered from) before the final counts are taken.
+# run_case NAME RULE EXPECT [STAT]: EXPECT is "DIR TYPE MIN" - the relay
+# must have seen at least MIN datagrams of that kind (proof the impairment
+# bit and was recovered from) before the final counts are taken.  STAT is
+# "NAME COUNTER": that counter of that daemon must have gone up (e.g. the
+# responder answered a retransmitted CREATE from its reply cache).
 run_case() {
-	local c=$1 rule=$2 edir etype emin
+	local c=$1 rule=$2 edir etype emin sname scounter s0=0
 	read -r edir etype emin <<< "$3"
+	read -r sname scounter <<< "${4:-}"
+	[ -n "$sname" ] && s0=$(stat_get "$sname" "$scounter")
 	relay_stop
 	relay_start "$fam" "$rule"
 	monitor_start alpha
@@ -44,6 +48,9 @@ run_case() {
 	check "$c/recovered-$edir-$etype" wait_until 5 \
 	    is -ge "$emin" relay_stat "$edir" "$etype" seen
 	check "$c/impairment-applied" grep -q -E ' (drop|dup=1)$' "$T/relay.log"
+	if [ -n "$sname" ]; then
+		check "$c/$sname-$scounter" wait_until 5 is -gt "$s0" stat_get "$sname" "$scounter"
+	fi
 	# settle: both transactions are gone (reply cache aside, the
 	# initiator has nothing left)
 	check "$c/alpha-xact-gone" wait_until 5 xact_count_is alpha 0
@@ -65,14 +72,15 @@ run_case() {
 
 for fam in v4 v6; do
 	setup "$fam" opt || { fail "$fam/start" "daemons did not start"; continue; }
-	run_case "$fam/drop-create" "drop a2b CREATE 1" "a2b CREATE 2"
-	run_case "$fam/drop-reply" "drop b2a REPLY 1" "a2b CREATE 2"
+	run_case "$fam/drop-create" "drop a2b CREATE 1" "a2b CREATE 2" "alpha retransmits"
+	run_case "$fam/drop-reply" "drop b2a REPLY 1" "a2b CREATE 2" \
+	    "beta dup_replied_from_cache"
 	if [ "$fam" = v4 ]; then
 		run_case "$fam/dup-create" "dup a2b CREATE 1" "b2a REPLY 2"
 		run_case "$fam/dup-reply" "dup b2a REPLY 1" "b2a REPLY 1"
 	fi
 	setup "$fam" nonopt || { fail "$fam/start-nonopt" "daemons did not start"; continue; }
-	run_case "$fam/drop-ack" "drop a2b ACK 1" "a2b ACK 2"
+	run_case "$fam/drop-ack" "drop a2b ACK 1" "a2b ACK 2" "beta retransmits"
 	if [ "$fam" = v4 ]; then
 		run_case "$fam/dup-ack" "dup a2b ACK 1" "a2b ACK 1"
 		run_case "$fam/nonopt-drop-reply" "drop b2a REPLY 1" "b2a REPLY 2"

@@ -2,9 +2,10 @@
 # Restart of one daemon: beta restarts (new EPOCH, no SAs); when alpha
 # next sees a verified message from beta it notices the changed EPOCH
 # ("peer-epoch" event) and removes every SA it had made with beta; a
-# fresh CREATE then gives one new, agreeing pair.  Both triggers: beta
-# initiating after its restart, and alpha initiating towards beta (the
-# REPLY's AP-REP carries the new EPOCH).  v4 and v6.
+# fresh CREATE then gives one new, agreeing pair.  Three triggers: beta
+# initiating after its restart, alpha initiating towards beta (the
+# REPLY's AP-REP carries the new EPOCH), and alpha's dead-peer STATUS
+# after beta was killed outright.  v4 and v6.
 . tests/lib/host.sh
 host_init 060-restart
 host_realm alpha beta || exit 1
@@ -55,7 +56,28 @@ for fam in v4 v6; do
 	check_eq "$fam/stale-removed-2" "$gone" 1
 	check "$fam/pairwise-equal-2" sa_pair_ok alpha beta
 	monitor_stop alpha
+	stop_kinkd alpha
+	stop_kinkd beta
 
+	# 3. beta dies without a word (SIGKILL: no DELETE, no flush); with a
+	# short dead-peer interval alpha probes it, finds it silent
+	# ("suspected"), and once beta is back the STATUS answer carries
+	# the new EPOCH: alpha drops the stale SAs with no CREATE at all
+	DEADPEER=1s host_pair "$fam" || { fail "$fam/start-3" "daemons did not start"; continue; }
+	check "$fam/dpd-initiate" ctl alpha initiate beta
+	wait_until 5 sa_count_is beta 2
+	monitor_start alpha
+	kill -KILL "$(cat "$T/beta.pid")"
+	wait "$(cat "$T/beta.pid")" 2>/dev/null
+	check "$fam/dpd-suspected" wait_event alpha peer-state suspected
+	check_eq "$fam/dpd-sas-kept-while-unsure" "$(sa_count alpha)" 2
+	start_kinkd beta "$T/beta.conf" || { fail "$fam/restart-3" "beta did not come back"; continue; }
+	check "$fam/dpd-epoch-noticed" wait_event alpha peer-epoch
+	check "$fam/dpd-stale-removed" wait_until 5 sa_count_is alpha 0
+	check "$fam/dpd-alive-again" wait_event alpha peer-state alive
+	check "$fam/dpd-fresh-create" ctl alpha initiate beta
+	check "$fam/dpd-fresh-pairwise" sa_pair_ok alpha beta
+	monitor_stop alpha
 	stop_kinkd alpha
 	stop_kinkd beta
 done

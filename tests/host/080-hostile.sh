@@ -28,6 +28,7 @@ for fam in v4 v6; do
 	LIKE_ALPHA=$(hostport "$(addr_of "$fam" rbeta)" 0)
 	STRANGER=$(hostport "$(addr_of "$fam" alpha)" 0)
 	monitor_start beta
+	epoch0=$(jqctl beta '.peers[] | select(.name == "alpha") | .epoch' show peers)
 	sas=$(spis beta)
 	xacts=$(xact_count beta)
 
@@ -53,6 +54,13 @@ for fam in v4 v6; do
 	# a replay of a completed CREATE: beta may answer from its reply
 	# cache (the same REPLY again) but must not negotiate anew
 	hostile "$fam/replay" replay -b "$LIKE_ALPHA" -f "$T/c2.bin" -n 3
+
+	# unauthenticated input never moves what beta believes about alpha
+	check_eq "$fam/peer-epoch-unchanged" \
+	    "$(jqctl beta '.peers[] | select(.name == "alpha") | .epoch' show peers)" "$epoch0"
+	check_eq "$fam/no-epoch-event" "$(event_count beta peer-epoch)" 0
+	check_eq "$fam/no-peer-state-event" "$(event_count beta peer-state)" 0
+	check_eq "$fam/peer-epoch-changes-0" "$(stat_get beta peer_epoch_changes)" 0
 
 	# still serving: a real CREATE works, and only it adds SAs
 	check "$fam/create-after" ctl alpha initiate beta

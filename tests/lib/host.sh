@@ -611,3 +611,33 @@ sa_add_spis() {
 	grep '"type":"sa-add"' "$T/$1.mon" 2>/dev/null |
 	    grep -o -E 'spi 0x[0-9a-f]+' | sort -u | wc -l
 }
+
+# spi_absent NAME SPI: NAME holds no SA with that SPI.
+spi_absent() {
+	case " $(spis "$1") " in
+	*" $2 "*) return 1 ;;
+	esac
+	return 0
+}
+
+# new_pair_at NAME "OLD SPIS": NAME holds an in and an out SA whose SPIs
+# are not among OLD SPIS.
+new_pair_at() {
+	local s d n=0
+	while read -r s d _; do
+		case " $2 " in *" $s "*) continue ;; esac
+		n=$((n + 1))
+	done <<EOT
+$(sa_lines "$1")
+EOT
+	[ "$n" -ge 2 ]
+}
+
+# pair_agrees_new "OLD SPIS": the SAs of alpha and beta outside OLD SPIS
+# agree pairwise (keys included).
+pair_agrees_new() {
+	local a b
+	a=$(sa_mirror alpha k | grep -v -w -F -f <(printf '%s\n' $1))
+	b=$(sa_lines beta k | grep -v -w -F -f <(printf '%s\n' $1))
+	[ -n "$a" ] && [ "$a" = "$b" ]
+}
