@@ -3,7 +3,8 @@
 # file:line:col errors on stderr), the old configuration stays in force
 # and the SAs stay; a good file is taken (exit 0), its new policy
 # negotiates, and the SAs of the kept policy survive; the SAs of a policy
-# the reload changed go.  SIGHUP reloads too.  v4 only: reload does not depend on the address family.
+# the reload changed go.  SIGHUP reloads too.  v4 only: reload does not
+# depend on the address family.
 . tests/lib/host.sh
 host_init 040-reload
 host_realm alpha beta || exit 1
