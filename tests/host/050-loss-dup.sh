@@ -7,7 +7,8 @@
 # the initiator's events name two SPIs).
 # The ACK cases use a non-optimistic setup (beta accepts only alpha's
 # second transform), so that an ACK exists.  v4 for every case, v6 for
-# the drop cases.
+# the drop cases.  Last, total loss: the initiator gives up after the
+# configured number of sends and leaves nothing behind.
 . tests/lib/host.sh
 host_init 050-loss-dup
 host_realm alpha beta || exit 1
@@ -84,6 +85,26 @@ for fam in v4 v6; do
 	if [ "$fam" = v4 ]; then
 		run_case "$fam/dup-ack" "dup a2b ACK 1" "a2b ACK 1"
 		run_case "$fam/nonopt-drop-reply" "drop b2a REPLY 1" "b2a REPLY 2"
+	fi
+	# total loss: the retransmission gives up after "tries" sends (5 in
+	# host.sh's config), initiate says so (exit 1), nothing is left
+	# behind (not even the inbound SA installed before the CREATE left)
+	if [ "$fam" = v4 ]; then
+		relay_stop
+		relay_start "$fam" "drop a2b CREATE all"
+		g0=$(stat_get alpha giveups)
+		ctl alpha initiate beta > "$T/giveup.out" 2> "$T/giveup.err"
+		check_eq "$fam/giveup-exit" $? 1
+		check "$fam/giveup-says-why" test -s "$T/giveup.err"
+		check_eq "$fam/giveup-five-sends" "$(relay_stat a2b CREATE seen)" 5
+		check "$fam/giveup-counted" wait_until 5 is -gt "$g0" stat_get alpha giveups
+		check "$fam/giveup-no-sa-alpha" wait_until 5 sa_count_is alpha 0
+		check_eq "$fam/giveup-no-sa-beta" "$(sa_count beta)" 0
+		check "$fam/giveup-no-xact" wait_until 5 xact_count_is alpha 0
+		# and the path works again once the loss stops
+		relay_rules
+		check "$fam/after-giveup-create" ctl alpha initiate beta
+		check "$fam/after-giveup-pairwise" sa_pair_ok alpha beta
 	fi
 	relay_stop
 	stop_kinkd alpha

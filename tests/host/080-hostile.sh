@@ -24,6 +24,14 @@ for fam in v4 v6; do
 	require "$fam/initiate" ctl alpha initiate beta
 	wait_until 5 sa_count_is beta 2
 	check "$fam/captured" test -s "$T/c1.bin" -a -s "$T/c2.bin"
+	# by the way, the retransmission itself (RFC 4430 3.2/9): same XID,
+	# same ticket (the first 200 octets of the AP-REQ, where the Ticket
+	# sits), but rebuilt: new authenticator and Cksum, so not identical
+	check_eq "$fam/resend-same-xid" "$(od -An -tx1 -j8 -N4 "$T/c1.bin")" \
+	    "$(od -An -tx1 -j8 -N4 "$T/c2.bin")"
+	check_eq "$fam/resend-same-ticket" "$(od -An -tx1 -j24 -N200 "$T/c1.bin" | md5sum)" \
+	    "$(od -An -tx1 -j24 -N200 "$T/c2.bin" | md5sum)"
+	check "$fam/resend-rebuilt" sh -c "! cmp -s '$T/c1.bin' '$T/c2.bin'"
 	BETA=$(hostport "$(addr_of "$fam" beta)" "$HOST_PORT")
 	LIKE_ALPHA=$(hostport "$(addr_of "$fam" rbeta)" 0)
 	STRANGER=$(hostport "$(addr_of "$fam" alpha)" 0)
