@@ -31,6 +31,12 @@ vm_fail() {
 VM_MODDIRS="kernel/net/ipv4 kernel/net/ipv6 kernel/net/key kernel/net/xfrm
 kernel/crypto kernel/lib kernel/arch/x86/crypto kernel/drivers/net/veth.ko"
 
+vm_kernel_pkg() {
+	apt-cache depends "$VM_META" 2>/dev/null |
+	    sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' |
+	    head -n 1
+}
+
 vm_kernel() {
 	mkdir -p "$VM_CACHE" || { vm_fail vm-kernel "cannot create $VM_CACHE"; return 1; }
 	if [ -f "$VM_CACHE/kernel/ok" ]; then
@@ -41,8 +47,13 @@ vm_kernel() {
 	command -v apt-get >/dev/null || { vm_fail vm-kernel "apt-get not found: cannot fetch $VM_META"; return 1; }
 	command -v depmod >/dev/null || { vm_fail vm-kernel "depmod not found (install kmod: tests/deps.sh)"; return 1; }
 	# The meta package names the current ABI's image package.
-	pkg=$(apt-cache depends "$VM_META" 2>/dev/null |
-	    sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n 1)
+	pkg=$(vm_kernel_pkg)
+	# A fresh container has no package lists yet.
+	if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+		echo "vm: apt-get update (no package lists know $VM_META)"
+		apt-get update -qq >/dev/null 2>&1
+		pkg=$(vm_kernel_pkg)
+	fi
 	if [ -z "$pkg" ]; then
 		vm_fail vm-kernel "apt-cache knows no $VM_META (run apt-get update?)"
 		return 1
