@@ -226,7 +226,7 @@ h_flush_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 	struct kinkd *kd = arg;
 	struct kink_peer *pe = NULL;
 	struct kink_sarec *sr;
-	uint32_t pair;
+	uint32_t pairs[DELETE_MAX_PAIRS];
 	int n = 0;
 
 	if (r->cr_peer[0] != '\0' &&
@@ -235,19 +235,32 @@ h_flush_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 		return;
 	}
 	/*
-	 * Each pair: the peer is told with a DELETE (which names our inbound
-	 * SPIs), then every SA of the pair goes at once, without the grace
-	 * timer: a flush is the admin's "now".
+	 * Per peer, DELETE_MAX_PAIRS pairs at a time: the peer is told with
+	 * one DELETE naming our inbound SPIs (so a flush of many pairs costs
+	 * few transactions), then every SA of those pairs goes at once,
+	 * without the grace timer: a flush is the admin's "now".
 	 */
 	for (;;) {
+		struct kink_peer *p;
+		int np = 0, i;
+
 		TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
 			if (pe == NULL || sr->sr_peer == pe)
 				break;
 		if (sr == NULL)
 			break;
-		pair = sr->sr_pair;
-		delete_start(kd, pair, NULL);
-		n += peer_pair_del(kd, pair, "flushed");
+		p = sr->sr_peer;
+		TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry) {
+			if (sr->sr_peer != p || np == DELETE_MAX_PAIRS)
+				continue;
+			for (i = 0; i < np && pairs[i] != sr->sr_pair; i++)
+				;
+			if (i == np)
+				pairs[np++] = sr->sr_pair;
+		}
+		delete_start_pairs(kd, pairs, np, NULL);
+		for (i = 0; i < np; i++)
+			n += peer_pair_del(kd, pairs[i], "flushed");
 	}
 	log_info("flush: %d SAs removed%s%s", n, pe ? " for peer " : "",
 	    pe ? pe->pe_name : "");

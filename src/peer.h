@@ -37,6 +37,7 @@ struct kink_sarec {
 	uint8_t			 sr_installed;	/* backend has the keys */
 	time_t			 sr_created;
 	struct timer		 sr_timer;	/* DELETE grace */
+	uint64_t		 sr_del_serial;	/* DELETE xact naming it */
 	struct kink_sa		 sr_sa;		/* keys wiped on free */
 };
 TAILQ_HEAD(kink_sarec_head, kink_sarec);

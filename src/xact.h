@@ -117,8 +117,6 @@ struct kink_xact {
 	uint32_t		 xa_pair;
 	uint32_t		 xa_rekey_pair;	/* delete this pair when done */
 
-	/* DELETE we initiate: our inbound SAs to remove after the REPLY. */
-	uint32_t		 xa_del_pair;
 
 	struct xact_waiter	*xa_waiter;
 };
@@ -196,6 +194,13 @@ void	create_cleanup(struct kink_xact *);
 
 /* xact_delete.c */
 int	delete_start(struct kinkd *, uint32_t pair, struct xact_waiter *);
+/*
+ * One DELETE for several pairs of one peer (at most DELETE_MAX_PAIRS):
+ * a flush costs one transaction per DELETE_MAX_PAIRS pairs, not per pair.
+ */
+#define DELETE_MAX_PAIRS	32
+int	delete_start_pairs(struct kinkd *, const uint32_t *pairs, int npairs,
+	    struct xact_waiter *);
 void	delete_respond(struct kink_xact *, const struct kink_msg *);
 void	delete_reply(struct kink_xact *, const struct kink_msg *);
 void	delete_giveup(struct kink_xact *);

@@ -31,7 +31,8 @@ add_delete(struct isakmp_msg *qm, uint8_t proto, uint32_t spi)
 	int i;
 
 	for (i = 0; i < qm->m_ndelete; i++)
-		if (qm->m_delete[i].d_proto == proto)
+		if (qm->m_delete[i].d_proto == proto &&
+		    qm->m_delete[i].d_nspi < ISAKMP_MAX_DELETE_SPIS)
 			d = &qm->m_delete[i];
 	if (d == NULL) {
 		if (qm->m_ndelete >= ISAKMP_MAX_DELETE)
@@ -56,25 +57,49 @@ delete_send(struct kink_xact *x)
 		xact_send_first(x);
 }
 
+static int
+in_list(uint32_t pair, const uint32_t *pairs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (pairs[i] == pair)
+			return 1;
+	return 0;
+}
+
 int
 delete_start(struct kinkd *kd, uint32_t pair, struct xact_waiter *w)
+{
+	return delete_start_pairs(kd, &pair, 1, w);
+}
+
+int
+delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
+    struct xact_waiter *w)
 {
 	struct kink_sarec *sr, *next, *in = NULL;
 	struct isakmp_msg *qm;
 	struct kink_xact *x;
 	struct kink_peer *pe = NULL;
+	int i;
 
+	if (npairs <= 0 || npairs > DELETE_MAX_PAIRS)
+		return -1;
 	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
-		if (sr->sr_pair == pair) {
-			pe = sr->sr_peer;
-			if (sr->sr_sa.sa_dir == SA_DIR_IN && in == NULL)
+		if (in_list(sr->sr_pair, pairs, npairs)) {
+			if (pe == NULL)
+				pe = sr->sr_peer;
+			if (sr->sr_peer == pe && sr->sr_sa.sa_dir == SA_DIR_IN &&
+			    in == NULL)
 				in = sr;
 		}
 	if (pe == NULL)
 		return -1;
 	if (in == NULL) {
 		/* Nothing inbound to name: just drop what is left. */
-		peer_pair_del(kd, pair, "deleted");
+		for (i = 0; i < npairs; i++)
+			peer_pair_del(kd, pairs[i], "deleted");
 		return 0;
 	}
 	if ((qm = calloc(1, sizeof(*qm))) == NULL)
@@ -84,18 +109,18 @@ delete_start(struct kinkd *kd, uint32_t pair, struct xact_waiter *w)
 		free(qm);
 		return -1;
 	}
-	x->xa_del_pair = pair;
 	x->xa_remote = in->sr_sa.sa_src;
 	x->xa_local = in->sr_sa.sa_dst;
 	net_set_port(&x->xa_remote, kd->kd_conf->c_port);
 	net_set_port(&x->xa_local, kd->kd_conf->c_port);
 	for (sr = TAILQ_FIRST(&kd->kd_sas); sr != NULL; sr = next) {
 		next = TAILQ_NEXT(sr, sr_entry);
-		if (sr->sr_pair != pair)
+		if (sr->sr_peer != pe || !in_list(sr->sr_pair, pairs, npairs))
 			continue;
 		if (sr->sr_sa.sa_dir == SA_DIR_IN) {
 			add_delete(qm, sr->sr_sa.sa_proto, sr->sr_sa.sa_spi);
 			sr->sr_state = CTL_SA_DYING;
+			sr->sr_del_serial = x->xa_serial;
 		} else
 			peer_sa_del(sr, "deleting");	/* 3.3: outbound first */
 	}
@@ -112,7 +137,7 @@ delete_start(struct kinkd *kd, uint32_t pair, struct xact_waiter *w)
 	return xact_get_ticket(x, delete_send);
 }
 
-/* Our inbound SAs of the pair: gone after the grace timer. */
+/* Our inbound SAs this DELETE named: gone after the grace timer. */
 static int
 delete_inbound_later(struct kink_xact *x)
 {
@@ -121,7 +146,7 @@ delete_inbound_later(struct kink_xact *x)
 
 	for (sr = TAILQ_FIRST(&x->xa_kd->kd_sas); sr != NULL; sr = next) {
 		next = TAILQ_NEXT(sr, sr_entry);
-		if (sr->sr_pair == x->xa_del_pair) {
+		if (sr->sr_del_serial == x->xa_serial) {
 			peer_sa_del_later(sr, x->xa_kd->kd_conf->c_delgrace_ms);
 			n++;
 		}
