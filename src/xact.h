@@ -93,6 +93,7 @@ struct kink_xact {
 	struct sockaddr_storage	 xa_local, xa_remote;	/* with ports */
 	struct buf		 xa_msg;	/* last sent / cached REPLY */
 	char			 xa_lasterr[128];	/* unauthenticated errors */
+	char			 xa_note[160];	/* SPIs, for the info line */
 
 	/* Kerberos. */
 	struct krb_req		*xa_kreq;

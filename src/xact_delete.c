@@ -57,6 +57,23 @@ delete_send(struct kink_xact *x)
 		xact_send_first(x);
 }
 
+/* Append an SPI to the info line's list (truncated with "..."). */
+static void
+note_spi(struct kink_xact *x, uint32_t spi)
+{
+	char one[16];
+	size_t len = strlen(x->xa_note);
+
+	if (len + 16 >= sizeof(x->xa_note)) {
+		if (len + 4 < sizeof(x->xa_note) && strcmp(x->xa_note + len -
+		    3, "...") != 0)
+			strlcat(x->xa_note, "...", sizeof(x->xa_note));
+		return;
+	}
+	snprintf(one, sizeof(one), "%s0x%08x", len ? " " : "", spi);
+	strlcat(x->xa_note, one, sizeof(x->xa_note));
+}
+
 static int
 in_list(uint32_t pair, const uint32_t *pairs, int n)
 {
@@ -121,6 +138,7 @@ delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
 			add_delete(qm, sr->sr_sa.sa_proto, sr->sr_sa.sa_spi);
 			sr->sr_state = CTL_SA_DYING;
 			sr->sr_del_serial = x->xa_serial;
+			note_spi(x, sr->sr_sa.sa_spi);
 		} else
 			peer_sa_del(sr, "deleting");	/* 3.3: outbound first */
 	}
@@ -179,8 +197,8 @@ delete_reply(struct kink_xact *x, const struct kink_msg *m)
 	}
 	/* Either answer means the peer holds nothing for these SPIs now. */
 	delete_inbound_later(x);
-	xact_complete(x, 1, 0, "peer deleted %d SPIs%s", listed,
-	    invalid ? ", some unknown to it (INVALID-SPI)" : "");
+	xact_complete(x, 1, 0, "in %s; peer deleted %d SPIs%s", x->xa_note,
+	    listed, invalid ? ", some unknown to it (INVALID-SPI)" : "");
 	xact_state(x, XS_DONE);
 }
 
@@ -263,6 +281,7 @@ delete_respond(struct kink_xact *x, const struct kink_msg *m)
 			if (sr->sr_sa.sa_dir == SA_DIR_IN) {
 				add_delete(out, sr->sr_sa.sa_proto,
 				    sr->sr_sa.sa_spi);
+				note_spi(x, sr->sr_sa.sa_spi);
 				peer_sa_del_later(sr, kd->kd_conf->c_delgrace_ms);
 			} else
 				peer_sa_del(sr, "peer deleted it");
@@ -273,8 +292,8 @@ delete_respond(struct kink_xact *x, const struct kink_msg *m)
 		goto out;
 	}
 	xact_send(x, 0);
-	xact_complete(x, 1, 0, "%d SA pairs deleted, %d SPIs unknown", npairs,
-	    nunknown);
+	xact_complete(x, 1, 0, "%d SA pairs deleted (in %s), %d SPIs unknown",
+	    npairs, x->xa_note[0] ? x->xa_note : "-", nunknown);
 	xact_state(x, XS_R_CACHE);
 out:
 	free(in);
