@@ -174,7 +174,8 @@ kinkd_inject(struct kinkd *kd)
 		    strcmp(what, "hard") == 0) {
 			ev.ev_type = what[0] == 's' ? SADB_EV_EXPIRE_SOFT :
 			    SADB_EV_EXPIRE_HARD;
-			if ((sr = peer_sa_find(kd, 0, (uint32_t)v, 0)) != NULL) {
+			sr = peer_sa_find(kd, 0, (uint32_t)v, 0);
+			if (sr != NULL) {
 				ev.ev_sa = sr->sr_sa;
 				sa_free_keys(&ev.ev_sa);
 				if (ev.ev_type == SADB_EV_EXPIRE_HARD)

@@ -143,8 +143,8 @@ drop_would_work(struct kinkd *kd, const struct passwd *pw, char *why,
 		strlcpy(rcdir, rcname, sizeof(rcdir));
 		*strrchr(rcdir, '/') = '\0';
 	} else
-		strlcpy(rcdir, getenv("KRB5RCACHEDIR") ? getenv("KRB5RCACHEDIR") :
-		    "/var/tmp", sizeof(rcdir));
+		strlcpy(rcdir, getenv("KRB5RCACHEDIR") ?
+		    getenv("KRB5RCACHEDIR") : "/var/tmp", sizeof(rcdir));
 	if ((pid = fork()) == -1) {
 		snprintf(why, len, "fork: %s", strerror(errno));
 		return 0;

@@ -119,7 +119,7 @@ net_read(evutil_socket_t fd, short ev, void *arg)
 	ssize_t len;
 	int i;
 
-	/* Bounded batch: a flood cannot starve timers and the control socket. */
+	/* Bounded batch: a flood cannot starve timers and the control. */
 	for (i = 0; i < 64; i++) {
 		memset(&msg, 0, sizeof(msg));
 		iov.iov_base = buf;

@@ -27,8 +27,9 @@ typedef void net_input_cb(void *arg, const struct sockaddr_storage *from,
     const struct sockaddr_storage *to, const uint8_t *p, size_t len);
 
 /* addrs: `n` local addresses with their ports.  NULL on failure (logged). */
-struct net	*net_new(struct event_base *, const struct sockaddr_storage *addrs,
-		    int n, net_input_cb *, void *);
+struct net	*net_new(struct event_base *,
+		    const struct sockaddr_storage *addrs, int n, net_input_cb *,
+		    void *);
 void		 net_free(struct net *);
 /*
  * Send from local address `from` (its port is ignored; ss_family 0 = any

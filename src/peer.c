@@ -125,7 +125,8 @@ peer_epoch(struct kink_peer *pe, uint32_t epoch, uint32_t keep_pair)
 		return 0;
 	for (sr = TAILQ_FIRST(&kd->kd_sas); sr != NULL; sr = next) {
 		next = TAILQ_NEXT(sr, sr_entry);
-		if (sr->sr_peer != pe || (keep_pair && sr->sr_pair == keep_pair))
+		if (sr->sr_peer != pe ||
+		    (keep_pair && sr->sr_pair == keep_pair))
 			continue;
 		peer_sa_del(sr, "peer restarted");
 		n++;

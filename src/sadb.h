@@ -3,7 +3,8 @@
  * "null" (in memory, for host tests), "pfkey" (RFC 2367) and "xfrm"
  * (Linux netlink).  Nothing here blocks: every request completes through
  * its callback, called later from the event loop (never from inside the
- * request call), with 0 or an errno value.
+ * request call), with 0 or an errno value.  A NULL callback is allowed
+ * (nobody is told).  A request call that returns -1 never calls back.
  *
  * Kernel events (ACQUIRE, EXPIRE, and a SA deleted behind kinkd's back)
  * reach the daemon through the single upcall registered with sadb_new().

@@ -148,15 +148,19 @@ sadb_req_finish(struct sadb_req *rq, int err)
 			p->rq_prev_err = err;
 	}
 	sadb_req_free(rq);
+	/* A NULL callback is allowed: fire and forget. */
 	switch (kind) {
 	case SADB_REQ_DONE:
-		done(err, arg);
+		if (done != NULL)
+			done(err, arg);
 		break;
 	case SADB_REQ_SPI:
-		spicb(err, err ? 0 : spi, arg);
+		if (spicb != NULL)
+			spicb(err, err ? 0 : spi, arg);
 		break;
 	case SADB_REQ_DUMP:
-		dumpcb(err, NULL, arg);
+		if (dumpcb != NULL)
+			dumpcb(err, NULL, arg);
 		break;
 	case SADB_REQ_QUIET:
 		break;

@@ -53,7 +53,7 @@ struct pk_kreqid {
 
 struct pk_extra {
 	pid_t		 px_pid;
-	struct sadb_req	*px_dump;	/* the dump in flight (one at most) */
+	uint32_t	 px_dump;	/* seq of the dump in flight, or 0 */
 	struct pk_pol	 px_pol[PK_MAXPOL];
 	int		 px_npol;
 	struct pk_kreqid px_kr[PK_MAXPOL];
@@ -453,7 +453,9 @@ pfkey_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
 	struct pkmsg m;
 	int e;
 
-	if (px->px_dump != NULL) {	/* the kernel would say EBUSY */
+	/* One at a time (the kernel would say EBUSY); a timed-out dump is
+	 * no longer in the queue. */
+	if (px->px_dump != 0 && sadb_req_find(k, px->px_dump) != NULL) {
 		errno = EBUSY;
 		return -1;
 	}
@@ -467,7 +469,7 @@ pfkey_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
 		errno = e;
 		return -1;
 	}
-	px->px_dump = rq;
+	px->px_dump = rq->rq_seq;
 	return 0;
 }
 
@@ -794,22 +796,28 @@ static void
 pk_dump_msg(struct sadb_kern *k, const struct pk_parsed *p)
 {
 	struct pk_extra *px = k->k_extra;
-	struct sadb_req *rq = px->px_dump;
+	struct sadb_req *rq;
 	struct kink_sa sa;
+	uint32_t seq = px->px_dump;
 	int last = p->p_h->sadb_msg_seq == 0;
 
+	if ((rq = sadb_req_find(k, seq)) == NULL) {
+		px->px_dump = 0;	/* timed out: the rest is noise */
+		return;
+	}
 	if (p->p_h->sadb_msg_errno != 0) {
-		px->px_dump = NULL;
+		px->px_dump = 0;
 		/* ENOENT: nothing to dump, an empty answer. */
 		sadb_req_finish(rq, p->p_h->sadb_msg_errno == ENOENT ? 0 :
 		    p->p_h->sadb_msg_errno);
 		return;
 	}
-	if (sa_from_pk(px, p, &sa) == 0 &&
+	if (sa_from_pk(px, p, &sa) == 0 && rq->rq_dumpcb != NULL &&
 	    sadb_reqid_ours(k->k_sd, sa.sa_reqid))
 		rq->rq_dumpcb(0, &sa, rq->rq_arg);
-	if (last && !k->k_dead && px->px_dump == rq) {
-		px->px_dump = NULL;
+	/* The callback may have closed us, or timed out nothing: look again. */
+	if (last && !k->k_dead && (rq = sadb_req_find(k, seq)) != NULL) {
+		px->px_dump = 0;
 		sadb_req_finish(rq, 0);
 	}
 }
@@ -821,9 +829,8 @@ pk_answer(struct sadb_kern *k, const struct pk_parsed *p)
 	const struct sadb_msg *h = p->p_h;
 	struct sadb_req *rq;
 
-	if (h->sadb_msg_type == SADB_DUMP && px->px_dump != NULL &&
-	    (h->sadb_msg_errno == 0 || h->sadb_msg_seq ==
-	    px->px_dump->rq_seq)) {
+	if (h->sadb_msg_type == SADB_DUMP && px->px_dump != 0 &&
+	    (h->sadb_msg_errno == 0 || h->sadb_msg_seq == px->px_dump)) {
 		pk_dump_msg(k, p);
 		return;
 	}

@@ -754,7 +754,8 @@ xfrm_answer(struct sadb_kern *k, const struct nlmsghdr *h)
 		    p->id.proto == IPPROTO_COMP)
 			return;
 		sa_from_xfrm(h, p, sizeof(*p), &sa);
-		rq->rq_dumpcb(0, &sa, rq->rq_arg);
+		if (rq->rq_dumpcb != NULL)
+			rq->rq_dumpcb(0, &sa, rq->rq_arg);
 		return;
 	}
 	default:

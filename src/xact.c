@@ -913,8 +913,8 @@ input_command(struct kinkd *kd, struct kink_msg *m,
 		    x->xa_state == XS_R_ACKWAIT) {
 			/* Answered already: the same REPLY, not a new SA. */
 			stats_inc(STAT_DUP_CACHED);
-			log_debug(XFMT "duplicate %s, REPLY from cache", XARG(x),
-			    cmd_name(m->m_type));
+			log_debug(XFMT "duplicate %s, REPLY from cache",
+			    XARG(x), cmd_name(m->m_type));
 			net_send(kd->kd_net, &x->xa_local, &x->xa_remote,
 			    x->xa_msg.b_data, x->xa_msg.b_len);
 		} else
@@ -986,8 +986,8 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 			    krb_client_skew(x->xa_client, &ki, prot) == 1 &&
 			    xact_states[x->xa_state].sd_retrans &&
 			    xact_build_cmd(x) == 0) {
-				log_info(XFMT "clock offset adjusted, resending",
-				    XARG(x));
+				log_info(XFMT "clock offset adjusted, "
+				    "resending", XARG(x));
 				xact_send(x, 1);
 			} else if (prot && ki.ke_code ==
 			    KRB_AP_ERR_TKT_EXPIRED) {

@@ -69,7 +69,7 @@ struct xact_waiter {
 	struct control_req	*w_req;
 	int			 w_pending;
 	int			 w_failed;
-	uint16_t		 w_code;	/* CTL_ERR_* of the first failure */
+	uint16_t		 w_code;	/* CTL_ERR_* of 1st failure */
 	char			 w_text[256];
 };
 
@@ -92,13 +92,14 @@ struct kink_xact {
 	uint64_t		 xa_start_ms;
 	struct sockaddr_storage	 xa_local, xa_remote;	/* with ports */
 	struct buf		 xa_msg;	/* last sent / cached REPLY */
-	char			 xa_lasterr[128];	/* unauthenticated errors */
+	char			 xa_lasterr[128];	/* peer said */
 	char			 xa_note[160];	/* SPIs, for the info line */
 
 	/* Kerberos. */
 	struct krb_req		*xa_kreq;
 	void			*xa_kreq_arg;	/* freed if cancelled */
-	void			(*xa_next)(struct kink_xact *);	/* after ticket */
+	/* What follows the ticket. */
+	void			(*xa_next)(struct kink_xact *);
 	uint8_t			 xa_u2u_tried;
 	struct krb_client	*xa_client;	/* initiator */
 	struct krb_acceptor	*xa_acc;	/* responder */
@@ -113,7 +114,7 @@ struct kink_xact {
 	struct buf		 xa_qm;		/* KINK_ISAKMP body we send */
 	uint8_t			 xa_first;
 	struct doi_result	 xa_res;
-	uint8_t			 xa_opt_in;	/* optimistic inbound installed */
+	uint8_t			 xa_opt_in;	/* optimistic inbound is in */
 	uint8_t			 xa_spis_used;	/* SPIs now belong to SAs */
 	uint32_t		 xa_pair;
 	uint32_t		 xa_rekey_pair;	/* delete this pair when done */

@@ -217,7 +217,8 @@ create_start(struct kinkd *kd, struct kink_peer *pe,
 	int fam = pol->pol_dst.sel_addr.ss_family, i, ai = -1;
 
 	if (cp == NULL || cp->p_naddrs == 0) {
-		log_warnx("peer %s: no address to send a CREATE to", pe->pe_name);
+		log_warnx("peer %s: no address to send a CREATE to",
+		    pe->pe_name);
 		return -1;
 	}
 	/* The peer address of the policy's family, else the first one. */
@@ -326,8 +327,8 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	}
 	if (m->m_nisakmp == 0) {
 		if (wire_has(m, KINK_ERROR))
-			xact_fail(x, CTL_ERR_PEER, "peer answered KINK_ERROR %s",
-			    wire_error_name(m->m_error));
+			xact_fail(x, CTL_ERR_PEER, "peer answered KINK_ERROR "
+			    "%s", wire_error_name(m->m_error));
 		else if (wire_has(m, KINK_KRB_ERROR))
 			xact_fail(x, CTL_ERR_PEER, "peer answered KRB_ERROR");
 		else
@@ -378,7 +379,8 @@ spi_inuse(void *arg, uint8_t proto, uint32_t spi)
 	struct kink_sarec *sr;
 
 	TAILQ_FOREACH(sr, &x->xa_kd->kd_sas, sr_entry)
-		if (sr->sr_peer == x->xa_peer && sr->sr_sa.sa_dir == SA_DIR_OUT &&
+		if (sr->sr_peer == x->xa_peer &&
+		    sr->sr_sa.sa_dir == SA_DIR_OUT &&
 		    sr->sr_sa.sa_proto == proto && sr->sr_sa.sa_spi == spi)
 			return 1;
 	return 0;
@@ -476,7 +478,7 @@ create_resp_finish(struct kink_xact *x)
 	install(x, r->dr_in, r->dr_nsa, 0);
 	stats_inc(r->dr_optimistic ? STAT_CREATE_OPT : STAT_CREATE_NONOPT);
 	if (r->dr_ackreq) {
-		/* Outbound waits for the ACK; the REPLY is resent until then. */
+		/* Outbound waits for the ACK; the REPLY is resent till then. */
 		if (xact_state(x, XS_R_ACKWAIT) == 0)
 			xact_send_first(x);
 		goto out;

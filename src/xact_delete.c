@@ -107,8 +107,8 @@ delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
 		if (in_list(sr->sr_pair, pairs, npairs)) {
 			if (pe == NULL)
 				pe = sr->sr_peer;
-			if (sr->sr_peer == pe && sr->sr_sa.sa_dir == SA_DIR_IN &&
-			    in == NULL)
+			if (sr->sr_peer == pe &&
+			    sr->sr_sa.sa_dir == SA_DIR_IN && in == NULL)
 				in = sr;
 		}
 	if (pe == NULL)
@@ -140,7 +140,7 @@ delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
 			sr->sr_del_serial = x->xa_serial;
 			note_spi(x, sr->sr_sa.sa_spi);
 		} else
-			peer_sa_del(sr, "deleting");	/* 3.3: outbound first */
+			peer_sa_del(sr, "deleting");	/* 3.3: outbound 1st */
 	}
 	if (isakmp_build(qm, &x->xa_qm, &x->xa_first) != 0) {
 		free(qm);
@@ -282,7 +282,8 @@ delete_respond(struct kink_xact *x, const struct kink_msg *m)
 				add_delete(out, sr->sr_sa.sa_proto,
 				    sr->sr_sa.sa_spi);
 				note_spi(x, sr->sr_sa.sa_spi);
-				peer_sa_del_later(sr, kd->kd_conf->c_delgrace_ms);
+				peer_sa_del_later(sr,
+				    kd->kd_conf->c_delgrace_ms);
 			} else
 				peer_sa_del(sr, "peer deleted it");
 		}

@@ -72,7 +72,8 @@ TEST(net_wildcard_pktinfo_reply_from_same_address)
 	/* a client on 127.0.0.1 talks to 127.0.0.7 (loopback /8) */
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	addr4(&peer, "127.0.0.1", 0);
-	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&peer, sizeof(struct sockaddr_in)), 0);
+	ASSERT_INT_EQ(bind(fd, (struct sockaddr *)&peer,
+	    sizeof(struct sockaddr_in)), 0);
 	sl = sizeof(peer);
 	getsockname(fd, (struct sockaddr *)&peer, &sl);
 	addr4(&dst, "127.0.0.7", port);
