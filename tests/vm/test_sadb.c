@@ -532,6 +532,9 @@ TEST(flush_scoped)
 	    "0x00007777") != NULL);
 	/* Nothing left of ours: flush is a no-op that still answers. */
 	ASSERT_INT_EQ(SYNC(sadb_flush(sdA, done_cb, NULL)), 0);
+	/* Fire and forget (NULL callback), answered with ESRCH: no crash. */
+	ASSERT_INT_EQ(sadb_del(sdA, &s1, NULL, NULL), 0);
+	pump(300);
 }
 
 TEST(spd_del)
