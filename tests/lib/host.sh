@@ -34,6 +34,9 @@ HOST_PORT=${HOST_PORT:-9100}
 HOST_RETRANS=${HOST_RETRANS:-"100ms max 400ms tries 5"}
 HOST_WAIT=${HOST_WAIT:-10}		# seconds any single wait may take
 # HOST_VERBOSE: kinkd's verbosity flags (default -v; empty for benches)
+# HOST_WRAPPER: run each kinkd under it, e.g. on a plain (no SAN) build
+#	HOST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full"
+#	(valgrind execs in place, so the recorded pid stays the daemon's)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -156,9 +159,9 @@ host_cleanup() {
 		realm_stop >/dev/null 2>&1
 	fi
 	# Sanitizer reports from any daemon fail the scenario.
-	if [ -n "$T" ] && grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+	if [ -n "$T" ] && grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|ERROR SUMMARY: [1-9]' \
 	    "$T"/*.log >/dev/null 2>&1; then
-		for f in $(grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/*.log); do
+		for f in $(grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|ERROR SUMMARY: [1-9]' "$T"/*.log); do
 			fail "sanitizer-$(basename "$f" .log)" "report in $f"
 			grep -m 5 -E 'ERROR:|runtime error:|#[0-9] ' "$f" | sed 's/^/#   /'
 		done
@@ -298,7 +301,7 @@ start_kinkd() {
 	# Own ccache and replay cache: two daemons share this host.
 	mkdir -p "$T/$name.rc"
 	KRB5CCNAME="FILE:$T/$name.ccache" KRB5RCACHEDIR="$T/$name.rc" \
-	    "$KINKD" -d ${HOST_VERBOSE--v} -f "$conf" -s "$(sock_of "$name")" "$@" \
+	    ${HOST_WRAPPER:-} "$KINKD" -d ${HOST_VERBOSE--v} -f "$conf" -s "$(sock_of "$name")" "$@" \
 	    >>"$T/$name.log" 2>&1 &
 	echo $! > "$T/$name.pid"
 	case " $HOST_DAEMONS " in
