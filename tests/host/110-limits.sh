@@ -26,7 +26,7 @@ for i in $(seq 1 20); do
 	[ "$n" -gt "$peak" ] && peak=$n
 	sleep 0.05
 done
-refused=0 gaveup=0
+refused=0
 for p in $pids; do
 	wait "$p"
 	case $? in
