@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "kink.h"
 #include "kinkd.h"
+#include "krb.h"
 #include "log.h"
 #include "peer.h"
 #include "sadb.h"
@@ -147,6 +148,7 @@ kinkd_upcall(const struct sadb_event *ev, void *arg)
  * reads "<control socket>.inject", one event per line, and removes it:
  *	acquire REQID		ACQUIRE for the policy with that reqid
  *	soft SPI | hard SPI	soft / hard EXPIRE of the SA with that SPI
+ *	offset PEER SECONDS	our clock towards PEER (krb_peer_set_offset)
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  */
 void
@@ -164,6 +166,19 @@ kinkd_inject(struct kinkd *kd)
 		return;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
+		char peer[CTL_NAME_MAX + 1];
+		long off;
+		struct kink_peer *pe;
+
+		/* A wrong clock towards one peer (RFC 4430 3.5 tests). */
+		if (sscanf(line, "offset %64s %ld", peer, &off) == 2) {
+			if ((pe = peer_by_name(kd, peer)) != NULL &&
+			    krb_peer_set_offset(kd->kd_krb, pe->pe_principal,
+			    (int32_t)off) == 0)
+				log_info("inject: clock offset for %s %ld s",
+				    peer, off);
+			continue;
+		}
 		if (sscanf(line, "%15s %li", what, (long *)&v) != 2)
 			continue;
 		memset(&ev, 0, sizeof(ev));
