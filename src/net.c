@@ -3,6 +3,10 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <linux/ipsec.h>
+#include <linux/pfkeyv2.h>
+#include <linux/xfrm.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -165,6 +169,47 @@ net_read(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/*
+ * KINK's own datagrams must never need the SAs they negotiate: a policy
+ * covering every packet between two hosts (kinkd.conf's "esp transport
+ * from A to B") would otherwise hold the CREATE back until the SA it
+ * carries exists.  A per-socket bypass policy for both directions, as
+ * racoon and strongSwan do, in XFRM's form (xfrm_user) or else PF_KEY's
+ * (af_key): the kernel offers the option to whichever is loaded.  Setting
+ * it needs CAP_NET_ADMIN, which kinkd has when it opens its sockets.  A
+ * kernel without IPsec (or the null backend) has nothing to bypass.
+ */
+static void
+net_bypass(int fd, int family)
+{
+	struct xfrm_userpolicy_info xp;
+	struct sadb_x_policy kp;
+	int level = family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	int xopt = family == AF_INET6 ? IPV6_XFRM_POLICY : IP_XFRM_POLICY;
+	int kopt = family == AF_INET6 ? IPV6_IPSEC_POLICY : IP_IPSEC_POLICY;
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		memset(&xp, 0, sizeof(xp));
+		xp.sel.family = family;
+		xp.dir = dir == 0 ? XFRM_POLICY_IN : XFRM_POLICY_OUT;
+		xp.action = XFRM_POLICY_ALLOW;
+		xp.lft.soft_byte_limit = xp.lft.hard_byte_limit = XFRM_INF;
+		xp.lft.soft_packet_limit = xp.lft.hard_packet_limit = XFRM_INF;
+		if (setsockopt(fd, level, xopt, &xp, sizeof(xp)) == 0)
+			continue;
+		memset(&kp, 0, sizeof(kp));
+		kp.sadb_x_policy_len = sizeof(kp) / 8;
+		kp.sadb_x_policy_exttype = SADB_X_EXT_POLICY;
+		kp.sadb_x_policy_type = IPSEC_POLICY_BYPASS;
+		kp.sadb_x_policy_dir = dir == 0 ? IPSEC_DIR_INBOUND :
+		    IPSEC_DIR_OUTBOUND;
+		if (setsockopt(fd, level, kopt, &kp, sizeof(kp)) == -1)
+			log_debug("net: no IPsec bypass on the KINK socket: "
+			    "%s", strerror(errno));
+	}
+}
+
 static int
 net_open(struct net *n, struct event_base *base,
     const struct sockaddr_storage *addr)
@@ -187,6 +232,7 @@ net_open(struct net *n, struct event_base *base,
 	} else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
 	    sizeof(on)) == -1)
 		goto fail;
+	net_bypass(fd, addr->ss_family);
 	if (bind(fd, (const struct sockaddr *)addr,
 	    net_salen((const struct sockaddr *)addr)) == -1)
 		goto fail;
