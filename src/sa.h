@@ -36,6 +36,8 @@ struct kink_sa {
 	/* Traffic selectors, from the ID payloads or the policy. */
 	struct kink_selector sa_sel_src, sa_sel_dst;
 	uint8_t		 sa_sel_ulproto;
+	/* Filled by sadb dump/get only: what the kernel counted so far. */
+	uint64_t	 sa_cur_bytes, sa_cur_packets;
 };
 
 static inline void

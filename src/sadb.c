@@ -108,6 +108,17 @@ sadb_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
 }
 
 int
+sadb_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
+    void *arg)
+{
+	if (sd->sd_ops->get == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return sd->sd_ops->get(sd, sa, cb, arg);
+}
+
+int
 sadb_spd_add(struct sadb *sd, const struct kink_policy *pol,
     sadb_done_cb cb, void *arg)
 {

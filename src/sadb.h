@@ -59,6 +59,10 @@ struct sadb_ops {
 		    sadb_done_cb, void *);
 	int	(*spd_del)(struct sadb *, const struct kink_policy *,
 		    sadb_done_cb, void *);
+	/* One SA (sa_dst, sa_spi, sa_proto; sa_src too if known), without
+	 * keys: cb like dump (the SA, then NULL), or NULL with ESRCH. */
+	int	(*get)(struct sadb *, const struct kink_sa *, sadb_dump_cb,
+		    void *);
 };
 
 /* Shared by sadb.c and the backends; the daemon treats it as opaque. */
@@ -104,6 +108,8 @@ int	sadb_add(struct sadb *, const struct kink_sa *, int replace,
 	    sadb_done_cb, void *);
 int	sadb_del(struct sadb *, const struct kink_sa *, sadb_done_cb, void *);
 int	sadb_dump(struct sadb *, sadb_dump_cb, void *);
+/* ENOTSUP (-1) for a backend without it. */
+int	sadb_get(struct sadb *, const struct kink_sa *, sadb_dump_cb, void *);
 int	sadb_spd_add(struct sadb *, const struct kink_policy *, sadb_done_cb,
 	    void *);
 int	sadb_spd_del(struct sadb *, const struct kink_policy *, sadb_done_cb,

@@ -159,6 +159,7 @@ sadb_req_finish(struct sadb_req *rq, int err)
 			spicb(err, err ? 0 : spi, arg);
 		break;
 	case SADB_REQ_DUMP:
+	case SADB_REQ_GET:
 		if (dumpcb != NULL)
 			dumpcb(err, NULL, arg);
 		break;

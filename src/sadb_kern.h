@@ -46,6 +46,7 @@ enum sadb_req_kind {
 	SADB_REQ_DONE = 1,	/* rq_done */
 	SADB_REQ_SPI,		/* rq_spicb */
 	SADB_REQ_DUMP,		/* rq_dumpcb */
+	SADB_REQ_GET,		/* rq_dumpcb, one SA, any reqid */
 	SADB_REQ_QUIET,		/* nobody waits (first half of delete + add) */
 };
 

@@ -445,6 +445,36 @@ pfkey_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
 }
 
 static int
+pfkey_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
+    void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct sadb_req *rq;
+	struct sadb_sa *s;
+	struct pkmsg m;
+	int e;
+
+	if ((rq = sadb_req_new(k, SADB_REQ_GET, arg)) == NULL)
+		return -1;
+	rq->rq_dumpcb = cb;
+	pk_init(&m, SADB_GET, pk_satype(sa->sa_proto));
+	if ((s = pk_ext(&m, SADB_EXT_SA, sizeof(*s))) != NULL)
+		s->sadb_sa_spi = htonl(sa->sa_spi);
+	/* Linux wants both addresses; the source is not used to look up. */
+	pk_addr(&m, SADB_EXT_ADDRESS_SRC, sa->sa_src.ss_family ? &sa->sa_src :
+	    &sa->sa_dst, full_plen(&sa->sa_dst), 0, 0);
+	pk_addr(&m, SADB_EXT_ADDRESS_DST, &sa->sa_dst, full_plen(&sa->sa_dst),
+	    0, 0);
+	if (pk_send(k, &m, rq->rq_seq) == -1) {
+		e = errno;
+		sadb_req_free(rq);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int
 pfkey_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
 {
 	struct sadb_kern *k = sd->sd_priv;
@@ -716,6 +746,12 @@ sa_from_pk(const struct pk_extra *px, const struct pk_parsed *p,
 		sa->sa_life_hard_secs = (uint32_t)h->sadb_lifetime_addtime;
 		sa->sa_life_hard_bytes = h->sadb_lifetime_bytes;
 	}
+	/* Linux counts packets in the current lifetime's allocations. */
+	if ((h = (const void *)p->p_ext[SADB_EXT_LIFETIME_CURRENT]) != NULL &&
+	    p->p_h->sadb_msg_type != SADB_EXPIRE) {
+		sa->sa_cur_bytes = h->sadb_lifetime_bytes;
+		sa->sa_cur_packets = h->sadb_lifetime_allocations;
+	}
 	if ((so = (const void *)p->p_ext[SADB_EXT_LIFETIME_SOFT]) != NULL) {
 		sa->sa_life_soft_secs = (uint32_t)so->sadb_lifetime_addtime;
 		sa->sa_life_soft_bytes = so->sadb_lifetime_bytes;
@@ -864,6 +900,19 @@ pk_answer(struct sadb_kern *k, const struct pk_parsed *p)
 		sadb_larval_add(k, &rq->rq_sa.sa_dst, rq->rq_spi,
 		    rq->rq_sa.sa_proto);
 		sadb_req_finish(rq, 0);
+		return;
+	}
+	case SADB_GET: {
+		struct kink_sa sa;
+
+		if (rq->rq_kind != SADB_REQ_GET || sa_from_pk(px, p, &sa) == -1) {
+			sadb_req_finish(rq, EPROTO);
+			return;
+		}
+		if (rq->rq_dumpcb != NULL)
+			rq->rq_dumpcb(0, &sa, rq->rq_arg);
+		if (!k->k_dead && (rq = sadb_req_find(k, h->sadb_msg_seq)) != NULL)
+			sadb_req_finish(rq, 0);
 		return;
 	}
 	case SADB_X_SPDUPDATE:
@@ -1021,4 +1070,5 @@ const struct sadb_ops sadb_pfkey_ops = {
 	.dump = pfkey_dump,
 	.spd_add = pfkey_spd_add,
 	.spd_del = pfkey_spd_del,
+	.get = pfkey_get,
 };

@@ -387,6 +387,38 @@ xfrm_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
 }
 
 static int
+xfrm_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
+    void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct sadb_req *rq;
+	struct xfrm_usersa_id *p;
+	struct nlmsg m;
+	xfrm_address_t saddr;
+	int e;
+
+	if ((rq = sadb_req_new(k, SADB_REQ_GET, arg)) == NULL)
+		return -1;
+	rq->rq_dumpcb = cb;
+	nl_init(&m, XFRM_MSG_GETSA, NLM_F_ACK, sizeof(*p));
+	p = nl_body(&m);
+	addr_to_xfrm(&sa->sa_dst, &p->daddr);
+	p->spi = htonl(sa->sa_spi);
+	p->family = sa->sa_dst.ss_family;
+	p->proto = xfrm_proto(sa->sa_proto);
+	addr_to_xfrm(&sa->sa_src, &saddr);
+	if (sa->sa_src.ss_family != 0)
+		(void)nl_attr(&m, XFRMA_SRCADDR, &saddr, sizeof(saddr), NULL);
+	if (nl_send(k, &m, rq->rq_seq) == -1) {
+		e = errno;
+		sadb_req_free(rq);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int
 xfrm_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
 {
 	struct sadb_kern *k = sd->sd_priv;
@@ -609,6 +641,8 @@ sa_from_xfrm(const struct nlmsghdr *h, const struct xfrm_usersa_info *p,
 	    p->lft.soft_byte_limit;
 	sa->sa_life_hard_bytes = p->lft.hard_byte_limit == XFRM_INF ? 0 :
 	    p->lft.hard_byte_limit;
+	sa->sa_cur_bytes = p->curlft.bytes;
+	sa->sa_cur_packets = p->curlft.packets;
 	if (p->sel.family != 0) {
 		xfrm_to_addr(&p->sel.saddr, p->sel.family,
 		    &sa->sa_sel_src.sel_addr);
@@ -748,10 +782,11 @@ xfrm_answer(struct sadb_kern *k, const struct nlmsghdr *h)
 			    rq->rq_sa.sa_proto);
 			return;
 		}
-		if (rq->rq_kind != SADB_REQ_DUMP)
+		if (rq->rq_kind != SADB_REQ_DUMP && rq->rq_kind != SADB_REQ_GET)
 			return;
-		if (!sadb_reqid_ours(k->k_sd, p->reqid) ||
-		    p->id.proto == IPPROTO_COMP)
+		if (rq->rq_kind == SADB_REQ_DUMP &&
+		    (!sadb_reqid_ours(k->k_sd, p->reqid) ||
+		    p->id.proto == IPPROTO_COMP))
 			return;
 		sa_from_xfrm(h, p, sizeof(*p), &sa);
 		if (rq->rq_dumpcb != NULL)
@@ -880,4 +915,5 @@ const struct sadb_ops sadb_xfrm_ops = {
 	.dump = xfrm_dump,
 	.spd_add = xfrm_spd_add,
 	.spd_del = xfrm_spd_del,
+	.get = xfrm_get,
 };

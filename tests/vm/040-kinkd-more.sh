@@ -209,6 +209,9 @@ fi
 tunnel xfrm
 tunnel pfkey
 rekey xfrm
+rekey pfkey
 restart xfrm
+restart pfkey
 unknown_principal pfkey
+unknown_principal xfrm
 exit $FAILED

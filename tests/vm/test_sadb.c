@@ -133,6 +133,13 @@ t_dump(struct sadb *sd)
 }
 
 static int
+t_get(struct sadb *sd, const struct kink_sa *sa)
+{
+	ndumped = 0;
+	return SYNC(sadb_get(sd, sa, dump_cb, NULL));
+}
+
+static int
 sh(const char *fmt, ...)
 {
 	char cmd[1024];
@@ -342,6 +349,15 @@ TEST(add_pair_spd_ping)
 	printf("  esp packets: A %ld->%ld, B %ld\n", before, after, bafter);
 	ASSERT_TRUE(after >= before + 4);
 	ASSERT_TRUE(bafter >= 4);
+	/* get: one SA as the kernel has it, with its counters, no keys. */
+	ASSERT_INT_EQ(t_get(sdA, &aOut), 0);
+	ASSERT_INT_EQ(ndumped, 1);
+	ASSERT_INT_EQ(dumped[0].sa_spi, spiB);
+	ASSERT_INT_EQ(dumped[0].sa_reqid, REQID);
+	ASSERT_INT_EQ(dumped[0].sa_enc, ESP_AES_CBC);
+	ASSERT_INT_EQ(dumped[0].sa_enckey_len, 0);
+	ASSERT_TRUE(dumped[0].sa_cur_packets >= 2);
+	ASSERT_TRUE(dumped[0].sa_cur_bytes > 0);
 	/* The keys landed as given. */
 	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm state"),
 	    "0x11111111111111111111111111111111") != NULL);
@@ -443,7 +459,9 @@ TEST(delete_pair)
 	ASSERT_INT_EQ(SYNC(sadb_del(sdB, &bOut, done_cb, NULL)), 0);
 	ASSERT_INT_EQ(t_dump(sdA), 0);
 	ASSERT_INT_EQ(ndumped, 0);
-	/* Gone from the kernel: deleting again is ESRCH. */
+	/* Gone from the kernel: get and deleting again say ESRCH. */
+	ASSERT_INT_EQ(t_get(sdA, &aIn), ESRCH);
+	ASSERT_INT_EQ(ndumped, 0);
 	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &aIn, done_cb, NULL)), ESRCH);
 	/* The foreign SA stays. */
 	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm state"),
