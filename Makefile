@@ -94,15 +94,71 @@ check: all
 deps:
 	sh tests/deps.sh
 
-install: $(B)/kinkd $(B)/kinkctl
+# make install [PREFIX=/usr] [sysconfdir=/etc] [DESTDIR=...] [unitdir=...]
+# installs what $(B) holds.  The pages and the unit name /usr/sbin and
+# /etc/kinkd.*; they are rewritten to sbindir and to the paths kinkd was
+# configured with (config.h), which is what the installed binary uses.  An
+# existing kinkd.conf is never overwritten; the example is always installed
+# as kinkd.conf.example.
+ifdef PREFIX
+prefix = $(PREFIX)
+endif
+prefix ?= /usr/local
+exec_prefix ?= $(prefix)
+sbindir ?= $(exec_prefix)/sbin
+datarootdir ?= $(prefix)/share
+mandir ?= $(datarootdir)/man
+sysconfdir ?= $(prefix)/etc
+unitdir ?= $(prefix)/lib/systemd/system
+MAN5 := man/kinkd.conf.5
+MAN8 := man/kinkd.8 man/kinkctl.8
+CONFIG_PATH = sed -n 's/^\#define $(1) "\(.*\)"$$/\1/p' config.h
+
+install: $(B)/kinkd $(B)/kinkctl config.h
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
-	  $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir)
+	  $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir) $(DESTDIR)$(unitdir)
 	install -m 755 $(B)/kinkd $(B)/kinkctl $(DESTDIR)$(sbindir)/
+	@conf=$$($(call CONFIG_PATH,KINKD_CONF)); \
+	keytab=$$($(call CONFIG_PATH,KINKD_KEYTAB)); \
+	fix="s|/etc/kinkd\.conf|$$conf|g; s|/etc/kinkd\.keytab|$$keytab|g"; \
+	for m in $(MAN5) $(MAN8); do \
+	  d=$(DESTDIR)$(mandir)/man$${m##*.}/$${m#man/}; \
+	  echo "install $$m -> $$d"; \
+	  sed "$$fix" $$m > $$d && chmod 644 $$d || exit 1; \
+	done; \
+	echo "install etc/kinkd.service -> $(DESTDIR)$(unitdir)/kinkd.service"; \
+	sed -e "s|/usr/sbin/|$(sbindir)/|g" -e "s|/etc/kinkd\.conf|$(sysconfdir)/kinkd.conf|g" \
+	  -e "s|/etc/kinkd\.keytab|$$keytab|g" etc/kinkd.service \
+	  > $(DESTDIR)$(unitdir)/kinkd.service || exit 1; \
+	chmod 644 $(DESTDIR)$(unitdir)/kinkd.service; \
+	if [ "$$conf" != "$(sysconfdir)/kinkd.conf" ]; then \
+	  echo "note: kinkd was configured to read $$conf by default; the unit" \
+	    "passes -f $(sysconfdir)/kinkd.conf (./configure --sysconfdir to change)"; \
+	fi
+	install -m 644 etc/kinkd.conf $(DESTDIR)$(sysconfdir)/kinkd.conf.example
+	@if [ -e $(DESTDIR)$(sysconfdir)/kinkd.conf ]; then \
+	  echo "keeping the existing $(DESTDIR)$(sysconfdir)/kinkd.conf" \
+	    "(the new example is kinkd.conf.example)"; \
+	else \
+	  echo "install -m 644 etc/kinkd.conf $(DESTDIR)$(sysconfdir)/kinkd.conf"; \
+	  install -m 644 etc/kinkd.conf $(DESTDIR)$(sysconfdir)/kinkd.conf; \
+	fi
+
+# Leaves kinkd.conf alone: it is the administrator's.
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/kinkd $(DESTDIR)$(sbindir)/kinkctl \
+	  $(MAN5:man/%=$(DESTDIR)$(mandir)/man5/%) \
+	  $(MAN8:man/%=$(DESTDIR)$(mandir)/man8/%) \
+	  $(DESTDIR)$(unitdir)/kinkd.service \
+	  $(DESTDIR)$(sysconfdir)/kinkd.conf.example
+
+# The tool compiles src/kinkctl.c in (its token tables are static there).
+$(B)/tests/tools/ctl_commands.o: src/kinkctl.c
 
 clean:
 	rm -rf build build-san build-fuzz
 distclean: clean
 	rm -rf config.mk config.h config.log config.status configure autom4te.cache
 
-.PHONY: all check fuzz fuzzers deps install clean distclean
+.PHONY: all check fuzz fuzzers deps install uninstall clean distclean
 .SECONDARY:

@@ -1,0 +1,345 @@
+#!/bin/sh
+# Docs tier: the files a package ships.
+#  - man pages: mandoc -Tlint clean; every keyword of the conf lexer's
+#    table (tests/tools/conf_keywords) is an .Ic of a tagged list item in
+#    kinkd.conf.5; every kinkctl command of its token tables
+#    (tests/tools/ctl_commands) has a list item in kinkctl.8 whose .Cm words
+#    hold all its keywords; every option in kinkd's and kinkctl's usage
+#    text is documented; every monitor event type is listed.
+#  - make install into a DESTDIR: the layout, the installed kinkd -n
+#    accepting the installed example, a second install keeping an edited
+#    kinkd.conf, the unit passing systemd-analyze verify, uninstall.
+# Prints PASS/FAIL lines; exits 1 if any failed.  Environment: B, MAKE.
+set -u
+: "${B:=build}"
+: "${MAKE:=make}"
+top=$(pwd)
+fails=0
+tmp=$(mktemp -d /tmp/kinkd-docs.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
+
+# mandoc -Tlint, every level (style included), minus what depends on the
+# machine rather than the page: whether referenced pages are installed and
+# whether the system's mandoc.db is current.
+lint() {
+	mandoc -Tlint "$1" 2>&1 |
+	    grep -v -e 'referenced manual not found' -e 'mandoc\.db'
+}
+
+# items MACRO FILE: one line per item of a ".Bl -tag" list (nested ones
+# too), holding the words that follow MACRO on the .It line and on the
+# lines of an ".It Xo" ... ".Xc" block.  A word is in MACRO's scope until
+# the next macro name (Ar, Op, No, ...).
+items() {
+	awk -v kind="$1" '
+	function scan(first,    i, w) {
+		for (i = first; i <= NF; i++) {
+			w = $i
+			if (i == 1)
+				sub(/^\./, "", w)
+			if (w == kind) {
+				inscope = 1
+				continue
+			}
+			if (w ~ /^[A-Z][a-z][a-z]?$/) {
+				inscope = 0
+				continue
+			}
+			if (inscope)
+				line = line " " w
+		}
+	}
+	function flush() {
+		if (open)
+			print substr(line, 2)
+		open = 0
+		line = ""
+	}
+	/^\.\\"/ { next }
+	/^\.Bl/ { flush(); tag[++sp] = ($0 ~ /-tag/); next }
+	/^\.El/ { flush(); if (sp > 0) sp--; next }
+	/^\.It/ {
+		flush()
+		if (sp == 0 || !tag[sp])
+			next
+		open = 1
+		inscope = 0
+		scan(2)
+		xo = ($0 ~ / Xo$/)
+		if (!xo)
+			flush()
+		next
+	}
+	xo && /^\.Xc/ { xo = 0; flush(); next }
+	xo && /^\./ { inscope = 0; scan(1); next }
+	END { flush() }
+	' "$2"
+}
+
+# --- the pages --------------------------------------------------------
+for m in man/kinkd.8 man/kinkd.conf.5 man/kinkctl.8; do
+	name=lint-$(basename "$m")
+	if [ ! -f "$m" ]; then
+		fail "$name" "$m missing"
+	elif ! command -v mandoc >/dev/null; then
+		fail "$name" "mandoc not installed (tests/deps.sh)"
+	elif out=$(lint "$m") && [ -n "$out" ]; then
+		fail "$name" "$(echo "$out" | head -n 5 | tr '\n' ' ')"
+	else
+		pass "$name"
+	fi
+done
+
+# Each conf keyword as an .Ic word of a tagged item.
+tool=$B/tests/tools/conf_keywords
+if [ ! -x "$tool" ]; then
+	fail conf-keywords-documented "$tool not built"
+elif ! "$tool" > "$tmp/kw" || [ "$(wc -l < "$tmp/kw")" -lt 40 ]; then
+	fail conf-keywords-documented "$tool printed $(wc -l < "$tmp/kw") keywords"
+else
+	items Ic man/kinkd.conf.5 | tr ' ' '\n' | sort -u > "$tmp/ic"
+	missing=$(sort -u "$tmp/kw" | comm -23 - "$tmp/ic" | tr '\n' ' ')
+	if [ -n "$missing" ]; then
+		fail conf-keywords-documented "not an .Ic list item in kinkd.conf.5: $missing"
+	else
+		pass conf-keywords-documented
+	fi
+fi
+
+# Each kinkctl command: one item whose .Cm words hold all its keywords.
+tool=$B/tests/tools/ctl_commands
+if [ ! -x "$tool" ]; then
+	fail ctl-commands-documented "$tool not built"
+elif ! "$tool" > "$tmp/cmds" || [ "$(sort -u "$tmp/cmds" | wc -l)" -lt 10 ]; then
+	fail ctl-commands-documented "$tool printed $(sort -u "$tmp/cmds" | wc -l) commands"
+else
+	items Cm man/kinkctl.8 > "$tmp/cm"
+	missing=$(sort -u "$tmp/cmds" | while read -r cmd; do
+		awk -v cmd="$cmd" '
+		BEGIN { n = split(cmd, want, " ") }
+		{
+			delete have
+			for (i = 1; i <= NF; i++)
+				have[$i] = 1
+			ok = 1
+			for (i = 1; i <= n; i++)
+				if (!(want[i] in have))
+					ok = 0
+			if (ok)
+				found = 1
+		}
+		END { exit !found }' "$tmp/cm" || printf '"%s" ' "$cmd"
+	done)
+	if [ -n "$missing" ]; then
+		fail ctl-commands-documented "no .It Cm item in kinkctl.8 for: $missing"
+	else
+		pass ctl-commands-documented
+	fi
+fi
+
+# Options: the letters of the usage text the real binaries print.
+usage_flags() {
+	"$@" 2>&1 | grep -o -- '\[-[A-Za-z]\+\|[[ ]-[A-Za-z]\( \|$\)' |
+	    sed 's/^[[ ]*-//; s/ $//' | fold -w1 | sort -u
+}
+for prog in kinkd kinkctl; do
+	name=$prog-options-documented
+	page=man/$prog.8
+	if [ ! -x "$B/$prog" ]; then
+		fail "$name" "$B/$prog not built"
+		continue
+	fi
+	if [ "$prog" = kinkd ]; then
+		usage_flags "$B/kinkd" -@ > "$tmp/flags"
+	else
+		usage_flags "$B/kinkctl" > "$tmp/flags"
+	fi
+	if [ "$(wc -l < "$tmp/flags")" -lt 3 ]; then
+		fail "$name" "cannot read the options from $prog's usage text"
+		continue
+	fi
+	missing=
+	for f in $(cat "$tmp/flags"); do
+		grep -Eq "(^\.|[[:space:]])Fl $f([[:space:]]|$)" "$page" ||
+		    missing="$missing -$f"
+	done
+	# kinkd's options are each a list item of their own.
+	if [ "$prog" = kinkd ]; then
+		for f in $(cat "$tmp/flags"); do
+			grep -q "^\.It Fl $f\([[:space:]]\|$\)" "$page" ||
+			    missing="$missing -$f(no .It)"
+		done
+	fi
+	if [ -n "$missing" ]; then
+		fail "$name" "not in $page:$missing"
+	else
+		pass "$name"
+	fi
+done
+
+# Monitor event types, from the headers that define them.
+grep -h '^#define \(CTL\|PEER\)_EV_[A-Z_]*[[:space:]]*"' include/ctl.h src/peer.h |
+    sed 's/^[^"]*"\([^"]*\)".*/\1/' | grep -v '^subscribed$' | sort -u > "$tmp/ev"
+if [ "$(wc -l < "$tmp/ev")" -lt 5 ]; then
+	fail ctl-events-documented "found $(wc -l < "$tmp/ev") event types in the headers"
+else
+	items Cm man/kinkctl.8 | tr ' ' '\n' | sort -u > "$tmp/cmw"
+	missing=$(comm -23 "$tmp/ev" "$tmp/cmw" | tr '\n' ' ')
+	if [ -n "$missing" ]; then
+		fail ctl-events-documented "not an .It Cm item in kinkctl.8: $missing"
+	else
+		pass ctl-events-documented
+	fi
+fi
+
+# --- make install -----------------------------------------------------
+d=$tmp/root
+if $MAKE -s install B="$B" DESTDIR="$d" PREFIX=/usr sysconfdir=/etc \
+    > "$tmp/install.out" 2>&1; then
+	pass install-runs
+else
+	fail install-runs "make install exited $?: $(tail -n 3 "$tmp/install.out" | tr '\n' ' ')"
+fi
+cat "$tmp/install.out"
+missing=
+for f in usr/sbin/kinkd usr/sbin/kinkctl usr/share/man/man8/kinkd.8 \
+    usr/share/man/man8/kinkctl.8 usr/share/man/man5/kinkd.conf.5 \
+    etc/kinkd.conf etc/kinkd.conf.example \
+    usr/lib/systemd/system/kinkd.service; do
+	[ -f "$d/$f" ] || missing="$missing $f"
+done
+for f in usr/sbin/kinkd usr/sbin/kinkctl; do
+	[ -f "$d/$f" ] && [ ! -x "$d/$f" ] && missing="$missing $f(not executable)"
+done
+if [ -n "$missing" ]; then
+	fail install-layout "missing under DESTDIR:$missing"
+else
+	pass install-layout
+fi
+
+out=
+for m in "$d"/usr/share/man/man5/kinkd.conf.5 "$d"/usr/share/man/man8/kinkd.8 \
+    "$d"/usr/share/man/man8/kinkctl.8; do
+	[ -f "$m" ] && out="$out$(lint "$m")"
+done
+if [ -n "$out" ]; then
+	fail install-man-lint "$(echo "$out" | head -n 3 | tr '\n' ' ')"
+elif [ ! -f "$d/usr/share/man/man8/kinkd.8" ]; then
+	fail install-man-lint "pages not installed"
+else
+	pass install-man-lint
+fi
+
+# The installed daemon checks the installed example (kinkd -n).
+kinkd=$d/usr/sbin/kinkd
+if [ ! -x "$kinkd" ]; then
+	fail install-kinkd-n "no installed kinkd ($B/kinkd not built?)"
+elif [ ! -f "$d/etc/kinkd.conf" ]; then
+	fail install-kinkd-n "no installed kinkd.conf"
+else
+	"$kinkd" -n -f "$d/etc/kinkd.conf" > "$tmp/n.out" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail install-kinkd-n "kinkd -n exited $rc: $(head -n 5 "$tmp/n.out" | tr '\n' ' ')"
+	elif ! grep -q 'configuration OK' "$tmp/n.out"; then
+		fail install-kinkd-n "kinkd -n exited 0 without 'configuration OK': $(head -n 3 "$tmp/n.out" | tr '\n' ' ')"
+	else
+		pass install-kinkd-n
+	fi
+	# -n must really check: a broken copy is refused.
+	cp "$d/etc/kinkd.conf" "$tmp/broken.conf"
+	echo 'peer "x" { bogus }' >> "$tmp/broken.conf"
+	chmod 644 "$tmp/broken.conf"
+	if "$kinkd" -n -f "$tmp/broken.conf" > "$tmp/nb.out" 2>&1; then
+		fail install-kinkd-n-refuses "kinkd -n accepted a broken file"
+	elif ! grep -q 'broken.conf:[0-9]*:[0-9]*: ' "$tmp/nb.out"; then
+		fail install-kinkd-n-refuses "no file:line:col error: $(head -n 2 "$tmp/nb.out" | tr '\n' ' ')"
+	else
+		pass install-kinkd-n-refuses
+	fi
+fi
+
+# A second install keeps an edited kinkd.conf and refreshes the example.
+if [ -f "$d/etc/kinkd.conf" ]; then
+	echo '# edited by the administrator' >> "$d/etc/kinkd.conf"
+	cp "$d/etc/kinkd.conf" "$tmp/edited.conf"
+	echo '# stale' >> "$d/etc/kinkd.conf.example"
+	if ! $MAKE -s install B="$B" DESTDIR="$d" PREFIX=/usr sysconfdir=/etc \
+	    > "$tmp/install2.out" 2>&1; then
+		fail install-keeps-config "second make install failed: $(tail -n 3 "$tmp/install2.out" | tr '\n' ' ')"
+	elif ! cmp -s "$d/etc/kinkd.conf" "$tmp/edited.conf"; then
+		fail install-keeps-config "the edited kinkd.conf was overwritten"
+	elif ! cmp -s "$d/etc/kinkd.conf.example" etc/kinkd.conf; then
+		fail install-keeps-config "kinkd.conf.example is not the current etc/kinkd.conf"
+	elif ! grep -q 'keeping the existing' "$tmp/install2.out"; then
+		fail install-keeps-config "no message about the kept kinkd.conf"
+	else
+		pass install-keeps-config
+	fi
+else
+	fail install-keeps-config "no installed kinkd.conf to edit"
+fi
+
+# The unit: the installed paths, and systemd's own check.
+unit=$d/usr/lib/systemd/system/kinkd.service
+if [ ! -f "$unit" ]; then
+	fail unit-paths "no installed unit"
+	fail unit-verify "no installed unit"
+else
+	if grep -q '^ExecStart=/usr/sbin/kinkd -d -f /etc/kinkd.conf$' "$unit" &&
+	    grep -q '^ExecStartPre=/usr/sbin/kinkd -n -f /etc/kinkd.conf$' "$unit" &&
+	    grep -q '^After=network-online.target' "$unit" &&
+	    grep -q '^Wants=network-online.target' "$unit" &&
+	    grep -q '^Restart=on-failure' "$unit"; then
+		pass unit-paths
+	else
+		fail unit-paths "ExecStart/ExecStartPre/After/Wants/Restart not as expected: $(grep '^\(Exec\|After\|Wants\|Restart\)' "$unit" | tr '\n' ' ')"
+	fi
+	if ! command -v systemd-analyze >/dev/null; then
+		fail unit-verify "systemd-analyze not installed (tests/deps.sh: systemd)"
+	else
+		# Verify checks that ExecStart exists and the Documentation
+		# pages open: point it at the DESTDIR copies.
+		sed "s|/usr/sbin/|$d/usr/sbin/|g" "$unit" > "$tmp/kinkd.service"
+		out=$(MANPATH="$d/usr/share/man" systemd-analyze verify \
+		    "$tmp/kinkd.service" 2>&1)
+		rc=$?
+		if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
+			fail unit-verify "exit $rc: $(echo "$out" | head -n 5 | tr '\n' ' ')"
+		else
+			pass unit-verify
+		fi
+	fi
+fi
+
+# Without PREFIX: /usr/local, and the unit's paths follow.
+d2=$tmp/root2
+if ! $MAKE -s install B="$B" DESTDIR="$d2" > "$tmp/install3.out" 2>&1; then
+	fail install-default-prefix "make install exited non-zero: $(tail -n 3 "$tmp/install3.out" | tr '\n' ' ')"
+elif [ ! -x "$d2/usr/local/sbin/kinkd" ] ||
+    [ ! -f "$d2/usr/local/etc/kinkd.conf" ] ||
+    ! grep -q '^ExecStart=/usr/local/sbin/kinkd -d -f /usr/local/etc/kinkd.conf$' \
+    "$d2/usr/local/lib/systemd/system/kinkd.service"; then
+	fail install-default-prefix "layout under /usr/local not as expected: $(cd "$d2" && find . -type f | tr '\n' ' ')"
+else
+	pass install-default-prefix
+fi
+
+# uninstall removes what install put there, except the configuration.
+if ! $MAKE -s uninstall B="$B" DESTDIR="$d" PREFIX=/usr sysconfdir=/etc \
+    > "$tmp/uninstall.out" 2>&1; then
+	fail uninstall "make uninstall failed: $(tail -n 3 "$tmp/uninstall.out" | tr '\n' ' ')"
+else
+	left=$(cd "$d" && find . -type f | sort | tr '\n' ' ')
+	if [ "$left" != "./etc/kinkd.conf " ]; then
+		fail uninstall "left behind: $left"
+	else
+		pass uninstall
+	fi
+fi
+
+cd "$top"
+[ "$fails" -eq 0 ]
