@@ -390,12 +390,9 @@ jqctl() {
 	ctlj "$n" "$@" 2>/dev/null | jq -r "$f" 2>/dev/null
 }
 
-# SAs as a JSON array, whatever the envelope (a bare array, or an object
-# holding one under "sa"/"sas").
+# SAs as a JSON array.
 sa_json() {
-	ctlj "$1" show sa ${2:+$2} 2>/dev/null |
-	    jq -c 'if type == "array" then . elif .sa then .sa
-	        elif .sas then .sas else [] end' 2>/dev/null
+	ctlj "$1" show sa ${2:+$2} 2>/dev/null | jq -c '.sa' 2>/dev/null
 }
 
 sa_count() {
@@ -409,29 +406,19 @@ sa_count_is() {
 	[ "$(sa_count "$1")" = "$2" ]
 }
 
-# stat_get NAME KEY: one counter from `show stats` JSON (0 when absent,
-# so "never happened" and "not counted" read the same; callers that need
-# the difference check the key exists with stat_has).
+# stat_get NAME KEY: one counter from `show stats`; "absent" when kinkd
+# has no counter of that name (so a misspelt name fails every comparison).
 stat_get() {
 	local v
 	v=$(ctlj "$1" show stats 2>/dev/null |
-	    jq -r --arg k "$2" '(if .stats then .stats else . end) |
-	        (.[$k] // (.. | objects | select(has($k)) | .[$k]) // 0)' \
-	        2>/dev/null | head -n 1)
-	echo "${v:-0}"
+	    jq -r --arg k "$2" '.stats[$k] // "absent"' 2>/dev/null)
+	echo "${v:-absent}"
 }
 
-stat_has() {
-	ctlj "$1" show stats 2>/dev/null |
-	    jq -e --arg k "$2" '[.. | objects | select(has($k))] | length > 0' \
-	    >/dev/null 2>&1
-}
 
 xact_count() {
 	local c
-	c=$(ctlj "$1" show xact 2>/dev/null |
-	    jq 'if type == "array" then length elif .xact then (.xact|length)
-	        elif .xacts then (.xacts|length) else -1 end' 2>/dev/null)
+	c=$(ctlj "$1" show xact 2>/dev/null | jq '.xact | length' 2>/dev/null)
 	echo "${c:--1}"
 }
 
@@ -531,7 +518,6 @@ HOST_KEYS_ARG=keys
 
 # sa_lines NAME [keys]: one line per SA, sorted by SPI:
 #	spi dir proto mode enc keylen auth [enckey authkey]
-# dir is "in"/"out" whatever the renderer calls it (in/out/1/2/inbound).
 sa_lines() {
 	local arr
 	if [ -n "${2:-}" ]; then
@@ -540,11 +526,8 @@ sa_lines() {
 		arr=$(ctlj "$1" show sa 2>/dev/null)
 	fi
 	printf '%s\n' "$arr" | jq -r --arg keys "${2:-}" '
-	    (if type == "array" then . elif .sa then .sa
-	     elif .sas then .sas else [] end)[] |
-	    [ (.spi | tostring),
-	      (.dir | tostring | ascii_downcase |
-	          if test("^(in|1|inbound)$") then "in" else "out" end),
+	    .sa[] |
+	    [ (.spi | tostring), (.dir | tostring),
 	      (.proto | tostring), (.mode | tostring),
 	      ((.enc // "none") | tostring), ((.enc_keylen // 0) | tostring),
 	      ((.auth // "none") | tostring) ] +
@@ -601,9 +584,8 @@ event_count() {
 stats_sum() {
 	local v
 	v=$(ctlj "$1" show stats 2>/dev/null | jq -r --arg re "$2" '
-	    [ (if type == "array" then .[] else . end) | .. | objects |
-	      to_entries[] | select((.value | type) == "number") |
-	      select(.key | test($re)) | .value ] | add // 0' 2>/dev/null)
+	    [ .stats | to_entries[] | select(.key | test($re)) | .value ] |
+	    add // 0' 2>/dev/null)
 	echo "${v:-0}"
 }
 
@@ -613,14 +595,6 @@ stats_sum() {
 sa_add_spis() {
 	grep '"type":"sa-add"' "$T/$1.mon" 2>/dev/null |
 	    grep -o -E 'spi 0x[0-9a-f]+' | sort -u | wc -l
-}
-
-# spi_absent NAME SPI: NAME holds no SA with that SPI.
-spi_absent() {
-	case " $(spis "$1") " in
-	*" $2 "*) return 1 ;;
-	esac
-	return 0
 }
 
 # new_pair_at NAME "OLD SPIS": NAME holds an in and an out SA whose SPIs
