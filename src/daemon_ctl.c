@@ -16,7 +16,9 @@
 #include "kinkd.h"
 #include "krb.h"
 #include "log.h"
+#include "net.h"
 #include "peer.h"
+#include "sadb.h"
 #include "stats.h"
 #include "wire.h"
 #include "xact.h"
@@ -51,7 +53,52 @@ fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr)
 	cs->cs_life_soft_bytes = sa->sa_life_soft_bytes;
 	cs->cs_life_hard_bytes = sa->sa_life_hard_bytes;
 	cs->cs_created = (uint64_t)sr->sr_created;
-	cs->cs_bytes = CTL_UNKNOWN64;
+	cs->cs_bytes = sr->sr_bytes_known ? sr->sr_bytes : CTL_UNKNOWN64;
+}
+
+/* SHOW_SA waits for a backend dump, for the byte counters. */
+struct show_sa {
+	struct kinkd		*ss_kd;
+	struct control_req	*ss_req;
+	char			 ss_peer[CTL_NAME_MAX + 1];
+};
+
+static void
+show_sa_send(struct show_sa *ss)
+{
+	struct kink_sarec *sr;
+	struct ctl_sa cs;
+
+	TAILQ_FOREACH(sr, &ss->ss_kd->kd_sas, sr_entry) {
+		if (ss->ss_peer[0] != '\0' &&
+		    strcmp(sr->sr_peer->pe_name, ss->ss_peer) != 0)
+			continue;
+		fill_sa(&cs, sr);
+		control_send_sa(ss->ss_req, &cs);
+		explicit_bzero(&cs, sizeof(cs));
+	}
+	control_end(ss->ss_req);
+	free(ss);
+}
+
+static void
+show_sa_dump(int err, const struct kink_sa *sa, void *arg)
+{
+	struct show_sa *ss = arg;
+	struct kink_sarec *sr;
+
+	if (sa == NULL) {
+		show_sa_send(ss);
+		return;
+	}
+	TAILQ_FOREACH(sr, &ss->ss_kd->kd_sas, sr_entry)
+		if (sr->sr_sa.sa_spi == sa->sa_spi &&
+		    sr->sr_sa.sa_proto == sa->sa_proto &&
+		    net_addr_eq((const struct sockaddr *)&sr->sr_sa.sa_dst,
+		    (const struct sockaddr *)&sa->sa_dst)) {
+			sr->sr_bytes = sa->sa_cur_bytes;
+			sr->sr_bytes_known = 1;
+		}
 }
 
 static void
@@ -59,21 +106,24 @@ h_show_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 {
 	struct kinkd *kd = arg;
 	struct kink_sarec *sr;
-	struct ctl_sa cs;
+	struct show_sa *ss;
 
 	if (r->cr_peer[0] != '\0' && peer_by_name(kd, r->cr_peer) == NULL) {
 		control_error(req, CTL_ERR_NOPEER, "no peer %s", r->cr_peer);
 		return;
 	}
-	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry) {
-		if (r->cr_peer[0] != '\0' &&
-		    strcmp(sr->sr_peer->pe_name, r->cr_peer) != 0)
-			continue;
-		fill_sa(&cs, sr);
-		control_send_sa(req, &cs);
-		explicit_bzero(&cs, sizeof(cs));
+	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
+		control_error(req, CTL_ERR_INTERNAL, "out of memory");
+		return;
 	}
-	control_end(req);
+	ss->ss_kd = kd;
+	ss->ss_req = req;
+	strlcpy(ss->ss_peer, r->cr_peer, sizeof(ss->ss_peer));
+	/* Counters as the kernel has them now; none if it cannot say. */
+	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
+		sr->sr_bytes_known = 0;
+	if (kd->kd_stopping || sadb_dump(kd->kd_sadb, show_sa_dump, ss) == -1)
+		show_sa_send(ss);
 }
 
 static void

@@ -38,6 +38,8 @@ struct kink_sarec {
 	time_t			 sr_created;
 	struct timer		 sr_timer;	/* DELETE grace */
 	uint64_t		 sr_del_serial;	/* DELETE xact naming it */
+	uint64_t		 sr_bytes;	/* from the last backend dump */
+	uint8_t			 sr_bytes_known;
 	struct kink_sa		 sr_sa;		/* keys wiped on free */
 };
 TAILQ_HEAD(kink_sarec_head, kink_sarec);

@@ -24,7 +24,7 @@
 #define NULL_MAX_SA	65536	/* bounded like a kernel table */
 #define NULL_MAX_SPD	4096
 
-enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_EVENT };
+enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_GET, NOP_EVENT };
 
 struct null_pending {
 	TAILQ_ENTRY(null_pending) np_entry;
@@ -36,6 +36,7 @@ struct null_pending {
 	sadb_dump_cb	 np_dumpcb;
 	void		*np_arg;
 	struct sadb_event np_ev;
+	struct kink_sa	 np_sa;		/* NOP_GET: what to look up */
 };
 
 struct null_sa {
@@ -56,6 +57,9 @@ struct null_db {
 	int			 nb_nsa, nb_nspd;
 	struct timer		 nb_timer;
 };
+
+static struct null_sa *null_find(struct null_db *,
+		    const struct sockaddr_storage *, uint8_t, uint32_t);
 
 static void
 null_drain(void *arg)
@@ -93,6 +97,20 @@ null_drain(void *arg)
 				sa_free_keys(&copy);
 			}
 			np->np_dumpcb(0, NULL, np->np_arg);
+			break;
+		case NOP_GET:
+			/* Answered from the table as it is now, keys left out. */
+			ns = null_find(nb, &np->np_sa.sa_dst,
+			    np->np_sa.sa_proto, np->np_sa.sa_spi);
+			if (ns == NULL || ns->ns_larval)
+				np->np_dumpcb(ESRCH, NULL, np->np_arg);
+			else {
+				struct kink_sa copy = ns->ns_sa;
+
+				sa_free_keys(&copy);
+				np->np_dumpcb(0, &copy, np->np_arg);
+				np->np_dumpcb(0, NULL, np->np_arg);
+			}
 			break;
 		case NOP_EVENT:
 			sadb_upcall(sd, &np->np_ev);
@@ -289,6 +307,21 @@ null_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
 	return 0;
 }
 
+static int
+null_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
+    void *arg)
+{
+	struct null_pending *np;
+
+	if ((np = null_queue(sd, NOP_GET)) == NULL)
+		return -1;
+	np->np_sa = *sa;
+	sa_free_keys(&np->np_sa);
+	np->np_dumpcb = cb;
+	np->np_arg = arg;
+	return 0;
+}
+
 static struct null_spd *
 null_spd_find(struct null_db *nb, const struct kink_policy *pol)
 {
@@ -365,4 +398,5 @@ const struct sadb_ops sadb_null_ops = {
 	.dump = null_dump,
 	.spd_add = null_spd_add,
 	.spd_del = null_spd_del,
+	.get = null_get,
 };

@@ -180,6 +180,17 @@ TEST(null_add_replace_delete_dump)
 	ASSERT_INT_EQ(r.last.sa_spi, spi);
 	ASSERT_INT_EQ(r.last.sa_enckey[0], 0x22);
 
+	/* get: the SA without its keys, then the end; later, not inside */
+	memset(&r, 0, sizeof(r));
+	ASSERT_INT_EQ(sadb_get(sd, &sa, dump_cb, &r), 0);
+	ASSERT_INT_EQ(r.dump_end, 0);
+	run_loop(base);
+	ASSERT_INT_EQ(r.ndump, 1);
+	ASSERT_INT_EQ(r.dump_end, 1);
+	ASSERT_INT_EQ(r.last.sa_spi, spi);
+	ASSERT_INT_EQ(r.last.sa_enckey_len, 0);
+	ASSERT_INT_EQ(r.last.sa_enckey[0], 0);
+
 	/* delete, then deleting again is ESRCH */
 	memset(&r, 0, sizeof(r));
 	sadb_del(sd, &sa, done_cb, &r);
@@ -193,6 +204,13 @@ TEST(null_add_replace_delete_dump)
 	sadb_dump(sd, dump_cb, &r);
 	run_loop(base);
 	ASSERT_INT_EQ(r.ndump, 0);
+	/* get of what is gone: ESRCH and no SA */
+	memset(&r, 0, sizeof(r));
+	sadb_get(sd, &sa, dump_cb, &r);
+	run_loop(base);
+	ASSERT_INT_EQ(r.ndump, 0);
+	ASSERT_INT_EQ(r.dump_end, 1);
+	ASSERT_INT_EQ(r.err, ESRCH);
 	sadb_free(sd);
 	event_base_free(base);
 }
