@@ -95,6 +95,7 @@ deps:
 	sh tests/deps.sh
 
 # make install [PREFIX=/usr] [sysconfdir=/etc] [DESTDIR=...] [unitdir=...]
+#   [sysusersdir=...]
 # installs what $(B) holds.  The pages and the unit name /usr/sbin and
 # /etc/kinkd.*; they are rewritten to sbindir and to the paths kinkd was
 # configured with (config.h), which is what the installed binary uses.  An
@@ -110,13 +111,15 @@ datarootdir ?= $(prefix)/share
 mandir ?= $(datarootdir)/man
 sysconfdir ?= $(prefix)/etc
 unitdir ?= $(prefix)/lib/systemd/system
+sysusersdir ?= $(prefix)/lib/sysusers.d
 MAN5 := man/kinkd.conf.5
 MAN8 := man/kinkd.8 man/kinkctl.8
 CONFIG_PATH = sed -n 's/^\#define $(1) "\(.*\)"$$/\1/p' config.h
 
 install: $(B)/kinkd $(B)/kinkctl config.h
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
-	  $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir) $(DESTDIR)$(unitdir)
+	  $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir) $(DESTDIR)$(unitdir) \
+	  $(DESTDIR)$(sysusersdir)
 	install -m 755 $(B)/kinkd $(B)/kinkctl $(DESTDIR)$(sbindir)/
 	@conf=$$($(call CONFIG_PATH,KINKD_CONF)); \
 	keytab=$$($(call CONFIG_PATH,KINKD_KEYTAB)); \
@@ -131,6 +134,15 @@ install: $(B)/kinkd $(B)/kinkctl config.h
 	  -e "s|/etc/kinkd\.keytab|$$keytab|g" etc/kinkd.service \
 	  > $(DESTDIR)$(unitdir)/kinkd.service || exit 1; \
 	chmod 644 $(DESTDIR)$(unitdir)/kinkd.service; \
+	user=$$($(call CONFIG_PATH,KINKD_USER)); \
+	echo "install etc/kinkd.sysusers -> $(DESTDIR)$(sysusersdir)/kinkd.conf"; \
+	sed "s/_kinkd/$$user/g" etc/kinkd.sysusers \
+	  > $(DESTDIR)$(sysusersdir)/kinkd.conf || exit 1; \
+	chmod 644 $(DESTDIR)$(sysusersdir)/kinkd.conf; \
+	if [ -z "$(DESTDIR)" ] && ! getent passwd "$$user" >/dev/null; then \
+	  echo "note: no user $$user yet: systemd-sysusers creates it" \
+	    "(kinkd runs as root without it)"; \
+	fi; \
 	if [ "$$conf" != "$(sysconfdir)/kinkd.conf" ]; then \
 	  echo "note: kinkd was configured to read $$conf by default; the unit" \
 	    "passes -f $(sysconfdir)/kinkd.conf (./configure --sysconfdir to change)"; \
@@ -150,6 +162,7 @@ uninstall:
 	  $(MAN5:man/%=$(DESTDIR)$(mandir)/man5/%) \
 	  $(MAN8:man/%=$(DESTDIR)$(mandir)/man8/%) \
 	  $(DESTDIR)$(unitdir)/kinkd.service \
+	  $(DESTDIR)$(sysusersdir)/kinkd.conf \
 	  $(DESTDIR)$(sysconfdir)/kinkd.conf.example
 
 # The tool compiles src/kinkctl.c in (its token tables are static there).

@@ -208,7 +208,7 @@ missing=
 for f in usr/sbin/kinkd usr/sbin/kinkctl usr/share/man/man8/kinkd.8 \
     usr/share/man/man8/kinkctl.8 usr/share/man/man5/kinkd.conf.5 \
     etc/kinkd.conf etc/kinkd.conf.example \
-    usr/lib/systemd/system/kinkd.service; do
+    usr/lib/systemd/system/kinkd.service usr/lib/sysusers.d/kinkd.conf; do
 	[ -f "$d/$f" ] || missing="$missing $f"
 done
 for f in usr/sbin/kinkd usr/sbin/kinkctl; do
@@ -312,6 +312,28 @@ else
 		else
 			pass unit-verify
 		fi
+	fi
+fi
+
+# The sysusers entry creates the account of "set user" (default _kinkd).
+su=$d/usr/lib/sysusers.d/kinkd.conf
+user=$(sed -n 's/^#define KINKD_USER "\(.*\)"$/\1/p' config.h)
+if [ ! -f "$su" ]; then
+	fail sysusers-creates-user "no installed sysusers.d/kinkd.conf"
+elif ! command -v systemd-sysusers >/dev/null; then
+	fail sysusers-creates-user "systemd-sysusers not installed (tests/deps.sh: systemd)"
+else
+	mkdir -p "$tmp/sysroot/etc"
+	out=$(systemd-sysusers --root="$tmp/sysroot" "$su" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] || echo "$out" | grep -qiv '^creating '; then
+		fail sysusers-creates-user "systemd-sysusers exit $rc: $(echo "$out" | tr '\n' ' ')"
+	elif [ -z "$user" ] ||
+	    ! grep -q "^$user:x:[0-9]*:[0-9]*:.*:/nonexistent:" "$tmp/sysroot/etc/passwd" ||
+	    ! grep -q "^$user:x:[0-9]*:" "$tmp/sysroot/etc/group"; then
+		fail sysusers-creates-user "no user/group '$user' (config.h KINKD_USER) in the test root"
+	else
+		pass sysusers-creates-user
 	fi
 fi
 
