@@ -195,6 +195,34 @@ else
 	fi
 fi
 
+# The configuration examples of kinkd.conf.5 (the .Bd -literal blocks after
+# an '.\" example-conf' comment) are files kinkd -n accepts.
+if [ ! -x "$B/kinkd" ]; then
+	fail conf-examples-valid "$B/kinkd not built"
+else
+	awk -v dir="$tmp" '
+	/^\.\\" example-conf/ { want = 1; next }
+	want && /^\.Bd -literal/ { n++; f = dir "/example" n ".conf"; printf "" > f; inb = 1; want = 0; next }
+	inb && /^\.Ed/ { inb = 0; close(f); next }
+	inb { gsub(/\\e/, "\\"); print > f }
+	' man/kinkd.conf.5
+	bad= n=0
+	for f in "$tmp"/example*.conf; do
+		[ -f "$f" ] || continue
+		n=$((n + 1))
+		chmod 644 "$f"
+		"$B/kinkd" -n -f "$f" > "$f.out" 2>&1 ||
+		    bad="$bad $(basename "$f"): $(head -n 3 "$f.out" | tr '\n' ' ')"
+	done
+	if [ "$n" -lt 2 ]; then
+		fail conf-examples-valid "found $n marked examples in kinkd.conf.5"
+	elif [ -n "$bad" ]; then
+		fail conf-examples-valid "kinkd -n refuses$bad"
+	else
+		pass conf-examples-valid
+	fi
+fi
+
 # --- make install -----------------------------------------------------
 d=$tmp/root
 if $MAKE -s install B="$B" DESTDIR="$d" PREFIX=/usr sysconfdir=/etc \
