@@ -91,6 +91,17 @@ for m in man/kinkd.8 man/kinkd.conf.5 man/kinkctl.8; do
 	else
 		pass "$name"
 	fi
+	# man(1) on Debian renders with groff: its warnings too.
+	name=groff-$(basename "$m")
+	if [ ! -f "$m" ]; then
+		fail "$name" "$m missing"
+	elif ! command -v groff >/dev/null; then
+		fail "$name" "groff not installed (tests/deps.sh: groff-base)"
+	elif out=$(groff -mdoc -Tutf8 -ww -z "$m" 2>&1) && [ -n "$out" ]; then
+		fail "$name" "$(echo "$out" | head -n 5 | tr '\n' ' ')"
+	else
+		pass "$name"
+	fi
 done
 
 # Each conf keyword as an .Ic word of a tagged item.
