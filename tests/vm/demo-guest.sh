@@ -69,6 +69,13 @@ for h in alpha beta; do
 	echo "kadmin: addprinc -randkey kink/$h.example.org; ktadd -k $KT kink/$h.example.org"
 done
 realm_stop
+# The account kinkd changes to after start-up ("set user", default _kinkd;
+# systemd-sysusers creates it on a real host).  It reads the keytab and
+# writes the replay cache.  The initramfs root is mode 0700 (mktemp -d).
+chmod 0755 /
+echo "_kinkd:x:190:190:kinkd:/nonexistent:/bin/false" >> /etc/passwd
+echo "_kinkd:x:190:" >> /etc/group
+chgrp _kinkd "$KT" && chmod 0640 "$KT"
 sed -i "s/127.0.0.1:$REALM_PORT/$KDC:$REALM_PORT/" "$KRB5_CONFIG" "$KRB5_KDC_PROFILE"
 /usr/sbin/ip netns exec A krb5kdc -n -r EXAMPLE.ORG > $W/kdc.out 2>&1 &
 KDC_PID=$!
@@ -88,7 +95,7 @@ for h in alpha beta; do
 	    { cat $W/$h.check; die "kinkd -n rejects $h.conf"; }
 done
 start() {	# NS NAME
-	mkdir -p $W/$2.rc
+	mkdir -p $W/$2.rc && chown _kinkd:_kinkd $W/$2.rc
 	/usr/sbin/ip netns exec $1 env KRB5RCACHEDIR=$W/$2.rc \
 	    KRB5CCNAME=FILE:$W/$2.ccache \
 	    kinkd -d -f $W/$2.conf -s /run/kinkd-$2.sock > $W/$2.log 2>&1 &
@@ -138,5 +145,7 @@ kill $KDC_PID 2>/dev/null
     die "ESP counters on alpha did not move by 6 ($before -> $after)"
 grep -q 'CREATE ok' $W/alpha.log && grep -q 'CREATE ok' $W/beta.log ||
     die "no completed CREATE in the logs"
+grep -q 'running as _kinkd' $W/alpha.log && grep -q 'running as _kinkd' $W/beta.log ||
+    die "kinkd did not drop privileges to _kinkd"
 echo
 echo "DEMO-RESULT ok"
