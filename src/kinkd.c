@@ -208,6 +208,25 @@ kinkd_drop_privileges(struct kinkd *kd)
 		log_warnx("not dropping privileges to %s: %s", user, why);
 		return;
 	}
+	/*
+	 * (ship) The bounding set down to the capability kept, and no new
+	 * privileges through execve: kinkd executes nothing, so this only
+	 * closes doors.  Dropping needs CAP_SETPCAP, which a unit's
+	 * CapabilityBoundingSet= may have taken away already; then the
+	 * unit's bounding set stands.
+	 */
+	{
+		int cap;
+
+		for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+			if (!(keep_admin && cap == CAP_NET_ADMIN) &&
+			    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
+				log_debug("capability bounding set kept: %s",
+				    strerror(errno));
+				break;
+			}
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	}
 	if (keep_admin && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_KEEPCAPS)");
 	if (setgroups(1, &pw->pw_gid) == -1 ||
