@@ -5,8 +5,8 @@
 # groups, and the capability sets are the documented ones -- CAP_NET_ADMIN
 # (bit 12, 0x1000) effective and permitted with the xfrm backend, whose
 # netlink checks it on every message; nothing with pfkey, which checks
-# only when the socket is created.  The bounding set is reported as is
-# (not asserted: kinkd does not execute programs).  After the drop a ping
+# only when the socket is created.  The bounding set is the same as the
+# permitted set, NoNewPrivs is set.  After the drop a ping
 # still triggers ACQUIRE -> CREATE -> SAs in both kernels and crosses
 # encrypted, and `kinkctl flush sa` still removes them.  An unknown user:
 # kinkd says so and stays root.
@@ -50,6 +50,7 @@ run() {
 	if [ "$2" = xfrm ]; then caps=0000000000001000; else caps=0000000000000000; fi
 	for h in alpha beta; do
 		echo "  $h: Uid $(field $h Uid) Gid $(field $h Gid) Groups '$(field $h Groups)'"
+		echo "  $h: NoNewPrivs $(field $h NoNewPrivs)"
 		echo "  $h: CapEff $(field $h CapEff) CapPrm $(field $h CapPrm) CapInh $(field $h CapInh) CapBnd $(field $h CapBnd) CapAmb $(field $h CapAmb)"
 		set -- $(field $h Uid) $(field $h Gid)
 		g=$(field $h Groups)
@@ -65,6 +66,11 @@ run() {
 			pass $t-$h-caps
 		else
 			fail $t-$h-caps "want CapEff=CapPrm=$caps, no inheritable/ambient"
+		fi
+		if [ "$(field $h CapBnd)" = $caps ] && [ "$(field $h NoNewPrivs)" = 1 ]; then
+			pass $t-$h-bounding
+		else
+			fail $t-$h-bounding "want CapBnd=$caps and NoNewPrivs 1, have $(field $h CapBnd), $(field $h NoNewPrivs)"
 		fi
 	done
 	if grep -q "running as _kinkd" $W/alpha.log; then
