@@ -106,11 +106,18 @@ struct conf_parser {
 	int			 cp_npols;
 };
 
+/*
+ * Default ESP suites.  CBC+HMAC first: every backend installs them (Linux
+ * PF_KEY, the "auto" default where af_key loads, cannot install AES-GCM),
+ * and HMAC-SHA1 is what racoon2 peers can use.  GCM stays on offer for
+ * peers that prefer it over XFRM.
+ */
 static const struct kink_suite default_esp[] = {
-	{ { 1, 20, 256, 0 }, { 0, 0, 0, 0 } },	/* aes-256-gcm-16 */
-	{ { 1, 20, 128, 0 }, { 0, 0, 0, 0 } },	/* aes-128-gcm-16 */
 	{ { 1, 12, 256, 5 }, { 0, 0, 0, 0 } },	/* aes-256-cbc hmac-sha2-256 */
 	{ { 1, 12, 128, 5 }, { 0, 0, 0, 0 } },	/* aes-128-cbc hmac-sha2-256 */
+	{ { 1, 12, 128, 2 }, { 0, 0, 0, 0 } },	/* aes-128-cbc hmac-sha1 */
+	{ { 1, 20, 256, 0 }, { 0, 0, 0, 0 } },	/* aes-256-gcm-16 */
+	{ { 1, 20, 128, 0 }, { 0, 0, 0, 0 } },	/* aes-128-gcm-16 */
 };
 static const struct kink_suite default_ah[] = {
 	{ { 0, 0, 0, 0 }, { 1, 5, 0, 5 } },	/* ah auth hmac-sha2-256 */

@@ -339,11 +339,13 @@ TEST(policy_defaults)
 	ASSERT_INT_EQ(t->pol_life_secs, 8 * 3600);
 	ASSERT_INT_EQ(t->pol_life_kbytes, 0);
 	ASSERT_INT_EQ(t->pol_pfs_group, 0);
-	ASSERT_INT_EQ(t->pol_nsuites, 4);
-	ASSERT_INT_EQ(t->pol_suites[0].s_esp.x_id, 20);	/* ESP_AES_GCM_16 */
+	/* CBC first: Linux PF_KEY (the "auto" default) cannot install GCM. */
+	ASSERT_INT_EQ(t->pol_nsuites, 5);
+	ASSERT_INT_EQ(t->pol_suites[0].s_esp.x_id, 12);	/* ESP_AES_CBC */
 	ASSERT_INT_EQ(t->pol_suites[0].s_esp.x_keylen, 256);
-	ASSERT_INT_EQ(t->pol_suites[2].s_esp.x_id, 12);	/* ESP_AES_CBC */
-	ASSERT_INT_EQ(t->pol_suites[2].s_esp.x_auth, 5);	/* HMAC-SHA2-256 */
+	ASSERT_INT_EQ(t->pol_suites[0].s_esp.x_auth, 5);	/* HMAC-SHA2-256 */
+	ASSERT_INT_EQ(t->pol_suites[2].s_esp.x_auth, 2);	/* HMAC-SHA1 */
+	ASSERT_INT_EQ(t->pol_suites[3].s_esp.x_id, 20);	/* ESP_AES_GCM_16 */
 	ASSERT_INT_EQ(t->pol_tun_local.ss_family, AF_INET);
 	ASSERT_INT_EQ(t->pol_tun_remote.ss_family, AF_INET);
 	ASSERT_INT_EQ(t->pol_src.sel_plen, 16);
