@@ -149,6 +149,8 @@ kinkd_upcall(const struct sadb_event *ev, void *arg)
  *	acquire REQID		ACQUIRE for the policy with that reqid
  *	soft SPI | hard SPI	soft / hard EXPIRE of the SA with that SPI
  *	offset PEER SECONDS	our clock towards PEER (krb_peer_set_offset)
+ *	refuse gcm | refuse none	null backend refuses AES-GCM or not
+ *				(takes effect on the next reload)
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  */
 void
@@ -177,6 +179,12 @@ kinkd_inject(struct kinkd *kd)
 			    (int32_t)off) == 0)
 				log_info("inject: clock offset for %s %ld s",
 				    peer, off);
+			continue;
+		}
+		if (sscanf(line, "refuse %15s", what) == 1) {
+			if (sadb_null_refuse_gcm(kd->kd_sadb,
+			    strcmp(what, "gcm") == 0) == 0)
+				log_info("inject: refuse %s", what);
 			continue;
 		}
 		if (sscanf(line, "%15s %li", what, (long *)&v) != 2)
@@ -209,6 +217,96 @@ kinkd_inject(struct kinkd *kd)
 	}
 	fclose(f);
 	unlink(path);
+}
+
+/* ---- what the backend can install ------------------------------------ */
+
+static void
+suite_text(const struct kink_suite *s, char *out, size_t len)
+{
+	const char *e, *a;
+
+	out[0] = '\0';
+	if (s->s_ah.x_present) {
+		a = conf_auth_name(s->s_ah.x_auth);
+		snprintf(out, len, "ah %s%s", a ? a : "?",
+		    s->s_esp.x_present ? " + " : "");
+	}
+	if (s->s_esp.x_present) {
+		char tmp[64];
+
+		e = conf_enc_name(s->s_esp.x_id, s->s_esp.x_keylen);
+		a = s->s_esp.x_auth ? conf_auth_name(s->s_esp.x_auth) : NULL;
+		snprintf(tmp, sizeof(tmp), "%s%s%s", e ? e : "?",
+		    a ? "/" : "", a ? a : "");
+		strlcat(out, tmp, len);
+	}
+}
+
+int
+kinkd_conf_filter(struct kinkd *kd, struct kink_conf *c, char *errtext,
+    size_t errlen)
+{
+	char name[96], msg[256], skipped[512];
+	const char *why, *w = NULL;
+	int i, j, k, n, rc = 0;
+
+	if (errtext != NULL && errlen > 0)
+		errtext[0] = '\0';
+	for (i = 0; i < c->c_npeers; i++) {
+		struct conf_peer *cp = &c->c_peers[i];
+
+		for (j = 0; j < cp->p_npolicies; j++) {
+			struct kink_policy *pol = &cp->p_policies[j];
+
+			why = NULL;
+			/*
+			 * Proposal and responder choice both read these
+			 * suites, so dropping one here keeps kinkd from
+			 * offering or accepting what the ADD would refuse.
+			 */
+			skipped[0] = '\0';
+			for (k = n = 0; k < pol->pol_nsuites; k++) {
+				if (sadb_supports(kd->kd_sadb,
+				    &pol->pol_suites[k], &w)) {
+					pol->pol_suites[n++] =
+					    pol->pol_suites[k];
+					continue;
+				}
+				suite_text(&pol->pol_suites[k], name,
+				    sizeof(name));
+				if (skipped[0] != '\0')
+					strlcat(skipped, ", ", sizeof(skipped));
+				strlcat(skipped, name, sizeof(skipped));
+				if (why == NULL)
+					why = w;
+			}
+			/* One line per policy, read once at start/reload. */
+			if (skipped[0] != '\0')
+				log_warnx("peer %s policy %s: suite%s %s "
+				    "skipped: %s", cp->p_name, pol->pol_name,
+				    strchr(skipped, ',') ? "s" : "", skipped,
+				    why ? why : "not supported");
+			if (n < pol->pol_nsuites)
+				memset(&pol->pol_suites[n], 0,
+				    (pol->pol_nsuites - n) *
+				    sizeof(pol->pol_suites[0]));
+			pol->pol_nsuites = n;
+			if (n > 0)
+				continue;
+			snprintf(msg, sizeof(msg), "peer %s policy %s: no "
+			    "suite the %s backend can install", cp->p_name,
+			    pol->pol_name, sadb_backend(kd->kd_sadb));
+			log_warnx("%s", msg);
+			if (errtext != NULL && errlen > 0) {
+				if (errtext[0] != '\0')
+					strlcat(errtext, "\n", errlen);
+				strlcat(errtext, msg, errlen);
+			}
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -257,6 +355,14 @@ kinkd_reload(struct kinkd *kd, const char *path, char *errtext, size_t errlen)
 		return -1;
 	}
 	conf_errors_free(&errs);
+	if (kinkd_conf_filter(kd, nc, errtext, errlen) == -1) {
+		log_warnx("reload of %s failed, old configuration kept", path);
+		conf_free(nc);
+		stats_inc(STAT_RELOAD_FAIL);
+		kinkd_event(kd, CTL_EV_RELOAD, "", 0, "failed: a policy has "
+		    "no suite the backend can install");
+		return -1;
+	}
 
 	/* A responder between choice and REPLY holds old policy pointers. */
 	for (x = TAILQ_FIRST(&kd->kd_xacts); x != NULL; x = xnext) {

@@ -456,6 +456,9 @@ main(int argc, char *argv[])
 	if ((kd->kd_sadb = sadb_new(kd->kd_base,
 	    backend_name(kd->kd_conf->c_backend), kinkd_upcall, kd)) == NULL)
 		fatal("SA backend %s", backend_name(kd->kd_conf->c_backend));
+	if (kinkd_conf_filter(kd, kd->kd_conf, NULL, 0) == -1)
+		fatalx("%s: a policy has no suite the %s backend can install",
+		    kd->kd_conf_path, sadb_backend(kd->kd_sadb));
 	memset(&ko, 0, sizeof(ko));
 	if ((kd->kd_krb = krb_ctx_new(kd->kd_base, kd->kd_principal,
 	    kd->kd_conf->c_keytab, &ko)) == NULL)

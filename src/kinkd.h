@@ -73,6 +73,13 @@ struct kinkd {
  */
 int	kinkd_reload(struct kinkd *, const char *path, char *errtext,
 	    size_t errlen);
+/*
+ * Drop from every policy of `c` the suites the SA backend cannot install,
+ * one warning per suite; a policy left with none is an error (logged, and
+ * appended to errtext, which may be NULL).  0 / -1.
+ */
+int	kinkd_conf_filter(struct kinkd *, struct kink_conf *, char *errtext,
+	    size_t errlen);
 /* Monitor event, when anyone listens. */
 void	kinkd_event(struct kinkd *, const char *type, const char *peer,
 	    uint32_t xid, const char *fmt, ...)

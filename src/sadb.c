@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
+#include "isakmp.h"
 #include "log.h"
 #include "sadb.h"
 
@@ -116,6 +119,42 @@ sadb_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
 		return -1;
 	}
 	return sd->sd_ops->get(sd, sa, cb, arg);
+}
+
+static int
+xform_gcm(const struct kink_xform *x)
+{
+	return x->x_id == ESP_AES_GCM_8 || x->x_id == ESP_AES_GCM_12 ||
+	    x->x_id == ESP_AES_GCM_16;
+}
+
+/*
+ * What a backend cannot install is known here for pfkey (its source keeps
+ * only the kernel mapping; the limit is Linux PF_KEY's: no AEAD, the ADD
+ * fails with ENOSYS, docs/arch/kernel.md) and asked of the others.
+ */
+int
+sadb_supports(struct sadb *sd, const struct kink_suite *s, const char **why)
+{
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = NULL;
+	if (s->s_esp.x_present && sd->sd_ops == &sadb_pfkey_ops &&
+	    xform_gcm(&s->s_esp)) {
+		*why = "backend pfkey cannot install AES-GCM";
+		return 0;
+	}
+	if (sd->sd_ops->supports == NULL)
+		return 1;
+	if (s->s_esp.x_present &&
+	    !sd->sd_ops->supports(sd, IPPROTO_ESP, &s->s_esp, why))
+		return 0;
+	if (s->s_ah.x_present &&
+	    !sd->sd_ops->supports(sd, IPPROTO_AH, &s->s_ah, why))
+		return 0;
+	return 1;
 }
 
 int

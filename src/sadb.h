@@ -63,6 +63,13 @@ struct sadb_ops {
 	 * keys: cb like dump (the SA, then NULL), or NULL with ESRCH. */
 	int	(*get)(struct sadb *, const struct kink_sa *, sadb_dump_cb,
 		    void *);
+	/*
+	 * Optional: can this backend install the transform (proto is
+	 * IPPROTO_ESP or IPPROTO_AH)?  1 yes; 0 no, with *why set to a
+	 * static reason.  NULL op: everything it is asked for.
+	 */
+	int	(*supports)(struct sadb *, uint8_t proto,
+		    const struct kink_xform *, const char **why);
 };
 
 /* Shared by sadb.c and the backends; the daemon treats it as opaque. */
@@ -120,9 +127,22 @@ int	sadb_spd_del(struct sadb *, const struct kink_policy *, sadb_done_cb,
  * first error; SAs that vanished meanwhile (ESRCH) are not errors.
  */
 int	sadb_flush(struct sadb *, sadb_done_cb, void *);
+/*
+ * Whether every transform of the suite can be installed by this backend
+ * (Linux PF_KEY has no AEAD, so no AES-GCM): 1 yes, 0 no with *why set.
+ * The daemon drops suites it could not install from its policies.
+ */
+int	sadb_supports(struct sadb *, const struct kink_suite *,
+	    const char **why);
 /* Backends deliver kernel events here. */
 void	sadb_upcall(struct sadb *, const struct sadb_event *);
 /* The null backend: make it emit an event (tests drive ACQUIRE/EXPIRE). */
 int	sadb_null_inject(struct sadb *, const struct sadb_event *);
+/*
+ * Test knob: make the null backend refuse AES-GCM like PF_KEY (on != 0)
+ * or accept everything again.  Environment KINKD_NULL_REFUSE=gcm sets it
+ * when the backend opens (so start-up filtering can be tested too).
+ */
+int	sadb_null_refuse_gcm(struct sadb *, int on);
 
 #endif

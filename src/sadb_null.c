@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include <event2/event.h>
 
+#include "isakmp.h"
 #include "log.h"
 #include "net.h"
 #include "sadb.h"
@@ -55,6 +58,7 @@ struct null_db {
 	TAILQ_HEAD(, null_sa)	 nb_sas;
 	TAILQ_HEAD(, null_spd)	 nb_spd;
 	int			 nb_nsa, nb_nspd;
+	int			 nb_refuse_gcm;	/* test knob: act like PF_KEY */
 	struct timer		 nb_timer;
 };
 
@@ -167,6 +171,7 @@ static int
 null_open(struct sadb *sd)
 {
 	struct null_db *nb;
+	const char *env;
 
 	if ((nb = calloc(1, sizeof(*nb))) == NULL)
 		return -1;
@@ -179,6 +184,9 @@ null_open(struct sadb *sd)
 		return -1;
 	}
 	sd->sd_priv = nb;
+	if ((env = getenv("KINKD_NULL_REFUSE")) != NULL &&
+	    strcmp(env, "gcm") == 0)
+		nb->nb_refuse_gcm = 1;
 	return 0;
 }
 
@@ -388,6 +396,32 @@ sadb_null_inject(struct sadb *sd, const struct sadb_event *ev)
 	return 0;
 }
 
+static int
+null_supports(struct sadb *sd, uint8_t proto, const struct kink_xform *x,
+    const char **why)
+{
+	struct null_db *nb = sd->sd_priv;
+
+	if (nb->nb_refuse_gcm && proto == IPPROTO_ESP &&
+	    (x->x_id == ESP_AES_GCM_8 || x->x_id == ESP_AES_GCM_12 ||
+	    x->x_id == ESP_AES_GCM_16)) {
+		*why = "backend null cannot install AES-GCM (test knob)";
+		return 0;
+	}
+	return 1;
+}
+
+int
+sadb_null_refuse_gcm(struct sadb *sd, int on)
+{
+	if (sd->sd_ops != &sadb_null_ops) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	((struct null_db *)sd->sd_priv)->nb_refuse_gcm = on != 0;
+	return 0;
+}
+
 const struct sadb_ops sadb_null_ops = {
 	.name = "null",
 	.open = null_open,
@@ -399,4 +433,5 @@ const struct sadb_ops sadb_null_ops = {
 	.spd_add = null_spd_add,
 	.spd_del = null_spd_del,
 	.get = null_get,
+	.supports = null_supports,
 };

@@ -10,9 +10,11 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <string.h>
 
 #include <event2/event.h>
 
+#include "isakmp.h"
 #include "sadb.h"
 #include "test.h"
 
@@ -279,6 +281,29 @@ TEST(null_close_with_pending)
 	event_base_free(base);
 }
 
+/* The GCM knob: refused suites are named, others (and AH) pass. */
+TEST(null_supports_knob)
+{
+	struct event_base *base = event_base_new();
+	struct sadb *sd = sadb_new(base, "null", up_cb, NULL);
+	struct kink_suite gcm = { .s_esp = { 1, ESP_AES_GCM_16, 256, 0 } };
+	struct kink_suite cbc = { .s_esp = { 1, 12, 128, 2 } };
+	struct kink_suite ah = { .s_ah = { 1, 2, 0, 2 } };
+	const char *why = NULL;
+
+	ASSERT_TRUE(sd != NULL);
+	ASSERT_INT_EQ(sadb_supports(sd, &gcm, &why), 1);
+	ASSERT_INT_EQ(sadb_null_refuse_gcm(sd, 1), 0);
+	ASSERT_INT_EQ(sadb_supports(sd, &gcm, &why), 0);
+	ASSERT_TRUE(why != NULL && strstr(why, "AES-GCM") != NULL);
+	ASSERT_INT_EQ(sadb_supports(sd, &cbc, NULL), 1);
+	ASSERT_INT_EQ(sadb_supports(sd, &ah, NULL), 1);
+	ASSERT_INT_EQ(sadb_null_refuse_gcm(sd, 0), 0);
+	ASSERT_INT_EQ(sadb_supports(sd, &gcm, NULL), 1);
+	sadb_free(sd);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -287,5 +312,6 @@ main(void)
 	RUN(null_spd);
 	RUN(null_inject_upcall_deferred);
 	RUN(null_close_with_pending);
+	RUN(null_supports_knob);
 	return test_done();
 }
