@@ -145,6 +145,13 @@
 #define CTL_SA_LARVAL		1	/* SPI reserved, no keys yet */
 #define CTL_SA_MATURE		2
 #define CTL_SA_DYING		3	/* soft lifetime hit, or deleting */
+/*
+ * SHOW_SA merges kinkd's records with the backend's dump (added in
+ * protocol version 1 without a bump: a client that predates them rejects
+ * only such a record):
+ */
+#define CTL_SA_KERNEL_ONLY	4	/* in the kernel (kinkd's reqids), no record */
+#define CTL_SA_MISSING		5	/* kinkd's record; the kernel lost it */
 
 /* PEER state */
 #define CTL_PEER_UNKNOWN	0	/* configured, never heard from */

@@ -288,7 +288,7 @@ dec_sa(struct rbuf *r, struct ctl_sa *s)
 	D(get_u8(r, &s->cs_mode));
 	RANGE(s->cs_mode, ENCAP_MODE_TUNNEL, ENCAP_MODE_TRANSPORT);
 	D(get_u8(r, &s->cs_state));
-	RANGE(s->cs_state, CTL_SA_LARVAL, CTL_SA_DYING);
+	RANGE(s->cs_state, CTL_SA_LARVAL, CTL_SA_MISSING);
 	D(get_u32(r, &s->cs_spi));
 	D(get_addr(r, &s->cs_src));
 	D(get_addr(r, &s->cs_dst));
@@ -556,7 +556,7 @@ enc_sa(struct buf *b, const struct ctl_sa *s)
 	RANGE(s->cs_dir, CTL_SA_DIR_IN, CTL_SA_DIR_OUT);
 	RANGE(s->cs_proto, PROTO_IPSEC_AH, PROTO_IPSEC_ESP);
 	RANGE(s->cs_mode, ENCAP_MODE_TUNNEL, ENCAP_MODE_TRANSPORT);
-	RANGE(s->cs_state, CTL_SA_LARVAL, CTL_SA_DYING);
+	RANGE(s->cs_state, CTL_SA_LARVAL, CTL_SA_MISSING);
 	E(put_str(b, s->cs_peer, CTL_NAME_MAX));
 	E(put_str(b, s->cs_policy, CTL_NAME_MAX));
 	P(buf_put_u8(b, s->cs_dir));

@@ -5,6 +5,8 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include "conf.h"
 #include "control.h"
 #include "ctl.h"
+#include "isakmp.h"
 #include "kink.h"
 #include "kinkd.h"
 #include "krb.h"
@@ -153,6 +156,70 @@ kinkd_upcall(const struct sadb_event *ev, void *arg)
  *				(takes effect on the next reload)
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  */
+static int
+inject_addr(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * The kernel changing behind kinkd's back (show sa's merge):
+ *	kernel-add SPI REQID SRC DST	an ESP SA kinkd has no record of
+ *	kernel-del SPI			the backend drops one of kinkd's SAs
+ *					and kinkd is not told
+ */
+static void
+inject_kernel(struct kinkd *kd, const char *line)
+{
+	char src[INET6_ADDRSTRLEN + 1], dst[INET6_ADDRSTRLEN + 1];
+	unsigned long spi, reqid;
+	struct kink_sarec *sr;
+	struct kink_sa sa;
+
+	if (sscanf(line, "kernel-add %li %li %46s %46s", (long *)&spi,
+	    (long *)&reqid, src, dst) == 4) {
+		memset(&sa, 0, sizeof(sa));
+		if (inject_addr(src, &sa.sa_src) == -1 ||
+		    inject_addr(dst, &sa.sa_dst) == -1) {
+			log_warnx("inject: bad address in %s", line);
+			return;
+		}
+		sa.sa_proto = PROTO_IPSEC_ESP;
+		sa.sa_dir = SA_DIR_OUT;
+		sa.sa_mode = ENCAP_MODE_TRANSPORT;
+		sa.sa_spi = (uint32_t)spi;
+		sa.sa_reqid = (uint32_t)reqid;
+		sa.sa_enc = ESP_AES_CBC;
+		sa.sa_enc_keylen = 128;
+		sa.sa_enckey_len = 16;
+		arc4random_buf(sa.sa_enckey, sa.sa_enckey_len);
+		sadb_add(kd->kd_sadb, &sa, 0, kinkd_sadb_done,
+		    (void *)"inject kernel-add");
+		sa_free_keys(&sa);
+		log_info("inject: kernel-add 0x%lx", spi);
+	} else if (sscanf(line, "kernel-del %li", (long *)&spi) == 1) {
+		if ((sr = peer_sa_find(kd, 0, (uint32_t)spi, 0)) == NULL) {
+			log_warnx("inject: kernel-del: no SA 0x%lx", spi);
+			return;
+		}
+		sadb_del(kd->kd_sadb, &sr->sr_sa, kinkd_sadb_done,
+		    (void *)"inject kernel-del");
+		log_info("inject: kernel-del 0x%lx", spi);
+	}
+}
+
 void
 kinkd_inject(struct kinkd *kd)
 {
@@ -179,6 +246,10 @@ kinkd_inject(struct kinkd *kd)
 			    (int32_t)off) == 0)
 				log_info("inject: clock offset for %s %ld s",
 				    peer, off);
+			continue;
+		}
+		if (strncmp(line, "kernel-", 7) == 0) {
+			inject_kernel(kd, line);
 			continue;
 		}
 		if (sscanf(line, "refuse %15s", what) == 1) {

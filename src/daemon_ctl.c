@@ -56,11 +56,17 @@ fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr)
 	cs->cs_bytes = sr->sr_bytes_known ? sr->sr_bytes : CTL_UNKNOWN64;
 }
 
-/* SHOW_SA waits for a backend dump, for the byte counters. */
+/*
+ * SHOW_SA is answered from a backend dump merged with kinkd's records:
+ * byte counters for the SAs both know, the kernel's SAs (in kinkd's reqid
+ * range) that kinkd has no record of as CTL_SA_KERNEL_ONLY, and records
+ * whose SA the kernel no longer holds as CTL_SA_MISSING.
+ */
 struct show_sa {
 	struct kinkd		*ss_kd;
 	struct control_req	*ss_req;
 	char			 ss_peer[CTL_NAME_MAX + 1];
+	int			 ss_dumped;	/* the dump ended without error */
 };
 
 static void
@@ -74,6 +80,10 @@ show_sa_send(struct show_sa *ss)
 		    strcmp(sr->sr_peer->pe_name, ss->ss_peer) != 0)
 			continue;
 		fill_sa(&cs, sr);
+		/* Larval SPIs and SAs whose ADD is not sent are not due. */
+		if (ss->ss_dumped && sr->sr_installed && !sr->sr_bytes_known &&
+		    sr->sr_state != CTL_SA_LARVAL)
+			cs.cs_state = CTL_SA_MISSING;
 		control_send_sa(ss->ss_req, &cs);
 		explicit_bzero(&cs, sizeof(cs));
 	}
@@ -81,13 +91,82 @@ show_sa_send(struct show_sa *ss)
 	free(ss);
 }
 
+/* The configured policy (and its peer) of a kernel SA, by reqid. */
+static struct kink_peer *
+show_sa_owner(struct kinkd *kd, uint32_t reqid, struct kink_policy **polp)
+{
+	struct kink_peer *pe;
+	int i;
+
+	*polp = NULL;
+	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry)
+		for (i = 0; pe->pe_conf && i < pe->pe_conf->p_npolicies; i++)
+			if (pe->pe_conf->p_policies[i].pol_reqid == reqid) {
+				*polp = &pe->pe_conf->p_policies[i];
+				return pe;
+			}
+	return NULL;
+}
+
+static void
+show_sa_stray(struct show_sa *ss, const struct kink_sa *sa)
+{
+	struct kink_policy *pol;
+	struct kink_peer *pe;
+	const struct sockaddr_storage *local = NULL;
+	struct ctl_sa cs;
+
+	pe = show_sa_owner(ss->ss_kd, sa->sa_reqid, &pol);
+	if (ss->ss_peer[0] != '\0' &&
+	    (pe == NULL || strcmp(pe->pe_name, ss->ss_peer) != 0))
+		return;
+	memset(&cs, 0, sizeof(cs));
+	if (pe != NULL) {
+		strlcpy(cs.cs_peer, pe->pe_name, sizeof(cs.cs_peer));
+		strlcpy(cs.cs_policy, pol->pol_name, sizeof(cs.cs_policy));
+		local = pol->pol_mode == ENCAP_MODE_TUNNEL ?
+		    &pol->pol_tun_local : &pol->pol_src.sel_addr;
+	}
+	/* Kernel dumps carry no direction: inbound is addressed to us. */
+	cs.cs_dir = sa->sa_dir;
+	if (cs.cs_dir != CTL_SA_DIR_IN && cs.cs_dir != CTL_SA_DIR_OUT)
+		cs.cs_dir = local != NULL && net_addr_eq(
+		    (const struct sockaddr *)&sa->sa_dst,
+		    (const struct sockaddr *)local) ? CTL_SA_DIR_IN :
+		    CTL_SA_DIR_OUT;
+	cs.cs_proto = sa->sa_proto;
+	cs.cs_mode = sa->sa_mode;
+	if (cs.cs_mode != ENCAP_MODE_TUNNEL)
+		cs.cs_mode = ENCAP_MODE_TRANSPORT;
+	cs.cs_state = CTL_SA_KERNEL_ONLY;
+	cs.cs_spi = sa->sa_spi;
+	control_addr_from_sockaddr(&cs.cs_src,
+	    (const struct sockaddr *)&sa->sa_src);
+	control_addr_from_sockaddr(&cs.cs_dst,
+	    (const struct sockaddr *)&sa->sa_dst);
+	cs.cs_enc = sa->sa_enc;
+	cs.cs_enc_keylen = sa->sa_enc_keylen;
+	cs.cs_auth = sa->sa_auth;
+	/* No keys: they are not kinkd's to hand out. */
+	cs.cs_life_soft_secs = sa->sa_life_soft_secs;
+	cs.cs_life_hard_secs = sa->sa_life_hard_secs;
+	cs.cs_life_soft_bytes = sa->sa_life_soft_bytes;
+	cs.cs_life_hard_bytes = sa->sa_life_hard_bytes;
+	cs.cs_bytes = sa->sa_cur_bytes;
+	if (cs.cs_proto != PROTO_IPSEC_AH && cs.cs_proto != PROTO_IPSEC_ESP)
+		return;		/* not one kinkd could have made */
+	control_send_sa(ss->ss_req, &cs);
+}
+
 static void
 show_sa_dump(int err, const struct kink_sa *sa, void *arg)
 {
 	struct show_sa *ss = arg;
 	struct kink_sarec *sr;
+	int known = 0;
 
 	if (sa == NULL) {
+		ss->ss_dumped = err == 0;
 		show_sa_send(ss);
 		return;
 	}
@@ -98,7 +177,10 @@ show_sa_dump(int err, const struct kink_sa *sa, void *arg)
 		    (const struct sockaddr *)&sa->sa_dst)) {
 			sr->sr_bytes = sa->sa_cur_bytes;
 			sr->sr_bytes_known = 1;
+			known = 1;
 		}
+	if (!known)
+		show_sa_stray(ss, sa);
 }
 
 static void

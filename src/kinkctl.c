@@ -537,7 +537,8 @@ cmd_name(uint8_t c)
 
 static const char *const sa_state_name[] = {
 	[CTL_SA_LARVAL] = "larval", [CTL_SA_MATURE] = "mature",
-	[CTL_SA_DYING] = "dying",
+	[CTL_SA_DYING] = "dying", [CTL_SA_KERNEL_ONLY] = "kernel-only",
+	[CTL_SA_MISSING] = "missing",
 };
 static const char *const peer_state_name[] = {
 	[CTL_PEER_UNKNOWN] = "unknown", [CTL_PEER_ALIVE] = "alive",
@@ -648,11 +649,12 @@ render_sa(struct ctl_sa *const *v, size_t n, int keys)
 		else
 			strlcpy(enc, name_or_num(enc_name(s->cs_enc),
 			    s->cs_enc, nb, sizeof(nb)), sizeof(enc));
-		put_text(stdout, s->cs_peer, 0);
+		/* A kernel-only SA of no configured policy has no peer. */
+		put_text(stdout, s->cs_peer[0] ? s->cs_peer : "-", 0);
 		printf("%*s %-3s %-5s 0x%08x %-15s %-15s %-9s %-15s %-13s "
 		    "%-6s %-6s ",
-		    strlen(s->cs_peer) < 12 ? (int)(12 - strlen(s->cs_peer)) :
-		    0, "",
+		    strlen(s->cs_peer) < 12 ? (int)(12 -
+		    (s->cs_peer[0] ? strlen(s->cs_peer) : 1)) : 0, "",
 		    s->cs_dir == CTL_SA_DIR_IN ? "in" : "out",
 		    s->cs_proto == PROTO_IPSEC_ESP ? "esp" : "ah", s->cs_spi,
 		    addr_str(&s->cs_src, src, sizeof(src)),

@@ -414,7 +414,8 @@ patched(int i, size_t off, const uint8_t *v, size_t n)
 static void m_sa_dir(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_dir = 3; }
 static void m_sa_proto(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_proto = 4; }
 static void m_sa_mode(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_mode = 0; }
-static void m_sa_state(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_state = 4; }
+static void m_sa_state(struct ctl_msg *m, uint8_t *p)
+{ m->m_sa.cs_state = CTL_SA_MISSING + 1; }
 static void m_sa_key(struct ctl_msg *m, uint8_t *p)
 { m->m_sa.cs_enckey_len = CTL_KEY_MAX + 1; }
 static void m_sa_af(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_src.ca_af = 5; }
