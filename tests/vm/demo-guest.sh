@@ -118,10 +118,10 @@ prc=$?
 cat $W/ping.out
 after=$(esp_packets A)
 
-step "(a) kinkctl show sa on alpha"
-kinkctl -s /run/kinkd-alpha.sock show sa
-step "(a) kinkctl show sa on beta"
-kinkctl -s /run/kinkd-beta.sock show sa
+for h in alpha beta; do
+	step "(a) kinkctl show sa on $h"
+	kinkctl -s /run/kinkd-$h.sock show sa | tee $W/$h.sa
+done
 
 step "(b) ESP SAs in alpha's kernel (ip -s xfrm state; keys not shown)"
 ip -n A -s xfrm state | grep -vE '^[[:space:]]*(enc|auth|aead|auth-trunc) '
@@ -141,6 +141,9 @@ for h in alpha beta; do
 done
 kill $KDC_PID 2>/dev/null
 [ $prc = 0 ] || die "ping through the negotiated SAs failed"
+for h in alpha beta; do
+	[ "$(grep -c ' esp ' $W/$h.sa)" -ge 2 ] || die "kinkctl show sa on $h lists no SA pair"
+done
 [ "$after" -ge $((before + 6)) ] ||
     die "ESP counters on alpha did not move by 6 ($before -> $after)"
 grep -q 'CREATE ok' $W/alpha.log && grep -q 'CREATE ok' $W/beta.log ||
