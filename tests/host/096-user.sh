@@ -21,6 +21,6 @@ HOST_VERBOSE= start_kinkd alpha "$T/alpha.conf" &&
 check logged grep -q "user nosuchuser does not exist: kinkd keeps running as root" "$T/alpha.log"
 check_eq stays-root "$(uid_of alpha)" 0
 check initiate ctl alpha initiate beta
-check pairwise sa_pair_ok alpha beta
+check pairwise wait_until "$HOST_WAIT" sa_pair_ok alpha beta
 stop_kinkd alpha
 check_eq stops-cleanly $? 0
