@@ -99,7 +99,7 @@ start() {	# NS NAME
 	/usr/sbin/ip netns exec $1 env KRB5RCACHEDIR=$W/$2.rc \
 	    KRB5CCNAME=FILE:$W/$2.ccache \
 	    kinkd -d -f $W/$2.conf -s /run/kinkd-$2.sock > $W/$2.log 2>&1 &
-	wait_for 10 kinkctl -s /run/kinkd-$2.sock show stats > /dev/null 2>&1 ||
+	wait_for 30 kinkctl -s /run/kinkd-$2.sock show stats > /dev/null 2>&1 ||
 	    die "kinkd $2 did not start"
 }
 start A alpha
@@ -111,7 +111,7 @@ echo "policies installed by kinkd on alpha: $(ip -n A xfrm policy | grep -c '^sr
 
 step "ping beta from alpha: the first packet triggers ACQUIRE -> KINK CREATE"
 /usr/sbin/ip netns exec A ping -c 1 -W 1 $B > /dev/null 2>&1
-wait_for 15 has_sa || die "no SAs after the ACQUIRE (alpha $(nsa A), beta $(nsa B))"
+wait_for 40 has_sa || die "no SAs after the ACQUIRE (alpha $(nsa A), beta $(nsa B))"
 before=$(esp_packets A)
 /usr/sbin/ip netns exec A ping -c 3 -i 0.2 -W 2 $B > $W/ping.out 2>&1
 prc=$?
