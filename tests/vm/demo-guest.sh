@@ -17,14 +17,24 @@ REALM=EXAMPLE.ORG REALM_NO_TRAP=1
 
 A=192.0.2.1 B=192.0.2.2 A6=2001:db8::1 B6=2001:db8::2 KDC=192.0.2.88
 W=/tmp/demo
-mkdir -p $W /var/tmp
+rm -rf $W && mkdir -p $W /var/tmp
 
+KDC_PID= PIDS=
 step() { echo; echo "=== $*"; }
+# Daemons, KDC and namespaces away: the VM tier (070-demo.sh) runs other
+# scripts after this one.
+cleanup() {
+	kill $PIDS $KDC_PID 2>/dev/null
+	wait $PIDS $KDC_PID 2>/dev/null
+	ip netns del A 2>/dev/null
+	ip netns del B 2>/dev/null
+}
 die() {
 	echo "DEMO-RESULT failed: $*"
 	for h in alpha beta; do
 		[ -f $W/$h.log ] && { echo "--- $h log"; tail -n 40 $W/$h.log; }
 	done
+	cleanup
 	exit 1
 }
 wait_for() {	# SECONDS CMD...: poll every 0.1 s
@@ -41,6 +51,7 @@ nsa() { ip -n $1 xfrm state | grep -c '^src'; }
 has_sa() { [ "$(nsa A)" -ge 2 ] && [ "$(nsa B)" -ge 2 ]; }
 
 step "two hosts: alpha ($A, $A6) and beta ($B, $B6) in network namespaces"
+cleanup
 ip netns add A && ip netns add B &&
 ip link add va netns A type veth peer name vb netns B &&
 ip -n A addr add $A/24 dev va && ip -n A addr add $KDC/24 dev va &&
@@ -73,8 +84,9 @@ realm_stop
 # systemd-sysusers creates it on a real host).  It reads the keytab and
 # writes the replay cache.  The initramfs root is mode 0700 (mktemp -d).
 chmod 0755 /
-echo "_kinkd:x:190:190:kinkd:/nonexistent:/bin/false" >> /etc/passwd
-echo "_kinkd:x:190:" >> /etc/group
+grep -q '^_kinkd:' /etc/passwd ||
+    echo "_kinkd:x:190:190:kinkd:/nonexistent:/bin/false" >> /etc/passwd
+grep -q '^_kinkd:' /etc/group || echo "_kinkd:x:190:" >> /etc/group
 chgrp _kinkd "$KT" && chmod 0640 "$KT"
 sed -i "s/127.0.0.1:$REALM_PORT/$KDC:$REALM_PORT/" "$KRB5_CONFIG" "$KRB5_KDC_PROFILE"
 /usr/sbin/ip netns exec A krb5kdc -n -r EXAMPLE.ORG > $W/kdc.out 2>&1 &
@@ -99,6 +111,7 @@ start() {	# NS NAME
 	/usr/sbin/ip netns exec $1 env KRB5RCACHEDIR=$W/$2.rc \
 	    KRB5CCNAME=FILE:$W/$2.ccache \
 	    kinkd -d -f $W/$2.conf -s /run/kinkd-$2.sock > $W/$2.log 2>&1 &
+	PIDS="$PIDS $!"
 	wait_for 30 kinkctl -s /run/kinkd-$2.sock show stats > /dev/null 2>&1 ||
 	    die "kinkd $2 did not start"
 }
@@ -139,7 +152,6 @@ done
 for h in alpha beta; do
 	kinkctl -s /run/kinkd-$h.sock show stats > /dev/null 2>&1 || die "kinkd $h died"
 done
-kill $KDC_PID 2>/dev/null
 [ $prc = 0 ] || die "ping through the negotiated SAs failed"
 for h in alpha beta; do
 	[ "$(grep -c ' esp ' $W/$h.sa)" -ge 2 ] || die "kinkctl show sa on $h lists no SA pair"
@@ -150,5 +162,6 @@ grep -q 'CREATE ok' $W/alpha.log && grep -q 'CREATE ok' $W/beta.log ||
     die "no completed CREATE in the logs"
 grep -q 'running as _kinkd' $W/alpha.log && grep -q 'running as _kinkd' $W/beta.log ||
     die "kinkd did not drop privileges to _kinkd"
+cleanup
 echo
 echo "DEMO-RESULT ok"
