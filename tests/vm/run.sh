@@ -30,7 +30,7 @@ done
 # libverto picks its event-loop module at run time, as dlopen()s.
 VM_PLUGINS=$(ls /usr/lib/x86_64-linux-gnu/krb5/plugins/*/*.so \
     /usr/lib/x86_64-linux-gnu/libverto-*.so* 2>/dev/null)
-VM_EXTRA="tests/lib/realm.sh:/tests/realm.sh"
+VM_EXTRA="tests/lib/realm.sh:/tests/realm.sh etc/kinkd.conf:/etc/kinkd.conf"
 export VM_PLUGINS VM_EXTRA
 work=$(mktemp -d "${TMPDIR:-/tmp}/kinkvm-run.XXXXXX")
 vm_initramfs "$work/initrd" tests/vm $progs || exit 1
