@@ -555,9 +555,10 @@ krb_ticket_is_u2u(const struct krb_ticket *t)
 }
 
 static int
-krb_ticket_fresh(const struct krb_ticket *t)
+krb_ticket_fresh(const struct krb_ticket *t, int32_t offset)
 {
-	time_t	now = time(NULL), end = krb_ticket_endtime(t);
+	/* On the peer's clock as we know it: it checks the end, not us. */
+	time_t	now = time(NULL) + offset, end = krb_ticket_endtime(t);
 	time_t	start = (time_t)(uint32_t)t->kt_creds->times.starttime;
 	time_t	margin = (end - start) / 10;
 
@@ -841,7 +842,8 @@ krb_get_ticket(struct krb_ctx *ctx, const char *peer, krb_ticket_cb cb,
 		log_warnx("krb: ticket for %s: out of memory", peer);
 		return NULL;
 	}
-	if (kp->kp_ticket != NULL && krb_ticket_fresh(kp->kp_ticket)) {
+	if (kp->kp_ticket != NULL &&
+	    krb_ticket_fresh(kp->kp_ticket, kp->kp_offset)) {
 		/* Delivered from the loop, never from inside this call. */
 		r->kr_cached = krb_ticket_ref(kp->kp_ticket);
 		evtimer_add(r->kr_ev, &now);
@@ -1546,7 +1548,10 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 		return ENOMEM;
 	a->ac_ctx = ctx;
 	err = krb_rd_req_one(ctx, &in, NULL, 0, a);
-	if (err == KRB5KRB_AP_ERR_SKEW && a->ac_key == NULL && a->ac_has_ctime)
+	/* TKT_EXPIRED too: RFC 4430 3.4 has the initiator act on it only
+	 * when protected, so it needs the key as much as SKEW does. */
+	if ((err == KRB5KRB_AP_ERR_SKEW || err == KRB5KRB_AP_ERR_TKT_EXPIRED) &&
+	    a->ac_key == NULL && a->ac_has_ctime)
 		krb_rd_req_skewed(ctx, &in, a);
 	if (err != 0 && (flags & KRB_RDREQ_U2U) && ctx->kc_tgt != NULL &&
 	    krb_rd_req_try_u2u(err)) {

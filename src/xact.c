@@ -143,6 +143,7 @@ xact_new(struct kinkd *kd, struct kink_peer *pe, uint32_t xid,
 	x->xa_role = role;
 	x->xa_cmd = cmd;
 	x->xa_state = XS_NEW;
+	x->xa_renewed = role == XR_INIT && kd->kd_renewing;
 	x->xa_start_ms = timer_now_ms();
 	buf_init(&x->xa_msg, KINK_MAX_MSG);
 	buf_init(&x->xa_qm, KINK_MAX_MSG);
@@ -650,13 +651,23 @@ xact_build_msg(struct kink_xact *x, uint8_t type, const struct buf *qm,
 	struct kink_builder kb;
 	struct krb_key *key;
 	struct buf apreq;
+	krb_err e;
 	int rv = -1, enc = 0;
 
 	buf_init(&apreq, KINK_MAX_MSG);
 	if ((key = xact_key(x)) == NULL)
 		goto out;
-	if (krb_client_mk_req(x->xa_client, &apreq) != 0)
+	if ((e = krb_client_mk_req(x->xa_client, &apreq)) != 0) {
+		/*
+		 * Expired on the peer's clock (an adopted offset) before it
+		 * is on ours: without this the cached ticket would fail
+		 * every exchange until our own margin drops it.
+		 */
+		if (krb_err_rfc(e) == KRB_AP_ERR_TKT_EXPIRED)
+			krb_ticket_forget(x->xa_kd->kd_krb,
+			    x->xa_peer->pe_principal);
 		goto out;
+	}
 	wire_build_begin(&kb, &x->xa_msg, type, KINK_DOI_IPSEC, x->xa_xid, 0);
 	wire_build_ap_req(&kb, x->xa_kd->kd_epoch, apreq.b_data, apreq.b_len);
 	if (qm != NULL && qm->b_len > 0) {
@@ -948,6 +959,62 @@ out:
 	buf_free(&plain);
 }
 
+/*
+ * The peer verified our Cksum yet finds the ticket expired (its clock is
+ * ahead of the ticket's end as we see it): RFC 4430 3.4 has the initiator
+ * get a new ticket and start the exchange over with a new XID.  Once:
+ * the new transaction fails on a second TKT_EXPIRED.  The kinkctl request
+ * waiting for `x` waits for the new one instead.
+ */
+static void
+xact_renew(struct kink_xact *x)
+{
+	struct kinkd *kd = x->xa_kd;
+	struct kink_peer *pe = x->xa_peer;
+	struct kink_policy pol;
+	struct xact_waiter *w;
+	uint32_t xid = x->xa_xid, rekey = x->xa_rekey_pair;
+	uint8_t cmd = x->xa_cmd;
+	int rc;
+
+	if (x->xa_renewed || x->xa_role != XR_INIT ||
+	    (cmd == KINK_MSGTYPE_CREATE && !x->xa_has_pol)) {
+		xact_fail(x, CTL_ERR_PEER, "ticket expired%s",
+		    x->xa_renewed ? " again with a new ticket" : "");
+		return;
+	}
+	pol = x->xa_pol;
+	/* The old transaction's slot in the waiter is released below. */
+	w = x->xa_waiter;
+	x->xa_waiter = NULL;
+	kd->kd_renewing = 1;
+	if (cmd == KINK_MSGTYPE_DELETE) {
+		/* Before the old one fails: its SAs move to the new XID. */
+		rc = delete_renew(x, w);
+		xact_fail(x, CTL_ERR_PEER, "ticket expired; started over");
+	} else {
+		xact_fail(x, CTL_ERR_PEER, "ticket expired; starting over");
+		if (cmd == KINK_MSGTYPE_CREATE)
+			rc = create_start(kd, pe, &pol, w, rekey);
+		else
+			rc = status_start(kd, pe, w);
+	}
+	kd->kd_renewing = 0;
+	explicit_bzero(&pol, sizeof(pol));
+	log_info("xid 0x%08x peer %s: ticket expired at the peer, %s with "
+	    "a new ticket and XID", xid, pe->pe_name, rc == 0 ? "started over" :
+	    "could not start over");
+	if (w == NULL)
+		return;
+	if (rc == -1 && !w->w_failed) {
+		w->w_failed = 1;
+		w->w_code = CTL_ERR_PEER;
+		strlcpy(w->w_text, "ticket expired; the new exchange did not "
+		    "start (see the log)", sizeof(w->w_text));
+	}
+	xact_waiter_done(w, 1, 0, "");
+}
+
 static void
 input_reply(struct kinkd *kd, struct kink_msg *m,
     const struct sockaddr_storage *from)
@@ -993,7 +1060,7 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 			    KRB_AP_ERR_TKT_EXPIRED) {
 				krb_ticket_forget(kd->kd_krb,
 				    x->xa_peer->pe_principal);
-				xact_fail(x, CTL_ERR_PEER, "ticket expired");
+				xact_renew(x);
 			}
 		} else if (wire_has(m, KINK_ERROR))
 			snprintf(x->xa_lasterr, sizeof(x->xa_lasterr),

@@ -101,6 +101,8 @@ struct kink_xact {
 	/* What follows the ticket. */
 	void			(*xa_next)(struct kink_xact *);
 	uint8_t			 xa_u2u_tried;
+	/* Started over after a protected TKT_EXPIRED: no second time. */
+	uint8_t			 xa_renewed;
 	struct krb_client	*xa_client;	/* initiator */
 	struct krb_acceptor	*xa_acc;	/* responder */
 
@@ -206,6 +208,11 @@ int	delete_start_pairs(struct kinkd *, const uint32_t *pairs, int npairs,
 void	delete_respond(struct kink_xact *, const struct kink_msg *);
 void	delete_reply(struct kink_xact *, const struct kink_msg *);
 void	delete_giveup(struct kink_xact *);
+/*
+ * The same DELETE again under a new XID (after a protected
+ * KRB_AP_ERR_TKT_EXPIRED): the SAs `old` named now wait for the new one.
+ */
+int	delete_renew(struct kink_xact *old, struct xact_waiter *);
 
 /* xact_status.c */
 int	status_start(struct kinkd *, struct kink_peer *, struct xact_waiter *);

@@ -155,6 +155,33 @@ delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
 	return xact_get_ticket(x, delete_send);
 }
 
+int
+delete_renew(struct kink_xact *old, struct xact_waiter *w)
+{
+	struct kinkd *kd = old->xa_kd;
+	struct kink_sarec *sr;
+	struct kink_xact *x;
+
+	if ((x = xact_new(kd, old->xa_peer, xact_new_xid(kd), XR_INIT,
+	    KINK_MSGTYPE_DELETE)) == NULL)
+		return -1;
+	x->xa_remote = old->xa_remote;
+	x->xa_local = old->xa_local;
+	x->xa_first = old->xa_first;
+	strlcpy(x->xa_note, old->xa_note, sizeof(x->xa_note));
+	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
+		if (sr->sr_del_serial == old->xa_serial)
+			sr->sr_del_serial = x->xa_serial;
+	xact_wait(x, w);
+	if (buf_put(&x->xa_qm, old->xa_qm.b_data, old->xa_qm.b_len) == -1) {
+		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	kinkd_event(kd, CTL_EV_XACT_START, x->xa_peer->pe_name, x->xa_xid,
+	    "initiator DELETE (renewed ticket)");
+	return xact_get_ticket(x, delete_send);
+}
+
 /* Our inbound SAs this DELETE named: gone after the grace timer. */
 static int
 delete_inbound_later(struct kink_xact *x)
