@@ -40,6 +40,14 @@
 static int	 opt_json;
 static int	 opt_quiet;
 static const char *opt_socket = CTL_SOCKET;
+/*
+ * Seconds to wait for kinkd's whole answer (connect included), so a hung
+ * daemon cannot hang a script; 0 = forever.  Above a default exchange
+ * (kinkctl initiate answers when it ends: ~23 s of retransmissions with
+ * the default "set retransmit", plus the KDC).  monitor has its own -t.
+ */
+#define KINKCTL_TIMEOUT	60
+static long	 opt_timeout = KINKCTL_TIMEOUT;
 
 /* ---- command grammar ---- */
 
@@ -169,13 +177,15 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-"usage: kinkctl [-jq] [-s socket] command [arg ...]\n"
+"usage: kinkctl [-jq] [-s socket] [-t seconds] command [arg ...]\n"
 "  show sa [peer NAME] [keys] | show peers | show xact | show stats\n"
 "  flush sa [peer NAME] | delete sa SPI | initiate PEER [POLICY]\n"
 "  reload [FILE] | log verbose|brief\n"
 "  monitor [-n count] [-t seconds] [-e type ...]\n"
 "options: -j JSON output, -q quiet (no headers or \"ok\"),\n"
-"  -s socket (default " CTL_SOCKET ")\n"
+"  -s socket (default " CTL_SOCKET "),\n"
+"  -t seconds to wait for kinkd's answer (default 60, 0 = no limit;\n"
+"  not for monitor)\n"
 "show sa keys prints the raw SA keys (root only); nothing else does.\n"
 "Words may be abbreviated to a unique prefix.\n");
 	exit(EXIT_USAGE);
@@ -874,10 +884,28 @@ conn_open(struct conn *c)
 		    opt_socket);
 		return -1;
 	}
-	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "kinkctl: connect %s: %s\n", opt_socket,
-		    strerror(errno));
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		fprintf(stderr, "kinkctl: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	/*
+	 * Bounds connect (a full backlog of a daemon that stopped
+	 * accepting) and the request's write, as conn_recv's deadline
+	 * bounds the answer.
+	 */
+	if (opt_timeout > 0) {
+		struct timeval tv = { opt_timeout, 0 };
+
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+		    sizeof(tv));
+	}
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == EAGAIN || errno == EINPROGRESS)
+			fprintf(stderr, "kinkctl: kinkd did not accept the "
+			    "connection within %ld s\n", opt_timeout);
+		else
+			fprintf(stderr, "kinkctl: connect %s: %s\n",
+			    opt_socket, strerror(errno));
 		return -1;
 	}
 	c->rcap = CTL_HDR_LEN + CTL_MAXMSG;
@@ -918,6 +946,12 @@ conn_send(struct conn *c, const struct ctl_msg *m)
 		w = write(c->fd, b.b_data + off, b.b_len - off);
 		if (w == -1 && errno == EINTR)
 			continue;
+		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			fprintf(stderr, "kinkctl: kinkd did not read the "
+			    "request within %ld s\n", opt_timeout);
+			buf_free(&b);
+			return -1;
+		}
 		if (w <= 0) {
 			fprintf(stderr, "kinkctl: write: %s\n",
 			    strerror(errno));
@@ -1162,6 +1196,8 @@ run(const struct parse_result *pr)
 	uint8_t rtype;
 	uint32_t seq = (uint32_t)getpid();
 	int rv = EXIT_DAEMON, r;
+	uint64_t deadline = opt_timeout > 0 ? now_ms() +
+	    (uint64_t)opt_timeout * 1000 : 0;
 
 	memset(&rs, 0, sizeof(rs));
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
@@ -1185,8 +1221,13 @@ run(const struct parse_result *pr)
 	rtype = record_type(m->m_hdr.ch_type);
 	rs.r_size = record_size(rtype);
 	for (;;) {
-		if ((r = conn_recv(&c, m, 0)) < 0)
+		if ((r = conn_recv(&c, m, deadline)) < 0)
 			goto out;
+		if (r == 0) {
+			fprintf(stderr, "kinkctl: kinkd did not answer within "
+			    "%ld s\n", opt_timeout);
+			goto out;
+		}
 		if (m->m_hdr.ch_seq != seq) {
 			fprintf(stderr, "kinkctl: answer for another request "
 			    "(seq %u)\n", m->m_hdr.ch_seq);
@@ -1250,7 +1291,7 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	/* "+": options stop at the command, so monitor's -n/-t are its own. */
-	while ((ch = getopt(argc, argv, "+jqs:")) != -1) {
+	while ((ch = getopt(argc, argv, "+jqs:t:")) != -1) {
 		switch (ch) {
 		case 'j':
 			opt_json = 1;
@@ -1261,6 +1302,17 @@ main(int argc, char **argv)
 		case 's':
 			opt_socket = optarg;
 			break;
+		case 't': {
+			const char *errstr;
+
+			opt_timeout = (long)strtonum(optarg, 0, 86400, &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "kinkctl: -t %s: %s\n", optarg,
+				    errstr);
+				usage();
+			}
+			break;
+		}
 		default:
 			usage();
 		}
