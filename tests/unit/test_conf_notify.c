@@ -107,8 +107,11 @@ ex_propose(struct ex *e, const struct kink_policy *pi)
 	e->e_i = doi_init_new(pi, (struct sockaddr *)&addr_a,
 	    (struct sockaddr *)&addr_b, &spis_a);
 	if (e->e_i == NULL ||
-	    doi_init_proposal(e->e_i, &e->e_create, &e->e_cfirst) != 0 ||
-	    doi_init_optimistic(e->e_i, prf, NULL, &e->e_iopt) != 0)
+	    doi_init_proposal(e->e_i, &e->e_create, &e->e_cfirst) != 0)
+		return -1;
+	/* With KE there is no optimistic inbound SA (3.2 figure 2). */
+	if (doi_init_optimistic(e->e_i, prf, NULL, &e->e_iopt) != 0 &&
+	    pi->pol_pfs_group == 0)
 		return -1;
 	return 0;
 }
@@ -305,6 +308,33 @@ TEST(reply_shape)
 	ex_free(&e);
 }
 
+/*
+ * 3.2: "If B does not choose the first proposal, adds a nonce, or accepts
+ * the KE exchange, then it MUST request an ACK" - here the first proposal
+ * is chosen, so only the KE asks for it; and the ACK path keys agree.
+ */
+TEST(ke_accepted_requests_ack)
+{
+	struct kink_policy p;
+	struct ex e = { 0 };
+
+	pol_make(&p, ENC_AES);
+	p.pol_pfs_group = OAKLEY_GROUP_MODP2048;
+	ASSERT_INT_EQ(ex_propose(&e, &p), 0);
+	ASSERT_INT_EQ(ex_answer(&e, &p, &e.e_create, e.e_cfirst), 0);
+	ASSERT_INT_EQ(e.e_rres.dr_pfs, 1);
+	ASSERT_INT_EQ(e.e_rres.dr_ackreq, 1);
+	ASSERT_INT_EQ(doi_init_reply(e.e_i, e.e_reply.b_data, e.e_reply.b_len,
+	    e.e_rfirst, prf, NULL, &e.e_ires, &e.e_ierr), 0);
+	ASSERT_INT_EQ(e.e_ires.dr_pfs, 1);
+	ASSERT_INT_EQ(e.e_ires.dr_nsa, 1);
+	ASSERT_TRUE(memcmp(e.e_ires.dr_out[0].sa_enckey,
+	    e.e_rres.dr_in[0].sa_enckey, e.e_ires.dr_out[0].sa_enckey_len) == 0);
+	ASSERT_TRUE(memcmp(e.e_ires.dr_in[0].sa_enckey,
+	    e.e_rres.dr_out[0].sa_enckey, e.e_ires.dr_in[0].sa_enckey_len) == 0);
+	ex_free(&e);
+}
+
 int
 main(void)
 {
@@ -315,5 +345,6 @@ main(void)
 	RUN(request_unknown_notifies_ignored);
 	RUN(create_shape);
 	RUN(reply_shape);
+	RUN(ke_accepted_requests_ack);
 	return test_done();
 }
