@@ -21,27 +21,27 @@ for fam in v4 v6; do
 	    for (i = 1; i < NF; i++) if ($i == "reqid") { print $(i + 1); exit } }')
 	check "$fam/reqid-known" test -n "$reqid"
 	inject alpha "acquire $reqid"
-	check "$fam/acquire-alpha" wait_until 5 sa_count_is alpha 2
-	check "$fam/acquire-beta" wait_until 5 sa_count_is beta 2
+	check "$fam/acquire-alpha" wait_until "$HOST_WAIT" sa_count_is alpha 2
+	check "$fam/acquire-beta" wait_until "$HOST_WAIT" sa_count_is beta 2
 	check "$fam/acquire-pairwise" sa_pair_ok alpha beta
 	check "$fam/acquire-counted" test "$(stat_get alpha acquire)" = 1
 
 	# the responder's soft expiry: nothing happens (the initiator rekeys)
 	inject beta "soft $(out_spi beta)"
-	check "$fam/resp-soft-counted" wait_until 5 \
-	    test "$(stat_get beta expire_soft)" = 1
+	check "$fam/resp-soft-counted" wait_until "$HOST_WAIT" \
+	    is = 1 stat_get beta expire_soft
 	check_eq "$fam/resp-soft-no-rekey" "$(stat_get beta xact_started)" \
 	    "$(stat_get beta xact_done)"
 
 	old=$(out_spi alpha)
 	inject alpha "soft $old"
-	check "$fam/rekey-new-spi" wait_until 5 out_spi_not alpha "$old"
-	check "$fam/rekey-old-gone-alpha" wait_until 5 sa_count_is alpha 2
-	check "$fam/rekey-old-gone-beta" wait_until 5 sa_count_is beta 2
+	check "$fam/rekey-new-spi" wait_until "$HOST_WAIT" out_spi_not alpha "$old"
+	check "$fam/rekey-old-gone-alpha" wait_until "$HOST_WAIT" sa_count_is alpha 2
+	check "$fam/rekey-old-gone-beta" wait_until "$HOST_WAIT" sa_count_is beta 2
 	check "$fam/rekey-pairwise" sa_pair_ok alpha beta
 
 	inject alpha "hard $(out_spi alpha)"
-	check "$fam/hard-removes-pair" wait_until 5 sa_count_is alpha 0
+	check "$fam/hard-removes-pair" wait_until "$HOST_WAIT" sa_count_is alpha 0
 	check "$fam/hard-counted" test "$(stat_get alpha expire_hard)" = 1
 	stop_kinkd alpha
 	stop_kinkd beta

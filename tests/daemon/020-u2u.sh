@@ -27,7 +27,7 @@ for fam in v4 v6; do
 	check "$fam/gettgt-logged" grep -q "requires User-to-User" "$T/alpha.log"
 	spi=$(jqctl alpha '.sa[0].spi' show sa)
 	check "$fam/delete" ctl alpha delete sa "$spi"
-	check "$fam/delete-beta-empty" wait_until 5 sa_count_is beta 0
+	check "$fam/delete-beta-empty" wait_until "$HOST_WAIT" sa_count_is beta 0
 
 	stop_kinkd beta
 	sed -i '/u2u allow/d' "$T/beta.conf"

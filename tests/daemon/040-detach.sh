@@ -12,12 +12,12 @@ mkdir -p "$T/alpha.rc"
 KRB5CCNAME="FILE:$T/alpha.ccache" KRB5RCACHEDIR="$T/alpha.rc" \
     "$KINKD" -f "$T/alpha.conf" -s "$(sock_of alpha)"
 check_eq parent-exit $? 0
-check answers wait_until 5 "$KINKCTL" -s "$(sock_of alpha)" show stats
+check answers wait_until "$HOST_WAIT" "$KINKCTL" -s "$(sock_of alpha)" show stats
 pid=$(ss -Hlxp 2>/dev/null | awk -v s="$(sock_of alpha)" '$0 ~ s' |
     grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 check pid-found test -n "$pid"
 check initiate ctl alpha initiate beta
 check pairwise sa_pair_ok alpha beta
 [ -n "$pid" ] && kill -TERM "$pid"
-check stops wait_until 5 proc_gone "$pid"
+check stops wait_until "$HOST_WAIT" proc_gone "$pid"
 check beta-still-2 test "$(sa_count beta)" = 2

@@ -31,7 +31,7 @@ check responder-as-nobody ctl beta initiate alpha
 check_eq four "$(sa_count alpha)" 4
 check reload-as-nobody ctl alpha reload
 check flush-as-nobody ctl alpha flush sa
-check flush-beta-follows wait_until 5 sa_count_is beta 0
+check flush-beta-follows wait_until "$HOST_WAIT" sa_count_is beta 0
 stop_kinkd alpha
 check_eq stops-cleanly $? 0
 

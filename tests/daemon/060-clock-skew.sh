@@ -20,7 +20,7 @@ offset_of() {	# offset_of NAME PEER: clock_offset from show peers
 for fam in v4 v6; do
 	host_pair "$fam" || { fail "$fam/start" "daemons did not start"; continue; }
 	inject alpha "offset beta 1000"
-	check "$fam/offset-set" wait_until 5 test "$(offset_of alpha beta)" = 1000
+	check "$fam/offset-set" wait_until "$HOST_WAIT" is = 1000 offset_of alpha beta
 	check "$fam/initiate" ctl alpha initiate beta
 	check "$fam/pairwise" sa_pair_ok alpha beta
 	check "$fam/skew-seen-by-beta" test "$(stat_get beta drop_krb)" -ge 1

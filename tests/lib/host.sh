@@ -30,9 +30,20 @@ UDPRELAY="$HOST_TOP/$B/tests/tools/udprelay"
 KINKCRAFT="$HOST_TOP/$B/tests/tools/kinkcraft"
 HOST_REALM=KINK.TEST
 HOST_PORT=${HOST_PORT:-9100}
-# Fast timers so a full retransmit cycle takes well under a second.
-HOST_RETRANS=${HOST_RETRANS:-"100ms max 400ms tries 5"}
-HOST_WAIT=${HOST_WAIT:-10}		# seconds any single wait may take
+# Retransmission: the first resend comes only after 2 s, far longer than
+# a healthy exchange takes even on a loaded 2-core CI machine with
+# ASan+UBSan (milliseconds unloaded), so scenarios that count datagrams on
+# the wire see no resend unless they cause one.  A full cycle (which is
+# also how long a finished initiator ages and when a silent peer is given
+# up) is 2+2+2 = 6 s.  Scenarios that test loss and give-up set their own,
+# shorter HOST_RETRANS before write_conf and must tolerate extra resends.
+HOST_RETRANS=${HOST_RETRANS:-"2s max 2s tries 3"}
+# The bound of every wait (wait_until "$HOST_WAIT" ..., wait_event,
+# start_kinkd).  Waits return as soon as their condition holds, so a
+# generous bound costs nothing when the test passes; it only stops a hung
+# test.  It covers a full retransmit cycle above with room for a slow,
+# loaded machine.
+HOST_WAIT=${HOST_WAIT:-30}
 # HOST_VERBOSE: kinkd's verbosity flags (default -v; empty for benches)
 # HOST_WRAPPER: run each kinkd under it, e.g. on a plain (no SAN) build
 #	HOST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full"
@@ -200,7 +211,7 @@ wait_until() {
 
 # is OP N CMD...: CMD's output compared with N by test(1)'s OP (-eq -ge
 # -gt -le -lt = !=).  For wait_until, which must re-run the command:
-#	wait_until 5 is -ge 2 relay_stat a2b CREATE seen
+#	wait_until "$HOST_WAIT" is -ge 2 relay_stat a2b CREATE seen
 is() {
 	local op=$1 n=$2
 	shift 2
@@ -571,7 +582,12 @@ spis() {
 relay_stop() {
 	[ -f "$T/relay.pid" ] || return 0
 	kill "$(cat "$T/relay.pid")" 2>/dev/null
-	wait_until 5 test ! -e "$T/relay.pid"
+	wait_until "$HOST_WAIT" test ! -e "$T/relay.pid"
+}
+
+# log_count NAME REGEX: lines of NAME's log matching REGEX (grep).
+log_count() {
+	grep -c -- "$2" "$T/$1.log" 2>/dev/null || true
 }
 
 # event_count NAME TYPE: events of TYPE in NAME's monitor stream.
