@@ -15,7 +15,7 @@ host_sa_count() {
 
 host_pair v4 || { fail start "daemons did not start"; exit 1; }
 require initiate ctl alpha initiate beta
-wait_until 5 sa_count_is beta 2
+wait_until "$HOST_WAIT" sa_count_is beta 2
 old=$(spis alpha)
 check_eq two-sas "$(echo "$old" | wc -w)" 2
 
@@ -32,7 +32,7 @@ check broken-message-all-errors grep -q -E "alpha\.conf:$lines:16: bad duration"
 check_eq broken-sas-kept "$(spis alpha)" "$old"
 # the old config is still in force: the daemon still negotiates with it
 check broken-old-config-works ctl alpha initiate beta
-check broken-then-4-sas wait_until 5 sa_count_is alpha 4
+check broken-then-4-sas wait_until "$HOST_WAIT" sa_count_is alpha 4
 check broken-reload-event-or-stats daemon_alive alpha
 
 # good: the old file plus a second policy for UDP port 5000
@@ -60,7 +60,7 @@ monitor_start beta
 kill -HUP "$(cat "$T/beta.pid")"
 check sighup-reload-event wait_event beta reload ok
 check new-policy-initiate ctl alpha initiate beta extra
-check new-policy-6-sas wait_until 5 sa_count_is alpha 6
+check new-policy-6-sas wait_until "$HOST_WAIT" sa_count_is alpha 6
 check new-policy-sa-named test "$(sa_json alpha | jq '[.[] | select(.policy == "extra")] | length')" = 2
 check unknown-policy-exit test "$(ctl_rc alpha initiate beta nosuch)" = 1
 # reload of a file that does not exist: error, nothing changes
@@ -78,7 +78,7 @@ awk 'BEGIN { inhost = 0 }
     { print }' "$T/alpha.conf" > "$T/alpha.new" && mv "$T/alpha.new" "$T/alpha.conf"
 check changed-policy-edited grep -q 'lifetime 2h' "$T/alpha.conf"
 check changed-policy-reload ctl alpha reload
-check changed-policy-sas-removed wait_until 5 is = 0 host_sa_count
+check changed-policy-sas-removed wait_until "$HOST_WAIT" is = 0 host_sa_count
 check_eq changed-policy-others-kept \
     "$(sa_json alpha | jq -r '[.[] | select(.policy == "extra") | .spi] | sort | join(" ")')" \
     "$extra_before"

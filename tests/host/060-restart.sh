@@ -15,7 +15,7 @@ for fam in v4 v6; do
 
 	# 1. beta restarts, then initiates
 	require "$fam/initiate" ctl alpha initiate beta
-	wait_until 5 sa_count_is beta 2
+	wait_until "$HOST_WAIT" sa_count_is beta 2
 	stale=$(spis alpha)
 	epoch0=$(jqctl alpha '(if type == "array" then . else (.peers // []) end)[] | select(.name == "beta") | .epoch' show peers)
 	restart_kinkd beta "$T/beta.conf" || { fail "$fam/restart" "beta did not come back"; continue; }
@@ -25,10 +25,10 @@ for fam in v4 v6; do
 	ctl beta initiate alpha > "$T/initiate.out" 2>&1
 	check_eq "$fam/fresh-create-exit" $? 0
 	check "$fam/peer-epoch-event" wait_event alpha 'peer-epoch'
-	check "$fam/stale-sa-del-events" wait_until 5 \
+	check "$fam/stale-sa-del-events" wait_until "$HOST_WAIT" \
 	    is -ge 2 event_count alpha sa-del
-	check "$fam/alpha-2-sas" wait_until 5 sa_count_is alpha 2
-	check "$fam/beta-2-sas" wait_until 5 sa_count_is beta 2
+	check "$fam/alpha-2-sas" wait_until "$HOST_WAIT" sa_count_is alpha 2
+	check "$fam/beta-2-sas" wait_until "$HOST_WAIT" sa_count_is beta 2
 	now=$(spis alpha)
 	for s in $stale; do
 		case " $now " in
@@ -47,7 +47,7 @@ for fam in v4 v6; do
 	monitor_start alpha
 	check "$fam/initiate-after-restart" ctl alpha initiate beta
 	check "$fam/peer-epoch-event-2" wait_event alpha 'peer-epoch'
-	check "$fam/alpha-2-sas-again" wait_until 5 sa_count_is alpha 2
+	check "$fam/alpha-2-sas-again" wait_until "$HOST_WAIT" sa_count_is alpha 2
 	now=$(spis alpha)
 	gone=1
 	for s in $stale; do
@@ -65,7 +65,7 @@ for fam in v4 v6; do
 	# the new EPOCH: alpha drops the stale SAs with no CREATE at all
 	DEADPEER=1s host_pair "$fam" || { fail "$fam/start-3" "daemons did not start"; continue; }
 	check "$fam/dpd-initiate" ctl alpha initiate beta
-	wait_until 5 sa_count_is beta 2
+	wait_until "$HOST_WAIT" sa_count_is beta 2
 	monitor_start alpha
 	kill -KILL "$(cat "$T/beta.pid")"
 	wait "$(cat "$T/beta.pid")" 2>/dev/null
@@ -73,7 +73,7 @@ for fam in v4 v6; do
 	check_eq "$fam/dpd-sas-kept-while-unsure" "$(sa_count alpha)" 2
 	start_kinkd beta "$T/beta.conf" || { fail "$fam/restart-3" "beta did not come back"; continue; }
 	check "$fam/dpd-epoch-noticed" wait_event alpha peer-epoch
-	check "$fam/dpd-stale-removed" wait_until 5 sa_count_is alpha 0
+	check "$fam/dpd-stale-removed" wait_until "$HOST_WAIT" sa_count_is alpha 0
 	check "$fam/dpd-alive-again" wait_event alpha peer-state alive
 	check "$fam/dpd-fresh-create" ctl alpha initiate beta
 	check "$fam/dpd-fresh-pairwise" sa_pair_ok alpha beta

@@ -72,7 +72,7 @@ check_eq bad-option-exit $? 2
 # the daemon itself refuses to start on a bad file, with the same message
 "$KINKD" -d -f "$T/unknown-set.conf" -s "$T/x.sock" > "$T/d.out" 2>&1 &
 dpid=$!
-check daemon-refuses wait_until 5 proc_gone "$dpid"
+check daemon-refuses wait_until "$HOST_WAIT" proc_gone "$dpid"
 wait "$dpid"
 drc=$?
 check daemon-refuses-nonzero test "$drc" -ne 0

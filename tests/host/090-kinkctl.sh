@@ -30,15 +30,15 @@ runj() {
 "$KINKCTL" -s "$(sock_of alpha)" monitor > "$T/monitor-text.out" 2>&1 &
 HOST_BG="$HOST_BG $!"
 monitor_start alpha
-check monitor-text-subscribed wait_until 5 grep -q subscribed "$T/monitor-text.out"
+check monitor-text-subscribed wait_until "$HOST_WAIT" grep -q subscribed "$T/monitor-text.out"
 
 # initiate
 run initiate 0 initiate beta
 check_eq initiate/says-ok "$(cat "$T/initiate.out")" ok
-require initiate/2-sas wait_until 5 sa_count_is alpha 2
+require initiate/2-sas wait_until "$HOST_WAIT" sa_count_is alpha 2
 runj initiate-json 0 initiate beta host
 check_eq initiate-json/result "$(jq -r .result "$T/initiate-json.out")" ok
-wait_until 5 sa_count_is beta 4
+wait_until "$HOST_WAIT" sa_count_is beta 4
 run initiate-quiet 0 -q initiate beta
 check_eq initiate-quiet/silent "$(cat "$T/initiate-quiet.out")" ""
 run initiate-nopeer 1 initiate nosuch
@@ -86,7 +86,7 @@ check show-stats-json/numbers jq -e '.stats | to_entries | length > 0 and all(.[
 # delete sa
 spi=$(jq -r '.sa[] | select(.dir == "out") | .spi' "$T/show-sa-json.out" | head -n 1)
 run delete 0 delete sa "$spi"
-check delete/gone wait_until 5 sa_count_is alpha 4
+check delete/gone wait_until "$HOST_WAIT" sa_count_is alpha 4
 run delete-unknown 1 delete sa "$spi"
 check delete-unknown/stderr test -s "$T/delete-unknown.err"
 ctlj alpha delete sa "$spi" > /dev/null 2>&1
@@ -96,10 +96,10 @@ run delete-nospi 2 delete sa
 
 # flush sa
 run flush-peer 0 flush sa peer beta
-check flush-peer/empty wait_until 5 sa_count_is alpha 0
+check flush-peer/empty wait_until "$HOST_WAIT" sa_count_is alpha 0
 run initiate-again 0 initiate beta
 runj flush-json 0 flush sa
-check flush-json/empty wait_until 5 sa_count_is alpha 0
+check flush-json/empty wait_until "$HOST_WAIT" sa_count_is alpha 0
 run flush-nopeer 1 flush sa peer nosuch
 
 # reload
@@ -132,11 +132,12 @@ check monitor-json/reload wait_event alpha reload
 check monitor-text/sa-add grep -q sa-add "$T/monitor-text.out"
 check monitor-json/valid jq -e . "$T/alpha.mon" > /dev/null
 # monitor's own options: count and timeout
-ctl alpha monitor -n 1 -t 5 -e sa-add > "$T/monitor-n.out" 2>&1 &
+# (-n 1 ends it at the first sa-add: the -t bound only stops a hang)
+ctl alpha monitor -n 1 -t "$HOST_WAIT" -e sa-add > "$T/monitor-n.out" 2>&1 &
 mpid=$!
-wait_until 5 grep -q subscribed "$T/monitor-n.out"
+wait_until "$HOST_WAIT" grep -q subscribed "$T/monitor-n.out"
 ctl alpha initiate beta > /dev/null 2>&1
-wait_until 10 proc_gone "$mpid"
+wait_until $((HOST_WAIT + 5)) proc_gone "$mpid"
 wait "$mpid"
 check_eq monitor-count/exit $? 0
 check_eq monitor-count/one "$(grep -c sa-add "$T/monitor-n.out")" 1

@@ -20,10 +20,14 @@ host_realm alpha beta || exit 1
 HOST_VERBOSE= host_pair v4 || { fail start "daemons did not start"; exit 1; }
 ctl alpha initiate beta > "$T/init.out" 2>&1
 check_eq initiate-exit $? 0
-require two-sas wait_until 5 sa_count_is beta 2
+require two-sas wait_until "$HOST_WAIT" sa_count_is beta 2
 xid=$(sed -n 's/.*xid \(0x[0-9a-f]*\) peer beta: initiated CREATE ok.*/\1/p' "$T/alpha.log")
 check_eq one-initiator-line "$(grep -c 'peer beta: initiated CREATE ok' "$T/alpha.log")" 1
-check_eq one-responder-line "$(grep -c "xid $xid peer alpha: answered CREATE ok" "$T/beta.log")" 1
+# beta may show its SAs a moment before it logs the exchange done, and
+# alpha logs the DELETE once beta's answer is in, after beta dropped its
+# SAs: wait for the lines, then there must be exactly one
+check one-responder-line wait_until "$HOST_WAIT" \
+    is = 1 log_count beta "xid $xid peer alpha: answered CREATE ok"
 # The SPIs in the line are the ones installed.
 for s in $(spis alpha); do
 	h=$(printf '0x%08x' "$s")
@@ -31,8 +35,9 @@ for s in $(spis alpha); do
 	check "responder-line-spi-$h" grep -q "xid $xid peer alpha: answered CREATE ok.*$h" "$T/beta.log"
 done
 ctl alpha flush sa > /dev/null 2>&1
-check flushed wait_until 5 sa_count_is beta 0
-check_eq one-delete-line "$(grep -c 'peer beta: initiated DELETE ok' "$T/alpha.log")" 1
+check flushed wait_until "$HOST_WAIT" sa_count_is beta 0
+check one-delete-line wait_until "$HOST_WAIT" \
+    is = 1 log_count alpha 'peer beta: initiated DELETE ok'
 deflines=$(wc -l < "$T/alpha.log")
 echo "# default-level log of alpha:"
 sed 's/^/#   /' "$T/alpha.log"
@@ -81,7 +86,7 @@ check detector-clean-file found_keys "$T/planted.keys" "$T/p5.log"
 HOST_VERBOSE=-vvv host_pair v4 || { fail debug-start "daemons did not start"; exit 1; }
 ctl alpha initiate beta > /dev/null 2>&1
 check_eq debug-initiate $? 0
-require debug-two-sas wait_until 5 sa_count_is beta 2
+require debug-two-sas wait_until "$HOST_WAIT" sa_count_is beta 2
 sa_lines alpha k | awk '{ print $8; print $9 }' | grep -v '^$' > "$T/keys"
 stop_kinkd alpha
 stop_kinkd beta
@@ -92,10 +97,10 @@ HOST_VERBOSE=-vvv PFS=modp2048 host_pair v4 ||
     { fail pfs-start "daemons did not start"; exit 1; }
 ctl alpha initiate beta > /dev/null 2>&1
 check_eq pfs-initiate $? 0
-require pfs-two-sas wait_until 5 sa_count_is beta 2
+require pfs-two-sas wait_until "$HOST_WAIT" sa_count_is beta 2
 sa_lines beta k | awk '{ print $8; print $9 }' | grep -v '^$' >> "$T/keys"
 ctl alpha flush sa > /dev/null 2>&1
-check pfs-flushed wait_until 5 sa_count_is beta 0
+check pfs-flushed wait_until "$HOST_WAIT" sa_count_is beta 0
 stop_kinkd alpha
 stop_kinkd beta
 # 2 exchanges x 2 SAs x (enc + auth key)

@@ -17,7 +17,7 @@ inject() {	# inject NAME LINE...
 	shift
 	printf '%s\n' "$@" > "$(sock_of "$n").inject"
 	kill -USR1 "$(cat "$T/$n.pid")"
-	wait_until 5 test ! -e "$(sock_of "$n").inject"
+	wait_until "$HOST_WAIT" test ! -e "$(sock_of "$n").inject"
 }
 
 for fam in v4 v6; do
@@ -29,11 +29,11 @@ for fam in v4 v6; do
 	# ACQUIRE, twice back to back (a kernel repeats ACQUIRE while the
 	# negotiation runs): one negotiation, one pair
 	check "$fam/acquire-read" inject alpha "acquire $reqid" "acquire $reqid"
-	require "$fam/acquire-alpha-2-sas" wait_until 5 sa_count_is alpha 2
-	check "$fam/acquire-beta-2-sas" wait_until 5 sa_count_is beta 2
+	require "$fam/acquire-alpha-2-sas" wait_until "$HOST_WAIT" sa_count_is alpha 2
+	check "$fam/acquire-beta-2-sas" wait_until "$HOST_WAIT" sa_count_is beta 2
 	check "$fam/acquire-pairwise" sa_pair_ok alpha beta
-	check "$fam/acquire-counted" wait_until 5 is = 2 stat_get alpha acquire
-	check "$fam/acquire-idle" wait_until 5 xact_count_is alpha 0
+	check "$fam/acquire-counted" wait_until "$HOST_WAIT" is = 2 stat_get alpha acquire
+	check "$fam/acquire-idle" wait_until "$HOST_WAIT" xact_count_is alpha 0
 	check_eq "$fam/acquire-dup-one-pair" "$(sa_count alpha)" 2
 	check_eq "$fam/acquire-dup-one-create" "$(stat_get beta create_optimistic)" 1
 
@@ -41,9 +41,9 @@ for fam in v4 v6; do
 	old=$(spis alpha)
 	out=$(sa_lines alpha | awk '$2 == "out" { print $1 }')
 	check "$fam/soft-read" inject alpha "soft $out"
-	check "$fam/soft-counted" wait_until 5 is = 1 stat_get alpha expire_soft
-	check "$fam/soft-new-pair" wait_until 5 new_pair_at alpha "$old"
-	check "$fam/soft-pairwise" wait_until 5 pair_agrees_new "$old"
+	check "$fam/soft-counted" wait_until "$HOST_WAIT" is = 1 stat_get alpha expire_soft
+	check "$fam/soft-new-pair" wait_until "$HOST_WAIT" new_pair_at alpha "$old"
+	check "$fam/soft-pairwise" wait_until "$HOST_WAIT" pair_agrees_new "$old"
 
 	monitor_stop alpha
 	stop_kinkd alpha
