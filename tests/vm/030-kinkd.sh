@@ -42,7 +42,7 @@ run() {
 	    fail $t-no-sa-before "SAs before any traffic"
 	# The first echo request triggers the ACQUIRE and is lost.
 	ip netns exec A ping -c 1 -W 1 $b > /dev/null 2>&1
-	if wait_until 15 sa_count_is A 2 && wait_until 5 sa_count_is B 2; then
+	if wait_until 45 sa_count_is A 2 && wait_until 20 sa_count_is B 2; then
 		pass $t-acquire-create
 	else
 		fail $t-acquire-create "SAs A $(sa_count A), B $(sa_count B)"
@@ -69,14 +69,14 @@ run() {
 	fi
 	# kinkctl flush sa: both kernels emptied (KINK DELETE), then again.
 	if kinkctl -s $W/alpha.sock flush sa > $W/flush.out 2>&1 &&
-	    wait_until 10 sa_count_is A 0 && wait_until 10 sa_count_is B 0; then
+	    wait_until 30 sa_count_is A 0 && wait_until 30 sa_count_is B 0; then
 		pass $t-flush-both
 	else
 		fail $t-flush-both "after flush: A $(sa_count A), B $(sa_count B)"
 		cat $W/flush.out
 	fi
 	ip netns exec A ping -c 1 -W 1 $b > /dev/null 2>&1
-	if wait_until 15 sa_count_is A 2 && wait_until 5 sa_count_is B 2 &&
+	if wait_until 45 sa_count_is A 2 && wait_until 20 sa_count_is B 2 &&
 	    ip netns exec A ping -c 2 -i 0.3 -W 2 $b > /dev/null 2>&1; then
 		pass $t-renegotiate
 	else

@@ -86,7 +86,7 @@ run() {
 		fail $t-spd-installed "no outbound policy in the kernel"
 	fi
 	ip netns exec A ping -c 1 -W 1 $B4 > /dev/null 2>&1
-	if wait_until 15 sa_count_is A 2 && wait_until 5 sa_count_is B 2 &&
+	if wait_until 45 sa_count_is A 2 && wait_until 20 sa_count_is B 2 &&
 	    [ "$(sa_tuples A)" = "$(sa_tuples B)" ]; then
 		pass $t-sa-installed
 	else
@@ -101,7 +101,7 @@ run() {
 		fail $t-ping-esp "ping or ESP counters ($before -> $(esp_packets A))"
 	fi
 	if kinkctl -s $W/alpha.sock flush sa > $W/flush.out 2>&1 &&
-	    wait_until 10 sa_count_is A 0 && wait_until 10 sa_count_is B 0; then
+	    wait_until 30 sa_count_is A 0 && wait_until 30 sa_count_is B 0; then
 		pass $t-flush
 	else
 		fail $t-flush "after flush: A $(sa_count A), B $(sa_count B)"
@@ -144,7 +144,7 @@ run_unknown() {
 	set -- $(field alpha Uid)
 	[ "$1" = 0 ] && pass $t-stays-root || fail $t-stays-root "Uid $*"
 	ip netns exec A ping -c 1 -W 1 $B4 > /dev/null 2>&1
-	if wait_until 15 sa_count_is A 2; then
+	if wait_until 45 sa_count_is A 2; then
 		pass $t-negotiates
 	else
 		fail $t-negotiates "SAs A $(sa_count A)"

@@ -41,13 +41,17 @@ stop_kdc() {
 
 # write_conf NAME BACKEND ME PEER PEERADDR POLICY: $W/NAME.conf; EXTRA
 # (top-level lines) and PEERS (more peer blocks) are appended.
+# Retransmission: the guest is emulated (TCG) and runs ASan builds, on a
+# host that may be loaded: 1 s before the first resend and a 9 s cycle
+# (1+2+2+2+2) leave an exchange room to finish without giving up.  No
+# check here counts datagrams, and the waits below are bounds only.
 write_conf() {
 	cat > $W/$1.conf <<EOC
 set principal "kink/$1.test@$REALM"
 set keytab "$W/$1.keytab"
 set port $PORT
 set backend $2
-set retransmit 200ms max 1s tries 5
+set retransmit 1s max 2s tries 5
 set delete-grace 1s
 set on-shutdown flush
 listen on $3 port $PORT
@@ -71,7 +75,7 @@ start_kinkd() {
 	    kinkd -d -v -f $W/$2.conf -s $W/$2.sock >> $W/$2.log 2>&1 &
 	eval PID_$2=$!
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 300 ]; do	# a bound (30 s), not a delay
 		kinkctl -s $W/$2.sock show stats > /dev/null 2>&1 && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -85,7 +89,8 @@ stop_kinkd() {
 	[ -n "$pid" ] || return 0
 	kill -${2:-TERM} $pid 2>/dev/null
 	i=0
-	while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do
+	# 30 s: a flush on SIGTERM must not be cut short by the KILL
+	while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -126,7 +131,7 @@ wait_until() {
 sa_count_is() { [ "$(sa_count $1)" -eq $2 ]; }
 
 wait_spd() {
-	wait_until 5 sh -c "/usr/sbin/ip -n A xfrm policy | grep -q 'dir out' &&
+	wait_until 20 sh -c "/usr/sbin/ip -n A xfrm policy | grep -q 'dir out' &&
 	    /usr/sbin/ip -n B xfrm policy | grep -q 'dir out'"
 }
 
