@@ -58,9 +58,20 @@ struct kink_peer {
 	int			 pe_nxact;
 	struct timer		 pe_dpd;	/* dead-peer check */
 	struct kink_xact	*pe_probe;	/* STATUS in flight */
+	/*
+	 * User-to-User (RFC 4430 3.1, 3.7.1): set once the KDC or the peer
+	 * said this peer needs it; the peer's TGT from its last TGT_REP and
+	 * the U2U ticket made under it are reused until the ticket nears its
+	 * end or the peer shows it no longer holds that TGT.
+	 */
+	uint8_t			 pe_u2u;
+	uint8_t			*pe_u2u_tgt;
+	size_t			 pe_u2u_tgtlen;
+	struct krb_ticket	*pe_u2u_tkt;
 };
 TAILQ_HEAD(kink_peer_head, kink_peer);
 
+struct krb_ticket;
 struct kink_peer *peer_new(struct kinkd *, struct conf_peer *);
 void	peer_free(struct kink_peer *);	/* removes its SAs from the table */
 struct kink_peer *peer_by_name(struct kinkd *, const char *);

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
 
 #include "conf.h"
 #include "control.h"
@@ -517,8 +520,18 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 	    x->xa_peer->pe_conf->p_u2u) {
 		/* 3.1: the peer's TGT by GETTGT, then a U2U ticket. */
 		x->xa_u2u_tried = 1;
+		x->xa_peer->pe_u2u = 1;
 		gettgt_start(x);
 		return;
+	}
+	if (err == 0 && krb_ticket_is_u2u(tkt)) {
+		struct kink_peer *pe = x->xa_peer;
+
+		x->xa_u2u_used = 1;
+		if (pe->pe_u2u_tkt != tkt) {
+			krb_ticket_free(pe->pe_u2u_tkt);
+			pe->pe_u2u_tkt = krb_ticket_ref(tkt);
+		}
 	}
 	if (err != 0) {
 		stats_inc(STAT_KDC_ERR);
@@ -536,6 +549,83 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 	next(x);
 }
 
+/* A cached U2U ticket, handed over from the loop like a krb answer. */
+struct u2u_cached {
+	struct ticket_wait	 uc_tw;
+	struct krb_ticket	*uc_tkt;
+};
+
+static void
+u2u_cached_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct u2u_cached *uc = arg;
+	struct ticket_wait *tw;
+
+	(void)fd;
+	(void)ev;
+	/* xact_ticket_cb frees the wait and drops the reference. */
+	if ((tw = malloc(sizeof(*tw))) == NULL) {
+		struct kink_xact *x = xact_by_serial(uc->uc_tw.tw_kd,
+		    uc->uc_tw.tw_serial);
+
+		krb_ticket_free(uc->uc_tkt);
+		free(uc);
+		if (x != NULL)
+			xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	*tw = uc->uc_tw;
+	xact_ticket_cb(0, uc->uc_tkt, tw);
+	free(uc);
+}
+
+/* Like kinkd's margin for ordinary tickets (krb.c): 60 s or a tenth. */
+static int
+u2u_ticket_fresh(const struct krb_ticket *t)
+{
+	return krb_ticket_endtime(t) - time(NULL) > 60;
+}
+
+/*
+ * A peer known to need User-to-User: the cached ticket, else a new one
+ * under the cached TGT, else GETTGT.  0 / -1 like xact_get_ticket.
+ */
+static int
+xact_get_ticket_cached_u2u(struct kink_xact *x)
+{
+	struct kink_peer *pe = x->xa_peer;
+	struct u2u_cached *uc;
+	struct timeval now = { 0, 0 };
+
+	x->xa_u2u_tried = 1;
+	if (pe->pe_u2u_tkt != NULL && !u2u_ticket_fresh(pe->pe_u2u_tkt))
+		u2u_forget(pe, 0);
+	if (pe->pe_u2u_tkt != NULL) {
+		if ((uc = calloc(1, sizeof(*uc))) == NULL) {
+			xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
+			return -1;
+		}
+		uc->uc_tw.tw_kd = x->xa_kd;
+		uc->uc_tw.tw_serial = x->xa_serial;
+		uc->uc_tw.tw_next = x->xa_next;
+		uc->uc_tkt = krb_ticket_ref(pe->pe_u2u_tkt);
+		/* Never from inside the call, as the krb layer promises. */
+		if (event_base_once(x->xa_kd->kd_base, -1, EV_TIMEOUT,
+		    u2u_cached_cb, uc, &now) == -1) {
+			krb_ticket_free(uc->uc_tkt);
+			free(uc);
+			xact_fail(x, CTL_ERR_INTERNAL, "event_base_once");
+			return -1;
+		}
+		log_debug(XFMT "cached User-to-User ticket", XARG(x));
+		return 0;
+	}
+	if (pe->pe_u2u_tgt != NULL)
+		return xact_get_ticket_u2u(x, pe->pe_u2u_tgt,
+		    pe->pe_u2u_tgtlen);
+	return gettgt_start(x);
+}
+
 int
 xact_get_ticket(struct kink_xact *x, void (*next)(struct kink_xact *))
 {
@@ -543,6 +633,11 @@ xact_get_ticket(struct kink_xact *x, void (*next)(struct kink_xact *))
 
 	if (xact_state(x, XS_I_TICKET) == -1)
 		return -1;
+	if (x->xa_peer->pe_u2u && x->xa_peer->pe_conf != NULL &&
+	    x->xa_peer->pe_conf->p_u2u) {
+		x->xa_next = next;
+		return xact_get_ticket_cached_u2u(x);
+	}
 	if ((tw = calloc(1, sizeof(*tw))) == NULL) {
 		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
 		return -1;
@@ -568,7 +663,7 @@ xact_get_ticket_u2u(struct kink_xact *x, const uint8_t *tgt, size_t len)
 {
 	struct ticket_wait *tw;
 
-	if (xact_state(x, XS_I_TICKET) == -1)
+	if (x->xa_state != XS_I_TICKET && xact_state(x, XS_I_TICKET) == -1)
 		return -1;
 	if ((tw = calloc(1, sizeof(*tw))) == NULL) {
 		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
@@ -959,6 +1054,13 @@ out:
 	buf_free(&plain);
 }
 
+/* The peer's policy allows User-to-User. */
+static int
+u2u_ok(const struct kink_xact *x)
+{
+	return x->xa_peer->pe_conf != NULL && x->xa_peer->pe_conf->p_u2u;
+}
+
 /*
  * The peer verified our Cksum yet finds the ticket expired (its clock is
  * ahead of the ticket's end as we see it): RFC 4430 3.4 has the initiator
@@ -967,7 +1069,7 @@ out:
  * waiting for `x` waits for the new one instead.
  */
 static void
-xact_renew(struct kink_xact *x)
+xact_renew(struct kink_xact *x, const char *why)
 {
 	struct kinkd *kd = x->xa_kd;
 	struct kink_peer *pe = x->xa_peer;
@@ -979,8 +1081,8 @@ xact_renew(struct kink_xact *x)
 
 	if (x->xa_renewed || x->xa_role != XR_INIT ||
 	    (cmd == KINK_MSGTYPE_CREATE && !x->xa_has_pol)) {
-		xact_fail(x, CTL_ERR_PEER, "ticket expired%s",
-		    x->xa_renewed ? " again with a new ticket" : "");
+		xact_fail(x, CTL_ERR_PEER, "%s%s", why,
+		    x->xa_renewed ? " (again, after starting over)" : "");
 		return;
 	}
 	pol = x->xa_pol;
@@ -991,9 +1093,9 @@ xact_renew(struct kink_xact *x)
 	if (cmd == KINK_MSGTYPE_DELETE) {
 		/* Before the old one fails: its SAs move to the new XID. */
 		rc = delete_renew(x, w);
-		xact_fail(x, CTL_ERR_PEER, "ticket expired; started over");
+		xact_fail(x, CTL_ERR_PEER, "%s; started over", why);
 	} else {
-		xact_fail(x, CTL_ERR_PEER, "ticket expired; starting over");
+		xact_fail(x, CTL_ERR_PEER, "%s; starting over", why);
 		if (cmd == KINK_MSGTYPE_CREATE)
 			rc = create_start(kd, pe, &pol, w, rekey);
 		else
@@ -1001,16 +1103,16 @@ xact_renew(struct kink_xact *x)
 	}
 	kd->kd_renewing = 0;
 	explicit_bzero(&pol, sizeof(pol));
-	log_info("xid 0x%08x peer %s: ticket expired at the peer, %s with "
-	    "a new ticket and XID", xid, pe->pe_name, rc == 0 ? "started over" :
+	log_info("xid 0x%08x peer %s: %s, %s with a new ticket and XID", xid,
+	    pe->pe_name, why, rc == 0 ? "started over" :
 	    "could not start over");
 	if (w == NULL)
 		return;
 	if (rc == -1 && !w->w_failed) {
 		w->w_failed = 1;
 		w->w_code = CTL_ERR_PEER;
-		strlcpy(w->w_text, "ticket expired; the new exchange did not "
-		    "start (see the log)", sizeof(w->w_text));
+		snprintf(w->w_text, sizeof(w->w_text), "%s; the new exchange "
+		    "did not start (see the log)", why);
 	}
 	xact_waiter_done(w, 1, 0, "");
 }
@@ -1060,16 +1162,45 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 			    KRB_AP_ERR_TKT_EXPIRED) {
 				krb_ticket_forget(kd->kd_krb,
 				    x->xa_peer->pe_principal);
-				xact_renew(x);
+				if (x->xa_u2u_used)
+					u2u_forget(x->xa_peer, 0);
+				xact_renew(x, "ticket expired at the peer");
+			} else if (ki.ke_code ==
+			    KRB_AP_ERR_USER_TO_USER_REQUIRED &&
+			    u2u_ok(x) && !x->xa_u2u_used) {
+				/* 3.1: unauthenticated, acted on by policy. */
+				x->xa_peer->pe_u2u = 1;
+				xact_renew(x, "peer requires User-to-User");
+			} else if (u2u_ok(x) && x->xa_u2u_used) {
+				/*
+				 * A U2U ticket the peer cannot use: most
+				 * likely it restarted with a new TGT (3.7.1).
+				 * Unauthenticated, so at most once per
+				 * exchange; the SAs are not touched.
+				 */
+				u2u_forget(x->xa_peer, 1);
+				xact_renew(x, "peer refused our User-to-User "
+				    "ticket");
 			}
 		} else if (wire_has(m, KINK_ERROR))
 			snprintf(x->xa_lasterr, sizeof(x->xa_lasterr),
 			    "KINK_ERROR %s%s", wire_error_name(m->m_error),
 			    prot ? "" : " (unauthenticated)");
-		else if (wire_has(m, KINK_TGT_REP))
-			/* 3.7.1: no conclusion from it; U2U is not done. */
-			strlcpy(x->xa_lasterr, "TGT_REP (User-to-User is not "
-			    "supported by this kinkd)", sizeof(x->xa_lasterr));
+		else if (wire_has(m, KINK_TGT_REP)) {
+			/*
+			 * 3.7.1: the peer cannot decrypt our U2U ticket and
+			 * sent its TGT.  Nothing is concluded about the peer;
+			 * a new U2U ticket under that TGT, new XID, once.
+			 */
+			strlcpy(x->xa_lasterr, "TGT_REP to a command",
+			    sizeof(x->xa_lasterr));
+			if (u2u_ok(x) && x->xa_peer->pe_u2u &&
+			    u2u_store_tgt(x->xa_peer, m->m_tgt_rep.rb_p,
+			    m->m_tgt_rep.rb_len) == 1) {
+				xact_renew(x, "peer's TGT changed");
+				goto out;
+			}
+		}
 		else
 			strlcpy(x->xa_lasterr, "REPLY without AP_REP",
 			    sizeof(x->xa_lasterr));

@@ -101,8 +101,9 @@ struct kink_xact {
 	/* What follows the ticket. */
 	void			(*xa_next)(struct kink_xact *);
 	uint8_t			 xa_u2u_tried;
-	/* Started over after a protected TKT_EXPIRED: no second time. */
+	/* Started over (xact_renew): no second time. */
 	uint8_t			 xa_renewed;
+	uint8_t			 xa_u2u_used;	/* our ticket is User-to-User */
 	struct krb_client	*xa_client;	/* initiator */
 	struct krb_acceptor	*xa_acc;	/* responder */
 
@@ -224,6 +225,14 @@ void	status_giveup(struct kink_xact *);
 int	gettgt_start(struct kink_xact *);
 void	gettgt_reply(struct kink_xact *, const struct kink_msg *);
 int	xact_u2u_allowed(struct kinkd *);
+/*
+ * The peer's TGT from a TGT_REP: 1 if it differs from the one held (the
+ * U2U ticket made under the old one is dropped), 0 if the same, -1 on
+ * allocation failure.
+ */
+int	u2u_store_tgt(struct kink_peer *, const uint8_t *, size_t);
+/* Drop the cached U2U ticket, and the peer's TGT too when `tgt`. */
+void	u2u_forget(struct kink_peer *, int tgt);
 void	gettgt_respond(struct kinkd *, const struct kink_msg *,
 	    const struct sockaddr_storage *from,
 	    const struct sockaddr_storage *to);

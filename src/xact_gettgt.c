@@ -7,8 +7,13 @@
  * like any command), takes the TGT from the KINK_TGT_REP, gets a U2U
  * ticket under it and carries on.  An unauthenticated KINK_ERROR
  * (U2UDENIED) is recorded, not acted on: the exchange gives up on time.
- * The other U2U trigger, a KRB_AP_ERR_USER_TO_USER_REQUIRED REPLY, is not
- * acted on (unauthenticated; it ends in a give-up naming it).
+ * The other trigger, a KRB_AP_ERR_USER_TO_USER_REQUIRED REPLY from the
+ * peer, starts the exchange over (new XID) straight with GETTGT.  The
+ * peer's TGT and the U2U ticket are cached per peer (struct kink_peer):
+ * later exchanges reuse the ticket until it nears its end, then make a
+ * new one under the cached TGT; an error REPLY to a cached U2U ticket, or
+ * a TGT_REP carrying a different TGT (3.7.1: the peer restarted), drops
+ * them and starts that exchange over once.
  *
  * Responder: the request is unauthenticated, so it is answered without
  * creating any state, at a bounded rate, and only for a configured peer
@@ -18,6 +23,7 @@
 #include <sys/socket.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -42,6 +48,35 @@ xact_u2u_allowed(struct kinkd *kd)
 		if (kd->kd_conf->c_peers[i].p_u2u)
 			return 1;
 	return 0;
+}
+
+int
+u2u_store_tgt(struct kink_peer *pe, const uint8_t *tgt, size_t len)
+{
+	uint8_t *copy;
+
+	if (pe->pe_u2u_tgt != NULL && pe->pe_u2u_tgtlen == len &&
+	    memcmp(pe->pe_u2u_tgt, tgt, len) == 0)
+		return 0;
+	if (len == 0 || (copy = malloc(len)) == NULL)
+		return -1;
+	memcpy(copy, tgt, len);
+	u2u_forget(pe, 1);
+	pe->pe_u2u_tgt = copy;
+	pe->pe_u2u_tgtlen = len;
+	return 1;
+}
+
+void
+u2u_forget(struct kink_peer *pe, int tgt)
+{
+	krb_ticket_free(pe->pe_u2u_tkt);
+	pe->pe_u2u_tkt = NULL;
+	if (!tgt)
+		return;
+	free(pe->pe_u2u_tgt);
+	pe->pe_u2u_tgt = NULL;
+	pe->pe_u2u_tgtlen = 0;
 }
 
 int
@@ -71,6 +106,9 @@ gettgt_reply(struct kink_xact *x, const struct kink_msg *m)
 {
 	if (wire_has(m, KINK_TGT_REP)) {
 		log_debug(XFMT "TGT_REP: %zu octets", XARG(x),
+		    m->m_tgt_rep.rb_len);
+		/* Kept for the next exchanges: one GETTGT per peer TGT. */
+		(void)u2u_store_tgt(x->xa_peer, m->m_tgt_rep.rb_p,
 		    m->m_tgt_rep.rb_len);
 		xact_get_ticket_u2u(x, m->m_tgt_rep.rb_p, m->m_tgt_rep.rb_len);
 		return;

@@ -1,0 +1,54 @@
+#!/bin/bash
+# User-to-User tickets are cached per peer (RFC 4430 3.1, 3.7.1): beta's
+# principal may not be a normal service (-allow_svr), so the first
+# exchange goes KDC_ERR_MUST_USE_USER2USER -> GETTGT -> U2U ticket; later
+# exchanges (CREATE, DELETE, STATUS alike) reuse that ticket with no
+# GETTGT and no KDC round trip.  When beta restarts it has a new TGT and
+# cannot decrypt the cached ticket: its error makes alpha drop the ticket
+# and the TGT and start the exchange over (new XID) with a fresh GETTGT,
+# once; nothing is concluded about beta's SAs from it.
+. tests/lib/host.sh
+HOST_NEEDS="$KINKD $KINKCTL"
+host_init 150-u2u-cache
+host_realm alpha beta || exit 1
+realm_kadmin "modprinc -allow_svr kink/beta.test@$HOST_REALM" ||
+    { fail setup "modprinc -allow_svr"; exit 1; }
+
+allow_u2u() {	# allow_u2u CONF PEER
+	sed -i "s|^\tprincipal \"kink/$2.test@$HOST_REALM\"|&\n\tu2u allow|" "$1"
+}
+gettgts() { grep -c "GETTGT answered" "$T/beta.log"; }
+
+write_conf alpha v4
+write_conf beta v4
+allow_u2u "$T/alpha.conf" beta
+allow_u2u "$T/beta.conf" alpha
+start_kinkd alpha "$T/alpha.conf" && start_kinkd beta "$T/beta.conf" ||
+    { fail start "daemons did not start"; exit 1; }
+
+check create-1 ctl alpha initiate beta
+check_eq gettgt-first "$(gettgts)" 1
+check create-2 ctl alpha initiate beta
+check create-3 ctl alpha initiate beta
+check_eq gettgt-cached "$(gettgts)" 1
+check sas-6 wait_until 5 sa_count_is beta 6
+check pairwise sa_pair_ok alpha beta
+spi=$(jqctl alpha '[.sa[] | select(.dir == "out")][0].spi' show sa)
+check delete-cached ctl alpha delete sa "$spi"
+check delete-done wait_until 5 sa_count_is beta 4
+check_eq gettgt-still-1 "$(gettgts)" 1
+check_eq no-restart-yet "$(grep -c 'started over' "$T/alpha.log")" 0
+
+# beta restarts: new TGT, the cached U2U ticket is useless to it.
+cp "$T/beta.log" "$T/beta.log.1"
+restart_kinkd beta "$T/beta.conf" || { fail restart "beta"; exit 1; }
+check after-restart-create ctl alpha initiate beta
+check refused-restarted grep -q "peer refused our User-to-User ticket, started over with a new ticket and XID" "$T/alpha.log"
+check_eq gettgt-again "$(gettgts)" 1
+check after-restart-sas wait_until 5 sa_count_is beta 2
+check after-restart-pairwise sa_pair_ok alpha beta
+# and the new ticket is cached in turn
+check after-restart-create-2 ctl alpha initiate beta
+check_eq gettgt-cached-again "$(gettgts)" 1
+stop_kinkd alpha
+stop_kinkd beta
