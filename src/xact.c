@@ -961,6 +961,16 @@ input_command(struct kinkd *kd, struct kink_msg *m,
 		 * The error carries a Cksum only when the session key is
 		 * known (skew): that is what lets the initiator trust it.
 		 */
+		/*
+		 * A ticket that does not decrypt may be a U2U ticket made
+		 * under a TGT we no longer have (restart, renewal): 3.7.1.
+		 */
+		if (m->m_type != KINK_MSGTYPE_ACK &&
+		    (krb_err_rfc(e) == KRB_AP_ERR_BAD_INTEGRITY ||
+		    krb_err_rfc(e) == KRB_AP_ERR_NOKEY) &&
+		    xact_u2u_allowed(kd) &&
+		    gettgt_stale_ticket(kd, m->m_xid, from, to) == 0)
+			goto out;
 		if (m->m_type != KINK_MSGTYPE_ACK)
 			send_error(kd, from, to, m->m_xid, 0, krb_err_rfc(e),
 			    (acc && krb_acceptor_key(acc) &&

@@ -226,6 +226,14 @@ int	gettgt_start(struct kink_xact *);
 void	gettgt_reply(struct kink_xact *, const struct kink_msg *);
 int	xact_u2u_allowed(struct kinkd *);
 /*
+ * 3.7.1 responder: a command whose ticket did not decrypt, from a peer
+ * allowed U2U, gets a REPLY with our TGT.  0 answered, -1 not (send the
+ * usual error).
+ */
+int	gettgt_stale_ticket(struct kinkd *, uint32_t xid,
+	    const struct sockaddr_storage *from,
+	    const struct sockaddr_storage *to);
+/*
  * The peer's TGT from a TGT_REP: 1 if it differs from the one held (the
  * U2U ticket made under the old one is dropped), 0 if the same, -1 on
  * allocation failure.

@@ -13,7 +13,9 @@
  * later exchanges reuse the ticket until it nears its end, then make a
  * new one under the cached TGT; an error REPLY to a cached U2U ticket, or
  * a TGT_REP carrying a different TGT (3.7.1: the peer restarted), drops
- * them and starts that exchange over once.
+ * them and starts that exchange over once.  As responder, kinkd answers
+ * a ticket that does not decrypt from a peer allowed U2U with a REPLY
+ * carrying its TGT (3.7.1), so that initiator needs no GETTGT.
  *
  * Responder: the request is unauthenticated, so it is answered without
  * creating any state, at a bounded rate, and only for a configured peer
@@ -118,6 +120,45 @@ gettgt_reply(struct kink_xact *x, const struct kink_msg *m)
 		snprintf(x->xa_lasterr, sizeof(x->xa_lasterr),
 		    "KINK_ERROR %s to GETTGT (unauthenticated)",
 		    wire_error_name(m->m_error));
+}
+
+int
+gettgt_stale_ticket(struct kinkd *kd, uint32_t xid,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	struct conf_peer *cp;
+	struct kink_builder kb;
+	struct buf msg, tgt;
+	char a[NET_ADDRSTRLEN];
+	int rv = -1;
+
+	cp = conf_peer_by_addr(kd->kd_conf, (const struct sockaddr *)from);
+	if (cp == NULL || !cp->p_u2u)
+		return -1;
+	if (xact_ratelimit(kd)) {
+		stats_inc(STAT_DROP_UNAUTH);
+		return 0;	/* answered as far as the caller goes */
+	}
+	buf_init(&msg, KINK_MAX_MSG);
+	buf_init(&tgt, KINK_MAX_MSG);
+	if (krb_get_tgt(kd->kd_krb, &tgt) != 0)
+		goto out;
+	wire_build_begin(&kb, &msg, KINK_MSGTYPE_REPLY, KINK_DOI_IPSEC, xid,
+	    0);
+	wire_build_tgt_rep(&kb, tgt.b_data, tgt.b_len);
+	wire_build_finish(&kb, NULL);
+	if (kb.kb_err != 0 || net_send(kd->kd_net, to, from, msg.b_data,
+	    msg.b_len) != 0)
+		goto out;
+	if (xact_log_ok(kd))
+		log_info("xid 0x%08x from %s: ticket does not decrypt, "
+		    "answered with our TGT (3.7.1)", xid,
+		    net_ntop((const struct sockaddr *)from, a, sizeof(a)));
+	rv = 0;
+out:
+	buf_free(&msg);
+	buf_free(&tgt);
+	return rv;
 }
 
 void

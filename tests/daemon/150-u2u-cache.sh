@@ -4,9 +4,9 @@
 # exchange goes KDC_ERR_MUST_USE_USER2USER -> GETTGT -> U2U ticket; later
 # exchanges (CREATE, DELETE, STATUS alike) reuse that ticket with no
 # GETTGT and no KDC round trip.  When beta restarts it has a new TGT and
-# cannot decrypt the cached ticket: its error makes alpha drop the ticket
-# and the TGT and start the exchange over (new XID) with a fresh GETTGT,
-# once; nothing is concluded about beta's SAs from it.
+# cannot decrypt the cached ticket: it answers with a TGT_REP (3.7.1), and
+# alpha makes a new U2U ticket under that TGT and starts the exchange over
+# (new XID), once; nothing is concluded about beta from it.
 . tests/lib/host.sh
 HOST_NEEDS="$KINKD $KINKCTL"
 host_init 150-u2u-cache
@@ -39,16 +39,19 @@ check delete-done wait_until 5 sa_count_is beta 4
 check_eq gettgt-still-1 "$(gettgts)" 1
 check_eq no-restart-yet "$(grep -c 'started over' "$T/alpha.log")" 0
 
-# beta restarts: new TGT, the cached U2U ticket is useless to it.
-cp "$T/beta.log" "$T/beta.log.1"
+# beta restarts: new TGT, the cached U2U ticket is useless to it.  beta
+# answers with its new TGT (3.7.1), alpha makes a new U2U ticket under it
+# and starts over: no GETTGT needed.
 restart_kinkd beta "$T/beta.conf" || { fail restart "beta"; exit 1; }
 check after-restart-create ctl alpha initiate beta
-check refused-restarted grep -q "peer refused our User-to-User ticket, started over with a new ticket and XID" "$T/alpha.log"
-check_eq gettgt-again "$(gettgts)" 1
+check beta-sent-tgt grep -q "ticket does not decrypt, answered with our TGT" "$T/beta.log"
+check tgt-changed-restarted grep -q "peer's TGT changed, started over with a new ticket and XID" "$T/alpha.log"
+check_eq no-gettgt-needed "$(gettgts)" 0
 check after-restart-sas wait_until 5 sa_count_is beta 2
 check after-restart-pairwise sa_pair_ok alpha beta
 # and the new ticket is cached in turn
 check after-restart-create-2 ctl alpha initiate beta
-check_eq gettgt-cached-again "$(gettgts)" 1
+check_eq gettgt-cached-again "$(gettgts)" 0
+check_eq restarted-once "$(grep -c 'started over' "$T/alpha.log")" 1
 stop_kinkd alpha
 stop_kinkd beta
