@@ -136,11 +136,22 @@ kinkd_upcall(const struct sadb_event *ev, void *arg)
 		{
 			uint32_t pair = sr->sr_pair;
 
-			log_info("peer %s: hard expiry of spi 0x%08x",
+			log_info("peer %s: hard expiry of spi 0x%08x, "
+			    "deleting its pair with the peer",
 			    sr->sr_peer->pe_name, sr->sr_sa.sa_spi);
-			/* The kernel dropped this one; its twins go too. */
-			peer_sa_forget(sr);
-			peer_pair_del(kd, pair, "twin expired");
+			/*
+			 * The kernel dropped this one (no backend delete for
+			 * it), but the peer's twins may outlive it: its
+			 * kernel counts time and bytes on its own clock and
+			 * traffic.  A DELETE (3.3) names our inbound SPIs,
+			 * the expired one included, so the peer drops both
+			 * directions; our outbound twin goes now, the rest
+			 * after the REPLY and delete-grace (docs/arch).
+			 */
+			sr->sr_installed = 0;
+			sr->sr_state = CTL_SA_DYING;
+			if (delete_start(kd, pair, NULL) == -1)
+				peer_pair_del(kd, pair, "twin expired");
 		}
 		break;
 	}
