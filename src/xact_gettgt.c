@@ -167,9 +167,9 @@ gettgt_respond(struct kinkd *kd, const struct kink_msg *m,
 {
 	struct conf_peer *cp;
 	struct kink_builder kb;
-	struct buf msg, tgt;
+	struct buf msg, tgt, der;
 	char a[NET_ADDRSTRLEN];
-	int allow;
+	int allow, us;
 
 	if (xact_ratelimit(kd)) {
 		stats_inc(STAT_DROP_UNAUTH);
@@ -177,16 +177,25 @@ gettgt_respond(struct kinkd *kd, const struct kink_msg *m,
 	}
 	buf_init(&msg, KINK_MAX_MSG);
 	buf_init(&tgt, KINK_MAX_MSG);
+	buf_init(&der, KINK_MAX_MSG);
 	cp = conf_peer_by_addr(kd->kd_conf, (const struct sockaddr *)from);
-	allow = cp != NULL && cp->p_u2u &&
+	/* 4.2.4: the TGT's cname must be the name asked for: ours only. */
+	us = wire_has(m, KINK_TGT_REQ) && rbuf_eq(&m->m_tgt_req,
+	    kd->kd_principal, strlen(kd->kd_principal));
+	allow = cp != NULL && cp->p_u2u && us &&
 	    krb_get_tgt(kd->kd_krb, &tgt) == 0;
 	log_info("xid 0x%08x from %s: GETTGT %s", m->m_xid,
 	    net_ntop((const struct sockaddr *)from, a, sizeof(a)),
-	    allow ? "answered with our TGT" : "denied");
+	    allow ? "answered with our TGT" : cp != NULL && cp->p_u2u && !us ?
+	    "for another principal: KRB_AP_ERR_NOT_US" : "denied");
 	wire_build_begin(&kb, &msg, KINK_MSGTYPE_REPLY, KINK_DOI_IPSEC,
 	    m->m_xid, 0);
 	if (allow)
 		wire_build_tgt_rep(&kb, tgt.b_data, tgt.b_len);
+	else if (cp != NULL && cp->p_u2u && !us &&
+	    krb_mk_error(kd->kd_krb, KRB_AP_ERR_NOT_US, NULL, &der) == 0)
+		/* "MAY return a KRB_AP_ERR_NOT_US" (4.2.4). */
+		wire_build_krb_error(&kb, der.b_data, der.b_len);
 	else
 		wire_build_error(&kb, KINK_U2UDENIED);
 	wire_build_finish(&kb, NULL);
@@ -195,4 +204,5 @@ gettgt_respond(struct kinkd *kd, const struct kink_msg *m,
 		stats_inc(STAT_ERR_SENT);
 	buf_free(&msg);
 	buf_free(&tgt);
+	buf_free(&der);
 }
