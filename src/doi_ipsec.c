@@ -968,14 +968,28 @@ doi_resp_new(const struct sockaddr *local, const struct sockaddr *remote)
 	return ctx_new(ROLE_RESP, local, remote);
 }
 
-/* IDs (if any) against a policy, seen from the responder. */
+/*
+ * IDs (if any) against a policy, seen from the responder.  No IDs means
+ * the SA is between the two hosts the CREATE travelled between, all
+ * protocols: the initiator leaves them out exactly then (doi_init_new).
+ * So without IDs only a policy without selectors or with exactly those
+ * host selectors qualifies; otherwise a peer with an IPv4 and an IPv6
+ * host-to-host policy would get the first one for either CREATE.
+ */
 static int
-ids_match(const struct isakmp_msg *m, const struct kink_policy *pol)
+ids_match(const struct doi_ctx *c, const struct isakmp_msg *m,
+    const struct kink_policy *pol)
 {
 	struct kink_selector si, sr;
 
-	if (m->m_nid == 0)
-		return 1;
+	if (m->m_nid == 0) {
+		if (!sel_set(&pol->pol_src) || !sel_set(&pol->pol_dst))
+			return 1;
+		host_sel(&si, &c->c_remote);
+		host_sel(&sr, &c->c_local);
+		return pol->pol_ulproto == 0 && sel_eq(&si, &pol->pol_dst) &&
+		    sel_eq(&sr, &pol->pol_src);
+	}
 	if (!sel_set(&pol->pol_src) || !sel_set(&pol->pol_dst))
 		return 0;
 	if (id_to_sel(&m->m_id[0], &si) < 0 || id_to_sel(&m->m_id[1], &sr) < 0)
@@ -1107,7 +1121,7 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 	for (int i = 0; i < npols; i++) {
 		if (pols[i]->pol_pfs_group != 0)
 			any_pfs = 1;
-		if (ids_match(m, pols[i]))
+		if (ids_match(c, m, pols[i]))
 			any_ids = 1;
 	}
 	/* KE we cannot do: INVALID-PAYLOAD-TYPE naming KE (RFC 4430 3.2). */
@@ -1135,7 +1149,7 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 			const struct kink_policy *pol = pols[i];
 			int ft;
 
-			if (!ids_match(m, pol) ||
+			if (!ids_match(c, m, pol) ||
 			    (pol->pol_pfs_group != 0) != (m->m_ke.rb_p != NULL))
 				continue;
 			if (try_proposal(sa, s, e, pol, c->c_pick, &c->c_npick,

@@ -724,6 +724,69 @@ TEST(no_policy_at_all)
 	buf_free(&c);
 }
 
+/*
+ * No IDs in the CREATE (host-to-host between the CREATE's own addresses):
+ * among a peer's host-to-host policies, only the one for those hosts is a
+ * candidate, not simply the first (the IPv4 policy answering an IPv6
+ * CREATE); a policy for other hosts alone is NO-PROPOSAL-CHOSEN.
+ */
+TEST(no_ids_pick_the_hosts_policy)
+{
+	struct kink_policy pi, other, hosts;
+	const struct kink_policy *pols[2] = { &other, &hosts };
+	struct doi_ctx *i, *r;
+	struct doi_error e;
+	struct buf c;
+	uint8_t first, rfirst;
+	struct isakmp_msg m;
+	struct doi_result res;
+	struct buf rep;
+
+	pol_init(&pi, ENCAP_MODE_TRANSPORT);
+	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pi.pol_src.sel_addr = addr_a;
+	pi.pol_src.sel_plen = 32;
+	pi.pol_dst.sel_addr = addr_b;
+	pi.pol_dst.sel_plen = 32;
+	((struct sockaddr_in *)&pi.pol_src.sel_addr)->sin_port = 0;
+	((struct sockaddr_in *)&pi.pol_dst.sel_addr)->sin_port = 0;
+	pol_init(&other, ENCAP_MODE_TRANSPORT);
+	add_esp(&other, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	mksel(&other.pol_src, "2001:db8::2", 128, 0);
+	mksel(&other.pol_dst, "2001:db8::1", 128, 0);
+	hosts = pi;		/* B's view: src B, dst A */
+	hosts.pol_src = pi.pol_dst;
+	hosts.pol_dst = pi.pol_src;
+	buf_init(&c, 0);
+	i = doi_init_new(&pi, (struct sockaddr *)&addr_a,
+	    (struct sockaddr *)&addr_b, &spis_a);
+	ASSERT_TRUE(i != NULL);
+	ASSERT_INT_EQ(doi_init_proposal(i, &c, &first), 0);
+	memset(&m, 0, sizeof(m));
+	ASSERT_INT_EQ(isakmp_parse(c.b_data, c.b_len, first, &m), 0);
+	ASSERT_INT_EQ(m.m_nid, 0);
+	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	ASSERT_TRUE(r != NULL);
+	ASSERT_INT_EQ(doi_resp_choose(r, pols, 2, c.b_data, c.b_len, first,
+	    NULL, NULL, &e), 0);
+	buf_init(&rep, 0);
+	memset(&res, 0, sizeof(res));
+	ASSERT_INT_EQ(doi_resp_finish(r, &spis_b, prf, NULL, &rep, &rfirst,
+	    &res, &e), 0);
+	ASSERT_TRUE(res.dr_policy == &hosts);
+	doi_result_clear(&res);
+	buf_free(&rep);
+	doi_ctx_free(r);
+	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	ASSERT_TRUE(r != NULL);
+	ASSERT_INT_EQ(doi_resp_choose(r, pols, 1, c.b_data, c.b_len, first,
+	    NULL, NULL, &e), -1);
+	ASSERT_INT_EQ(e.de_notify, ISAKMP_NTYPE_NO_PROPOSAL_CHOSEN);
+	doi_ctx_free(i);
+	doi_ctx_free(r);
+	buf_free(&c);
+}
+
 TEST(bad_unknown_transform)
 {
 	struct kink_policy p;
@@ -1160,6 +1223,7 @@ main(void)
 	RUN(spi_in_use);
 	RUN(bad_policy_disallows);
 	RUN(no_policy_at_all);
+	RUN(no_ids_pick_the_hosts_policy);
 	RUN(bad_unknown_transform);
 	RUN(bad_missing_nonce);
 	RUN(bad_doi_mismatch);
