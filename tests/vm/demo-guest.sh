@@ -37,13 +37,12 @@ die() {
 	cleanup
 	exit 1
 }
-wait_for() {	# SECONDS CMD...: poll every 0.1 s
-	n=$(($1 * 10))
+wait_for() {	# SECONDS CMD...: poll every 0.1 s, wall-clock bounded
+	end=$(($(date +%s) + $1))
 	shift
-	while [ $n -gt 0 ]; do
+	while [ $(date +%s) -le $end ]; do
 		"$@" && return 0
 		sleep 0.1
-		n=$((n - 1))
 	done
 	return 1
 }
@@ -131,6 +130,15 @@ prc=$?
 cat $W/ping.out
 after=$(esp_packets A)
 
+step "ping6 beta from alpha: the example's IPv6 policy, a second CREATE"
+has_sa6() { [ "$(nsa A)" -ge 4 ] && [ "$(nsa B)" -ge 4 ]; }
+# busybox ping may outwait its -W when the first packet was held back.
+timeout 3 /usr/sbin/ip netns exec A ping -6 -c 1 -W 1 $B6 > /dev/null 2>&1
+wait_for 20 has_sa6 || die "no IPv6 SAs after the ACQUIRE (alpha $(nsa A), beta $(nsa B))"
+timeout 10 /usr/sbin/ip netns exec A ping -6 -c 2 -i 0.2 -W 2 $B6 > $W/ping6.out 2>&1
+p6rc=$?
+cat $W/ping6.out
+
 for h in alpha beta; do
 	step "(a) kinkctl show sa on $h"
 	kinkctl -s /run/kinkd-$h.sock show sa | tee $W/$h.sa
@@ -153,6 +161,7 @@ for h in alpha beta; do
 	kinkctl -s /run/kinkd-$h.sock show stats > /dev/null 2>&1 || die "kinkd $h died"
 done
 [ $prc = 0 ] || die "ping through the negotiated SAs failed"
+[ $p6rc = 0 ] || die "ping6 through the negotiated SAs failed"
 for h in alpha beta; do
 	[ "$(grep -c ' esp ' $W/$h.sa)" -ge 2 ] || die "kinkctl show sa on $h lists no SA pair"
 done
