@@ -150,7 +150,7 @@
  * protocol version 1 without a bump: a client that predates them rejects
  * only such a record):
  */
-#define CTL_SA_KERNEL_ONLY	4	/* in the kernel (kinkd's reqids), no record */
+#define CTL_SA_KERNEL_ONLY	4	/* kernel has it, kinkd has no record */
 #define CTL_SA_MISSING		5	/* kinkd's record; the kernel lost it */
 
 /* PEER state */

@@ -66,7 +66,7 @@ struct show_sa {
 	struct kinkd		*ss_kd;
 	struct control_req	*ss_req;
 	char			 ss_peer[CTL_NAME_MAX + 1];
-	int			 ss_dumped;	/* the dump ended without error */
+	int			 ss_dumped;	/* the dump ended well */
 };
 
 static void

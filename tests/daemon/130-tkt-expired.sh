@@ -53,7 +53,7 @@ new=$(grep "initiated CREATE ok" "$T/alpha.log" | tail -n 1 | sed -n 's/.*xid \(
 check old-xid-known test -n "$old"
 check new-xid-known test -n "$new"
 check new-xid test "$old" != "$new"
-check_eq renewed-once "$(grep -c 'ticket expired at the peer' "$T/alpha.log")" 1
+check_eq renewed-once "$(grep -c 'started over with a new ticket' "$T/alpha.log")" 1
 check sas-4 wait_until 5 sa_count_is alpha 4
 check pairwise sa_pair_ok alpha beta
 
