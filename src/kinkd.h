@@ -55,7 +55,7 @@ struct kinkd {
 	struct event		*kd_ev_sig[4];
 	int			 kd_stopping;
 	int			 kd_sadb_pending;	/* shutdown flush */
-	/* Set while a transaction is started over (xact_renew). */
+	/* Set while a transaction is started over (xact_restart). */
 	uint8_t			 kd_renewing;
 	/* Rate limit for answers to unauthenticated input. */
 	uint64_t		 kd_err_window_ms;

@@ -49,6 +49,7 @@ peer_free(struct kink_peer *pe)
 	kd = pe->pe_kd;
 	timer_fini(&pe->pe_dpd);
 	xact_abort_peer(kd, pe, "peer removed");
+	u2u_probe_cancel(pe);
 	u2u_forget(pe, 1);
 	peer_sa_flush(kd, pe, "peer removed");
 	TAILQ_REMOVE(&kd->kd_peers, pe, pe_entry);

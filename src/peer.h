@@ -68,10 +68,14 @@ struct kink_peer {
 	uint8_t			*pe_u2u_tgt;
 	size_t			 pe_u2u_tgtlen;
 	struct krb_ticket	*pe_u2u_tkt;
+	/* A TGT_REP's TGT being tried: cache replaced only if it works. */
+	struct krb_req		*pe_u2u_probe;
+	void			*pe_u2u_probe_arg;
 };
 TAILQ_HEAD(kink_peer_head, kink_peer);
 
 struct krb_ticket;
+struct krb_req;
 struct kink_peer *peer_new(struct kinkd *, struct conf_peer *);
 void	peer_free(struct kink_peer *);	/* removes its SAs from the table */
 struct kink_peer *peer_by_name(struct kinkd *, const char *);

@@ -1074,12 +1074,13 @@ u2u_ok(const struct kink_xact *x)
 /*
  * The peer verified our Cksum yet finds the ticket expired (its clock is
  * ahead of the ticket's end as we see it): RFC 4430 3.4 has the initiator
- * get a new ticket and start the exchange over with a new XID.  Once:
+ * get a new ticket and start the exchange over with a new XID (also used
+ * for the User-to-User restarts).  Once:
  * the new transaction fails on a second TKT_EXPIRED.  The kinkctl request
  * waiting for `x` waits for the new one instead.
  */
-static void
-xact_renew(struct kink_xact *x, const char *why)
+void
+xact_restart(struct kink_xact *x, const char *why)
 {
 	struct kinkd *kd = x->xa_kd;
 	struct kink_peer *pe = x->xa_peer;
@@ -1174,13 +1175,13 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 				    x->xa_peer->pe_principal);
 				if (x->xa_u2u_used)
 					u2u_forget(x->xa_peer, 0);
-				xact_renew(x, "ticket expired at the peer");
+				xact_restart(x, "ticket expired at the peer");
 			} else if (ki.ke_code ==
 			    KRB_AP_ERR_USER_TO_USER_REQUIRED &&
 			    u2u_ok(x) && !x->xa_u2u_used) {
 				/* 3.1: unauthenticated, acted on by policy. */
 				x->xa_peer->pe_u2u = 1;
-				xact_renew(x, "peer requires User-to-User");
+				xact_restart(x, "peer requires User-to-User");
 			} else if (u2u_ok(x) && x->xa_u2u_used) {
 				/*
 				 * A U2U ticket the peer cannot use: most
@@ -1189,7 +1190,7 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 				 * exchange; the SAs are not touched.
 				 */
 				u2u_forget(x->xa_peer, 1);
-				xact_renew(x, "peer refused our User-to-User "
+				xact_restart(x, "peer refused our User-to-User "
 				    "ticket");
 			}
 		} else if (wire_has(m, KINK_ERROR))
@@ -1204,12 +1205,9 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 			 */
 			strlcpy(x->xa_lasterr, "TGT_REP to a command",
 			    sizeof(x->xa_lasterr));
-			if (u2u_ok(x) && x->xa_peer->pe_u2u &&
-			    u2u_store_tgt(x->xa_peer, m->m_tgt_rep.rb_p,
-			    m->m_tgt_rep.rb_len) == 1) {
-				xact_renew(x, "peer's TGT changed");
-				goto out;
-			}
+			if (u2u_ok(x) && x->xa_peer->pe_u2u)
+				u2u_tgt_rep(x, m->m_tgt_rep.rb_p,
+				    m->m_tgt_rep.rb_len);
 		}
 		else
 			strlcpy(x->xa_lasterr, "REPLY without AP_REP",

@@ -101,7 +101,7 @@ struct kink_xact {
 	/* What follows the ticket. */
 	void			(*xa_next)(struct kink_xact *);
 	uint8_t			 xa_u2u_tried;
-	/* Started over (xact_renew): no second time. */
+	/* Started over (xact_restart): no second time. */
 	uint8_t			 xa_renewed;
 	uint8_t			 xa_u2u_used;	/* our ticket is User-to-User */
 	struct krb_client	*xa_client;	/* initiator */
@@ -186,6 +186,12 @@ int	xact_ratelimit(struct kinkd *);
 void	xact_input(void *kd, const struct sockaddr_storage *from,
 	    const struct sockaddr_storage *to, const uint8_t *, size_t);
 
+/*
+ * Fail `x` (an initiator) and start the same exchange again under a new
+ * XID, taking over its kinkctl waiter; once: a restarted one just fails.
+ */
+void	xact_restart(struct kink_xact *, const char *why);
+
 /* xact_create.c */
 int	create_start(struct kinkd *, struct kink_peer *,
 	    const struct kink_policy *, struct xact_waiter *,
@@ -241,6 +247,14 @@ int	gettgt_stale_ticket(struct kinkd *, uint32_t xid,
 int	u2u_store_tgt(struct kink_peer *, const uint8_t *, size_t);
 /* Drop the cached U2U ticket, and the peer's TGT too when `tgt`. */
 void	u2u_forget(struct kink_peer *, int tgt);
+/*
+ * A TGT_REP answering command `x` (3.7.1): unauthenticated, so the cache
+ * stays; a U2U ticket is requested under the new TGT and only if the KDC
+ * issues one does it replace the cache and `x` start over (new XID).
+ */
+void	u2u_tgt_rep(struct kink_xact *x, const uint8_t *tgt, size_t len);
+/* Cancel a pending u2u_tgt_rep request of the peer. */
+void	u2u_probe_cancel(struct kink_peer *);
 void	gettgt_respond(struct kinkd *, const struct kink_msg *,
 	    const struct sockaddr_storage *from,
 	    const struct sockaddr_storage *to);

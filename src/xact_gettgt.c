@@ -13,7 +13,8 @@
  * later exchanges reuse the ticket until it nears its end, then make a
  * new one under the cached TGT; an error REPLY to a cached U2U ticket, or
  * a TGT_REP carrying a different TGT (3.7.1: the peer restarted), drops
- * them and starts that exchange over once.  As responder, kinkd answers
+ * them and starts that exchange over once; a TGT_REP replaces them only
+ * once the KDC issued a ticket under its TGT (u2u_tgt_rep).  As responder, kinkd answers
  * a ticket that does not decrypt from a peer allowed U2U with a REPLY
  * carrying its TGT (3.7.1), so that initiator needs no GETTGT.
  *
@@ -79,6 +80,92 @@ u2u_forget(struct kink_peer *pe, int tgt)
 	free(pe->pe_u2u_tgt);
 	pe->pe_u2u_tgt = NULL;
 	pe->pe_u2u_tgtlen = 0;
+}
+
+struct u2u_probe {
+	struct kinkd	*up_kd;
+	struct kink_peer *up_peer;
+	uint64_t	 up_serial;
+	uint8_t		*up_tgt;
+	size_t		 up_tgtlen;
+};
+
+static void
+u2u_probe_free(struct u2u_probe *up)
+{
+	if (up == NULL)
+		return;
+	free(up->up_tgt);
+	free(up);
+}
+
+void
+u2u_probe_cancel(struct kink_peer *pe)
+{
+	krb_req_cancel(pe->pe_u2u_probe);
+	u2u_probe_free(pe->pe_u2u_probe_arg);
+	pe->pe_u2u_probe = NULL;
+	pe->pe_u2u_probe_arg = NULL;
+}
+
+static void
+u2u_probe_cb(krb_err err, struct krb_ticket *tkt, void *arg)
+{
+	struct u2u_probe *up = arg;
+	struct kink_peer *pe = up->up_peer;
+	struct kink_xact *x;
+
+	pe->pe_u2u_probe = NULL;
+	pe->pe_u2u_probe_arg = NULL;
+	x = xact_by_serial(up->up_kd, up->up_serial);
+	if (err != 0) {
+		/* Forged, or not the peer's: nothing changes (3.7.1). */
+		log_info("peer %s: TGT_REP did not give a User-to-User ticket "
+		    "(%s); cached ticket kept", pe->pe_name,
+		    krb_err_str(up->up_kd->kd_krb, err));
+		u2u_probe_free(up);
+		return;
+	}
+	/* The KDC vouched for it: the peer's new TGT, and its ticket. */
+	if (u2u_store_tgt(pe, up->up_tgt, up->up_tgtlen) != -1) {
+		krb_ticket_free(pe->pe_u2u_tkt);
+		pe->pe_u2u_tkt = krb_ticket_ref(tkt);
+	}
+	krb_ticket_free(tkt);
+	u2u_probe_free(up);
+	if (x != NULL && !x->xa_completed)
+		xact_restart(x, "peer's TGT changed");
+}
+
+void
+u2u_tgt_rep(struct kink_xact *x, const uint8_t *tgt, size_t len)
+{
+	struct kink_peer *pe = x->xa_peer;
+	struct u2u_probe *up;
+
+	if (pe->pe_u2u_probe != NULL || len == 0 ||
+	    (pe->pe_u2u_tgt != NULL && pe->pe_u2u_tgtlen == len &&
+	    memcmp(pe->pe_u2u_tgt, tgt, len) == 0))
+		return;
+	if ((up = calloc(1, sizeof(*up))) == NULL ||
+	    (up->up_tgt = malloc(len)) == NULL) {
+		free(up);
+		return;
+	}
+	memcpy(up->up_tgt, tgt, len);
+	up->up_tgtlen = len;
+	up->up_kd = x->xa_kd;
+	up->up_peer = pe;
+	up->up_serial = x->xa_serial;
+	pe->pe_u2u_probe = krb_get_ticket_u2u(x->xa_kd->kd_krb,
+	    pe->pe_principal, tgt, len, u2u_probe_cb, up);
+	if (pe->pe_u2u_probe == NULL) {
+		u2u_probe_free(up);
+		return;
+	}
+	pe->pe_u2u_probe_arg = up;
+	log_info(XFMT "TGT_REP to a command: trying the TGT it carries",
+	    XARG(x));
 }
 
 int
