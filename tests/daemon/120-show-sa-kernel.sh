@@ -25,12 +25,12 @@ reqid=$("$KINKD" -nv -f "$T/alpha.conf" | awk '/reqid/ {
     for (i = 1; i < NF; i++) if ($i == "reqid") { print $(i + 1); exit } }')
 check reqid-known test -n "$reqid"
 ctl alpha initiate beta >/dev/null 2>&1
-require create wait_until 5 sa_count_is alpha 2
+require create wait_until "$HOST_WAIT" sa_count_is alpha 2
 check_eq all-mature "$(jqctl alpha '[.sa[].state] | unique | join(" ")' show sa)" mature
 
 # An SA of alpha's policy that kinkd did not make.
 inject alpha "kernel-add 0x1234 $reqid 127.0.0.1 127.0.0.2"
-check stray-listed wait_until 5 sa_count_is alpha 3
+check stray-listed wait_until "$HOST_WAIT" sa_count_is alpha 3
 check_eq stray-state "$(sa_field alpha 0x00001234 state)" kernel-only
 check_eq stray-peer "$(sa_field alpha 0x00001234 peer)" beta
 check_eq stray-policy "$(sa_field alpha 0x00001234 policy)" host
@@ -38,7 +38,7 @@ check_eq stray-dir "$(sa_field alpha 0x00001234 dir)" out
 check_eq stray-peer-filter "$(jqctl alpha '.sa | length' show sa peer beta)" 3
 # One no policy has: no peer, so a peer filter leaves it out.
 inject alpha "kernel-add 0x5678 999 127.0.0.2 127.0.0.1"
-check orphan-listed wait_until 5 sa_count_is alpha 4
+check orphan-listed wait_until "$HOST_WAIT" sa_count_is alpha 4
 check_eq orphan-state "$(sa_field alpha 0x00005678 state)" kernel-only
 check_eq orphan-no-peer "$(sa_field alpha 0x00005678 peer)" ""
 check_eq orphan-filtered "$(jqctl alpha '.sa | length' show sa peer beta)" 3
@@ -51,7 +51,7 @@ check_eq beta-unaffected "$(sa_count beta)" 2
 out=$(jqctl alpha '.sa[] | select(.dir == "out" and .state == "mature") | .spi' show sa)
 check out-known test -n "$out"
 inject alpha "kernel-del $out"
-check lost-missing wait_until 5 sa_state_is alpha "$out" missing
+check lost-missing wait_until "$HOST_WAIT" sa_state_is alpha "$out" missing
 ctl alpha show sa > "$T/sa2.txt" 2>&1
 check text-missing grep -q "$out.*missing" "$T/sa2.txt"
 in=$(jqctl alpha '.sa[] | select(.dir == "in") | .spi' show sa)

@@ -54,7 +54,7 @@ check old-xid-known test -n "$old"
 check new-xid-known test -n "$new"
 check new-xid test "$old" != "$new"
 check_eq renewed-once "$(grep -c 'started over with a new ticket' "$T/alpha.log")" 1
-check sas-4 wait_until 5 sa_count_is alpha 4
+check sas-4 wait_until "$HOST_WAIT" sa_count_is alpha 4
 check pairwise sa_pair_ok alpha beta
 
 # alpha now knows beta's clock (+75 s, from the renewed exchange's SKEW):
@@ -65,6 +65,6 @@ t1=$(date +%s)
 wait_until 20 past $((t1 + 10))
 check third-create ctl alpha initiate beta
 check_eq no-local-expiry "$(grep -c 'cannot build' "$T/alpha.log")" 0
-check sas-6 wait_until 5 sa_count_is alpha 6
+check sas-6 wait_until "$HOST_WAIT" sa_count_is alpha 6
 stop_kinkd alpha
 stop_kinkd beta

@@ -29,7 +29,7 @@ check_eq bad-t-usage "$("$KINKCTL" -s "$(sock_of alpha)" -t x show stats >/dev/n
 # monitor is not cut short by the global -t: the event comes after it.
 "$KINKCTL" -s "$(sock_of alpha)" -t 1 monitor -n 1 -t 20 > "$T/mon.out" 2>&1 &
 mon=$!
-wait_until 5 grep -q subscribed "$T/mon.out"
+wait_until "$HOST_WAIT" grep -q subscribed "$T/mon.out"
 sleep 2
 ctl alpha reload >/dev/null 2>&1
 wait "$mon"

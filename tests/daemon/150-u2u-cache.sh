@@ -31,11 +31,11 @@ check_eq gettgt-first "$(gettgts)" 1
 check create-2 ctl alpha initiate beta
 check create-3 ctl alpha initiate beta
 check_eq gettgt-cached "$(gettgts)" 1
-check sas-6 wait_until 5 sa_count_is beta 6
+check sas-6 wait_until "$HOST_WAIT" sa_count_is beta 6
 check pairwise sa_pair_ok alpha beta
 spi=$(jqctl alpha '[.sa[] | select(.dir == "out")][0].spi' show sa)
 check delete-cached ctl alpha delete sa "$spi"
-check delete-done wait_until 5 sa_count_is beta 4
+check delete-done wait_until "$HOST_WAIT" sa_count_is beta 4
 check_eq gettgt-still-1 "$(gettgts)" 1
 check_eq no-restart-yet "$(grep -c 'started over' "$T/alpha.log")" 0
 
@@ -47,7 +47,7 @@ check after-restart-create ctl alpha initiate beta
 check beta-sent-tgt grep -q "ticket does not decrypt, answered with our TGT" "$T/beta.log"
 check tgt-changed-restarted grep -q "peer's TGT changed, started over with a new ticket and XID" "$T/alpha.log"
 check_eq no-gettgt-needed "$(gettgts)" 0
-check after-restart-sas wait_until 5 sa_count_is beta 2
+check after-restart-sas wait_until "$HOST_WAIT" sa_count_is beta 2
 check after-restart-pairwise sa_pair_ok alpha beta
 # and the new ticket is cached in turn
 check after-restart-create-2 ctl alpha initiate beta

@@ -88,7 +88,7 @@ realm_start() {
 	REALM_KDC_PID=$!
 	export REALM_KDC_PID
 	_i=0
-	while [ $_i -lt 100 ]; do
+	while [ $_i -lt 600 ]; do	# up to 30 s on a loaded machine; returns as soon as both ports listen
 		if [ -n "$(ss -Hlnu "sport = :$REALM_PORT" 2>/dev/null)" ] &&
 		    [ -n "$(ss -Hlnt "sport = :$REALM_PORT" 2>/dev/null)" ]; then
 			return 0
