@@ -165,6 +165,10 @@ kinkd_upcall(const struct sadb_event *ev, void *arg)
  *	offset PEER SECONDS	our clock towards PEER (krb_peer_set_offset)
  *	refuse gcm | refuse none	null backend refuses AES-GCM or not
  *				(takes effect on the next reload)
+ *	refuse-reply		the next authenticated CREATE REPLY is
+ *				refused as if doi_init_reply had (3.2 ACK)
+ *	reply-ackreq		the next DELETE/STATUS REPLY we send has
+ *				ACKREQ (section 4 allows it on CREATE only)
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  */
 static int
@@ -261,6 +265,18 @@ kinkd_inject(struct kinkd *kd)
 		}
 		if (strncmp(line, "kernel-", 7) == 0) {
 			inject_kernel(kd, line);
+			continue;
+		}
+		if (strncmp(line, "reply-ackreq", 12) == 0) {
+			/* The next DELETE/STATUS REPLY we send has ACKREQ. */
+			kd->kd_reply_ackreq++;
+			log_info("inject: reply-ackreq");
+			continue;
+		}
+		if (strncmp(line, "refuse-reply", 12) == 0) {
+			/* The next CREATE REPLY is refused as if doi had. */
+			kd->kd_refuse_replies++;
+			log_info("inject: refuse-reply");
 			continue;
 		}
 		if (sscanf(line, "refuse %15s", what) == 1) {

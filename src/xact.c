@@ -791,6 +791,11 @@ xact_build_reply(struct kink_xact *x, uint8_t flags, uint32_t kinkerr,
 	struct buf aprep;
 	int rv = -1, enc = 0;
 
+	if (x->xa_cmd != KINK_MSGTYPE_CREATE && x->xa_kd->kd_reply_ackreq > 0) {
+		/* Test knob (inject "reply-ackreq"), outside section 4. */
+		x->xa_kd->kd_reply_ackreq--;
+		flags |= KINK_ACKREQ;
+	}
 	buf_init(&aprep, KINK_MAX_MSG);
 	if ((key = xact_key(x)) == NULL ||
 	    krb_acceptor_mk_rep(x->xa_acc, &aprep) != 0)
@@ -1237,6 +1242,15 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 	}
 	peer_epoch(x->xa_peer, m->m_ap_rep_epoch, x->xa_pair);
 	peer_seen(x->xa_peer);
+	/*
+	 * 3.2: an ACK whenever an authenticated REPLY has ACKREQ, "even if
+	 * [we believe] the responder was in error".  CREATE does it itself
+	 * (and regenerates it in I_AGING); DELETE and STATUS REPLYs carry
+	 * ACKREQ only from a peer outside section 4, and an ACK costs nothing.
+	 */
+	if (x->xa_cmd != KINK_MSGTYPE_CREATE && wire_ackreq(m) &&
+	    (x->xa_state == XS_I_DELETE || x->xa_state == XS_I_STATUS))
+		xact_send_ack(x);
 	switch (x->xa_cmd) {
 	case KINK_MSGTYPE_CREATE:
 		create_reply(x, m);

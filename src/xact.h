@@ -200,6 +200,7 @@ int	create_in_progress(struct kinkd *, struct kink_peer *,
 	    const char *policy);
 void	create_respond(struct kink_xact *, const struct kink_msg *);
 void	create_reply(struct kink_xact *, const struct kink_msg *);
+void	xact_send_ack(struct kink_xact *);
 void	create_ack(struct kink_xact *);
 void	create_cleanup(struct kink_xact *);
 
