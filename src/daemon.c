@@ -167,6 +167,8 @@ kinkd_upcall(const struct sadb_event *ev, void *arg)
  *				(takes effect on the next reload)
  *	refuse-reply		the next authenticated CREATE REPLY is
  *				refused as if doi_init_reply had (3.2 ACK)
+ *	send-qmvers V		our next command's KINK_ISAKMP carries QM
+ *				version V (e.g. 0x20; 12 BADQMVERS tests)
  *	reply-ackreq		the next DELETE/STATUS REPLY we send has
  *				ACKREQ (section 4 allows it on CREATE only)
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
@@ -265,6 +267,12 @@ kinkd_inject(struct kinkd *kd)
 		}
 		if (strncmp(line, "kernel-", 7) == 0) {
 			inject_kernel(kd, line);
+			continue;
+		}
+		if (sscanf(line, "send-qmvers %li", (long *)&v) == 1) {
+			/* Our next command's KINK_ISAKMP has QM version v. */
+			kd->kd_send_qmvers = (uint8_t)v;
+			log_info("inject: send-qmvers 0x%02lx", v);
 			continue;
 		}
 		if (strncmp(line, "reply-ackreq", 12) == 0) {

@@ -20,6 +20,8 @@
 #    INVALID-SPI, and the initiator then drops its inbound SA (3.3);
 #  - a REPLY with ACKREQ that the initiator refuses still gets its ACK,
 #    and the responder's R_ACKWAIT ends on it (3.2);
+#  - a Quick Mode version 2.0 inside KINK_ENCRYPT gets KINK_BADQMVERS in a
+#    REPLY with a Cksum (12);
 #  - a KE payload the responder does not do is refused with Notify
 #    INVALID-PAYLOAD-TYPE and the initiator fails the CREATE (3.2, 5.5);
 #  - an unsupported KINK major version and an unsupported DOI get a lone,
@@ -226,6 +228,27 @@ hdr_ok delack/reply "$T/ddreply.bin" 3 1
 hdr_ok delack/ack "$T/dack.bin" 5 0
 check_eq delack/ack-lone-ap-req "$(chain "$T/dack.bin")" "1"
 check_eq delack/ack-same-xid "$(be32 "$T/dack.bin" 8)" "$(be32 "$T/ddelete.bin" 8)"
+relay_stop
+
+# --- QM version 2.0 inside KINK_ENCRYPT (12): KINK_BADQMVERS, with Cksum
+# alpha's next CREATE carries Quick Mode version 2.0 in its (encrypted)
+# KINK_ISAKMP (inject send-qmvers); beta decrypts it and answers a
+# KINK_ERROR BADQMVERS REPLY under the session key, which alpha trusts.
+start_pair "$OPT" "$OPT" || { fail encqm/start "daemons did not start"; exit 1; }
+relay_start v4 "save=$T/qcreate.bin a2b CREATE 1" "save=$T/qreply.bin b2a REPLY 1"
+inject alpha "send-qmvers 0x20"
+require encqm/inject-read wait_until "$HOST_WAIT" test ! -e "$(sock_of alpha).inject"
+ctl alpha initiate beta >/dev/null 2>&1 &
+check encqm/reply-saved wait_until "$HOST_WAIT" test -s "$T/qreply.bin"
+check_eq encqm/create-encrypted "$(chain "$T/qcreate.bin")" "1 7"
+check_eq encqm/reply-xid "$(be32 "$T/qreply.bin" 8)" "$(be32 "$T/qcreate.bin" 8)"
+check encqm/reply-cksum test "$(be16 "$T/qreply.bin" 14)" -gt 0
+check_eq encqm/lone-kink-error "$(chain "$T/qreply.bin")" 8
+check_eq encqm/error-code "$(be32 "$T/qreply.bin" 20)" 6
+check encqm/alpha-trusts-it wait_until "$HOST_WAIT" grep -q \
+    'error REPLY: KINK_ERROR KINK_BADQMVERS$' "$T/alpha.log"
+check encqm/beta-logs-it grep -q 'inside KINK_ENCRYPT: .*answered KINK_ERROR KINK_BADQMVERS' "$T/beta.log"
+check encqm/beta-no-sa test "$(sa_count beta)" -eq 0
 relay_stop
 
 # --- KE the responder does not do (3.2): INVALID-PAYLOAD-TYPE ----------
