@@ -165,6 +165,12 @@ kinkd_upcall(const struct sadb_event *ev, void *arg)
  *	offset PEER SECONDS	our clock towards PEER (krb_peer_set_offset)
  *	refuse gcm | refuse none	null backend refuses AES-GCM or not
  *				(takes effect on the next reload)
+ *	refuse-reply		the next authenticated CREATE REPLY is
+ *				refused as if doi_init_reply had (3.2 ACK)
+ *	send-qmvers V		our next command's KINK_ISAKMP carries QM
+ *				version V (e.g. 0x20; 12 BADQMVERS tests)
+ *	reply-ackreq		the next DELETE/STATUS REPLY we send has
+ *				ACKREQ (section 4 allows it on CREATE only)
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  */
 static int
@@ -261,6 +267,24 @@ kinkd_inject(struct kinkd *kd)
 		}
 		if (strncmp(line, "kernel-", 7) == 0) {
 			inject_kernel(kd, line);
+			continue;
+		}
+		if (sscanf(line, "send-qmvers %li", (long *)&v) == 1) {
+			/* Our next command's KINK_ISAKMP has QM version v. */
+			kd->kd_send_qmvers = (uint8_t)v;
+			log_info("inject: send-qmvers 0x%02lx", v);
+			continue;
+		}
+		if (strncmp(line, "reply-ackreq", 12) == 0) {
+			/* The next DELETE/STATUS REPLY we send has ACKREQ. */
+			kd->kd_reply_ackreq++;
+			log_info("inject: reply-ackreq");
+			continue;
+		}
+		if (strncmp(line, "refuse-reply", 12) == 0) {
+			/* The next CREATE REPLY is refused as if doi had. */
+			kd->kd_refuse_replies++;
+			log_info("inject: refuse-reply");
 			continue;
 		}
 		if (sscanf(line, "refuse %15s", what) == 1) {

@@ -55,6 +55,9 @@ struct kinkd {
 	struct event		*kd_ev_sig[4];
 	int			 kd_stopping;
 	int			 kd_sadb_pending;	/* shutdown flush */
+	int			 kd_refuse_replies;	/* test: inject refuse-reply */
+	int			 kd_reply_ackreq;	/* test: inject reply-ackreq */
+	uint8_t			 kd_send_qmvers;	/* test: inject send-qmvers */
 	/* Set while a transaction is started over (xact_restart). */
 	uint8_t			 kd_renewing;
 	/* Rate limit for answers to unauthenticated input. */

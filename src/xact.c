@@ -768,8 +768,13 @@ xact_build_msg(struct kink_xact *x, uint8_t type, const struct buf *qm,
 	if (qm != NULL && qm->b_len > 0) {
 		enc = 1;
 		wire_build_encrypt_begin(&kb);
-		wire_build_isakmp(&kb, first, KINK_QMVERSION, qm->b_data,
-		    qm->b_len);
+		if (x->xa_qmvers == 0 && x->xa_kd->kd_send_qmvers != 0) {
+			/* Test knob (inject "send-qmvers V"), one exchange. */
+			x->xa_qmvers = x->xa_kd->kd_send_qmvers;
+			x->xa_kd->kd_send_qmvers = 0;
+		}
+		wire_build_isakmp(&kb, first, x->xa_qmvers ? x->xa_qmvers :
+		    KINK_QMVERSION, qm->b_data, qm->b_len);
 	}
 	if (xact_seal(&kb, key, enc) == -1) {
 		log_warnx(XFMT "cannot build %s: %s", XARG(x),
@@ -791,6 +796,11 @@ xact_build_reply(struct kink_xact *x, uint8_t flags, uint32_t kinkerr,
 	struct buf aprep;
 	int rv = -1, enc = 0;
 
+	if (x->xa_cmd != KINK_MSGTYPE_CREATE && x->xa_kd->kd_reply_ackreq > 0) {
+		/* Test knob (inject "reply-ackreq"), outside section 4. */
+		x->xa_kd->kd_reply_ackreq--;
+		flags |= KINK_ACKREQ;
+	}
 	buf_init(&aprep, KINK_MAX_MSG);
 	if ((key = xact_key(x)) == NULL ||
 	    krb_acceptor_mk_rep(x->xa_acc, &aprep) != 0)
@@ -912,17 +922,22 @@ verify_cksum(const struct kink_msg *m, struct krb_key *key)
 	return 0;
 }
 
-/* Decrypt KINK_ENCRYPT into `plain` (which must outlive *m). */
+/*
+ * Decrypt KINK_ENCRYPT into `plain` (which must outlive *m): 0, -1 when it
+ * does not decrypt, or the wire error (> 0) of the decrypted inner chain.
+ */
 static int
 open_encrypt(struct kink_msg *m, struct krb_key *key, struct buf *plain)
 {
+	int err;
+
 	if (!wire_has(m, KINK_ENCRYPT))
 		return 0;
 	if (krb_decrypt(key, m->m_encrypt.rb_p, m->m_encrypt.rb_len,
 	    plain) != 0)
 		return -1;
-	if (wire_parse_inner(m, plain->b_data, plain->b_len) != 0)
-		return -1;
+	if ((err = wire_parse_inner(m, plain->b_data, plain->b_len)) != 0)
+		return err > 0 ? err : -1;
 	return 0;
 }
 
@@ -937,6 +952,7 @@ input_command(struct kinkd *kd, struct kink_msg *m,
 	char a[NET_ADDRSTRLEN];
 	const char *princ;
 	krb_err e;
+	int werr;
 
 	buf_init(&plain, KINK_MAX_MSG);
 	net_ntop((const struct sockaddr *)from, a, sizeof(a));
@@ -994,11 +1010,34 @@ input_command(struct kinkd *kd, struct kink_msg *m,
 		    pe->pe_name);
 		goto out;
 	}
-	if (open_encrypt(m, krb_acceptor_key(acc), &plain) == -1) {
+	if ((werr = open_encrypt(m, krb_acceptor_key(acc), &plain)) == -1) {
 		stats_inc(STAT_DROP_DECRYPT);
 		if (xact_log_ok(kd))
 			log_warnx("xid 0x%08x peer %s: KINK_ENCRYPT does "
 			    "not decrypt", m->m_xid, pe->pe_name);
+		goto out;
+	}
+	if (werr > 0) {
+		/*
+		 * Decrypted, but the inner chain is malformed: answer what
+		 * the wire table says (12: a Quick Mode version we do not
+		 * do gets KINK_BADQMVERS), with a Cksum under the session
+		 * key (6.1), as the unencrypted case is answered.
+		 */
+		int act = wire_err_action(werr);
+
+		stats_inc(STAT_DROP_PARSE);
+		if (xact_log_ok(kd))
+			log_warnx("xid 0x%08x peer %s: inside KINK_ENCRYPT: "
+			    "%s%s%s", m->m_xid, pe->pe_name,
+			    wire_strerror(werr), act > 0 &&
+			    m->m_type != KINK_MSGTYPE_ACK ?
+			    ", answered KINK_ERROR " : "", act > 0 &&
+			    m->m_type != KINK_MSGTYPE_ACK ?
+			    wire_error_name((uint32_t)act) : "");
+		if (act > 0 && m->m_type != KINK_MSGTYPE_ACK)
+			send_error(kd, from, to, m->m_xid, (uint32_t)act, 0,
+			    acc);
 		goto out;
 	}
 	peer_epoch(pe, m->m_ap_req_epoch, 0);
@@ -1228,7 +1267,7 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 		log_debug(XFMT "bad Cksum on REPLY, dropped", XARG(x));
 		goto out;
 	}
-	if (open_encrypt(m, key, &plain) == -1) {
+	if (open_encrypt(m, key, &plain) != 0) {
 		stats_inc(STAT_DROP_DECRYPT);
 		if (xact_log_ok(kd))
 			log_warnx(XFMT "REPLY's KINK_ENCRYPT does not decrypt",
@@ -1237,6 +1276,15 @@ input_reply(struct kinkd *kd, struct kink_msg *m,
 	}
 	peer_epoch(x->xa_peer, m->m_ap_rep_epoch, x->xa_pair);
 	peer_seen(x->xa_peer);
+	/*
+	 * 3.2: an ACK whenever an authenticated REPLY has ACKREQ, "even if
+	 * [we believe] the responder was in error".  CREATE does it itself
+	 * (and regenerates it in I_AGING); DELETE and STATUS REPLYs carry
+	 * ACKREQ only from a peer outside section 4, and an ACK costs nothing.
+	 */
+	if (x->xa_cmd != KINK_MSGTYPE_CREATE && wire_ackreq(m) &&
+	    (x->xa_state == XS_I_DELETE || x->xa_state == XS_I_STATUS))
+		xact_send_ack(x);
 	switch (x->xa_cmd) {
 	case KINK_MSGTYPE_CREATE:
 		create_reply(x, m);

@@ -104,6 +104,7 @@ struct kink_xact {
 	/* Started over (xact_restart): no second time. */
 	uint8_t			 xa_renewed;
 	uint8_t			 xa_u2u_used;	/* our ticket is User-to-User */
+	uint8_t			 xa_qmvers;	/* test: QM version sent, 0 = 1.0 */
 	struct krb_client	*xa_client;	/* initiator */
 	struct krb_acceptor	*xa_acc;	/* responder */
 
@@ -200,6 +201,7 @@ int	create_in_progress(struct kinkd *, struct kink_peer *,
 	    const char *policy);
 void	create_respond(struct kink_xact *, const struct kink_msg *);
 void	create_reply(struct kink_xact *, const struct kink_msg *);
+void	xact_send_ack(struct kink_xact *);
 void	create_ack(struct kink_xact *);
 void	create_cleanup(struct kink_xact *);
 

@@ -14,6 +14,7 @@
  */
 #include <sys/socket.h>
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,13 +297,41 @@ create_init_send(struct kink_xact *x)
 	xact_send_first(x);
 }
 
-static void
-send_ack(struct kink_xact *x)
+void
+xact_send_ack(struct kink_xact *x)
 {
 	if (xact_build_msg(x, KINK_MSGTYPE_ACK, NULL, 0) == -1)
 		return;
 	stats_inc(STAT_ACK_SENT);
 	xact_send(x, 0);
+}
+
+#define send_ack xact_send_ack
+
+/*
+ * An authenticated REPLY we refuse.  RFC 4430 3.2: "The initiator MUST
+ * always generate an ACK if the ACKREQ bit is set in the KINK header, even
+ * if it believes that the responder was in error": the exchange fails, the
+ * ACK goes anyway, and I_AGING answers a duplicate REPLY with a fresh ACK
+ * so the responder's R_ACKWAIT ends.
+ */
+static void
+create_refused(struct kink_xact *x, const struct kink_msg *m,
+    const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!wire_ackreq(m)) {
+		xact_fail(x, CTL_ERR_PEER, "%s", msg);
+		return;
+	}
+	xact_complete(x, 0, CTL_ERR_PEER, "%s; ACK sent (ACKREQ set)", msg);
+	send_ack(x);
+	xact_state(x, XS_I_AGING);
 }
 
 void
@@ -327,19 +356,25 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	}
 	if (m->m_nisakmp == 0) {
 		if (wire_has(m, KINK_ERROR))
-			xact_fail(x, CTL_ERR_PEER, "peer answered KINK_ERROR "
-			    "%s", wire_error_name(m->m_error));
+			create_refused(x, m, "peer answered KINK_ERROR %s",
+			    wire_error_name(m->m_error));
 		else if (wire_has(m, KINK_KRB_ERROR))
-			xact_fail(x, CTL_ERR_PEER, "peer answered KRB_ERROR");
+			create_refused(x, m, "peer answered KRB_ERROR");
 		else
-			xact_fail(x, CTL_ERR_PEER, "REPLY without KINK_ISAKMP");
+			create_refused(x, m, "REPLY without KINK_ISAKMP");
 		return;
 	}
 	ip = &m->m_isakmp[0];
 	memset(&de, 0, sizeof(de));
+	if (kd->kd_refuse_replies > 0) {
+		/* Test knob (inject "refuse-reply"): as if doi refused it. */
+		kd->kd_refuse_replies--;
+		create_refused(x, m, "REPLY refused (inject refuse-reply)");
+		return;
+	}
 	if (doi_init_reply(x->xa_doi, ip->ip_body.rb_p, ip->ip_body.rb_len,
 	    ip->ip_inner_next, xact_prf, x, r, &de) == -1) {
-		xact_fail(x, CTL_ERR_PEER, "%s%s (notify %u)",
+		create_refused(x, m, "%s%s (notify %u)",
 		    de.de_err == ISAKMP_ERR_PEER_NOTIFY ? "peer refused: " :
 		    "bad REPLY: ", isakmp_strerror(de.de_err), de.de_notify);
 		return;

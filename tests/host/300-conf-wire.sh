@@ -18,6 +18,10 @@
 # Then behaviour the RFC names, seen through the peers:
 #  - DELETE of SPIs the responder does not have is answered with
 #    INVALID-SPI, and the initiator then drops its inbound SA (3.3);
+#  - a REPLY with ACKREQ that the initiator refuses still gets its ACK,
+#    and the responder's R_ACKWAIT ends on it (3.2);
+#  - a Quick Mode version 2.0 inside KINK_ENCRYPT gets KINK_BADQMVERS in a
+#    REPLY with a Cksum (12);
 #  - a KE payload the responder does not do is refused with Notify
 #    INVALID-PAYLOAD-TYPE and the initiator fails the CREATE (3.2, 5.5);
 #  - an unsupported KINK major version and an unsupported DOI get a lone,
@@ -173,6 +177,82 @@ hdr_ok nonopt/ack "$T/nack.bin" 5 0
 check_eq nonopt/ack-lone-ap-req "$(chain "$T/nack.bin")" "1"
 check_eq nonopt/ack-same-xid "$(be32 "$T/nack.bin" 8)" "$(be32 "$T/ncreate.bin" 8)"
 check nonopt/pairwise sa_pair_ok alpha beta
+relay_stop
+
+# --- a refused REPLY with ACKREQ still gets its ACK (3.2) ---------------
+# "The initiator MUST always generate an ACK if the ACKREQ bit is set ...
+# even if it believes that the responder was in error."  Two kinkd never
+# produce an authenticated REPLY the other refuses, so alpha is told to
+# refuse the next one as doi_init_reply would (inject refuse-reply); the
+# REPLY is non-optimistic, so it has ACKREQ.  The ACK is on the wire and
+# beta's R_ACKWAIT ends on it: one REPLY, no resends until give-up.
+inject() {	# inject NAME LINE
+	printf '%s\n' "$2" > "$(sock_of "$1").inject"
+	kill -USR1 "$(cat "$T/$1.pid")"
+}
+beta_ackwait() {
+	jqctl beta '[.xact[] | select(.state == "R_ACKWAIT")] | length' show xact
+}
+start_pair "$NONOPT_A" "$OPT" || { fail refused/start "daemons did not start"; exit 1; }
+relay_start v4 "save=$T/rcreate.bin a2b CREATE 1" "save=$T/rreply.bin b2a REPLY 1" \
+    "save=$T/rack.bin a2b ACK 1"
+monitor_start alpha
+inject alpha refuse-reply
+require refused/inject-read wait_until "$HOST_WAIT" test ! -e "$(sock_of alpha).inject"
+ctl alpha initiate beta >/dev/null 2>&1
+check refused/alpha-fails-acked wait_event alpha xact-fail '.*refuse-reply.*ACK sent'
+check refused/ack-saved wait_until "$HOST_WAIT" test -s "$T/rack.bin"
+hdr_ok refused/reply "$T/rreply.bin" 3 1
+hdr_ok refused/ack "$T/rack.bin" 5 0
+check_eq refused/ack-lone-ap-req "$(chain "$T/rack.bin")" "1"
+check_eq refused/ack-same-xid "$(be32 "$T/rack.bin" 8)" "$(be32 "$T/rcreate.bin" 8)"
+check refused/beta-ack-received wait_until "$HOST_WAIT" is -ge 1 stat_get beta ack_received
+check refused/beta-ackwait-ended wait_until "$HOST_WAIT" is = 0 beta_ackwait
+# HOST_RETRANS gives up after 3 sends; before the fix beta sent all 3
+check refused/no-giveup is -lt 3 relay_stat b2a REPLY seen
+check refused/beta-no-giveup-log sh -c "! grep -q 'no ACK after' '$T/beta.log'"
+check refused/alpha-pair-removed wait_until "$HOST_WAIT" sa_count_is alpha 0
+monitor_stop alpha
+relay_stop
+
+# --- ACKREQ on a DELETE REPLY gets its ACK too (3.2 "MUST always") -----
+# Section 4 allows ACKREQ on CREATE REPLYs only and kinkd sets it nowhere
+# else; beta is told to set it on its next DELETE REPLY (reply-ackreq).
+start_pair "$OPT" "$OPT" || { fail delack/start "daemons did not start"; exit 1; }
+relay_start v4 "save=$T/ddelete.bin a2b DELETE 1" "save=$T/ddreply.bin b2a REPLY 2" \
+    "save=$T/dack.bin a2b ACK 1"
+require delack/initiate ctl alpha initiate beta
+require delack/beta-2-sas wait_until "$HOST_WAIT" sa_count_is beta 2
+inject beta reply-ackreq
+require delack/inject-read wait_until "$HOST_WAIT" test ! -e "$(sock_of beta).inject"
+spi=$(sa_lines alpha | awk '$2 == "out" { print $1; exit }')
+check delack/delete ctl alpha delete sa "$spi"
+check delack/ack-saved wait_until "$HOST_WAIT" test -s "$T/dack.bin"
+hdr_ok delack/reply "$T/ddreply.bin" 3 1
+hdr_ok delack/ack "$T/dack.bin" 5 0
+check_eq delack/ack-lone-ap-req "$(chain "$T/dack.bin")" "1"
+check_eq delack/ack-same-xid "$(be32 "$T/dack.bin" 8)" "$(be32 "$T/ddelete.bin" 8)"
+relay_stop
+
+# --- QM version 2.0 inside KINK_ENCRYPT (12): KINK_BADQMVERS, with Cksum
+# alpha's next CREATE carries Quick Mode version 2.0 in its (encrypted)
+# KINK_ISAKMP (inject send-qmvers); beta decrypts it and answers a
+# KINK_ERROR BADQMVERS REPLY under the session key, which alpha trusts.
+start_pair "$OPT" "$OPT" || { fail encqm/start "daemons did not start"; exit 1; }
+relay_start v4 "save=$T/qcreate.bin a2b CREATE 1" "save=$T/qreply.bin b2a REPLY 1"
+inject alpha "send-qmvers 0x20"
+require encqm/inject-read wait_until "$HOST_WAIT" test ! -e "$(sock_of alpha).inject"
+ctl alpha initiate beta >/dev/null 2>&1 &
+check encqm/reply-saved wait_until "$HOST_WAIT" test -s "$T/qreply.bin"
+check_eq encqm/create-encrypted "$(chain "$T/qcreate.bin")" "1 7"
+check_eq encqm/reply-xid "$(be32 "$T/qreply.bin" 8)" "$(be32 "$T/qcreate.bin" 8)"
+check encqm/reply-cksum test "$(be16 "$T/qreply.bin" 14)" -gt 0
+check_eq encqm/lone-kink-error "$(chain "$T/qreply.bin")" 8
+check_eq encqm/error-code "$(be32 "$T/qreply.bin" 20)" 6
+check encqm/alpha-trusts-it wait_until "$HOST_WAIT" grep -q \
+    'error REPLY: KINK_ERROR KINK_BADQMVERS$' "$T/alpha.log"
+check encqm/beta-logs-it grep -q 'inside KINK_ENCRYPT: .*answered KINK_ERROR KINK_BADQMVERS' "$T/beta.log"
+check encqm/beta-no-sa test "$(sa_count beta)" -eq 0
 relay_stop
 
 # --- KE the responder does not do (3.2): INVALID-PAYLOAD-TYPE ----------
