@@ -19,6 +19,7 @@
 #include "kink.h"
 #include "buf.h"
 #include "wire.h"
+#include "wire_rebuild.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -33,45 +34,6 @@ inside(struct rbuf r, const uint8_t *p, size_t len)
 	    r.rb_len <= len - (size_t)(r.rb_p - p);
 }
 
-static int
-rebuild(const struct kink_msg *m, struct buf *out)
-{
-	struct kink_builder kb;
-	struct rbuf plain;
-	unsigned int i;
-
-	wire_build_begin(&kb, out, m->m_type, m->m_doi, m->m_xid,
-	    m->m_flags & KINK_ACKREQ);
-	if (wire_has(m, KINK_AP_REQ))
-		wire_build_ap_req(&kb, m->m_ap_req_epoch, m->m_ap_req.rb_p,
-		    m->m_ap_req.rb_len);
-	if (wire_has(m, KINK_AP_REP))
-		wire_build_ap_rep(&kb, m->m_ap_rep_epoch, m->m_ap_rep.rb_p,
-		    m->m_ap_rep.rb_len);
-	if (wire_has(m, KINK_TGT_REQ))
-		wire_build_tgt_req(&kb, m->m_tgt_req.rb_p, m->m_tgt_req.rb_len);
-	if (wire_has(m, KINK_TGT_REP))
-		wire_build_tgt_rep(&kb, m->m_tgt_rep.rb_p, m->m_tgt_rep.rb_len);
-	if (wire_has(m, KINK_KRB_ERROR))
-		wire_build_krb_error(&kb, m->m_krb_error.rb_p,
-		    m->m_krb_error.rb_len);
-	if (wire_has(m, KINK_ERROR))
-		wire_build_error(&kb, m->m_error);
-	for (i = 0; i < m->m_nisakmp; i++)
-		wire_build_isakmp(&kb, m->m_isakmp[i].ip_inner_next,
-		    m->m_isakmp[i].ip_qmver, m->m_isakmp[i].ip_body.rb_p,
-		    m->m_isakmp[i].ip_body.rb_len);
-	if (wire_has(m, KINK_ENCRYPT)) {
-		wire_build_encrypt_begin(&kb);
-		wire_build_encrypt_plain(&kb, &plain);
-		wire_build_encrypt_end(&kb, m->m_encrypt.rb_p,
-		    m->m_encrypt.rb_len);
-	}
-	wire_build_finish(&kb, NULL);
-	if (m->m_cksumlen > 0)
-		wire_build_cksum(&kb, m->m_cksum.rb_p, m->m_cksum.rb_len);
-	return kb.kb_err;
-}
 
 static void
 check_views(const struct kink_msg *m, const uint8_t *p, size_t len)
@@ -123,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Rebuild (canonical order) and parse again. */
 	buf_init(&b, 0);
 	if (m.m_length <= KINK_MAX_MSG) {
-		CHECK(rebuild(&m, &b) == 0);
+		CHECK(wire_test_rebuild(&m, &b) == 0);
 		CHECK(wire_parse(&m2, b.b_data, b.b_len) == 0);
 		CHECK(m2.m_type == m.m_type && m2.m_xid == m.m_xid &&
 		    m2.m_present == m.m_present &&

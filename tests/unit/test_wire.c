@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "wire.h"
 #include "test.h"
+#include "wire_rebuild.h"
 
 #define MAXMSG	(KINK_MAX_MSG + 64)
 
@@ -40,50 +41,6 @@ inside(struct rbuf r, const uint8_t *p, size_t len)
 	    (size_t)(r.rb_p - p) + r.rb_len <= len;
 }
 
-/*
- * Rebuild a parsed message with the builder, in the canonical order the
- * golden files use: AP_REQ/AP_REP, TGT_REQ/TGT_REP, KRB_ERROR, KINK_ERROR,
- * ISAKMP..., ENCRYPT (ciphertext copied as is), then the Cksum.
- */
-static int
-rebuild(const struct kink_msg *m, struct buf *out)
-{
-	struct kink_builder kb;
-	struct rbuf plain;
-	unsigned int i;
-
-	wire_build_begin(&kb, out, m->m_type, m->m_doi, m->m_xid,
-	    m->m_flags & KINK_ACKREQ);
-	if (wire_has(m, KINK_AP_REQ))
-		wire_build_ap_req(&kb, m->m_ap_req_epoch, m->m_ap_req.rb_p,
-		    m->m_ap_req.rb_len);
-	if (wire_has(m, KINK_AP_REP))
-		wire_build_ap_rep(&kb, m->m_ap_rep_epoch, m->m_ap_rep.rb_p,
-		    m->m_ap_rep.rb_len);
-	if (wire_has(m, KINK_TGT_REQ))
-		wire_build_tgt_req(&kb, m->m_tgt_req.rb_p, m->m_tgt_req.rb_len);
-	if (wire_has(m, KINK_TGT_REP))
-		wire_build_tgt_rep(&kb, m->m_tgt_rep.rb_p, m->m_tgt_rep.rb_len);
-	if (wire_has(m, KINK_KRB_ERROR))
-		wire_build_krb_error(&kb, m->m_krb_error.rb_p,
-		    m->m_krb_error.rb_len);
-	if (wire_has(m, KINK_ERROR))
-		wire_build_error(&kb, m->m_error);
-	for (i = 0; i < m->m_nisakmp; i++)
-		wire_build_isakmp(&kb, m->m_isakmp[i].ip_inner_next,
-		    m->m_isakmp[i].ip_qmver, m->m_isakmp[i].ip_body.rb_p,
-		    m->m_isakmp[i].ip_body.rb_len);
-	if (wire_has(m, KINK_ENCRYPT)) {
-		wire_build_encrypt_begin(&kb);
-		wire_build_encrypt_plain(&kb, &plain);
-		wire_build_encrypt_end(&kb, m->m_encrypt.rb_p,
-		    m->m_encrypt.rb_len);
-	}
-	wire_build_finish(&kb, NULL);
-	if (m->m_cksumlen > 0)
-		wire_build_cksum(&kb, m->m_cksum.rb_p, m->m_cksum.rb_len);
-	return kb.kb_err;
-}
 
 /* Parse a golden file, rebuild it, compare octet for octet. */
 static int
@@ -102,7 +59,7 @@ golden_roundtrip(const char *name, struct kink_msg *m)
 		return -1;
 	}
 	buf_init(&out, 0);
-	if ((r = rebuild(m, &out)) != 0) {
+	if ((r = wire_test_rebuild(m, &out)) != 0) {
 		test_fail(__FILE__, __LINE__, "%s: rebuild: %s", name,
 		    wire_strerror(r));
 		buf_free(&out);
@@ -331,7 +288,7 @@ TEST(cksum_input_create)
 
 	/* The builder's covered view is the same octets, in place. */
 	buf_init(&b, 0);
-	ASSERT_INT_EQ(rebuild(&m, &b), 0);
+	ASSERT_INT_EQ(wire_test_rebuild(&m, &b), 0);
 	wire_build_begin(&kb, &b, KINK_MSGTYPE_CREATE, 1, 0x1a2b3c4d, 0);
 	wire_build_ap_req(&kb, 0x7fffffff, apreq_der, sizeof(apreq_der));
 	wire_build_encrypt_begin(&kb);
@@ -1119,7 +1076,7 @@ TEST(reserved_ignored)
 		ASSERT_INT_EQ(wire_build_begin(&kb, &b, 1, 1, 1, 0x01),
 		    KINK_WE_ARG);
 		ASSERT_INT_EQ(wire_build_ap_req(&kb, 0, "x", 1), KINK_WE_ARG);
-		ASSERT_INT_EQ(rebuild(&m, &b), 0);
+		ASSERT_INT_EQ(wire_test_rebuild(&m, &b), 0);
 		ASSERT_INT_EQ(b.b_data[1], 0x10);
 		ASSERT_INT_EQ(b.b_data[13], 0);
 		ASSERT_INT_EQ(b.b_data[17], 0);
@@ -1234,7 +1191,7 @@ check_one(const uint8_t *p, size_t len, const uint8_t *plain, size_t plen,
 	    olen + m.m_cksumlen != m.m_length)
 		return -1;
 	buf_init(&b, 0);
-	r = rebuild(&m, &b) == 0 ? wire_parse(&m2, b.b_data, b.b_len) : -1;
+	r = wire_test_rebuild(&m, &b) == 0 ? wire_parse(&m2, b.b_data, b.b_len) : -1;
 	buf_free(&b);
 	if (r != 0)
 		return -1;
