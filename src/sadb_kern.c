@@ -1,9 +1,16 @@
-/* Shared by the PF_KEY and XFRM backends: algorithm tables, request queue. */
+/*
+ * The kernel driver shared by the PF_KEY and XFRM backends: socket, event,
+ * request queue, read loop and dispatch.  Messages are built and decoded
+ * by the format's pure codec (struct sadb_kfmt); everything that waits or
+ * calls back is here, once.
+ */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -11,60 +18,79 @@
 #include "log.h"
 #include "sadb_kern.h"
 
-/* PF_KEY numbers (Linux pfkeyv2.h); XFRM names (Linux crypto API). */
-static const struct sadb_algmap enc_algs[] = {
-	{ ESP_DES,	 2, "cbc(des)",		0, 0 },
-	{ ESP_3DES,	 3, "cbc(des3_ede)",	0, 0 },
-	{ ESP_NULL,	11, "ecb(cipher_null)",	0, 0 },
-	{ ESP_AES_CBC,	12, "cbc(aes)",		0, 0 },
-	{ ESP_AES_CTR,	13, "rfc3686(ctr(aes))", 0, 0 },
-	{ ESP_AES_GCM_8, 18, "rfc4106(gcm(aes))", 64, 1 },
-	{ ESP_AES_GCM_12, 19, "rfc4106(gcm(aes))", 96, 1 },
-	{ ESP_AES_GCM_16, 20, "rfc4106(gcm(aes))", 128, 1 },
+/* One datagram: a dump part, or a burst of netlink messages. */
+#define SADB_KERN_RECV_LEN	65536
+
+enum sadb_req_kind {
+	SADB_REQ_DONE = 1,	/* rq_done */
+	SADB_REQ_SPI,		/* rq_spicb */
+	SADB_REQ_DUMP,		/* rq_dumpcb */
+	SADB_REQ_GET,		/* rq_dumpcb, one SA, any reqid */
+	SADB_REQ_QUIET,		/* nobody waits (first half of delete + add) */
 };
 
-/* DOI Authentication Algorithm attribute -> PF_KEY differs (SHA1 2 -> 3). */
-static const struct sadb_algmap auth_algs[] = {
-	{ AUTH_ALG_HMAC_MD5,	 2, "hmac(md5)",	96, 0 },
-	{ AUTH_ALG_HMAC_SHA,	 3, "hmac(sha1)",	96, 0 },
-	{ AUTH_ALG_HMAC_SHA2_256, 5, "hmac(sha256)",	128, 0 },
-	{ AUTH_ALG_HMAC_SHA2_384, 6, "hmac(sha384)",	192, 0 },
-	{ AUTH_ALG_HMAC_SHA2_512, 7, "hmac(sha512)",	256, 0 },
-	{ AUTH_ALG_AES_XCBC_MAC, 9, "xcbc(aes)",	96, 0 },
+struct sadb_kern;
+
+struct sadb_req {
+	TAILQ_ENTRY(sadb_req) rq_entry;
+	struct sadb_kern *rq_k;
+	uint32_t	 rq_seq;
+	enum sadb_req_kind rq_kind;
+	sadb_done_cb	 rq_done;
+	sadb_spi_cb	 rq_spicb;
+	sadb_dump_cb	 rq_dumpcb;
+	void		*rq_arg;
+	uint32_t	 rq_spi;	/* SPI: the value the kernel gave */
+	int		 rq_gotspi;
+	/* An UPDATE of a larval SA that may have expired: the ADD to send
+	 * instead on ESRCH (owned; holds keys, wiped on free). */
+	uint8_t		*rq_fallback;
+	size_t		 rq_fallback_len;
+	struct kink_sa	 rq_sa;		/* for the larval table, no keys */
+	/* One call, several kernel messages (a policy per direction): the
+	 * earlier ones are QUIET with rq_parent set to the last one's seq,
+	 * which reports the first error of all. */
+	uint32_t	 rq_parent;
+	int		 rq_prev_err;
+	struct event	*rq_timer;
 };
 
-const struct sadb_algmap *
-sadb_alg_enc(uint8_t t)
-{
-	size_t i;
+struct sadb_larval {
+	struct sockaddr_storage lv_dst;
+	uint32_t	 lv_spi;
+	uint8_t		 lv_proto;
+};
 
-	for (i = 0; i < sizeof(enc_algs) / sizeof(enc_algs[0]); i++)
-		if (enc_algs[i].al_doi == t)
-			return &enc_algs[i];
-	return NULL;
-}
+struct sadb_kern {
+	const struct sadb_kfmt *k_fmt;
+	void		*k_state;	/* the format's */
+	struct sadb	*k_sd;
+	int		 k_fd;
+	struct event	*k_ev;
+	uint32_t	 k_seq;
+	uint32_t	 k_larval_reqid;
+	TAILQ_HEAD(, sadb_req) k_reqs;
+	int		 k_nreqs;
+	struct sadb_larval k_larval[SADB_KERN_MAXLARVAL];
+	int		 k_nlarval;
+	int		 k_incb;	/* inside the read callback */
+	int		 k_dead;	/* closed while k_incb: free on the way out */
+	uint32_t	 k_dump;	/* kf_one_dump: seq of the dump, or 0 */
+};
 
-const struct sadb_algmap *
-sadb_alg_auth(uint16_t a)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(auth_algs) / sizeof(auth_algs[0]); i++)
-		if (auth_algs[i].al_doi == a)
-			return &auth_algs[i];
-	return NULL;
-}
+static void	sadb_req_finish(struct sadb_req *, int);
 
 static void
 sadb_req_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct sadb_req *rq = arg;
 
-	log_warnx("sadb: kernel did not answer request %u", rq->rq_seq);
+	log_warnx("sadb %s: kernel did not answer request %u",
+	    rq->rq_k->k_fmt->kf_name, rq->rq_seq);
 	sadb_req_finish(rq, ETIMEDOUT);
 }
 
-uint32_t
+static uint32_t
 sadb_kern_seq(struct sadb_kern *k)
 {
 	if (++k->k_seq == 0)	/* 0 ends PF_KEY dumps; never use it */
@@ -72,7 +98,7 @@ sadb_kern_seq(struct sadb_kern *k)
 	return k->k_seq;
 }
 
-struct sadb_req *
+static struct sadb_req *
 sadb_req_new(struct sadb_kern *k, enum sadb_req_kind kind, void *arg)
 {
 	struct sadb_req *rq;
@@ -102,7 +128,7 @@ sadb_req_new(struct sadb_kern *k, enum sadb_req_kind kind, void *arg)
 	return rq;
 }
 
-struct sadb_req *
+static struct sadb_req *
 sadb_req_find(struct sadb_kern *k, uint32_t seq)
 {
 	struct sadb_req *rq;
@@ -113,7 +139,7 @@ sadb_req_find(struct sadb_kern *k, uint32_t seq)
 	return NULL;
 }
 
-void
+static void
 sadb_req_free(struct sadb_req *rq)
 {
 	struct sadb_kern *k = rq->rq_k;
@@ -127,7 +153,7 @@ sadb_req_free(struct sadb_req *rq)
 	free(rq);
 }
 
-void
+static void
 sadb_req_finish(struct sadb_req *rq, int err)
 {
 	enum sadb_req_kind kind = rq->rq_kind;
@@ -168,7 +194,7 @@ sadb_req_finish(struct sadb_req *rq, int err)
 	}
 }
 
-void
+static void
 sadb_req_free_all(struct sadb_kern *k)
 {
 	struct sadb_req *rq;
@@ -192,7 +218,7 @@ sadb_addr_eq(const struct sockaddr_storage *a,
 	return 0;
 }
 
-void
+static void
 sadb_larval_add(struct sadb_kern *k, const struct sockaddr_storage *dst,
     uint32_t spi, uint8_t proto)
 {
@@ -210,7 +236,7 @@ sadb_larval_add(struct sadb_kern *k, const struct sockaddr_storage *dst,
 	lv->lv_proto = proto;
 }
 
-int
+static int
 sadb_larval_take(struct sadb_kern *k, const struct sockaddr_storage *dst,
     uint32_t spi, uint8_t proto)
 {
@@ -234,4 +260,551 @@ int
 sadb_reqid_ours(const struct sadb *sd, uint32_t reqid)
 {
 	return reqid >= sd->sd_reqid_min && reqid <= sd->sd_reqid_max;
+}
+
+/* The request's message, built into a stack buffer by the format. */
+struct kbuf {
+	uint64_t	 b_buf[KMSG_MAX / 8];
+	int		 b_len;
+};
+
+static int
+kern_build(struct sadb_kern *k, const struct kreq *kr, struct kbuf *b)
+{
+	b->b_len = k->k_fmt->kf_build(k->k_state, kr, (uint8_t *)b->b_buf,
+	    sizeof(b->b_buf));
+	return b->b_len == -1 ? -1 : 0;
+}
+
+static int
+kern_send(struct sadb_kern *k, const void *buf, size_t len)
+{
+	if (send(k->k_fd, buf, len, 0) == -1) {
+		log_warn("sadb %s: send", k->k_fmt->kf_name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Build kr (with rq's seq) and send it; -1 with errno.  Wipes the buffer:
+ * ADD and UPDATE carry keys. */
+static int
+kern_request(struct sadb_kern *k, struct kreq *kr, struct sadb_req *rq)
+{
+	struct kbuf b;
+	int e = 0;
+
+	kr->kr_seq = rq->rq_seq;
+	if (kern_build(k, kr, &b) == -1 ||
+	    kern_send(k, b.b_buf, (size_t)b.b_len) == -1)
+		e = errno;
+	explicit_bzero(&b, sizeof(b));
+	errno = e;
+	return e != 0 ? -1 : 0;
+}
+
+/* A request with one message: queue, send; nothing queued on failure. */
+static struct sadb_req *
+kern_one(struct sadb_kern *k, enum sadb_req_kind kind, struct kreq *kr,
+    void *arg)
+{
+	struct sadb_req *rq;
+	int e;
+
+	if ((rq = sadb_req_new(k, kind, arg)) == NULL)
+		return NULL;
+	if (kern_request(k, kr, rq) == -1) {
+		e = errno;
+		sadb_req_free(rq);
+		errno = e;
+		return NULL;
+	}
+	return rq;
+}
+
+int
+sadb_kern_getspi(struct sadb *sd, const struct sockaddr_storage *src,
+    const struct sockaddr_storage *dst, uint8_t proto, sadb_spi_cb cb,
+    void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = KREQ_GETSPI, .kr_src = src,
+	    .kr_dst = dst, .kr_proto = proto };
+	struct sadb_req *rq;
+	int e;
+
+	if (src->ss_family != dst->ss_family) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((rq = sadb_req_new(k, SADB_REQ_SPI, arg)) == NULL)
+		return -1;
+	rq->rq_spicb = cb;
+	rq->rq_sa.sa_dst = *dst;
+	rq->rq_sa.sa_proto = proto;
+	kr.kr_reqid = SADB_LARVAL_REQID_BASE |
+	    (++k->k_larval_reqid & ~SADB_LARVAL_REQID_BASE);
+	if (kern_request(k, &kr, rq) == -1) {
+		e = errno;
+		sadb_req_free(rq);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * After GETSPI the larval SA must be UPDATEd (ADD says EEXIST); if it
+ * expired meanwhile (30 s), UPDATE says ESRCH and the ADD kept here, with
+ * the same seq, is sent instead.
+ */
+static int
+kern_fallback(struct sadb_kern *k, struct kreq *kr, struct sadb_req *rq)
+{
+	struct kbuf b;
+	int e = 0;
+
+	kr->kr_op = KREQ_ADD;
+	kr->kr_seq = rq->rq_seq;
+	if (kern_build(k, kr, &b) == -1 ||
+	    (rq->rq_fallback = malloc((size_t)b.b_len)) == NULL)
+		e = errno;
+	else {
+		memcpy(rq->rq_fallback, b.b_buf, (size_t)b.b_len);
+		rq->rq_fallback_len = (size_t)b.b_len;
+	}
+	explicit_bzero(&b, sizeof(b));
+	errno = e;
+	return e != 0 ? -1 : 0;
+}
+
+int
+sadb_kern_add(struct sadb *sd, const struct kink_sa *sa, int replace,
+    sadb_done_cb cb, void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_sa = sa, .kr_reqid = sa->sa_reqid };
+	struct sadb_req *rq, *del = NULL;
+	int larval, e;
+
+	if (k->k_fmt->kf_reqid != NULL && (kr.kr_reqid =
+	    k->k_fmt->kf_reqid(k->k_state, sa->sa_reqid)) == 0 &&
+	    sa->sa_reqid != 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	larval = sadb_larval_take(k, &sa->sa_dst, sa->sa_spi, sa->sa_proto);
+	if (replace) {
+		/* Linux's UPDATE keeps the old keys of a valid SA. */
+		kr.kr_op = KREQ_DELETE;
+		if ((del = kern_one(k, SADB_REQ_QUIET, &kr, NULL)) == NULL)
+			return -1;
+	}
+	if ((rq = sadb_req_new(k, SADB_REQ_DONE, arg)) == NULL)
+		goto fail;
+	rq->rq_done = cb;
+	if (larval && !replace && kern_fallback(k, &kr, rq) == -1)
+		goto fail_rq;
+	kr.kr_op = larval && !replace ? KREQ_UPDATE : KREQ_ADD;
+	if (kern_request(k, &kr, rq) == -1)
+		goto fail_rq;
+	return 0;
+ fail_rq:
+	e = errno;
+	sadb_req_free(rq);
+	errno = e;
+ fail:
+	e = errno;
+	if (del != NULL)
+		sadb_req_free(del);
+	errno = e;
+	return -1;
+}
+
+int
+sadb_kern_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
+    void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = KREQ_DELETE, .kr_sa = sa };
+	struct sadb_req *rq;
+
+	(void)sadb_larval_take(k, &sa->sa_dst, sa->sa_spi, sa->sa_proto);
+	if ((rq = kern_one(k, SADB_REQ_DONE, &kr, arg)) == NULL)
+		return -1;
+	rq->rq_done = cb;
+	return 0;
+}
+
+int
+sadb_kern_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
+    void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = KREQ_GET, .kr_sa = sa };
+	struct sadb_req *rq;
+
+	if ((rq = kern_one(k, SADB_REQ_GET, &kr, arg)) == NULL)
+		return -1;
+	rq->rq_dumpcb = cb;
+	return 0;
+}
+
+int
+sadb_kern_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = KREQ_DUMP };
+	struct sadb_req *rq;
+
+	/* A timed-out dump is no longer in the queue. */
+	if (k->k_fmt->kf_one_dump && k->k_dump != 0 &&
+	    sadb_req_find(k, k->k_dump) != NULL) {
+		errno = EBUSY;
+		return -1;
+	}
+	if ((rq = kern_one(k, SADB_REQ_DUMP, &kr, arg)) == NULL)
+		return -1;
+	rq->rq_dumpcb = cb;
+	if (k->k_fmt->kf_one_dump)
+		k->k_dump = rq->rq_seq;
+	return 0;
+}
+
+/* One call, one kernel message per direction; the last reports for all. */
+static int
+kern_spd(struct sadb *sd, const struct kink_policy *pol, int del,
+    sadb_done_cb cb, void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = del ? KREQ_SPD_DEL : KREQ_SPD_ADD,
+	    .kr_pol = pol, .kr_reqid = pol->pol_reqid };
+	struct sadb_req *last, *rq;
+	uint8_t dirs[3];
+	int n, i, e;
+
+	if (!del && pol->pol_reqid != 0 && k->k_fmt->kf_reqid != NULL &&
+	    (kr.kr_reqid = k->k_fmt->kf_reqid(k->k_state,
+	    pol->pol_reqid)) == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	n = k->k_fmt->kf_dirs(pol, dirs);
+	if ((last = sadb_req_new(k, SADB_REQ_DONE, arg)) == NULL)
+		return -1;
+	last->rq_done = cb;
+	last->rq_sa.sa_reqid = pol->pol_reqid;
+	for (i = 0; i < n; i++) {
+		if (i == n - 1)
+			rq = last;
+		else if ((rq = sadb_req_new(k, SADB_REQ_QUIET, NULL)) == NULL)
+			goto fail;
+		else {
+			rq->rq_parent = last->rq_seq;
+			rq->rq_sa.sa_reqid = pol->pol_reqid;
+		}
+		kr.kr_dir = dirs[i];
+		if (kern_request(k, &kr, rq) == -1) {
+			if (rq != last)
+				sadb_req_free(rq);
+			goto fail;
+		}
+	}
+	return 0;
+ fail:
+	e = errno;
+	/* Messages already sent still get answers; last tells the caller. */
+	if (i == 0) {
+		sadb_req_free(last);
+		errno = e;
+		return -1;
+	}
+	last->rq_prev_err = e;
+	return 0;
+}
+
+int
+sadb_kern_spd_add(struct sadb *sd, const struct kink_policy *pol,
+    sadb_done_cb cb, void *arg)
+{
+	return kern_spd(sd, pol, 0, cb, arg);
+}
+
+int
+sadb_kern_spd_del(struct sadb *sd, const struct kink_policy *pol,
+    sadb_done_cb cb, void *arg)
+{
+	return kern_spd(sd, pol, 1, cb, arg);
+}
+
+/*
+ * Kernel events go to the handle's upcall directly (what sadb_upcall()
+ * does), so the driver never calls up into sadb.c, which calls down here.
+ */
+static void
+kern_event(struct sadb_kern *k, const struct kin *in)
+{
+	const struct sadb_event *ev = &in->ki_ev;
+
+	if (ev->ev_type == SADB_EV_ACQUIRE)
+		log_debug("sadb %s: ACQUIRE policy %u reqid %u",
+		    k->k_fmt->kf_name, in->ki_polid, ev->ev_reqid);
+	else
+		log_debug("sadb %s: %s EXPIRE spi 0x%08x", k->k_fmt->kf_name,
+		    ev->ev_type == SADB_EV_EXPIRE_HARD ? "hard" : "soft",
+		    ev->ev_sa.sa_spi);
+	if (k->k_sd->sd_upcall != NULL)
+		k->k_sd->sd_upcall(ev, k->k_sd->sd_upcall_arg);
+}
+
+/* A part of the dump in flight (PF_KEY numbers them on its own). */
+static void
+kern_dump_part(struct sadb_kern *k, const struct kin *in)
+{
+	struct sadb_req *rq;
+	uint32_t seq = k->k_dump;
+
+	if ((rq = sadb_req_find(k, seq)) == NULL) {
+		k->k_dump = 0;	/* timed out: the rest is noise */
+		return;
+	}
+	if (in->ki_err != 0) {
+		k->k_dump = 0;
+		/* ENOENT: nothing to dump, an empty answer. */
+		sadb_req_finish(rq, in->ki_err == ENOENT ? 0 : in->ki_err);
+		return;
+	}
+	if (in->ki_have && rq->rq_dumpcb != NULL &&
+	    sadb_reqid_ours(k->k_sd, in->ki_sa.sa_reqid))
+		rq->rq_dumpcb(0, &in->ki_sa, rq->rq_arg);
+	/* The callback may have closed us, or timed out nothing: look again. */
+	if (in->ki_last && !k->k_dead && (rq = sadb_req_find(k, seq)) != NULL) {
+		k->k_dump = 0;
+		sadb_req_finish(rq, 0);
+	}
+}
+
+/* An SA the kernel returned for rq (XFRM: the ACK or DONE follows). */
+static void
+kern_sa(struct sadb_kern *k, struct sadb_req *rq, const struct kin *in)
+{
+	if (rq->rq_kind == SADB_REQ_SPI) {
+		rq->rq_spi = in->ki_spi;
+		rq->rq_gotspi = 1;
+		sadb_larval_add(k, &rq->rq_sa.sa_dst, rq->rq_spi,
+		    rq->rq_sa.sa_proto);
+		return;
+	}
+	if (rq->rq_kind == SADB_REQ_DUMP &&
+	    (!sadb_reqid_ours(k->k_sd, in->ki_sa.sa_reqid) || in->ki_foreign))
+		return;
+	if ((rq->rq_kind == SADB_REQ_DUMP || rq->rq_kind == SADB_REQ_GET) &&
+	    rq->rq_dumpcb != NULL)
+		rq->rq_dumpcb(0, &in->ki_sa, rq->rq_arg);
+}
+
+/* The kernel's answer to one of our requests. */
+static void
+kern_answer(struct sadb_kern *k, const struct kin *in)
+{
+	struct sadb_req *rq;
+
+	if ((rq = sadb_req_find(k, in->ki_seq)) == NULL)
+		return;		/* timed out already, or not ours */
+	if (in->ki_kind == KIN_SA) {
+		kern_sa(k, rq, in);
+		return;
+	}
+	if (in->ki_err != 0) {
+		if (in->ki_err == ESRCH && rq->rq_fallback != NULL) {
+			/* The larval SA expired: ADD instead of UPDATE. */
+			ssize_t n = send(k->k_fd, rq->rq_fallback,
+			    rq->rq_fallback_len, 0);
+
+			freezero(rq->rq_fallback, rq->rq_fallback_len);
+			rq->rq_fallback = NULL;
+			if (n == -1)
+				sadb_req_finish(rq, errno);
+			return;
+		}
+		sadb_req_finish(rq, in->ki_err);
+		return;
+	}
+	switch (in->ki_kind) {
+	case KIN_SPI:
+		if (rq->rq_kind != SADB_REQ_SPI || !in->ki_have) {
+			sadb_req_finish(rq, EPROTO);
+			return;
+		}
+		kern_sa(k, rq, in);
+		sadb_req_finish(rq, 0);
+		return;
+	case KIN_GET:
+		if (rq->rq_kind != SADB_REQ_GET || !in->ki_have) {
+			sadb_req_finish(rq, EPROTO);
+			return;
+		}
+		kern_sa(k, rq, in);
+		if (!k->k_dead && (rq = sadb_req_find(k, in->ki_seq)) != NULL)
+			sadb_req_finish(rq, 0);
+		return;
+	default:
+		if (in->ki_polid_set && k->k_fmt->kf_policy != NULL)
+			k->k_fmt->kf_policy(k->k_state, in->ki_polid,
+			    rq->rq_sa.sa_reqid);
+		sadb_req_finish(rq, 0);
+		return;
+	}
+}
+
+static void
+kern_dispatch(struct sadb_kern *k, const uint8_t *msg, size_t len)
+{
+	struct kin in;
+
+	k->k_fmt->kf_parse(k->k_state, msg, len, &in);
+	switch (in.ki_kind) {
+	case KIN_IGNORE:
+		return;
+	case KIN_BAD:
+		log_debug("sadb %s: malformed message (%zu octets)",
+		    k->k_fmt->kf_name, len);
+		return;
+	case KIN_ACQUIRE:
+	case KIN_EXPIRE:
+		kern_event(k, &in);
+		return;
+	case KIN_DUMP:
+		if (k->k_dump != 0 &&
+		    (in.ki_err == 0 || in.ki_seq == k->k_dump)) {
+			kern_dump_part(k, &in);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	kern_answer(k, &in);
+}
+
+static void
+kern_free(struct sadb_kern *k)
+{
+	sadb_req_free_all(k);
+	if (k->k_state != NULL)
+		k->k_fmt->kf_free(k->k_state);
+	free(k);
+}
+
+static void
+kern_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct sadb_kern *k = arg;
+	static uint64_t buf[SADB_KERN_RECV_LEN / 8];
+	const uint8_t *p = (const uint8_t *)buf;
+	size_t len, off, ml, used = 0;
+	ssize_t n;
+
+	k->k_incb = 1;
+	while (!k->k_dead) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS && k->k_fmt->kf_overrun_ok) {
+				log_warnx("sadb %s: receive buffer overrun",
+				    k->k_fmt->kf_name);
+				continue;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("sadb %s: recv", k->k_fmt->kf_name);
+			break;
+		}
+		len = (size_t)n;
+		if (len > used)
+			used = len;
+		for (off = 0; !k->k_dead && off < len &&
+		    (ml = k->k_fmt->kf_next(p + off, len - off)) != 0;
+		    off += ml)
+			kern_dispatch(k, p + off, ml);
+	}
+	explicit_bzero(buf, used);	/* ADD echoes and dumps carry keys */
+	k->k_incb = 0;
+	if (k->k_dead)
+		kern_free(k);
+}
+
+static int
+kern_register(struct sadb_kern *k, uint8_t proto)
+{
+	struct kreq kr = { .kr_op = KREQ_REGISTER, .kr_proto = proto };
+
+	return kern_one(k, SADB_REQ_QUIET, &kr, NULL) == NULL ? -1 : 0;
+}
+
+int
+sadb_kern_open(struct sadb *sd, const struct sadb_kfmt *fmt)
+{
+	struct sadb_kern *k;
+	void *state = NULL;
+	int fd, e;
+
+	if ((fd = fmt->kf_open(&state)) == -1)
+		return -1;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		e = errno;
+		fmt->kf_free(state);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	k->k_fmt = fmt;
+	k->k_state = state;
+	k->k_sd = sd;
+	k->k_fd = fd;
+	TAILQ_INIT(&k->k_reqs);
+	/* PF_KEY answers reach every socket: tell handles in one process
+	 * apart by their starting sequence numbers. */
+	k->k_seq = ((uint32_t)getpid() << 16) ^ (uint32_t)(uintptr_t)k;
+	if ((k->k_ev = event_new(sd->sd_base, fd, EV_READ | EV_PERSIST,
+	    kern_read, k)) == NULL || event_add(k->k_ev, NULL) == -1) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	sd->sd_priv = k;
+	if (fmt->kf_register && (kern_register(k, PROTO_IPSEC_ESP) == -1 ||
+	    kern_register(k, PROTO_IPSEC_AH) == -1)) {
+		sd->sd_priv = NULL;
+		goto fail;
+	}
+	return 0;
+ fail:
+	e = errno;
+	if (k->k_ev != NULL)
+		event_free(k->k_ev);
+	kern_free(k);
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+void
+sadb_kern_close(struct sadb *sd)
+{
+	struct sadb_kern *k = sd->sd_priv;
+
+	if (k == NULL)
+		return;
+	sd->sd_priv = NULL;
+	event_free(k->k_ev);
+	close(k->k_fd);
+	k->k_fd = -1;
+	explicit_bzero(k->k_larval, sizeof(k->k_larval));
+	if (k->k_incb) {
+		/* Freed by kern_read on its way out; no more callbacks. */
+		k->k_dead = 1;
+		k->k_sd = NULL;
+		return;
+	}
+	kern_free(k);
 }

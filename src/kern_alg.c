@@ -1,0 +1,50 @@
+/*
+ * IPsec DOI -> kernel algorithm tables for both kernel codecs (constant
+ * data, nothing else, so the pure codecs can link it).
+ */
+#include "isakmp.h"
+#include "kern_msg.h"
+
+/* PF_KEY numbers (Linux pfkeyv2.h); XFRM names (Linux crypto API). */
+static const struct sadb_algmap enc_algs[] = {
+	{ ESP_DES,	 2, "cbc(des)",		0, 0 },
+	{ ESP_3DES,	 3, "cbc(des3_ede)",	0, 0 },
+	{ ESP_NULL,	11, "ecb(cipher_null)",	0, 0 },
+	{ ESP_AES_CBC,	12, "cbc(aes)",		0, 0 },
+	{ ESP_AES_CTR,	13, "rfc3686(ctr(aes))", 0, 0 },
+	{ ESP_AES_GCM_8, 18, "rfc4106(gcm(aes))", 64, 1 },
+	{ ESP_AES_GCM_12, 19, "rfc4106(gcm(aes))", 96, 1 },
+	{ ESP_AES_GCM_16, 20, "rfc4106(gcm(aes))", 128, 1 },
+};
+
+/* DOI Authentication Algorithm attribute -> PF_KEY differs (SHA1 2 -> 3). */
+static const struct sadb_algmap auth_algs[] = {
+	{ AUTH_ALG_HMAC_MD5,	 2, "hmac(md5)",	96, 0 },
+	{ AUTH_ALG_HMAC_SHA,	 3, "hmac(sha1)",	96, 0 },
+	{ AUTH_ALG_HMAC_SHA2_256, 5, "hmac(sha256)",	128, 0 },
+	{ AUTH_ALG_HMAC_SHA2_384, 6, "hmac(sha384)",	192, 0 },
+	{ AUTH_ALG_HMAC_SHA2_512, 7, "hmac(sha512)",	256, 0 },
+	{ AUTH_ALG_AES_XCBC_MAC, 9, "xcbc(aes)",	96, 0 },
+};
+
+const struct sadb_algmap *
+sadb_alg_enc(uint8_t t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(enc_algs) / sizeof(enc_algs[0]); i++)
+		if (enc_algs[i].al_doi == t)
+			return &enc_algs[i];
+	return NULL;
+}
+
+const struct sadb_algmap *
+sadb_alg_auth(uint16_t a)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(auth_algs) / sizeof(auth_algs[0]); i++)
+		if (auth_algs[i].al_doi == a)
+			return &auth_algs[i];
+	return NULL;
+}
