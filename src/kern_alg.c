@@ -1,7 +1,10 @@
 /*
- * IPsec DOI -> kernel algorithm tables for both kernel codecs (constant
- * data, nothing else, so the pure codecs can link it).
+ * What both kernel codecs share, pure like them: the IPsec DOI -> kernel
+ * algorithm tables, the check that an SA's algorithms exist in the
+ * kernel, and the SPD directions a policy needs.
  */
+#include <errno.h>
+
 #include "isakmp.h"
 #include "kern_msg.h"
 
@@ -47,4 +50,40 @@ sadb_alg_auth(uint16_t a)
 		if (auth_algs[i].al_doi == a)
 			return &auth_algs[i];
 	return NULL;
+}
+
+int
+sadb_alg_sa(const struct kink_sa *sa, const struct sadb_algmap **enc,
+    const struct sadb_algmap **auth)
+{
+	*enc = *auth = NULL;
+	if (sa->sa_proto == PROTO_IPSEC_ESP &&
+	    (*enc = sadb_alg_enc(sa->sa_enc)) == NULL) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (sa->sa_auth != 0 && (*auth = sadb_alg_auth(sa->sa_auth)) == NULL) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (sa->sa_proto == PROTO_IPSEC_AH && *auth == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+kern_pol_dirs(const struct kink_policy *pol, const uint8_t val[3],
+    uint8_t dirs[3])
+{
+	int n = 0;
+
+	dirs[n++] = val[0];
+	dirs[n++] = val[1];
+	/* Gateways forward: traffic for the subnet behind us is checked
+	 * against fwd, not in. */
+	if (pol->pol_mode == ENCAP_MODE_TUNNEL)
+		dirs[n++] = val[2];
+	return n;
 }

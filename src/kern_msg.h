@@ -29,6 +29,14 @@ struct sadb_algmap {
 /* NULL when the DOI value has no kernel equivalent. */
 const struct sadb_algmap *sadb_alg_enc(uint8_t esp_transform);
 const struct sadb_algmap *sadb_alg_auth(uint16_t auth_attr);
+/* An SA's algorithms (NULL: none); -1 with errno EOPNOTSUPP when the
+ * kernel has no such algorithm, EINVAL for AH without one. */
+int	sadb_alg_sa(const struct kink_sa *, const struct sadb_algmap **enc,
+	    const struct sadb_algmap **auth);
+/* The SPD directions a policy needs, in the format's values val[] =
+ * { out, in, fwd }: out and in, and fwd for tunnels.  Returns the count. */
+int	kern_pol_dirs(const struct kink_policy *, const uint8_t val[3],
+	    uint8_t dirs[3]);
 
 enum kreq_op {
 	KREQ_GETSPI = 1,	/* kr_src, kr_dst, kr_proto, kr_reqid */

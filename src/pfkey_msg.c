@@ -232,22 +232,11 @@ static int
 build_sa(struct pkw *m, uint8_t type, const struct kink_sa *sa,
     uint32_t kreq)
 {
-	const struct sadb_algmap *enc = NULL, *auth = NULL;
+	const struct sadb_algmap *enc, *auth;
 	struct sadb_sa *s;
 
-	if (sa->sa_proto == PROTO_IPSEC_ESP &&
-	    (enc = sadb_alg_enc(sa->sa_enc)) == NULL) {
-		errno = EOPNOTSUPP;
+	if (sadb_alg_sa(sa, &enc, &auth) == -1)
 		return -1;
-	}
-	if (sa->sa_auth != 0 && (auth = sadb_alg_auth(sa->sa_auth)) == NULL) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	if (sa->sa_proto == PROTO_IPSEC_AH && auth == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
 	pk_init(m, type, pk_satype(sa->sa_proto));
 	if ((s = pk_ext(m, SADB_EXT_SA, sizeof(*s))) == NULL)
 		return -1;
@@ -321,13 +310,10 @@ build_get(struct pkw *m, const struct kink_sa *sa)
 int
 pfkey_dirs(const struct kink_policy *pol, uint8_t dirs[3])
 {
-	int n = 0;
+	static const uint8_t val[3] = { IPSEC_DIR_OUTBOUND, IPSEC_DIR_INBOUND,
+	    IPSEC_DIR_FWD };
 
-	dirs[n++] = IPSEC_DIR_OUTBOUND;
-	dirs[n++] = IPSEC_DIR_INBOUND;
-	if (pol->pol_mode == ENCAP_MODE_TUNNEL)	/* gateways forward */
-		dirs[n++] = IPSEC_DIR_FWD;
-	return n;
+	return kern_pol_dirs(pol, val, dirs);
 }
 
 /* The ipsecrequests of a policy: one per protocol, tunnel ends after. */

@@ -322,7 +322,7 @@ kern_one(struct sadb_kern *k, enum sadb_req_kind kind, struct kreq *kr,
 	return rq;
 }
 
-int
+static int
 sadb_kern_getspi(struct sadb *sd, const struct sockaddr_storage *src,
     const struct sockaddr_storage *dst, uint8_t proto, sadb_spi_cb cb,
     void *arg)
@@ -378,7 +378,7 @@ kern_fallback(struct sadb_kern *k, struct kreq *kr, struct sadb_req *rq)
 	return e != 0 ? -1 : 0;
 }
 
-int
+static int
 sadb_kern_add(struct sadb *sd, const struct kink_sa *sa, int replace,
     sadb_done_cb cb, void *arg)
 {
@@ -421,7 +421,7 @@ sadb_kern_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	return -1;
 }
 
-int
+static int
 sadb_kern_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
     void *arg)
 {
@@ -436,7 +436,7 @@ sadb_kern_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
 	return 0;
 }
 
-int
+static int
 sadb_kern_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
     void *arg)
 {
@@ -450,7 +450,7 @@ sadb_kern_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
 	return 0;
 }
 
-int
+static int
 sadb_kern_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
 {
 	struct sadb_kern *k = sd->sd_priv;
@@ -523,14 +523,14 @@ kern_spd(struct sadb *sd, const struct kink_policy *pol, int del,
 	return 0;
 }
 
-int
+static int
 sadb_kern_spd_add(struct sadb *sd, const struct kink_policy *pol,
     sadb_done_cb cb, void *arg)
 {
 	return kern_spd(sd, pol, 0, cb, arg);
 }
 
-int
+static int
 sadb_kern_spd_del(struct sadb *sd, const struct kink_policy *pol,
     sadb_done_cb cb, void *arg)
 {
@@ -742,15 +742,17 @@ kern_register(struct sadb_kern *k, uint8_t proto)
 	return kern_one(k, SADB_REQ_QUIET, &kr, NULL) == NULL ? -1 : 0;
 }
 
-int
+static int
 sadb_kern_open(struct sadb *sd, const struct sadb_kfmt *fmt)
 {
 	struct sadb_kern *k;
 	void *state = NULL;
-	int fd, e;
+	int fd, e, sz = SADB_KERN_RCVBUF;
 
 	if ((fd = fmt->kf_open(&state)) == -1)
 		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		e = errno;
 		fmt->kf_free(state);
@@ -788,7 +790,7 @@ sadb_kern_open(struct sadb *sd, const struct sadb_kfmt *fmt)
 	return -1;
 }
 
-void
+static void
 sadb_kern_close(struct sadb *sd)
 {
 	struct sadb_kern *k = sd->sd_priv;
@@ -808,3 +810,41 @@ sadb_kern_close(struct sadb *sd)
 	}
 	kern_free(k);
 }
+
+static int
+pfkey_open(struct sadb *sd)
+{
+	return sadb_kern_open(sd, &sadb_pfkey_fmt);
+}
+
+static int
+xfrm_open(struct sadb *sd)
+{
+	return sadb_kern_open(sd, &sadb_xfrm_fmt);
+}
+
+const struct sadb_ops sadb_pfkey_ops = {
+	.name = "pfkey",
+	.open = pfkey_open,
+	.close = sadb_kern_close,
+	.getspi = sadb_kern_getspi,
+	.add = sadb_kern_add,
+	.del = sadb_kern_del,
+	.dump = sadb_kern_dump,
+	.spd_add = sadb_kern_spd_add,
+	.spd_del = sadb_kern_spd_del,
+	.get = sadb_kern_get,
+};
+
+const struct sadb_ops sadb_xfrm_ops = {
+	.name = "xfrm",
+	.open = xfrm_open,
+	.close = sadb_kern_close,
+	.getspi = sadb_kern_getspi,
+	.add = sadb_kern_add,
+	.del = sadb_kern_del,
+	.dump = sadb_kern_dump,
+	.spd_add = sadb_kern_spd_add,
+	.spd_del = sadb_kern_spd_del,
+	.get = sadb_kern_get,
+};

@@ -47,7 +47,8 @@ struct sadb_kfmt {
 	int		 kf_overrun_ok;
 	/* PF_KEY: only registered sockets hear ACQUIRE and EXPIRE. */
 	int		 kf_register;
-	/* The socket (non-blocking) and the format's state; -1 with errno. */
+	/* The socket (non-blocking) and the format's state; -1 with errno.
+	 * The driver sizes its receive buffer. */
 	int	(*kf_open)(void **state);
 	void	(*kf_free)(void *state);
 	/* The kernel's reqid for kinkd's (0: none free); NULL: the same. */
@@ -63,23 +64,10 @@ struct sadb_kfmt {
 		    size_t len, struct kin *);
 };
 
-/* The sadb_ops of a kernel backend, all through its format. */
-int	sadb_kern_open(struct sadb *, const struct sadb_kfmt *);
-void	sadb_kern_close(struct sadb *);
-int	sadb_kern_getspi(struct sadb *, const struct sockaddr_storage *src,
-	    const struct sockaddr_storage *dst, uint8_t proto, sadb_spi_cb,
-	    void *);
-int	sadb_kern_add(struct sadb *, const struct kink_sa *, int replace,
-	    sadb_done_cb, void *);
-int	sadb_kern_del(struct sadb *, const struct kink_sa *, sadb_done_cb,
-	    void *);
-int	sadb_kern_get(struct sadb *, const struct kink_sa *, sadb_dump_cb,
-	    void *);
-int	sadb_kern_dump(struct sadb *, sadb_dump_cb, void *);
-int	sadb_kern_spd_add(struct sadb *, const struct kink_policy *,
-	    sadb_done_cb, void *);
-int	sadb_kern_spd_del(struct sadb *, const struct kink_policy *,
-	    sadb_done_cb, void *);
+/* The two formats (sadb_pfkey.c, sadb_xfrm.c); sadb_pfkey_ops and
+ * sadb_xfrm_ops (sadb.h) are the driver over each. */
+extern const struct sadb_kfmt sadb_pfkey_fmt;
+extern const struct sadb_kfmt sadb_xfrm_fmt;
 
 int	sadb_addr_eq(const struct sockaddr_storage *,
 	    const struct sockaddr_storage *);

@@ -1,9 +1,9 @@
 /*
- * The XFRM netlink backend (Linux): the kernel driver (sadb_kern.c) with
- * the XFRM codec (xfrm_msg.c).  One NETLINK_XFRM socket carries the
- * requests (each with NLM_F_ACK, matched to its answer by nlmsg_seq) and
- * the ACQUIRE and EXPIRE multicast groups.  The kernel checks
- * CAP_NET_ADMIN on every message, not only when the socket opens
+ * The Linux XFRM netlink format for the kernel driver (sadb_kern.c): its
+ * socket and the XFRM codec (xfrm_msg.c).  One NETLINK_XFRM socket
+ * carries the requests (each with NLM_F_ACK, matched to its answer by
+ * nlmsg_seq) and the ACQUIRE and EXPIRE multicast groups.  The kernel
+ * checks CAP_NET_ADMIN on every message, not only when the socket opens
  * (docs/arch/kernel.md).
  */
 #include <sys/socket.h>
@@ -15,14 +15,14 @@
 #include "sadb_kern.h"
 #include "xfrm_msg.h"
 
-/* XFRM keeps no state beyond the driver's: a non-NULL token. */
+/* XFRM keeps no state beyond the driver's: a token, never read. */
 static char xfrm_nostate;
 
 static int
 xfrm_sock(void **state)
 {
 	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
-	int fd, sz = SADB_KERN_RCVBUF, e;
+	int fd, e;
 
 	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    NETLINK_XFRM)) == -1)
@@ -35,8 +35,6 @@ xfrm_sock(void **state)
 		errno = e;
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	*state = &xfrm_nostate;
 	return fd;
 }
@@ -46,46 +44,28 @@ xfrm_free(void *state)
 {
 }
 
+/* The codec needs no state: the driver's argument is dropped. */
 static int
-xfrm_build_any(const void *state, const struct kreq *kr, uint8_t *buf,
+xfrm_build_msg(const void *state, const struct kreq *kr, uint8_t *buf,
     size_t cap)
 {
 	return xfrm_build(kr, buf, cap);
 }
 
 static void
-xfrm_parse_any(const void *state, const uint8_t *buf, size_t len,
+xfrm_parse_msg(const void *state, const uint8_t *buf, size_t len,
     struct kin *out)
 {
 	xfrm_parse(buf, len, out);
 }
 
-static const struct sadb_kfmt xfrm_fmt = {
+const struct sadb_kfmt sadb_xfrm_fmt = {
 	.kf_name = "xfrm",
 	.kf_overrun_ok = 1,
 	.kf_open = xfrm_sock,
 	.kf_free = xfrm_free,
 	.kf_dirs = xfrm_dirs,
-	.kf_build = xfrm_build_any,
+	.kf_build = xfrm_build_msg,
 	.kf_next = xfrm_next,
-	.kf_parse = xfrm_parse_any,
-};
-
-static int
-xfrm_open(struct sadb *sd)
-{
-	return sadb_kern_open(sd, &xfrm_fmt);
-}
-
-const struct sadb_ops sadb_xfrm_ops = {
-	.name = "xfrm",
-	.open = xfrm_open,
-	.close = sadb_kern_close,
-	.getspi = sadb_kern_getspi,
-	.add = sadb_kern_add,
-	.del = sadb_kern_del,
-	.dump = sadb_kern_dump,
-	.spd_add = sadb_kern_spd_add,
-	.spd_del = sadb_kern_spd_del,
-	.get = sadb_kern_get,
+	.kf_parse = xfrm_parse_msg,
 };

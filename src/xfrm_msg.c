@@ -176,22 +176,10 @@ build_sa(struct nlw *m, uint16_t type, const struct kink_sa *sa,
     uint32_t reqid)
 {
 	struct xfrm_usersa_info *p;
-	const struct sadb_algmap *enc = NULL, *auth = NULL;
+	const struct sadb_algmap *enc, *auth;
 
-	if (sa->sa_proto == PROTO_IPSEC_ESP) {
-		if ((enc = sadb_alg_enc(sa->sa_enc)) == NULL) {
-			errno = EOPNOTSUPP;
-			return -1;
-		}
-	}
-	if (sa->sa_auth != 0 && (auth = sadb_alg_auth(sa->sa_auth)) == NULL) {
-		errno = EOPNOTSUPP;
+	if (sadb_alg_sa(sa, &enc, &auth) == -1)
 		return -1;
-	}
-	if (sa->sa_proto == PROTO_IPSEC_AH && auth == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
 	if ((p = nl_init(m, type, NLM_F_ACK, sizeof(*p))) == NULL)
 		return 0;
 	sel_fill(&p->sel, &sa->sa_sel_src, &sa->sa_sel_dst, sa->sa_sel_ulproto);
@@ -249,17 +237,13 @@ build_said(struct nlw *m, uint16_t type, const struct kink_sa *sa)
 		(void)nl_attr(m, XFRMA_SRCADDR, &saddr, sizeof(saddr), NULL);
 }
 
-/* Forwarded traffic for the subnet behind us is checked against fwd. */
 int
 xfrm_dirs(const struct kink_policy *pol, uint8_t dirs[3])
 {
-	int n = 0;
+	static const uint8_t val[3] = { XFRM_POLICY_OUT, XFRM_POLICY_IN,
+	    XFRM_POLICY_FWD };
 
-	dirs[n++] = XFRM_POLICY_OUT;
-	dirs[n++] = XFRM_POLICY_IN;
-	if (pol->pol_mode == ENCAP_MODE_TUNNEL)
-		dirs[n++] = XFRM_POLICY_FWD;
-	return n;
+	return kern_pol_dirs(pol, val, dirs);
 }
 
 static void
