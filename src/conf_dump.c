@@ -13,53 +13,7 @@
 #include "config.h"
 #define CONF_INTERNAL
 #include "conf.h"
-#if defined(__has_include)
-#if __has_include("isakmp.h")
-#include "isakmp.h"
-#endif
-#endif
-
-/* DOI numbers, in case include/isakmp.h is older than this file. */
-#ifndef ESP_3DES
-#define ESP_3DES		3
-#endif
-#ifndef ESP_NULL
-#define ESP_NULL		11
-#endif
-#ifndef ESP_AES_CBC
-#define ESP_AES_CBC		12
-#endif
-#ifndef ESP_AES_GCM_16
-#define ESP_AES_GCM_16		20
-#endif
-#ifndef AH_MD5
-#define AH_MD5			2
-#endif
-#ifndef AH_SHA
-#define AH_SHA			3
-#endif
-#ifndef AH_SHA2_256
-#define AH_SHA2_256		5
-#define AH_SHA2_384		6
-#define AH_SHA2_512		7
-#endif
-#ifndef AUTH_ALG_HMAC_MD5
-#define AUTH_ALG_HMAC_MD5	1
-#define AUTH_ALG_HMAC_SHA	2
-#define AUTH_ALG_HMAC_SHA2_256	5
-#define AUTH_ALG_HMAC_SHA2_384	6
-#define AUTH_ALG_HMAC_SHA2_512	7
-#endif
-#ifndef ENCAP_MODE_TUNNEL
-#define ENCAP_MODE_TUNNEL	1
-#define ENCAP_MODE_TRANSPORT	2
-#endif
-#ifndef OAKLEY_GROUP_MODP2048
-#define OAKLEY_GROUP_MODP2048	14
-#endif
-#ifndef OAKLEY_GROUP_ECP256
-#define OAKLEY_GROUP_ECP256	19
-#endif
+#include "isakmp_num.h"
 
 const struct conf_enc conf_encs[] = {
 	{ "aes-128-gcm-16",	ESP_AES_GCM_16,	128, 1 },

@@ -1,6 +1,7 @@
 /*
  * kinkd.conf parser: recursive descent, one function per production,
- * building a fresh struct kink_conf (STYLE 6.8).  Reentrant: all state is
+ * building a fresh struct kink_conf (hand-written, so every error names
+ * what was expected and what was found).  Reentrant: all state is
  * in struct conf_parser.  Never logs; every problem becomes one
  * "file:line:col: message" in struct conf_errors, and parsing goes on at
  * the next statement so that one run reports all of a file's errors.
@@ -51,15 +52,7 @@
 #include "config.h"
 #define CONF_INTERNAL
 #include "conf.h"
-#if defined(__has_include)
-#if __has_include("isakmp.h")
-#include "isakmp.h"
-#endif
-#endif
-#ifndef ENCAP_MODE_TUNNEL
-#define ENCAP_MODE_TUNNEL	1
-#define ENCAP_MODE_TRANSPORT	2
-#endif
+#include "isakmp_num.h"
 
 #define REQID_MAX	0x3fffffffU
 

@@ -9,7 +9,7 @@
 
 #include "ctl.h"
 #include "kink.h"
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "buf.h"
 #include "ctl_msg.h"
 

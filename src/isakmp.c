@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "src/isakmp.h"
+#include "isakmp.h"
 
 #define N_IPT	ISAKMP_NTYPE_INVALID_PAYLOAD_TYPE
 #define N_PM	ISAKMP_NTYPE_PAYLOAD_MALFORMED

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "src/isakmp.h"
+#include "isakmp.h"
 #include "test.h"
 
 struct golden {
