@@ -9,7 +9,8 @@
  * c_principal, NULL = "derive kink/<fqdn>@<default realm>", which needs
  * libkrb5 and is the daemon's job).
  *
- * The parser is a pure codec (STYLE 6.3): it never logs.  Problems are
+ * The parser is a pure codec, so tests and fuzzers can drive it without a
+ * daemon around it: it never logs.  Problems are
  * collected in a struct conf_errors as "file:line:col: message" lines, all
  * of them, and the caller prints or returns them (kinkctl reload).
  *
