@@ -6,12 +6,12 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #define CONF_INTERNAL
+#include "addr.h"
 #include "conf.h"
 #include "isakmp_num.h"
 
@@ -125,23 +125,8 @@ static void
 put_addr(FILE *fp, const struct sockaddr_storage *ss)
 {
 	char s[INET6_ADDRSTRLEN];
-	const void *a;
 
-	if (ss->ss_family == AF_INET)
-		a = &((const struct sockaddr_in *)ss)->sin_addr;
-	else
-		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-	if (inet_ntop(ss->ss_family, a, s, sizeof(s)) == NULL)
-		snprintf(s, sizeof(s), "?");
-	fputs(s, fp);
-}
-
-static uint16_t
-addr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	fputs(addr_ntop(addr_sa(ss), s, sizeof(s)), fp);
 }
 
 static void
@@ -278,7 +263,8 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 	for (int i = 0; i < c->c_nlisten; i++) {
 		fputs("listen on ", fp);
 		put_addr(fp, &c->c_listen[i].l_addr);
-		fprintf(fp, " port %u\n", addr_port(&c->c_listen[i].l_addr));
+		fprintf(fp, " port %u\n",
+		    addr_port(addr_sa(&c->c_listen[i].l_addr)));
 	}
 	for (int i = 0; i < c->c_nxsets; i++) {
 		const struct conf_xform_set *xs = &c->c_xsets[i];

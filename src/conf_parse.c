@@ -41,7 +41,6 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -51,6 +50,7 @@
 
 #include "config.h"
 #define CONF_INTERNAL
+#include "addr.h"
 #include "conf.h"
 #include "isakmp_num.h"
 
@@ -400,25 +400,6 @@ get_dur(struct conf_parser *p, const char *what, uint64_t min_ms,
 }
 
 static int
-addr_parse(const char *s, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		return 0;
-	}
-	memset(ss, 0, sizeof(*ss));
-	return -1;
-}
-
-static int
 get_addr(struct conf_parser *p, struct sockaddr_storage *ss)
 {
 	if (p->cp_tok.t_type != CT_WORD)
@@ -429,56 +410,6 @@ get_addr(struct conf_parser *p, struct sockaddr_storage *ss)
 	return 0;
 }
 
-static uint8_t *
-addr_bytes(struct sockaddr_storage *ss, size_t *len)
-{
-	if (ss->ss_family == AF_INET) {
-		*len = 4;
-		return (uint8_t *)&((struct sockaddr_in *)ss)->sin_addr;
-	}
-	*len = 16;
-	return (uint8_t *)&((struct sockaddr_in6 *)ss)->sin6_addr;
-}
-
-static int
-addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	size_t la, lb;
-	const uint8_t *pa = addr_bytes((struct sockaddr_storage *)a, &la);
-	const uint8_t *pb = addr_bytes((struct sockaddr_storage *)b, &lb);
-
-	return a->ss_family == b->ss_family && memcmp(pa, pb, la) == 0;
-}
-
-static uint16_t
-addr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-static void
-addr_set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
-static int
-addr_is_wild(struct sockaddr_storage *ss)
-{
-	size_t len;
-	const uint8_t *b = addr_bytes(ss, &len);
-
-	for (size_t i = 0; i < len; i++)
-		if (b[i])
-			return 0;
-	return 1;
-}
-
 /* NET = ADDR [ "/" NUM ], no host bits set. */
 static int
 get_net(struct conf_parser *p, struct kink_selector *sel)
@@ -486,7 +417,7 @@ get_net(struct conf_parser *p, struct kink_selector *sel)
 	char buf[CONF_MAX_STRING + 1], *slash;
 	uint64_t plen;
 	size_t len;
-	uint8_t *b;
+	const uint8_t *b;
 	int full;
 
 	if (p->cp_tok.t_type != CT_WORD)
@@ -502,7 +433,7 @@ get_net(struct conf_parser *p, struct kink_selector *sel)
 		return err_tok(p, "bad prefix length \"/%s\" for an IPv%d "
 		    "address", slash, full == 32 ? 4 : 6);
 	sel->sel_plen = (uint8_t)plen;
-	b = addr_bytes(&sel->sel_addr, &len);
+	b = addr_bytes(addr_sa(&sel->sel_addr), &len);
 	for (size_t i = 0; i < len; i++) {
 		size_t bit = i * 8;
 		uint8_t mask = bit >= plen ? 0xff :
@@ -999,7 +930,7 @@ hash_sel(uint32_t h, struct kink_selector *sel)
 	uint8_t v[3] = { sel->sel_plen, (uint8_t)(sel->sel_port >> 8),
 	    (uint8_t)sel->sel_port };
 	size_t len;
-	const uint8_t *b = addr_bytes(&sel->sel_addr, &len);
+	const uint8_t *b = addr_bytes(addr_sa(&sel->sel_addr), &len);
 
 	h = fnv1a(h, b, len);
 	return fnv1a(h, v, sizeof(v));
@@ -1317,7 +1248,8 @@ parse_pstmt(struct conf_parser *p, int peer)
 			return -1;
 		for (int i = 0; i < c->c_npeers; i++)
 			for (int j = 0; j < c->c_peers[i].p_naddrs; j++)
-				if (addr_eq(&c->c_peers[i].p_addrs[j], &ss))
+				if (addr_eq(addr_sa(&c->c_peers[i].p_addrs[j]),
+				    addr_sa(&ss)))
 					return err_at(p, &at, "address already "
 					    "given for peer \"%s\"",
 					    c->c_peers[i].p_name);
@@ -1685,9 +1617,9 @@ sole_listen(const struct kink_conf *c, int af)
 	for (int i = 0; i < c->c_nlisten; i++) {
 		struct sockaddr_storage ss = c->c_listen[i].l_addr;
 
-		if (ss.ss_family != af || addr_is_wild(&ss))
+		if (ss.ss_family != af || addr_is_any(addr_sa(&ss)))
 			continue;
-		if (found && !addr_eq(found, &ss))
+		if (found && !addr_eq(addr_sa(found), addr_sa(&ss)))
 			return NULL;
 		found = &c->c_listen[i].l_addr;
 	}
@@ -1775,10 +1707,10 @@ finish(struct conf_parser *p)
 				    c->c_port);
 	for (int i = 0; p->cp_listen && i < c->c_nlisten; i++)
 		for (int j = 0; j < i; j++)
-			if (addr_eq(&c->c_listen[i].l_addr,
-			    &c->c_listen[j].l_addr) &&
-			    addr_port(&c->c_listen[i].l_addr) ==
-			    addr_port(&c->c_listen[j].l_addr)) {
+			if (addr_eq(addr_sa(&c->c_listen[i].l_addr),
+			    addr_sa(&c->c_listen[j].l_addr)) &&
+			    addr_port(addr_sa(&c->c_listen[i].l_addr)) ==
+			    addr_port(addr_sa(&c->c_listen[j].l_addr))) {
 				err_at(p, &p->cp_listen[i].li_at, "listen "
 				    "address and port given twice");
 				break;
@@ -1985,7 +1917,8 @@ conf_peer_by_addr(const struct kink_conf *c, const struct sockaddr *sa)
 		return NULL;
 	for (int i = 0; i < c->c_npeers; i++)
 		for (int j = 0; j < c->c_peers[i].p_naddrs; j++)
-			if (addr_eq(&c->c_peers[i].p_addrs[j], &ss))
+			if (addr_eq(addr_sa(&c->c_peers[i].p_addrs[j]),
+			    addr_sa(&ss)))
 				return &c->c_peers[i];
 	return NULL;
 }
@@ -2002,7 +1935,7 @@ conf_policy_by_name(const struct conf_peer *pe, const char *name)
 static int
 sel_same(const struct kink_selector *a, const struct kink_selector *b)
 {
-	return addr_eq(&a->sel_addr, &b->sel_addr) &&
+	return addr_eq(addr_sa(&a->sel_addr), addr_sa(&b->sel_addr)) &&
 	    a->sel_plen == b->sel_plen && a->sel_port == b->sel_port;
 }
 
@@ -2020,7 +1953,7 @@ tun_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family == 0 || b->ss_family == 0)
 		return a->ss_family == b->ss_family;
-	return addr_eq(a, b);
+	return addr_eq(addr_sa(a), addr_sa(b));
 }
 
 int

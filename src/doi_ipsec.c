@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "doi_ipsec.h"
 #include "dh.h"
 
@@ -61,34 +62,13 @@ set_err(struct doi_error *e, int err)
 	e->de_notify = isakmp_err_notify(err);
 }
 
-static size_t
-sa_len(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in);
-}
-
-static const uint8_t *
-sa_addr(const struct sockaddr_storage *ss, size_t *alen)
-{
-	if (ss->ss_family == AF_INET6) {
-		*alen = 16;
-		return ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
-	}
-	*alen = 4;
-	return (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
-}
-
 /* A host selector (/32 or /128) for an address. */
 static void
 host_sel(struct kink_selector *sel, const struct sockaddr_storage *ss)
 {
 	memset(sel, 0, sizeof(*sel));
-	memcpy(&sel->sel_addr, ss, sa_len((const struct sockaddr *)ss));
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)&sel->sel_addr)->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)&sel->sel_addr)->sin6_port = 0;
+	memcpy(&sel->sel_addr, ss, addr_len(addr_sa(ss)));
+	addr_set_port(&sel->sel_addr, 0);
 	sel->sel_plen = ss->ss_family == AF_INET6 ? 128 : 32;
 }
 
@@ -105,7 +85,7 @@ sel_to_id(const struct kink_selector *s, uint8_t ulproto,
     struct isakmp_id *id)
 {
 	size_t alen;
-	const uint8_t *a = sa_addr(&s->sel_addr, &alen);
+	const uint8_t *a = addr_bytes(addr_sa(&s->sel_addr), &alen);
 	int v6 = alen == 16;
 
 	memset(id, 0, sizeof(*id));
@@ -174,8 +154,8 @@ static int
 sel_eq(const struct kink_selector *a, const struct kink_selector *b)
 {
 	size_t la, lb;
-	const uint8_t *pa = sa_addr(&a->sel_addr, &la);
-	const uint8_t *pb = sa_addr(&b->sel_addr, &lb);
+	const uint8_t *pa = addr_bytes(addr_sa(&a->sel_addr), &la);
+	const uint8_t *pb = addr_bytes(addr_sa(&b->sel_addr), &lb);
 	int full = a->sel_plen / 8, rem = a->sel_plen % 8;
 
 	if (a->sel_addr.ss_family != b->sel_addr.ss_family ||
@@ -534,8 +514,8 @@ ctx_new(int role, const struct sockaddr *local, const struct sockaddr *remote)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->c_role = role;
-	memcpy(&c->c_local, local, sa_len(local));
-	memcpy(&c->c_remote, remote, sa_len(remote));
+	memcpy(&c->c_local, local, addr_len(local));
+	memcpy(&c->c_remote, remote, addr_len(remote));
 	return c;
 }
 

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "ctl.h"
 #include "kink.h"
 #include "isakmp_num.h"
@@ -465,15 +466,17 @@ json_knum(const char *k, uint64_t v, int *first)
 	printf("%" PRIu64, v);
 }
 
+/* "-" for an address the record leaves unset. */
 static const char *
 addr_str(const struct ctl_addr *a, char *out, size_t len)
 {
-	if (a->ca_af == CTL_AF_INET)
-		return inet_ntop(AF_INET, a->ca_addr, out, len);
-	if (a->ca_af == CTL_AF_INET6)
-		return inet_ntop(AF_INET6, a->ca_addr, out, len);
-	strlcpy(out, "-", len);
-	return out;
+	struct sockaddr_storage ss;
+
+	if (ctl_addr_to_sockaddr(a, &ss) != CTL_E_OK) {
+		strlcpy(out, "-", len);
+		return out;
+	}
+	return addr_ntop(addr_sa(&ss), out, len);
 }
 
 static void
