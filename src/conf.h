@@ -200,7 +200,7 @@ extern const char *const conf_keywords[];
 
 #ifdef CONF_INTERNAL
 /*
- * Shared by conf_lex.c, conf_parse.c and conf_dump.c only.
+ * Shared by conf_lex.c, conf_parse.c, conf.c and conf_dump.c only.
  */
 enum conf_tok {
 	CT_EOF = 0,
@@ -243,6 +243,13 @@ const char *conf_macro_get(const struct conf_macros *, const char *);
 /* Adds "file:line:col: message" (line 0: "file: message"); returns -1. */
 int	conf_err(struct conf_errors *, const char *file, int line, int col,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Reqids are 1..CONF_REQID_MAX: hashed ones and pinned ones alike. */
+#define CONF_REQID_MAX	0x3fffffffU
+/* A loaded-config object with every default filled in (conf.c). */
+struct kink_conf *conf_new_defaults(void);
+/* Name an unnamed policy after its traffic (conf.c, see conf_reqid()). */
+void	conf_policy_autoname(struct kink_policy *, int esp);
 
 /* Algorithm name tables (conf_dump.c). */
 struct conf_enc {
