@@ -1,7 +1,7 @@
 /*
  * kinkd.conf parser, whole-file checks: what can only be decided once
- * every statement is read (listen ports and duplicates, duplicate
- * principals, tunnel endpoints taken from peers and listen addresses,
+ * every statement is read (listen ports, listen addresses or principals
+ * given twice, tunnel endpoints taken from peers and listen addresses,
  * reqids), run by the parser at the end of a load.  Errors carry the
  * position of the statement they are about.
  */
