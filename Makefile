@@ -165,9 +165,6 @@ uninstall:
 	  $(DESTDIR)$(sysusersdir)/kinkd.conf \
 	  $(DESTDIR)$(sysconfdir)/kinkd.conf.example
 
-# The tool compiles src/kinkctl.c in (its token tables are static there).
-$(B)/tests/tools/ctl_commands.o: src/kinkctl.c
-
 clean:
 	rm -rf build build-san build-fuzz
 distclean: clean

@@ -9,7 +9,8 @@
  * c_principal, NULL = "derive kink/<fqdn>@<default realm>", which needs
  * libkrb5 and is the daemon's job).
  *
- * The parser is a pure codec (STYLE 6.3): it never logs.  Problems are
+ * The parser is a pure codec, so tests and fuzzers can drive it without a
+ * daemon around it: it never logs.  Problems are
  * collected in a struct conf_errors as "file:line:col: message" lines, all
  * of them, and the caller prints or returns them (kinkctl reload).
  *
@@ -199,7 +200,7 @@ extern const char *const conf_keywords[];
 
 #ifdef CONF_INTERNAL
 /*
- * Shared by conf_lex.c, conf_parse.c and conf_dump.c only.
+ * Shared by conf_lex.c, conf_parse.c, conf.c and conf_dump.c only.
  */
 enum conf_tok {
 	CT_EOF = 0,
@@ -242,6 +243,13 @@ const char *conf_macro_get(const struct conf_macros *, const char *);
 /* Adds "file:line:col: message" (line 0: "file: message"); returns -1. */
 int	conf_err(struct conf_errors *, const char *file, int line, int col,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Reqids are 1..CONF_REQID_MAX: hashed ones and pinned ones alike. */
+#define CONF_REQID_MAX	0x3fffffffU
+/* A loaded-config object with every default filled in (conf.c). */
+struct kink_conf *conf_new_defaults(void);
+/* Name an unnamed policy after its traffic (conf.c, see conf_reqid()). */
+void	conf_policy_autoname(struct kink_policy *, int esp);
 
 /* Algorithm name tables (conf_dump.c). */
 struct conf_enc {

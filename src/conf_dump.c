@@ -6,60 +6,14 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #define CONF_INTERNAL
+#include "addr.h"
 #include "conf.h"
-#if defined(__has_include)
-#if __has_include("isakmp.h")
-#include "isakmp.h"
-#endif
-#endif
-
-/* DOI numbers, in case include/isakmp.h is older than this file. */
-#ifndef ESP_3DES
-#define ESP_3DES		3
-#endif
-#ifndef ESP_NULL
-#define ESP_NULL		11
-#endif
-#ifndef ESP_AES_CBC
-#define ESP_AES_CBC		12
-#endif
-#ifndef ESP_AES_GCM_16
-#define ESP_AES_GCM_16		20
-#endif
-#ifndef AH_MD5
-#define AH_MD5			2
-#endif
-#ifndef AH_SHA
-#define AH_SHA			3
-#endif
-#ifndef AH_SHA2_256
-#define AH_SHA2_256		5
-#define AH_SHA2_384		6
-#define AH_SHA2_512		7
-#endif
-#ifndef AUTH_ALG_HMAC_MD5
-#define AUTH_ALG_HMAC_MD5	1
-#define AUTH_ALG_HMAC_SHA	2
-#define AUTH_ALG_HMAC_SHA2_256	5
-#define AUTH_ALG_HMAC_SHA2_384	6
-#define AUTH_ALG_HMAC_SHA2_512	7
-#endif
-#ifndef ENCAP_MODE_TUNNEL
-#define ENCAP_MODE_TUNNEL	1
-#define ENCAP_MODE_TRANSPORT	2
-#endif
-#ifndef OAKLEY_GROUP_MODP2048
-#define OAKLEY_GROUP_MODP2048	14
-#endif
-#ifndef OAKLEY_GROUP_ECP256
-#define OAKLEY_GROUP_ECP256	19
-#endif
+#include "isakmp_num.h"
 
 const struct conf_enc conf_encs[] = {
 	{ "aes-128-gcm-16",	ESP_AES_GCM_16,	128, 1 },
@@ -171,23 +125,8 @@ static void
 put_addr(FILE *fp, const struct sockaddr_storage *ss)
 {
 	char s[INET6_ADDRSTRLEN];
-	const void *a;
 
-	if (ss->ss_family == AF_INET)
-		a = &((const struct sockaddr_in *)ss)->sin_addr;
-	else
-		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-	if (inet_ntop(ss->ss_family, a, s, sizeof(s)) == NULL)
-		snprintf(s, sizeof(s), "?");
-	fputs(s, fp);
-}
-
-static uint16_t
-addr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	fputs(addr_ntop(addr_sa(ss), s, sizeof(s)), fp);
 }
 
 static void
@@ -324,7 +263,8 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 	for (int i = 0; i < c->c_nlisten; i++) {
 		fputs("listen on ", fp);
 		put_addr(fp, &c->c_listen[i].l_addr);
-		fprintf(fp, " port %u\n", addr_port(&c->c_listen[i].l_addr));
+		fprintf(fp, " port %u\n",
+		    addr_port(addr_sa(&c->c_listen[i].l_addr)));
 	}
 	for (int i = 0; i < c->c_nxsets; i++) {
 		const struct conf_xform_set *xs = &c->c_xsets[i];

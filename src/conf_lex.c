@@ -1,6 +1,7 @@
 /*
- * kinkd.conf tokenizer.  Hand-written (STYLE 6.8): it owns quoting,
- * $macros, '\' continuation, comments and exact line:column positions.
+ * kinkd.conf tokenizer.  Hand-written, not generated, so that it owns
+ * quoting, $macros, '\' continuation, comments and exact line:column
+ * positions for every error message.
  * It reads from memory; conf_parse.c opens files and handles include.
  *
  * Tokens: words (anything printable up to a blank or one of {}=,;#"$),

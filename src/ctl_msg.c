@@ -7,9 +7,10 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "addr.h"
 #include "ctl.h"
 #include "kink.h"
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "buf.h"
 #include "ctl_msg.h"
 
@@ -717,22 +718,17 @@ ctl_msg_encode(struct buf *out, const struct ctl_msg *m)
 void
 ctl_addr_from_sockaddr(struct ctl_addr *a, const struct sockaddr *sa)
 {
+	const uint8_t *b;
+	size_t len;
+
 	memset(a, 0, sizeof(*a));
-	if (sa == NULL)
+	if (sa == NULL ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
-		a->ca_af = CTL_AF_INET;
-		a->ca_port = ntohs(sin->sin_port);
-		memcpy(a->ca_addr, &sin->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		a->ca_af = CTL_AF_INET6;
-		a->ca_port = ntohs(s6->sin6_port);
-		memcpy(a->ca_addr, &s6->sin6_addr, 16);
-	}
+	a->ca_af = sa->sa_family == AF_INET ? CTL_AF_INET : CTL_AF_INET6;
+	a->ca_port = addr_port(sa);
+	b = addr_bytes(sa, &len);
+	memcpy(a->ca_addr, b, len);
 }
 
 int

@@ -20,7 +20,7 @@
 #include "conf.h"
 #include "control.h"
 #include "ctl.h"
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "kink.h"
 #include "kinkd.h"
 #include "krb.h"

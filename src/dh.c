@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
-#include "include/isakmp.h"
+#include "isakmp_num.h"
 #include "dh.h"
 
 struct kink_dh {

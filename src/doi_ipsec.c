@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "doi_ipsec.h"
 #include "dh.h"
 
@@ -61,34 +62,13 @@ set_err(struct doi_error *e, int err)
 	e->de_notify = isakmp_err_notify(err);
 }
 
-static size_t
-sa_len(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in);
-}
-
-static const uint8_t *
-sa_addr(const struct sockaddr_storage *ss, size_t *alen)
-{
-	if (ss->ss_family == AF_INET6) {
-		*alen = 16;
-		return ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
-	}
-	*alen = 4;
-	return (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
-}
-
 /* A host selector (/32 or /128) for an address. */
 static void
 host_sel(struct kink_selector *sel, const struct sockaddr_storage *ss)
 {
 	memset(sel, 0, sizeof(*sel));
-	memcpy(&sel->sel_addr, ss, sa_len((const struct sockaddr *)ss));
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)&sel->sel_addr)->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)&sel->sel_addr)->sin6_port = 0;
+	memcpy(&sel->sel_addr, ss, addr_len(addr_sa(ss)));
+	addr_set_port(&sel->sel_addr, 0);
 	sel->sel_plen = ss->ss_family == AF_INET6 ? 128 : 32;
 }
 
@@ -105,7 +85,7 @@ sel_to_id(const struct kink_selector *s, uint8_t ulproto,
     struct isakmp_id *id)
 {
 	size_t alen;
-	const uint8_t *a = sa_addr(&s->sel_addr, &alen);
+	const uint8_t *a = addr_bytes(addr_sa(&s->sel_addr), &alen);
 	int v6 = alen == 16;
 
 	memset(id, 0, sizeof(*id));
@@ -174,8 +154,8 @@ static int
 sel_eq(const struct kink_selector *a, const struct kink_selector *b)
 {
 	size_t la, lb;
-	const uint8_t *pa = sa_addr(&a->sel_addr, &la);
-	const uint8_t *pb = sa_addr(&b->sel_addr, &lb);
+	const uint8_t *pa = addr_bytes(addr_sa(&a->sel_addr), &la);
+	const uint8_t *pb = addr_bytes(addr_sa(&b->sel_addr), &lb);
 	int full = a->sel_plen / 8, rem = a->sel_plen % 8;
 
 	if (a->sel_addr.ss_family != b->sel_addr.ss_family ||
@@ -534,8 +514,8 @@ ctx_new(int role, const struct sockaddr *local, const struct sockaddr *remote)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->c_role = role;
-	memcpy(&c->c_local, local, sa_len(local));
-	memcpy(&c->c_remote, remote, sa_len(remote));
+	memcpy(&c->c_local, local, addr_len(local));
+	memcpy(&c->c_remote, remote, addr_len(remote));
 	return c;
 }
 
@@ -824,6 +804,86 @@ peer_error_notify(const struct isakmp_msg *m, struct doi_error *err)
 	return 0;
 }
 
+/*
+ * The initiator's reading of the REPLY's SA payload: one proposal (one
+ * per protocol of a bundle) with one transform each, every one what we
+ * offered, lifetimes not raised.  Fills pk[0..*np) with our transforms
+ * at the lifetimes agreed; *optimistic is cleared unless the REPLY took
+ * the first proposal's first transforms.  0, or the ISAKMP_ERR_* to send.
+ */
+static int
+reply_picks(const struct doi_ctx *c, const struct isakmp_sa *rs,
+    struct doi_pick *pk, int *np, int *optimistic)
+{
+	int rc;
+
+	/* One proposal (one per protocol of a bundle), one transform each. */
+	for (int i = 0; i < rs->sa_nprop; i++) {
+		const struct isakmp_prop *p = &rs->sa_prop[i];
+		const struct isakmp_prop *o = NULL;
+		const struct isakmp_trans *ot = NULL, *t = &p->p_trans[0];
+		struct doi_pick *pick;
+		int j;
+
+		rc = ISAKMP_ERR_BAD_REPLY;
+		if (p->p_num != rs->sa_prop[0].p_num || p->p_ntrans != 1 ||
+		    *np >= DOI_MAX_SA)
+			return rc;
+		for (j = 0; j < c->c_offer.sa_nprop; j++)
+			if (c->c_offer.sa_prop[j].p_num == p->p_num &&
+			    c->c_offer.sa_prop[j].p_proto == p->p_proto) {
+				o = &c->c_offer.sa_prop[j];
+				break;
+			}
+		if (o == NULL)
+			return rc;
+		for (int k = 0; k < o->p_ntrans; k++)
+			if (o->p_trans[k].t_num == t->t_num)
+				ot = &o->p_trans[k];
+		if (ot == NULL || t->t_id != ot->t_id || t->t_err != 0 ||
+		    t->t_attrs.a_mode != ot->t_attrs.a_mode ||
+		    t->t_attrs.a_keylen != ot->t_attrs.a_keylen ||
+		    t->t_attrs.a_auth != ot->t_attrs.a_auth ||
+		    t->t_attrs.a_group != ot->t_attrs.a_group ||
+		    t->t_attrs.a_rounds != ot->t_attrs.a_rounds)
+			return rc;
+		for (int k = 0; k < *np; k++)
+			if (pk[k].pk_proto == p->p_proto)
+				return rc;
+		/* Lower is fine, higher never (RFC 4430 3.2). */
+		rc = ISAKMP_ERR_LIFE_RAISED;
+		if (eff_secs(t->t_attrs.a_life_secs) >
+		    eff_secs(ot->t_attrs.a_life_secs))
+			return rc;
+		if (ot->t_attrs.a_life_kbytes && t->t_attrs.a_life_kbytes >
+		    ot->t_attrs.a_life_kbytes)
+			return rc;
+		pick = &pk[*np];
+		memset(pick, 0, sizeof(*pick));
+		pick->pk_proto = p->p_proto;
+		pick->pk_peer_spi = p->p_spi;
+		pick->pk_t = *ot;
+		/* The shorter lifetimes win; absent in the REPLY = ours. */
+		if (t->t_attrs.a_life_secs)
+			pick->pk_t.t_attrs.a_life_secs = t->t_attrs.a_life_secs;
+		if (t->t_attrs.a_life_kbytes)
+			pick->pk_t.t_attrs.a_life_kbytes =
+			    t->t_attrs.a_life_kbytes;
+		if (ot != &o->p_trans[0] || p->p_num != c->c_offer.sa_prop[0].p_num)
+			*optimistic = 0;
+		(*np)++;
+	}
+	/* Every protocol of the chosen proposal must be answered. */
+	rc = ISAKMP_ERR_BAD_REPLY;
+	for (int j = 0, cnt = 0; j < c->c_offer.sa_nprop; j++) {
+		if (c->c_offer.sa_prop[j].p_num != rs->sa_prop[0].p_num)
+			continue;
+		if (++cnt > *np)
+			return rc;
+	}
+	return 0;
+}
+
 int
 doi_init_reply(struct doi_ctx *c, const uint8_t *qm, size_t len,
     uint8_t first, doi_prf_fn prf, void *arg, struct doi_result *r,
@@ -831,7 +891,6 @@ doi_init_reply(struct doi_ctx *c, const uint8_t *qm, size_t len,
 {
 	struct isakmp_msg *m;
 	struct doi_pick pk[DOI_MAX_SA], opt[DOI_MAX_SA];
-	const struct isakmp_sa *rs;
 	int rc, n = 0, nopt, optimistic = 1, pfs;
 
 	memset(r, 0, sizeof(*r));
@@ -852,69 +911,8 @@ doi_init_reply(struct doi_ctx *c, const uint8_t *qm, size_t len,
 		rc = ISAKMP_ERR_MISSING;
 		goto fail;
 	}
-	rs = &m->m_sa;
-	/* One proposal (one per protocol of a bundle), one transform each. */
-	for (int i = 0; i < rs->sa_nprop; i++) {
-		const struct isakmp_prop *p = &rs->sa_prop[i];
-		const struct isakmp_prop *o = NULL;
-		const struct isakmp_trans *ot = NULL, *t = &p->p_trans[0];
-		int j;
-
-		rc = ISAKMP_ERR_BAD_REPLY;
-		if (p->p_num != rs->sa_prop[0].p_num || p->p_ntrans != 1 ||
-		    n >= DOI_MAX_SA)
-			goto fail;
-		for (j = 0; j < c->c_offer.sa_nprop; j++)
-			if (c->c_offer.sa_prop[j].p_num == p->p_num &&
-			    c->c_offer.sa_prop[j].p_proto == p->p_proto) {
-				o = &c->c_offer.sa_prop[j];
-				break;
-			}
-		if (o == NULL)
-			goto fail;
-		for (int k = 0; k < o->p_ntrans; k++)
-			if (o->p_trans[k].t_num == t->t_num)
-				ot = &o->p_trans[k];
-		if (ot == NULL || t->t_id != ot->t_id || t->t_err != 0 ||
-		    t->t_attrs.a_mode != ot->t_attrs.a_mode ||
-		    t->t_attrs.a_keylen != ot->t_attrs.a_keylen ||
-		    t->t_attrs.a_auth != ot->t_attrs.a_auth ||
-		    t->t_attrs.a_group != ot->t_attrs.a_group ||
-		    t->t_attrs.a_rounds != ot->t_attrs.a_rounds)
-			goto fail;
-		for (int k = 0; k < n; k++)
-			if (pk[k].pk_proto == p->p_proto)
-				goto fail;
-		/* Lower is fine, higher never (RFC 4430 3.2). */
-		rc = ISAKMP_ERR_LIFE_RAISED;
-		if (eff_secs(t->t_attrs.a_life_secs) >
-		    eff_secs(ot->t_attrs.a_life_secs))
-			goto fail;
-		if (ot->t_attrs.a_life_kbytes && t->t_attrs.a_life_kbytes >
-		    ot->t_attrs.a_life_kbytes)
-			goto fail;
-		memset(&pk[n], 0, sizeof(pk[n]));
-		pk[n].pk_proto = p->p_proto;
-		pk[n].pk_peer_spi = p->p_spi;
-		pk[n].pk_t = *ot;
-		/* The shorter lifetimes win; absent in the REPLY = ours. */
-		if (t->t_attrs.a_life_secs)
-			pk[n].pk_t.t_attrs.a_life_secs = t->t_attrs.a_life_secs;
-		if (t->t_attrs.a_life_kbytes)
-			pk[n].pk_t.t_attrs.a_life_kbytes =
-			    t->t_attrs.a_life_kbytes;
-		if (ot != &o->p_trans[0] || p->p_num != c->c_offer.sa_prop[0].p_num)
-			optimistic = 0;
-		n++;
-	}
-	/* Every protocol of the chosen proposal must be answered. */
-	rc = ISAKMP_ERR_BAD_REPLY;
-	for (int j = 0, cnt = 0; j < c->c_offer.sa_nprop; j++) {
-		if (c->c_offer.sa_prop[j].p_num != rs->sa_prop[0].p_num)
-			continue;
-		if (++cnt > n)
-			goto fail;
-	}
+	if ((rc = reply_picks(c, &m->m_sa, pk, &n, &optimistic)) != 0)
+		goto fail;
 	pfs = c->c_dh != NULL;
 	if (pfs != (m->m_ke.rb_p != NULL)) {
 		rc = pfs ? ISAKMP_ERR_KE_MISMATCH : ISAKMP_ERR_BAD_REPLY;
@@ -1088,14 +1086,52 @@ lower_life(struct isakmp_attrs *a, const struct kink_policy *pol)
 		a->a_life_kbytes = pol->pol_life_kbytes;
 }
 
+/*
+ * The first proposal, in the initiator's order, that one of our policies
+ * (IDs and PFS matching) accepts: 1 with the picks, the policy and the
+ * optimistic flag in c, else 0.
+ */
+static int
+choose_proposal(struct doi_ctx *c, const struct isakmp_msg *m,
+    const struct kink_policy *const *pols, int npols)
+{
+	const struct isakmp_sa *sa = &m->m_sa;
+	int found = 0;
+
+	for (int s = 0; s < sa->sa_nprop && !found; ) {
+		int e = s;
+
+		while (e < sa->sa_nprop && sa->sa_prop[e].p_num ==
+		    sa->sa_prop[s].p_num)
+			e++;
+		for (int i = 0; i < npols && !found; i++) {
+			const struct kink_policy *pol = pols[i];
+			int ft;
+
+			if (!ids_match(c, m, pol) ||
+			    (pol->pol_pfs_group != 0) != (m->m_ke.rb_p != NULL))
+				continue;
+			if (try_proposal(sa, s, e, pol, c->c_pick, &c->c_npick,
+			    &ft)) {
+				found = 1;
+				c->c_polp = pol;
+				c->c_pol = *pol;
+				c->c_pick_num = sa->sa_prop[s].p_num;
+				c->c_optimistic = s == 0 && ft;
+			}
+		}
+		s = e;
+	}
+	return found;
+}
+
 int
 doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
     int npols, const uint8_t *qm, size_t len, uint8_t first,
     doi_spi_inuse_fn inuse, void *inuse_arg, struct doi_error *err)
 {
 	struct isakmp_msg *m;
-	const struct isakmp_sa *sa;
-	int rc, any_pfs = 0, any_ids = 0, found = 0;
+	int rc, any_pfs = 0, any_ids = 0;
 
 	set_err(err, 0);
 	if (c == NULL || c->c_role != ROLE_RESP || c->c_chosen ||
@@ -1137,34 +1173,8 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 	rc = ISAKMP_ERR_ID_POLICY;
 	if (m->m_nid == 2 && !any_ids)
 		goto failrc;
-	sa = &m->m_sa;
-	/* The first proposal, in the initiator's order, that we accept. */
-	for (int s = 0; s < sa->sa_nprop && !found; ) {
-		int e = s;
-
-		while (e < sa->sa_nprop && sa->sa_prop[e].p_num ==
-		    sa->sa_prop[s].p_num)
-			e++;
-		for (int i = 0; i < npols && !found; i++) {
-			const struct kink_policy *pol = pols[i];
-			int ft;
-
-			if (!ids_match(c, m, pol) ||
-			    (pol->pol_pfs_group != 0) != (m->m_ke.rb_p != NULL))
-				continue;
-			if (try_proposal(sa, s, e, pol, c->c_pick, &c->c_npick,
-			    &ft)) {
-				found = 1;
-				c->c_polp = pol;
-				c->c_pol = *pol;
-				c->c_pick_num = sa->sa_prop[s].p_num;
-				c->c_optimistic = s == 0 && ft;
-			}
-		}
-		s = e;
-	}
 	rc = ISAKMP_ERR_NO_PROPOSAL;
-	if (!found)
+	if (!choose_proposal(c, m, pols, npols))
 		goto failrc;
 	/* The SPIs the initiator picked for our outbound SAs. */
 	for (int i = 0; i < c->c_npick; i++) {

@@ -46,7 +46,7 @@
 #include "buf.h"
 #include "policy.h"
 #include "sa.h"
-#include "src/isakmp.h"
+#include "isakmp.h"
 
 /*
  * The KEYMAT PRF: prf(session key, in) into out, *outlen = octets written

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "src/isakmp.h"
+#include "isakmp.h"
 
 #define N_IPT	ISAKMP_NTYPE_INVALID_PAYLOAD_TYPE
 #define N_PM	ISAKMP_NTYPE_PAYLOAD_MALFORMED
@@ -706,6 +706,65 @@ build_sa(struct buf *out, const struct isakmp_sa *sa)
 	return 0;
 }
 
+/* One Notification payload (RFC 2408 section 3.14): 0 or ISAKMP_ERR_*. */
+static int
+build_notify(struct buf *out, const struct isakmp_notify *n, size_t *prev,
+    uint8_t *first)
+{
+	size_t hdr;
+
+	if (n->n_doi != IPSEC_DOI && n->n_doi != 0)
+		return ISAKMP_ERR_DOI;
+	if (n->n_spi.rb_len > ISAKMP_MAX_NOTIFY_SPI)
+		return ISAKMP_ERR_NOTIFY;
+	if (put_hdr(out, prev, ISAKMP_NPTYPE_N, first, &hdr) < 0 ||
+	    buf_put_u32(out, n->n_doi) < 0 ||
+	    buf_put_u8(out, n->n_proto) < 0 ||
+	    buf_put_u8(out, (uint8_t)n->n_spi.rb_len) < 0 ||
+	    buf_put_u16(out, n->n_type) < 0 ||
+	    (n->n_spi.rb_len &&
+	    buf_put(out, n->n_spi.rb_p, n->n_spi.rb_len) < 0) ||
+	    (n->n_data.rb_len &&
+	    buf_put(out, n->n_data.rb_p, n->n_data.rb_len) < 0))
+		return ISAKMP_ERR_NOMEM;
+	if (end_len(out, hdr) < 0)
+		return ISAKMP_ERR_LENGTH;
+	return 0;
+}
+
+/* One Delete payload (RFC 2408 section 3.15): 0 or ISAKMP_ERR_*. */
+static int
+build_delete(struct buf *out, const struct isakmp_delete *d, size_t *prev,
+    uint8_t *first)
+{
+	size_t hdr;
+
+	if (d->d_doi != IPSEC_DOI)
+		return ISAKMP_ERR_DOI;
+	if (proto_spisize(d->d_proto) < 0)
+		return ISAKMP_ERR_PROTO;
+	if (d->d_spisize != proto_spisize(d->d_proto))
+		return ISAKMP_ERR_SPI_SIZE;
+	if (d->d_nspi == 0)
+		return ISAKMP_ERR_LENGTH;
+	if (d->d_nspi > ISAKMP_MAX_DELETE_SPIS)
+		return ISAKMP_ERR_TOO_MANY;
+	if (put_hdr(out, prev, ISAKMP_NPTYPE_D, first, &hdr) < 0 ||
+	    buf_put_u32(out, d->d_doi) < 0 ||
+	    buf_put_u8(out, d->d_proto) < 0 ||
+	    buf_put_u8(out, d->d_spisize) < 0 ||
+	    buf_put_u16(out, d->d_nspi) < 0)
+		return ISAKMP_ERR_NOMEM;
+	for (int j = 0; j < d->d_nspi; j++)
+		if ((d->d_spisize == 4 ? buf_put_u32(out, d->d_spi[j]) :
+		    buf_put_u16(out, (uint16_t)d->d_spi[j])) < 0)
+			return ISAKMP_ERR_NOMEM;
+	/* At most 64 SPIs always fit the Length: a failure is the buffer's. */
+	if (end_len(out, hdr) < 0)
+		return ISAKMP_ERR_NOMEM;
+	return 0;
+}
+
 int
 isakmp_build(const struct isakmp_msg *m, struct buf *out, uint8_t *first)
 {
@@ -771,59 +830,14 @@ isakmp_build(const struct isakmp_msg *m, struct buf *out, uint8_t *first)
 		if (end_len(out, hdr) < 0)
 			goto fail;
 	}
-	for (i = 0; i < m->m_nnotify; i++) {
-		const struct isakmp_notify *n = &m->m_notify[i];
-
-		rc = ISAKMP_ERR_DOI;
-		if (n->n_doi != IPSEC_DOI && n->n_doi != 0)
+	for (i = 0; i < m->m_nnotify; i++)
+		if ((rc = build_notify(out, &m->m_notify[i], &prev,
+		    first)) != 0)
 			goto fail;
-		rc = ISAKMP_ERR_NOTIFY;
-		if (n->n_spi.rb_len > ISAKMP_MAX_NOTIFY_SPI)
+	for (i = 0; i < m->m_ndelete; i++)
+		if ((rc = build_delete(out, &m->m_delete[i], &prev,
+		    first)) != 0)
 			goto fail;
-		rc = ISAKMP_ERR_NOMEM;
-		if (put_hdr(out, &prev, ISAKMP_NPTYPE_N, first, &hdr) < 0 ||
-		    buf_put_u32(out, n->n_doi) < 0 ||
-		    buf_put_u8(out, n->n_proto) < 0 ||
-		    buf_put_u8(out, (uint8_t)n->n_spi.rb_len) < 0 ||
-		    buf_put_u16(out, n->n_type) < 0 ||
-		    (n->n_spi.rb_len &&
-		    buf_put(out, n->n_spi.rb_p, n->n_spi.rb_len) < 0) ||
-		    (n->n_data.rb_len &&
-		    buf_put(out, n->n_data.rb_p, n->n_data.rb_len) < 0))
-			goto fail;
-		rc = ISAKMP_ERR_LENGTH;
-		if (end_len(out, hdr) < 0)
-			goto fail;
-	}
-	for (i = 0; i < m->m_ndelete; i++) {
-		const struct isakmp_delete *d = &m->m_delete[i];
-
-		rc = ISAKMP_ERR_DOI;
-		if (d->d_doi != IPSEC_DOI)
-			goto fail;
-		rc = ISAKMP_ERR_PROTO;
-		if (proto_spisize(d->d_proto) < 0)
-			goto fail;
-		rc = ISAKMP_ERR_SPI_SIZE;
-		if (d->d_spisize != proto_spisize(d->d_proto))
-			goto fail;
-		rc = d->d_nspi == 0 ? ISAKMP_ERR_LENGTH : ISAKMP_ERR_TOO_MANY;
-		if (d->d_nspi == 0 || d->d_nspi > ISAKMP_MAX_DELETE_SPIS)
-			goto fail;
-		rc = ISAKMP_ERR_NOMEM;
-		if (put_hdr(out, &prev, ISAKMP_NPTYPE_D, first, &hdr) < 0 ||
-		    buf_put_u32(out, d->d_doi) < 0 ||
-		    buf_put_u8(out, d->d_proto) < 0 ||
-		    buf_put_u8(out, d->d_spisize) < 0 ||
-		    buf_put_u16(out, d->d_nspi) < 0)
-			goto fail;
-		for (int j = 0; j < d->d_nspi; j++)
-			if ((d->d_spisize == 4 ? buf_put_u32(out, d->d_spi[j]) :
-			    buf_put_u16(out, (uint16_t)d->d_spi[j])) < 0)
-				goto fail;
-		if (end_len(out, hdr) < 0)
-			goto fail;
-	}
 	return 0;
 fail:
 	/* Leave nothing half-built behind. */

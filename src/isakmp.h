@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../include/isakmp.h"
+#include "isakmp_num.h"
 #include "buf.h"
 
 /* Limits: more of anything than this is refused (ISAKMP_ERR_TOO_MANY). */

@@ -5,7 +5,7 @@
  */
 #include <errno.h>
 
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "kern_msg.h"
 
 /* PF_KEY numbers (Linux pfkeyv2.h); XFRM names (Linux crypto API). */

@@ -9,8 +9,6 @@
 
 static int	 log_fg = 1;
 static int	 log_verbose;
-static void	(*log_hook)(int, const char *, void *);
-static void	*log_hook_arg;
 
 void
 log_init(const char *ident, int foreground, int verbose)
@@ -25,19 +23,6 @@ void
 log_setverbose(int v)
 {
 	log_verbose = v;
-}
-
-int
-log_getverbose(void)
-{
-	return log_verbose;
-}
-
-void
-log_sethook(void (*fn)(int, const char *, void *), void *arg)
-{
-	log_hook = fn;
-	log_hook_arg = arg;
 }
 
 static void
@@ -63,8 +48,6 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 		fflush(stderr);
 	} else
 		syslog(pri, "%s", line);
-	if (log_hook != NULL)
-		log_hook(pri, line, log_hook_arg);
 }
 
 void

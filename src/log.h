@@ -1,7 +1,8 @@
 /*
  * Logging: syslog, or stderr when running in the foreground (-d).
- * Levels follow STYLE 6.4: log_info/log_warn* are for admins; log_debug
- * lines appear with -v (verbosity >= 1), log_debug2 with -vv, and so on.
+ * Levels separate audiences, so an admin's log is not drowned in traces:
+ * log_info/log_warn* are for admins; log_debug lines appear with -v
+ * (verbosity >= 1), log_debug2 with -vv, and so on.
  * Keys are never logged at any level.
  */
 #ifndef KINK_LOG_H
@@ -11,9 +12,6 @@
 
 void	log_init(const char *ident, int foreground, int verbose);
 void	log_setverbose(int);
-int	log_getverbose(void);
-/* Redirect every line to an additional callback (kinkctl monitor). */
-void	log_sethook(void (*)(int level, const char *line, void *), void *);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

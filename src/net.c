@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "kink.h"
 #include "log.h"
 #include "net.h"
@@ -34,74 +35,42 @@ struct net {
 	void			*n_arg;
 };
 
+/* The address helpers moved to addr.c; these stay until the callers
+ * outside the network layer use addr.h directly. */
 socklen_t
 net_salen(const struct sockaddr *sa)
 {
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in);
+	return addr_len(sa);
 }
 
 const char *
 net_ntop(const struct sockaddr *sa, char *buf, size_t len)
 {
-	const void *a;
-
-	if (sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	else {
-		snprintf(buf, len, "(none)");
-		return buf;
-	}
-	if (inet_ntop(sa->sa_family, a, buf, len) == NULL)
-		snprintf(buf, len, "(bad)");
-	return buf;
+	return addr_ntop(sa, buf, len);
 }
 
 int
 net_addr_eq(const struct sockaddr *a, const struct sockaddr *b)
 {
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->sa_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return 0;
+	return addr_eq(a, b);
 }
 
 uint16_t
 net_port(const struct sockaddr *sa)
 {
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-	return 0;
+	return addr_port(sa);
 }
 
 void
 net_set_port(struct sockaddr_storage *ss, uint16_t port)
 {
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	addr_set_port(ss, port);
 }
 
 int
 net_is_any(const struct sockaddr *sa)
 {
-	if (sa->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)sa)->sin_addr.s_addr ==
-		    htonl(INADDR_ANY);
-	if (sa->sa_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr);
-	return 1;
+	return addr_is_any(sa);
 }
 
 static void
@@ -233,8 +202,7 @@ net_open(struct net *n, struct event_base *base,
 	    sizeof(on)) == -1)
 		goto fail;
 	net_bypass(fd, addr->ss_family);
-	if (bind(fd, (const struct sockaddr *)addr,
-	    net_salen((const struct sockaddr *)addr)) == -1)
+	if (bind(fd, addr_sa(addr), addr_len(addr_sa(addr))) == -1)
 		goto fail;
 	ns->ns_fd = fd;
 	ns->ns_addr = *addr;
@@ -247,13 +215,13 @@ net_open(struct net *n, struct event_base *base,
 	}
 	n->n_nsocks++;
 	log_debug("listening on %s port %u",
-	    net_ntop((const struct sockaddr *)addr, a, sizeof(a)),
-	    net_port((const struct sockaddr *)addr));
+	    addr_ntop(addr_sa(addr), a, sizeof(a)),
+	    addr_port(addr_sa(addr)));
 	return 0;
 fail:
 	log_warn("socket %s port %u",
-	    net_ntop((const struct sockaddr *)addr, a, sizeof(a)),
-	    net_port((const struct sockaddr *)addr));
+	    addr_ntop(addr_sa(addr), a, sizeof(a)),
+	    addr_port(addr_sa(addr)));
 	close(fd);
 	return -1;
 }
@@ -306,7 +274,7 @@ net_local_for(struct net *n, const struct sockaddr_storage *to,
 
 		if (a->ss_family != to->ss_family)
 			continue;
-		if (!net_is_any((const struct sockaddr *)a)) {
+		if (!addr_is_any(addr_sa(a))) {
 			*local = *a;
 			return 0;
 		}
@@ -315,15 +283,14 @@ net_local_for(struct net *n, const struct sockaddr_storage *to,
 		    0)) == -1)
 			return -1;
 		sl = sizeof(ss);
-		if (connect(fd, (const struct sockaddr *)to,
-		    net_salen((const struct sockaddr *)to)) == -1 ||
+		if (connect(fd, addr_sa(to), addr_len(addr_sa(to))) == -1 ||
 		    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
 			close(fd);
 			return -1;
 		}
 		close(fd);
 		*local = ss;
-		net_set_port(local, net_port((const struct sockaddr *)a));
+		addr_set_port(local, addr_port(addr_sa(a)));
 		return 0;
 	}
 	return -1;
@@ -348,12 +315,11 @@ net_send(struct net *n, const struct sockaddr_storage *from,
 
 		if (s->ns_addr.ss_family != to->ss_family)
 			continue;
-		if (net_is_any((const struct sockaddr *)&s->ns_addr)) {
+		if (addr_is_any(addr_sa(&s->ns_addr))) {
 			if (wild == NULL)
 				wild = s;
-		} else if (from->ss_family == 0 || net_addr_eq(
-		    (const struct sockaddr *)from,
-		    (const struct sockaddr *)&s->ns_addr)) {
+		} else if (from->ss_family == 0 || addr_eq(addr_sa(from),
+		    addr_sa(&s->ns_addr))) {
 			ns = s;
 			break;
 		}
@@ -393,20 +359,20 @@ net_send(struct net *n, const struct sockaddr_storage *from,
 	}
 	if (ns == NULL) {
 		log_warnx("no socket to send to %s from",
-		    net_ntop((const struct sockaddr *)to, a, sizeof(a)));
+		    addr_ntop(addr_sa(to), a, sizeof(a)));
 		stats_inc(STAT_TX_ERR);
 		return -1;
 	}
 	iov.iov_base = (void *)(uintptr_t)p;
 	iov.iov_len = len;
 	msg.msg_name = (void *)(uintptr_t)to;
-	msg.msg_namelen = net_salen((const struct sockaddr *)to);
+	msg.msg_namelen = addr_len(addr_sa(to));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	if (sendmsg(ns->ns_fd, &msg, 0) == -1) {
 		log_warn("sendmsg to %s port %u",
-		    net_ntop((const struct sockaddr *)to, a, sizeof(a)),
-		    net_port((const struct sockaddr *)to));
+		    addr_ntop(addr_sa(to), a, sizeof(a)),
+		    addr_port(addr_sa(to)));
 		stats_inc(STAT_TX_ERR);
 		return -1;
 	}

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "pfkey_msg.h"
 
 /* The caller's buffer being filled. */

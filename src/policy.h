@@ -3,7 +3,7 @@
  * conf_parse.c fills them from kinkd.conf; doi_ipsec.c builds proposals
  * from them and checks a peer's proposal against them; sadb installs the
  * SPD entries they describe.  Algorithm values are the IPsec DOI numbers
- * (include/isakmp.h), never kernel numbers: each sadb backend maps them.
+ * (include/isakmp_num.h), never kernel numbers: each sadb backend maps them.
  */
 #ifndef KINK_POLICY_H
 #define KINK_POLICY_H

@@ -1,7 +1,7 @@
 /*
  * One IPsec SA as kinkd hands it to the kernel: doi_ipsec.c produces these
  * from a completed negotiation, sadb backends install them, kinkctl shows
- * them.  Algorithms are IPsec DOI numbers (include/isakmp.h).  Keys are
+ * them.  Algorithms are IPsec DOI numbers (include/isakmp_num.h).  Keys are
  * owned: sa_free_keys() wipes them.
  */
 #ifndef KINK_SA_H

@@ -5,7 +5,7 @@
 
 #include <netinet/in.h>
 
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "log.h"
 #include "sadb.h"
 

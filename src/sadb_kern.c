@@ -14,7 +14,7 @@
 
 #include <event2/event.h>
 
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "log.h"
 #include "sadb_kern.h"
 

@@ -18,7 +18,7 @@
 
 #include <event2/event.h>
 
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "log.h"
 #include "net.h"
 #include "sadb.h"

@@ -10,7 +10,7 @@
 
 #include "conf.h"
 #include "control.h"
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "kink.h"
 #include "kinkd.h"
 #include "log.h"

@@ -13,7 +13,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "xfrm_msg.h"
 
 /* The caller's buffer being filled. */

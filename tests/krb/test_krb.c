@@ -144,6 +144,22 @@ keys_equal(struct krb_key *a, struct krb_key *b)
 	return xl == yl && memcmp(x, y, xl) == 0;
 }
 
+/*
+ * cli's ticket for srv, a client on it and its first AP-REQ in req: the
+ * setup of every test that hands one AP-REQ to a responder.  0, or -1 at
+ * the first step that failed; *t and *cl are the caller's to free.
+ */
+static int
+ap_req(struct krb_ctx *cli, const char *srv, struct krb_ticket **t,
+    struct krb_client **cl, struct buf *req)
+{
+	if (ticket(cli, princ(srv), t) != 0 ||
+	    (*cl = krb_client_new(cli, *t)) == NULL ||
+	    krb_client_mk_req(*cl, req) != 0)
+		return -1;
+	return 0;
+}
+
 /* Full AP exchange client->server; returns the acceptor (caller frees). */
 static krb_err
 ap_exchange(struct krb_ctx *cli, struct krb_ctx *srv, const char *srvname,
@@ -427,9 +443,7 @@ TEST(replay_is_repeat)
 
 	ASSERT_TRUE(a != NULL && b != NULL);
 	buf_init(&req, 0);
-	ASSERT_INT_EQ(ticket(a, princ("beta"), &t), 0);
-	ASSERT_TRUE((cl = krb_client_new(a, t)) != NULL);
-	ASSERT_INT_EQ(krb_client_mk_req(cl, &req), 0);
+	ASSERT_INT_EQ(ap_req(a, "beta", &t, &cl, &req), 0);
 	ASSERT_INT_EQ(krb_rd_req(b, req.b_data, req.b_len, 0, &acc), 0);
 	ASSERT_INT_EQ(krb_err_rfc(krb_rd_req(b, req.b_data, req.b_len, 0,
 	    &acc2)), KRB_AP_ERR_REPEAT);
@@ -595,9 +609,7 @@ TEST(ticket_for_other_principal)
 
 	ASSERT_TRUE(a != NULL && b != NULL);
 	buf_init(&req, 0);
-	ASSERT_INT_EQ(ticket(a, princ("other"), &t), 0);
-	ASSERT_TRUE((cl = krb_client_new(a, t)) != NULL);
-	ASSERT_INT_EQ(krb_client_mk_req(cl, &req), 0);
+	ASSERT_INT_EQ(ap_req(a, "other", &t, &cl, &req), 0);
 	e = krb_rd_req(b, req.b_data, req.b_len, 0, &x);
 	ASSERT_INT_EQ(krb_err_rfc(e), KRB_AP_ERR_NOT_US);
 	krb_acceptor_free(x);
@@ -619,9 +631,7 @@ TEST(wrong_kvno)
 
 	ASSERT_TRUE(a != NULL && k != NULL);
 	buf_init(&req, 0);
-	ASSERT_INT_EQ(ticket(a, princ("kvno"), &t), 0);
-	ASSERT_TRUE((cl = krb_client_new(a, t)) != NULL);
-	ASSERT_INT_EQ(krb_client_mk_req(cl, &req), 0);
+	ASSERT_INT_EQ(ap_req(a, "kvno", &t, &cl, &req), 0);
 	ASSERT_INT_EQ(krb_err_rfc(krb_rd_req(k, req.b_data, req.b_len, 0,
 	    &x)), KRB_AP_ERR_BADKEYVER);
 	krb_acceptor_free(x);
@@ -696,9 +706,7 @@ TEST(keytab_missing_or_garbage)
 	ASSERT_INT_NE(eg, 0);
 	ASSERT_INT_NE(em, eg);
 
-	ASSERT_INT_EQ(ticket(a, princ("beta"), &t), 0);
-	ASSERT_TRUE((cl = krb_client_new(a, t)) != NULL);
-	ASSERT_INT_EQ(krb_client_mk_req(cl, &req), 0);
+	ASSERT_INT_EQ(ap_req(a, "beta", &t, &cl, &req), 0);
 	em = krb_rd_req(m, req.b_data, req.b_len, 0, &x);
 	krb_acceptor_free(x);
 	x = NULL;

@@ -13,7 +13,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "kern_msg.h"
 
 #define KC_SEQ		0x01020304U

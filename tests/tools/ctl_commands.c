@@ -5,14 +5,13 @@
  * every order they are accepted, so a line may repeat: sort -u).  The docs
  * tier checks each against kinkctl(8).
  *
- * The tables are static in src/kinkctl.c, so that file is compiled into
- * this one with its main() renamed; the tool then walks the same data the
- * real parser uses.
+ * It walks kinkctl_commands (src/kinkctl_cmd.c), the same tables the real
+ * parser uses.
  */
-#define main kinkctl_main
-int kinkctl_main(int, char **);
-#include "src/kinkctl.c"
-#undef main
+#include <stdio.h>
+#include <string.h>
+
+#include "kinkctl.h"
 
 #define WALK_DEPTH	16
 
@@ -63,6 +62,6 @@ main(void)
 {
 	const char *path[WALK_DEPTH + 1];
 
-	walk(t_main, path, 0);
+	walk(kinkctl_commands, path, 0);
 	return ferror(stdout) ? 1 : 0;
 }

@@ -26,7 +26,7 @@
 #include "ctl.h"
 #include "ctl_msg.h"
 #include "control.h"
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "kink.h"
 #include "log.h"
 #include "test.h"

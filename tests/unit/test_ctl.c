@@ -9,7 +9,7 @@
 
 #include "ctl.h"
 #include "ctl_msg.h"
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "kink.h"
 #include "test.h"
 

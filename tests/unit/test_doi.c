@@ -96,8 +96,31 @@ add_bundle(struct kink_policy *p, int id, int keylen, int auth, int ah)
 	p->pol_suites[p->pol_nsuites - 1].s_ah.x_id = (uint8_t)ah;
 }
 
+/* A policy with one ESP suite, aes-128-cbc with hmac-sha1. */
+static void
+pol_aes128(struct kink_policy *p, int mode)
+{
+	pol_init(p, mode);
+	add_esp(p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+}
+
 static const struct doi_spis spis_a = { 0x1000a001, 0x2000a002 };
 static const struct doi_spis spis_b = { 0x3000b001, 0x4000b002 };
+
+/* A's initiator context towards B, and B's responder context for A. */
+static struct doi_ctx *
+init_a(const struct kink_policy *p)
+{
+	return doi_init_new(p, (struct sockaddr *)&addr_a,
+	    (struct sockaddr *)&addr_b, &spis_a);
+}
+
+static struct doi_ctx *
+resp_b(void)
+{
+	return doi_resp_new((struct sockaddr *)&addr_b,
+	    (struct sockaddr *)&addr_a);
+}
 
 /* One CREATE exchange, A initiates to B. */
 struct xchg {
@@ -141,14 +164,12 @@ run(struct xchg *x, const struct kink_policy *pi, const struct kink_policy *pr)
 
 	buf_init(&x->x_create, 0);
 	buf_init(&x->x_reply, 0);
-	x->x_i = doi_init_new(pi, (struct sockaddr *)&addr_a,
-	    (struct sockaddr *)&addr_b, &spis_a);
+	x->x_i = init_a(pi);
 	if (x->x_i == NULL ||
 	    doi_init_proposal(x->x_i, &x->x_create, &x->x_cfirst) != 0)
 		return -1;
 	x->x_opt_rc = doi_init_optimistic(x->x_i, prf, NULL, &x->x_iopt);
-	x->x_r = doi_resp_new((struct sockaddr *)&addr_b,
-	    (struct sockaddr *)&addr_a);
+	x->x_r = resp_b();
 	if (x->x_r == NULL)
 		return -1;
 	x->x_choose_rc = doi_resp_choose(x->x_r, pols, 1, x->x_create.b_data,
@@ -210,8 +231,7 @@ TEST(optimistic_accepted)
 	struct xchg x = { 0 };
 	const struct kink_sa *in, *out;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	add_esp(&p, ESP_3DES, 0, AUTH_ALG_HMAC_SHA);
 	ASSERT_INT_EQ(run(&x, &p, &p), 0);
 	ASSERT_INT_EQ(x.x_opt_rc, 0);
@@ -261,8 +281,7 @@ TEST(second_transform_chosen)
 	struct kink_policy pi, pr;
 	struct xchg x = { 0 };
 
-	pol_init(&pi, ENCAP_MODE_TRANSPORT);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
 	add_esp(&pi, ESP_3DES, 0, AUTH_ALG_HMAC_SHA);
 	pol_init(&pr, ENCAP_MODE_TRANSPORT);
 	add_esp(&pr, ESP_3DES, 0, AUTH_ALG_HMAC_SHA);
@@ -316,8 +335,7 @@ TEST(lifetime_lowered)
 	struct kink_policy pi, pr;
 	struct xchg x = { 0 };
 
-	pol_init(&pi, ENCAP_MODE_TRANSPORT);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
 	pi.pol_life_kbytes = 100000;
 	pr = pi;
 	pr.pol_life_secs = 1800;
@@ -345,8 +363,7 @@ TEST(lifetime_never_raised)
 	struct xchg x = { 0 };
 
 	/* A responder that would like longer SAs still answers 3600. */
-	pol_init(&pi, ENCAP_MODE_TRANSPORT);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
 	pr = pi;
 	pr.pol_life_secs = 7200;
 	ASSERT_INT_EQ(run(&x, &pi, &pr), 0);
@@ -366,8 +383,7 @@ TEST(lifetime_raised_rejected)
 	struct doi_result r;
 	struct doi_error e;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	ASSERT_INT_EQ(run(&x, &p, &p), 0);
 	/* A responder that raised the lifetime in its REPLY. */
 	ASSERT_INT_EQ(isakmp_parse(x.x_reply.b_data, x.x_reply.b_len,
@@ -439,8 +455,7 @@ TEST(ke_refused)
 	struct kink_policy pi, pr;
 	struct xchg x = { 0 };
 
-	pol_init(&pi, ENCAP_MODE_TRANSPORT);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
 	pr = pi;
 	pi.pol_pfs_group = OAKLEY_GROUP_MODP2048;
 	ASSERT_INT_EQ(run(&x, &pi, &pr), 0);
@@ -534,8 +549,7 @@ TEST(tunnel_ids_mismatch)
 	struct kink_policy pi, pr;
 	struct xchg x = { 0 };
 
-	pol_init(&pi, ENCAP_MODE_TUNNEL);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TUNNEL);
 	mksel(&pi.pol_src, "10.1.0.0", 16, 0);
 	mksel(&pi.pol_dst, "10.2.0.0", 16, 0);
 	pr = pi;
@@ -555,8 +569,7 @@ TEST(transport_mode_mismatch)
 	struct kink_policy pi, pr;
 	struct xchg x = { 0 };
 
-	pol_init(&pi, ENCAP_MODE_TRANSPORT);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
 	pr = pi;
 	pr.pol_mode = ENCAP_MODE_TUNNEL;
 	ASSERT_INT_EQ(run(&x, &pi, &pr), 0);
@@ -600,8 +613,7 @@ TEST(spi_in_use)
 	struct kink_policy p;
 	struct xchg x = { 0 };
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	x.x_inuse = 1;
 	ASSERT_INT_EQ(run(&x, &p, &p), 0);
 	ASSERT_INT_EQ(x.x_choose_rc, -1);
@@ -637,9 +649,8 @@ bad_create(const struct kink_policy *pi, const struct kink_policy *pr,
 
 	buf_init(&c, 0);
 	buf_init(&c2, 0);
-	i = doi_init_new(pi, (struct sockaddr *)&addr_a,
-	    (struct sockaddr *)&addr_b, &spis_a);
-	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	i = init_a(pi);
+	r = resp_b();
 	if (i == NULL || r == NULL || doi_init_proposal(i, &c, &first) != 0 ||
 	    isakmp_parse(c.b_data, c.b_len, first, &m) != 0)
 		goto out;
@@ -691,8 +702,7 @@ TEST(bad_policy_disallows)
 	int err = 0;
 	uint16_t n = 0;
 
-	pol_init(&pi, ENCAP_MODE_TRANSPORT);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
 	pol_init(&pr, ENCAP_MODE_TRANSPORT);
 	add_esp(&pr, ESP_AES_CBC, 256, AUTH_ALG_HMAC_SHA);
 	ASSERT_INT_EQ(bad_create(&pi, &pr, patch_nothing, &err, &n), -2);
@@ -708,12 +718,10 @@ TEST(no_policy_at_all)
 	struct buf c;
 	uint8_t first;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	buf_init(&c, 0);
-	i = doi_init_new(&p, (struct sockaddr *)&addr_a,
-	    (struct sockaddr *)&addr_b, &spis_a);
-	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	i = init_a(&p);
+	r = resp_b();
 	ASSERT_TRUE(i != NULL && r != NULL);
 	ASSERT_INT_EQ(doi_init_proposal(i, &c, &first), 0);
 	ASSERT_INT_EQ(doi_resp_choose(r, NULL, 0, c.b_data, c.b_len, first,
@@ -742,30 +750,27 @@ TEST(no_ids_pick_the_hosts_policy)
 	struct doi_result res;
 	struct buf rep;
 
-	pol_init(&pi, ENCAP_MODE_TRANSPORT);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
 	pi.pol_src.sel_addr = addr_a;
 	pi.pol_src.sel_plen = 32;
 	pi.pol_dst.sel_addr = addr_b;
 	pi.pol_dst.sel_plen = 32;
 	((struct sockaddr_in *)&pi.pol_src.sel_addr)->sin_port = 0;
 	((struct sockaddr_in *)&pi.pol_dst.sel_addr)->sin_port = 0;
-	pol_init(&other, ENCAP_MODE_TRANSPORT);
-	add_esp(&other, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&other, ENCAP_MODE_TRANSPORT);
 	mksel(&other.pol_src, "2001:db8::2", 128, 0);
 	mksel(&other.pol_dst, "2001:db8::1", 128, 0);
 	hosts = pi;		/* B's view: src B, dst A */
 	hosts.pol_src = pi.pol_dst;
 	hosts.pol_dst = pi.pol_src;
 	buf_init(&c, 0);
-	i = doi_init_new(&pi, (struct sockaddr *)&addr_a,
-	    (struct sockaddr *)&addr_b, &spis_a);
+	i = init_a(&pi);
 	ASSERT_TRUE(i != NULL);
 	ASSERT_INT_EQ(doi_init_proposal(i, &c, &first), 0);
 	memset(&m, 0, sizeof(m));
 	ASSERT_INT_EQ(isakmp_parse(c.b_data, c.b_len, first, &m), 0);
 	ASSERT_INT_EQ(m.m_nid, 0);
-	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	r = resp_b();
 	ASSERT_TRUE(r != NULL);
 	ASSERT_INT_EQ(doi_resp_choose(r, pols, 2, c.b_data, c.b_len, first,
 	    NULL, NULL, &e), 0);
@@ -777,7 +782,7 @@ TEST(no_ids_pick_the_hosts_policy)
 	doi_result_clear(&res);
 	buf_free(&rep);
 	doi_ctx_free(r);
-	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	r = resp_b();
 	ASSERT_TRUE(r != NULL);
 	ASSERT_INT_EQ(doi_resp_choose(r, pols, 1, c.b_data, c.b_len, first,
 	    NULL, NULL, &e), -1);
@@ -793,8 +798,7 @@ TEST(bad_unknown_transform)
 	int err = 0;
 	uint16_t n = 0;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	ASSERT_INT_EQ(bad_create(&p, &p, patch_tid, &err, &n), 0);
 	ASSERT_INT_EQ(err, ISAKMP_ERR_NO_PROPOSAL);
 	ASSERT_INT_EQ(n, ISAKMP_NTYPE_NO_PROPOSAL_CHOSEN);
@@ -810,8 +814,7 @@ TEST(bad_missing_nonce)
 	int err = 0;
 	uint16_t n = 0;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	ASSERT_INT_EQ(bad_create(&p, &p, patch_nonce, &err, &n), 0);
 	ASSERT_INT_EQ(err, ISAKMP_ERR_MISSING);
 	ASSERT_INT_EQ(n, ISAKMP_NTYPE_PAYLOAD_MALFORMED);
@@ -829,12 +832,10 @@ bad_bytes(size_t off, const uint8_t *val, size_t n, int *err,
 	uint8_t first;
 	int rc = -1;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	buf_init(&c, 0);
-	i = doi_init_new(&p, (struct sockaddr *)&addr_a,
-	    (struct sockaddr *)&addr_b, &spis_a);
-	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	i = init_a(&p);
+	r = resp_b();
 	if (i == NULL || r == NULL || doi_init_proposal(i, &c, &first) != 0 ||
 	    off + n > c.b_len)
 		goto out;
@@ -909,15 +910,13 @@ TEST(bad_id_type)
 	uint8_t first;
 	static struct isakmp_msg m;
 
-	pol_init(&pi, ENCAP_MODE_TUNNEL);
-	add_esp(&pi, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&pi, ENCAP_MODE_TUNNEL);
 	mksel(&pi.pol_src, "10.1.0.0", 16, 0);
 	mksel(&pi.pol_dst, "10.2.0.0", 16, 0);
 	pr = pi;
 	buf_init(&c, 0);
-	i = doi_init_new(&pi, (struct sockaddr *)&addr_a,
-	    (struct sockaddr *)&addr_b, &spis_a);
-	r = doi_resp_new((struct sockaddr *)&addr_b, (struct sockaddr *)&addr_a);
+	i = init_a(&pi);
+	r = resp_b();
 	ASSERT_TRUE(i != NULL && r != NULL);
 	ASSERT_INT_EQ(doi_init_proposal(i, &c, &first), 0);
 	ASSERT_INT_EQ(isakmp_parse(c.b_data, c.b_len, first, &m), 0);
@@ -950,8 +949,7 @@ TEST(bad_reply_foreign_choice)
 	struct doi_result r;
 	struct doi_error e;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	ASSERT_INT_EQ(run(&x, &p, &p), 0);
 	ASSERT_INT_EQ(isakmp_parse(x.x_reply.b_data, x.x_reply.b_len,
 	    x.x_rfirst, &m), 0);
@@ -991,8 +989,7 @@ TEST(optimistic_with_nr_rekeys_inbound)
 	struct doi_result r;
 	struct doi_error e;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	ASSERT_INT_EQ(run(&x, &p, &p), 0);
 	ASSERT_INT_EQ(isakmp_parse(x.x_reply.b_data, x.x_reply.b_len,
 	    x.x_rfirst, &m), 0);
@@ -1022,8 +1019,7 @@ TEST(ke_reply_checked)
 	struct doi_result r;
 	struct doi_error e;
 
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	p.pol_pfs_group = OAKLEY_GROUP_MODP2048;
 	ASSERT_INT_EQ(run(&x, &p, &p), 0);
 	ASSERT_INT_EQ(x.x_reply_rc, 0);
@@ -1123,8 +1119,7 @@ TEST(keymat_prf_failure)
 
 	ASSERT_INT_EQ(doi_keymat(fail_prf, NULL, NULL, 0, 3, 256, ni, 8, NULL,
 	    0, out, 8), -1);
-	pol_init(&p, ENCAP_MODE_TRANSPORT);
-	add_esp(&p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
 	ASSERT_INT_EQ(run(&x, &p, &p), 0);
 	ASSERT_INT_EQ(doi_init_optimistic(x.x_i, fail_prf, NULL, &x.x_iopt), -1);
 	ASSERT_INT_EQ(x.x_iopt.dr_nsa, 0);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "src/isakmp.h"
+#include "isakmp.h"
 #include "test.h"
 
 struct golden {
@@ -60,14 +60,31 @@ out:
 	return rc;
 }
 
+/* A golden file into g, parsed into msg and rebuilt to the same octets. */
+static int
+load_roundtrip(const char *name, uint8_t first)
+{
+	if (load(name) != 0)
+		return -1;
+	return roundtrip(g, glen, first, &msg);
+}
+
+/* A golden file starting with an SA payload into g, parsed into msg. */
+static int
+load_parse(const char *name)
+{
+	if (load(name) != 0)
+		return -1;
+	return isakmp_parse(g, glen, ISAKMP_NPTYPE_SA, &msg);
+}
+
 TEST(golden_create)
 {
 	const struct isakmp_prop *p;
 	const struct isakmp_trans *t;
 
-	ASSERT_INT_EQ(load("isakmp_create.hex"), 0);
+	ASSERT_INT_EQ(load_roundtrip("isakmp_create.hex", ISAKMP_NPTYPE_SA), 0);
 	ASSERT_INT_EQ(glen, 96);
-	ASSERT_INT_EQ(roundtrip(g, glen, ISAKMP_NPTYPE_SA, &msg), 0);
 	ASSERT_TRUE(msg.m_has_sa);
 	ASSERT_INT_EQ(msg.m_sa.sa_doi, IPSEC_DOI);
 	ASSERT_INT_EQ(msg.m_sa.sa_sit, IPSEC_SIT_IDENTITY_ONLY);
@@ -100,8 +117,8 @@ TEST(golden_create_pfs_ids)
 	const struct isakmp_trans *t;
 	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 
-	ASSERT_INT_EQ(load("isakmp_create_pfs_ids.hex"), 0);
-	ASSERT_INT_EQ(roundtrip(g, glen, ISAKMP_NPTYPE_SA, &msg), 0);
+	ASSERT_INT_EQ(load_roundtrip("isakmp_create_pfs_ids.hex",
+	    ISAKMP_NPTYPE_SA), 0);
 	t = &msg.m_sa.sa_prop[0].p_trans[0];
 	ASSERT_INT_EQ(t->t_attrs.a_life_secs, 28800);
 	ASSERT_INT_EQ(t->t_attrs.a_mode, ENCAP_MODE_TUNNEL);
@@ -127,8 +144,7 @@ TEST(golden_bundle)
 {
 	const struct isakmp_sa *sa = &msg.m_sa;
 
-	ASSERT_INT_EQ(load("isakmp_bundle.hex"), 0);
-	ASSERT_INT_EQ(roundtrip(g, glen, ISAKMP_NPTYPE_SA, &msg), 0);
+	ASSERT_INT_EQ(load_roundtrip("isakmp_bundle.hex", ISAKMP_NPTYPE_SA), 0);
 	ASSERT_INT_EQ(sa->sa_nprop, 3);
 	ASSERT_INT_EQ(sa->sa_prop[0].p_num, 1);
 	ASSERT_INT_EQ(sa->sa_prop[1].p_num, 1);
@@ -150,8 +166,7 @@ TEST(golden_bundle)
 
 TEST(golden_notify)
 {
-	ASSERT_INT_EQ(load("isakmp_notify.hex"), 0);
-	ASSERT_INT_EQ(roundtrip(g, glen, ISAKMP_NPTYPE_N, &msg), 0);
+	ASSERT_INT_EQ(load_roundtrip("isakmp_notify.hex", ISAKMP_NPTYPE_N), 0);
 	ASSERT_INT_EQ(msg.m_nnotify, 2);
 	ASSERT_INT_EQ(msg.m_notify[0].n_type, ISAKMP_NTYPE_INVALID_PAYLOAD_TYPE);
 	ASSERT_INT_EQ(msg.m_notify[0].n_spi.rb_len, 0);
@@ -166,8 +181,7 @@ TEST(golden_notify)
 
 TEST(golden_delete)
 {
-	ASSERT_INT_EQ(load("isakmp_delete.hex"), 0);
-	ASSERT_INT_EQ(roundtrip(g, glen, ISAKMP_NPTYPE_D, &msg), 0);
+	ASSERT_INT_EQ(load_roundtrip("isakmp_delete.hex", ISAKMP_NPTYPE_D), 0);
 	ASSERT_INT_EQ(msg.m_ndelete, 2);
 	ASSERT_INT_EQ(msg.m_delete[0].d_proto, PROTO_IPSEC_ESP);
 	ASSERT_INT_EQ(msg.m_delete[0].d_nspi, 2);
@@ -180,8 +194,8 @@ TEST(golden_delete)
 
 TEST(golden_ids_range)
 {
-	ASSERT_INT_EQ(load("isakmp_ids_range.hex"), 0);
-	ASSERT_INT_EQ(roundtrip(g, glen, ISAKMP_NPTYPE_ID, &msg), 0);
+	ASSERT_INT_EQ(load_roundtrip("isakmp_ids_range.hex",
+	    ISAKMP_NPTYPE_ID), 0);
 	ASSERT_INT_EQ(msg.m_nid, 2);
 	ASSERT_INT_EQ(msg.m_id[0].id_type, IPSEC_ID_IPV4_ADDR_RANGE);
 	ASSERT_INT_EQ(msg.m_id[0].id_proto, 17);
@@ -194,8 +208,7 @@ TEST(golden_ids_range)
 
 TEST(golden_reply)
 {
-	ASSERT_INT_EQ(load("isakmp_reply.hex"), 0);
-	ASSERT_INT_EQ(roundtrip(g, glen, ISAKMP_NPTYPE_SA, &msg), 0);
+	ASSERT_INT_EQ(load_roundtrip("isakmp_reply.hex", ISAKMP_NPTYPE_SA), 0);
 	ASSERT_INT_EQ(msg.m_sa.sa_prop[0].p_spi, 0x9876);
 	ASSERT_INT_EQ(msg.m_sa.sa_prop[0].p_ntrans, 1);
 	ASSERT_INT_EQ(msg.m_sa.sa_prop[0].p_trans[0].t_num, 2);
@@ -264,8 +277,7 @@ TEST(build_rejects)
 	struct buf b;
 	uint8_t first, small[7] = { 0 };
 
-	ASSERT_INT_EQ(load("isakmp_create_pfs_ids.hex"), 0);
-	ASSERT_INT_EQ(isakmp_parse(g, glen, ISAKMP_NPTYPE_SA, &msg), 0);
+	ASSERT_INT_EQ(load_parse("isakmp_create_pfs_ids.hex"), 0);
 	buf_init(&b, 0);
 	msg2 = msg;
 	msg2.m_nonce = rbuf_make(small, sizeof(small));
@@ -297,8 +309,7 @@ TEST(build_life_forms)
 	struct buf b;
 	uint8_t first;
 
-	ASSERT_INT_EQ(load("isakmp_create.hex"), 0);
-	ASSERT_INT_EQ(isakmp_parse(g, glen, ISAKMP_NPTYPE_SA, &msg), 0);
+	ASSERT_INT_EQ(load_parse("isakmp_create.hex"), 0);
 	msg.m_sa.sa_prop[0].p_trans[0].t_attrs.a_life_secs = 0x10000;
 	buf_init(&b, 0);
 	ASSERT_INT_EQ(isakmp_build(&msg, &b, &first), 0);

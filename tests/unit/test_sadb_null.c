@@ -14,7 +14,7 @@
 
 #include <event2/event.h>
 
-#include "isakmp.h"
+#include "isakmp_num.h"
 #include "sadb.h"
 #include "test.h"
 

@@ -3,8 +3,8 @@
  * Quick Mode payloads that KINK carries in KINK_ISAKMP (RFC 4430 section 5).
  * Names follow the RFCs; later IANA additions say where they come from.
  */
-#ifndef KINK_INCLUDE_ISAKMP_H
-#define KINK_INCLUDE_ISAKMP_H
+#ifndef KINK_INCLUDE_ISAKMP_NUM_H
+#define KINK_INCLUDE_ISAKMP_NUM_H
 
 /* RFC 2408 section 3.1: Next Payload types. */
 #define ISAKMP_NPTYPE_NONE	0

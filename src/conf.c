@@ -1,0 +1,220 @@
+/*
+ * The configuration object, apart from the grammar that fills it
+ * (conf_parse.c): its defaults and its freeing, the lookups the daemon
+ * does, the reqid and the traffic-derived policy name, and the
+ * comparison a reload uses to keep SAs.  These are what the daemon and
+ * the tests call on a loaded struct kink_conf, so they do not need the
+ * parser's state.  Pure like the parser: no logging.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#define CONF_INTERNAL
+#include "addr.h"
+#include "conf.h"
+
+/* ---------------------------------------------------------------- */
+/* Defaults */
+
+struct kink_conf *
+conf_new_defaults(void)
+{
+	struct kink_conf *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->c_keytab = strdup(KINKD_KEYTAB);
+	c->c_socket = strdup(KINKD_SOCKET);
+	c->c_user = strdup(KINKD_USER);
+	if (c->c_keytab == NULL || c->c_socket == NULL || c->c_user == NULL) {
+		conf_free(c);
+		return NULL;
+	}
+	c->c_port = CONF_DEF_PORT;
+	c->c_retrans_ms = CONF_DEF_RETRANS_MS;
+	c->c_retrans_max_ms = CONF_DEF_RETRANS_MAX_MS;
+	c->c_retrans_tries = CONF_DEF_RETRANS_TRIES;
+	c->c_deadpeer_ms = CONF_DEF_DEADPEER_MS;
+	c->c_delgrace_ms = CONF_DEF_DELGRACE_MS;
+	c->c_replycache_ms = CONF_DEF_REPLYCACHE_MS;
+	c->c_max_xact_peer = CONF_DEF_MAX_XACT_PEER;
+	c->c_max_xact = CONF_DEF_MAX_XACT;
+	c->c_backend = CONF_BACKEND_AUTO;
+	c->c_shutdown = CONF_SHUTDOWN_FLUSH;
+	return c;
+}
+
+void
+conf_free(struct kink_conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->c_principal);
+	free(c->c_keytab);
+	free(c->c_socket);
+	free(c->c_user);
+	free(c->c_listen);
+	free(c->c_xsets);
+	for (int i = 0; i < c->c_npeers; i++) {
+		free(c->c_peers[i].p_name);
+		free(c->c_peers[i].p_principal);
+		free(c->c_peers[i].p_policies);
+	}
+	free(c->c_peers);
+	free(c);
+}
+
+/* ---------------------------------------------------------------- */
+/* Reqids and policy names */
+
+static uint32_t
+fnv1a(uint32_t h, const void *v, size_t len)
+{
+	const uint8_t *b = v;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 16777619U;
+	}
+	return h;
+}
+
+uint32_t
+conf_reqid(const char *peer, const char *policy)
+{
+	uint32_t h = 2166136261U;
+
+	h = fnv1a(h, peer, strlen(peer) + 1);
+	h = fnv1a(h, policy, strlen(policy));
+	return h % CONF_REQID_MAX + 1;
+}
+
+static uint32_t
+hash_sel(uint32_t h, struct kink_selector *sel)
+{
+	/* Byte by byte, so names do not depend on the host's byte order. */
+	uint8_t v[3] = { sel->sel_plen, (uint8_t)(sel->sel_port >> 8),
+	    (uint8_t)sel->sel_port };
+	size_t len;
+	const uint8_t *b = addr_bytes(addr_sa(&sel->sel_addr), &len);
+
+	h = fnv1a(h, b, len);
+	return fnv1a(h, v, sizeof(v));
+}
+
+/* An unnamed policy is named after its traffic, so the name (and with it
+ * the reqid) stays put when other policies are added or removed. */
+void
+conf_policy_autoname(struct kink_policy *pol, int esp)
+{
+	uint32_t h = 2166136261U;
+	uint8_t v[3] = { pol->pol_mode, pol->pol_ulproto, (uint8_t)esp };
+
+	h = fnv1a(h, v, sizeof(v));
+	h = hash_sel(h, &pol->pol_src);
+	h = hash_sel(h, &pol->pol_dst);
+	snprintf(pol->pol_name, sizeof(pol->pol_name), "p%08x", h);
+}
+
+/* ---------------------------------------------------------------- */
+/* Lookups and reload comparison */
+
+struct conf_peer *
+conf_peer_by_name(const struct kink_conf *c, const char *name)
+{
+	for (int i = 0; i < c->c_npeers; i++)
+		if (c->c_peers[i].p_name &&
+		    strcmp(c->c_peers[i].p_name, name) == 0)
+			return &c->c_peers[i];
+	return NULL;
+}
+
+struct conf_peer *
+conf_peer_by_principal(const struct kink_conf *c, const char *princ)
+{
+	for (int i = 0; i < c->c_npeers; i++)
+		if (c->c_peers[i].p_principal &&
+		    strcmp(c->c_peers[i].p_principal, princ) == 0)
+			return &c->c_peers[i];
+	return NULL;
+}
+
+struct conf_peer *
+conf_peer_by_addr(const struct kink_conf *c, const struct sockaddr *sa)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (sa->sa_family == AF_INET)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in));
+	else if (sa->sa_family == AF_INET6)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
+	else
+		return NULL;
+	for (int i = 0; i < c->c_npeers; i++)
+		for (int j = 0; j < c->c_peers[i].p_naddrs; j++)
+			if (addr_eq(addr_sa(&c->c_peers[i].p_addrs[j]),
+			    addr_sa(&ss)))
+				return &c->c_peers[i];
+	return NULL;
+}
+
+struct kink_policy *
+conf_policy_by_name(const struct conf_peer *pe, const char *name)
+{
+	for (int i = 0; i < pe->p_npolicies; i++)
+		if (strcmp(pe->p_policies[i].pol_name, name) == 0)
+			return &pe->p_policies[i];
+	return NULL;
+}
+
+static int
+sel_same(const struct kink_selector *a, const struct kink_selector *b)
+{
+	return addr_eq(addr_sa(&a->sel_addr), addr_sa(&b->sel_addr)) &&
+	    a->sel_plen == b->sel_plen && a->sel_port == b->sel_port;
+}
+
+static int
+xform_same(const struct kink_xform *a, const struct kink_xform *b)
+{
+	if (a->x_present != b->x_present)
+		return 0;
+	return !a->x_present || (a->x_id == b->x_id &&
+	    a->x_keylen == b->x_keylen && a->x_auth == b->x_auth);
+}
+
+static int
+tun_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family == 0 || b->ss_family == 0)
+		return a->ss_family == b->ss_family;
+	return addr_eq(addr_sa(a), addr_sa(b));
+}
+
+int
+conf_policy_same(const struct kink_policy *a, const struct kink_policy *b)
+{
+	if (strcmp(a->pol_name, b->pol_name) != 0 ||
+	    a->pol_reqid != b->pol_reqid || a->pol_mode != b->pol_mode ||
+	    a->pol_ulproto != b->pol_ulproto ||
+	    a->pol_nsuites != b->pol_nsuites ||
+	    a->pol_life_secs != b->pol_life_secs ||
+	    a->pol_life_kbytes != b->pol_life_kbytes ||
+	    a->pol_pfs_group != b->pol_pfs_group ||
+	    !sel_same(&a->pol_src, &b->pol_src) ||
+	    !sel_same(&a->pol_dst, &b->pol_dst) ||
+	    !tun_same(&a->pol_tun_local, &b->pol_tun_local) ||
+	    !tun_same(&a->pol_tun_remote, &b->pol_tun_remote))
+		return 0;
+	for (int i = 0; i < a->pol_nsuites; i++)
+		if (!xform_same(&a->pol_suites[i].s_esp,
+		    &b->pol_suites[i].s_esp) ||
+		    !xform_same(&a->pol_suites[i].s_ah, &b->pol_suites[i].s_ah))
+			return 0;
+	return 1;
+}

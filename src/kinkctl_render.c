@@ -1,0 +1,504 @@
+/*
+ * kinkctl's renderers: the records kinkd sent, as text tables or as JSON
+ * (-j), both from the same decoded structs.  JSON is valid whatever the
+ * strings hold (escaped; invalid UTF-8 becomes U+FFFD); text escapes
+ * control characters.  Keys are printed only for "show sa keys".
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "isakmp_num.h"
+#include "kink.h"
+#include "kinkctl.h"
+
+void
+kinkctl_put_text(FILE *f, const char *s, int multiline)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) ||
+		    c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+/* Length of a valid UTF-8 sequence at s, or 0. */
+static int
+utf8_len(const unsigned char *s)
+{
+	int n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
+	else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
+	else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A JSON string; invalid UTF-8 becomes U+FFFD so the output stays valid. */
+static void
+json_str(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int n;
+
+	putchar('"');
+	while (*s != '\0') {
+		if (*s == '"' || *s == '\\') {
+			printf("\\%c", *s++);
+		} else if (*s == '\n') {
+			printf("\\n");
+			s++;
+		} else if (*s < 0x20 || *s == 0x7f) {
+			printf("\\u%04x", *s++);
+		} else if ((n = utf8_len(s)) == 0) {
+			printf("\\ufffd");
+			s++;
+		} else {
+			fwrite(s, 1, n, stdout);
+			s += n;
+		}
+	}
+	putchar('"');
+}
+
+static void
+json_key(const char *k, int *first)
+{
+	printf("%s", *first ? "" : ",");
+	*first = 0;
+	json_str(k);
+	putchar(':');
+}
+
+static void
+json_kstr(const char *k, const char *v, int *first)
+{
+	json_key(k, first);
+	json_str(v);
+}
+
+static void
+json_knum(const char *k, uint64_t v, int *first)
+{
+	json_key(k, first);
+	printf("%" PRIu64, v);
+}
+
+/* "-" for an address the record leaves unset. */
+static const char *
+addr_str(const struct ctl_addr *a, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+
+	if (ctl_addr_to_sockaddr(a, &ss) != CTL_E_OK) {
+		strlcpy(out, "-", len);
+		return out;
+	}
+	return addr_ntop(addr_sa(&ss), out, len);
+}
+
+static void
+hex_str(const uint8_t *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static const char *
+name_or_num(const char *name, unsigned v, char *buf, size_t len)
+{
+	if (name != NULL)
+		return name;
+	snprintf(buf, len, "%u", v);
+	return buf;
+}
+
+static const char *
+enc_name(uint16_t id)
+{
+	switch (id) {
+	case 0:			return "none";
+	case ESP_DES:		return "des";
+	case ESP_3DES:		return "3des";
+	case ESP_NULL:		return "null";
+	case ESP_AES_CBC:	return "aes-cbc";
+	case ESP_AES_CTR:	return "aes-ctr";
+	case ESP_AES_GCM_8:	return "aes-gcm-8";
+	case ESP_AES_GCM_12:	return "aes-gcm-12";
+	case ESP_AES_GCM_16:	return "aes-gcm-16";
+	}
+	return NULL;
+}
+
+static const char *
+auth_name(uint16_t id)
+{
+	switch (id) {
+	case 0:				return "none";
+	case AUTH_ALG_HMAC_MD5:		return "hmac-md5";
+	case AUTH_ALG_HMAC_SHA:		return "hmac-sha1";
+	case AUTH_ALG_DES_MAC:		return "des-mac";
+	case AUTH_ALG_KPDK:		return "kpdk";
+	case AUTH_ALG_HMAC_SHA2_256:	return "hmac-sha2-256";
+	case AUTH_ALG_HMAC_SHA2_384:	return "hmac-sha2-384";
+	case AUTH_ALG_HMAC_SHA2_512:	return "hmac-sha2-512";
+	case AUTH_ALG_AES_XCBC_MAC:	return "aes-xcbc-mac";
+	}
+	return NULL;
+}
+
+static const char *
+cmd_name(uint8_t c)
+{
+	switch (c) {
+	case KINK_MSGTYPE_CREATE:	return "CREATE";
+	case KINK_MSGTYPE_DELETE:	return "DELETE";
+	case KINK_MSGTYPE_REPLY:	return "REPLY";
+	case KINK_MSGTYPE_GETTGT:	return "GETTGT";
+	case KINK_MSGTYPE_ACK:		return "ACK";
+	case KINK_MSGTYPE_STATUS:	return "STATUS";
+	}
+	return "?";
+}
+
+static const char *const sa_state_name[] = {
+	[CTL_SA_LARVAL] = "larval", [CTL_SA_MATURE] = "mature",
+	[CTL_SA_DYING] = "dying", [CTL_SA_KERNEL_ONLY] = "kernel-only",
+	[CTL_SA_MISSING] = "missing",
+};
+static const char *const peer_state_name[] = {
+	[CTL_PEER_UNKNOWN] = "unknown", [CTL_PEER_ALIVE] = "alive",
+	[CTL_PEER_SUSPECTED] = "suspected",
+};
+
+/* "12s", "5m03s", "2h05m", "3d04h"; "-" when t is 0 (unknown). */
+static const char *
+age_str(uint64_t since, time_t now, char *out, size_t len)
+{
+	uint64_t d;
+
+	if (since == 0) {
+		strlcpy(out, "-", len);
+		return out;
+	}
+	d = (uint64_t)now > since ? (uint64_t)now - since : 0;
+	if (d < 60)
+		snprintf(out, len, "%" PRIu64 "s", d);
+	else if (d < 3600)
+		snprintf(out, len, "%" PRIu64 "m%02" PRIu64 "s", d / 60,
+		    d % 60);
+	else if (d < 86400)
+		snprintf(out, len, "%" PRIu64 "h%02" PRIu64 "m", d / 3600,
+		    d / 60 % 60);
+	else
+		snprintf(out, len, "%" PRIu64 "d%02" PRIu64 "h", d / 86400,
+		    d / 3600 % 24);
+	return out;
+}
+
+/* ---- renderers: text and JSON from the same records ---- */
+
+void
+kinkctl_render_sa(struct ctl_sa *const *v, size_t n, int keys, int flags)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], nb[16], nb2[16];
+	char enc[40], age[24], hex[2 * CTL_KEY_MAX + 1];
+	time_t now = time(NULL);
+
+	if ((flags & KINKCTL_JSON)) {
+		printf("{\"sa\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct ctl_sa *s = v[i];
+			int f = 1;
+			char spi[16];
+
+			printf("%s{", i ? "," : "");
+			json_kstr("peer", s->cs_peer, &f);
+			json_kstr("policy", s->cs_policy, &f);
+			json_kstr("dir", s->cs_dir == CTL_SA_DIR_IN ? "in" :
+			    "out", &f);
+			json_kstr("proto", s->cs_proto == PROTO_IPSEC_ESP ?
+			    "esp" : "ah", &f);
+			snprintf(spi, sizeof(spi), "0x%08x", s->cs_spi);
+			json_kstr("spi", spi, &f);
+			json_kstr("src", addr_str(&s->cs_src, src,
+			    sizeof(src)), &f);
+			json_kstr("dst", addr_str(&s->cs_dst, dst,
+			    sizeof(dst)), &f);
+			json_kstr("mode", s->cs_mode == ENCAP_MODE_TUNNEL ?
+			    "tunnel" : "transport", &f);
+			json_kstr("state", sa_state_name[s->cs_state], &f);
+			json_kstr("enc", name_or_num(enc_name(s->cs_enc),
+			    s->cs_enc, nb, sizeof(nb)), &f);
+			json_knum("enc_id", s->cs_enc, &f);
+			json_knum("enc_keylen", s->cs_enc_keylen, &f);
+			json_kstr("auth", name_or_num(auth_name(s->cs_auth),
+			    s->cs_auth, nb2, sizeof(nb2)), &f);
+			json_knum("auth_id", s->cs_auth, &f);
+			if (keys) {
+				hex_str(s->cs_enckey, s->cs_enckey_len, hex);
+				json_kstr("enckey", hex, &f);
+				hex_str(s->cs_authkey, s->cs_authkey_len, hex);
+				json_kstr("authkey", hex, &f);
+			}
+			json_knum("life_soft_secs", s->cs_life_soft_secs, &f);
+			json_knum("life_hard_secs", s->cs_life_hard_secs, &f);
+			json_knum("life_soft_bytes", s->cs_life_soft_bytes,
+			    &f);
+			json_knum("life_hard_bytes", s->cs_life_hard_bytes,
+			    &f);
+			json_knum("created", s->cs_created, &f);
+			json_key("bytes", &f);
+			if (s->cs_bytes == CTL_UNKNOWN64)
+				printf("null");
+			else
+				printf("%" PRIu64, s->cs_bytes);
+			printf("}");
+		}
+		printf("]}\n");
+		explicit_bzero(hex, sizeof(hex));
+		return;
+	}
+	if (!(flags & KINKCTL_QUIET))
+		printf("%-12s %-3s %-5s %-10s %-15s %-15s %-9s %-15s %-13s "
+		    "%-6s %-6s %s\n", "PEER", "DIR", "PROTO", "SPI", "SRC",
+		    "DST", "MODE", "ENC", "AUTH", "STATE", "AGE", "BYTES");
+	for (size_t i = 0; i < n; i++) {
+		const struct ctl_sa *s = v[i];
+
+		if (s->cs_proto == PROTO_IPSEC_AH)
+			strlcpy(enc, "-", sizeof(enc));
+		else if (s->cs_enc_keylen != 0)
+			snprintf(enc, sizeof(enc), "%s/%u",
+			    name_or_num(enc_name(s->cs_enc), s->cs_enc, nb,
+			    sizeof(nb)), s->cs_enc_keylen);
+		else
+			strlcpy(enc, name_or_num(enc_name(s->cs_enc),
+			    s->cs_enc, nb, sizeof(nb)), sizeof(enc));
+		/* A kernel-only SA of no configured policy has no peer. */
+		kinkctl_put_text(stdout, s->cs_peer[0] ? s->cs_peer : "-", 0);
+		printf("%*s %-3s %-5s 0x%08x %-15s %-15s %-9s %-15s %-13s "
+		    "%-6s %-6s ",
+		    strlen(s->cs_peer) < 12 ? (int)(12 -
+		    (s->cs_peer[0] ? strlen(s->cs_peer) : 1)) : 0, "",
+		    s->cs_dir == CTL_SA_DIR_IN ? "in" : "out",
+		    s->cs_proto == PROTO_IPSEC_ESP ? "esp" : "ah", s->cs_spi,
+		    addr_str(&s->cs_src, src, sizeof(src)),
+		    addr_str(&s->cs_dst, dst, sizeof(dst)),
+		    s->cs_mode == ENCAP_MODE_TUNNEL ? "tunnel" : "transport",
+		    enc, name_or_num(auth_name(s->cs_auth), s->cs_auth, nb2,
+		    sizeof(nb2)), sa_state_name[s->cs_state],
+		    age_str(s->cs_created, now, age, sizeof(age)));
+		if (s->cs_bytes == CTL_UNKNOWN64)
+			printf("-\n");
+		else
+			printf("%" PRIu64 "\n", s->cs_bytes);
+		if (keys) {
+			hex_str(s->cs_enckey, s->cs_enckey_len, hex);
+			printf("  enckey  %s\n", hex[0] ? hex : "-");
+			hex_str(s->cs_authkey, s->cs_authkey_len, hex);
+			printf("  authkey %s\n", hex[0] ? hex : "-");
+		}
+	}
+	explicit_bzero(hex, sizeof(hex));
+}
+
+void
+kinkctl_render_peers(struct ctl_peer *const *v, size_t n, int flags)
+{
+	char a[INET6_ADDRSTRLEN], age[24];
+	time_t now = time(NULL);
+
+	if ((flags & KINKCTL_JSON)) {
+		printf("{\"peers\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct ctl_peer *p = v[i];
+			int f = 1;
+
+			printf("%s{", i ? "," : "");
+			json_kstr("name", p->cp_name, &f);
+			json_kstr("principal", p->cp_principal, &f);
+			json_kstr("state", peer_state_name[p->cp_state], &f);
+			json_key("addresses", &f);
+			printf("[");
+			for (unsigned k = 0; k < p->cp_naddr; k++) {
+				printf("%s", k ? "," : "");
+				json_str(addr_str(&p->cp_addr[k], a,
+				    sizeof(a)));
+			}
+			printf("]");
+			json_key("epoch", &f);
+			if (p->cp_epoch_known)
+				printf("%" PRIu32, p->cp_epoch);
+			else
+				printf("null");
+			json_key("clock_offset", &f);
+			printf("%" PRId32, p->cp_clock_offset);
+			json_knum("last_seen", p->cp_last_seen, &f);
+			json_knum("sas", p->cp_nsa, &f);
+			printf("}");
+		}
+		printf("]}\n");
+		return;
+	}
+	if (!(flags & KINKCTL_QUIET))
+		printf("%-12s %-9s %-10s %-7s %-9s %-4s %-30s %s\n", "NAME",
+		    "STATE", "EPOCH", "OFFSET", "LASTSEEN", "SAS", "PRINCIPAL",
+		    "ADDRESSES");
+	for (size_t i = 0; i < n; i++) {
+		const struct ctl_peer *p = v[i];
+		char ep[16];
+
+		if (p->cp_epoch_known)
+			snprintf(ep, sizeof(ep), "0x%08x", p->cp_epoch);
+		else
+			strlcpy(ep, "-", sizeof(ep));
+		kinkctl_put_text(stdout, p->cp_name, 0);
+		printf("%*s %-9s %-10s %-7" PRId32 " %-9s %-4" PRIu32 " ",
+		    strlen(p->cp_name) < 12 ? (int)(12 - strlen(p->cp_name)) :
+		    0, "", peer_state_name[p->cp_state], ep,
+		    p->cp_clock_offset, age_str(p->cp_last_seen, now, age,
+		    sizeof(age)), p->cp_nsa);
+		kinkctl_put_text(stdout, p->cp_principal, 0);
+		printf("%*s ", strlen(p->cp_principal) < 30 ?
+		    (int)(30 - strlen(p->cp_principal)) : 0, "");
+		for (unsigned k = 0; k < p->cp_naddr; k++)
+			printf("%s%s", k ? "," : "", addr_str(&p->cp_addr[k],
+			    a, sizeof(a)));
+		printf("%s\n", p->cp_naddr ? "" : "-");
+	}
+}
+
+void
+kinkctl_render_xact(struct ctl_xact *const *v, size_t n, int flags)
+{
+	if ((flags & KINKCTL_JSON)) {
+		printf("{\"xact\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct ctl_xact *x = v[i];
+			int f = 1;
+			char xid[16];
+
+			printf("%s{", i ? "," : "");
+			snprintf(xid, sizeof(xid), "0x%08x", x->cx_xid);
+			json_kstr("xid", xid, &f);
+			json_kstr("peer", x->cx_peer, &f);
+			json_kstr("cmd", cmd_name(x->cx_cmd), &f);
+			json_kstr("role", x->cx_role == CTL_ROLE_INITIATOR ?
+			    "initiator" : "responder", &f);
+			json_kstr("state", x->cx_state, &f);
+			json_knum("tries", x->cx_tries, &f);
+			json_knum("age_ms", x->cx_age_ms, &f);
+			printf("}");
+		}
+		printf("]}\n");
+		return;
+	}
+	if (!(flags & KINKCTL_QUIET))
+		printf("%-10s %-12s %-7s %-9s %-16s %-5s %s\n", "XID", "PEER",
+		    "CMD", "ROLE", "STATE", "TRIES", "AGE");
+	for (size_t i = 0; i < n; i++) {
+		const struct ctl_xact *x = v[i];
+
+		printf("0x%08x ", x->cx_xid);
+		kinkctl_put_text(stdout, x->cx_peer, 0);
+		printf("%*s %-7s %-9s ", strlen(x->cx_peer) < 12 ?
+		    (int)(12 - strlen(x->cx_peer)) : 0, "",
+		    cmd_name(x->cx_cmd), x->cx_role == CTL_ROLE_INITIATOR ?
+		    "initiator" : "responder");
+		kinkctl_put_text(stdout, x->cx_state, 0);
+		printf("%*s %-5u %" PRIu32 ".%03" PRIu32 "s\n",
+		    strlen(x->cx_state) < 16 ? (int)(16 - strlen(x->cx_state)) :
+		    0, "", x->cx_tries, x->cx_age_ms / 1000,
+		    x->cx_age_ms % 1000);
+	}
+}
+
+void
+kinkctl_render_stats(struct ctl_stats *const *v, size_t n, int flags)
+{
+	int f = 1;
+
+	if ((flags & KINKCTL_JSON))
+		printf("{\"stats\":{");
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned k = 0; k < v[i]->cst_n; k++) {
+			const struct ctl_stat *st = &v[i]->cst_v[k];
+
+			if ((flags & KINKCTL_JSON)) {
+				json_knum(st->cst_name, st->cst_value, &f);
+				continue;
+			}
+			kinkctl_put_text(stdout, st->cst_name, 0);
+			printf("%*s %20" PRIu64 "\n",
+			    strlen(st->cst_name) < 32 ?
+			    (int)(32 - strlen(st->cst_name)) : 0, "",
+			    st->cst_value);
+		}
+	}
+	if ((flags & KINKCTL_JSON))
+		printf("}}\n");
+}
+
+void
+kinkctl_render_event(const struct ctl_event *ev, int flags)
+{
+	char ts[64];
+	struct tm tm;
+	time_t t = (time_t)(ev->ce_time_ms / 1000);
+	int f = 1;
+
+	if ((flags & KINKCTL_JSON)) {
+		printf("{");
+		json_knum("time_ms", ev->ce_time_ms, &f);
+		json_kstr("type", ev->ce_type, &f);
+		json_kstr("peer", ev->ce_peer, &f);
+		json_knum("xid", ev->ce_xid, &f);
+		json_kstr("text", ev->ce_text, &f);
+		printf("}\n");
+	} else {
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		printf("%s.%03uZ ", ts, (unsigned)(ev->ce_time_ms % 1000));
+		kinkctl_put_text(stdout, ev->ce_type, 0);
+		if (ev->ce_peer[0] != '\0') {
+			printf(" peer=");
+			kinkctl_put_text(stdout, ev->ce_peer, 0);
+		}
+		if (ev->ce_xid != 0)
+			printf(" xid=0x%08x", ev->ce_xid);
+		if (ev->ce_text[0] != '\0') {
+			printf(" ");
+			kinkctl_put_text(stdout, ev->ce_text, 0);
+		}
+		printf("\n");
+	}
+	fflush(stdout);
+}

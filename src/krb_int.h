@@ -1,0 +1,142 @@
+/*
+ * The Kerberos layer's own types, shared by its two files only: krb.c
+ * (errors, keys, tickets, AP-REQ/AP-REP, KRB-ERROR: local work on the
+ * loop's krb5_context) and krb_kdc.c (the context itself, the KDC worker
+ * thread and the ticket requests).  krb_kdc.c calls into krb.c, never
+ * the other way.  Includes <krb5.h>: nothing outside src/krb*.c may
+ * include this file.
+ */
+#ifndef KINK_KRB_INT_H
+#define KINK_KRB_INT_H
+
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <krb5.h>
+
+#include "krb.h"
+
+#define KRB_TKT_MARGIN_MIN	60	/* s: least life left to reuse a ticket */
+
+enum krb_job_type { KRB_JOB_INIT, KRB_JOB_TKT, KRB_JOB_U2U };
+
+struct krb_job {
+	TAILQ_ENTRY(krb_job)	 kj_entry;
+	enum krb_job_type	 kj_type;
+	int			 kj_queued;	/* still in kc_jobq (lock) */
+	/* Input, read by the worker. */
+	char			*kj_peer;
+	krb5_data		 kj_tgt;	/* U2U: peer's DER TGT */
+	/* Output, written by the worker. */
+	krb5_error_code		 kj_err;
+	krb5_creds		*kj_out;
+	char			*kj_errmsg;
+	/* Loop-thread side only. */
+	struct krb_req		*kj_req;	/* NULL once abandoned */
+};
+TAILQ_HEAD(krb_jobq, krb_job);
+
+struct krb_req {
+	TAILQ_ENTRY(krb_req)	 kr_entry;
+	struct krb_ctx		*kr_ctx;
+	krb_ticket_cb		 kr_cb;
+	void			*kr_arg;
+	struct event		*kr_ev;		/* timeout, or cached delivery */
+	struct krb_job		*kr_job;	/* NULL for cached delivery */
+	struct krb_ticket	*kr_cached;
+	char			*kr_peer;
+	int			 kr_u2u;
+};
+
+struct krb_ticket {
+	int			 kt_refs;
+	struct krb_ctx		*kt_ctx;
+	krb5_creds		*kt_creds;
+	char			*kt_peer;
+	int			 kt_u2u;
+};
+
+struct krb_peer {
+	TAILQ_ENTRY(krb_peer)	 kp_entry;
+	char			*kp_name;
+	int32_t			 kp_offset;	/* s added to our clock */
+	struct krb_ticket	*kp_ticket;	/* cached service ticket */
+};
+
+struct krb_key {
+	krb5_context		 kk_ctx;
+	krb5_keyblock		 kk_kb;
+	krb5_cksumtype		 kk_cksumtype;	/* 0 until first needed */
+};
+
+struct krb_ctx {
+	struct event_base	*kc_base;
+	krb5_context		 kc_ctx;	/* loop thread */
+	krb5_context		 kc_wctx;	/* worker thread */
+	char			*kc_name;
+	krb5_principal		 kc_princ;	/* in kc_ctx */
+	krb5_principal		 kc_wprinc;	/* in kc_wctx */
+	krb5_keytab		 kc_keytab;	/* in kc_ctx: rd_req */
+	krb5_keytab		 kc_wkeytab;	/* in kc_wctx: init creds */
+	krb5_ccache		 kc_wccache;	/* MEMORY, worker only */
+	time_t			 kc_wtgt_end;	/* worker only */
+	unsigned int		 kc_timeout_ms;
+	const char		*kc_errstr;
+
+	krb5_creds		*kc_tgt;	/* last TGT from the worker */
+	int			 kc_init_pending;
+	struct event		*kc_renew_ev;
+
+	TAILQ_HEAD(, krb_peer)	 kc_peers;
+	TAILQ_HEAD(, krb_req)	 kc_reqs;
+
+	pthread_t		 kc_thread;
+	int			 kc_thread_ok;
+	pthread_mutex_t		 kc_mtx;
+	pthread_cond_t		 kc_cv;
+	struct krb_jobq		 kc_jobq, kc_doneq;
+	int			 kc_quit;
+	int			 kc_pipe[2];
+	struct event		*kc_pipe_ev;
+};
+
+struct krb_client {
+	struct krb_ctx		*cl_ctx;
+	struct krb_ticket	*cl_tkt;
+	struct krb_key		*cl_key;
+	krb5_auth_context	 cl_ac[KRB_CLIENT_MAX_AUTH];
+	/* Each authenticator's ctime lies in [lo, hi] (microseconds). */
+	int64_t			 cl_tlo[KRB_CLIENT_MAX_AUTH];
+	int64_t			 cl_thi[KRB_CLIENT_MAX_AUTH];
+	size_t			 cl_nac;
+};
+
+struct krb_acceptor {
+	struct krb_ctx		*ac_ctx;
+	krb5_auth_context	 ac_ac;
+	struct krb_key		*ac_key;
+	char			*ac_client;
+	krb5_principal		 ac_cprinc;
+	int			 ac_has_ctime;
+	krb5_timestamp		 ac_ctime;
+	krb5_int32		 ac_cusec;
+};
+
+/* krb.c, for krb_kdc.c. */
+/* The one place that turns a libkrb5 failure into a log line. */
+void	krb_log(struct krb_ctx *, krb_err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The peer's entry (clock offset, cached ticket); NULL if absent and not
+ * `create`, or out of memory. */
+struct krb_peer *krb_peer_get(struct krb_ctx *, const char *name, int create);
+/* The ticket owns creds from then on; NULL on failure (creds are then
+ * still the caller's). */
+struct krb_ticket *krb_ticket_new(struct krb_ctx *, krb5_creds *,
+	    const char *peer, int u2u);
+/* 1 while the ticket has enough life left to be reused. */
+int	krb_ticket_fresh(const struct krb_ticket *, int32_t offset);
+
+#endif
