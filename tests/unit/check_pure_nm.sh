@@ -41,6 +41,8 @@ check() {
 					api = 1
 				if (index(pure, " " f " ") == 0)
 					def[$2] = f
+				else
+					pdef[$2] = 1
 			}
 		}
 		END {
@@ -50,7 +52,7 @@ check() {
 				t = s; sub(/^_/, "", t)
 				if (t ~ /^(krb5|event|evutil|evbuffer|bufferevent|log)_/)
 					print s
-				else if (s in def)
+				else if ((s in def) && !(s in pdef))
 					print s " (" def[s] ")"
 			}
 		}' | LC_ALL=C sort | awk '
