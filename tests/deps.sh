@@ -6,7 +6,7 @@ set -eu
 BUILD="make gcc libc6-dev autoconf pkg-config binutils libkrb5-dev \
 libevent-dev libbsd-dev libssl-dev clang libclang-rt-14-dev"
 TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq openssl \
-libcap2-bin systemd groff-base faketime"
+libcap2-bin systemd groff-base faketime universal-ctags"
 VM="qemu-system-x86 busybox-static cpio kmod"
 
 missing=

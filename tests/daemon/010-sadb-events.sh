@@ -8,10 +8,6 @@ HOST_NEEDS="$KINKD $KINKCTL"
 host_init 010-sadb-events
 host_realm alpha beta || exit 1
 
-inject() {	# inject NAME LINE: one event through NAME's null backend
-	printf '%s\n' "$2" > "$(sock_of "$1").inject"
-	kill -USR1 "$(cat "$T/$1.pid")"
-}
 out_spi() { jqctl "$1" '.sa[] | select(.dir == "out") | .spi' show sa; }
 out_spi_not() { [ -n "$(out_spi "$1")" ] && [ "$(out_spi "$1")" != "$2" ]; }
 

@@ -11,10 +11,6 @@ host_realm alpha beta || exit 1
 realm_kadmin "modprinc -allow_svr kink/beta.test@$HOST_REALM" ||
     { fail setup "modprinc -allow_svr"; exit 1; }
 
-allow_u2u() {	# allow_u2u CONF PEER
-	sed -i "s|^\tprincipal \"kink/$2.test@$HOST_REALM\"|&\n\tu2u allow|" "$1"
-}
-
 for fam in v4 v6; do
 	write_conf alpha "$fam"
 	write_conf beta "$fam"

@@ -11,7 +11,6 @@ if [ "$(id -u)" != 0 ] || [ "$(awk 'NR == 1 { print $3 }' /proc/self/uid_map)" !
 	exit 1
 fi
 host_realm alpha beta || exit 1
-uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$(cat "$T/$1.pid")/status"; }
 # nobody must reach the keytab and its replay cache directory
 chmod 0711 "$T"
 mkdir -p "$T/alpha.rc" && chmod 1777 "$T/alpha.rc"

@@ -9,10 +9,6 @@ HOST_NEEDS="$KINKD $KINKCTL"
 host_init 060-clock-skew
 host_realm alpha beta || exit 1
 
-inject() {	# inject NAME LINE
-	printf '%s\n' "$2" > "$(sock_of "$1").inject"
-	kill -USR1 "$(cat "$T/$1.pid")"
-}
 offset_of() {	# offset_of NAME PEER: clock_offset from show peers
 	jqctl "$1" ".peers[] | select(.name == \"$2\") | .clock_offset" show peers
 }

@@ -11,10 +11,6 @@ HOST_NEEDS="$KINKD $KINKCTL"
 host_init 110-backend-caps
 host_realm alpha beta || exit 1
 
-inject() {	# inject NAME LINE
-	printf '%s\n' "$2" > "$(sock_of "$1").inject"
-	kill -USR1 "$(cat "$T/$1.pid")"
-}
 # the ESP transform ids of NAME's SAs, sorted, one line
 enc_ids() { jqctl "$1" '[.sa[].enc_id] | sort | unique | join(" ")' show sa; }
 GCM_CBC="esp enc aes-256-gcm-16, esp enc aes-128-cbc auth hmac-sha1"

@@ -11,10 +11,6 @@ HOST_NEEDS="$KINKD $KINKCTL"
 host_init 120-show-sa-kernel
 host_realm alpha beta || exit 1
 
-inject() {	# inject NAME LINE
-	printf '%s\n' "$2" > "$(sock_of "$1").inject"
-	kill -USR1 "$(cat "$T/$1.pid")"
-}
 sa_field() {	# sa_field NAME SPI FIELD: one field of one SA ('' if absent)
 	jqctl "$1" ".sa[] | select(.spi == \"$2\") | .$3" show sa
 }

@@ -10,10 +10,6 @@ HOST_NEEDS="$KINKD $KINKCTL"
 host_init 160-hard-expire-delete
 host_realm alpha beta || exit 1
 
-inject() {	# inject NAME LINE
-	printf '%s\n' "$2" > "$(sock_of "$1").inject"
-	kill -USR1 "$(cat "$T/$1.pid")"
-}
 spi_dir() { jqctl "$1" ".sa[] | select(.dir == \"$2\") | .spi" show sa; }
 
 host_pair v4 || { fail start "daemons did not start"; exit 1; }

@@ -11,7 +11,6 @@ if [ "$(id -u)" != 0 ]; then
 	fail setup "needs uid 0 (the tier's namespace gives it)"
 	exit 1
 fi
-uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$(cat "$T/$1.pid")/status"; }
 
 EXTRA='set user "nosuchuser"' write_conf alpha v4
 write_conf beta v4

@@ -34,16 +34,6 @@ host_realm alpha beta || exit 1
 OPT="esp enc aes-128-cbc auth hmac-sha1"
 NONOPT_A="esp enc aes-256-cbc auth hmac-sha2-256, esp enc aes-128-cbc auth hmac-sha1"
 
-# octets FILE OFFSET COUNT: decimal octets, space-separated
-octets() {
-	od -An -v -tu1 -j "$2" -N "$3" "$1" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
-}
-be16() { local a b; read -r a b <<< "$(octets "$1" "$2" 2)"; echo $(( a * 256 + b )); }
-be32() {
-	local a b c d
-	read -r a b c d <<< "$(octets "$1" "$2" 4)"
-	echo $(( ((a * 256 + b) * 256 + c) * 256 + d ))
-}
 fsize() { stat -c %s "$1"; }
 
 # chain FILE: the outer payload types in order, e.g. "1 7", and checks
@@ -186,10 +176,6 @@ relay_stop
 # refuse the next one as doi_init_reply would (inject refuse-reply); the
 # REPLY is non-optimistic, so it has ACKREQ.  The ACK is on the wire and
 # beta's R_ACKWAIT ends on it: one REPLY, no resends until give-up.
-inject() {	# inject NAME LINE
-	printf '%s\n' "$2" > "$(sock_of "$1").inject"
-	kill -USR1 "$(cat "$T/$1.pid")"
-}
 beta_ackwait() {
 	jqctl beta '[.xact[] | select(.state == "R_ACKWAIT")] | length' show xact
 }

@@ -20,18 +20,6 @@ HOST_RETRANS="1s max 2s tries 8"
 host_init 310-conf-unauth
 host_realm alpha beta || exit 1
 
-octets() {
-	od -An -v -tu1 -j "$2" -N "$3" "$1" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
-}
-be16() { local a b; read -r a b <<< "$(octets "$1" "$2" 2)"; echo $(( a * 256 + b )); }
-inject() {	# inject NAME LINE
-	printf '%s\n' "$2" > "$(sock_of "$1").inject"
-	kill -USR1 "$(cat "$T/$1.pid")"
-}
-peer_field() {	# peer_field NAME PEER FIELD
-	jqctl "$1" ".peers[] | select(.name == \"$2\") | .$3" show peers
-}
-
 VIA=1 host_pair v4 || { fail start "daemons did not start"; exit 1; }
 relay_start v4
 require initiate ctl alpha initiate beta

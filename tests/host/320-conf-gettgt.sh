@@ -18,16 +18,6 @@
 host_init 320-conf-gettgt
 host_realm alpha beta || exit 1
 
-octets() {
-	od -An -v -tu1 -j "$2" -N "$3" "$1" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
-}
-be16() { local a b; read -r a b <<< "$(octets "$1" "$2" 2)"; echo $(( a * 256 + b )); }
-be32() {
-	local a b c d
-	read -r a b c d <<< "$(octets "$1" "$2" 4)"
-	echo $(( ((a * 256 + b) * 256 + c) * 256 + d ))
-}
-
 write_conf beta v4
 sed -i "s|^\tprincipal \"kink/alpha.test@$HOST_REALM\"|&\n\tu2u allow|" "$T/beta.conf"
 require u2u-configured grep -q 'u2u allow' "$T/beta.conf"

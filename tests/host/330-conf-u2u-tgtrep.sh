@@ -17,13 +17,7 @@ host_realm alpha beta || exit 1
 realm_kadmin "modprinc -allow_svr kink/beta.test@$HOST_REALM" > "$T/modprinc.out" 2>&1 ||
     { fail setup "modprinc -allow_svr"; exit 1; }
 
-allow_u2u() {	# allow_u2u CONF PEER
-	sed -i "s|^\tprincipal \"kink/$2.test@$HOST_REALM\"|&\n\tu2u allow|" "$1"
-}
 gettgts() { grep -c 'GETTGT answered with our TGT' "$T/beta.log"; }
-peer_field() {	# peer_field NAME PEER FIELD
-	jqctl "$1" ".peers[] | select(.name == \"$2\") | .$3" show peers
-}
 
 VIA=1 write_conf alpha v4
 VIA=1 write_conf beta v4

@@ -634,3 +634,38 @@ pair_agrees_new() {
 	b=$(sa_lines beta k | grep -v -w -F -f <(printf '%s\n' $1))
 	[ -n "$a" ] && [ "$a" = "$b" ]
 }
+
+# --- helpers several scenarios share ---------------------------------
+
+# inject NAME LINE: one kernel event through NAME's null backend (the
+# backend reads <socket>.inject on SIGUSR1).
+inject() {
+	printf '%s\n' "$2" > "$(sock_of "$1").inject"
+	kill -USR1 "$(cat "$T/$1.pid")"
+}
+
+# octets FILE OFFSET COUNT: decimal octets, space-separated;
+# be16/be32 FILE OFFSET: a big-endian integer there.
+octets() {
+	od -An -v -tu1 -j "$2" -N "$3" "$1" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+be16() { local a b; read -r a b <<< "$(octets "$1" "$2" 2)"; echo $(( a * 256 + b )); }
+be32() {
+	local a b c d
+	read -r a b c d <<< "$(octets "$1" "$2" 4)"
+	echo $(( ((a * 256 + b) * 256 + c) * 256 + d ))
+}
+
+# allow_u2u CONF PEER: "u2u allow" in PEER's block of CONF (write_conf's
+# layout), after its principal.
+allow_u2u() {
+	sed -i "s|^\tprincipal \"kink/$2.test@$HOST_REALM\"|&\n\tu2u allow|" "$1"
+}
+
+# peer_field NAME PEER FIELD: one field of PEER in NAME's `show peers`.
+peer_field() {
+	jqctl "$1" ".peers[] | select(.name == \"$2\") | .$3" show peers
+}
+
+# uid_of NAME: the real uid NAME's daemon runs as.
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$(cat "$T/$1.pid")/status"; }

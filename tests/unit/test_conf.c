@@ -691,6 +691,339 @@ TEST(mutations)
 	globfree(&g);
 }
 
+/*
+ * Every CONF_MAX_* bound, from both sides: a generated file with max items
+ * loads (and holds them all), one with max + 1 is refused with the exact
+ * message at the item that is one too many.  Generated at run time (the
+ * largest is a megabyte) into limit/, each refused file beside its .err,
+ * and run through bad_file() like the committed bad/ files.
+ */
+struct limit {
+	const char	*l_name;
+	int		 l_max;
+	/* a file of n items, and the errors of that file named f */
+	void		(*l_gen)(FILE *, int n);
+	void		(*l_err)(FILE *, const char *f, int n);
+	/* the items a load holds (NULL: none to count) */
+	int		(*l_count)(const struct kink_conf *);
+	int		 l_bad_at;	/* max items are an error too */
+};
+
+static void
+gen_listen(FILE *fp, int n)
+{
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "listen on 127.0.0.1 port %d\n", 1000 + i);
+}
+
+static void
+err_listen(FILE *fp, const char *f, int n)
+{
+	/* At the end of the statement: the port is part of the address. */
+	fprintf(fp, "%s:%d:30: too many listen addresses (at most %d)\n", f, n,
+	    CONF_MAX_LISTEN);
+}
+
+static int
+count_listen(const struct kink_conf *c)
+{
+	return c->c_nlisten;
+}
+
+static void
+gen_peers(FILE *fp, int n)
+{
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "peer p%04d { principal \"kink/p%04d@R\" }\n", i,
+		    i);
+}
+
+static void
+err_peers(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:%d:6: too many peers (at most %d)\n", f, n,
+	    CONF_MAX_PEERS);
+}
+
+static int
+count_peers(const struct kink_conf *c)
+{
+	return c->c_npeers;
+}
+
+static void
+gen_addrs(FILE *fp, int n)
+{
+	fprintf(fp, "peer \"x\" {\n\tprincipal \"kink/x@R\"\n");
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "\taddress 10.0.0.%d\n", i);
+	fprintf(fp, "}\n");
+}
+
+static void
+err_addrs(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:%d:10: too many addresses (at most %d)\n", f, n + 2,
+	    CONF_MAX_PEER_ADDRS);
+}
+
+static int
+count_addrs(const struct kink_conf *c)
+{
+	return c->c_npeers == 1 ? c->c_peers[0].p_naddrs : -1;
+}
+
+static void
+gen_policies(FILE *fp, int n)
+{
+	fprintf(fp, "peer \"x\" {\n\tprincipal \"kink/x@R\"\n");
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "\tesp transport from 10.0.%d.%d to 10.1.0.1\n",
+		    i / 200, i % 200 + 1);
+	fprintf(fp, "}\n");
+}
+
+static void
+err_policies(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:%d:2: too many policies in peer \"x\" (at most %d)\n",
+	    f, n + 2, CONF_MAX_POLICIES);
+}
+
+static int
+count_policies(const struct kink_conf *c)
+{
+	return c->c_npeers == 1 ? c->c_peers[0].p_npolicies : -1;
+}
+
+static void
+gen_xsets(FILE *fp, int n)
+{
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "transforms \"t%d\" { esp enc aes-128-cbc auth "
+		    "hmac-sha1 }\n", i);
+}
+
+static void
+err_xsets(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:%d:12: too many transform sets (at most %d)\n", f, n,
+	    CONF_MAX_XFORM_SETS);
+}
+
+static int
+count_xsets(const struct kink_conf *c)
+{
+	return c->c_nxsets;
+}
+
+static void
+gen_macros(FILE *fp, int n)
+{
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "m%d = \"v%d\"\n", i, i);
+}
+
+static void
+err_macros(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:%d:1: too many macros (at most %d)\n", f, n,
+	    CONF_MAX_MACROS);
+}
+
+/* n bytes of a quoted string, then of a word. */
+static void
+gen_string(FILE *fp, int n)
+{
+	fprintf(fp, "set keytab \"%0*d\"\n", n, 0);
+}
+
+static void
+err_string(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:1:12: string longer than %d bytes\n", f,
+	    CONF_MAX_STRING);
+}
+
+static void
+gen_word(FILE *fp, int n)
+{
+	fprintf(fp, "set keytab %0*d\n", n, 0);
+}
+
+static void
+err_word(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:1:12: word longer than %d bytes\n", f, CONF_MAX_STRING);
+}
+
+static int
+count_keytab(const struct kink_conf *c)
+{
+	return (int)strlen(c->c_keytab);
+}
+
+/* n bytes in all: a setting, then comment lines. */
+static void
+gen_file(FILE *fp, int n)
+{
+	int left = n - (int)strlen("set verbose 2\n");
+
+	fprintf(fp, "set verbose 2\n");
+	for (; left > 0; left -= 80)
+		fprintf(fp, "%.*s\n", (left > 80 ? 80 : left) - 1,
+		    "# padding padding padding padding padding padding "
+		    "padding padding padding padding");
+}
+
+static void
+err_file(FILE *fp, const char *f, int n)
+{
+	/* The top file has no position to point at: it names itself. */
+	fprintf(fp, "%s: %s: larger than %d bytes\n", f, f, CONF_MAX_FILE);
+}
+
+/* Through an include, the position is that of the include statement. */
+static void
+gen_include(FILE *fp, int n)
+{
+	char path[64];
+	FILE *in;
+
+	fprintf(fp, "include \"include-%d.inc\"\n", n);
+	snprintf(path, sizeof(path), "limit/include-%d.inc", n);
+	if ((in = fopen(path, "w")) != NULL) {
+		gen_file(in, n);
+		fclose(in);
+	}
+}
+
+static void
+err_include(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:1:9: limit/include-%d.inc: larger than %d bytes\n", f,
+	    n, CONF_MAX_FILE);
+}
+
+static int
+count_verbose(const struct kink_conf *c)
+{
+	return c->c_verbose == 2 ? CONF_MAX_FILE : -1;
+}
+
+/* n statements that are all wrong: every one reported up to the bound. */
+static void
+gen_errors(FILE *fp, int n)
+{
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "bogus%d\n", i);
+}
+
+static void
+err_errors(FILE *fp, const char *f, int n)
+{
+	for (int i = 1; i <= n && i <= CONF_MAX_ERRORS; i++)
+		fprintf(fp, "%s:%d:1: expected \"include\", \"set\", "
+		    "\"listen\", \"transforms\", \"peer\" or a macro "
+		    "definition, got \"bogus%d\"\n", f, i, i);
+	if (n > CONF_MAX_ERRORS)
+		fprintf(fp, "too many errors, stopped after %d\n",
+		    CONF_MAX_ERRORS);
+}
+
+static const struct limit limits[] = {
+	{ "listen", CONF_MAX_LISTEN, gen_listen, err_listen, count_listen, 0 },
+	{ "peers", CONF_MAX_PEERS, gen_peers, err_peers, count_peers, 0 },
+	{ "peer-addrs", CONF_MAX_PEER_ADDRS, gen_addrs, err_addrs,
+	    count_addrs, 0 },
+	{ "policies", CONF_MAX_POLICIES, gen_policies, err_policies,
+	    count_policies, 0 },
+	{ "xform-sets", CONF_MAX_XFORM_SETS, gen_xsets, err_xsets,
+	    count_xsets, 0 },
+	{ "macros", CONF_MAX_MACROS, gen_macros, err_macros, NULL, 0 },
+	{ "string", CONF_MAX_STRING, gen_string, err_string, count_keytab, 0 },
+	{ "word", CONF_MAX_STRING, gen_word, err_word, count_keytab, 0 },
+	{ "file", CONF_MAX_FILE, gen_file, err_file, count_verbose, 0 },
+	{ "include", CONF_MAX_FILE, gen_include, err_include, count_verbose,
+	    0 },
+	/* 50 errors are a bad file of their own, with nothing cut off. */
+	{ "errors", CONF_MAX_ERRORS, gen_errors, err_errors, NULL, 1 },
+};
+static const struct limit *cur_limit;
+static char limit_path[256];
+
+static void
+limit_ok(const char *path)
+{
+	struct conf_errors e;
+	struct kink_conf *c = conf_load(path, NULL, &e);
+
+	if (c == NULL) {
+		char *es = errs_str(&e);
+
+		test_fail(__FILE__, __LINE__, "refused at the limit: %.300s",
+		    es);
+		free(es);
+	} else if (cur_limit->l_count != NULL &&
+	    cur_limit->l_count(c) != cur_limit->l_max)
+		test_fail(__FILE__, __LINE__, "%d items loaded, want %d",
+		    cur_limit->l_count(c), cur_limit->l_max);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
+/* Writes limit/NAME-SUFFIX.conf with n items, and its .err if erring. */
+static int
+limit_write(const struct limit *l, const char *suffix, int n, int erring)
+{
+	char err[sizeof(limit_path)];
+	FILE *fp;
+
+	snprintf(err, sizeof(err), "limit/%s-%s.err", l->l_name, suffix);
+	snprintf(limit_path, sizeof(limit_path), "limit/%s-%s.conf",
+	    l->l_name, suffix);
+	if (erring) {
+		if ((fp = fopen(err, "w")) == NULL)
+			return -1;
+		l->l_err(fp, limit_path, n);
+		fclose(fp);
+	}
+	if ((fp = fopen(limit_path, "w")) == NULL)
+		return -1;
+	l->l_gen(fp, n);
+	return fclose(fp);
+}
+
+static void
+limits_run(void)
+{
+	const size_t n = sizeof(limits) / sizeof(limits[0]);
+
+	if (mkdir("limit", 0755) == -1) {
+		printf("FAIL limits: cannot make limit/\n");
+		test_nfail++;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct limit *l = cur_limit = &limits[i];
+
+		if (limit_write(l, "at", l->l_max, l->l_bad_at) == -1 ||
+		    limit_write(l, "over", l->l_max + 1, 1) == -1) {
+			printf("FAIL limit_%s: cannot write the files\n",
+			    l->l_name);
+			test_nfail++;
+			continue;
+		}
+		snprintf(limit_path, sizeof(limit_path), "limit/%s-at.conf",
+		    l->l_name);
+		run_named(l->l_bad_at ? bad_file : limit_ok, limit_path,
+		    "limit");
+		snprintf(limit_path, sizeof(limit_path), "limit/%s-over.conf",
+		    l->l_name);
+		run_named(bad_file, limit_path, "limit");
+	}
+}
+
 static int
 setup(void)
 {
@@ -734,6 +1067,7 @@ main(void)
 	RUN(file_counts);
 	each_file("good/*.conf", good_file, "good");
 	each_file("bad/*.conf", bad_file, "bad");
+	limits_run();
 	RUN(example_conf_parses);
 	RUN(defaults);
 	RUN(policy_defaults);
