@@ -34,9 +34,10 @@ require pfs/reply-saved wait_until "$HOST_WAIT" test -s "$T/pfs-reply.bin"
 check_eq pfs/reply-ackreq "$(ackreq_of "$T/pfs-reply.bin")" 1
 check pfs/optimistic wait_event alpha xact-done '.*optimistic with PFS'
 check pfs/not-nonoptimistic test "$(grep -c 'non-optimistic' "$T/alpha.mon")" -eq 0
-check pfs/ack-on-wire wait_until "$HOST_WAIT" is -eq 1 relay_stat a2b ACK seen
-check_eq pfs/ack-counted "$(stat_get alpha ack_sent)" 1
-check pfs/beta-ack-received wait_until "$HOST_WAIT" is -eq 1 stat_get beta ack_received
+# (more than one only if beta resent its REPLY before the ACK arrived)
+check pfs/ack-on-wire wait_until "$HOST_WAIT" is -ge 1 relay_stat a2b ACK seen
+check pfs/ack-counted test "$(stat_get alpha ack_sent)" -ge 1
+check pfs/beta-ack-received wait_until "$HOST_WAIT" is -ge 1 stat_get beta ack_received
 check pfs/beta-2-sas wait_until "$HOST_WAIT" sa_count_is beta 2
 check pfs/pairwise sa_pair_ok alpha beta
 monitor_stop alpha
