@@ -2,9 +2,9 @@
 # A principal of the realm that is not a configured peer gets nothing: a
 # Kerberos ticket proves who the sender is, the configuration says whom
 # beta deals with (RFC 4430 4.2.1 leaves the principal-to-peer binding to
-# local policy; section 9 has the daemon bind each principal to what it
-# may ask for).  RFC 4430 prescribes no answer to such a command, and
-# beta sends none.
+# local policy; section 10 asks for care with the binding between
+# principal names and SA selectors).  RFC 4430 prescribes no answer to
+# such a command, and beta sends none.
 # kink/gamma.test is a third principal of the realm, in no configuration.
 # alpha and beta run a real exchange through the relay, which saves
 # alpha's CREATE, a STATUS (alpha probes beta after 1 s of silence) and a
@@ -21,8 +21,9 @@
 #  - keeps its SAs with alpha exactly as they were.
 # control/: the same commands sent by kinkcraft as alpha (alpha's
 # keytab) are answered with a REPLY (and the DELETE takes the pair), so
-# what gamma's commands lack is only a configured principal.  v4 only (the logic has no family).
-# alpha withholds nothing itself; its DELETE must stay pending meanwhile
+# what gamma's commands lack is only a configured principal.
+# v4 only (the logic has no family).
+# alpha's withheld DELETE is retransmitted, not given up, meanwhile
 HOST_RETRANS="2s max 2s tries 15"
 . tests/lib/host.sh
 host_init 340-sec-nopeer

@@ -1,9 +1,10 @@
 #!/bin/bash
-# RFC 4430 4.2.2 (and 3.1, mutual authentication): the initiator verifies
-# the AP-REP of a REPLY; a REPLY whose Cksum is correct under the session
-# key but whose AP-REP is not this exchange's is dropped, counted, and
-# installs nothing.  A valid Cksum alone proves only that the sender holds
-# the session key, not that it answers this exchange.
+# RFC 4430 4.2.2 (and 4.2.1, mutual authentication): the initiator checks
+# the AP-REP of a REPLY for freshness; a REPLY whose Cksum is correct
+# under the session key but whose AP-REP is not this exchange's is
+# dropped, counted, and installs nothing.  A valid Cksum alone proves
+# only that the sender holds the session key, not that it answers this
+# exchange.
 # The relay withholds beta's REPLY to alpha's second CREATE and saves it
 # and the CREATE.  kinkcraft, as beta (its keytab), opens the CREATE's
 # AP-REQ to learn the session key and sends alpha that REPLY re-signed
