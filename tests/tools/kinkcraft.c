@@ -8,6 +8,10 @@
  *	kinkcraft truncate -t DST [-b SRC] -f FILE [-w MS]
  *	kinkcraft replay   -t DST [-b SRC] -f FILE [-n N] [-w MS]
  *	kinkcraft forge    -t DST [-b SRC] -f FILE [-X XID] [-w MS] [-o OUT]
+ *	kinkcraft reply    -t DST [-b SRC] -f REPLY -q CMD -k KEYTAB -p PRINC
+ *	                   [-g | -r STALE] [-a] [-w MS] [-o OUT]
+ *	kinkcraft author   -t DST [-b SRC] -f CMD -k KEYTAB -p PRINC -S SERVICE
+ *	                   -K KEYTAB2 -P PRINC2 [-X XID] [-w MS] [-o OUT]
  *
  * Addresses are host:port or [v6]:port.  FILE is one raw datagram, as
  * udprelay's save action writes it.
@@ -26,7 +30,24 @@
  *           ciphertext, but a Cksum of random octets (same length) and,
  *           with -X, another XID.  The rebuild goes through src/wire.c so
  *           the header is exactly what a peer would send.
- * Every sending mode then waits MS ms (default 0) and prints one line per
+ * reply:    kinkcraft as the responder PRINC (its KEYTAB): verifies the
+ *           AP-REQ of the command CMD to learn the session key, then
+ *           rebuilds the REPLY (the answer to CMD) with that key: a
+ *           correct Cksum, the KINK_ENCRYPT ciphertext unchanged, and the
+ *           AP-REP replaced by random octets of the same length (-g) or by
+ *           the AP-REP of another REPLY, STALE (-r); -a sets ACKREQ.
+ *           Without -g and -r the AP-REP stays: a genuine answer, re-signed.
+ * author:   kinkcraft as the principal PRINC (its KEYTAB) gets a real
+ *           ticket for SERVICE from the KDC and sends the command CMD (as
+ *           another initiator sent it) under its own name: a fresh AP-REQ
+ *           from that ticket, the inner payloads of CMD (decrypted with the
+ *           key from CMD's AP-REQ, which PRINC2's KEYTAB2 opens) encrypted
+ *           again under the new session key, a Cksum under it, and a random
+ *           XID (or -X).  So the command is valid in every respect except
+ *           who sent it.
+ * Both open AP-REQs without a replay cache: the daemon that received CMD
+ * has seen the AP-REQ already, which is the point.
+ (default 0) and prints one line per
  * datagram that comes back: "recv TYPE len=L xid=0xXID".
  * Exit status: 0 done, 1 I/O or timeout, 2 usage.
  */
@@ -44,8 +65,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "buf.h"
 #include "kink.h"
+#include "krb.h"
 #include "wire.h"
 
 #define CRAFT_MAX	65535
@@ -66,7 +90,14 @@ usage(void)
 	    "       kinkcraft replay   -t dst [-b src] -f file [-n count] "
 	    "[-w ms]\n"
 	    "       kinkcraft forge    -t dst [-b src] -f file [-X xid] "
-	    "[-w ms] [-o out]\n");
+	    "[-w ms] [-o out]\n"
+	    "       kinkcraft reply    -t dst [-b src] -f reply -q cmd "
+	    "-k keytab -p princ\n"
+	    "                          [-g | -r stale] [-a] [-w ms] [-o out]\n"
+	    "       kinkcraft author   -t dst [-b src] -f cmd -k keytab "
+	    "-p princ -S service\n"
+	    "                          -K keytab2 -P princ2 [-X xid] [-w ms] "
+	    "[-o out]\n");
 	exit(2);
 }
 
@@ -367,18 +398,325 @@ forge(const uint8_t *in, size_t inlen, int newxid, uint32_t xid,
 	return 0;
 }
 
+/* ---- acting as a peer: reply and author ---------------------------- */
+
+/*
+ * A context of src/krb.c for one of our identities.  No replay cache: the
+ * AP-REQs we open were accepted by a daemon already, and opening one is
+ * how we learn its session key, not an authentication.
+ */
+static struct krb_ctx *
+ctx_open(struct event_base *base, const char *princ, const char *keytab)
+{
+	struct krb_ctx_opts o = { "none:", 10000 };
+	struct krb_ctx *c;
+
+	if ((c = krb_ctx_new(base, princ, keytab, &o)) == NULL)
+		fprintf(stderr, "kinkcraft: no Kerberos context for %s\n",
+		    princ);
+	return c;
+}
+
+/* Parse the command datagram `cmd` and verify its AP-REQ with c's keytab. */
+static struct krb_acceptor *
+open_cmd(struct krb_ctx *c, const uint8_t *cmd, size_t len,
+    struct kink_msg *m)
+{
+	struct krb_acceptor *acc = NULL;
+	krb_err e;
+	int err;
+
+	if ((err = wire_parse(m, cmd, len)) != 0) {
+		fprintf(stderr, "kinkcraft: command does not parse: %s\n",
+		    wire_strerror(err));
+		return NULL;
+	}
+	if (!wire_has(m, KINK_AP_REQ)) {
+		fprintf(stderr, "kinkcraft: command without KINK_AP_REQ\n");
+		return NULL;
+	}
+	e = krb_rd_req(c, m->m_ap_req.rb_p, m->m_ap_req.rb_len, 0, &acc);
+	if (e != 0 || krb_acceptor_key(acc) == NULL) {
+		fprintf(stderr, "kinkcraft: AP-REQ does not verify: %s\n",
+		    e != 0 ? krb_err_str(c, e) : "no key");
+		krb_acceptor_free(acc);
+		return NULL;
+	}
+	return acc;
+}
+
+/* What reseal() puts in place of the message's own. */
+struct reseal {
+	uint32_t	 rs_xid;
+	uint8_t		 rs_flags;
+	const uint8_t	*rs_apreq;	/* NULL: the message's AP-REQ */
+	size_t		 rs_apreq_len;
+	uint32_t	 rs_apreq_epoch;
+	const uint8_t	*rs_aprep;	/* NULL: the message's AP-REP */
+	size_t		 rs_aprep_len;
+	uint32_t	 rs_aprep_epoch;
+};
+
+/* The payloads of m that sit outside (inner 0) or inside KINK_ENCRYPT. */
+static void
+add_payloads(struct kink_builder *kb, const struct kink_msg *m, int inner)
+{
+	if (wire_has(m, KINK_KRB_ERROR) &&
+	    !!(m->m_inner & 1U << KINK_KRB_ERROR) == inner)
+		wire_build_krb_error(kb, m->m_krb_error.rb_p,
+		    m->m_krb_error.rb_len);
+	if (wire_has(m, KINK_ERROR) &&
+	    !!(m->m_inner & 1U << KINK_ERROR) == inner)
+		wire_build_error(kb, m->m_error);
+	for (unsigned i = 0; i < m->m_nisakmp; i++)
+		if (!!m->m_isakmp[i].ip_encrypted == inner)
+			wire_build_isakmp(kb, m->m_isakmp[i].ip_inner_next,
+			    m->m_isakmp[i].ip_qmver,
+			    m->m_isakmp[i].ip_body.rb_p,
+			    m->m_isakmp[i].ip_body.rb_len);
+}
+
+/*
+ * m rebuilt as a peer holding `key` seals a message: the inner payloads
+ * encrypted again when m was decrypted (else its ciphertext kept, which
+ * must then be under `key` already), and a Cksum under `key`.
+ */
+static int
+reseal(const struct kink_msg *m, const struct reseal *r, struct krb_key *key,
+    struct buf *out)
+{
+	struct kink_builder kb;
+	struct buf tmp;
+	struct rbuf v;
+	int rv = -1;
+
+	buf_init(&tmp, KINK_MAX_MSG);
+	wire_build_begin(&kb, out, m->m_type, m->m_doi, r->rs_xid,
+	    r->rs_flags);
+	if (r->rs_apreq != NULL)
+		wire_build_ap_req(&kb, r->rs_apreq_epoch, r->rs_apreq,
+		    r->rs_apreq_len);
+	else if (wire_has(m, KINK_AP_REQ))
+		wire_build_ap_req(&kb, m->m_ap_req_epoch, m->m_ap_req.rb_p,
+		    m->m_ap_req.rb_len);
+	if (r->rs_aprep != NULL)
+		wire_build_ap_rep(&kb, r->rs_aprep_epoch, r->rs_aprep,
+		    r->rs_aprep_len);
+	else if (wire_has(m, KINK_AP_REP))
+		wire_build_ap_rep(&kb, m->m_ap_rep_epoch, m->m_ap_rep.rb_p,
+		    m->m_ap_rep.rb_len);
+	add_payloads(&kb, m, 0);
+	if (wire_has(m, KINK_ENCRYPT)) {
+		wire_build_encrypt_begin(&kb);
+		if (m->m_decrypted)
+			add_payloads(&kb, m, 1);
+		if (wire_build_encrypt_plain(&kb, &v) != 0)
+			goto out;
+		if (m->m_decrypted ?
+		    krb_encrypt(key, v.rb_p, v.rb_len, &tmp) != 0 :
+		    buf_put(&tmp, m->m_encrypt.rb_p, m->m_encrypt.rb_len) != 0)
+			goto out;
+		wire_build_encrypt_end(&kb, tmp.b_data, tmp.b_len);
+		buf_reset(&tmp);
+	}
+	if (wire_build_finish(&kb, &v) != 0 ||
+	    krb_cksum_make(key, v.rb_p, v.rb_len, &tmp) != 0 ||
+	    wire_build_cksum(&kb, tmp.b_data, tmp.b_len) != 0)
+		goto out;
+	rv = 0;
+out:
+	if (rv != 0)
+		fprintf(stderr, "kinkcraft: rebuild failed: %s\n",
+		    kb.kb_err ? wire_strerror(kb.kb_err) : "Kerberos");
+	buf_free(&tmp);
+	return rv;
+}
+
+/*
+ * reply mode: `rep` (the answer to the command `cmd`) re-signed as the
+ * responder `princ`, with its AP-REP garbled (garbage), swapped for the
+ * one in `stale`, or kept; ACKREQ set when `ackreq`.
+ */
+static int
+craft_reply(const uint8_t *rep, size_t replen, const uint8_t *cmd,
+    size_t cmdlen, const char *princ, const char *keytab, const char *stale,
+    int garbage, int ackreq, struct buf *out)
+{
+	struct event_base *base = NULL;
+	struct krb_ctx *c = NULL;
+	struct krb_acceptor *acc = NULL;
+	struct kink_msg cm, rm, sm;
+	struct reseal r;
+	uint8_t *sbuf = NULL, junk[KINK_MAX_MSG];
+	size_t slen;
+	int e, rv = -1;
+
+	memset(&r, 0, sizeof(r));
+	if ((e = wire_parse(&rm, rep, replen)) != 0 ||
+	    rm.m_type != KINK_MSGTYPE_REPLY || !wire_has(&rm, KINK_AP_REP)) {
+		fprintf(stderr, "kinkcraft: not a REPLY with an AP-REP%s%s\n",
+		    e ? ": " : "", e ? wire_strerror(e) : "");
+		return -1;
+	}
+	if ((base = event_base_new()) == NULL ||
+	    (c = ctx_open(base, princ, keytab)) == NULL ||
+	    (acc = open_cmd(c, cmd, cmdlen, &cm)) == NULL)
+		goto out;
+	r.rs_xid = rm.m_xid;
+	r.rs_flags = rm.m_flags | (ackreq ? KINK_ACKREQ : 0);
+	if (garbage) {
+		if (rm.m_ap_rep.rb_len > sizeof(junk))
+			goto out;
+		for (size_t i = 0; i < rm.m_ap_rep.rb_len; i++)
+			junk[i] = (uint8_t)rng();
+		r.rs_aprep = junk;
+		r.rs_aprep_len = rm.m_ap_rep.rb_len;
+		r.rs_aprep_epoch = rm.m_ap_rep_epoch;
+	} else if (stale != NULL) {
+		if ((sbuf = malloc(CRAFT_MAX)) == NULL ||
+		    read_file(stale, sbuf, CRAFT_MAX, &slen) == -1)
+			goto out;
+		if (wire_parse(&sm, sbuf, slen) != 0 ||
+		    !wire_has(&sm, KINK_AP_REP)) {
+			fprintf(stderr, "kinkcraft: %s: no AP-REP\n", stale);
+			goto out;
+		}
+		if (rbuf_eq(&sm.m_ap_rep, rm.m_ap_rep.rb_p,
+		    rm.m_ap_rep.rb_len)) {
+			fprintf(stderr, "kinkcraft: %s: the same AP-REP\n",
+			    stale);
+			goto out;
+		}
+		r.rs_aprep = sm.m_ap_rep.rb_p;
+		r.rs_aprep_len = sm.m_ap_rep.rb_len;
+		r.rs_aprep_epoch = sm.m_ap_rep_epoch;
+	}
+	rv = reseal(&rm, &r, krb_acceptor_key(acc), out);
+out:
+	free(sbuf);
+	krb_acceptor_free(acc);
+	if (c != NULL)
+		krb_ctx_free(c);
+	if (base != NULL)
+		event_base_free(base);
+	return rv;
+}
+
+struct tkt_wait {
+	int			 tw_done;
+	krb_err			 tw_err;
+	struct krb_ticket	*tw_tkt;
+};
+
+static void
+tkt_cb(krb_err err, struct krb_ticket *t, void *arg)
+{
+	struct tkt_wait *w = arg;
+
+	w->tw_done = 1;
+	w->tw_err = err;
+	w->tw_tkt = t;
+}
+
+/*
+ * author mode: the command `cmd` sent by principal `princ` (keytab) to
+ * `service` under a ticket of its own.  `tprinc` / `tkeytab` open cmd's
+ * AP-REQ to decrypt its KINK_ENCRYPT.
+ */
+static int
+craft_author(const uint8_t *cmd, size_t cmdlen, const char *princ,
+    const char *keytab, const char *service, const char *tprinc,
+    const char *tkeytab, int newxid, uint32_t xid, struct buf *out)
+{
+	struct event_base *base = NULL;
+	struct krb_ctx *c = NULL, *tc = NULL;
+	struct krb_acceptor *acc = NULL;
+	struct krb_client *cl = NULL;
+	struct tkt_wait w = { 0, 0, NULL };
+	struct kink_msg m;
+	struct reseal r;
+	struct buf apreq, plain;
+	time_t guard;
+	int e, rv = -1;
+
+	buf_init(&apreq, KINK_MAX_MSG);
+	buf_init(&plain, KINK_MAX_MSG);
+	memset(&r, 0, sizeof(r));
+	if ((base = event_base_new()) == NULL ||
+	    (tc = ctx_open(base, tprinc, tkeytab)) == NULL ||
+	    (acc = open_cmd(tc, cmd, cmdlen, &m)) == NULL)
+		goto out;
+	if (m.m_type == KINK_MSGTYPE_REPLY || m.m_type == KINK_MSGTYPE_GETTGT) {
+		fprintf(stderr, "kinkcraft: not a command\n");
+		goto out;
+	}
+	if (wire_has(&m, KINK_ENCRYPT)) {
+		if (krb_decrypt(krb_acceptor_key(acc), m.m_encrypt.rb_p,
+		    m.m_encrypt.rb_len, &plain) != 0 ||
+		    (e = wire_parse_inner(&m, plain.b_data, plain.b_len)) != 0) {
+			fprintf(stderr, "kinkcraft: command's KINK_ENCRYPT "
+			    "does not open\n");
+			goto out;
+		}
+	}
+	if ((c = ctx_open(base, princ, keytab)) == NULL ||
+	    krb_get_ticket(c, service, tkt_cb, &w) == NULL)
+		goto out;
+	/* krb.c hands the ticket over through the loop */
+	guard = time(NULL) + 30;
+	while (!w.tw_done && time(NULL) < guard) {
+		struct timeval tv = { 0, 50000 };
+
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+	if (!w.tw_done || w.tw_err != 0) {
+		fprintf(stderr, "kinkcraft: no ticket for %s: %s\n", service,
+		    w.tw_done ? krb_err_str(c, w.tw_err) : "timeout");
+		goto out;
+	}
+	if ((cl = krb_client_new(c, w.tw_tkt)) == NULL ||
+	    krb_client_mk_req(cl, &apreq) != 0) {
+		fprintf(stderr, "kinkcraft: no AP-REQ\n");
+		goto out;
+	}
+	r.rs_xid = newxid ? xid : rng();
+	r.rs_flags = m.m_flags;
+	r.rs_apreq = apreq.b_data;
+	r.rs_apreq_len = apreq.b_len;
+	/* the template's EPOCH: only the principal differs */
+	r.rs_apreq_epoch = m.m_ap_req_epoch;
+	rv = reseal(&m, &r, krb_client_key(cl), out);
+out:
+	krb_client_free(cl);
+	if (w.tw_tkt != NULL)
+		krb_ticket_free(w.tw_tkt);
+	krb_acceptor_free(acc);
+	if (c != NULL)
+		krb_ctx_free(c);
+	if (tc != NULL)
+		krb_ctx_free(tc);
+	if (base != NULL)
+		event_base_free(base);
+	buf_free(&apreq);
+	buf_free(&plain);
+	return rv;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *dst = NULL, *src = NULL, *file = NULL, *hex = NULL;
-	const char *save = NULL;
+	const char *save = NULL, *cmdfile = NULL, *keytab = NULL;
+	const char *princ = NULL, *stale = NULL, *service = NULL;
+	const char *keytab2 = NULL, *princ2 = NULL;
 	struct sockaddr_storage dss;
 	socklen_t dlen = 0;
 	uint8_t *pkt;
 	size_t len = 0;
 	long wait_ms = -1, count = -1;
 	uint32_t xid = 0;
-	int ch, s = -1, echo = 0, newxid = 0, rc = 1;
+	int ch, s = -1, echo = 0, newxid = 0, garbage = 0, ackreq = 0, rc = 1;
 
 	if (argc < 2)
 		usage();
@@ -387,7 +725,7 @@ main(int argc, char **argv)
 	if (rng_state == 0)
 		rng_state = 1;
 	optind = 2;
-	while ((ch = getopt(argc, argv, "t:b:f:x:n:w:s:o:X:e")) != -1) {
+	while ((ch = getopt(argc, argv, "t:b:f:x:n:w:s:o:X:eq:k:p:gr:aS:K:P:")) != -1) {
 		switch (ch) {
 		case 't': dst = optarg; break;
 		case 'b': src = optarg; break;
@@ -395,6 +733,15 @@ main(int argc, char **argv)
 		case 'x': hex = optarg; break;
 		case 'o': save = optarg; break;
 		case 'e': echo = 1; break;
+		case 'q': cmdfile = optarg; break;
+		case 'k': keytab = optarg; break;
+		case 'p': princ = optarg; break;
+		case 'g': garbage = 1; break;
+		case 'r': stale = optarg; break;
+		case 'a': ackreq = 1; break;
+		case 'S': service = optarg; break;
+		case 'K': keytab2 = optarg; break;
+		case 'P': princ2 = optarg; break;
 		case 'n': count = strtol(optarg, NULL, 10); break;
 		case 'w': wait_ms = strtol(optarg, NULL, 10); break;
 		case 's':
@@ -480,6 +827,40 @@ main(int argc, char **argv)
 			goto out;
 		}
 		buf_free(&b);
+	} else if (strcmp(prog_mode, "reply") == 0 ||
+	    strcmp(prog_mode, "author") == 0) {
+		struct buf b;
+		uint8_t *cmd = NULL;
+		size_t cmdlen = 0;
+		int r;
+
+		if (file == NULL || keytab == NULL || princ == NULL)
+			usage();
+		buf_init(&b, CRAFT_MAX);
+		if (prog_mode[0] == 'r') {
+			if (cmdfile == NULL || (garbage && stale != NULL))
+				usage();
+			if ((cmd = malloc(CRAFT_MAX)) == NULL ||
+			    read_file(cmdfile, cmd, CRAFT_MAX, &cmdlen) == -1)
+				r = -1;
+			else
+				r = craft_reply(pkt, len, cmd, cmdlen, princ,
+				    keytab, stale, garbage, ackreq, &b);
+			free(cmd);
+		} else {
+			if (service == NULL || keytab2 == NULL ||
+			    princ2 == NULL)
+				usage();
+			r = craft_author(pkt, len, princ, keytab, service,
+			    princ2, keytab2, newxid, xid, &b);
+		}
+		if (r == 0 && save != NULL)
+			r = write_file(save, b.b_data, b.b_len);
+		if (r == 0)
+			r = send_dgram(s, &dss, dlen, b.b_data, b.b_len);
+		buf_free(&b);
+		if (r != 0)
+			goto out;
 	} else
 		usage();
 	if (wait_ms > 0)
