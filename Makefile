@@ -1,13 +1,17 @@
 # kinkd: one non-recursive GNU Makefile.  On a fresh checkout `make` runs
 # autoconf and ./configure itself; config.mk carries what they found.
 #
-#   make [all]        daemon, kinkctl, test programs        (build/)
+#   make [all]        kinkd and kinkctl                      (build/)
 #   make SAN=1        same with ASan+UBSan                   (build-san/)
-#   make check        every test tier, sanitizer build, "N passed, N failed"
+#   make tests        the test programs and tools
+#   make check        tests, then every test tier: "N passed, N failed"
 #   make check VALGRIND=1   unit tier under valgrind (plain build)
 #   make fuzz         libFuzzer harnesses, FUZZ_TIME seconds each
 #   make deps         install build and test packages (Debian, as root)
 #   make install      PREFIX/DESTDIR/sysconfdir aware
+#
+# In a clone, ./autogen.sh generates ./configure (plain `make` also runs it
+# on demand, with the default prefix); Debian's package is debian/.
 
 ifeq ($(filter deps clean distclean,$(MAKECMDGOALS)),)
 -include config.mk
@@ -47,7 +51,9 @@ TOOLS := $(TOOL_SRCS:%.c=$(B)/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 
-all: $(PROGS) $(TESTS) $(TOOLS)
+all: programs
+programs: $(PROGS)
+tests: $(PROGS) $(TESTS) $(TOOLS)
 
 config.mk config.h: configure config.mk.in
 	./configure -q
@@ -87,7 +93,7 @@ fuzzers: $(FUZZERS)
 fuzz: $(FUZZERS)
 	FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run.sh
 
-check: all
+check: tests
 	@B=$(B) VALGRIND=$(VALGRIND) FUZZ_SMOKE=$(FUZZ_SMOKE) \
 	  MAKE="$(MAKE)" sh tests/lib/harness.sh $(TIERS)
 
@@ -112,6 +118,7 @@ mandir ?= $(datarootdir)/man
 sysconfdir ?= $(prefix)/etc
 unitdir ?= $(prefix)/lib/systemd/system
 sysusersdir ?= $(prefix)/lib/sysusers.d
+bashcompdir ?= $(datarootdir)/bash-completion/completions
 MAN5 := man/kinkd.conf.5
 MAN8 := man/kinkd.8 man/kinkctl.8
 CONFIG_PATH = sed -n 's/^\#define $(1) "\(.*\)"$$/\1/p' config.h
@@ -119,7 +126,8 @@ CONFIG_PATH = sed -n 's/^\#define $(1) "\(.*\)"$$/\1/p' config.h
 install: $(B)/kinkd $(B)/kinkctl config.h
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
 	  $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir) $(DESTDIR)$(unitdir) \
-	  $(DESTDIR)$(sysusersdir)
+	  $(DESTDIR)$(sysusersdir) $(DESTDIR)$(bashcompdir)
+	install -m 644 etc/kinkctl.bash-completion $(DESTDIR)$(bashcompdir)/kinkctl
 	install -m 755 $(B)/kinkd $(B)/kinkctl $(DESTDIR)$(sbindir)/
 	@conf=$$($(call CONFIG_PATH,KINKD_CONF)); \
 	keytab=$$($(call CONFIG_PATH,KINKD_KEYTAB)); \
@@ -163,6 +171,7 @@ uninstall:
 	  $(MAN8:man/%=$(DESTDIR)$(mandir)/man8/%) \
 	  $(DESTDIR)$(unitdir)/kinkd.service \
 	  $(DESTDIR)$(sysusersdir)/kinkd.conf \
+	  $(DESTDIR)$(bashcompdir)/kinkctl \
 	  $(DESTDIR)$(sysconfdir)/kinkd.conf.example
 
 clean:
@@ -170,5 +179,5 @@ clean:
 distclean: clean
 	rm -rf config.mk config.h config.log config.status configure autom4te.cache
 
-.PHONY: all check fuzz fuzzers deps install uninstall clean distclean
+.PHONY: all programs tests check fuzz fuzzers deps install uninstall clean distclean
 .SECONDARY:

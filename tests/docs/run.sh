@@ -206,6 +206,44 @@ else
 	fi
 fi
 
+# kinkctl's bash completion (etc/kinkctl.bash-completion) offers every
+# command word of kinkctl's token tables and every monitor event type,
+# driven through bash-completion as an interactive shell would.
+comp() {	# the words typed so far, the last one being completed
+	bash -c '. /usr/share/bash-completion/bash_completion
+	    . etc/kinkctl.bash-completion
+	    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+	    COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+	    _kinkctl kinkctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+	    printf "%s\n" "${COMPREPLY[@]}"' comp "$@" 2>&1 | sort -u | tr '\n' ' '
+}
+if [ ! -f /usr/share/bash-completion/bash_completion ]; then
+	fail completion "bash-completion not installed (tests/deps.sh)"
+elif [ ! -x "$tool" ]; then
+	fail completion "$tool not built"
+else
+	missing=
+	"$tool" | sort -u > "$tmp/cmds"
+	while read -r w1 w2 w3 _; do
+		case " $(comp kinkctl "") " in *" $w1 "*) ;; *) missing="$missing [$w1]" ;; esac
+		[ -n "$w2" ] || continue
+		case " $(comp kinkctl "$w1" "") " in *" $w2 "*) ;; *) missing="$missing [$w1 $w2]" ;; esac
+		[ -n "$w3" ] || continue
+		case " $(comp kinkctl "$w1" "$w2" "") " in *" $w3 "*) ;; *) missing="$missing [$w1 $w2 $w3]" ;; esac
+	done < "$tmp/cmds"
+	got=$(comp kinkctl monitor -e "")
+	for e in $(cat "$tmp/ev"); do
+		case " $got " in *" $e "*) ;; *) missing="$missing [monitor -e $e]" ;; esac
+	done
+	# A prefix completes to the one command it names.
+	[ "$(comp kinkctl -j ini)" = "initiate " ] || missing="$missing [ini -> $(comp kinkctl -j ini)]"
+	if [ -n "$missing" ]; then
+		fail completion "not offered:$missing"
+	else
+		pass completion
+	fi
+fi
+
 # The configuration examples of kinkd.conf.5 (the .Bd -literal blocks after
 # an '.\" example-conf' comment) are files kinkd -n accepts.
 if [ ! -x "$B/kinkd" ]; then

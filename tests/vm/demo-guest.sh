@@ -93,11 +93,13 @@ KDC_PID=$!
 
 step "kinkd on each host from the example configuration"
 cp /etc/kinkd.conf $W/alpha.conf
-# beta's file: "the same with the two hosts swapped" (etc/kinkd.conf).
+# beta's file: "the same with the two hosts swapped", the port of policy
+# "web" staying with beta, which serves it (etc/kinkd.conf).
 sed -e '/^[[:space:]]*#/b' -e 's/alpha/@A@/g; s/beta/alpha/g; s/@A@/beta/g' \
     -e 's/192\.0\.2\.1"/@A4@/; s/192\.0\.2\.2/192.0.2.1/g; s/@A4@/192.0.2.2"/' \
     -e 's/2001:db8::1"/@A6@/; s/2001:db8::2/2001:db8::1/g; s/@A6@/2001:db8::2"/' \
     -e 's/10\.1\.0\.0/@N1@/; s/10\.2\.0\.0/10.1.0.0/; s/@N1@/10.2.0.0/' \
+    -e 's/from \$me to 192\.0\.2\.1 port 443/from $me port 443 to 192.0.2.1/' \
     /etc/kinkd.conf > $W/beta.conf
 echo "beta.conf differs from alpha's (etc/kinkd.conf) only in:"
 diff -u $W/alpha.conf $W/beta.conf | grep '^[-+][^-+]' | sed 's/^/    /'
