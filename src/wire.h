@@ -1,6 +1,6 @@
 /*
  * KINK message codec (RFC 4430 §4).  Pure: calls only buf helpers and libc,
- * never krb5 or libevent (tests/unit/check_wire_nm.sh enforces it), never
+ * never krb5 or libevent (tests/unit/check_pure_nm.sh enforces it), never
  * logs.  Every function returns 0 or a precise enum wire_err code; the
  * caller logs once with peer/XID context and asks wire_err_action() what to
  * answer.

@@ -37,7 +37,7 @@ ctl alpha initiate beta > "$T/initiate.out" 2>&1 &
 ini=$!
 HOST_BG="$HOST_BG $ini"
 require skew-error-saved wait_until "$HOST_WAIT" test -s "$T/skew.bin"
-xid=$(od -An -v -tx1 -j 8 -N 4 "$T/skew.bin" | tr -d ' \n')
+xid=$(xid_of "$T/skew.bin")
 check skew-error-protected test "$(be16 "$T/skew.bin" 14)" -gt 0
 check skew-error-lone-krb-error test "$(octets "$T/skew.bin" 12 1)" = 3
 

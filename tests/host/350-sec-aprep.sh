@@ -47,7 +47,6 @@ require beta-4-sas wait_until "$HOST_WAIT" sa_count_is beta 4
 wait_spis=$(spis alpha)
 adds0=$(event_count alpha sa-add)
 
-xid_of() { od -An -v -tx1 -j 8 -N 4 "$1" | tr -d ' \n'; }
 
 # craft NAME [kinkcraft reply options]: beta's withheld REPLY re-signed
 craft() {

@@ -23,7 +23,6 @@ BETA_P="kink/beta.test@$HOST_REALM"
 ALPHA=$(hostport "$(addr_of v4 alpha)" "$HOST_PORT")
 FROM=$(hostport 127.0.0.5 0)
 ackreq_of() { echo $(( $(od -An -v -tu1 -j 13 -N 1 "$1") >> 7 )); }
-xid_of() { od -An -v -tx1 -j 8 -N 4 "$1" | tr -d ' \n'; }
 
 # --- pfs/: a real optimistic REPLY with ACKREQ ------------------------
 PFS=modp2048 VIA=1 host_pair v4 || { fail start "daemons did not start"; exit 1; }

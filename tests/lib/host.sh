@@ -644,6 +644,8 @@ inject() {
 	kill -USR1 "$(cat "$T/$1.pid")"
 }
 
+# xid_of FILE: the KINK header's XID of a saved datagram, as 8 hex digits.
+xid_of() { od -An -v -tx1 -j 8 -N 4 "$1" | tr -d ' \n'; }
 # octets FILE OFFSET COUNT: decimal octets, space-separated;
 # be16/be32 FILE OFFSET: a big-endian integer there.
 octets() {
