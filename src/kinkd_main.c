@@ -114,7 +114,7 @@ stale_cb(int err, const struct kink_sa *sa, void *arg)
 	    (void *)"delete stale SA");
 }
 
-/* ---- privileges (STYLE 6.10, v1: open as root, then drop) ------------ */
+/* ---- privileges: open everything as root, then drop ------------------- */
 
 /* The file part of a keytab or rcache name ("FILE:/x" -> "/x"). */
 static const char *

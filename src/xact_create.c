@@ -299,8 +299,6 @@ create_init_send(struct kink_xact *x)
 	xact_send_first(x);
 }
 
-#define send_ack xact_send_ack
-
 /*
  * An authenticated REPLY we refuse.  RFC 4430 3.2: "The initiator MUST
  * always generate an ACK if the ACKREQ bit is set in the KINK header, even
@@ -323,7 +321,7 @@ create_refused(struct kink_xact *x, const struct kink_msg *m,
 		return;
 	}
 	xact_complete(x, 0, CTL_ERR_PEER, "%s; ACK sent (ACKREQ set)", msg);
-	send_ack(x);
+	xact_send_ack(x);
 	xact_state(x, XS_I_AGING);
 }
 
@@ -342,7 +340,7 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	if (x->xa_state == XS_I_AGING) {
 		/* Our ACK was lost: a new one, new authenticator (c.2). */
 		log_debug(XFMT "duplicate REPLY, ACK regenerated", XARG(x));
-		send_ack(x);
+		xact_send_ack(x);
 		return;
 	}
 	if (x->xa_state != XS_I_CREATE) {
@@ -394,7 +392,7 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 		x->xa_rekey_pair = 0;
 	}
 	if (ack) {
-		send_ack(x);
+		xact_send_ack(x);
 		xact_state(x, XS_I_AGING);
 	} else
 		xact_state(x, XS_DONE);

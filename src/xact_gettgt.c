@@ -140,7 +140,7 @@ u2u_ticket_fresh(const struct krb_ticket *t)
 
 /*
  * A peer known to need User-to-User: the cached ticket, else a new one
- * under the cached TGT, else GETTGT.  0 / -1 like xact_get_ticket.
+ * under the cached TGT, else GETTGT.  0 / -1 like xact_gettgt_ticket.
  */
 static int
 gettgt_cached_u2u(struct kink_xact *x)
