@@ -51,9 +51,13 @@ TOOLS := $(TOOL_SRCS:%.c=$(B)/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 
+# The daemon with its test hooks (tests/lib/kinkd_test.c): what the
+# daemon, host, vm and bench tiers run.  The installed kinkd has none.
+TEST_DAEMON := $(B)/tests/kinkd-test
+
 all: programs
 programs: $(PROGS)
-tests: $(PROGS) $(TESTS) $(TOOLS)
+tests: $(PROGS) $(TEST_DAEMON) $(TESTS) $(TOOLS)
 
 config.mk config.h: configure config.mk.in
 	./configure -q
@@ -73,6 +77,9 @@ $(B)/kinkd $(B)/kinkctl: $(B)/%: $(B)/src/%.o $(B)/libkink.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(TESTS) $(TOOLS): $(B)/%: $(B)/%.o $(TESTLIB_OBJS) $(B)/libkink.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(TEST_DAEMON): $(B)/tests/lib/kinkd_test.o $(B)/libkink.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # libFuzzer needs clang; the library is rebuilt with clang in build-fuzz/.

@@ -37,6 +37,8 @@ void		 addr_set_port(struct sockaddr_storage *, uint16_t);
 int		 addr_is_any(const struct sockaddr *);
 /* Text (inet_pton) to an address with port 0; 0 or -1 (ss zeroed). */
 int		 addr_parse(const char *, struct sockaddr_storage *);
+/* Room for addr_ntop()'s text of any address. */
+#define ADDR_STRLEN	64
 /* Address to text in buf: "(none)" for another family, "(bad)" if
  * inet_ntop fails (buf too short).  Returns buf. */
 const char	*addr_ntop(const struct sockaddr *, char *buf, size_t len);

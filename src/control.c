@@ -445,6 +445,19 @@ control_nmonitors(const struct control *c)
 	return c == NULL ? 0 : c->c_nmon;
 }
 
+void
+control_monitor_event(void *arg, const char *type, const char *peer,
+    uint32_t xid, const char *text)
+{
+	control_eventf(arg, type, peer, xid, "%s", text);
+}
+
+int
+control_monitor_listening(void *arg)
+{
+	return control_nmonitors(arg) > 0;
+}
+
 /* ---- dispatch ---- */
 
 static int
@@ -727,12 +740,6 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 		evconnlistener_disable(l);
 		evtimer_add(c->c_backoff, &tv);
 	}
-}
-
-void
-control_addr_from_sockaddr(struct ctl_addr *a, const struct sockaddr *sa)
-{
-	ctl_addr_from_sockaddr(a, sa);
 }
 
 struct control *

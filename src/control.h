@@ -94,6 +94,14 @@ void	control_eventf(struct control *, const char *type, const char *peer,
 	    __attribute__((format(printf, 5, 6)));
 /* Number of monitor subscribers (skip building events when 0). */
 int	control_nmonitors(const struct control *);
+/*
+ * The same two as an event sink (arg = struct control *, may be NULL):
+ * the shape of the engine's event hooks (engine_event_fn,
+ * engine_listening_fn), so the daemon wires its engine to the monitors.
+ */
+void	control_monitor_event(void *, const char *type, const char *peer,
+	    uint32_t xid, const char *text);
+int	control_monitor_listening(void *);
 
 /* About a request. */
 uint8_t	control_req_type(const struct control_req *);	/* CTL_REQ_* */
@@ -120,6 +128,5 @@ void	control_error(struct control_req *, uint16_t code, const char *fmt, ...)
 
 /* Helpers to fill records from a sockaddr (AF_INET/AF_INET6, else NONE). */
 struct sockaddr;
-void	control_addr_from_sockaddr(struct ctl_addr *, const struct sockaddr *);
 
 #endif

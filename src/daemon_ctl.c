@@ -10,14 +10,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "control.h"
 #include "ctl.h"
+#include "ctl_msg.h"
 #include "kinkd.h"
 #include "krb.h"
 #include "log.h"
 #include "net.h"
 #include "peer.h"
+#include "reload.h"
+#include "sarec.h"
 #include "sadb.h"
 #include "stats.h"
 #include "wire.h"
@@ -36,9 +40,9 @@ fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr)
 	cs->cs_mode = sa->sa_mode;
 	cs->cs_state = sr->sr_state;
 	cs->cs_spi = sa->sa_spi;
-	control_addr_from_sockaddr(&cs->cs_src,
+	ctl_addr_from_sockaddr(&cs->cs_src,
 	    (const struct sockaddr *)&sa->sa_src);
-	control_addr_from_sockaddr(&cs->cs_dst,
+	ctl_addr_from_sockaddr(&cs->cs_dst,
 	    (const struct sockaddr *)&sa->sa_dst);
 	cs->cs_enc = sa->sa_enc;
 	cs->cs_enc_keylen = sa->sa_enc_keylen;
@@ -75,7 +79,8 @@ show_sa_send(struct show_sa *ss)
 	struct kink_sarec *sr;
 	struct ctl_sa cs;
 
-	TAILQ_FOREACH(sr, &ss->ss_kd->kd_sas, sr_entry) {
+	for (sr = sarec_next(&ss->ss_kd->kd_eng, NULL, NULL); sr != NULL;
+	    sr = sarec_next(&ss->ss_kd->kd_eng, sr, NULL)) {
 		if (ss->ss_peer[0] != '\0' &&
 		    strcmp(sr->sr_peer->pe_name, ss->ss_peer) != 0)
 			continue;
@@ -91,23 +96,6 @@ show_sa_send(struct show_sa *ss)
 	free(ss);
 }
 
-/* The configured policy (and its peer) of a kernel SA, by reqid. */
-static struct kink_peer *
-show_sa_owner(struct kinkd *kd, uint32_t reqid, struct kink_policy **polp)
-{
-	struct kink_peer *pe;
-	int i;
-
-	*polp = NULL;
-	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry)
-		for (i = 0; pe->pe_conf && i < pe->pe_conf->p_npolicies; i++)
-			if (pe->pe_conf->p_policies[i].pol_reqid == reqid) {
-				*polp = &pe->pe_conf->p_policies[i];
-				return pe;
-			}
-	return NULL;
-}
-
 static void
 show_sa_stray(struct show_sa *ss, const struct kink_sa *sa)
 {
@@ -116,7 +104,7 @@ show_sa_stray(struct show_sa *ss, const struct kink_sa *sa)
 	const struct sockaddr_storage *local = NULL;
 	struct ctl_sa cs;
 
-	pe = show_sa_owner(ss->ss_kd, sa->sa_reqid, &pol);
+	pe = peer_by_reqid(&ss->ss_kd->kd_eng, sa->sa_reqid, &pol);
 	if (ss->ss_peer[0] != '\0' &&
 	    (pe == NULL || strcmp(pe->pe_name, ss->ss_peer) != 0))
 		return;
@@ -130,7 +118,7 @@ show_sa_stray(struct show_sa *ss, const struct kink_sa *sa)
 	/* Kernel dumps carry no direction: inbound is addressed to us. */
 	cs.cs_dir = sa->sa_dir;
 	if (cs.cs_dir != CTL_SA_DIR_IN && cs.cs_dir != CTL_SA_DIR_OUT)
-		cs.cs_dir = local != NULL && net_addr_eq(
+		cs.cs_dir = local != NULL && addr_eq(
 		    (const struct sockaddr *)&sa->sa_dst,
 		    (const struct sockaddr *)local) ? CTL_SA_DIR_IN :
 		    CTL_SA_DIR_OUT;
@@ -140,9 +128,9 @@ show_sa_stray(struct show_sa *ss, const struct kink_sa *sa)
 		cs.cs_mode = ENCAP_MODE_TRANSPORT;
 	cs.cs_state = CTL_SA_KERNEL_ONLY;
 	cs.cs_spi = sa->sa_spi;
-	control_addr_from_sockaddr(&cs.cs_src,
+	ctl_addr_from_sockaddr(&cs.cs_src,
 	    (const struct sockaddr *)&sa->sa_src);
-	control_addr_from_sockaddr(&cs.cs_dst,
+	ctl_addr_from_sockaddr(&cs.cs_dst,
 	    (const struct sockaddr *)&sa->sa_dst);
 	cs.cs_enc = sa->sa_enc;
 	cs.cs_enc_keylen = sa->sa_enc_keylen;
@@ -170,10 +158,11 @@ show_sa_dump(int err, const struct kink_sa *sa, void *arg)
 		show_sa_send(ss);
 		return;
 	}
-	TAILQ_FOREACH(sr, &ss->ss_kd->kd_sas, sr_entry)
+	for (sr = sarec_next(&ss->ss_kd->kd_eng, NULL, NULL); sr != NULL;
+	    sr = sarec_next(&ss->ss_kd->kd_eng, sr, NULL))
 		if (sr->sr_sa.sa_spi == sa->sa_spi &&
 		    sr->sr_sa.sa_proto == sa->sa_proto &&
-		    net_addr_eq((const struct sockaddr *)&sr->sr_sa.sa_dst,
+		    addr_eq((const struct sockaddr *)&sr->sr_sa.sa_dst,
 		    (const struct sockaddr *)&sa->sa_dst)) {
 			sr->sr_bytes = sa->sa_cur_bytes;
 			sr->sr_bytes_known = 1;
@@ -190,7 +179,8 @@ h_show_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 	struct kink_sarec *sr;
 	struct show_sa *ss;
 
-	if (r->cr_peer[0] != '\0' && peer_by_name(kd, r->cr_peer) == NULL) {
+	if (r->cr_peer[0] != '\0' &&
+	    peer_by_name(&kd->kd_eng, r->cr_peer) == NULL) {
 		control_error(req, CTL_ERR_NOPEER, "no peer %s", r->cr_peer);
 		return;
 	}
@@ -202,9 +192,11 @@ h_show_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 	ss->ss_req = req;
 	strlcpy(ss->ss_peer, r->cr_peer, sizeof(ss->ss_peer));
 	/* Counters as the kernel has them now; none if it cannot say. */
-	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
+	for (sr = sarec_next(&kd->kd_eng, NULL, NULL); sr != NULL;
+	    sr = sarec_next(&kd->kd_eng, sr, NULL))
 		sr->sr_bytes_known = 0;
-	if (kd->kd_stopping || sadb_dump(kd->kd_sadb, show_sa_dump, ss) == -1)
+	if (kd->kd_eng.en_stopping ||
+	    sadb_dump(kd->kd_eng.en_sadb, show_sa_dump, ss) == -1)
 		show_sa_send(ss);
 }
 
@@ -216,7 +208,7 @@ h_show_peers(struct control_req *req, const struct ctl_req *r, void *arg)
 	struct ctl_peer cp;
 	int i;
 
-	TAILQ_FOREACH(pe, &kd->kd_peers, pe_entry) {
+	TAILQ_FOREACH(pe, &kd->kd_eng.en_peers, pe_entry) {
 		memset(&cp, 0, sizeof(cp));
 		strlcpy(cp.cp_name, pe->pe_name, sizeof(cp.cp_name));
 		strlcpy(cp.cp_principal, pe->pe_principal,
@@ -224,15 +216,15 @@ h_show_peers(struct control_req *req, const struct ctl_req *r, void *arg)
 		cp.cp_state = pe->pe_state;
 		for (i = 0; pe->pe_conf != NULL && i < pe->pe_conf->p_naddrs &&
 		    i < CTL_PEER_ADDR_MAX; i++)
-			control_addr_from_sockaddr(&cp.cp_addr[cp.cp_naddr++],
+			ctl_addr_from_sockaddr(&cp.cp_addr[cp.cp_naddr++],
 			    (const struct sockaddr *)&pe->pe_conf->p_addrs[i]);
 		cp.cp_epoch_known = pe->pe_epoch_known;
 		cp.cp_epoch = pe->pe_epoch;
-		if (krb_peer_offset(kd->kd_krb, pe->pe_principal,
+		if (krb_peer_offset(kd->kd_eng.en_krb, pe->pe_principal,
 		    &cp.cp_clock_offset) != 0)
 			cp.cp_clock_offset = 0;
 		cp.cp_last_seen = (uint64_t)pe->pe_last_seen;
-		cp.cp_nsa = (uint32_t)peer_nsa(pe);
+		cp.cp_nsa = (uint32_t)sarec_count(&kd->kd_eng, pe);
 		control_send_peer(req, &cp);
 	}
 	control_end(req);
@@ -246,7 +238,7 @@ h_show_xact(struct control_req *req, const struct ctl_req *r, void *arg)
 	struct ctl_xact cx;
 	uint64_t now = timer_now_ms();
 
-	TAILQ_FOREACH(x, &kd->kd_xacts, xa_entry) {
+	TAILQ_FOREACH(x, &kd->kd_eng.en_xacts, xa_entry) {
 		if (x->xa_state == XS_DONE || x->xa_state == XS_FAILED)
 			continue;
 		memset(&cx, 0, sizeof(cx));
@@ -272,8 +264,8 @@ h_show_stats(struct control_req *req, const struct ctl_req *r, void *arg)
 	for (i = 0; i < STAT_MAX; i++)
 		control_send_stat(req, stats_name(i), stats_get(i));
 	/* Gauges next to the counters. */
-	control_send_stat(req, "xact_active", (uint64_t)kd->kd_nxact);
-	control_send_stat(req, "sa_count", (uint64_t)kd->kd_nsas);
+	control_send_stat(req, "xact_active", (uint64_t)kd->kd_eng.en_nxact);
+	control_send_stat(req, "sa_count", (uint64_t)kd->kd_eng.en_nsas);
 	control_send_stat(req, "uptime_ms", timer_now_ms() - kd->kd_start_ms);
 	control_end(req);
 }
@@ -287,13 +279,13 @@ h_initiate(struct control_req *req, const struct ctl_req *r, void *arg)
 	struct xact_waiter *w;
 	int i, n = 0;
 
-	if ((pe = peer_by_name(kd, r->cr_peer)) == NULL ||
+	if ((pe = peer_by_name(&kd->kd_eng, r->cr_peer)) == NULL ||
 	    pe->pe_conf == NULL) {
 		control_error(req, CTL_ERR_NOPEER, "no peer %s", r->cr_peer);
 		return;
 	}
 	if (r->cr_policy[0] != '\0' &&
-	    kinkd_policy(kd, pe, r->cr_policy) == NULL) {
+	    peer_policy(pe, r->cr_policy) == NULL) {
 		control_error(req, CTL_ERR_NOPOLICY, "peer %s has no policy %s",
 		    pe->pe_name, r->cr_policy);
 		return;
@@ -315,7 +307,8 @@ h_initiate(struct control_req *req, const struct ctl_req *r, void *arg)
 		    strcmp(pol->pol_name, r->cr_policy) != 0)
 			continue;
 		n++;
-		if (create_start(kd, pe, pol, w, 0) == -1 && !w->w_failed) {
+		if (xact_create_start(&kd->kd_eng, pe, pol, w, 0) == -1 &&
+		    !w->w_failed) {
 			w->w_failed = 1;
 			w->w_code = CTL_ERR_FAILED;
 			snprintf(w->w_text, sizeof(w->w_text),
@@ -333,7 +326,7 @@ h_delete_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 	struct kink_sarec *sr;
 	struct xact_waiter *w;
 
-	if ((sr = peer_sa_find(kd, 0, r->cr_spi, 0)) == NULL) {
+	if ((sr = sarec_find(&kd->kd_eng, 0, r->cr_spi, 0)) == NULL) {
 		control_error(req, CTL_ERR_NOSA, "no SA with spi 0x%08x",
 		    r->cr_spi);
 		return;
@@ -343,7 +336,8 @@ h_delete_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 		return;
 	}
 	w->w_pending = 1;
-	if (delete_start(kd, sr->sr_pair, w) == -1 && !w->w_failed) {
+	if (xact_delete_start(&kd->kd_eng, sr->sr_pair, w) == -1 &&
+	    !w->w_failed) {
 		w->w_failed = 1;
 		w->w_code = CTL_ERR_FAILED;
 		strlcpy(w->w_text, "DELETE not started (see the log)",
@@ -358,41 +352,40 @@ h_flush_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 	struct kinkd *kd = arg;
 	struct kink_peer *pe = NULL;
 	struct kink_sarec *sr;
-	uint32_t pairs[DELETE_MAX_PAIRS];
+	uint32_t pairs[XACT_DELETE_MAX_PAIRS];
 	int n = 0;
 
 	if (r->cr_peer[0] != '\0' &&
-	    (pe = peer_by_name(kd, r->cr_peer)) == NULL) {
+	    (pe = peer_by_name(&kd->kd_eng, r->cr_peer)) == NULL) {
 		control_error(req, CTL_ERR_NOPEER, "no peer %s", r->cr_peer);
 		return;
 	}
 	/*
-	 * Per peer, DELETE_MAX_PAIRS pairs at a time: the peer is told with
-	 * one DELETE naming our inbound SPIs (so a flush of many pairs costs
-	 * few transactions), then every SA of those pairs goes at once,
-	 * without the grace timer: a flush is the admin's "now".
+	 * Per peer, XACT_DELETE_MAX_PAIRS pairs at a time: the peer is told
+	 * with one DELETE naming our inbound SPIs (so a flush of many pairs
+	 * costs few transactions), then every SA of those pairs goes at
+	 * once, without the grace timer: a flush is the admin's "now".
 	 */
 	for (;;) {
-		struct kink_peer *p;
+		struct sarec_key k;
 		int np = 0, i;
 
-		TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
-			if (pe == NULL || sr->sr_peer == pe)
-				break;
-		if (sr == NULL)
+		memset(&k, 0, sizeof(k));
+		k.k_peer = pe;
+		if ((sr = sarec_next(&kd->kd_eng, NULL, &k)) == NULL)
 			break;
-		p = sr->sr_peer;
-		TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry) {
-			if (sr->sr_peer != p || np == DELETE_MAX_PAIRS)
+		k.k_peer = sr->sr_peer;
+		for (; sr != NULL; sr = sarec_next(&kd->kd_eng, sr, &k)) {
+			if (np == XACT_DELETE_MAX_PAIRS)
 				continue;
 			for (i = 0; i < np && pairs[i] != sr->sr_pair; i++)
 				;
 			if (i == np)
 				pairs[np++] = sr->sr_pair;
 		}
-		delete_start_pairs(kd, pairs, np, NULL);
+		xact_delete_start_pairs(&kd->kd_eng, pairs, np, NULL);
 		for (i = 0; i < np; i++)
-			n += peer_pair_del(kd, pairs[i], "flushed");
+			n += sarec_pair_del(&kd->kd_eng, pairs[i], "flushed");
 	}
 	log_info("flush: %d SAs removed%s%s", n, pe ? " for peer " : "",
 	    pe ? pe->pe_name : "");
@@ -409,7 +402,7 @@ h_reload(struct control_req *req, const struct ctl_req *r, void *arg)
 		control_error(req, CTL_ERR_INTERNAL, "out of memory");
 		return;
 	}
-	if (kinkd_reload(kd, r->cr_file[0] ? r->cr_file : NULL, err,
+	if (reload_config(kd, r->cr_file[0] ? r->cr_file : NULL, err,
 	    CTL_ERRTEXT_MAX) == 0)
 		control_end(req);
 	else
@@ -425,7 +418,7 @@ h_log(struct control_req *req, const struct ctl_req *r, void *arg)
 	if (r->cr_level == CTL_LOG_VERBOSE)
 		log_setverbose(kd->kd_verbose + 2);
 	else
-		log_setverbose(kd->kd_verbose + kd->kd_conf->c_verbose);
+		log_setverbose(kd->kd_verbose + kd->kd_eng.en_conf->c_verbose);
 	control_end(req);
 }
 

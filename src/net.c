@@ -35,44 +35,6 @@ struct net {
 	void			*n_arg;
 };
 
-/* The address helpers moved to addr.c; these stay until the callers
- * outside the network layer use addr.h directly. */
-socklen_t
-net_salen(const struct sockaddr *sa)
-{
-	return addr_len(sa);
-}
-
-const char *
-net_ntop(const struct sockaddr *sa, char *buf, size_t len)
-{
-	return addr_ntop(sa, buf, len);
-}
-
-int
-net_addr_eq(const struct sockaddr *a, const struct sockaddr *b)
-{
-	return addr_eq(a, b);
-}
-
-uint16_t
-net_port(const struct sockaddr *sa)
-{
-	return addr_port(sa);
-}
-
-void
-net_set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	addr_set_port(ss, port);
-}
-
-int
-net_is_any(const struct sockaddr *sa)
-{
-	return addr_is_any(sa);
-}
-
 static void
 net_read(evutil_socket_t fd, short ev, void *arg)
 {
@@ -184,7 +146,7 @@ net_open(struct net *n, struct event_base *base,
     const struct sockaddr_storage *addr)
 {
 	struct net_sock *ns = &n->n_socks[n->n_nsocks];
-	char a[NET_ADDRSTRLEN];
+	char a[ADDR_STRLEN];
 	int fd, on = 1;
 
 	if ((fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
@@ -307,7 +269,7 @@ net_send(struct net *n, const struct sockaddr_storage *from,
 	} cm;
 	struct msghdr msg;
 	struct iovec iov;
-	char a[NET_ADDRSTRLEN];
+	char a[ADDR_STRLEN];
 	int i;
 
 	for (i = 0; i < n->n_nsocks; i++) {

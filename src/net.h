@@ -45,18 +45,4 @@ int		 net_send(struct net *, const struct sockaddr_storage *from,
 int		 net_local_for(struct net *, const struct sockaddr_storage *to,
 		    struct sockaddr_storage *local);
 
-/* Room for addr_ntop()/net_ntop() text of any address. */
-#define NET_ADDRSTRLEN	64
-/*
- * The old names of addr.h's helpers (addr_len, addr_ntop, addr_eq,
- * addr_port, addr_set_port, addr_is_any), kept for callers not yet
- * converted; each only calls its addr_ function.
- */
-socklen_t	 net_salen(const struct sockaddr *);
-const char	*net_ntop(const struct sockaddr *, char *, size_t);
-int		 net_addr_eq(const struct sockaddr *, const struct sockaddr *);
-uint16_t	 net_port(const struct sockaddr *);
-void		 net_set_port(struct sockaddr_storage *, uint16_t);
-int		 net_is_any(const struct sockaddr *);
-
 #endif

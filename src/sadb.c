@@ -8,6 +8,7 @@
 #include "isakmp_num.h"
 #include "log.h"
 #include "sadb.h"
+#include "stats.h"
 
 /* Order matters for "auto": the first that opens wins. */
 static const struct sadb_ops *const backends[] = {
@@ -273,8 +274,15 @@ sadb_flush(struct sadb *sd, sadb_done_cb cb, void *arg)
 }
 
 void
-sadb_upcall(struct sadb *sd, const struct sadb_event *ev)
+sadb_done_log(int err, void *what)
 {
-	if (sd->sd_upcall != NULL)
-		sd->sd_upcall(ev, sd->sd_upcall_arg);
+	if (err == 0)
+		return;
+	/* Deleting what the kernel already dropped is not worth a warning. */
+	if (err == ESRCH || err == ENOENT) {
+		log_debug("sadb %s: %s", (const char *)what, strerror(err));
+		return;
+	}
+	stats_inc(STAT_SADB_ERR);
+	log_warnx("sadb %s: %s", (const char *)what, strerror(err));
 }

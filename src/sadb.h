@@ -134,15 +134,29 @@ int	sadb_flush(struct sadb *, sadb_done_cb, void *);
  */
 int	sadb_supports(struct sadb *, const struct kink_suite *,
 	    const char **why);
-/* Backends deliver kernel events here. */
-void	sadb_upcall(struct sadb *, const struct sadb_event *);
-/* The null backend: make it emit an event (tests drive ACQUIRE/EXPIRE). */
-int	sadb_null_inject(struct sadb *, const struct sadb_event *);
 /*
- * Test knob: make the null backend refuse AES-GCM like PF_KEY (on != 0)
- * or accept everything again.  Environment KINKD_NULL_REFUSE=gcm sets it
- * when the backend opens (so start-up filtering can be tested too).
+ * Backends deliver kernel events here.  Inline, so a backend reaches the
+ * registered upcall without calling up into sadb.c, which calls down into
+ * the backends.
+ */
+static inline void
+sadb_upcall(struct sadb *sd, const struct sadb_event *ev)
+{
+	if (sd->sd_upcall != NULL)
+		sd->sd_upcall(ev, sd->sd_upcall_arg);
+}
+/* The null backend: make it emit an event (tests drive ACQUIRE/EXPIRE). */
+int	sadb_null_event(struct sadb *, const struct sadb_event *);
+/*
+ * Make the null backend refuse AES-GCM like PF_KEY (on != 0) or accept
+ * everything again (the test build sets it from the environment before
+ * the start-up suite filter runs).
  */
 int	sadb_null_refuse_gcm(struct sadb *, int on);
+/*
+ * A completion that only logs (and counts) a failure; `what` is a
+ * constant string naming the request.
+ */
+void	sadb_done_log(int err, void *what);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "isakmp_num.h"
 #include "log.h"
 #include "sadb_kern.h"
@@ -203,21 +204,6 @@ sadb_req_free_all(struct sadb_kern *k)
 		sadb_req_free(rq);
 }
 
-int
-sadb_addr_eq(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return 0;
-}
-
 static void
 sadb_larval_add(struct sadb_kern *k, const struct sockaddr_storage *dst,
     uint32_t spi, uint8_t proto)
@@ -246,7 +232,7 @@ sadb_larval_take(struct sadb_kern *k, const struct sockaddr_storage *dst,
 		struct sadb_larval *lv = &k->k_larval[i];
 
 		if (lv->lv_spi == spi && lv->lv_proto == proto &&
-		    sadb_addr_eq(&lv->lv_dst, dst)) {
+		    addr_eq(addr_sa(&lv->lv_dst), addr_sa(dst))) {
 			memmove(lv, lv + 1, (size_t)(k->k_nlarval - i - 1) *
 			    sizeof(*lv));
 			k->k_nlarval--;
@@ -537,10 +523,6 @@ sadb_kern_spd_del(struct sadb *sd, const struct kink_policy *pol,
 	return kern_spd(sd, pol, 1, cb, arg);
 }
 
-/*
- * Kernel events go to the handle's upcall directly (what sadb_upcall()
- * does), so the driver never calls up into sadb.c, which calls down here.
- */
 static void
 kern_event(struct sadb_kern *k, const struct kin *in)
 {
@@ -553,8 +535,7 @@ kern_event(struct sadb_kern *k, const struct kin *in)
 		log_debug("sadb %s: %s EXPIRE spi 0x%08x", k->k_fmt->kf_name,
 		    ev->ev_type == SADB_EV_EXPIRE_HARD ? "hard" : "soft",
 		    ev->ev_sa.sa_spi);
-	if (k->k_sd->sd_upcall != NULL)
-		k->k_sd->sd_upcall(ev, k->k_sd->sd_upcall_arg);
+	sadb_upcall(k->k_sd, ev);
 }
 
 /* A part of the dump in flight (PF_KEY numbers them on its own). */

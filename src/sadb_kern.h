@@ -69,8 +69,6 @@ struct sadb_kfmt {
 extern const struct sadb_kfmt sadb_pfkey_fmt;
 extern const struct sadb_kfmt sadb_xfrm_fmt;
 
-int	sadb_addr_eq(const struct sockaddr_storage *,
-	    const struct sockaddr_storage *);
 int	sadb_reqid_ours(const struct sadb *, uint32_t reqid);
 
 #endif

@@ -5,7 +5,7 @@
  * every completion is delivered later from the event loop (a queue drained
  * by a zero timer), never inside the request call; getspi hands out unique
  * random SPIs; adding an SPI that exists fails with EEXIST unless
- * `replace`; deleting an unknown SA fails with ESRCH.  sadb_null_inject()
+ * `replace`; deleting an unknown SA fails with ESRCH.  sadb_null_event()
  * makes it emit ACQUIRE/EXPIRE as a kernel would.
  */
 #include <sys/queue.h>
@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "isakmp_num.h"
 #include "log.h"
 #include "net.h"
@@ -58,7 +59,7 @@ struct null_db {
 	TAILQ_HEAD(, null_sa)	 nb_sas;
 	TAILQ_HEAD(, null_spd)	 nb_spd;
 	int			 nb_nsa, nb_nspd;
-	int			 nb_refuse_gcm;	/* test knob: act like PF_KEY */
+	int			 nb_refuse_gcm;	/* act like PF_KEY */
 	struct timer		 nb_timer;
 };
 
@@ -161,7 +162,7 @@ null_find(struct null_db *nb, const struct sockaddr_storage *dst,
 
 	TAILQ_FOREACH(ns, &nb->nb_sas, ns_entry)
 		if (ns->ns_sa.sa_spi == spi && ns->ns_sa.sa_proto == proto &&
-		    net_addr_eq((const struct sockaddr *)&ns->ns_sa.sa_dst,
+		    addr_eq((const struct sockaddr *)&ns->ns_sa.sa_dst,
 		    (const struct sockaddr *)dst))
 			return ns;
 	return NULL;
@@ -171,7 +172,6 @@ static int
 null_open(struct sadb *sd)
 {
 	struct null_db *nb;
-	const char *env;
 
 	if ((nb = calloc(1, sizeof(*nb))) == NULL)
 		return -1;
@@ -184,9 +184,6 @@ null_open(struct sadb *sd)
 		return -1;
 	}
 	sd->sd_priv = nb;
-	if ((env = getenv("KINKD_NULL_REFUSE")) != NULL &&
-	    strcmp(env, "gcm") == 0)
-		nb->nb_refuse_gcm = 1;
 	return 0;
 }
 
@@ -382,7 +379,7 @@ null_spd_del(struct sadb *sd, const struct kink_policy *pol,
 }
 
 int
-sadb_null_inject(struct sadb *sd, const struct sadb_event *ev)
+sadb_null_event(struct sadb *sd, const struct sadb_event *ev)
 {
 	struct null_pending *np;
 

@@ -1,5 +1,5 @@
 /*
- * Daemon counters at the choke points (STYLE 6.4): what was received, sent,
+ * Daemon counters at the choke points: what was received, sent,
  * dropped and why, retransmits, give-ups, SAs.  One process-wide table;
  * `kinkctl show stats` prints every counter by name, and the host tests
  * assert on them instead of on timing.

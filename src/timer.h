@@ -1,5 +1,5 @@
 /*
- * A thin libevent2 timer (STYLE 6.6): the object owning the timer embeds a
+ * A thin libevent2 timer: the object owning the timer embeds a
  * struct timer; the event itself is heap-allocated with evtimer_new so the
  * binary does not depend on libevent's struct layout.  Intervals are
  * milliseconds.  timer_fini() (or the owner's X_free) must run before the

@@ -21,6 +21,14 @@
  *
  * DONE and FAILED are terminal: the xact leaves every lookup at once and
  * is freed from the loop, so callers may still touch it after the change.
+ *
+ * The core (xact.c) names no exchange: each exchange type registers a
+ * struct xact_ops at start-up (engine_init) and the core and the input
+ * path call its hooks.  Layers, each calling only down: xact_msg.c
+ * (assembly, sealing, sending) < xact.c (table, state machine, timers) <
+ * xact_gettgt.c (tickets, User-to-User, GETTGT) < xact_status.c (STATUS,
+ * dead-peer detection) < xact_delete.c < xact_create.c < xact_input.c
+ * (the authenticated input path).
  */
 #ifndef KINK_XACT_H
 #define KINK_XACT_H
@@ -31,16 +39,17 @@
 
 #include "buf.h"
 #include "doi_ipsec.h"
+#include "engine.h"
 #include "policy.h"
 #include "timer.h"
 
-struct kinkd;
 struct kink_peer;
 struct kink_msg;
 struct krb_req;
 struct krb_client;
 struct krb_acceptor;
 struct control_req;
+struct conf_peer;
 
 enum xact_role { XR_INIT = 1, XR_RESP = 2 };	/* = CTL_ROLE_* */
 
@@ -73,11 +82,9 @@ struct xact_waiter {
 	char			 w_text[256];
 };
 
-#define XACT_MAX_DEL	8	/* SPIs in one DELETE we send */
-
 struct kink_xact {
 	TAILQ_ENTRY(kink_xact)	 xa_entry;
-	struct kinkd		*xa_kd;
+	struct kink_engine	*xa_en;
 	struct kink_peer	*xa_peer;
 	uint64_t		 xa_serial;	/* for async callbacks */
 	uint32_t		 xa_xid;
@@ -104,7 +111,7 @@ struct kink_xact {
 	/* Started over (xact_restart): no second time. */
 	uint8_t			 xa_renewed;
 	uint8_t			 xa_u2u_used;	/* our ticket is User-to-User */
-	uint8_t			 xa_qmvers;	/* test: QM version sent, 0 = 1.0 */
+	uint8_t			 xa_qmvers;	/* QM version sent, 0 = 1.0 */
 	struct krb_client	*xa_client;	/* initiator */
 	struct krb_acceptor	*xa_acc;	/* responder */
 
@@ -123,40 +130,90 @@ struct kink_xact {
 	uint32_t		 xa_pair;
 	uint32_t		 xa_rekey_pair;	/* delete this pair when done */
 
-
 	struct xact_waiter	*xa_waiter;
 };
-TAILQ_HEAD(kink_xact_head, kink_xact);
 
-/* xact.c: table, state machine, timers, message assembly, input. */
-struct kink_xact *xact_new(struct kinkd *, struct kink_peer *, uint32_t xid,
-	    enum xact_role, uint8_t cmd);
+/*
+ * One exchange type, registered with xact_register().  Every hook may be
+ * NULL.  The core calls xo_giveup, xo_cleanup and xo_restart*; the input
+ * path xo_respond, xo_reply, xo_ack and xo_input; xact_peer_add/remove
+ * xo_peer_new/xo_peer_gone (for every registered type).
+ */
+struct xact_ops {
+	uint8_t	 xo_type;			/* KINK_MSGTYPE_* */
+	/* A verified new command: x is a fresh responder. */
+	void	(*xo_respond)(struct kink_xact *, const struct kink_msg *);
+	/*
+	 * An authenticated REPLY to our command; for GETTGT, any REPLY to
+	 * a transaction waiting in I_GETTGT (the TGT_REP is unprotected).
+	 */
+	void	(*xo_reply)(struct kink_xact *, const struct kink_msg *);
+	/* The ACK our REPLY asked for. */
+	void	(*xo_ack)(struct kink_xact *);
+	/* Retransmissions ran out; the core fails x next. */
+	void	(*xo_giveup)(struct kink_xact *);
+	/* x is being freed: release what the exchange holds. */
+	void	(*xo_cleanup)(struct kink_xact *);
+	/* Whether x can start over at all (xact_restart). */
+	int	(*xo_restartable)(const struct kink_xact *);
+	/*
+	 * The same exchange again under a new XID for waiter w; 0 / -1.
+	 * Called after x failed, or before when xo_restart_first is set.
+	 */
+	int	(*xo_restart)(struct kink_xact *, struct xact_waiter *);
+	uint8_t	 xo_restart_first;
+	/* A message of this type answered without a transaction. */
+	void	(*xo_input)(struct kink_engine *, const struct kink_msg *,
+		    const struct sockaddr_storage *from,
+		    const struct sockaddr_storage *to);
+	/* A peer enters the table; -1 fails the addition. */
+	int	(*xo_peer_new)(struct kink_peer *);
+	void	(*xo_peer_gone)(struct kink_peer *);
+};
+
+/* xact.c: table, state machine, timers, waiters, exchange registry. */
+void	xact_register(struct kink_engine *, const struct xact_ops *);
+struct kink_xact *xact_new(struct kink_engine *, struct kink_peer *,
+	    uint32_t xid, enum xact_role, uint8_t cmd);
 void	xact_free(struct kink_xact *);
-struct kink_xact *xact_find(struct kinkd *, struct kink_peer *, uint32_t xid,
-	    enum xact_role);
-struct kink_xact *xact_by_serial(struct kinkd *, uint64_t);
+struct kink_xact *xact_find(struct kink_engine *, struct kink_peer *,
+	    uint32_t xid, enum xact_role);
+struct kink_xact *xact_by_serial(struct kink_engine *, uint64_t);
 int	xact_state(struct kink_xact *, enum xact_st);
 const char *xact_state_name(enum xact_st);
 /* 1 if the state table allows from -> to (tests, show xact). */
 int	xact_transition_ok(enum xact_st from, enum xact_st to);
+/* 1 if the timer resends xa_msg in this state. */
+int	xact_retransmits(enum xact_st);
 /* Log the one info line, tell the waiter, count; once per xact. */
 void	xact_complete(struct kink_xact *, int ok, uint16_t ctlerr,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Complete as failed and end in FAILED. */
 void	xact_fail(struct kink_xact *, uint16_t ctlerr, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-void	xact_abort_peer(struct kinkd *, struct kink_peer *, const char *why);
-void	xact_flush_cache(struct kinkd *, struct kink_peer *);
+/* Complete and free every transaction of the peer (NULL = all). */
+void	xact_abort_peer(struct kink_engine *, struct kink_peer *,
+	    const char *why);
+/* The peer's cached REPLYs fail (it restarted: its XIDs start over). */
+void	xact_flush_cache(struct kink_engine *, struct kink_peer *);
 /* Attach to a waiter (takes one pending count). */
 void	xact_wait(struct kink_xact *, struct xact_waiter *);
 struct xact_waiter *xact_waiter_new(struct control_req *);
 void	xact_waiter_done(struct xact_waiter *, int ok, uint16_t code,
 	    const char *text);
+/* Full retransmission cycle in ms (ACK regeneration window). */
+uint32_t xact_cycle_ms(struct kink_engine *);
+uint32_t xact_new_xid(struct kink_engine *);
+/*
+ * Fail `x` (an initiator) and start the same exchange again under a new
+ * XID, taking over its kinkctl waiter; once: a restarted one just fails.
+ */
+void	xact_restart(struct kink_xact *, const char *why);
+/* A configured peer enters the table / leaves it with all it holds. */
+struct kink_peer *xact_peer_add(struct kink_engine *, struct conf_peer *);
+void	xact_peer_remove(struct kink_peer *, const char *why);
 
-/* Initiator: get a ticket, then call `next`. */
-int	xact_get_ticket(struct kink_xact *, void (*next)(struct kink_xact *));
-/* The same with a User-to-User ticket under the peer's TGT (DER Ticket). */
-int	xact_get_ticket_u2u(struct kink_xact *, const uint8_t *tgt, size_t);
+/* xact_msg.c: message assembly, sealing and sending. */
 /* Build xa_msg as a command (AP_REQ, [ENCRYPT{ISAKMP xa_qm}], Cksum). */
 int	xact_build_cmd(struct kink_xact *);
 /* The same with another type and body (the ACK: type ACK, qm NULL). */
@@ -169,99 +226,77 @@ int	xact_build_reply(struct kink_xact *, uint8_t flags, uint32_t kinkerr,
 int	xact_send(struct kink_xact *, int retrans);
 /* First send of a command: reset backoff, send, arm. */
 int	xact_send_first(struct kink_xact *);
+/* Build and send an ACK for x's XID (RFC 4430 3.2). */
+void	xact_send_ack(struct kink_xact *);
 /* KEYMAT prf over the transaction's session key (doi_prf_fn). */
 int	xact_prf(void *x, const uint8_t *, size_t, uint8_t *, size_t *);
-/* Full retransmission cycle in ms (ACK regeneration window). */
-uint32_t xact_cycle_ms(struct kinkd *);
-uint32_t xact_new_xid(struct kinkd *);
 
-/*
- * 1 when a log line a peer can trigger may be written now (at most
- * XACT_LOG_RATE a second; the rest are counted and summarized).
- */
-int	xact_log_ok(struct kinkd *);
-/* 1 when answers to unauthenticated input are over their rate. */
-int	xact_ratelimit(struct kinkd *);
-
-/* Datagram entry point (net.c callback). */
-void	xact_input(void *kd, const struct sockaddr_storage *from,
+/* xact_input.c: datagram entry point (the env's receive side). */
+void	xact_input(void *en, const struct sockaddr_storage *from,
 	    const struct sockaddr_storage *to, const uint8_t *, size_t);
 
-/*
- * Fail `x` (an initiator) and start the same exchange again under a new
- * XID, taking over its kinkctl waiter; once: a restarted one just fails.
- */
-void	xact_restart(struct kink_xact *, const char *why);
-
 /* xact_create.c */
-int	create_start(struct kinkd *, struct kink_peer *,
+extern const struct xact_ops xact_create_ops;
+int	xact_create_start(struct kink_engine *, struct kink_peer *,
 	    const struct kink_policy *, struct xact_waiter *,
 	    uint32_t rekey_pair);
-int	create_in_progress(struct kinkd *, struct kink_peer *,
+int	xact_create_in_progress(struct kink_engine *, struct kink_peer *,
 	    const char *policy);
-void	create_respond(struct kink_xact *, const struct kink_msg *);
-void	create_reply(struct kink_xact *, const struct kink_msg *);
-void	xact_send_ack(struct kink_xact *);
-void	create_ack(struct kink_xact *);
-void	create_cleanup(struct kink_xact *);
 
 /* xact_delete.c */
-int	delete_start(struct kinkd *, uint32_t pair, struct xact_waiter *);
-/*
- * One DELETE for several pairs of one peer (at most DELETE_MAX_PAIRS):
- * a flush costs one transaction per DELETE_MAX_PAIRS pairs, not per pair.
- */
-#define DELETE_MAX_PAIRS	32
-int	delete_start_pairs(struct kinkd *, const uint32_t *pairs, int npairs,
+extern const struct xact_ops xact_delete_ops;
+int	xact_delete_start(struct kink_engine *, uint32_t pair,
 	    struct xact_waiter *);
-void	delete_respond(struct kink_xact *, const struct kink_msg *);
-void	delete_reply(struct kink_xact *, const struct kink_msg *);
-void	delete_giveup(struct kink_xact *);
 /*
- * The same DELETE again under a new XID (after a protected
- * KRB_AP_ERR_TKT_EXPIRED): the SAs `old` named now wait for the new one.
+ * One DELETE for several pairs of one peer (at most XACT_DELETE_MAX_PAIRS):
+ * a flush costs one transaction per XACT_DELETE_MAX_PAIRS pairs, not per
+ * pair.
  */
-int	delete_renew(struct kink_xact *old, struct xact_waiter *);
+#define XACT_DELETE_MAX_PAIRS	32
+int	xact_delete_start_pairs(struct kink_engine *, const uint32_t *pairs,
+	    int npairs, struct xact_waiter *);
 
-/* xact_status.c */
-int	status_start(struct kinkd *, struct kink_peer *, struct xact_waiter *);
-void	status_respond(struct kink_xact *, const struct kink_msg *);
-void	status_reply(struct kink_xact *, const struct kink_msg *);
-void	status_giveup(struct kink_xact *);
+/* xact_status.c: STATUS and dead-peer detection. */
+extern const struct xact_ops xact_status_ops;
+int	xact_status_start(struct kink_engine *, struct kink_peer *,
+	    struct xact_waiter *);
+/* Authenticated traffic from the peer: alive, restart the DPD clock. */
+void	xact_status_seen(struct kink_peer *);
+/* (Re)arm the dead-peer timer from the active config. */
+void	xact_status_dpd_arm(struct kink_peer *);
 
-/* xact_gettgt.c: the responder answers statelessly. */
-int	gettgt_start(struct kink_xact *);
-void	gettgt_reply(struct kink_xact *, const struct kink_msg *);
-int	xact_u2u_allowed(struct kinkd *);
-/*
- * 3.7.1 responder: a command whose ticket did not decrypt, from a peer
- * allowed U2U, gets a REPLY with our TGT.  0 answered, -1 not (send the
- * usual error).
- */
-int	gettgt_stale_ticket(struct kinkd *, uint32_t xid,
-	    const struct sockaddr_storage *from,
-	    const struct sockaddr_storage *to);
+/* xact_gettgt.c: tickets, the User-to-User cache, GETTGT. */
+extern const struct xact_ops xact_gettgt_ops;
+/* Initiator: get a ticket, then call `next`. */
+int	xact_gettgt_ticket(struct kink_xact *,
+	    void (*next)(struct kink_xact *));
+/* The same with a User-to-User ticket under the peer's TGT (DER Ticket). */
+int	xact_gettgt_ticket_u2u(struct kink_xact *, const uint8_t *tgt, size_t);
 /*
  * The peer's TGT from a TGT_REP: 1 if it differs from the one held (the
  * U2U ticket made under the old one is dropped), 0 if the same, -1 on
  * allocation failure.
  */
-int	u2u_store_tgt(struct kink_peer *, const uint8_t *, size_t);
+int	xact_gettgt_store_tgt(struct kink_peer *, const uint8_t *, size_t);
 /* Drop the cached U2U ticket, and the peer's TGT too when `tgt`. */
-void	u2u_forget(struct kink_peer *, int tgt);
+void	xact_gettgt_forget(struct kink_peer *, int tgt);
 /*
  * A TGT_REP answering command `x` (3.7.1): unauthenticated, so the cache
  * stays; a U2U ticket is requested under the new TGT and only if the KDC
  * issues one does it replace the cache and `x` start over (new XID).
  */
-void	u2u_tgt_rep(struct kink_xact *x, const uint8_t *tgt, size_t len);
-/* Cancel a pending u2u_tgt_rep request of the peer. */
-void	u2u_probe_cancel(struct kink_peer *);
-void	gettgt_respond(struct kinkd *, const struct kink_msg *,
+void	xact_gettgt_tgt_rep(struct kink_xact *x, const uint8_t *tgt,
+	    size_t len);
+/*
+ * 3.7.1 responder: a command whose ticket did not decrypt, from a peer
+ * allowed U2U, gets a REPLY with our TGT.  0 answered, -1 not (send the
+ * usual error).
+ */
+int	xact_gettgt_stale_ticket(struct kink_engine *, uint32_t xid,
 	    const struct sockaddr_storage *from,
 	    const struct sockaddr_storage *to);
 
-/* Log prefix for a transaction (STYLE 6.4). */
+/* Log prefix for a transaction. */
 #define XFMT		"xid 0x%08x peer %s: "
 #define XARG(x)		(x)->xa_xid, (x)->xa_peer->pe_name
 

@@ -18,21 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "control.h"
 #include "isakmp.h"
 #include "kink.h"
-#include "kinkd.h"
 #include "log.h"
 #include "net.h"
 #include "peer.h"
+#include "sarec.h"
 #include "sadb.h"
 #include "stats.h"
 #include "wire.h"
 #include "xact.h"
 
 struct spi_wait {
-	struct kinkd	*sw_kd;
+	struct kink_engine	*sw_en;
 	uint64_t	 sw_serial;
 	uint8_t		 sw_proto;
 	struct sockaddr_storage sw_src, sw_dst;
@@ -46,11 +47,11 @@ static void
 noport(const struct sockaddr_storage *in, struct sockaddr_storage *out)
 {
 	*out = *in;
-	net_set_port(out, 0);
+	addr_set_port(out, 0);
 }
 
 static void
-release_spi(struct kinkd *kd, const struct sockaddr_storage *src,
+release_spi(struct kink_engine *en, const struct sockaddr_storage *src,
     const struct sockaddr_storage *dst, uint8_t proto, uint32_t spi)
 {
 	struct kink_sa sa;
@@ -61,7 +62,7 @@ release_spi(struct kinkd *kd, const struct sockaddr_storage *src,
 	sa.sa_proto = proto;
 	sa.sa_spi = spi;
 	sa.sa_dir = SA_DIR_IN;
-	sadb_del(kd->kd_sadb, &sa, NULL, NULL);
+	sadb_del(en->en_sadb, &sa, NULL, NULL);
 }
 
 static void
@@ -71,10 +72,10 @@ create_spi_cb(int err, uint32_t spi, void *arg)
 	struct kink_xact *x;
 	uint8_t proto = sw->sw_proto;
 
-	if ((x = xact_by_serial(sw->sw_kd, sw->sw_serial)) == NULL) {
+	if ((x = xact_by_serial(sw->sw_en, sw->sw_serial)) == NULL) {
 		/* The exchange ended meanwhile: hand the SPI back. */
 		if (err == 0)
-			release_spi(sw->sw_kd, &sw->sw_src, &sw->sw_dst, proto,
+			release_spi(sw->sw_en, &sw->sw_src, &sw->sw_dst, proto,
 			    spi);
 		free(sw);
 		return;
@@ -123,12 +124,12 @@ create_getspi(struct kink_xact *x, unsigned mask)
 			xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
 			return -1;
 		}
-		sw->sw_kd = x->xa_kd;
+		sw->sw_en = x->xa_en;
 		sw->sw_serial = x->xa_serial;
 		sw->sw_proto = protos[i];
 		sw->sw_src = src;
 		sw->sw_dst = dst;
-		if (sadb_getspi(x->xa_kd->kd_sadb, &src, &dst, protos[i],
+		if (sadb_getspi(x->xa_en->en_sadb, &src, &dst, protos[i],
 		    create_spi_cb, sw) == -1) {
 			free(sw);
 			xact_fail(x, CTL_ERR_INTERNAL, "sadb getspi failed");
@@ -139,19 +140,19 @@ create_getspi(struct kink_xact *x, unsigned mask)
 }
 
 /* Remove what a failed exchange left: its SAs and unused SPIs. */
-void
+static void
 create_cleanup(struct kink_xact *x)
 {
-	struct kinkd *kd = x->xa_kd;
+	struct kink_engine *en = x->xa_en;
 
 	if (!x->xa_ok && x->xa_pair != 0)
-		peer_pair_del(kd, x->xa_pair, "exchange failed");
+		sarec_pair_del(en, x->xa_pair, "exchange failed");
 	if (!x->xa_spis_used) {
 		if (x->xa_spis.ds_esp)
-			release_spi(kd, &x->xa_remote, &x->xa_local,
+			release_spi(en, &x->xa_remote, &x->xa_local,
 			    PROTO_IPSEC_ESP, x->xa_spis.ds_esp);
 		if (x->xa_spis.ds_ah)
-			release_spi(kd, &x->xa_remote, &x->xa_local,
+			release_spi(en, &x->xa_remote, &x->xa_local,
 			    PROTO_IPSEC_AH, x->xa_spis.ds_ah);
 	}
 	x->xa_spis_used = 1;
@@ -164,8 +165,9 @@ install(struct kink_xact *x, const struct kink_sa *sa, int n, int replace)
 	int i;
 
 	for (i = 0; i < n; i++)
-		peer_sa_add(x->xa_peer, x->xa_pol.pol_name, x->xa_pol.pol_reqid,
-		    x->xa_pair, x->xa_role == XR_INIT, &sa[i], replace);
+		sarec_add(x->xa_en, x->xa_peer, x->xa_pol.pol_name,
+		    x->xa_pol.pol_reqid, x->xa_pair, x->xa_role == XR_INIT,
+		    &sa[i], replace);
 }
 
 static const char *
@@ -188,11 +190,12 @@ spi_list(const struct doi_result *r, char *buf, size_t len)
 /* ---- initiator ---------------------------------------------------------- */
 
 int
-create_in_progress(struct kinkd *kd, struct kink_peer *pe, const char *pol)
+xact_create_in_progress(struct kink_engine *en, struct kink_peer *pe,
+    const char *pol)
 {
 	struct kink_xact *x;
 
-	TAILQ_FOREACH(x, &kd->kd_xacts, xa_entry)
+	TAILQ_FOREACH(x, &en->en_xacts, xa_entry)
 		if (x->xa_peer == pe && x->xa_role == XR_INIT &&
 		    x->xa_cmd == KINK_MSGTYPE_CREATE && !x->xa_completed &&
 		    strcmp(x->xa_pol.pol_name, pol) == 0)
@@ -209,10 +212,10 @@ create_init_spi(struct kink_xact *x)
 }
 
 int
-create_start(struct kinkd *kd, struct kink_peer *pe,
+xact_create_start(struct kink_engine *en, struct kink_peer *pe,
     const struct kink_policy *pol, struct xact_waiter *w, uint32_t rekey)
 {
-	struct kink_conf *c = kd->kd_conf;
+	struct kink_conf *c = en->en_conf;
 	struct conf_peer *cp = pe->pe_conf;
 	struct kink_xact *x;
 	int fam = pol->pol_dst.sel_addr.ss_family, i, ai = -1;
@@ -228,14 +231,14 @@ create_start(struct kinkd *kd, struct kink_peer *pe,
 			ai = i;
 	if (ai < 0)
 		ai = 0;
-	if ((x = xact_new(kd, pe, xact_new_xid(kd), XR_INIT,
+	if ((x = xact_new(en, pe, xact_new_xid(en), XR_INIT,
 	    KINK_MSGTYPE_CREATE)) == NULL)
 		return -1;
 	x->xa_pol = *pol;
 	x->xa_has_pol = 1;
 	x->xa_rekey_pair = rekey;
 	x->xa_remote = cp->p_addrs[ai];
-	net_set_port(&x->xa_remote, c->c_port);
+	addr_set_port(&x->xa_remote, c->c_port);
 	/*
 	 * Our address: the peer's "local" setting, else the policy's own
 	 * end (tunnel endpoint, or a transport-mode host selector), else what
@@ -249,21 +252,21 @@ create_start(struct kinkd *kd, struct kink_peer *pe,
 	else if (pol->pol_mode == ENCAP_MODE_TRANSPORT &&
 	    pol->pol_src.sel_addr.ss_family == x->xa_remote.ss_family &&
 	    pol->pol_src.sel_plen == (x->xa_remote.ss_family == AF_INET ?
-	    32 : 128) && !net_is_any((const struct sockaddr *)
+	    32 : 128) && !addr_is_any((const struct sockaddr *)
 	    &pol->pol_src.sel_addr))
 		x->xa_local = pol->pol_src.sel_addr;
-	else if (net_local_for(kd->kd_net, &x->xa_remote, &x->xa_local) == -1) {
+	else if (engine_local_for(en, &x->xa_remote, &x->xa_local) == -1) {
 		xact_wait(x, w);
 		xact_fail(x, CTL_ERR_FAILED, "no local address towards the "
 		    "peer");
 		return -1;
 	}
-	net_set_port(&x->xa_local, c->c_port);
+	addr_set_port(&x->xa_local, c->c_port);
 	xact_wait(x, w);
-	kinkd_event(kd, CTL_EV_XACT_START, pe->pe_name, x->xa_xid,
+	engine_event(en, CTL_EV_XACT_START, pe->pe_name, x->xa_xid,
 	    "initiator CREATE policy %s%s", pol->pol_name,
 	    rekey ? " (rekey)" : "");
-	return xact_get_ticket(x, create_init_spi);
+	return xact_gettgt_ticket(x, create_init_spi);
 }
 
 static void
@@ -280,7 +283,7 @@ create_init_send(struct kink_xact *x)
 		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the proposal");
 		return;
 	}
-	x->xa_pair = ++x->xa_kd->kd_next_pair;
+	x->xa_pair = ++x->xa_en->en_next_pair;
 	x->xa_spis_used = 1;
 	/* 3.2 step 1: our inbound SA first, so the REPLY's traffic lands. */
 	if (doi_init_optimistic(x->xa_doi, xact_prf, x, &x->xa_res) == 0) {
@@ -296,17 +299,6 @@ create_init_send(struct kink_xact *x)
 		return;
 	xact_send_first(x);
 }
-
-void
-xact_send_ack(struct kink_xact *x)
-{
-	if (xact_build_msg(x, KINK_MSGTYPE_ACK, NULL, 0) == -1)
-		return;
-	stats_inc(STAT_ACK_SENT);
-	xact_send(x, 0);
-}
-
-#define send_ack xact_send_ack
 
 /*
  * An authenticated REPLY we refuse.  RFC 4430 3.2: "The initiator MUST
@@ -330,15 +322,17 @@ create_refused(struct kink_xact *x, const struct kink_msg *m,
 		return;
 	}
 	xact_complete(x, 0, CTL_ERR_PEER, "%s; ACK sent (ACKREQ set)", msg);
-	send_ack(x);
+	xact_send_ack(x);
 	xact_state(x, XS_I_AGING);
 }
 
-void
+static void
 create_reply(struct kink_xact *x, const struct kink_msg *m)
 {
-	struct kinkd *kd = x->xa_kd;
+	struct kink_engine *en = x->xa_en;
+	const struct engine_hooks *hooks = en->en_hooks;
 	const struct kink_isakmp_pl *ip;
+	const char *why;
 	struct doi_result *r = &x->xa_res;
 	struct doi_error de;
 	char spis[256];
@@ -347,7 +341,7 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	if (x->xa_state == XS_I_AGING) {
 		/* Our ACK was lost: a new one, new authenticator (c.2). */
 		log_debug(XFMT "duplicate REPLY, ACK regenerated", XARG(x));
-		send_ack(x);
+		xact_send_ack(x);
 		return;
 	}
 	if (x->xa_state != XS_I_CREATE) {
@@ -366,10 +360,10 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	}
 	ip = &m->m_isakmp[0];
 	memset(&de, 0, sizeof(de));
-	if (kd->kd_refuse_replies > 0) {
-		/* Test knob (inject "refuse-reply"): as if doi refused it. */
-		kd->kd_refuse_replies--;
-		create_refused(x, m, "REPLY refused (inject refuse-reply)");
+	if (hooks != NULL && hooks->eh_create_reply != NULL &&
+	    (why = hooks->eh_create_reply(hooks->eh_arg)) != NULL) {
+		/* As if doi had refused it: the 3.2 ACK path under test. */
+		create_refused(x, m, "%s", why);
 		return;
 	}
 	if (doi_init_reply(x->xa_doi, ip->ip_body.rb_p, ip->ip_body.rb_len,
@@ -395,11 +389,11 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	doi_result_clear(r);
 	if (x->xa_rekey_pair != 0) {
 		/* The new SA is in; the old pair goes (3.6). */
-		delete_start(kd, x->xa_rekey_pair, NULL);
+		xact_delete_start(en, x->xa_rekey_pair, NULL);
 		x->xa_rekey_pair = 0;
 	}
 	if (ack) {
-		send_ack(x);
+		xact_send_ack(x);
 		xact_state(x, XS_I_AGING);
 	} else
 		xact_state(x, XS_DONE);
@@ -411,14 +405,9 @@ static int
 spi_inuse(void *arg, uint8_t proto, uint32_t spi)
 {
 	struct kink_xact *x = arg;
-	struct kink_sarec *sr;
 
-	TAILQ_FOREACH(sr, &x->xa_kd->kd_sas, sr_entry)
-		if (sr->sr_peer == x->xa_peer &&
-		    sr->sr_sa.sa_dir == SA_DIR_OUT &&
-		    sr->sr_sa.sa_proto == proto && sr->sr_sa.sa_spi == spi)
-			return 1;
-	return 0;
+	return sarec_find_peer(x->xa_en, x->xa_peer, proto, spi,
+	    SA_DIR_OUT) != NULL;
 }
 
 /* Answer a refused CREATE: a Notify, or KINK_ERROR for local trouble. */
@@ -442,7 +431,7 @@ create_refuse(struct kink_xact *x, const struct doi_error *de)
 	buf_free(&qm);
 }
 
-void
+static void
 create_respond(struct kink_xact *x, const struct kink_msg *m)
 {
 	const struct kink_policy *pols[CONF_MAX_POLICIES];
@@ -503,7 +492,7 @@ create_resp_finish(struct kink_xact *x)
 		x->xa_pol = *r->dr_policy;
 		x->xa_has_pol = 1;
 	}
-	x->xa_pair = ++x->xa_kd->kd_next_pair;
+	x->xa_pair = ++x->xa_en->en_next_pair;
 	x->xa_spis_used = 1;
 	if (xact_build_reply(x, r->dr_ackreq ? KINK_ACKREQ : 0, 0, &qm,
 	    first) == -1) {
@@ -529,7 +518,7 @@ out:
 	buf_free(&qm);
 }
 
-void
+static void
 create_ack(struct kink_xact *x)
 {
 	struct doi_result *r = &x->xa_res;
@@ -543,3 +532,32 @@ create_ack(struct kink_xact *x)
 	doi_result_clear(r);
 	xact_state(x, XS_R_CACHE);
 }
+
+static int
+create_restartable(const struct kink_xact *x)
+{
+	/* Without its policy copy there is nothing to start from. */
+	return x->xa_has_pol;
+}
+
+static int
+create_restart(struct kink_xact *old, struct xact_waiter *w)
+{
+	struct kink_policy pol = old->xa_pol;
+	int rc;
+
+	rc = xact_create_start(old->xa_en, old->xa_peer, &pol, w,
+	    old->xa_rekey_pair);
+	explicit_bzero(&pol, sizeof(pol));
+	return rc;
+}
+
+const struct xact_ops xact_create_ops = {
+	.xo_type = KINK_MSGTYPE_CREATE,
+	.xo_respond = create_respond,
+	.xo_reply = create_reply,
+	.xo_ack = create_ack,
+	.xo_cleanup = create_cleanup,
+	.xo_restartable = create_restartable,
+	.xo_restart = create_restart,
+};

@@ -11,14 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "control.h"
 #include "isakmp.h"
 #include "kink.h"
-#include "kinkd.h"
 #include "log.h"
 #include "net.h"
 #include "peer.h"
+#include "sarec.h"
 #include "stats.h"
 #include "wire.h"
 #include "xact.h"
@@ -86,24 +87,26 @@ in_list(uint32_t pair, const uint32_t *pairs, int n)
 }
 
 int
-delete_start(struct kinkd *kd, uint32_t pair, struct xact_waiter *w)
+xact_delete_start(struct kink_engine *en, uint32_t pair, struct xact_waiter *w)
 {
-	return delete_start_pairs(kd, &pair, 1, w);
+	return xact_delete_start_pairs(en, &pair, 1, w);
 }
 
 int
-delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
-    struct xact_waiter *w)
+xact_delete_start_pairs(struct kink_engine *en, const uint32_t *pairs,
+    int npairs, struct xact_waiter *w)
 {
 	struct kink_sarec *sr, *next, *in = NULL;
 	struct isakmp_msg *qm;
 	struct kink_xact *x;
 	struct kink_peer *pe = NULL;
+	struct sarec_key k;
 	int i;
 
-	if (npairs <= 0 || npairs > DELETE_MAX_PAIRS)
+	if (npairs <= 0 || npairs > XACT_DELETE_MAX_PAIRS)
 		return -1;
-	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
+	for (sr = sarec_next(en, NULL, NULL); sr != NULL;
+	    sr = sarec_next(en, sr, NULL))
 		if (in_list(sr->sr_pair, pairs, npairs)) {
 			if (pe == NULL)
 				pe = sr->sr_peer;
@@ -116,23 +119,25 @@ delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
 	if (in == NULL) {
 		/* Nothing inbound to name: just drop what is left. */
 		for (i = 0; i < npairs; i++)
-			peer_pair_del(kd, pairs[i], "deleted");
+			sarec_pair_del(en, pairs[i], "deleted");
 		return 0;
 	}
 	if ((qm = calloc(1, sizeof(*qm))) == NULL)
 		return -1;
-	if ((x = xact_new(kd, pe, xact_new_xid(kd), XR_INIT,
+	if ((x = xact_new(en, pe, xact_new_xid(en), XR_INIT,
 	    KINK_MSGTYPE_DELETE)) == NULL) {
 		free(qm);
 		return -1;
 	}
 	x->xa_remote = in->sr_sa.sa_src;
 	x->xa_local = in->sr_sa.sa_dst;
-	net_set_port(&x->xa_remote, kd->kd_conf->c_port);
-	net_set_port(&x->xa_local, kd->kd_conf->c_port);
-	for (sr = TAILQ_FIRST(&kd->kd_sas); sr != NULL; sr = next) {
-		next = TAILQ_NEXT(sr, sr_entry);
-		if (sr->sr_peer != pe || !in_list(sr->sr_pair, pairs, npairs))
+	addr_set_port(&x->xa_remote, en->en_conf->c_port);
+	addr_set_port(&x->xa_local, en->en_conf->c_port);
+	memset(&k, 0, sizeof(k));
+	k.k_peer = pe;
+	for (sr = sarec_next(en, NULL, &k); sr != NULL; sr = next) {
+		next = sarec_next(en, sr, &k);
+		if (!in_list(sr->sr_pair, pairs, npairs))
 			continue;
 		if (sr->sr_sa.sa_dir == SA_DIR_IN) {
 			add_delete(qm, sr->sr_sa.sa_proto, sr->sr_sa.sa_spi);
@@ -140,7 +145,7 @@ delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
 			sr->sr_del_serial = x->xa_serial;
 			note_spi(x, sr->sr_sa.sa_spi);
 		} else
-			peer_sa_del(sr, "deleting");	/* 3.3: outbound 1st */
+			sarec_del(sr, "deleting");	/* 3.3: outbound 1st */
 	}
 	if (isakmp_build(qm, &x->xa_qm, &x->xa_first) != 0) {
 		free(qm);
@@ -150,36 +155,39 @@ delete_start_pairs(struct kinkd *kd, const uint32_t *pairs, int npairs,
 	}
 	free(qm);
 	xact_wait(x, w);
-	kinkd_event(kd, CTL_EV_XACT_START, pe->pe_name, x->xa_xid,
+	engine_event(en, CTL_EV_XACT_START, pe->pe_name, x->xa_xid,
 	    "initiator DELETE");
-	return xact_get_ticket(x, delete_send);
+	return xact_gettgt_ticket(x, delete_send);
 }
 
-int
+static int
 delete_renew(struct kink_xact *old, struct xact_waiter *w)
 {
-	struct kinkd *kd = old->xa_kd;
+	struct kink_engine *en = old->xa_en;
 	struct kink_sarec *sr;
 	struct kink_xact *x;
+	struct sarec_key k;
 
-	if ((x = xact_new(kd, old->xa_peer, xact_new_xid(kd), XR_INIT,
+	if ((x = xact_new(en, old->xa_peer, xact_new_xid(en), XR_INIT,
 	    KINK_MSGTYPE_DELETE)) == NULL)
 		return -1;
 	x->xa_remote = old->xa_remote;
 	x->xa_local = old->xa_local;
 	x->xa_first = old->xa_first;
 	strlcpy(x->xa_note, old->xa_note, sizeof(x->xa_note));
-	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
-		if (sr->sr_del_serial == old->xa_serial)
-			sr->sr_del_serial = x->xa_serial;
+	memset(&k, 0, sizeof(k));
+	k.k_del_serial = old->xa_serial;
+	for (sr = sarec_next(en, NULL, &k); sr != NULL;
+	    sr = sarec_next(en, sr, &k))
+		sr->sr_del_serial = x->xa_serial;
 	xact_wait(x, w);
 	if (buf_put(&x->xa_qm, old->xa_qm.b_data, old->xa_qm.b_len) == -1) {
 		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
 		return -1;
 	}
-	kinkd_event(kd, CTL_EV_XACT_START, x->xa_peer->pe_name, x->xa_xid,
+	engine_event(en, CTL_EV_XACT_START, x->xa_peer->pe_name, x->xa_xid,
 	    "initiator DELETE (renewed ticket)");
-	return xact_get_ticket(x, delete_send);
+	return xact_gettgt_ticket(x, delete_send);
 }
 
 /* Our inbound SAs this DELETE named: gone after the grace timer. */
@@ -187,19 +195,20 @@ static int
 delete_inbound_later(struct kink_xact *x)
 {
 	struct kink_sarec *sr, *next;
+	struct sarec_key k;
 	int n = 0;
 
-	for (sr = TAILQ_FIRST(&x->xa_kd->kd_sas); sr != NULL; sr = next) {
-		next = TAILQ_NEXT(sr, sr_entry);
-		if (sr->sr_del_serial == x->xa_serial) {
-			peer_sa_del_later(sr, x->xa_kd->kd_conf->c_delgrace_ms);
-			n++;
-		}
+	memset(&k, 0, sizeof(k));
+	k.k_del_serial = x->xa_serial;
+	for (sr = sarec_next(x->xa_en, NULL, &k); sr != NULL; sr = next) {
+		next = sarec_next(x->xa_en, sr, &k);
+		sarec_del_later(sr, x->xa_en->en_conf->c_delgrace_ms);
+		n++;
 	}
 	return n;
 }
 
-void
+static void
 delete_reply(struct kink_xact *x, const struct kink_msg *m)
 {
 	struct isakmp_msg *qm;
@@ -229,21 +238,45 @@ delete_reply(struct kink_xact *x, const struct kink_msg *m)
 	xact_state(x, XS_DONE);
 }
 
-void
+static void
 delete_giveup(struct kink_xact *x)
 {
 	/* No answer: our half is useless either way. */
 	delete_inbound_later(x);
 }
 
-void
+/*
+ * Responder: pair `pair` goes, our inbound SAs listed in the answer `out`
+ * and removed after the grace timer, the outbound ones now.
+ */
+static void
+delete_pair_answer(struct kink_xact *x, uint32_t pair,
+    struct isakmp_msg *out)
+{
+	struct kink_engine *en = x->xa_en;
+	struct kink_sarec *sr, *next;
+	struct sarec_key key;
+
+	memset(&key, 0, sizeof(key));
+	key.k_pair = pair;
+	for (sr = sarec_next(en, NULL, &key); sr != NULL; sr = next) {
+		next = sarec_next(en, sr, &key);
+		if (sr->sr_sa.sa_dir == SA_DIR_IN) {
+			add_delete(out, sr->sr_sa.sa_proto, sr->sr_sa.sa_spi);
+			note_spi(x, sr->sr_sa.sa_spi);
+			sarec_del_later(sr, en->en_conf->c_delgrace_ms);
+		} else
+			sarec_del(sr, "peer deleted it");
+	}
+}
+
+static void
 delete_respond(struct kink_xact *x, const struct kink_msg *m)
 {
-	struct kinkd *kd = x->xa_kd;
+	struct kink_engine *en = x->xa_en;
 	struct isakmp_msg *in = NULL, *out = NULL;
 	uint32_t pairs[ISAKMP_MAX_DELETE * ISAKMP_MAX_DELETE_SPIS];
 	uint8_t spibuf[ISAKMP_MAX_NOTIFY][4];
-	struct kink_sarec *sr, *next;
 	struct buf qmb;
 	uint8_t first = 0;
 	int i, j, k, npairs = 0, nunknown = 0, err;
@@ -268,14 +301,8 @@ delete_respond(struct kink_xact *x, const struct kink_msg *m)
 		for (j = 0; j < d->d_nspi; j++) {
 			struct kink_sarec *found = NULL;
 
-			TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
-				if (sr->sr_peer == x->xa_peer &&
-				    sr->sr_sa.sa_dir == SA_DIR_OUT &&
-				    sr->sr_sa.sa_proto == d->d_proto &&
-				    sr->sr_sa.sa_spi == d->d_spi[j]) {
-					found = sr;
-					break;
-				}
+			found = sarec_find_peer(en, x->xa_peer, d->d_proto,
+			    d->d_spi[j], SA_DIR_OUT);
 			if (found != NULL) {
 				for (k = 0; k < npairs; k++)
 					if (pairs[k] == found->sr_pair)
@@ -301,19 +328,7 @@ delete_respond(struct kink_xact *x, const struct kink_msg *m)
 	}
 	/* 3.3: both directions go; no half-open SAs. */
 	for (k = 0; k < npairs; k++)
-		for (sr = TAILQ_FIRST(&kd->kd_sas); sr != NULL; sr = next) {
-			next = TAILQ_NEXT(sr, sr_entry);
-			if (sr->sr_pair != pairs[k])
-				continue;
-			if (sr->sr_sa.sa_dir == SA_DIR_IN) {
-				add_delete(out, sr->sr_sa.sa_proto,
-				    sr->sr_sa.sa_spi);
-				note_spi(x, sr->sr_sa.sa_spi);
-				peer_sa_del_later(sr,
-				    kd->kd_conf->c_delgrace_ms);
-			} else
-				peer_sa_del(sr, "peer deleted it");
-		}
+		delete_pair_answer(x, pairs[k], out);
 	if (isakmp_build(out, &qmb, &first) != 0 ||
 	    xact_build_reply(x, 0, 0, &qmb, first) == -1) {
 		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the REPLY");
@@ -328,3 +343,13 @@ out:
 	free(out);
 	buf_free(&qmb);
 }
+
+const struct xact_ops xact_delete_ops = {
+	.xo_type = KINK_MSGTYPE_DELETE,
+	.xo_respond = delete_respond,
+	.xo_reply = delete_reply,
+	.xo_giveup = delete_giveup,
+	.xo_restart = delete_renew,
+	/* The SAs the old DELETE named move to the new one before it fails. */
+	.xo_restart_first = 1,
+};

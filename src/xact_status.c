@@ -2,20 +2,24 @@
  * STATUS (RFC 4430 sections 3.4, 3.7, 6.5): a bare AP-REQ is a probe; the
  * REPLY's verified AP-REP (and EPOCH, checked in xact.c) is the answer.
  * No answer only makes the peer "suspected": nothing unauthenticated, and
- * no silence, removes SAs.  A changed EPOCH does, in peer_epoch().
+ * no silence, removes SAs.  A changed EPOCH does (xact_input.c).
+ *
+ * Dead-peer detection lives here too: it is STATUS sent on a timer.
  */
 #include <sys/socket.h>
 
 #include <string.h>
+#include <time.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "control.h"
 #include "isakmp_num.h"
 #include "kink.h"
-#include "kinkd.h"
 #include "log.h"
 #include "net.h"
 #include "peer.h"
+#include "sarec.h"
 #include "stats.h"
 #include "wire.h"
 #include "xact.h"
@@ -34,23 +38,22 @@ status_send(struct kink_xact *x)
 }
 
 int
-status_start(struct kinkd *kd, struct kink_peer *pe, struct xact_waiter *w)
+xact_status_start(struct kink_engine *en, struct kink_peer *pe,
+    struct xact_waiter *w)
 {
 	struct conf_peer *cp = pe->pe_conf;
 	struct kink_sarec *sr;
 	struct kink_xact *x;
 
-	if ((x = xact_new(kd, pe, xact_new_xid(kd), XR_INIT,
+	if ((x = xact_new(en, pe, xact_new_xid(en), XR_INIT,
 	    KINK_MSGTYPE_STATUS)) == NULL)
 		return -1;
 	xact_wait(x, w);
 	/* Where our SAs with the peer are, else its first address. */
-	TAILQ_FOREACH(sr, &kd->kd_sas, sr_entry)
-		if (sr->sr_peer == pe && sr->sr_sa.sa_dir == SA_DIR_IN) {
-			x->xa_remote = sr->sr_sa.sa_src;
-			x->xa_local = sr->sr_sa.sa_dst;
-			break;
-		}
+	if ((sr = sarec_first_dir(en, pe, SA_DIR_IN)) != NULL) {
+		x->xa_remote = sr->sr_sa.sa_src;
+		x->xa_local = sr->sr_sa.sa_dst;
+	}
 	if (x->xa_remote.ss_family == 0) {
 		if (cp == NULL || cp->p_naddrs == 0) {
 			xact_fail(x, CTL_ERR_FAILED, "peer has no address");
@@ -59,20 +62,20 @@ status_start(struct kinkd *kd, struct kink_peer *pe, struct xact_waiter *w)
 		x->xa_remote = cp->p_addrs[0];
 		if (cp->p_local.ss_family == x->xa_remote.ss_family)
 			x->xa_local = cp->p_local;
-		else if (net_local_for(kd->kd_net, &x->xa_remote,
+		else if (engine_local_for(en, &x->xa_remote,
 		    &x->xa_local) == -1) {
 			xact_fail(x, CTL_ERR_FAILED, "no local address");
 			return -1;
 		}
 	}
-	net_set_port(&x->xa_remote, kd->kd_conf->c_port);
-	net_set_port(&x->xa_local, kd->kd_conf->c_port);
+	addr_set_port(&x->xa_remote, en->en_conf->c_port);
+	addr_set_port(&x->xa_local, en->en_conf->c_port);
 	if (w == NULL)
 		pe->pe_probe = x;
-	return xact_get_ticket(x, status_send);
+	return xact_gettgt_ticket(x, status_send);
 }
 
-void
+static void
 status_reply(struct kink_xact *x, const struct kink_msg *m)
 {
 	if (x->xa_state != XS_I_STATUS) {
@@ -84,21 +87,21 @@ status_reply(struct kink_xact *x, const struct kink_msg *m)
 	xact_state(x, XS_DONE);
 }
 
-void
+static void
 status_giveup(struct kink_xact *x)
 {
 	struct kink_peer *pe = x->xa_peer;
 
 	if (pe->pe_state != CTL_PEER_SUSPECTED) {
 		pe->pe_state = CTL_PEER_SUSPECTED;
-		kinkd_event(x->xa_kd, CTL_EV_PEER_STATE, pe->pe_name, 0,
+		engine_event(x->xa_en, CTL_EV_PEER_STATE, pe->pe_name, 0,
 		    "suspected");
 	}
 	log_info("peer %s: no answer to STATUS; SAs kept until it proves "
 	    "otherwise", pe->pe_name);
 }
 
-void
+static void
 status_respond(struct kink_xact *x, const struct kink_msg *m)
 {
 	/* Notify payloads are only logged; the answer is a bare REPLY. */
@@ -113,3 +116,89 @@ status_respond(struct kink_xact *x, const struct kink_msg *m)
 	xact_complete(x, 1, 0, "answered");
 	xact_state(x, XS_R_CACHE);
 }
+
+static int
+status_restart(struct kink_xact *old, struct xact_waiter *w)
+{
+	return xact_status_start(old->xa_en, old->xa_peer, w);
+}
+
+/* ---- dead-peer detection ------------------------------------------------ */
+
+void
+xact_status_seen(struct kink_peer *pe)
+{
+	pe->pe_last_seen = time(NULL);
+	pe->pe_last_ms = timer_now_ms();
+	if (pe->pe_state != CTL_PEER_ALIVE) {
+		if (pe->pe_state == CTL_PEER_SUSPECTED) {
+			log_info("peer %s: alive again", pe->pe_name);
+			engine_event(pe->pe_en, CTL_EV_PEER_STATE, pe->pe_name,
+			    0, "alive");
+		}
+		pe->pe_state = CTL_PEER_ALIVE;
+	}
+	xact_status_dpd_arm(pe);
+}
+
+void
+xact_status_dpd_arm(struct kink_peer *pe)
+{
+	uint32_t ms = pe->pe_en->en_conf->c_deadpeer_ms;
+
+	timer_del(&pe->pe_dpd);
+	if (ms > 0)
+		timer_add_ms(&pe->pe_dpd, ms);
+}
+
+/*
+ * The dead-peer interval passed without authenticated traffic: probe with
+ * STATUS.  Only a verified answer (or EPOCH) changes anything: silence
+ * makes the peer "suspected", never dead.
+ */
+static void
+status_dpd(void *arg)
+{
+	struct kink_peer *pe = arg;
+	struct kink_engine *en = pe->pe_en;
+
+	if (en->en_stopping)
+		return;
+	xact_status_dpd_arm(pe);
+	/*
+	 * Worth probing: a peer we hold SAs with, or one we have talked to
+	 * (a probe then also learns its EPOCH, i.e. whether it restarted).
+	 */
+	if (pe->pe_probe != NULL || (sarec_count(en, pe) == 0 &&
+	    pe->pe_last_seen == 0))
+		return;
+	if (pe->pe_last_ms != 0 &&
+	    timer_now_ms() - pe->pe_last_ms < en->en_conf->c_deadpeer_ms)
+		return;
+	/* Suspected only once the probe goes unanswered (status_giveup). */
+	log_debug("peer %s: silent for %u ms, probing with STATUS",
+	    pe->pe_name, en->en_conf->c_deadpeer_ms);
+	xact_status_start(en, pe, NULL);
+}
+
+static int
+status_peer_new(struct kink_peer *pe)
+{
+	return timer_init(&pe->pe_dpd, pe->pe_en->en_base, status_dpd, pe);
+}
+
+static void
+status_peer_gone(struct kink_peer *pe)
+{
+	timer_fini(&pe->pe_dpd);
+}
+
+const struct xact_ops xact_status_ops = {
+	.xo_type = KINK_MSGTYPE_STATUS,
+	.xo_respond = status_respond,
+	.xo_reply = status_reply,
+	.xo_giveup = status_giveup,
+	.xo_restart = status_restart,
+	.xo_peer_new = status_peer_new,
+	.xo_peer_gone = status_peer_gone,
+};

@@ -13,7 +13,7 @@ set -u
 export B BENCH_N BENCH_CONC
 
 if [ -z "${KINK_HOST_NETNS:-}" ]; then
-	${MAKE:-make} -s B="$B" "$B/kinkd" "$B/kinkctl" \
+	${MAKE:-make} -s B="$B" "$B/tests/kinkd-test" "$B/kinkctl" \
 	    "$B/tests/tools/udprelay" "$B/tests/tools/kinkcraft" \
 	    "$B/tests/bench/bench_create" || exit 1
 	if [ "$(id -u)" = 0 ]; then

@@ -192,7 +192,7 @@ for prog in kinkd kinkctl; do
 done
 
 # Monitor event types, from the headers that define them.
-grep -h '^#define \(CTL\|PEER\)_EV_[A-Z_]*[[:space:]]*"' include/ctl.h src/peer.h |
+grep -h '^#define \(CTL\|SAREC\)_EV_[A-Z_]*[[:space:]]*"' include/ctl.h src/sarec.h |
     sed 's/^[^"]*"\([^"]*\)".*/\1/' | grep -v '^subscribed$' | sort -u > "$tmp/ev"
 if [ "$(wc -l < "$tmp/ev")" -lt 5 ]; then
 	fail ctl-events-documented "found $(wc -l < "$tmp/ev") event types in the headers"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Kernel events through the null backend's upcall path: kinkd reads
 # "<socket>.inject" on SIGUSR1 (lines "acquire REQID", "soft SPI") and
-# hands them to sadb_null_inject(), so the daemon's ACQUIRE/EXPIRE
+# hands them to sadb_null_event(), so the daemon's ACQUIRE/EXPIRE
 # handling runs exactly as with a kernel.  tests/daemon/010-sadb-events
 # covers the basic paths (and hard EXPIRE); this adds:
 #  - ACQUIRE twice back to back, as a kernel repeats it while the

@@ -24,7 +24,7 @@
 
 : "${B:=build}"
 HOST_TOP=$(pwd)
-KINKD="$HOST_TOP/$B/kinkd"
+KINKD="$HOST_TOP/$B/tests/kinkd-test"
 KINKCTL="$HOST_TOP/$B/kinkctl"
 UDPRELAY="$HOST_TOP/$B/tests/tools/udprelay"
 KINKCRAFT="$HOST_TOP/$B/tests/tools/kinkcraft"

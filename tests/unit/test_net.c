@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "net.h"
 #include "test.h"
 #include "timer.h"
@@ -61,7 +62,7 @@ TEST(net_wildcard_pktinfo_reply_from_same_address)
 	struct net *n;
 	socklen_t sl;
 	uint8_t buf[16];
-	char a[NET_ADDRSTRLEN];
+	char a[ADDR_STRLEN];
 	uint16_t port = test_port();
 	int fd, i;
 
@@ -84,11 +85,11 @@ TEST(net_wildcard_pktinfo_reply_from_same_address)
 		    usleep(1000);
 	ASSERT_INT_EQ(g.n, 1);
 	ASSERT_INT_EQ(g.len, 4);
-	ASSERT_STR_EQ(net_ntop((struct sockaddr *)&g.to, a, sizeof(a)),
+	ASSERT_STR_EQ(addr_ntop((struct sockaddr *)&g.to, a, sizeof(a)),
 	    "127.0.0.7");
-	ASSERT_INT_EQ(net_port((struct sockaddr *)&g.to), port);
-	ASSERT_INT_EQ(net_port((struct sockaddr *)&g.from),
-	    net_port((struct sockaddr *)&peer));
+	ASSERT_INT_EQ(addr_port((struct sockaddr *)&g.to), port);
+	ASSERT_INT_EQ(addr_port((struct sockaddr *)&g.from),
+	    addr_port((struct sockaddr *)&peer));
 	/* the answer leaves from 127.0.0.7, the address asked */
 	ASSERT_INT_EQ(net_send(n, &g.to, &g.from, (const uint8_t *)"pong", 4),
 	    0);
@@ -96,9 +97,9 @@ TEST(net_wildcard_pktinfo_reply_from_same_address)
 	ASSERT_INT_EQ(recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&src,
 	    &sl), 4);
 	ASSERT_MEM_EQ(buf, "pong", 4);
-	ASSERT_STR_EQ(net_ntop((struct sockaddr *)&src, a, sizeof(a)),
+	ASSERT_STR_EQ(addr_ntop((struct sockaddr *)&src, a, sizeof(a)),
 	    "127.0.0.7");
-	ASSERT_INT_EQ(net_port((struct sockaddr *)&src), port);
+	ASSERT_INT_EQ(addr_port((struct sockaddr *)&src), port);
 	close(fd);
 	net_free(n);
 	event_base_free(base);
@@ -140,15 +141,15 @@ TEST(net_addr_helpers)
 
 	addr4(&a, "192.0.2.1", 910);
 	addr4(&b, "192.0.2.1", 911);
-	ASSERT_TRUE(net_addr_eq((struct sockaddr *)&a, (struct sockaddr *)&b));
+	ASSERT_TRUE(addr_eq((struct sockaddr *)&a, (struct sockaddr *)&b));
 	addr4(&b, "192.0.2.2", 910);
-	ASSERT_TRUE(!net_addr_eq((struct sockaddr *)&a, (struct sockaddr *)&b));
+	ASSERT_TRUE(!addr_eq((struct sockaddr *)&a, (struct sockaddr *)&b));
 	memset(&b, 0, sizeof(b));
 	s6->sin6_family = AF_INET6;
-	ASSERT_TRUE(net_is_any((struct sockaddr *)&b));
-	ASSERT_TRUE(!net_addr_eq((struct sockaddr *)&a, (struct sockaddr *)&b));
-	net_set_port(&b, 910);
-	ASSERT_INT_EQ(net_port((struct sockaddr *)&b), 910);
+	ASSERT_TRUE(addr_is_any((struct sockaddr *)&b));
+	ASSERT_TRUE(!addr_eq((struct sockaddr *)&a, (struct sockaddr *)&b));
+	addr_set_port(&b, 910);
+	ASSERT_INT_EQ(addr_port((struct sockaddr *)&b), 910);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "kern_cases.h"
 #include "pfkey_msg.h"
 #include "sadb_kern.h"
@@ -229,8 +230,8 @@ check_sa(const struct kink_sa *got, const struct kink_sa *want)
 	ASSERT_INT_EQ(got->sa_life_hard_secs, want->sa_life_hard_secs);
 	ASSERT_INT_EQ(got->sa_life_soft_bytes, want->sa_life_soft_bytes);
 	ASSERT_INT_EQ(got->sa_life_hard_bytes, want->sa_life_hard_bytes);
-	ASSERT_INT_EQ(sadb_addr_eq(&got->sa_src, &want->sa_src), 1);
-	ASSERT_INT_EQ(sadb_addr_eq(&got->sa_dst, &want->sa_dst), 1);
+	ASSERT_INT_EQ(addr_eq(addr_sa(&got->sa_src), addr_sa(&want->sa_src)), 1);
+	ASSERT_INT_EQ(addr_eq(addr_sa(&got->sa_dst), addr_sa(&want->sa_dst)), 1);
 	ASSERT_INT_EQ(got->sa_enckey_len, 0);
 	ASSERT_INT_EQ(got->sa_authkey_len, 0);
 }
@@ -320,8 +321,8 @@ TEST(parse_spd_answer_and_acquire)
 	ASSERT_INT_EQ(in.ki_kind, KIN_ACQUIRE);
 	ASSERT_INT_EQ(in.ki_ev.ev_type, SADB_EV_ACQUIRE);
 	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0x12345678);
-	ASSERT_TRUE(sadb_addr_eq(&in.ki_ev.ev_src, &c.a));
-	ASSERT_TRUE(sadb_addr_eq(&in.ki_ev.ev_dst, &c.b));
+	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_src), addr_sa(&c.a)));
+	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_dst), addr_sa(&c.b)));
 	/* An unknown policy: reqid 0; no addresses: nothing to report. */
 	xp->sadb_x_policy_id = 0x43;
 	pfkey_parse(&s, buf, len, &in);
@@ -346,7 +347,7 @@ TEST(parse_expire_soft_hard)
 	ASSERT_INT_EQ(in.ki_ev.ev_type, SADB_EV_EXPIRE_HARD);
 	ASSERT_INT_EQ(in.ki_ev.ev_sa.sa_spi, c.add.sa_spi);
 	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0x1234);
-	ASSERT_TRUE(sadb_addr_eq(&in.ki_ev.ev_dst, &c.b));
+	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_dst), addr_sa(&c.b)));
 	ASSERT_INT_EQ(in.ki_ev.ev_sa.sa_enckey_len, 0);
 	/* Soft: CURRENT and SOFT only (CURRENT is not the SA's usage). */
 	find_ext(buf, SADB_EXT_LIFETIME_HARD)->sadb_ext_type =

@@ -254,7 +254,7 @@ TEST(null_inject_upcall_deferred)
 	memset(&ev, 0, sizeof(ev));
 	ev.ev_type = SADB_EV_ACQUIRE;
 	ev.ev_reqid = 42;
-	ASSERT_INT_EQ(sadb_null_inject(sd, &ev), 0);
+	ASSERT_INT_EQ(sadb_null_event(sd, &ev), 0);
 	ASSERT_INT_EQ(r.nup, 0);
 	run_loop(base);
 	ASSERT_INT_EQ(r.nup, 1);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "kinkd.h"
+#include "engine.h"
 #include "test.h"
 #include "xact.h"
 
@@ -76,22 +76,22 @@ TEST(xact_no_way_back)
 TEST(xact_backoff_cycle)
 {
 	struct kink_conf c;
-	struct kinkd kd;
+	struct kink_engine en;
 
 	memset(&c, 0, sizeof(c));
-	memset(&kd, 0, sizeof(kd));
-	kd.kd_conf = &c;
+	memset(&en, 0, sizeof(en));
+	en.en_conf = &c;
 	c.c_retrans_ms = 100;
 	c.c_retrans_max_ms = 400;
 	c.c_retrans_tries = 5;
 	/* 100 + 200 + 400 (capped) + 400 + 400 */
-	ASSERT_INT_EQ(xact_cycle_ms(&kd), 1500);
+	ASSERT_INT_EQ(xact_cycle_ms(&en), 1500);
 	c.c_retrans_tries = 1;
-	ASSERT_INT_EQ(xact_cycle_ms(&kd), 100);
+	ASSERT_INT_EQ(xact_cycle_ms(&en), 100);
 	c.c_retrans_ms = 1000;
 	c.c_retrans_max_ms = 8000;
 	c.c_retrans_tries = 5;	/* racoon2's 1, 2, 4, 8, 16 capped at 8 */
-	ASSERT_INT_EQ(xact_cycle_ms(&kd), 1000 + 2000 + 4000 + 8000 + 8000);
+	ASSERT_INT_EQ(xact_cycle_ms(&en), 1000 + 2000 + 4000 + 8000 + 8000);
 }
 
 int

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "kern_cases.h"
 #include "sadb_kern.h"
 #include "test.h"
@@ -182,8 +183,8 @@ check_sa(const struct kink_sa *got, const struct kink_sa *want)
 	ASSERT_INT_EQ(got->sa_life_hard_secs, want->sa_life_hard_secs);
 	ASSERT_INT_EQ(got->sa_life_soft_bytes, want->sa_life_soft_bytes);
 	ASSERT_INT_EQ(got->sa_life_hard_bytes, want->sa_life_hard_bytes);
-	ASSERT_INT_EQ(sadb_addr_eq(&got->sa_src, &want->sa_src), 1);
-	ASSERT_INT_EQ(sadb_addr_eq(&got->sa_dst, &want->sa_dst), 1);
+	ASSERT_INT_EQ(addr_eq(addr_sa(&got->sa_src), addr_sa(&want->sa_src)), 1);
+	ASSERT_INT_EQ(addr_eq(addr_sa(&got->sa_dst), addr_sa(&want->sa_dst)), 1);
 	ASSERT_INT_EQ(got->sa_sel_src.sel_plen, want->sa_sel_src.sel_plen);
 	ASSERT_INT_EQ(got->sa_sel_dst.sel_port, want->sa_sel_dst.sel_port);
 	ASSERT_INT_EQ(got->sa_sel_ulproto, want->sa_sel_ulproto);
@@ -276,14 +277,14 @@ TEST(parse_acquire)
 	ASSERT_INT_EQ(in.ki_kind, KIN_ACQUIRE);
 	ASSERT_INT_EQ(in.ki_ev.ev_type, SADB_EV_ACQUIRE);
 	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0x12345678);
-	ASSERT_TRUE(sadb_addr_eq(&in.ki_ev.ev_src, &c.a));
-	ASSERT_TRUE(sadb_addr_eq(&in.ki_ev.ev_dst, &c.b));
+	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_src), addr_sa(&c.a)));
+	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_dst), addr_sa(&c.b)));
 	/* No template: reqid 0, addresses still there. */
 	len = nl_msg(buf, XFRM_MSG_ACQUIRE, 0, &acq, sizeof(acq), NULL, 0);
 	xfrm_parse(buf, len, &in);
 	ASSERT_INT_EQ(in.ki_kind, KIN_ACQUIRE);
 	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0);
-	ASSERT_TRUE(sadb_addr_eq(&in.ki_ev.ev_dst, &c.b));
+	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_dst), addr_sa(&c.b)));
 	/* With a seq it answers someone's request: not an event. */
 	len = nl_msg(buf, XFRM_MSG_ACQUIRE, 3, &acq, sizeof(acq), NULL, 0);
 	xfrm_parse(buf, len, &in);
@@ -326,7 +327,7 @@ TEST(parse_expire_soft_hard)
 	ASSERT_INT_EQ(in.ki_ev.ev_type, SADB_EV_EXPIRE_SOFT);
 	check_sa(&in.ki_ev.ev_sa, &c.add);
 	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0x1234);
-	ASSERT_TRUE(sadb_addr_eq(&in.ki_ev.ev_dst, &c.b));
+	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_dst), addr_sa(&c.b)));
 	ASSERT_TRUE((len = kernel_expire(AF_INET, 1, buf)) != 0);
 	xfrm_parse(buf, len, &in);
 	ASSERT_INT_EQ(in.ki_kind, KIN_EXPIRE);

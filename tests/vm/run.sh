@@ -19,7 +19,7 @@ done
 vm_kernel || exit 1
 
 progs=
-for p in "$B"/tests/vm/test_* "$B"/kinkd "$B"/kinkctl; do
+for p in "$B"/tests/vm/test_* "$B"/kinkd "$B"/tests/kinkd-test "$B"/kinkctl; do
 	[ -x "$p" ] && progs="$progs $p"
 done
 # The KDC side for the kinkd scenarios (tests/lib/realm.sh in the guest),

@@ -21,6 +21,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "isakmp_num.h"
 #include "log.h"
 #include "sadb.h"
@@ -508,8 +509,8 @@ TEST(acquire)
 	got = wait_event(&evA, SADB_EV_ACQUIRE, 0, 5);
 	ASSERT_TRUE(got != -1);
 	ASSERT_INT_EQ(evA.ev[got].ev_reqid, REQID);
-	ASSERT_TRUE(sadb_addr_eq(&evA.ev[got].ev_src, &addrA));
-	ASSERT_TRUE(sadb_addr_eq(&evA.ev[got].ev_dst, &addrB));
+	ASSERT_TRUE(addr_eq(addr_sa(&evA.ev[got].ev_src), addr_sa(&addrA)));
+	ASSERT_TRUE(addr_eq(addr_sa(&evA.ev[got].ev_dst), addr_sa(&addrB)));
 }
 
 TEST(expire_soft_hard)
@@ -528,7 +529,7 @@ TEST(expire_soft_hard)
 	ASSERT_TRUE(hard != -1);
 	ASSERT_TRUE(soft < hard);
 	ASSERT_INT_EQ(evA.ev[hard].ev_sa.sa_reqid, REQID);
-	ASSERT_TRUE(sadb_addr_eq(&evA.ev[hard].ev_sa.sa_dst, &addrB));
+	ASSERT_TRUE(addr_eq(addr_sa(&evA.ev[hard].ev_sa.sa_dst), addr_sa(&addrB)));
 	/* The kernel removed it at the hard limit. */
 	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &sa, done_cb, NULL)), ESRCH);
 }

@@ -1,0 +1,599 @@
+/*
+ * The daemon's body, as a library function so that the production main
+ * (src/kinkd.c) and the test build's (tests/lib/kinkd_test.c) share it.
+ *
+ *	kinkd [-dnv] [-f file] [-s socket] [-D macro=value]
+ *
+ * Start-up order (torn down in reverse): config, log, engine tables and
+ * EPOCH, (detach), event base, SA backend (and its upcall), suite filter,
+ * Kerberos context, UDP sockets, peers, control socket (and the monitor
+ * hook), signals, privilege drop, stale-SA cleanup, SPD entries and the
+ * dead-peer timers, then the loop.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/capability.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libutil.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "control.h"
+#include "ctl.h"
+#include "kink.h"
+#include "kinkd.h"
+#include "krb.h"
+#include "log.h"
+#include "net.h"
+#include "peer.h"
+#include "reload.h"
+#include "sadb.h"
+#include "sarec.h"
+#include "upcall.h"
+#include "stats.h"
+#include "xact.h"
+
+#define KINKD_MAX_DEFINES	64
+#define KINKD_STOP_MS		2000	/* bound on the shutdown flush */
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: kinkd [-dnv] [-f file] [-s socket] "
+	    "[-D macro=value]\n");
+	exit(2);
+}
+
+static const char *
+backend_name(enum conf_backend b)
+{
+	switch (b) {
+	case CONF_BACKEND_NULL:
+		return "null";
+	case CONF_BACKEND_PFKEY:
+		return "pfkey";
+	case CONF_BACKEND_XFRM:
+		return "xfrm";
+	default:
+		return "auto";
+	}
+}
+
+/* ---- SPD ------------------------------------------------------------- */
+
+static void
+spd_install(struct kinkd *kd, struct conf_peer *cp)
+{
+	int i;
+
+	for (i = 0; i < cp->p_npolicies; i++)
+		if (sadb_spd_add(kd->kd_eng.en_sadb, &cp->p_policies[i],
+		    sadb_done_log, (void *)"add SPD entry") == -1)
+			log_warnx("peer %s policy %s: SPD entry not installed",
+			    cp->p_name, cp->p_policies[i].pol_name);
+}
+
+static void
+spd_remove(struct kinkd *kd, struct conf_peer *cp)
+{
+	int i;
+
+	for (i = 0; i < cp->p_npolicies; i++)
+		sadb_spd_del(kd->kd_eng.en_sadb, &cp->p_policies[i],
+		    sadb_done_log,
+		    (void *)"delete SPD entry");
+}
+
+/* SAs a previous run left in the kernel: kinkd owns none of them now. */
+static void
+stale_cb(int err, const struct kink_sa *sa, void *arg)
+{
+	struct kinkd *kd = arg;
+
+	if (sa == NULL || err != 0)
+		return;
+	log_info("removing stale SA spi 0x%08x from a previous run",
+	    sa->sa_spi);
+	sadb_del(kd->kd_eng.en_sadb, sa, sadb_done_log,
+	    (void *)"delete stale SA");
+}
+
+/* ---- privileges: open everything as root, then drop ------------------- */
+
+/* The file part of a keytab or rcache name ("FILE:/x" -> "/x"). */
+static const char *
+krb_path(const char *name)
+{
+	const char *c;
+
+	if (name == NULL)
+		return NULL;
+	if ((c = strchr(name, ':')) != NULL && c[1] == '/')
+		return c + 1;
+	return name;
+}
+
+/*
+ * What the daemon still opens after the drop, checked in a child that
+ * becomes the user first: the keytab (krb5_rd_req reads it for every
+ * AP-REQ, the worker for every TGT refresh) and the replay cache directory.
+ * A problem found here keeps kinkd running as root, with a warning,
+ * instead of failing every exchange later.
+ */
+static int
+drop_would_work(struct kinkd *kd, const struct passwd *pw, char *why,
+    size_t len)
+{
+	const char *kt = krb_path(kd->kd_eng.en_conf->c_keytab);
+	const char *rcname = getenv("KRB5RCACHENAME");
+	char rcdir[1024];
+	pid_t pid;
+	int st;
+
+	if (rcname != NULL && (rcname = krb_path(rcname)) != NULL &&
+	    strrchr(rcname, '/') != NULL) {
+		strlcpy(rcdir, rcname, sizeof(rcdir));
+		*strrchr(rcdir, '/') = '\0';
+	} else
+		strlcpy(rcdir, getenv("KRB5RCACHEDIR") ?
+		    getenv("KRB5RCACHEDIR") : "/var/tmp", sizeof(rcdir));
+	if ((pid = fork()) == -1) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		return 0;
+	}
+	if (pid == 0) {
+		if (setgroups(1, &pw->pw_gid) == -1 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+			_exit(3);
+		if (kt != NULL && access(kt, R_OK) == -1)
+			_exit(1);
+		if (access(rcdir, W_OK | X_OK) == -1)
+			_exit(2);
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 1;
+	switch (WIFEXITED(st) ? WEXITSTATUS(st) : -1) {
+	case 1:
+		snprintf(why, len, "keytab %s is not readable by %s", kt,
+		    pw->pw_name);
+		break;
+	case 2:
+		snprintf(why, len, "replay cache directory %s is not "
+		    "writable by %s", rcdir, pw->pw_name);
+		break;
+	default:
+		snprintf(why, len, "cannot become %s", pw->pw_name);
+		break;
+	}
+	return 0;
+}
+
+static void
+kinkd_drop_privileges(struct kinkd *kd)
+{
+	struct __user_cap_header_struct ch;
+	struct __user_cap_data_struct cd[_LINUX_CAPABILITY_U32S_3];
+	const char *user = kd->kd_eng.en_conf->c_user;
+	struct passwd *pw;
+	char why[1200];
+	/*
+	 * XFRM checks CAP_NET_ADMIN on every netlink message, PF_KEY only
+	 * when the socket is created (docs/arch/kernel.md, measured in the
+	 * VM): only the xfrm backend keeps the capability.
+	 */
+	int keep_admin = strcmp(sadb_backend(kd->kd_eng.en_sadb), "xfrm") == 0;
+
+	if (getuid() != 0 || user == NULL || user[0] == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_info("user %s does not exist: kinkd keeps running as root",
+		    user);
+		return;
+	}
+	if (pw->pw_uid == 0)
+		return;
+	if (!drop_would_work(kd, pw, why, sizeof(why))) {
+		log_warnx("not dropping privileges to %s: %s", user, why);
+		return;
+	}
+	/*
+	 * (ship) The bounding set down to the capability kept, and no new
+	 * privileges through execve: kinkd executes nothing, so this only
+	 * closes doors.  Dropping needs CAP_SETPCAP, which a unit's
+	 * CapabilityBoundingSet= may have taken away already; then the
+	 * unit's bounding set stands.
+	 */
+	{
+		int cap;
+
+		for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+			if (!(keep_admin && cap == CAP_NET_ADMIN) &&
+			    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
+				log_debug("capability bounding set kept: %s",
+				    strerror(errno));
+				break;
+			}
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	}
+	if (keep_admin && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_KEEPCAPS)");
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	if (keep_admin) {
+		memset(&ch, 0, sizeof(ch));
+		memset(cd, 0, sizeof(cd));
+		ch.version = _LINUX_CAPABILITY_VERSION_3;
+		cd[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted =
+		    cd[CAP_TO_INDEX(CAP_NET_ADMIN)].effective =
+		    CAP_TO_MASK(CAP_NET_ADMIN);
+		if (syscall(SYS_capset, &ch, cd) == -1)
+			fatal("capset");
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	}
+	/* There is no way back. */
+	if (setuid(0) != -1)
+		fatalx("privileges not dropped");
+	log_info("running as %s (uid %u)%s", user, (unsigned)pw->pw_uid,
+	    keep_admin ? ", keeping CAP_NET_ADMIN for xfrm" : "");
+}
+
+/* ---- signals and shutdown ---------------------------------------------- */
+
+static void
+stop_dump_cb(int err, const struct kink_sa *sa, void *arg)
+{
+	struct kinkd *kd = arg;
+
+	/* The backend answers in order: everything before this is done. */
+	if (sa == NULL)
+		event_base_loopexit(kd->kd_eng.en_base, NULL);
+}
+
+static void
+kinkd_stop(struct kinkd *kd)
+{
+	struct kink_peer *pe;
+	struct timeval tv = { KINKD_STOP_MS / 1000, (KINKD_STOP_MS % 1000) *
+	    1000 };
+
+	if (kd->kd_eng.en_stopping)
+		return;
+	kd->kd_eng.en_stopping = 1;
+	log_info("shutting down (SAs: %s)",
+	    kd->kd_eng.en_conf->c_shutdown == CONF_SHUTDOWN_KEEP ? "kept" :
+	    "flushed");
+	xact_abort_peer(&kd->kd_eng, NULL, "shutting down");
+	if (kd->kd_eng.en_conf->c_shutdown == CONF_SHUTDOWN_KEEP)
+		sarec_forget_all(&kd->kd_eng);
+	else {
+		sarec_flush(&kd->kd_eng, NULL, "shutdown");
+		TAILQ_FOREACH(pe, &kd->kd_eng.en_peers, pe_entry)
+			if (pe->pe_conf != NULL)
+				spd_remove(kd, pe->pe_conf);
+	}
+	if (sadb_dump(kd->kd_eng.en_sadb, stop_dump_cb, kd) == -1)
+		event_base_loopexit(kd->kd_eng.en_base, NULL);
+	else
+		event_base_loopexit(kd->kd_eng.en_base, &tv);
+}
+
+static void
+kinkd_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct kinkd *kd = arg;
+	char err[CTL_ERRTEXT_MAX];
+
+	switch (sig) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", kd->kd_conf_path);
+		reload_config(kd, NULL, err, sizeof(err));
+		break;
+	case SIGTERM:
+	case SIGINT:
+		kinkd_stop(kd);
+		break;
+	case SIGUSR1:
+		/* Only a test build does something with it. */
+		if (kd->kd_hooks != NULL && kd->kd_hooks->kh_sigusr1 != NULL)
+			kd->kd_hooks->kh_sigusr1(kd);
+		break;
+	}
+}
+
+static void
+add_define(struct conf_macro *defs, int *n, char *arg)
+{
+	char *eq;
+
+	if ((eq = strchr(arg, '=')) == NULL || eq == arg) {
+		fprintf(stderr, "kinkd: -D %s: expected macro=value\n", arg);
+		exit(2);
+	}
+	if (*n >= KINKD_MAX_DEFINES) {
+		fprintf(stderr, "kinkd: too many -D\n");
+		exit(2);
+	}
+	*eq = '\0';
+	defs[*n].cm_name = arg;
+	defs[*n].cm_value = eq + 1;
+	(*n)++;
+}
+
+struct kinkd_args {
+	const char	*ka_conffile;
+	const char	*ka_sockpath;
+	int		 ka_check;	/* -n */
+};
+
+static void
+parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
+{
+	static struct conf_macro defs[KINKD_MAX_DEFINES + 1];
+	int ch, ndefs = 0;
+
+	ka->ka_conffile = KINKD_CONF;
+	while ((ch = getopt(argc, argv, "dnvf:s:D:")) != -1) {
+		switch (ch) {
+		case 'd':
+			kd->kd_foreground = 1;
+			break;
+		case 'n':
+			ka->ka_check = 1;
+			break;
+		case 'v':
+			kd->kd_verbose++;
+			break;
+		case 'f':
+			ka->ka_conffile = optarg;
+			break;
+		case 's':
+			ka->ka_sockpath = optarg;
+			break;
+		case 'D':
+			add_define(defs, &ndefs, optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	kd->kd_defines = ndefs ? defs : NULL;
+}
+
+/* The configuration (-n ends here), the paths, our principal. */
+static void
+kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
+{
+	struct kink_engine *en = &kd->kd_eng;
+	struct conf_errors errs;
+
+	memset(&errs, 0, sizeof(errs));
+	if ((en->en_conf = conf_load(ka->ka_conffile, kd->kd_defines,
+	    &errs)) == NULL) {
+		conf_errors_print(&errs, stderr);
+		conf_errors_free(&errs);
+		exit(1);
+	}
+	conf_errors_free(&errs);
+	if (ka->ka_check) {
+		if (kd->kd_verbose)
+			conf_dump(en->en_conf, stdout);
+		else
+			fprintf(stderr, "configuration OK\n");
+		conf_free(en->en_conf);
+		exit(0);
+	}
+	log_setverbose(kd->kd_verbose + en->en_conf->c_verbose);
+	if ((kd->kd_conf_path = realpath(ka->ka_conffile, NULL)) == NULL)
+		kd->kd_conf_path = strdup(ka->ka_conffile);
+	kd->kd_sockpath = strdup(ka->ka_sockpath ? ka->ka_sockpath :
+	    en->en_conf->c_socket ? en->en_conf->c_socket : CTL_SOCKET);
+	if (kd->kd_conf_path == NULL || kd->kd_sockpath == NULL)
+		fatal("strdup");
+	kd->kd_start_ms = timer_now_ms();
+	if (en->en_conf->c_principal != NULL)
+		strlcpy(en->en_principal, en->en_conf->c_principal,
+		    sizeof(en->en_principal));
+	else {
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) == -1)
+			fatal("gethostname");
+		if (krb_host_principal(host, NULL, en->en_principal,
+		    sizeof(en->en_principal)) == -1)
+			fatalx("cannot derive our principal from %s", host);
+	}
+}
+
+/*
+ * Detach before anything starts a thread (the krb worker) or opens
+ * descriptors libevent watches: fork keeps neither working.
+ */
+static struct pidfh *
+kinkd_detach(struct kinkd *kd)
+{
+	struct pidfh *pfh;
+	pid_t other;
+
+	if (kd->kd_foreground)
+		return NULL;
+	if ((pfh = pidfile_open(KINKD_PIDFILE, 0644, &other)) == NULL) {
+		if (errno == EEXIST)
+			fatalx("already running, pid %d", (int)other);
+		log_warn("pidfile %s", KINKD_PIDFILE);
+	}
+	if (daemon(0, 0) == -1)
+		fatal("daemon");
+	if (pfh != NULL)
+		pidfile_write(pfh);
+	return pfh;
+}
+
+static int
+kinkd_net_send(void *net, const struct sockaddr_storage *local,
+    const struct sockaddr_storage *remote, const uint8_t *p, size_t len)
+{
+	return net_send(net, local, remote, p, len);
+}
+
+static int
+kinkd_net_local(void *net, const struct sockaddr_storage *remote,
+    struct sockaddr_storage *local)
+{
+	return net_local_for(net, remote, local);
+}
+
+static const int kinkd_sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+#define KINKD_NSIGS	(int)(sizeof(kinkd_sigs) / sizeof(kinkd_sigs[0]))
+
+/* Event base, backend, krb, sockets, peers, control socket, signals. */
+static void
+kinkd_open(struct kinkd *kd)
+{
+	struct kink_engine *en = &kd->kd_eng;
+	struct kink_conf *c = en->en_conf;
+	struct sockaddr_storage la[CONF_MAX_LISTEN];
+	struct krb_ctx_opts ko;
+	int i;
+
+	if ((en->en_base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((en->en_sadb = sadb_new(en->en_base, backend_name(c->c_backend),
+	    upcall_sadb, en)) == NULL)
+		fatal("SA backend %s", backend_name(c->c_backend));
+	if (kd->kd_hooks != NULL && kd->kd_hooks->kh_backend != NULL)
+		kd->kd_hooks->kh_backend(kd);
+	if (reload_filter(en->en_sadb, c, NULL, 0) == -1)
+		fatalx("%s: a policy has no suite the %s backend can install",
+		    kd->kd_conf_path, sadb_backend(en->en_sadb));
+	memset(&ko, 0, sizeof(ko));
+	if ((en->en_krb = krb_ctx_new(en->en_base, en->en_principal,
+	    c->c_keytab, &ko)) == NULL)
+		fatalx("Kerberos context for %s failed", en->en_principal);
+	for (i = 0; i < c->c_nlisten && i < CONF_MAX_LISTEN; i++)
+		la[i] = c->c_listen[i].l_addr;
+	if ((kd->kd_net = net_new(en->en_base, la, i, xact_input, en)) ==
+	    NULL)
+		fatalx("cannot open the KINK sockets");
+	en->en_send = kinkd_net_send;
+	en->en_local_for = kinkd_net_local;
+	en->en_net = kd->kd_net;
+	for (i = 0; i < c->c_npeers; i++)
+		if (xact_peer_add(en, &c->c_peers[i]) == NULL)
+			fatalx("out of memory");
+	if ((kd->kd_ctl = control_new(en->en_base, kd->kd_sockpath,
+	    &kinkd_ctl_handlers, kd)) == NULL)
+		fatalx("cannot create the control socket %s", kd->kd_sockpath);
+	en->en_event = control_monitor_event;
+	en->en_listening = control_monitor_listening;
+	en->en_event_arg = kd->kd_ctl;
+	/*
+	 * The "set user" account's group may run the read-only commands.
+	 * kinkd itself keeps running as it was started: see docs/arch.
+	 */
+	if (c->c_user != NULL && getuid() == 0) {
+		struct passwd *pw = getpwnam(c->c_user);
+
+		if (pw != NULL)
+			control_set_group(kd->kd_ctl, pw->pw_gid);
+		else
+			log_debug("user %s does not exist; control socket "
+			    "stays root's", c->c_user);
+	}
+	for (i = 0; i < KINKD_NSIGS; i++) {
+		kd->kd_ev_sig[i] = evsignal_new(en->en_base, kinkd_sigs[i],
+		    kinkd_signal, kd);
+		if (kd->kd_ev_sig[i] == NULL ||
+		    evsignal_add(kd->kd_ev_sig[i], NULL) == -1)
+			fatalx("signal setup failed");
+	}
+}
+
+/* Teardown, the reverse of kinkd_open. */
+static void
+kinkd_close(struct kinkd *kd)
+{
+	struct kink_engine *en = &kd->kd_eng;
+	int i;
+
+	en->en_stopping = 1;
+	xact_abort_peer(en, NULL, "shutting down");
+	for (i = 0; i < KINKD_NSIGS; i++)
+		if (kd->kd_ev_sig[i] != NULL)
+			event_free(kd->kd_ev_sig[i]);
+	control_free(kd->kd_ctl);
+	kd->kd_ctl = NULL;
+	en->en_event_arg = NULL;
+	engine_fini(en);
+	net_free(kd->kd_net);
+	krb_ctx_free(en->en_krb);
+	sadb_free(en->en_sadb);
+	conf_free(en->en_conf);
+	event_base_free(en->en_base);
+}
+
+int
+kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
+{
+	struct kinkd kd_store, *kd = &kd_store;
+	struct kink_engine *en = &kd->kd_eng;
+	struct kinkd_args ka;
+	struct kink_peer *pe;
+	struct pidfh *pfh;
+
+	memset(kd, 0, sizeof(*kd));
+	memset(&ka, 0, sizeof(ka));
+	kd->kd_hooks = hooks;
+	parse_args(kd, argc, argv, &ka);
+	log_init("kinkd", kd->kd_foreground || ka.ka_check, kd->kd_verbose);
+	kinkd_load(kd, &ka);
+	engine_init(en);
+	en->en_hooks = hooks != NULL ? hooks->kh_engine : NULL;
+	pfh = kinkd_detach(kd);
+	signal(SIGPIPE, SIG_IGN);
+	kinkd_open(kd);
+	kinkd_drop_privileges(kd);
+	/* Stale SAs first: the dump answers before the SPD adds complete. */
+	if (sadb_dump(en->en_sadb, stale_cb, kd) == -1)
+		log_debug("sadb backend cannot dump SAs");
+	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
+		spd_install(kd, pe->pe_conf);
+		xact_status_dpd_arm(pe);
+	}
+	log_info("kinkd started: principal %s, port %u, backend %s, "
+	    "epoch 0x%08x, %d peers", en->en_principal, en->en_conf->c_port,
+	    sadb_backend(en->en_sadb), en->en_epoch, en->en_conf->c_npeers);
+
+	event_base_dispatch(en->en_base);
+
+	kinkd_close(kd);
+	if (pfh != NULL)
+		pidfile_remove(pfh);
+	log_info("kinkd stopped");
+	free(kd->kd_conf_path);
+	free(kd->kd_sockpath);
+	return 0;
+}

@@ -1,0 +1,291 @@
+/*
+ * Reload (SIGHUP, `kinkctl reload [file]`) and the filter that drops from
+ * a configuration the suites the SA backend cannot install (at start and
+ * on every reload).  A reload swaps the configuration in only when it is
+ * valid: peers are re-pointed, SAs whose policy is unchanged kept, the
+ * rest removed, SPD entries updated.
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "engine.h"
+#include "kinkd.h"
+#include "log.h"
+#include "peer.h"
+#include "reload.h"
+#include "sadb.h"
+#include "sarec.h"
+#include "stats.h"
+#include "xact.h"
+
+static void
+suite_text(const struct kink_suite *s, char *out, size_t len)
+{
+	const char *e, *a;
+
+	out[0] = '\0';
+	if (s->s_ah.x_present) {
+		a = conf_auth_name(s->s_ah.x_auth);
+		snprintf(out, len, "ah %s%s", a ? a : "?",
+		    s->s_esp.x_present ? " + " : "");
+	}
+	if (s->s_esp.x_present) {
+		char tmp[64];
+
+		e = conf_enc_name(s->s_esp.x_id, s->s_esp.x_keylen);
+		a = s->s_esp.x_auth ? conf_auth_name(s->s_esp.x_auth) : NULL;
+		snprintf(tmp, sizeof(tmp), "%s%s%s", e ? e : "?",
+		    a ? "/" : "", a ? a : "");
+		strlcat(out, tmp, len);
+	}
+}
+
+int
+reload_filter(struct sadb *sd, struct kink_conf *c, char *errtext,
+    size_t errlen)
+{
+	char name[96], msg[256], skipped[512];
+	const char *why, *w = NULL;
+	int i, j, k, n, rc = 0;
+
+	if (errtext != NULL && errlen > 0)
+		errtext[0] = '\0';
+	for (i = 0; i < c->c_npeers; i++) {
+		struct conf_peer *cp = &c->c_peers[i];
+
+		for (j = 0; j < cp->p_npolicies; j++) {
+			struct kink_policy *pol = &cp->p_policies[j];
+
+			why = NULL;
+			/*
+			 * Proposal and responder choice both read these
+			 * suites, so dropping one here keeps kinkd from
+			 * offering or accepting what the ADD would refuse.
+			 */
+			skipped[0] = '\0';
+			for (k = n = 0; k < pol->pol_nsuites; k++) {
+				if (sadb_supports(sd,
+				    &pol->pol_suites[k], &w)) {
+					pol->pol_suites[n++] =
+					    pol->pol_suites[k];
+					continue;
+				}
+				suite_text(&pol->pol_suites[k], name,
+				    sizeof(name));
+				if (skipped[0] != '\0')
+					strlcat(skipped, ", ", sizeof(skipped));
+				strlcat(skipped, name, sizeof(skipped));
+				if (why == NULL)
+					why = w;
+			}
+			/* One line per policy, read once at start/reload. */
+			if (skipped[0] != '\0')
+				log_warnx("peer %s policy %s: suite%s %s "
+				    "skipped: %s", cp->p_name, pol->pol_name,
+				    strchr(skipped, ',') ? "s" : "", skipped,
+				    why ? why : "not supported");
+			if (n < pol->pol_nsuites)
+				memset(&pol->pol_suites[n], 0,
+				    (pol->pol_nsuites - n) *
+				    sizeof(pol->pol_suites[0]));
+			pol->pol_nsuites = n;
+			if (n > 0)
+				continue;
+			snprintf(msg, sizeof(msg), "peer %s policy %s: no "
+			    "suite the %s backend can install", cp->p_name,
+			    pol->pol_name, sadb_backend(sd));
+			log_warnx("%s", msg);
+			if (errtext != NULL && errlen > 0) {
+				if (errtext[0] != '\0')
+					strlcat(errtext, "\n", errlen);
+				strlcat(errtext, msg, errlen);
+			}
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static void
+errs_text(const struct conf_errors *e, char *out, size_t len)
+{
+	int i;
+
+	if (out == NULL || len == 0)
+		return;
+	out[0] = '\0';
+	for (i = 0; i < e->ce_count; i++) {
+		if (i > 0)
+			strlcat(out, "\n", len);
+		strlcat(out, e->ce_msgs[i], len);
+	}
+	if (e->ce_truncated)
+		strlcat(out, "\n(too many errors)", len);
+}
+
+/* SAs survive when their policy is the same in the new file. */
+static void
+reload_sas(struct kink_engine *en, struct kink_conf *nc, int *kept,
+    int *dropped)
+{
+	struct kink_sarec *sr, *snext;
+	struct kink_peer *pe;
+
+	for (sr = sarec_next(en, NULL, NULL); sr != NULL; sr = snext) {
+		struct conf_peer *np;
+		struct kink_policy *op = NULL, *npol = NULL;
+
+		snext = sarec_next(en, sr, NULL);
+		pe = sr->sr_peer;
+		np = conf_peer_by_name(nc, pe->pe_name);
+		if (pe->pe_conf != NULL)
+			op = conf_policy_by_name(pe->pe_conf, sr->sr_policy);
+		if (np != NULL && strcmp(np->p_principal,
+		    pe->pe_principal) == 0)
+			npol = conf_policy_by_name(np, sr->sr_policy);
+		if (op != NULL && npol != NULL && conf_policy_same(op, npol)) {
+			(*kept)++;
+			continue;
+		}
+		sarec_del(sr, "policy changed by reload");
+		(*dropped)++;
+	}
+}
+
+/* SPD: out with what changed or went, in with what changed or came. */
+static void
+reload_spd(struct sadb *sd, struct kink_conf *old, struct kink_conf *nc)
+{
+	int i, j;
+
+	for (i = 0; i < old->c_npeers; i++) {
+		struct conf_peer *op = &old->c_peers[i];
+		struct conf_peer *np = conf_peer_by_name(nc, op->p_name);
+
+		for (j = 0; j < op->p_npolicies; j++) {
+			struct kink_policy *a = &op->p_policies[j], *b = NULL;
+
+			if (np != NULL)
+				b = conf_policy_by_name(np, a->pol_name);
+			if (b == NULL || !conf_policy_same(a, b))
+				sadb_spd_del(sd, a, sadb_done_log,
+				    (void *)"delete SPD entry");
+		}
+	}
+	for (i = 0; i < nc->c_npeers; i++) {
+		struct conf_peer *np = &nc->c_peers[i];
+		struct conf_peer *op = conf_peer_by_name(old, np->p_name);
+
+		for (j = 0; j < np->p_npolicies; j++) {
+			struct kink_policy *b = &np->p_policies[j], *a = NULL;
+
+			if (op != NULL)
+				a = conf_policy_by_name(op, b->pol_name);
+			if (a == NULL || !conf_policy_same(a, b))
+				sadb_spd_add(sd, b, sadb_done_log,
+				    (void *)"add SPD entry");
+		}
+	}
+}
+
+/* Peers: kept ones re-pointed, gone ones removed, new ones made. */
+static void
+reload_peers(struct kink_engine *en, struct kink_conf *nc)
+{
+	struct kink_peer *pe, *pnext;
+	int i;
+
+	for (pe = TAILQ_FIRST(&en->en_peers); pe != NULL; pe = pnext) {
+		struct conf_peer *np;
+
+		pnext = TAILQ_NEXT(pe, pe_entry);
+		np = conf_peer_by_name(nc, pe->pe_name);
+		if (np == NULL || strcmp(np->p_principal, pe->pe_principal)) {
+			pe->pe_conf = NULL;
+			xact_peer_remove(pe, "peer removed");
+		} else
+			pe->pe_conf = np;
+	}
+	for (i = 0; i < nc->c_npeers; i++)
+		if (peer_by_name(en, nc->c_peers[i].p_name) == NULL)
+			xact_peer_add(en, &nc->c_peers[i]);
+}
+
+/* Parse and filter `path`; NULL (logged, counted, told) on failure. */
+static struct kink_conf *
+reload_load(struct kinkd *kd, const char *path, char *errtext,
+    size_t errlen)
+{
+	struct kink_engine *en = &kd->kd_eng;
+	struct kink_conf *nc;
+	struct conf_errors errs;
+
+	memset(&errs, 0, sizeof(errs));
+	if ((nc = conf_load(path, kd->kd_defines, &errs)) == NULL) {
+		char tmp[CTL_ERRTEXT_MAX];
+
+		errs_text(&errs, tmp, sizeof(tmp));
+		if (errtext != NULL)
+			strlcpy(errtext, tmp, errlen);
+		log_warnx("reload of %s failed, old configuration kept:\n%s",
+		    path, tmp);
+		conf_errors_free(&errs);
+		stats_inc(STAT_RELOAD_FAIL);
+		engine_event(en, CTL_EV_RELOAD, "", 0, "failed: %s", tmp);
+		return NULL;
+	}
+	conf_errors_free(&errs);
+	if (reload_filter(en->en_sadb, nc, errtext, errlen) == -1) {
+		log_warnx("reload of %s failed, old configuration kept", path);
+		conf_free(nc);
+		stats_inc(STAT_RELOAD_FAIL);
+		engine_event(en, CTL_EV_RELOAD, "", 0, "failed: a policy has "
+		    "no suite the backend can install");
+		return NULL;
+	}
+	return nc;
+}
+
+int
+reload_config(struct kinkd *kd, const char *path, char *errtext,
+    size_t errlen)
+{
+	struct kink_engine *en = &kd->kd_eng;
+	struct kink_conf *nc, *old = en->en_conf;
+	struct kink_peer *pe;
+	struct kink_xact *x, *xnext;
+	int kept = 0, dropped = 0;
+
+	if (path == NULL || path[0] == '\0')
+		path = kd->kd_conf_path;
+	if ((nc = reload_load(kd, path, errtext, errlen)) == NULL)
+		return -1;
+	/* A responder between choice and REPLY holds old policy pointers. */
+	for (x = TAILQ_FIRST(&en->en_xacts); x != NULL; x = xnext) {
+		xnext = TAILQ_NEXT(x, xa_entry);
+		if (x->xa_state == XS_R_GETSPI)
+			xact_fail(x, CTL_ERR_FAILED, "configuration reloaded");
+	}
+	reload_sas(en, nc, &kept, &dropped);
+	reload_spd(en->en_sadb, old, nc);
+	reload_peers(en, nc);
+	if (nc->c_port != old->c_port || nc->c_nlisten != old->c_nlisten)
+		log_warnx("reload: listen addresses and port take effect on "
+		    "restart");
+	en->en_conf = nc;
+	conf_free(old);
+	TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
+		xact_status_dpd_arm(pe);
+	log_setverbose(kd->kd_verbose + nc->c_verbose);
+	stats_inc(STAT_RELOAD_OK);
+	log_info("configuration %s reloaded: %d SAs kept, %d removed", path,
+	    kept, dropped);
+	engine_event(en, CTL_EV_RELOAD, "", 0, "ok: %d SAs kept, %d removed",
+	    kept, dropped);
+	return 0;
+}

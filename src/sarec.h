@@ -1,0 +1,88 @@
+/*
+ * SA records: the engine's own account of the SAs it installed (what
+ * `kinkctl show sa` lists), each tied to a peer, a policy and the pair of
+ * one CREATE.  Every install and removal goes to the sadb backend too.
+ * Lookups are by key, so an index later changes this file only (today
+ * each is a walk of the engine's list).
+ */
+#ifndef KINK_SAREC_H
+#define KINK_SAREC_H
+
+#include <sys/queue.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "engine.h"
+#include "policy.h"
+#include "sa.h"
+#include "timer.h"
+
+struct kink_peer;
+
+/* Monitor event for an SA whose keys were replaced (3-way CREATE). */
+#define SAREC_EV_UPDATE	"sa-update"
+
+struct kink_sarec {
+	TAILQ_ENTRY(kink_sarec)	 sr_entry;
+	struct kink_engine	*sr_en;
+	struct kink_peer	*sr_peer;
+	char			 sr_policy[POL_NAME_MAX];
+	uint32_t		 sr_reqid;
+	uint32_t		 sr_pair;	/* one CREATE: its in/out SAs */
+	uint8_t			 sr_initiator;	/* we sent the CREATE */
+	uint8_t			 sr_state;	/* CTL_SA_* */
+	uint8_t			 sr_installed;	/* backend has the keys */
+	time_t			 sr_created;
+	struct timer		 sr_timer;	/* DELETE grace */
+	uint64_t		 sr_del_serial;	/* DELETE xact naming it */
+	uint64_t		 sr_bytes;	/* from the last backend dump */
+	uint8_t			 sr_bytes_known;
+	struct kink_sa		 sr_sa;		/* keys wiped on free */
+};
+
+/* Which records a walk visits; a zero field matches any. */
+struct sarec_key {
+	struct kink_peer	*k_peer;
+	uint32_t		 k_pair;
+	uint64_t		 k_del_serial;	/* named by that DELETE */
+	uint8_t			 k_dir;		/* SA_DIR_* */
+};
+
+/*
+ * The record after `prev` (NULL: the first) matching `key` (NULL: any),
+ * in the order they were added.  Taking the next one before removing the
+ * current one makes a removing walk safe.
+ */
+struct kink_sarec *sarec_next(struct kink_engine *, struct kink_sarec *prev,
+	    const struct sarec_key *);
+/* Record and install; with `replace`, new keys for the same SPI. */
+struct kink_sarec *sarec_add(struct kink_engine *, struct kink_peer *,
+	    const char *policy, uint32_t reqid, uint32_t pair, int initiator,
+	    const struct kink_sa *, int replace);
+/* Remove from the backend and the table now. */
+void	sarec_del(struct kink_sarec *, const char *why);
+/* Remove after `ms` (RFC 4430 3.3 grace); 0 = now. */
+void	sarec_del_later(struct kink_sarec *, uint32_t ms);
+/* Forget a record without touching the backend (it is already gone). */
+void	sarec_forget(struct kink_sarec *);
+/* By SPI; proto and dir 0 = any. */
+struct kink_sarec *sarec_find(struct kink_engine *, uint8_t proto,
+	    uint32_t spi, uint8_t dir);
+/* By SPI among one peer's SAs of direction `dir`. */
+struct kink_sarec *sarec_find_peer(struct kink_engine *, struct kink_peer *,
+	    uint8_t proto, uint32_t spi, uint8_t dir);
+/* A peer's first SA of direction `dir`; NULL if none. */
+struct kink_sarec *sarec_first_dir(struct kink_engine *, struct kink_peer *,
+	    uint8_t dir);
+/* Every SA of a pair, removed now. */
+int	sarec_pair_del(struct kink_engine *, uint32_t pair, const char *why);
+/* Every SA of the peer (NULL = all), removed now; how many. */
+int	sarec_flush(struct kink_engine *, struct kink_peer *, const char *why);
+/* Every SA of the peer except those of `keep_pair` (0 = none); how many. */
+int	sarec_flush_but(struct kink_engine *, struct kink_peer *,
+	    uint32_t keep_pair, const char *why);
+/* Every record forgotten, the backend untouched (shutdown). */
+void	sarec_forget_all(struct kink_engine *);
+int	sarec_count(struct kink_engine *, const struct kink_peer *);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * Kernel upcalls (sadb ACQUIRE and EXPIRE) turned into exchanges: an
+ * ACQUIRE starts a CREATE for the policy with that reqid, a soft expiry
+ * has the SA's initiator rekey (RFC 4430 3.6), a hard expiry deletes the
+ * pair with the peer.  Above the exchanges; the sadb backend calls
+ * upcall_sadb() through the pointer given to sadb_new().
+ */
+#include <sys/queue.h>
+
+#include <string.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "peer.h"
+#include "sadb.h"
+#include "sarec.h"
+#include "stats.h"
+#include "upcall.h"
+#include "xact.h"
+
+void
+upcall_sadb(const struct sadb_event *ev, void *arg)
+{
+	struct kink_engine *en = arg;
+	struct kink_policy *pol;
+	struct kink_peer *pe;
+	struct kink_sarec *sr;
+
+	if (en->en_stopping)
+		return;
+	switch (ev->ev_type) {
+	case SADB_EV_ACQUIRE:
+		stats_inc(STAT_ACQUIRE);
+		if ((pe = peer_by_reqid(en, ev->ev_reqid, &pol)) == NULL) {
+			log_info("ACQUIRE for reqid %u: no such policy",
+			    ev->ev_reqid);
+			return;
+		}
+		if (xact_create_in_progress(en, pe, pol->pol_name)) {
+			log_debug("peer %s policy %s: ACQUIRE while a CREATE "
+			    "is running", pe->pe_name, pol->pol_name);
+			return;
+		}
+		log_info("peer %s policy %s: ACQUIRE, starting CREATE",
+		    pe->pe_name, pol->pol_name);
+		xact_create_start(en, pe, pol, NULL, 0);
+		break;
+	case SADB_EV_EXPIRE_SOFT:
+		stats_inc(STAT_EXPIRE_SOFT);
+		if ((sr = sarec_find(en, ev->ev_sa.sa_proto,
+		    ev->ev_sa.sa_spi, 0)) == NULL)
+			return;
+		if (sr->sr_state != CTL_SA_MATURE)
+			return;
+		sr->sr_state = CTL_SA_DYING;
+		pe = sr->sr_peer;
+		/* The SA's initiator rekeys (3.6); the responder waits. */
+		if (!sr->sr_initiator ||
+		    (pol = peer_policy(pe, sr->sr_policy)) == NULL)
+			return;
+		log_info("peer %s policy %s: soft expiry of spi 0x%08x, "
+		    "rekeying", pe->pe_name, pol->pol_name, sr->sr_sa.sa_spi);
+		xact_create_start(en, pe, pol, NULL, sr->sr_pair);
+		break;
+	case SADB_EV_EXPIRE_HARD:
+		stats_inc(STAT_EXPIRE_HARD);
+		if ((sr = sarec_find(en, ev->ev_sa.sa_proto,
+		    ev->ev_sa.sa_spi, 0)) == NULL)
+			return;
+		{
+			uint32_t pair = sr->sr_pair;
+
+			log_info("peer %s: hard expiry of spi 0x%08x, "
+			    "deleting its pair with the peer",
+			    sr->sr_peer->pe_name, sr->sr_sa.sa_spi);
+			/*
+			 * The kernel dropped this one (no backend delete for
+			 * it), but the peer's twins may outlive it: its
+			 * kernel counts time and bytes on its own clock and
+			 * traffic.  A DELETE (3.3) names our inbound SPIs,
+			 * the expired one included, so the peer drops both
+			 * directions; our outbound twin goes now, the rest
+			 * after the REPLY and delete-grace (docs/arch).
+			 */
+			sr->sr_installed = 0;
+			sr->sr_state = CTL_SA_DYING;
+			if (xact_delete_start(en, pair, NULL) == -1)
+				sarec_pair_del(en, pair, "twin expired");
+		}
+		break;
+	}
+}

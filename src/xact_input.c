@@ -1,0 +1,534 @@
+/*
+ * The input path.  Processing order for a command (notes a.4, racoon2):
+ * AP-REQ verify (keytab, replay cache) -> Cksum -> decrypt -> EPOCH ->
+ * the exchange's xo_respond (or the reply cache for a duplicate).  A bad
+ * Cksum is dropped silently.  Nothing is allocated for a message before
+ * its AP-REQ and Cksum verified.  A REPLY: AP-REP -> Cksum -> decrypt ->
+ * EPOCH -> xo_reply; error REPLYs only steer the initiator (clock skew,
+ * expired ticket, User-to-User).  Top of the engine: nothing calls back
+ * into this file but the environment's receive side.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "control.h"
+#include "kink.h"
+#include "krb.h"
+#include "log.h"
+#include "net.h"
+#include "peer.h"
+#include "sarec.h"
+#include "stats.h"
+#include "wire.h"
+#include "xact.h"
+
+static const char *
+cmd_name(uint8_t cmd)
+{
+	return wire_msgtype_name(cmd);
+}
+
+/*
+ * A REPLY carrying only errors (RFC 4430 6.1): KINK_ERROR and/or a
+ * KRB_ERROR, with a Cksum when a session key exists (`acc`, e.g. after a
+ * clock-skew failure), else unauthenticated.  No state is kept.
+ */
+static void
+send_error(struct kink_engine *en, const struct sockaddr_storage *from,
+    const struct sockaddr_storage *to, uint32_t xid, uint32_t kinkerr,
+    int krbcode, struct krb_acceptor *acc)
+{
+	struct kink_builder kb;
+	struct buf msg, der, ck;
+	struct krb_key *key = acc ? krb_acceptor_key(acc) : NULL;
+	struct rbuf cov;
+
+	if (engine_ratelimit(en)) {
+		stats_inc(STAT_DROP_UNAUTH);
+		return;
+	}
+	buf_init(&msg, KINK_MAX_MSG);
+	buf_init(&der, KINK_MAX_MSG);
+	buf_init(&ck, 256);
+	wire_build_begin(&kb, &msg, KINK_MSGTYPE_REPLY, KINK_DOI_IPSEC, xid,
+	    0);
+	if (krbcode != 0 && krb_mk_error(en->en_krb, krbcode, acc, &der) == 0)
+		wire_build_krb_error(&kb, der.b_data, der.b_len);
+	if (kinkerr != 0 || der.b_len == 0)
+		wire_build_error(&kb, kinkerr ? kinkerr : KINK_INTERR);
+	wire_build_finish(&kb, &cov);
+	if (kb.kb_err == 0 && key != NULL &&
+	    krb_cksum_make(key, cov.rb_p, cov.rb_len, &ck) == 0)
+		wire_build_cksum(&kb, ck.b_data, ck.b_len);
+	if (kb.kb_err == 0 && engine_send(en, to, from, msg.b_data,
+	    msg.b_len) == 0)
+		stats_inc(STAT_ERR_SENT);
+	buf_free(&msg);
+	buf_free(&der);
+	buf_free(&ck);
+}
+
+/* Cksum check over the covered octets; 0 = valid. */
+static int
+verify_cksum(const struct kink_msg *m, struct krb_key *key)
+{
+	uint8_t tmp[KINK_MAX_MSG];
+	size_t len;
+
+	if (key == NULL || m->m_cksumlen == 0)
+		return -1;
+	if (wire_cksum_input(m, tmp, sizeof(tmp), &len) != 0)
+		return -1;
+	if (krb_cksum_verify(key, tmp, len, m->m_cksum.rb_p,
+	    m->m_cksum.rb_len) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Decrypt KINK_ENCRYPT into `plain` (which must outlive *m): 0, -1 when it
+ * does not decrypt, or the wire error (> 0) of the decrypted inner chain.
+ */
+static int
+open_encrypt(struct kink_msg *m, struct krb_key *key, struct buf *plain)
+{
+	int err;
+
+	if (!wire_has(m, KINK_ENCRYPT))
+		return 0;
+	if (krb_decrypt(key, m->m_encrypt.rb_p, m->m_encrypt.rb_len,
+	    plain) != 0)
+		return -1;
+	if ((err = wire_parse_inner(m, plain->b_data, plain->b_len)) != 0)
+		return err > 0 ? err : -1;
+	return 0;
+}
+
+/*
+ * A new EPOCH from the peer means it restarted: every SA made with it is
+ * invalid (except those of pair `keep_pair`, the exchange the EPOCH
+ * arrived in; 0 = none) and its cached REPLYs go.
+ */
+static void
+input_epoch(struct kink_peer *pe, uint32_t epoch, uint32_t keep_pair)
+{
+	struct kink_engine *en = pe->pe_en;
+	int n;
+
+	if (epoch == 0) {
+		/* racoon2 does the same: 0 carries no information. */
+		log_debug("peer %s: EPOCH 0 ignored", pe->pe_name);
+		return;
+	}
+	if (!pe->pe_epoch_known) {
+		pe->pe_epoch_known = 1;
+		pe->pe_epoch = epoch;
+		return;
+	}
+	if (pe->pe_epoch == epoch)
+		return;
+	n = sarec_flush_but(en, pe, keep_pair, "peer restarted");
+	log_info("peer %s: restarted (EPOCH 0x%08x -> 0x%08x), %d SAs removed",
+	    pe->pe_name, pe->pe_epoch, epoch, n);
+	engine_event(en, CTL_EV_PEER_EPOCH, pe->pe_name, 0,
+	    "epoch 0x%08x -> 0x%08x, %d SAs removed", pe->pe_epoch, epoch, n);
+	stats_inc(STAT_EPOCH_CHANGE);
+	pe->pe_epoch = epoch;
+	/* A restarted peer reuses XIDs: its old REPLYs must not answer. */
+	xact_flush_cache(en, pe);
+}
+
+/* The AP-REQ did not verify: maybe answer (3.7.1 TGT, or an error). */
+static void
+input_bad_apreq(struct kink_engine *en, struct kink_msg *m, krb_err e,
+    struct krb_acceptor *acc, const struct sockaddr_storage *from,
+    const struct sockaddr_storage *to, const char *a)
+{
+	stats_inc(STAT_DROP_KRB);
+	log_debug("xid 0x%08x from %s: AP-REQ rejected: %s", m->m_xid, a,
+	    krb_err_str(en->en_krb, e));
+	engine_event(en, CTL_EV_DROP, "", m->m_xid, "AP-REQ from %s: %s", a,
+	    krb_err_str(en->en_krb, e));
+	if (m->m_type == KINK_MSGTYPE_ACK)
+		return;
+	/*
+	 * A ticket that does not decrypt may be a U2U ticket made under a
+	 * TGT we no longer have (restart, renewal): 3.7.1.
+	 */
+	if ((krb_err_rfc(e) == KRB_AP_ERR_BAD_INTEGRITY ||
+	    krb_err_rfc(e) == KRB_AP_ERR_NOKEY) && engine_u2u_allowed(en) &&
+	    xact_gettgt_stale_ticket(en, m->m_xid, from, to) == 0)
+		return;
+	/*
+	 * The error carries a Cksum only when the session key is known
+	 * (skew): that is what lets the initiator trust it.
+	 */
+	send_error(en, from, to, m->m_xid, 0, krb_err_rfc(e),
+	    (acc && krb_acceptor_key(acc) &&
+	    verify_cksum(m, krb_acceptor_key(acc)) == 0) ? acc : NULL);
+}
+
+/*
+ * Decrypted, but the inner chain is malformed: answer what the wire
+ * table says (12: a Quick Mode version we do not do gets KINK_BADQMVERS),
+ * with a Cksum under the session key (6.1), as the unencrypted case is.
+ */
+static void
+input_bad_inner(struct kink_engine *en, struct kink_msg *m,
+    struct kink_peer *pe, int werr, struct krb_acceptor *acc,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	int act = wire_err_action(werr);
+	int answer = act > 0 && m->m_type != KINK_MSGTYPE_ACK;
+
+	stats_inc(STAT_DROP_PARSE);
+	if (engine_log_ok(en))
+		log_warnx("xid 0x%08x peer %s: inside KINK_ENCRYPT: %s%s%s",
+		    m->m_xid, pe->pe_name, wire_strerror(werr),
+		    answer ? ", answered KINK_ERROR " : "",
+		    answer ? wire_error_name((uint32_t)act) : "");
+	if (answer)
+		send_error(en, from, to, m->m_xid, (uint32_t)act, 0, acc);
+}
+
+/*
+ * AP-REQ, peer, Cksum and KINK_ENCRYPT of a command: the peer, with *accp
+ * holding the session, or NULL when the message was dropped or answered.
+ */
+static struct kink_peer *
+input_authenticate(struct kink_engine *en, struct kink_msg *m,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to,
+    struct krb_acceptor **accp, struct buf *plain)
+{
+	struct kink_peer *pe;
+	char a[ADDR_STRLEN];
+	const char *princ;
+	krb_err e;
+	int werr;
+
+	addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+	if (!wire_has(m, KINK_AP_REQ)) {
+		stats_inc(STAT_DROP_UNAUTH);
+		log_debug("xid 0x%08x from %s: %s without AP_REQ", m->m_xid, a,
+		    cmd_name(m->m_type));
+		if (m->m_type != KINK_MSGTYPE_ACK)
+			send_error(en, from, to, m->m_xid, KINK_PROTOERR, 0,
+			    NULL);
+		return NULL;
+	}
+	e = krb_rd_req(en->en_krb, m->m_ap_req.rb_p, m->m_ap_req.rb_len,
+	    engine_u2u_allowed(en) ? KRB_RDREQ_U2U : 0, accp);
+	if (e != 0) {
+		input_bad_apreq(en, m, e, *accp, from, to, a);
+		return NULL;
+	}
+	if ((princ = krb_acceptor_client(*accp)) == NULL ||
+	    (pe = peer_by_principal(en, princ)) == NULL) {
+		stats_inc(STAT_DROP_NOPEER);
+		if (engine_log_ok(en))
+			log_info("xid 0x%08x from %s: principal %s is not "
+			    "a configured peer", m->m_xid, a,
+			    princ ? princ : "?");
+		return NULL;
+	}
+	if (verify_cksum(m, krb_acceptor_key(*accp)) != 0) {
+		/* RFC 4430 section 4: MUST be dropped, silently. */
+		stats_inc(STAT_DROP_CKSUM);
+		log_debug("xid 0x%08x peer %s: bad Cksum, dropped", m->m_xid,
+		    pe->pe_name);
+		return NULL;
+	}
+	if ((werr = open_encrypt(m, krb_acceptor_key(*accp), plain)) == -1) {
+		stats_inc(STAT_DROP_DECRYPT);
+		if (engine_log_ok(en))
+			log_warnx("xid 0x%08x peer %s: KINK_ENCRYPT does "
+			    "not decrypt", m->m_xid, pe->pe_name);
+		return NULL;
+	}
+	if (werr > 0) {
+		input_bad_inner(en, m, pe, werr, *accp, from, to);
+		return NULL;
+	}
+	return pe;
+}
+
+/* The ACK for responder `x` (NULL: none live for the XID). */
+static void
+input_ack(struct kink_engine *en, struct kink_peer *pe, struct kink_xact *x,
+    const struct kink_msg *m)
+{
+	const struct xact_ops *ops;
+
+	if (x != NULL && x->xa_state == XS_R_ACKWAIT) {
+		stats_inc(STAT_ACK_RCVD);
+		if ((ops = en->en_ops[x->xa_cmd]) != NULL &&
+		    ops->xo_ack != NULL)
+			ops->xo_ack(x);
+	} else if (x != NULL)
+		stats_inc(STAT_DROP_STATE);	/* duplicate ACK */
+	else {
+		stats_inc(STAT_DROP_NOXACT);
+		log_debug("xid 0x%08x peer %s: ACK for no transaction",
+		    m->m_xid, pe->pe_name);
+	}
+}
+
+/* A command for an XID the peer already used: the reply cache. */
+static void
+input_duplicate(struct kink_engine *en, struct kink_xact *x,
+    const struct kink_msg *m)
+{
+	if (x->xa_cmd != m->m_type) {
+		stats_inc(STAT_DROP_STATE);
+		if (engine_log_ok(en))
+			log_info(XFMT "%s reuses the XID of a %s, dropped",
+			    XARG(x), cmd_name(m->m_type), cmd_name(x->xa_cmd));
+	} else if (x->xa_state == XS_R_CACHE || x->xa_state == XS_R_ACKWAIT) {
+		/* Answered already: the same REPLY, not a new SA. */
+		stats_inc(STAT_DUP_CACHED);
+		log_debug(XFMT "duplicate %s, REPLY from cache", XARG(x),
+		    cmd_name(m->m_type));
+		engine_send(en, &x->xa_local, &x->xa_remote, x->xa_msg.b_data,
+		    x->xa_msg.b_len);
+	} else
+		stats_inc(STAT_DUP_INPROGRESS);
+}
+
+static void
+input_command(struct kink_engine *en, struct kink_msg *m,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	const struct xact_ops *ops = en->en_ops[m->m_type];
+	struct krb_acceptor *acc = NULL;
+	struct kink_peer *pe;
+	struct kink_xact *x;
+	struct buf plain;
+
+	buf_init(&plain, KINK_MAX_MSG);
+	if ((pe = input_authenticate(en, m, from, to, &acc, &plain)) == NULL)
+		goto out;
+	input_epoch(pe, m->m_ap_req_epoch, 0);
+	xact_status_seen(pe);
+
+	x = xact_find(en, pe, m->m_xid, XR_RESP);
+	if (m->m_type == KINK_MSGTYPE_ACK) {
+		input_ack(en, pe, x, m);
+		goto out;
+	}
+	if (x != NULL) {
+		input_duplicate(en, x, m);
+		goto out;
+	}
+	if ((x = xact_new(en, pe, m->m_xid, XR_RESP, m->m_type)) == NULL)
+		goto out;
+	x->xa_acc = acc;
+	acc = NULL;
+	x->xa_local = *to;
+	x->xa_remote = *from;
+	engine_event(en, CTL_EV_XACT_START, pe->pe_name, x->xa_xid,
+	    "responder %s", cmd_name(x->xa_cmd));
+	if (ops != NULL && ops->xo_respond != NULL)
+		ops->xo_respond(x, m);
+	else
+		xact_fail(x, 0, "unexpected command");
+out:
+	krb_acceptor_free(acc);
+	buf_free(&plain);
+}
+
+/* The peer's policy allows User-to-User. */
+static int
+u2u_ok(const struct kink_xact *x)
+{
+	return x->xa_peer->pe_conf != NULL && x->xa_peer->pe_conf->p_u2u;
+}
+
+/* A KRB_ERROR in an error REPLY to our command `x`. */
+static void
+input_krb_error(struct kink_engine *en, struct kink_xact *x,
+    const struct krb_error_info *ki, int prot)
+{
+	snprintf(x->xa_lasterr, sizeof(x->xa_lasterr), "KRB_ERROR %d%s",
+	    ki->ke_code, prot ? "" : " (unauthenticated)");
+	/* Only a protected SKEW moves our clock (3.5). */
+	if (ki->ke_code == KRB_AP_ERR_SKEW &&
+	    krb_client_skew(x->xa_client, ki, prot) == 1 &&
+	    xact_retransmits(x->xa_state) && xact_build_cmd(x) == 0) {
+		log_info(XFMT "clock offset adjusted, resending", XARG(x));
+		xact_send(x, 1);
+	} else if (prot && ki->ke_code == KRB_AP_ERR_TKT_EXPIRED) {
+		krb_ticket_forget(en->en_krb, x->xa_peer->pe_principal);
+		if (x->xa_u2u_used)
+			xact_gettgt_forget(x->xa_peer, 0);
+		xact_restart(x, "ticket expired at the peer");
+	} else if (ki->ke_code == KRB_AP_ERR_USER_TO_USER_REQUIRED &&
+	    u2u_ok(x) && !x->xa_u2u_used) {
+		/* 3.1: unauthenticated, acted on by policy. */
+		x->xa_peer->pe_u2u = 1;
+		xact_restart(x, "peer requires User-to-User");
+	} else if (u2u_ok(x) && x->xa_u2u_used) {
+		/*
+		 * A U2U ticket the peer cannot use: most likely it restarted
+		 * with a new TGT (3.7.1).  Unauthenticated, so at most once
+		 * per exchange; the SAs are not touched.
+		 */
+		xact_gettgt_forget(x->xa_peer, 1);
+		xact_restart(x, "peer refused our User-to-User ticket");
+	}
+}
+
+/* A REPLY without AP_REP to our command: errors only, maybe forged. */
+static void
+input_error_reply(struct kink_engine *en, struct kink_xact *x,
+    const struct kink_msg *m, struct krb_key *key)
+{
+	struct krb_error_info ki;
+	int prot = verify_cksum(m, key) == 0;
+
+	stats_inc(STAT_ERR_RCVD);
+	if (wire_has(m, KINK_KRB_ERROR) && krb_rd_error(en->en_krb,
+	    m->m_krb_error.rb_p, m->m_krb_error.rb_len, &ki) == 0)
+		input_krb_error(en, x, &ki, prot);
+	else if (wire_has(m, KINK_ERROR))
+		snprintf(x->xa_lasterr, sizeof(x->xa_lasterr),
+		    "KINK_ERROR %s%s", wire_error_name(m->m_error),
+		    prot ? "" : " (unauthenticated)");
+	else if (wire_has(m, KINK_TGT_REP)) {
+		/*
+		 * 3.7.1: the peer cannot decrypt our U2U ticket and sent its
+		 * TGT.  Nothing is concluded about the peer; a new U2U ticket
+		 * under that TGT, new XID, once.
+		 */
+		strlcpy(x->xa_lasterr, "TGT_REP to a command",
+		    sizeof(x->xa_lasterr));
+		if (u2u_ok(x) && x->xa_peer->pe_u2u)
+			xact_gettgt_tgt_rep(x, m->m_tgt_rep.rb_p,
+			    m->m_tgt_rep.rb_len);
+	} else
+		strlcpy(x->xa_lasterr, "REPLY without AP_REP",
+		    sizeof(x->xa_lasterr));
+	if (engine_log_ok(en))
+		log_info(XFMT "error REPLY: %s", XARG(x), x->xa_lasterr);
+}
+
+/* AP-REP, Cksum and KINK_ENCRYPT of a REPLY to `x`; 0 = authentic. */
+static int
+input_reply_verify(struct kink_engine *en, struct kink_xact *x,
+    struct kink_msg *m, struct krb_key *key, struct buf *plain)
+{
+	if (krb_client_rd_rep(x->xa_client, m->m_ap_rep.rb_p,
+	    m->m_ap_rep.rb_len) != 0) {
+		stats_inc(STAT_DROP_KRB);
+		log_debug(XFMT "AP-REP does not verify, dropped", XARG(x));
+		return -1;
+	}
+	if (verify_cksum(m, key) != 0) {
+		stats_inc(STAT_DROP_CKSUM);
+		log_debug(XFMT "bad Cksum on REPLY, dropped", XARG(x));
+		return -1;
+	}
+	if (open_encrypt(m, key, plain) != 0) {
+		stats_inc(STAT_DROP_DECRYPT);
+		if (engine_log_ok(en))
+			log_warnx(XFMT "REPLY's KINK_ENCRYPT does not decrypt",
+			    XARG(x));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+input_reply(struct kink_engine *en, struct kink_msg *m,
+    const struct sockaddr_storage *from)
+{
+	const struct xact_ops *ops, *gettgt = en->en_ops[KINK_MSGTYPE_GETTGT];
+	struct kink_xact *x;
+	struct krb_key *key;
+	struct buf plain;
+	char a[ADDR_STRLEN];
+
+	buf_init(&plain, KINK_MAX_MSG);
+	addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+	if ((x = xact_find(en, NULL, m->m_xid, XR_INIT)) != NULL &&
+	    x->xa_state == XS_I_GETTGT) {
+		if (gettgt != NULL && gettgt->xo_reply != NULL)
+			gettgt->xo_reply(x, m);
+		goto out;
+	}
+	if (x == NULL || x->xa_client == NULL) {
+		stats_inc(STAT_DROP_NOXACT);
+		log_debug("xid 0x%08x from %s: REPLY for no transaction",
+		    m->m_xid, a);
+		goto out;
+	}
+	key = krb_client_key(x->xa_client);
+	if (!wire_has(m, KINK_AP_REP)) {
+		input_error_reply(en, x, m, key);
+		goto out;
+	}
+	if (input_reply_verify(en, x, m, key, &plain) != 0)
+		goto out;
+	input_epoch(x->xa_peer, m->m_ap_rep_epoch, x->xa_pair);
+	xact_status_seen(x->xa_peer);
+	/*
+	 * 3.2: an ACK whenever an authenticated REPLY has ACKREQ, "even if
+	 * [we believe] the responder was in error".  CREATE does it itself
+	 * (and regenerates it in I_AGING); DELETE and STATUS REPLYs carry
+	 * ACKREQ only from a peer outside section 4, and an ACK costs nothing.
+	 */
+	if (wire_ackreq(m) &&
+	    (x->xa_state == XS_I_DELETE || x->xa_state == XS_I_STATUS))
+		xact_send_ack(x);
+	if ((ops = en->en_ops[x->xa_cmd]) != NULL && ops->xo_reply != NULL)
+		ops->xo_reply(x, m);
+	else
+		stats_inc(STAT_DROP_STATE);
+out:
+	buf_free(&plain);
+}
+
+void
+xact_input(void *arg, const struct sockaddr_storage *from,
+    const struct sockaddr_storage *to, const uint8_t *p, size_t len)
+{
+	struct kink_engine *en = arg;
+	const struct xact_ops *ops;
+	struct kink_msg m;
+	char a[ADDR_STRLEN];
+	int err, act;
+
+	if (en->en_stopping)
+		return;
+	if ((err = wire_parse(&m, p, len)) != 0) {
+		stats_inc(STAT_DROP_PARSE);
+		addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+		log_debug("from %s: malformed KINK message: %s", a,
+		    wire_strerror(err));
+		act = wire_err_action(err);
+		/* Answer only what looks like a command (no REPLY loops). */
+		if (act > 0 && len >= KINK_HDR_LEN && p[0] != 0 &&
+		    p[0] != KINK_MSGTYPE_REPLY && p[0] != KINK_MSGTYPE_ACK &&
+		    p[0] <= KINK_MSGTYPE_MAX)
+			send_error(en, from, to, get_be32(p + 8),
+			    (uint32_t)act, 0, NULL);
+		return;
+	}
+	ops = m.m_type <= KINK_MSGTYPE_MAX ? en->en_ops[m.m_type] : NULL;
+	if (m.m_type == KINK_MSGTYPE_REPLY)
+		input_reply(en, &m, from);
+	else if (ops != NULL && ops->xo_input != NULL)
+		/* GETTGT: answered statelessly. */
+		ops->xo_input(en, &m, from, to);
+	else if (m.m_type == KINK_MSGTYPE_ACK ||
+	    (ops != NULL && ops->xo_respond != NULL))
+		input_command(en, &m, from, to);
+	else
+		stats_inc(STAT_DROP_PARSE);
+}

@@ -1,0 +1,238 @@
+/*
+ * The test build of kinkd ($(B)/tests/kinkd-test): the daemon's own body
+ * (kinkd_main) with the hooks the daemon, host and vm tiers drive it
+ * through.  None of this is linked into the production kinkd.
+ *
+ * On SIGUSR1 the daemon reads "<control socket>.inject", one line each,
+ * and removes it:
+ *	acquire REQID		ACQUIRE for the policy with that reqid
+ *	soft SPI | hard SPI	soft / hard EXPIRE of the SA with that SPI
+ *	offset PEER SECONDS	our clock towards PEER (krb_peer_set_offset)
+ *	refuse gcm | refuse none	null backend refuses AES-GCM or not
+ *				(takes effect on the next reload)
+ *	refuse-reply		the next authenticated CREATE REPLY is
+ *				refused as if doi_init_reply had (3.2 ACK)
+ *	send-qmvers V		our next command's KINK_ISAKMP carries QM
+ *				version V (e.g. 0x20; 12 BADQMVERS tests)
+ *	reply-ackreq		the next DELETE/STATUS REPLY we send has
+ *				ACKREQ (section 4 allows it on CREATE only)
+ *	kernel-add SPI REQID SRC DST	an ESP SA kinkd has no record of
+ *	kernel-del SPI		the backend drops one of kinkd's SAs and
+ *				kinkd is not told
+ * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
+ * KINKD_NULL_REFUSE=gcm in the environment has the null backend refuse
+ * AES-GCM from the start (so start-up filtering can be tested too).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "ctl.h"
+#include "engine.h"
+#include "isakmp_num.h"
+#include "kinkd.h"
+#include "krb.h"
+#include "log.h"
+#include "peer.h"
+#include "sadb.h"
+#include "sarec.h"
+
+static int	knob_refuse_replies;
+static int	knob_reply_ackreq;
+static uint8_t	knob_send_qmvers;
+
+/* The kernel changing behind kinkd's back (show sa's merge). */
+static void
+inject_kernel(struct kinkd *kd, const char *line)
+{
+	char src[INET6_ADDRSTRLEN + 1], dst[INET6_ADDRSTRLEN + 1];
+	unsigned long spi, reqid;
+	struct kink_sarec *sr;
+	struct kink_sa sa;
+
+	if (sscanf(line, "kernel-add %li %li %46s %46s", (long *)&spi,
+	    (long *)&reqid, src, dst) == 4) {
+		memset(&sa, 0, sizeof(sa));
+		if (addr_parse(src, &sa.sa_src) == -1 ||
+		    addr_parse(dst, &sa.sa_dst) == -1) {
+			log_warnx("inject: bad address in %s", line);
+			return;
+		}
+		sa.sa_proto = PROTO_IPSEC_ESP;
+		sa.sa_dir = SA_DIR_OUT;
+		sa.sa_mode = ENCAP_MODE_TRANSPORT;
+		sa.sa_spi = (uint32_t)spi;
+		sa.sa_reqid = (uint32_t)reqid;
+		sa.sa_enc = ESP_AES_CBC;
+		sa.sa_enc_keylen = 128;
+		sa.sa_enckey_len = 16;
+		arc4random_buf(sa.sa_enckey, sa.sa_enckey_len);
+		sadb_add(kd->kd_eng.en_sadb, &sa, 0, sadb_done_log,
+		    (void *)"inject kernel-add");
+		sa_free_keys(&sa);
+		log_info("inject: kernel-add 0x%lx", spi);
+	} else if (sscanf(line, "kernel-del %li", (long *)&spi) == 1) {
+		sr = sarec_find(&kd->kd_eng, 0, (uint32_t)spi, 0);
+		if (sr == NULL) {
+			log_warnx("inject: kernel-del: no SA 0x%lx", spi);
+			return;
+		}
+		sadb_del(kd->kd_eng.en_sadb, &sr->sr_sa, sadb_done_log,
+		    (void *)"inject kernel-del");
+		log_info("inject: kernel-del 0x%lx", spi);
+	}
+}
+
+static void
+test_inject(struct kinkd *kd)
+{
+	char path[1100], line[128], what[16];
+	struct sadb_event ev;
+	struct kink_sarec *sr;
+	unsigned long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.inject", kd->kd_sockpath);
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("inject: %s", path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char peer[CTL_NAME_MAX + 1];
+		long off;
+		struct kink_peer *pe;
+
+		/* A wrong clock towards one peer (RFC 4430 3.5 tests). */
+		if (sscanf(line, "offset %64s %ld", peer, &off) == 2) {
+			if ((pe = peer_by_name(&kd->kd_eng, peer)) != NULL &&
+			    krb_peer_set_offset(kd->kd_eng.en_krb,
+			    pe->pe_principal,
+			    (int32_t)off) == 0)
+				log_info("inject: clock offset for %s %ld s",
+				    peer, off);
+			continue;
+		}
+		if (strncmp(line, "kernel-", 7) == 0) {
+			inject_kernel(kd, line);
+			continue;
+		}
+		if (sscanf(line, "send-qmvers %li", (long *)&v) == 1) {
+			/* Our next command's KINK_ISAKMP has QM version v. */
+			knob_send_qmvers = (uint8_t)v;
+			log_info("inject: send-qmvers 0x%02lx", v);
+			continue;
+		}
+		if (strncmp(line, "reply-ackreq", 12) == 0) {
+			/* The next DELETE/STATUS REPLY we send has ACKREQ. */
+			knob_reply_ackreq++;
+			log_info("inject: reply-ackreq");
+			continue;
+		}
+		if (strncmp(line, "refuse-reply", 12) == 0) {
+			/* The next CREATE REPLY is refused as if doi had. */
+			knob_refuse_replies++;
+			log_info("inject: refuse-reply");
+			continue;
+		}
+		if (sscanf(line, "refuse %15s", what) == 1) {
+			if (sadb_null_refuse_gcm(kd->kd_eng.en_sadb,
+			    strcmp(what, "gcm") == 0) == 0)
+				log_info("inject: refuse %s", what);
+			continue;
+		}
+		if (sscanf(line, "%15s %li", what, (long *)&v) != 2)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		if (strcmp(what, "acquire") == 0) {
+			ev.ev_type = SADB_EV_ACQUIRE;
+			ev.ev_reqid = (uint32_t)v;
+		} else if (strcmp(what, "soft") == 0 ||
+		    strcmp(what, "hard") == 0) {
+			ev.ev_type = what[0] == 's' ? SADB_EV_EXPIRE_SOFT :
+			    SADB_EV_EXPIRE_HARD;
+			sr = sarec_find(&kd->kd_eng, 0, (uint32_t)v, 0);
+			if (sr != NULL) {
+				ev.ev_sa = sr->sr_sa;
+				sa_free_keys(&ev.ev_sa);
+				if (ev.ev_type == SADB_EV_EXPIRE_HARD)
+					/* the kernel's SA is gone by now */
+					sadb_del(kd->kd_eng.en_sadb,
+					    &sr->sr_sa, NULL,
+					    NULL);
+			} else
+				ev.ev_sa.sa_spi = (uint32_t)v;
+		} else
+			continue;
+		if (sadb_null_event(kd->kd_eng.en_sadb, &ev) == -1) {
+			log_warn("inject %s", what);
+			break;
+		}
+		log_info("inject: %s 0x%lx", what, v);
+	}
+	fclose(f);
+	unlink(path);
+}
+
+static const char *
+test_create_reply(void *arg)
+{
+	if (knob_refuse_replies == 0)
+		return NULL;
+	knob_refuse_replies--;
+	return "REPLY refused (inject refuse-reply)";
+}
+
+static uint8_t
+test_reply_flags(void *arg)
+{
+	if (knob_reply_ackreq == 0)
+		return 0;
+	/* Outside section 4: tests the initiator's 3.2 ACK. */
+	knob_reply_ackreq--;
+	return KINK_ACKREQ;
+}
+
+static uint8_t
+test_qmversion(void *arg)
+{
+	uint8_t v = knob_send_qmvers;
+
+	/* One exchange: it keeps the version for its resends. */
+	knob_send_qmvers = 0;
+	return v;
+}
+
+static void
+test_backend(struct kinkd *kd)
+{
+	const char *env = getenv("KINKD_NULL_REFUSE");
+
+	if (env != NULL && strcmp(env, "gcm") == 0)
+		sadb_null_refuse_gcm(kd->kd_eng.en_sadb, 1);
+}
+
+static const struct engine_hooks test_engine_hooks = {
+	.eh_create_reply = test_create_reply,
+	.eh_reply_flags = test_reply_flags,
+	.eh_qmversion = test_qmversion,
+};
+
+static const struct kinkd_hooks test_hooks = {
+	.kh_backend = test_backend,
+	.kh_sigusr1 = test_inject,
+	.kh_engine = &test_engine_hooks,
+};
+
+int
+main(int argc, char *argv[])
+{
+	return kinkd_main(argc, argv, &test_hooks);
+}
