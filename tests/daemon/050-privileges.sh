@@ -1,5 +1,5 @@
 #!/bin/bash
-# Privileges (STYLE 6.10 v1): started as root with "set user nobody",
+# Privileges (a parser bug must not run as root): started as root with "set user nobody",
 # kinkd opens its sockets, then runs as nobody and still negotiates.  When
 # the keytab is not readable by that user it stays root and says why.
 # Needs real root (uid 65534 must exist in the namespace).

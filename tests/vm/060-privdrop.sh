@@ -1,4 +1,4 @@
-# Privileges on a real kernel (STYLE 6.10; docs/arch/daemon.md
+# Privileges on a real kernel (docs/arch/daemon.md
 # "Privileges"): kinkd started as root with "set user _kinkd" opens its
 # sockets, PF_KEY/netlink and the control socket, then runs as _kinkd:
 # every uid and gid in /proc/PID/status is _kinkd's, no supplementary
