@@ -24,9 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <libutil.h>
+#include <systemd/sd-daemon.h>
 
 #include <event2/event.h>
 
@@ -274,6 +276,7 @@ kinkd_stop(struct kinkd *kd)
 	if (kd->kd_stopping)
 		return;
 	kd->kd_stopping = 1;
+	sd_notify(0, "STOPPING=1");
 	log_info("shutting down (SAs: %s)",
 	    kd->kd_conf->c_shutdown == CONF_SHUTDOWN_KEEP ? "kept" :
 	    "flushed");
@@ -304,7 +307,13 @@ kinkd_signal(evutil_socket_t sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", kd->kd_conf_path);
-		kinkd_reload(kd, NULL, err, sizeof(err));
+		/* systemctl reload waits for READY=1 again. */
+		sd_notify(0, "RELOADING=1");
+		if (kinkd_reload(kd, NULL, err, sizeof(err)) == 0)
+			sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
+		else
+			sd_notify(0, "READY=1\nSTATUS=reload failed, old "
+			    "configuration kept");
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -317,6 +326,26 @@ kinkd_signal(evutil_socket_t sig, short ev, void *arg)
 }
 
 /* ---- main -------------------------------------------------------------- */
+
+/*
+ * Under systemd each configuration error is one journal entry at
+ * priority "err", so "journalctl -p err" shows why the start failed.
+ */
+static void
+conf_errors_report(const struct conf_errors *e)
+{
+	int i;
+
+	if (!log_to_journal()) {
+		conf_errors_print(e, stderr);
+		return;
+	}
+	for (i = 0; i < e->ce_count; i++)
+		fprintf(stderr, "<%d>%s\n", LOG_ERR, e->ce_msgs[i]);
+	if (e->ce_truncated)
+		fprintf(stderr, "<%d>too many errors, stopped after %d\n",
+		    LOG_ERR, CONF_MAX_ERRORS);
+}
 
 static void
 add_define(struct conf_macro *defs, int *n, char *arg)
@@ -384,7 +413,7 @@ main(int argc, char *argv[])
 	kd->kd_defines = ndefs ? defs : NULL;
 	if ((kd->kd_conf = conf_load(conffile, kd->kd_defines, &errs)) ==
 	    NULL) {
-		conf_errors_print(&errs, stderr);
+		conf_errors_report(&errs);
 		conf_errors_free(&errs);
 		exit(1);
 	}
@@ -504,6 +533,12 @@ main(int argc, char *argv[])
 	log_info("kinkd started: principal %s, port %u, backend %s, "
 	    "epoch 0x%08x, %d peers", kd->kd_principal, kd->kd_conf->c_port,
 	    sadb_backend(kd->kd_sadb), kd->kd_epoch, kd->kd_conf->c_npeers);
+	/*
+	 * Type=notify: "systemctl start" returns now, with the KINK sockets,
+	 * the kernel interface and the control socket up.
+	 */
+	sd_notifyf(0, "READY=1\nSTATUS=principal %s, %d peers",
+	    kd->kd_principal, kd->kd_conf->c_npeers);
 
 	event_base_dispatch(kd->kd_base);
 
