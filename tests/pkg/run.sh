@@ -40,23 +40,13 @@ for t in dpkg-buildpackage lintian mmdebstrap; do
 done
 
 # --- build -----------------------------------------------------------
-# A copy of what git tracks (or the whole tree outside git) without build
-# output, so the build sees a clean clone and writes nothing here.
-mkdir "$tmp/src"
-if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$top" ls-files -z --cached --others --exclude-standard |
-	    (cd "$top" && cpio -0pdm --quiet "$tmp/src")
-else
-	tar -C "$top" --exclude='./build*' --exclude=./tests/vm/cache -cf - . |
-	    tar -C "$tmp/src" -xf -
-fi
-# The unit tier runs in its own tier; here only the package is built.
-if (cd "$tmp/src" && DEB_BUILD_OPTIONS=nocheck nice \
-    dpkg-buildpackage -us -uc -b > "$tmp/build.log" 2>&1); then
+. tests/lib/deb.sh
+if deb_build "$tmp"; then
 	pass pkg-build
 else
-	fail pkg-build "dpkg-buildpackage failed: $(tail -n 5 "$tmp/build.log" | tr '\n' ' ')"
-	finish
+	case $DEB_ERR in
+	dpkg-buildpackage*) fail pkg-build "$DEB_ERR"; finish ;;
+	esac
 fi
 # README's "./autogen.sh; ./configure; make" ran in the build (debian/rules):
 # make built the programs and nothing for the tests.
@@ -66,12 +56,12 @@ if [ -x "$tmp/src/build/kinkd" ] && [ -x "$tmp/src/build/kinkctl" ] &&
 else
 	fail pkg-make-programs-only "build/: $(ls "$tmp/src/build" 2>&1 | tr '\n' ' ')"
 fi
-deb=$(ls "$tmp"/kinkd_*_*.deb 2>/dev/null | head -n 1)
-changes=$(ls "$tmp"/kinkd_*.changes 2>/dev/null | head -n 1)
-if [ -z "$deb" ] || [ -z "$changes" ]; then
-	fail pkg-build "no kinkd_*.deb / .changes in $(ls "$tmp" | tr '\n' ' ')"
+if [ -n "$DEB_ERR" ]; then
+	fail pkg-build "$DEB_ERR"
 	finish
 fi
+deb=$DEB
+changes=$DEB_CHANGES
 
 lintian --no-tag-display-limit "$changes" > "$tmp/lintian.out" 2>&1
 if grep -q '^E: ' "$tmp/lintian.out"; then
