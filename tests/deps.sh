@@ -17,7 +17,8 @@ TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq \
 openssl libcap2-bin systemd groff-base faketime clang libclang-rt-14-dev \
 bash-completion"
 VM="qemu-system-x86 busybox-static cpio kmod"
-# The package tier: build the .deb, lint it, a Debian root to install it in.
+# The package and sysd tiers: build the .deb, lint it, Debian roots to install
+# it in (the sysd tier boots one with qemu: the VM list too).
 PKG="dpkg-dev debhelper lintian mmdebstrap"
 
 case ${1:-all} in
