@@ -21,8 +21,12 @@ deb_build() {
 		    tar -C "$_w/src" -xf -
 	fi
 	# The unit tier runs in its own tier; here only the package is built.
-	if ! (cd "$_w/src" && DEB_BUILD_OPTIONS=nocheck nice \
-	    dpkg-buildpackage -us -uc -b > "$_w/build.log" 2>&1); then
+	# As an admin builds it: "make check SAN=1" passes SAN=1 (and B) to
+	# every make below it through the environment and MAKEFLAGS, and the
+	# package would link libasan, which no installed system has.
+	if ! (cd "$_w/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    -u SAN -u B -u VALGRIND -u OPT -u CFLAGS DEB_BUILD_OPTIONS=nocheck \
+	    nice dpkg-buildpackage -us -uc -b > "$_w/build.log" 2>&1); then
 		DEB_ERR="dpkg-buildpackage failed: $(tail -n 5 "$_w/build.log" | tr '\n' ' ')"
 		return 1
 	fi

@@ -2,6 +2,7 @@
 # Package tier: the Debian package as an admin meets it.
 #  - dpkg-buildpackage -us -uc -b on a copy of the tree builds kinkd_*.deb;
 #    lintian reports no error;
+#  - it is built without the sanitizers also under "make check SAN=1";
 #  - the package holds the programs, the man pages, the unit, the sysusers
 #    entry, the bash completion and the docs; /etc/kinkd.conf is its only
 #    conffile;
@@ -95,6 +96,12 @@ if grep -E 'kinkd-test|/tests/' "$tmp/contents" >/dev/null; then
 	fail pkg-no-test-files "$(grep -E 'kinkd-test|/tests/' "$tmp/contents" | tr '\n' ' ')"
 else
 	pass pkg-no-test-files
+fi
+# Built as an admin builds it, also under "make check SAN=1".
+if dpkg-deb -f "$deb" Depends | grep -qE 'libasan|libubsan'; then
+	fail pkg-no-sanitizer "Depends: $(dpkg-deb -f "$deb" Depends)"
+else
+	pass pkg-no-sanitizer
 fi
 dpkg-deb -e "$deb" "$tmp/ctrl"
 if [ "$(cat "$tmp/ctrl/conffiles" 2>/dev/null)" = /etc/kinkd.conf ]; then
