@@ -307,7 +307,7 @@ kinkd_signal(evutil_socket_t sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", kd->kd_conf_path);
-		/* systemctl reload waits for READY=1 again. */
+		/* systemd shows "reloading" until READY=1 and STATUS=. */
 		sd_notify(0, "RELOADING=1");
 		if (kinkd_reload(kd, NULL, err, sizeof(err)) == 0)
 			sd_notify(0, "READY=1\nSTATUS=configuration reloaded");

@@ -7,7 +7,8 @@ start=$(date +%s)
 if DEBIAN_FRONTEND=noninteractive apt-get install -y -q /srv/kinkd.deb \
     > /tmp/apt.log 2>&1 && dpkg-query -W -f='${Status}\n' kinkd | grep -q 'ok installed'; then
 	pass sysd-apt-install
-	echo "  apt-get install took $(( $(date +%s) - start ))s"
+	echo "  # apt-get install -y /srv/kinkd.deb ($(( $(date +%s) - start ))s)"
+	sed 's/^/  /' /tmp/apt.log
 else
 	fail sysd-apt-install "apt-get install /srv/kinkd.deb"
 	sed 's/^/  /' /tmp/apt.log | tail -n 20

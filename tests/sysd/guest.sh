@@ -20,6 +20,14 @@ for s in /tests/[0-9][0-9][0-9]-*.sh; do
 	sh "$s" 2>&1
 	rc=$?
 	echo "VM-END $name $rc $(( $(date +%s) - start ))s"
+	# The package and the realm: every later scenario needs them.
+	case $name in
+	010-*|020-*)
+		if [ $rc -ne 0 ]; then
+			echo "sysd-guest: $name failed, the scenarios after it need it"
+			break
+		fi ;;
+	esac
 done
 echo VM-DONE
 systemctl poweroff --force --force
