@@ -27,9 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <libutil.h>
+#include <systemd/sd-daemon.h>
 
 #include <event2/event.h>
 
@@ -281,6 +283,7 @@ kinkd_stop(struct kinkd *kd)
 	if (kd->kd_eng.en_stopping)
 		return;
 	kd->kd_eng.en_stopping = 1;
+	sd_notify(0, "STOPPING=1");
 	log_info("shutting down (SAs: %s)",
 	    kd->kd_eng.en_conf->c_shutdown == CONF_SHUTDOWN_KEEP ? "kept" :
 	    "flushed");
@@ -308,7 +311,13 @@ kinkd_signal(evutil_socket_t sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", kd->kd_conf_path);
-		reload_config(kd, NULL, err, sizeof(err));
+		/* systemd shows "reloading" until READY=1 and STATUS=. */
+		sd_notify(0, "RELOADING=1");
+		if (reload_config(kd, NULL, err, sizeof(err)) == 0)
+			sd_notify(0, "READY=1\nSTATUS=configuration reloaded");
+		else
+			sd_notify(0, "READY=1\nSTATUS=reload failed, old "
+			    "configuration kept");
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -383,6 +392,26 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 	kd->kd_defines = ndefs ? defs : NULL;
 }
 
+/*
+ * Under systemd each configuration error is one journal entry at
+ * priority "err", so "journalctl -p err" shows why the start failed.
+ */
+static void
+conf_errors_report(const struct conf_errors *e)
+{
+	int i;
+
+	if (!log_to_journal()) {
+		conf_errors_print(e, stderr);
+		return;
+	}
+	for (i = 0; i < e->ce_count; i++)
+		fprintf(stderr, "<%d>%s\n", LOG_ERR, e->ce_msgs[i]);
+	if (e->ce_truncated)
+		fprintf(stderr, "<%d>too many errors, stopped after %d\n",
+		    LOG_ERR, CONF_MAX_ERRORS);
+}
+
 /* The configuration (-n ends here), the paths, our principal. */
 static void
 kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
@@ -393,7 +422,7 @@ kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
 	memset(&errs, 0, sizeof(errs));
 	if ((en->en_conf = conf_load(ka->ka_conffile, kd->kd_defines,
 	    &errs)) == NULL) {
-		conf_errors_print(&errs, stderr);
+		conf_errors_report(&errs);
 		conf_errors_free(&errs);
 		exit(1);
 	}
@@ -586,6 +615,12 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	log_info("kinkd started: principal %s, port %u, backend %s, "
 	    "epoch 0x%08x, %d peers", en->en_principal, en->en_conf->c_port,
 	    sadb_backend(en->en_sadb), en->en_epoch, en->en_conf->c_npeers);
+	/*
+	 * Type=notify: "systemctl start" returns now, with the KINK sockets,
+	 * the kernel interface and the control socket up.
+	 */
+	sd_notifyf(0, "READY=1\nSTATUS=principal %s, %d peers",
+	    en->en_principal, en->en_conf->c_npeers);
 
 	event_base_dispatch(en->en_base);
 

@@ -1,5 +1,7 @@
 /*
- * Logging: syslog, or stderr when running in the foreground (-d).
+ * Logging: syslog, or stderr when running in the foreground (-d); on a
+ * stderr that systemd connected to the journal, one entry per message
+ * with its syslog priority.
  * Levels separate audiences, so an admin's log is not drowned in traces:
  * log_info/log_warn* are for admins; log_debug lines appear with -v
  * (verbosity >= 1), log_debug2 with -vv, and so on.
@@ -12,6 +14,8 @@
 
 void	log_init(const char *ident, int foreground, int verbose);
 void	log_setverbose(int);
+/* stderr goes to the systemd journal: lines carry "<priority>" prefixes. */
+int	log_to_journal(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -2,6 +2,7 @@
 # Package tier: the Debian package as an admin meets it.
 #  - dpkg-buildpackage -us -uc -b on a copy of the tree builds kinkd_*.deb;
 #    lintian reports no error;
+#  - it is built without the sanitizers also under "make check SAN=1";
 #  - the package holds the programs, the man pages, the unit, the sysusers
 #    entry, the bash completion and the docs; /etc/kinkd.conf is its only
 #    conffile;
@@ -40,23 +41,13 @@ for t in dpkg-buildpackage lintian mmdebstrap; do
 done
 
 # --- build -----------------------------------------------------------
-# A copy of what git tracks (or the whole tree outside git) without build
-# output, so the build sees a clean clone and writes nothing here.
-mkdir "$tmp/src"
-if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$top" ls-files -z --cached --others --exclude-standard |
-	    (cd "$top" && cpio -0pdm --quiet "$tmp/src")
-else
-	tar -C "$top" --exclude='./build*' --exclude=./tests/vm/cache -cf - . |
-	    tar -C "$tmp/src" -xf -
-fi
-# The unit tier runs in its own tier; here only the package is built.
-if (cd "$tmp/src" && DEB_BUILD_OPTIONS=nocheck nice \
-    dpkg-buildpackage -us -uc -b > "$tmp/build.log" 2>&1); then
+. tests/lib/deb.sh
+if deb_build "$tmp"; then
 	pass pkg-build
 else
-	fail pkg-build "dpkg-buildpackage failed: $(tail -n 5 "$tmp/build.log" | tr '\n' ' ')"
-	finish
+	case $DEB_ERR in
+	dpkg-buildpackage*) fail pkg-build "$DEB_ERR"; finish ;;
+	esac
 fi
 # README's "./autogen.sh; ./configure; make" ran in the build (debian/rules):
 # make built the programs and nothing for the tests.
@@ -66,12 +57,12 @@ if [ -x "$tmp/src/build/kinkd" ] && [ -x "$tmp/src/build/kinkctl" ] &&
 else
 	fail pkg-make-programs-only "build/: $(ls "$tmp/src/build" 2>&1 | tr '\n' ' ')"
 fi
-deb=$(ls "$tmp"/kinkd_*_*.deb 2>/dev/null | head -n 1)
-changes=$(ls "$tmp"/kinkd_*.changes 2>/dev/null | head -n 1)
-if [ -z "$deb" ] || [ -z "$changes" ]; then
-	fail pkg-build "no kinkd_*.deb / .changes in $(ls "$tmp" | tr '\n' ' ')"
+if [ -n "$DEB_ERR" ]; then
+	fail pkg-build "$DEB_ERR"
 	finish
 fi
+deb=$DEB
+changes=$DEB_CHANGES
 
 lintian --no-tag-display-limit "$changes" > "$tmp/lintian.out" 2>&1
 if grep -q '^E: ' "$tmp/lintian.out"; then
@@ -105,6 +96,12 @@ if grep -E 'kinkd-test|/tests/' "$tmp/contents" >/dev/null; then
 	fail pkg-no-test-files "$(grep -E 'kinkd-test|/tests/' "$tmp/contents" | tr '\n' ' ')"
 else
 	pass pkg-no-test-files
+fi
+# Built as an admin builds it, also under "make check SAN=1".
+if dpkg-deb -f "$deb" Depends | grep -qE 'libasan|libubsan'; then
+	fail pkg-no-sanitizer "Depends: $(dpkg-deb -f "$deb" Depends)"
+else
+	pass pkg-no-sanitizer
 fi
 dpkg-deb -e "$deb" "$tmp/ctrl"
 if [ "$(cat "$tmp/ctrl/conffiles" 2>/dev/null)" = /etc/kinkd.conf ]; then

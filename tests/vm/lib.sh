@@ -155,12 +155,15 @@ vm_initramfs() {
 }
 
 # vm_boot INITRD CONSOLE TIMEOUT [ONLY]: ONLY (space-separated script
-# numbers) reaches /init through the kernel command line.
+# numbers) reaches /init through the kernel command line.  VM_INIT (the
+# program the kernel starts, default /init), VM_APPEND (more kernel
+# parameters) and VM_MEM (MiB, default 1024) serve the sysd tier.
 vm_boot() {
 	initrd=$1 console=$2 limit=$3 only=${4:-}
-	append="console=ttyS0 rdinit=/init panic=-1 quiet loglevel=3"
+	append="console=ttyS0 rdinit=${VM_INIT:-/init} panic=-1 quiet loglevel=3"
+	append="$append${VM_APPEND:+ $VM_APPEND}"
 	[ -n "$only" ] && append="$append vm_only=$(echo "$only" | tr ' ' ,)"
-	timeout -k 5 "$limit" qemu-system-x86_64 -accel tcg -m 1024 \
+	timeout -k 5 "$limit" qemu-system-x86_64 -accel tcg -m "${VM_MEM:-1024}" \
 	    -smp "${VM_SMP:-2}" -nographic -no-reboot -nodefaults \
 	    -serial stdio -monitor none \
 	    -kernel "$VM_KDIR/vmlinuz" -initrd "$initrd" \
