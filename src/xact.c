@@ -438,6 +438,7 @@ xact_timeout(void *arg)
 {
 	struct kink_xact *x = arg;
 	struct kink_conf *c = x->xa_en->en_conf;
+	const struct xact_ops *ops;
 
 	switch (x->xa_state) {
 	case XS_DONE:
@@ -445,6 +446,10 @@ xact_timeout(void *arg)
 		xact_free(x);
 		return;
 	case XS_I_AGING:
+		if ((ops = xact_ops_of(x)) != NULL && ops->xo_aged != NULL)
+			ops->xo_aged(x);
+		xact_state(x, XS_DONE);
+		return;
 	case XS_R_CACHE:
 		xact_state(x, XS_DONE);
 		return;
