@@ -209,6 +209,10 @@ create_inst_cb(int err, void *arg)
 		if ((sr = sarec_find(en, iw->iw_sa.sa_proto, iw->iw_sa.sa_spi,
 		    iw->iw_sa.sa_dir)) != NULL)
 			sr->sr_installed = 0;
+		/* The SPI getspi reserved (a larval state) goes back now. */
+		if (iw->iw_sa.sa_dir == SA_DIR_IN)
+			release_spi(en, &iw->iw_sa.sa_src, &iw->iw_sa.sa_dst,
+			    iw->iw_sa.sa_proto, iw->iw_sa.sa_spi);
 		if (x != NULL && x->xa_inst_err == 0) {
 			x->xa_inst_err = err;
 			/* Truncation is fine: the full line was logged. */
