@@ -218,3 +218,17 @@ conf_policy_same(const struct kink_policy *a, const struct kink_policy *b)
 			return 0;
 	return 1;
 }
+
+uint32_t
+conf_retrans_cycle_ms(const struct kink_conf *c)
+{
+	uint64_t total = 0, iv = c->c_retrans_ms;
+	uint32_t i;
+
+	for (i = 0; i < c->c_retrans_tries; i++) {
+		total += iv;
+		iv = iv * 2 > c->c_retrans_max_ms ? c->c_retrans_max_ms :
+		    iv * 2;
+	}
+	return total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+}

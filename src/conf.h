@@ -192,6 +192,8 @@ uint32_t conf_reqid(const char *peer, const char *policy);
 /* Names for the enum and DOI values, as the file spells them. */
 const char *conf_backend_name(enum conf_backend);
 const char *conf_enc_name(uint8_t esp_id, uint16_t keylen);	/* NULL if unknown */
+/* One full retransmission cycle of `set retransmit`, in ms. */
+uint32_t conf_retrans_cycle_ms(const struct kink_conf *);
 const char *conf_auth_name(uint16_t auth_attr);
 const char *conf_pfs_name(uint16_t group);
 

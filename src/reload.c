@@ -45,6 +45,24 @@ suite_text(const struct kink_suite *s, char *out, size_t len)
 	}
 }
 
+/*
+ * A cached REPLY must outlive the initiator's retransmissions: expired
+ * earlier, a retransmitted CREATE would run again and be refused while
+ * the initiator holds the first answer's pair.
+ */
+static void
+reload_replycache(struct kink_conf *c)
+{
+	uint32_t cycle = conf_retrans_cycle_ms(c);
+
+	if (c->c_replycache_ms >= cycle)
+		return;
+	log_warnx("set reply-cache %u ms is shorter than one retransmission "
+	    "cycle (set retransmit: %u ms); raised to %u ms",
+	    c->c_replycache_ms, cycle, cycle);
+	c->c_replycache_ms = cycle;
+}
+
 int
 reload_filter(struct sadb *sd, struct kink_conf *c, char *errtext,
     size_t errlen)
@@ -55,6 +73,7 @@ reload_filter(struct sadb *sd, struct kink_conf *c, char *errtext,
 
 	if (errtext != NULL && errlen > 0)
 		errtext[0] = '\0';
+	reload_replycache(c);
 	for (i = 0; i < c->c_npeers; i++) {
 		struct conf_peer *cp = &c->c_peers[i];
 

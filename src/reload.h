@@ -19,7 +19,8 @@ int	reload_config(struct kinkd *, const char *path, char *errtext,
 /*
  * Drop from every policy of `c` the suites backend `sd` cannot install,
  * one warning per suite; a policy left with none is an error (logged, and
- * appended to errtext, which may be NULL).  0 / -1.
+ * appended to errtext, which may be NULL).  0 / -1.  Also raises a
+ * `set reply-cache` shorter than one retransmission cycle to it (warned).
  */
 int	reload_filter(struct sadb *sd, struct kink_conf *c, char *errtext,
 	    size_t errlen);

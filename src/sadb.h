@@ -154,6 +154,12 @@ int	sadb_null_event(struct sadb *, const struct sadb_event *);
  */
 int	sadb_null_refuse_gcm(struct sadb *, int on);
 /*
+ * Make the null backend answer every SA add of the directions in `dirs`
+ * (bits 1 << SA_DIR_IN, 1 << SA_DIR_OUT; 0 = none) with ENOSYS, as a
+ * kernel without the transform does (the test build's `refuse add`).
+ */
+int	sadb_null_refuse_add(struct sadb *, unsigned dirs);
+/*
  * A completion that only logs (and counts) a failure; `what` is a
  * constant string naming the request.
  */

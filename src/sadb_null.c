@@ -60,6 +60,7 @@ struct null_db {
 	TAILQ_HEAD(, null_spd)	 nb_spd;
 	int			 nb_nsa, nb_nspd;
 	int			 nb_refuse_gcm;	/* act like PF_KEY */
+	unsigned		 nb_refuse_add;	/* SA_DIR_* bits: ENOSYS */
 	struct timer		 nb_timer;
 };
 
@@ -262,7 +263,9 @@ null_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	int err = 0;
 
 	ns = null_find(nb, &sa->sa_dst, sa->sa_proto, sa->sa_spi);
-	if (ns != NULL && !ns->ns_larval && !replace)
+	if (nb->nb_refuse_add & (1u << sa->sa_dir))
+		err = ENOSYS;	/* what a kernel without ESP answers */
+	else if (ns != NULL && !ns->ns_larval && !replace)
 		err = EEXIST;
 	else if (ns == NULL && nb->nb_nsa >= NULL_MAX_SA)
 		err = ENOBUFS;
@@ -416,6 +419,17 @@ sadb_null_refuse_gcm(struct sadb *sd, int on)
 		return -1;
 	}
 	((struct null_db *)sd->sd_priv)->nb_refuse_gcm = on != 0;
+	return 0;
+}
+
+int
+sadb_null_refuse_add(struct sadb *sd, unsigned dirs)
+{
+	if (sd->sd_ops != &sadb_null_ops) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	((struct null_db *)sd->sd_priv)->nb_refuse_add = dirs;
 	return 0;
 }
 

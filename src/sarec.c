@@ -33,6 +33,20 @@ sarec_add(struct kink_engine *en, struct kink_peer *pe, const char *policy,
     int replace)
 {
 	struct kink_sarec *sr;
+
+	sarec_add_cb(en, pe, policy, reqid, pair, initiator, sa, replace,
+	    sadb_done_log, (void *)"add SA", &sr);
+	return sr;
+}
+
+int
+sarec_add_cb(struct kink_engine *en, struct kink_peer *pe,
+    const char *policy, uint32_t reqid, uint32_t pair, int initiator,
+    const struct kink_sa *sa, int replace, sadb_done_cb cb, void *arg,
+    struct kink_sarec **srp)
+{
+	struct kink_sarec *sr;
+	int rc = 0;
 	char a[ADDR_STRLEN];
 
 	if (replace && (sr = sarec_find(en, sa->sa_proto, sa->sa_spi,
@@ -41,14 +55,15 @@ sarec_add(struct kink_engine *en, struct kink_peer *pe, const char *policy,
 		sr->sr_sa = *sa;
 		sr->sr_pair = pair;
 	} else {
+		*srp = NULL;
 		if ((sr = calloc(1, sizeof(*sr))) == NULL) {
 			log_warn("sarec_add");
-			return NULL;
+			return -1;
 		}
 		if (timer_init(&sr->sr_timer, en->en_base, sarec_grace,
 		    sr) == -1) {
 			free(sr);
-			return NULL;
+			return -1;
 		}
 		sr->sr_en = en;
 		sr->sr_peer = pe;
@@ -65,9 +80,13 @@ sarec_add(struct kink_engine *en, struct kink_peer *pe, const char *policy,
 	sr->sr_state = CTL_SA_MATURE;
 	sr->sr_installed = 1;
 	sr->sr_sa.sa_reqid = reqid;
-	if (sadb_add(en->en_sadb, &sr->sr_sa, replace, sadb_done_log,
-	    (void *)"add SA") == -1)
+	*srp = sr;
+	if (sadb_add(en->en_sadb, &sr->sr_sa, replace, cb, arg) == -1) {
+		/* Never called back: the kernel has no such SA. */
 		log_warnx("peer %s: sadb add failed", pe->pe_name);
+		sr->sr_installed = 0;
+		rc = -1;
+	}
 	stats_inc(STAT_SA_ADD);
 	log_debug("peer %s: SA %s %s spi 0x%08x to %s installed%s",
 	    pe->pe_name, sa->sa_dir == SA_DIR_IN ? "in" : "out",
@@ -79,7 +98,7 @@ sarec_add(struct kink_engine *en, struct kink_peer *pe, const char *policy,
 	    pe->pe_name, 0, "%s %s spi 0x%08x policy %s",
 	    sa->sa_dir == SA_DIR_IN ? "in" : "out", proto_name(sa->sa_proto),
 	    sa->sa_spi, policy);
-	return sr;
+	return rc;
 }
 
 void

@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "policy.h"
+#include "sadb.h"
 #include "sa.h"
 #include "timer.h"
 
@@ -59,6 +60,16 @@ struct kink_sarec *sarec_next(struct kink_engine *, struct kink_sarec *prev,
 struct kink_sarec *sarec_add(struct kink_engine *, struct kink_peer *,
 	    const char *policy, uint32_t reqid, uint32_t pair, int initiator,
 	    const struct kink_sa *, int replace);
+/*
+ * The same, the backend's answer going to `cb` (the kernel may refuse
+ * the SA: the record then stays, sr_installed cleared by the caller).
+ * *srp is the record (NULL if none could be made); -1 when `cb` will
+ * not be called (no record, or the request could not be queued).
+ */
+int	sarec_add_cb(struct kink_engine *, struct kink_peer *,
+	    const char *policy, uint32_t reqid, uint32_t pair, int initiator,
+	    const struct kink_sa *, int replace, sadb_done_cb, void *,
+	    struct kink_sarec **srp);
 /* Remove from the backend and the table now. */
 void	sarec_del(struct kink_sarec *, const char *why);
 /* Remove after `ms` (RFC 4430 3.3 grace); 0 = now. */

@@ -115,26 +115,11 @@ xact_new(struct kink_engine *en, struct kink_peer *pe, uint32_t xid,
 
 	/*
 	 * Bounded memory under a flood (also of verifiable commands).  At
-	 * the limit, the oldest finished exchange still kept for duplicates
-	 * (R_CACHE, I_AGING) makes room; live exchanges never do.
+	 * the limit a new exchange is refused; none already answered is
+	 * dropped for it: a cached REPLY (R_CACHE) or an aging ACK (I_AGING)
+	 * evicted early would have a retransmitted command run twice or a
+	 * lost ACK never regenerated, leaving one side with half a pair.
 	 */
-	while ((uint32_t)en->en_nxact >= c->c_max_xact ||
-	    (uint32_t)pe->pe_nxact >= c->c_max_xact_peer) {
-		struct kink_xact *v, *victim = NULL;
-		int peer_full = (uint32_t)pe->pe_nxact >= c->c_max_xact_peer;
-
-		TAILQ_FOREACH(v, &en->en_xacts, xa_entry)
-			if ((v->xa_state == XS_R_CACHE ||
-			    v->xa_state == XS_I_AGING) &&
-			    (!peer_full || v->xa_peer == pe)) {
-				victim = v;
-				break;
-			}
-		if (victim == NULL)
-			break;
-		stats_inc(STAT_XACT_EVICT);
-		xact_free(victim);
-	}
 	if ((uint32_t)en->en_nxact >= c->c_max_xact ||
 	    (uint32_t)pe->pe_nxact >= c->c_max_xact_peer) {
 		stats_inc(STAT_DROP_CAP);
@@ -280,16 +265,7 @@ xact_state(struct kink_xact *x, enum xact_st to)
 uint32_t
 xact_cycle_ms(struct kink_engine *en)
 {
-	struct kink_conf *c = en->en_conf;
-	uint64_t total = 0, iv = c->c_retrans_ms;
-	uint32_t i;
-
-	for (i = 0; i < c->c_retrans_tries; i++) {
-		total += iv;
-		iv = iv * 2 > c->c_retrans_max_ms ? c->c_retrans_max_ms :
-		    iv * 2;
-	}
-	return total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+	return conf_retrans_cycle_ms(en->en_conf);
 }
 
 /* ---- completion and control waiters ------------------------------------ */
@@ -438,6 +414,7 @@ xact_timeout(void *arg)
 {
 	struct kink_xact *x = arg;
 	struct kink_conf *c = x->xa_en->en_conf;
+	const struct xact_ops *ops;
 
 	switch (x->xa_state) {
 	case XS_DONE:
@@ -445,6 +422,10 @@ xact_timeout(void *arg)
 		xact_free(x);
 		return;
 	case XS_I_AGING:
+		if ((ops = xact_ops_of(x)) != NULL && ops->xo_aged != NULL)
+			ops->xo_aged(x);
+		xact_state(x, XS_DONE);
+		return;
 	case XS_R_CACHE:
 		xact_state(x, XS_DONE);
 		return;

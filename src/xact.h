@@ -129,6 +129,12 @@ struct kink_xact {
 	uint8_t			 xa_spis_used;	/* SPIs now belong to SAs */
 	uint32_t		 xa_pair;
 	uint32_t		 xa_rekey_pair;	/* delete this pair when done */
+	/* SA installs the kernel has not answered yet; then xa_inst_next. */
+	int			 xa_inst_pending;
+	int			 xa_inst_err;	/* first refusal (errno) */
+	char			 xa_inst_why[160];	/* ... in words */
+	void			(*xa_inst_next)(struct kink_xact *);
+	uint8_t			 xa_inst_ack;	/* the REPLY wants an ACK */
 
 	struct xact_waiter	*xa_waiter;
 };
@@ -152,6 +158,8 @@ struct xact_ops {
 	void	(*xo_ack)(struct kink_xact *);
 	/* Retransmissions ran out; the core fails x next. */
 	void	(*xo_giveup)(struct kink_xact *);
+	/* I_AGING ended with no duplicate REPLY for a full cycle. */
+	void	(*xo_aged)(struct kink_xact *);
 	/* x is being freed: release what the exchange holds. */
 	void	(*xo_cleanup)(struct kink_xact *);
 	/* Whether x can start over at all (xact_restart). */

@@ -14,6 +14,7 @@
  */
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ struct spi_wait {
 
 static void	create_init_send(struct kink_xact *);
 static void	create_resp_finish(struct kink_xact *);
+static void	create_init_installed(struct kink_xact *);
+static void	create_resp_installed(struct kink_xact *);
 
 /* The addresses doi and sadb see: no ports. */
 static void
@@ -159,15 +162,124 @@ create_cleanup(struct kink_xact *x)
 	x->xa_pair = 0;
 }
 
+/* One SA install the exchange waits for; the kernel may refuse it. */
+struct inst_wait {
+	struct kink_engine	*iw_en;
+	uint64_t		 iw_serial;
+	char			 iw_peer[64];
+	struct kink_sa		 iw_sa;		/* no keys */
+};
+
+static const char *
+sa_what(const struct kink_sa *sa, char *buf, size_t len)
+{
+	const char *enc = conf_enc_name(sa->sa_enc, sa->sa_enc_keylen);
+	const char *auth = conf_auth_name(sa->sa_auth);
+	char a[ADDR_STRLEN];
+
+	snprintf(buf, len, "%s %s spi 0x%08x %s %s (%s%s%s)",
+	    sa->sa_proto == PROTO_IPSEC_AH ? "ah" : "esp",
+	    sa->sa_dir == SA_DIR_IN ? "in" : "out", sa->sa_spi,
+	    sa->sa_dir == SA_DIR_IN ? "from" : "to",
+	    addr_ntop((const struct sockaddr *)(sa->sa_dir == SA_DIR_IN ?
+	    &sa->sa_src : &sa->sa_dst), a, sizeof(a)),
+	    sa->sa_proto == PROTO_IPSEC_AH ? "" : enc != NULL ? enc : "enc ?",
+	    sa->sa_proto == PROTO_IPSEC_AH || auth == NULL ? "" : " ",
+	    auth != NULL ? auth : "");
+	return buf;
+}
+
+/* The kernel answered one install; the last answer moves `x` on. */
+static void
+create_inst_cb(int err, void *arg)
+{
+	struct inst_wait *iw = arg;
+	struct kink_engine *en = iw->iw_en;
+	struct kink_sarec *sr;
+	struct kink_xact *x;
+	void (*next)(struct kink_xact *);
+	char what[160];
+
+	sa_what(&iw->iw_sa, what, sizeof(what));
+	x = xact_by_serial(en, iw->iw_serial);
+	if (err != 0) {
+		stats_inc(STAT_SADB_ERR);
+		log_warnx("peer %s: kernel refused SA %s: %s", iw->iw_peer,
+		    what, strerror(err));
+		if ((sr = sarec_find(en, iw->iw_sa.sa_proto, iw->iw_sa.sa_spi,
+		    iw->iw_sa.sa_dir)) != NULL)
+			sr->sr_installed = 0;
+		/* The SPI getspi reserved (a larval state) goes back now. */
+		if (iw->iw_sa.sa_dir == SA_DIR_IN)
+			release_spi(en, &iw->iw_sa.sa_src, &iw->iw_sa.sa_dst,
+			    iw->iw_sa.sa_proto, iw->iw_sa.sa_spi);
+		if (x != NULL && x->xa_inst_err == 0) {
+			x->xa_inst_err = err;
+			/* Truncation is fine: the full line was logged. */
+			if (snprintf(x->xa_inst_why, sizeof(x->xa_inst_why),
+			    "kernel refused SA %s: %s", what,
+			    strerror(err)) < 0)
+				x->xa_inst_why[0] = '\0';
+		}
+	} else
+		log_debug("peer %s: kernel installed SA %s", iw->iw_peer, what);
+	free(iw);
+	if (x == NULL || --x->xa_inst_pending > 0 || x->xa_inst_next == NULL)
+		return;
+	next = x->xa_inst_next;
+	x->xa_inst_next = NULL;
+	next(x);
+}
+
+/*
+ * Record and install; the kernel's answers come to create_inst_cb, and
+ * x->xa_inst_next runs when the last one is in (set it after this call,
+ * and call it at once if nothing is pending).
+ */
 static void
 install(struct kink_xact *x, const struct kink_sa *sa, int n, int replace)
 {
+	struct kink_sarec *sr;
+	struct inst_wait *iw;
 	int i;
 
-	for (i = 0; i < n; i++)
-		sarec_add(x->xa_en, x->xa_peer, x->xa_pol.pol_name,
+	for (i = 0; i < n; i++) {
+		if ((iw = calloc(1, sizeof(*iw))) == NULL) {
+			if (x->xa_inst_err == 0) {
+				x->xa_inst_err = ENOMEM;
+				strlcpy(x->xa_inst_why, "out of memory",
+				    sizeof(x->xa_inst_why));
+			}
+			continue;
+		}
+		iw->iw_en = x->xa_en;
+		iw->iw_serial = x->xa_serial;
+		strlcpy(iw->iw_peer, x->xa_peer->pe_name, sizeof(iw->iw_peer));
+		iw->iw_sa = sa[i];
+		sa_free_keys(&iw->iw_sa);
+		x->xa_inst_pending++;
+		if (sarec_add_cb(x->xa_en, x->xa_peer, x->xa_pol.pol_name,
 		    x->xa_pol.pol_reqid, x->xa_pair, x->xa_role == XR_INIT,
-		    &sa[i], replace);
+		    &sa[i], replace, create_inst_cb, iw, &sr) == -1) {
+			x->xa_inst_pending--;
+			free(iw);
+			if (x->xa_inst_err == 0) {
+				x->xa_inst_err = EIO;
+				strlcpy(x->xa_inst_why, "the SA backend took no "
+				    "install request", sizeof(x->xa_inst_why));
+			}
+		}
+	}
+}
+
+/* Run `next` once every install of `x` is answered (now, if none is). */
+static void
+install_then(struct kink_xact *x, void (*next)(struct kink_xact *))
+{
+	if (x->xa_inst_pending > 0)
+		x->xa_inst_next = next;
+	else
+		next(x);
 }
 
 static const char *
@@ -317,6 +429,14 @@ create_refused(struct kink_xact *x, const struct kink_msg *m,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (x->xa_inst_err != 0) {
+		/* Our own kernel's refusal is the reason to report first. */
+		char both[sizeof(msg)];
+
+		if (snprintf(both, sizeof(both), "%s; %s", x->xa_inst_why,
+		    msg) >= 0)
+			strlcpy(msg, both, sizeof(msg));
+	}
 	if (!wire_ackreq(m)) {
 		xact_fail(x, CTL_ERR_PEER, "%s", msg);
 		return;
@@ -335,16 +455,21 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	const char *why;
 	struct doi_result *r = &x->xa_res;
 	struct doi_error de;
-	char spis[256];
-	int ack, i;
+	int i;
 
 	if (x->xa_state == XS_I_AGING) {
 		/* Our ACK was lost: a new one, new authenticator (c.2). */
 		log_debug(XFMT "duplicate REPLY, ACK regenerated", XARG(x));
 		xact_send_ack(x);
+		/*
+		 * Aging restarts: only a full cycle without a duplicate says
+		 * the responder has an ACK (and a rekey's old pair may go).
+		 */
+		timer_add_ms(&x->xa_timer, xact_cycle_ms(en));
 		return;
 	}
-	if (x->xa_state != XS_I_CREATE) {
+	if (x->xa_state != XS_I_CREATE || x->xa_inst_next != NULL) {
+		/* Not ours to handle, or one REPLY's installs still run. */
 		stats_inc(STAT_DROP_STATE);
 		return;
 	}
@@ -373,30 +498,96 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 		    "bad REPLY: ", isakmp_strerror(de.de_err), de.de_notify);
 		return;
 	}
-	for (i = 0; i < r->dr_nsa; i++) {
-		if (!x->xa_opt_in)
-			install(x, &r->dr_in[i], 1, 0);
-		else if (r->dr_in_changed)
-			install(x, &r->dr_in[i], 1, 1);
-		install(x, &r->dr_out[i], 1, 0);
+	/* racoon2 (notes h.12): a non-optimistic answer gets an ACK anyway. */
+	x->xa_inst_ack = wire_ackreq(m) || !r->dr_optimistic;
+	if (x->xa_inst_err == 0)
+		for (i = 0; i < r->dr_nsa; i++) {
+			if (!x->xa_opt_in)
+				install(x, &r->dr_in[i], 1, 0);
+			else if (r->dr_in_changed)
+				install(x, &r->dr_in[i], 1, 1);
+			install(x, &r->dr_out[i], 1, 0);
+		}
+	install_then(x, create_init_installed);
+}
+
+/*
+ * The kernel refused an SA of ours after the responder installed its
+ * pair: the exchange fails with the kernel's reason, the ACK goes if
+ * asked (3.2), and a DELETE naming our inbound SPIs takes the responder's
+ * pair away, so neither side holds half of it.  What we did install goes
+ * with that DELETE (outbound at once, inbound after it).
+ */
+static void
+create_init_undo(struct kink_xact *x)
+{
+	struct kink_engine *en = x->xa_en;
+	uint32_t pair = x->xa_pair;
+
+	doi_result_clear(&x->xa_res);
+	xact_complete(x, 0, CTL_ERR_FAILED, "%s; DELETE sent to the peer",
+	    x->xa_inst_why);
+	x->xa_pair = 0;		/* the DELETE owns the records now */
+	if (x->xa_inst_ack) {
+		xact_send_ack(x);
+		xact_state(x, XS_I_AGING);
+	} else
+		xact_state(x, XS_FAILED);
+	if (xact_delete_start(en, pair, NULL) == -1)
+		sarec_pair_del(en, pair, "exchange failed");
+}
+
+static void
+create_init_installed(struct kink_xact *x)
+{
+	struct kink_engine *en = x->xa_en;
+	struct doi_result *r = &x->xa_res;
+	char spis[256];
+
+	if (x->xa_inst_err != 0) {
+		create_init_undo(x);
+		return;
 	}
 	stats_inc(r->dr_optimistic ? STAT_CREATE_OPT : STAT_CREATE_NONOPT);
-	/* racoon2 (notes h.12): a non-optimistic answer gets an ACK anyway. */
-	ack = wire_ackreq(m) || !r->dr_optimistic;
 	xact_complete(x, 1, 0, "policy %s, %s%s, %s", x->xa_pol.pol_name,
 	    r->dr_optimistic ? "optimistic" : "non-optimistic",
 	    r->dr_pfs ? " with PFS" : "", spi_list(r, spis, sizeof(spis)));
 	doi_result_clear(r);
+	if (x->xa_inst_ack) {
+		/*
+		 * The old pair of a rekey stays until the responder has our
+		 * ACK, i.e. until I_AGING ends quietly (create_aged): were
+		 * the ACK lost, the responder would have no outbound SA.
+		 */
+		xact_send_ack(x);
+		xact_state(x, XS_I_AGING);
+		return;
+	}
 	if (x->xa_rekey_pair != 0) {
-		/* The new SA is in; the old pair goes (3.6). */
+		/* Both sides hold the new pair already; the old one goes. */
 		xact_delete_start(en, x->xa_rekey_pair, NULL);
 		x->xa_rekey_pair = 0;
 	}
-	if (ack) {
-		xact_send_ack(x);
-		xact_state(x, XS_I_AGING);
-	} else
-		xact_state(x, XS_DONE);
+	xact_state(x, XS_DONE);
+}
+
+/* I_AGING over with no duplicate REPLY: the responder has our ACK. */
+static void
+create_aged(struct kink_xact *x)
+{
+	struct sarec_key k;
+
+	if (x->xa_rekey_pair == 0 || !x->xa_ok)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.k_pair = x->xa_pair;
+	/* A responder that gave up DELETEd the new pair: keep the old. */
+	if (x->xa_pair != 0 && sarec_next(x->xa_en, NULL, &k) != NULL)
+		xact_delete_start(x->xa_en, x->xa_rekey_pair, NULL);
+	else
+		log_info(XFMT "new pair gone before the ACK settled; the old "
+		    "pair stays", XARG(x));
+	x->xa_rekey_pair = 0;
 }
 
 /* ---- responder ---------------------------------------------------------- */
@@ -479,7 +670,6 @@ create_resp_finish(struct kink_xact *x)
 	struct doi_error de;
 	struct buf qm;
 	uint8_t first = 0;
-	char spis[256];
 
 	buf_init(&qm, KINK_MAX_MSG);
 	memset(&de, 0, sizeof(de));
@@ -499,38 +689,115 @@ create_resp_finish(struct kink_xact *x)
 		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the REPLY");
 		goto out;
 	}
+	/* The REPLY waits for the kernel: an ok is only what it holds. */
 	install(x, r->dr_in, r->dr_nsa, 0);
+	if (!r->dr_ackreq)
+		install(x, r->dr_out, r->dr_nsa, 0);
+	install_then(x, create_resp_installed);
+out:
+	buf_free(&qm);
+}
+
+/* What the kernel refused, removed with its pair; the initiator told. */
+static void
+create_resp_undo(struct kink_xact *x)
+{
+	sarec_pair_del(x->xa_en, x->xa_pair, "kernel refused the pair");
+	x->xa_pair = 0;
+	doi_result_clear(&x->xa_res);
+	/* An authenticated KINK_ERROR: the initiator removes its side. */
+	if (xact_build_reply(x, 0, KINK_INTERR, NULL, 0) == -1) {
+		xact_fail(x, CTL_ERR_INTERNAL, "%s; cannot build the REPLY",
+		    x->xa_inst_why);
+		return;
+	}
+	xact_send(x, 0);
+	xact_complete(x, 0, CTL_ERR_FAILED, "%s; answered KINK_ERROR KINK_INTERR",
+	    x->xa_inst_why);
+	xact_state(x, XS_R_CACHE);
+}
+
+static void
+create_resp_installed(struct kink_xact *x)
+{
+	struct doi_result *r = &x->xa_res;
+	char spis[256];
+
+	if (x->xa_inst_err != 0) {
+		create_resp_undo(x);
+		return;
+	}
 	stats_inc(r->dr_optimistic ? STAT_CREATE_OPT : STAT_CREATE_NONOPT);
 	if (r->dr_ackreq) {
 		/* Outbound waits for the ACK; the REPLY is resent till then. */
 		if (xact_state(x, XS_R_ACKWAIT) == 0)
 			xact_send_first(x);
-		goto out;
+		return;
 	}
-	install(x, r->dr_out, r->dr_nsa, 0);
 	xact_send(x, 0);
 	xact_complete(x, 1, 0, "policy %s, optimistic%s, %s",
 	    x->xa_pol.pol_name, r->dr_pfs ? " with PFS" : "",
 	    spi_list(r, spis, sizeof(spis)));
 	doi_result_clear(r);
 	xact_state(x, XS_R_CACHE);
-out:
-	buf_free(&qm);
 }
 
+/*
+ * The outbound SA refused after the ACK: the initiator holds its pair
+ * already, so a DELETE naming our inbound SPIs takes it away.
+ */
 static void
-create_ack(struct kink_xact *x)
+create_ack_installed(struct kink_xact *x)
 {
+	struct kink_engine *en = x->xa_en;
 	struct doi_result *r = &x->xa_res;
+	uint32_t pair = x->xa_pair;
 	char spis[256];
 
-	install(x, r->dr_out, r->dr_nsa, 0);
+	if (x->xa_inst_err != 0) {
+		doi_result_clear(r);
+		xact_complete(x, 0, CTL_ERR_FAILED, "%s; DELETE sent to the "
+		    "peer", x->xa_inst_why);
+		x->xa_pair = 0;		/* the DELETE owns the records now */
+		xact_state(x, XS_R_CACHE);
+		if (xact_delete_start(en, pair, NULL) == -1)
+			sarec_pair_del(en, pair, "exchange failed");
+		return;
+	}
 	xact_complete(x, 1, 0, "policy %s, %s%s, ACK received, %s",
 	    x->xa_pol.pol_name, r->dr_optimistic ? "optimistic" :
 	    "non-optimistic", r->dr_pfs ? " with PFS" : "",
 	    spi_list(r, spis, sizeof(spis)));
 	doi_result_clear(r);
 	xact_state(x, XS_R_CACHE);
+}
+
+static void
+create_ack(struct kink_xact *x)
+{
+	if (x->xa_inst_next != NULL || x->xa_inst_pending > 0)
+		return;		/* a duplicate ACK while the outbound goes in */
+	install(x, x->xa_res.dr_out, x->xa_res.dr_nsa, 0);
+	install_then(x, create_ack_installed);
+}
+
+/*
+ * No ACK after every REPLY (3.2): the initiator may hold the pair (its
+ * ACKs were lost) or nothing (it failed).  Neither side may keep half:
+ * a DELETE naming our inbound SPIs removes whatever the initiator has,
+ * and our inbound goes with it (docs/arch/daemon.md).
+ */
+static void
+create_giveup(struct kink_xact *x)
+{
+	struct kink_engine *en = x->xa_en;
+	uint32_t pair = x->xa_pair;
+
+	if (x->xa_role != XR_RESP || x->xa_state != XS_R_ACKWAIT || pair == 0)
+		return;
+	x->xa_pair = 0;		/* the DELETE owns the records now */
+	if (xact_delete_start(en, pair, NULL) == -1)
+		sarec_pair_del(en, pair, "no ACK");
 }
 
 static int
@@ -557,6 +824,8 @@ const struct xact_ops xact_create_ops = {
 	.xo_respond = create_respond,
 	.xo_reply = create_reply,
 	.xo_ack = create_ack,
+	.xo_giveup = create_giveup,
+	.xo_aged = create_aged,
 	.xo_cleanup = create_cleanup,
 	.xo_restartable = create_restartable,
 	.xo_restart = create_restart,

@@ -9,7 +9,10 @@
  *	soft SPI | hard SPI	soft / hard EXPIRE of the SA with that SPI
  *	offset PEER SECONDS	our clock towards PEER (krb_peer_set_offset)
  *	refuse gcm | refuse none	null backend refuses AES-GCM or not
- *				(takes effect on the next reload)
+ *				(takes effect on the next reload); none
+ *				also ends `refuse add`
+ *	refuse add [in|out]	null backend answers every later SA add
+ *				(of that direction; default both) ENOSYS
  *	refuse-reply		the next authenticated CREATE REPLY is
  *				refused as if doi_init_reply had (3.2 ACK)
  *	send-qmvers V		our next command's KINK_ISAKMP carries QM
@@ -142,6 +145,20 @@ test_inject(struct kinkd *kd)
 			log_info("inject: refuse-reply");
 			continue;
 		}
+		if (strncmp(line, "refuse add", 10) == 0) {
+			/* Every later SA add (of one direction) fails. */
+			unsigned dirs = strstr(line, " in") != NULL ?
+			    1u << SA_DIR_IN : strstr(line + 10, " out") != NULL ?
+			    1u << SA_DIR_OUT : (1u << SA_DIR_IN) |
+			    (1u << SA_DIR_OUT);
+
+			if (sadb_null_refuse_add(kd->kd_eng.en_sadb,
+			    dirs) == 0)
+				log_info("inject: refuse add (0x%x)", dirs);
+			continue;
+		}
+		if (strncmp(line, "refuse none", 11) == 0)
+			sadb_null_refuse_add(kd->kd_eng.en_sadb, 0);
 		if (sscanf(line, "refuse %15s", what) == 1) {
 			if (sadb_null_refuse_gcm(kd->kd_eng.en_sadb,
 			    strcmp(what, "gcm") == 0) == 0)
