@@ -36,6 +36,7 @@
 #include "conf.h"
 #include "control.h"
 #include "ctl.h"
+#include "kern_msg.h"
 #include "kink.h"
 #include "kinkd.h"
 #include "krb.h"
@@ -383,6 +384,51 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 	kd->kd_defines = ndefs ? defs : NULL;
 }
 
+/*
+ * A policy the kernel can never pick: another one matches all its traffic
+ * at the same or a better priority (with the same selectors, the one
+ * installed later replaces it).  Names are safe to print: the lexer
+ * refuses control characters in strings.
+ */
+/* The policy that shadows policy number `k` (counted over all peers). */
+static const struct kink_policy *
+shadowed_by(const struct kink_conf *c, const struct kink_policy *b, int k,
+    const char **peer)
+{
+	int pj, j, ka = 0;
+
+	for (pj = 0; pj < c->c_npeers; pj++)
+		for (j = 0; j < c->c_peers[pj].p_npolicies; j++, ka++) {
+			const struct kink_policy *a =
+			    &c->c_peers[pj].p_policies[j];
+
+			if (ka == k || !kern_pol_shadows(a, b) ||
+			    (kern_pol_shadows(b, a) && ka < k))
+				continue;
+			*peer = c->c_peers[pj].p_name;
+			return a;
+		}
+	return NULL;
+}
+
+static void
+warn_shadowed(const struct kink_conf *c)
+{
+	const struct kink_policy *a, *b;
+	const char *peer;
+	int pi, i, k = 0;
+
+	for (pi = 0; pi < c->c_npeers; pi++)
+		for (i = 0; i < c->c_peers[pi].p_npolicies; i++, k++) {
+			b = &c->c_peers[pi].p_policies[i];
+			if ((a = shadowed_by(c, b, k, &peer)) != NULL)
+				log_warnx("peer \"%s\" policy \"%s\" can never "
+				    "match: peer \"%s\" policy \"%s\" covers "
+				    "its traffic", c->c_peers[pi].p_name,
+				    b->pol_name, peer, a->pol_name);
+		}
+}
+
 /* The configuration (-n ends here), the paths, our principal. */
 static void
 kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
@@ -398,6 +444,7 @@ kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
 		exit(1);
 	}
 	conf_errors_free(&errs);
+	warn_shadowed(en->en_conf);
 	if (ka->ka_check) {
 		if (kd->kd_verbose)
 			conf_dump(en->en_conf, stdout);
