@@ -11,6 +11,7 @@
  * dead-peer timers, then the loop.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
@@ -20,6 +21,7 @@
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -476,6 +478,61 @@ kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
 }
 
 /*
+ * One kinkd per control socket, and one per network namespace that talks
+ * to the kernel: a second one would answer part of the peers' traffic,
+ * remove the first one's SAs as stale and, on exit, its socket and
+ * policies.  flock, not the pidfile: it holds whatever the flags, a
+ * crashed kinkd releases it, and it survives the fork of daemon(3).
+ * Lock files are never removed (removing one races with a starting
+ * kinkd that has it open).  Returns the descriptor, kept open for life.
+ */
+static int
+kinkd_lock_one(const char *path, const char *what)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		fprintf(stderr, "kinkd: cannot open lock file %s: %s\n", path,
+		    strerror(errno));
+		exit(1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr, "kinkd: another kinkd is running with "
+			    "%s (lock %s is held); not starting\n", what, path);
+		else
+			fprintf(stderr, "kinkd: cannot lock %s: %s\n", path,
+			    strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static void
+kinkd_lock(struct kinkd *kd, int fds[2])
+{
+	char path[1100], what[1100];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s.lock", kd->kd_sockpath);
+	snprintf(what, sizeof(what), "control socket %s", kd->kd_sockpath);
+	fds[0] = kinkd_lock_one(path, what);
+	fds[1] = -1;
+	if (kd->kd_eng.en_conf->c_backend == CONF_BACKEND_NULL)
+		return;
+	if (stat("/proc/self/ns/net", &st) == -1) {
+		fprintf(stderr, "kinkd: /proc/self/ns/net: %s\n",
+		    strerror(errno));
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/kinkd-net%llu.lock", KINKD_RUNDIR,
+	    (unsigned long long)st.st_ino);
+	fds[1] = kinkd_lock_one(path, "the kernel's SAs and policies in this "
+	    "network namespace");
+}
+
+/*
  * Detach before anything starts a thread (the krb worker) or opens
  * descriptors libevent watches: fork keeps neither working.
  */
@@ -610,6 +667,7 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	struct kinkd_args ka;
 	struct kink_peer *pe;
 	struct pidfh *pfh;
+	int locks[2];
 
 	memset(kd, 0, sizeof(*kd));
 	memset(&ka, 0, sizeof(ka));
@@ -619,6 +677,8 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	kinkd_load(kd, &ka);
 	engine_init(en);
 	en->en_hooks = hooks != NULL ? hooks->kh_engine : NULL;
+	/* Before anything is touched: socket, port or kernel. */
+	kinkd_lock(kd, locks);
 	pfh = kinkd_detach(kd);
 	signal(SIGPIPE, SIG_IGN);
 	kinkd_open(kd);
@@ -640,6 +700,9 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	if (pfh != NULL)
 		pidfile_remove(pfh);
 	log_info("kinkd stopped");
+	close(locks[0]);
+	if (locks[1] != -1)
+		close(locks[1]);
 	free(kd->kd_conf_path);
 	free(kd->kd_sockpath);
 	return 0;
