@@ -8,11 +8,11 @@
 . /tests/guest.sh
 . /tests/kinkd.sh
 
-# reqid of the template of A's outbound policy whose selector has
-# "dport 443" (1) or none (0), as the kernel shows it
+# reqid of the template of A's outbound policy for TCP port 443 (web) or
+# for all TCP (tcp), as the kernel shows it
 pol_reqid() {
 	ip -n A xfrm policy | awk -v want=$1 '
-	/^src / { p = ($0 ~ /dport 443/) }
+	/^src / { p = ($0 ~ /proto tcp/) ? (($0 ~ /dport 443/) ? "web" : "tcp") : "" }
 	/dir out/ { out = 1; next }
 	/^src / { out = 0 }
 	/reqid/ && out && p == want {
@@ -29,20 +29,21 @@ policies() { ip -n $1 xfrm policy | grep -cE 'dir (in|out|fwd) '; }
 # its output in $W/NAME.err; one still running after the bound is stopped
 # (SIGTERM, as an admin would) so that the checks see what it did.
 second() {
-	n=$1
+	sn=$1
 	shift
-	rm -f $W/$n.rc $W/$n.pid
+	rm -f $W/$sn.rc $W/$sn.pid
 	( /usr/sbin/ip netns exec A env KRB5_CONFIG=$W/krb5-A.conf \
-	    KRB5CCNAME=FILE:$W/$n.ccache KRB5RCACHEDIR=$W/alpha.rc \
-	    kinkd-test "$@" > $W/$n.err 2>&1 &
-	  echo $! > $W/$n.pid
+	    KRB5CCNAME=FILE:$W/$sn.ccache KRB5RCACHEDIR=$W/alpha.rc \
+	    kinkd-test "$@" > $W/$sn.err 2>&1 &
+	  echo $! > $W/$sn.pid
 	  wait $!
-	  echo $? > $W/$n.rc ) &
+	  echo $? > $W/$sn.rc ) &
 	spid=$!
-	if ! wait_until 30 test -s $W/$n.rc; then
-		kill $(cat $W/$n.pid)
-		wait_until 30 test -s $W/$n.rc
-		echo "  second kinkd $n was still running"
+	# (wait_until uses $n: this function keeps its own names)
+	if ! wait_until 30 test -s $W/$sn.rc; then
+		echo "  second kinkd $sn was still running: SIGTERM"
+		kill $(cat $W/$sn.pid)
+		wait_until 30 test -s $W/$sn.rc
 	fi
 	wait $spid 2>/dev/null
 }
@@ -69,8 +70,8 @@ run() {
 		return
 	fi
 	# Item 2: the SYN to port 443 is the web policy's.
-	web=$(pol_reqid 1)
-	tcp=$(pol_reqid 0)
+	web=$(pol_reqid web)
+	tcp=$(pol_reqid tcp)
 	echo "  reqids: web $web, tcp $tcp"
 	ip netns exec A nc -w 1 $b 443 < /dev/null > /dev/null 2>&1
 	if wait_until 45 sa_count_is A 2 && wait_until 20 sa_count_is B 2; then
