@@ -9,10 +9,11 @@
 . /tests/kinkd.sh
 
 # reqid of the template of A's outbound policy for TCP port 443 (web) or
-# for all TCP (tcp), as the kernel shows it
+# for all TCP (tcp), as the kernel shows it (the guest has no
+# /etc/protocols: ip prints "proto 6")
 pol_reqid() {
 	ip -n A xfrm policy | awk -v want=$1 '
-	/^src / { p = ($0 ~ /proto tcp/) ? (($0 ~ /dport 443/) ? "web" : "tcp") : "" }
+	/^src / { p = ($0 ~ /proto (tcp|6) /) ? (($0 ~ /dport 443/) ? "web" : "tcp") : "" }
 	/dir out/ { out = 1; next }
 	/^src / { out = 0 }
 	/reqid/ && out && p == want {
@@ -24,6 +25,7 @@ sa_reqids() {
 	    if ($i == "reqid") print $(i + 1) }' | sort -u | tr '\n' ' '
 }
 policies() { ip -n $1 xfrm policy | grep -cE 'dir (in|out|fwd) '; }
+pols_are() { [ "$(policies $1)" -eq $2 ]; }
 
 # second NAME ARGS...: another kinkd in A; its exit status in $W/NAME.rc,
 # its output in $W/NAME.err; one still running after the bound is stopped
@@ -69,6 +71,8 @@ run() {
 		teardown $t
 		return
 	fi
+	# All six entries in (wait_spd sees the first one).
+	wait_until 30 pols_are A 6 || fail $t-policies "A has $(policies A) of 6"
 	# Item 2: the SYN to port 443 is the web policy's.
 	web=$(pol_reqid web)
 	tcp=$(pol_reqid tcp)
