@@ -13,7 +13,7 @@
 # /etc/protocols: ip prints "proto 6")
 pol_reqid() {
 	ip -n A xfrm policy | awk -v want=$1 '
-	/^src / { p = ($0 ~ /proto (tcp|6) /) ? (($0 ~ /dport 443/) ? "web" : "tcp") : "" }
+	/^src / { p = ($0 ~ /proto (tcp|6)( |$)/) ? (($0 ~ /dport 443/) ? "web" : "tcp") : "" }
 	/dir out/ { out = 1; next }
 	/^src / { out = 0 }
 	/reqid/ && out && p == want {
