@@ -773,6 +773,19 @@ check_policy(struct conf_parser *p, struct kink_policy *pol,
 		if (!esp && s->s_esp.x_present)
 			return ctok_err_at(p, &w->pw_xf, "suite %d has an "
 			    "esp transform, but the policy is ah", i + 1);
+		/*
+		 * The kernel policy's templates are fixed before anything is
+		 * negotiated: a suite with another set of protocols than the
+		 * first would leave the kernel wanting an SA that the
+		 * negotiation never made.
+		 */
+		if (s->s_ah.x_present != pol->pol_suites[0].s_ah.x_present)
+			return ctok_err_at(p, &w->pw_xf, "suite %d %s ah, "
+			    "suite 1 %s: one policy's suites must use the "
+			    "same protocols", i + 1,
+			    s->s_ah.x_present ? "has" : "has no",
+			    pol->pol_suites[0].s_ah.x_present ? "has" :
+			    "has none");
 	}
 	return 0;
 }

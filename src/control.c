@@ -68,6 +68,8 @@ struct control {
 	TAILQ_HEAD(, control_req) c_reqs;
 	int			 c_nconns;
 	int			 c_nmon;
+	dev_t			 c_dev;		/* the socket file we made */
+	ino_t			 c_ino;
 };
 
 static void	conn_read_cb(struct bufferevent *, void *);
@@ -742,12 +744,66 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 	}
 }
 
+/*
+ * A file in the way of the socket is removed only when it is a socket
+ * nobody listens on (left by a kinkd that crashed): a live one belongs to
+ * a running daemon, anything else is not ours to delete.
+ */
+static int
+clear_path(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, live;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("control: %s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("control: %s exists and is not a socket: not "
+		    "removing it", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("control: socket");
+		return -1;
+	}
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
+	    errno == EAGAIN;
+	close(fd);
+	if (live) {
+		log_warnx("control: %s is in use by a running process: not "
+		    "removing it", path);
+		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("control: unlink %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Only the socket file this object bound, not one that replaced it. */
+static void
+unlink_ours(const struct control *c)
+{
+	struct stat st;
+
+	if (lstat(c->c_path, &st) == 0 && st.st_dev == c->c_dev &&
+	    st.st_ino == c->c_ino)
+		unlink(c->c_path);
+}
+
 struct control *
 control_new(struct event_base *base, const char *path,
     const struct control_handlers *h, void *arg)
 {
 	struct control *c = NULL;
 	struct sockaddr_un sun;
+	struct stat st;
 	mode_t old;
 	int fd = -1;
 
@@ -774,10 +830,8 @@ control_new(struct event_base *base, const char *path,
 		log_warn("control: socket");
 		goto fail;
 	}
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_warn("control: unlink %s", path);
+	if (clear_path(path, &sun) == -1)
 		goto fail;
-	}
 	/* No window in which the socket exists with a wider mode. */
 	old = umask(S_IXUSR | S_IXGRP | S_IRWXO);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
@@ -786,16 +840,20 @@ control_new(struct event_base *base, const char *path,
 		goto fail;
 	}
 	umask(old);
+	if (lstat(path, &st) == 0) {
+		c->c_dev = st.st_dev;
+		c->c_ino = st.st_ino;
+	}
 	if (chmod(path, 0660) == -1) {
 		log_warn("control: chmod %s", path);
-		unlink(path);
+		unlink_ours(c);
 		goto fail;
 	}
 	c->c_listener = evconnlistener_new(base, accept_cb, c,
 	    LEV_OPT_CLOSE_ON_FREE, CONTROL_BACKLOG, fd);
 	if (c->c_listener == NULL) {
 		log_warnx("control: cannot listen on %s", path);
-		unlink(path);
+		unlink_ours(c);
 		goto fail;
 	}
 	fd = -1;	/* owned by the listener */
@@ -837,7 +895,7 @@ control_free(struct control *c)
 		req_free(rq);
 	if (c->c_listener != NULL) {
 		evconnlistener_free(c->c_listener);
-		unlink(c->c_path);
+		unlink_ours(c);
 	}
 	if (c->c_backoff != NULL)
 		event_free(c->c_backoff);

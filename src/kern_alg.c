@@ -87,3 +87,66 @@ kern_pol_dirs(const struct kink_policy *pol, const uint8_t val[3],
 		dirs[n++] = val[2];
 	return n;
 }
+
+static unsigned
+sel_bits(const struct kink_selector *sel)
+{
+	return sel->sel_plen + (sel->sel_port != 0 ? 16 : 0);
+}
+
+uint32_t
+kern_pol_priority(const struct kink_policy *pol)
+{
+	unsigned spec = sel_bits(&pol->pol_src) + sel_bits(&pol->pol_dst) +
+	    (pol->pol_ulproto != 0 ? 8 : 0);
+
+	return KERN_PRIO_BASE - spec;
+}
+
+/* Every address of prefix b is inside prefix a. */
+static int
+sel_covers(const struct kink_selector *a, const struct kink_selector *b)
+{
+	const uint8_t *pa, *pb;
+	unsigned n, i;
+
+	if (a->sel_addr.ss_family != b->sel_addr.ss_family ||
+	    a->sel_plen > b->sel_plen)
+		return 0;
+	if (a->sel_port != 0 && a->sel_port != b->sel_port)
+		return 0;
+	if (a->sel_addr.ss_family == AF_INET) {
+		pa = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)&a->sel_addr)->sin_addr;
+		pb = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)&b->sel_addr)->sin_addr;
+	} else if (a->sel_addr.ss_family == AF_INET6) {
+		pa = ((const struct sockaddr_in6 *)
+		    (const void *)&a->sel_addr)->sin6_addr.s6_addr;
+		pb = ((const struct sockaddr_in6 *)
+		    (const void *)&b->sel_addr)->sin6_addr.s6_addr;
+	} else
+		return 0;
+	n = a->sel_plen;
+	for (i = 0; i < n / 8; i++)
+		if (pa[i] != pb[i])
+			return 0;
+	if (n % 8 != 0) {
+		uint8_t m = (uint8_t)(0xff << (8 - n % 8));
+
+		if ((pa[i] & m) != (pb[i] & m))
+			return 0;
+	}
+	return 1;
+}
+
+int
+kern_pol_shadows(const struct kink_policy *a, const struct kink_policy *b)
+{
+	if (a->pol_ulproto != 0 && a->pol_ulproto != b->pol_ulproto)
+		return 0;
+	if (!sel_covers(&a->pol_src, &b->pol_src) ||
+	    !sel_covers(&a->pol_dst, &b->pol_dst))
+		return 0;
+	return kern_pol_priority(a) <= kern_pol_priority(b);
+}

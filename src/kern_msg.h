@@ -38,6 +38,22 @@ int	sadb_alg_sa(const struct kink_sa *, const struct sadb_algmap **enc,
 int	kern_pol_dirs(const struct kink_policy *, const uint8_t val[3],
 	    uint8_t dirs[3]);
 
+/*
+ * A policy's kernel priority.  Both kernels take the matching policy with
+ * the lowest value, so a more specific selector gets a lower one: the
+ * prefix lengths, plus 16 bits for each port and 8 for the protocol, as
+ * if ports and protocol extended the prefix.  Values stay at or above
+ * KERN_PRIO_BASE - KERN_PRIO_SPAN so that an administrator's policies at
+ * the kernels' default priority 0 (a bypass, say) still win.
+ */
+#define KERN_PRIO_BASE		1024
+#define KERN_PRIO_SPAN		(128 + 128 + 16 + 16 + 8)
+uint32_t kern_pol_priority(const struct kink_policy *);
+/* 1 when no packet can ever reach policy `b` in the kernel because `a`
+ * matches everything `b` matches and wins ties or beats it. */
+int	kern_pol_shadows(const struct kink_policy *a,
+	    const struct kink_policy *b);
+
 enum kreq_op {
 	KREQ_GETSPI = 1,	/* kr_src, kr_dst, kr_proto, kr_reqid */
 	KREQ_ADD,		/* kr_sa, kr_reqid (the kernel's) */

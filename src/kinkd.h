@@ -20,6 +20,8 @@ struct control;
 
 #define KINKD_PIDFILE	"/run/kinkd.pid"
 #define KINKD_CONF	"/etc/kinkd.conf"
+/* Where the per-network-namespace kernel lock lives. */
+#define KINKD_RUNDIR	"/run"
 
 struct kinkd_hooks;
 

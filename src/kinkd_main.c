@@ -11,6 +11,7 @@
  * dead-peer timers, then the loop.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
@@ -20,6 +21,7 @@
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -38,6 +40,7 @@
 #include "conf.h"
 #include "control.h"
 #include "ctl.h"
+#include "kern_msg.h"
 #include "kink.h"
 #include "kinkd.h"
 #include "krb.h"
@@ -412,6 +415,51 @@ conf_errors_report(const struct conf_errors *e)
 		    LOG_ERR, CONF_MAX_ERRORS);
 }
 
+/*
+ * A policy the kernel can never pick: another one matches all its traffic
+ * at the same or a better priority (with the same selectors, the one
+ * installed later replaces it).  Names are safe to print: the lexer
+ * refuses control characters in strings.
+ */
+/* The policy that shadows policy number `k` (counted over all peers). */
+static const struct kink_policy *
+shadowed_by(const struct kink_conf *c, const struct kink_policy *b, int k,
+    const char **peer)
+{
+	int pj, j, ka = 0;
+
+	for (pj = 0; pj < c->c_npeers; pj++)
+		for (j = 0; j < c->c_peers[pj].p_npolicies; j++, ka++) {
+			const struct kink_policy *a =
+			    &c->c_peers[pj].p_policies[j];
+
+			if (ka == k || !kern_pol_shadows(a, b) ||
+			    (kern_pol_shadows(b, a) && ka < k))
+				continue;
+			*peer = c->c_peers[pj].p_name;
+			return a;
+		}
+	return NULL;
+}
+
+static void
+warn_shadowed(const struct kink_conf *c)
+{
+	const struct kink_policy *a, *b;
+	const char *peer;
+	int pi, i, k = 0;
+
+	for (pi = 0; pi < c->c_npeers; pi++)
+		for (i = 0; i < c->c_peers[pi].p_npolicies; i++, k++) {
+			b = &c->c_peers[pi].p_policies[i];
+			if ((a = shadowed_by(c, b, k, &peer)) != NULL)
+				log_warnx("peer \"%s\" policy \"%s\" can never "
+				    "match: peer \"%s\" policy \"%s\" covers "
+				    "its traffic", c->c_peers[pi].p_name,
+				    b->pol_name, peer, a->pol_name);
+		}
+}
+
 /* The configuration (-n ends here), the paths, our principal. */
 static void
 kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
@@ -427,6 +475,7 @@ kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
 		exit(1);
 	}
 	conf_errors_free(&errs);
+	warn_shadowed(en->en_conf);
 	if (ka->ka_check) {
 		if (kd->kd_verbose)
 			conf_dump(en->en_conf, stdout);
@@ -455,6 +504,61 @@ kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
 		    sizeof(en->en_principal)) == -1)
 			fatalx("cannot derive our principal from %s", host);
 	}
+}
+
+/*
+ * One kinkd per control socket, and one per network namespace that talks
+ * to the kernel: a second one would answer part of the peers' traffic,
+ * remove the first one's SAs as stale and, on exit, its socket and
+ * policies.  flock, not the pidfile: it holds whatever the flags, a
+ * crashed kinkd releases it, and it survives the fork of daemon(3).
+ * Lock files are never removed (removing one races with a starting
+ * kinkd that has it open).  Returns the descriptor, kept open for life.
+ */
+static int
+kinkd_lock_one(const char *path, const char *what)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		fprintf(stderr, "kinkd: cannot open lock file %s: %s\n", path,
+		    strerror(errno));
+		exit(1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr, "kinkd: another kinkd is running with "
+			    "%s (lock %s is held); not starting\n", what, path);
+		else
+			fprintf(stderr, "kinkd: cannot lock %s: %s\n", path,
+			    strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static void
+kinkd_lock(struct kinkd *kd, int fds[2])
+{
+	char path[1100], what[1100];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s.lock", kd->kd_sockpath);
+	snprintf(what, sizeof(what), "control socket %s", kd->kd_sockpath);
+	fds[0] = kinkd_lock_one(path, what);
+	fds[1] = -1;
+	if (kd->kd_eng.en_conf->c_backend == CONF_BACKEND_NULL)
+		return;
+	if (stat("/proc/self/ns/net", &st) == -1) {
+		fprintf(stderr, "kinkd: /proc/self/ns/net: %s\n",
+		    strerror(errno));
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/kinkd-net%llu.lock", KINKD_RUNDIR,
+	    (unsigned long long)st.st_ino);
+	fds[1] = kinkd_lock_one(path, "the kernel's SAs and policies in this "
+	    "network namespace");
 }
 
 /*
@@ -592,6 +696,7 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	struct kinkd_args ka;
 	struct kink_peer *pe;
 	struct pidfh *pfh;
+	int locks[2];
 
 	memset(kd, 0, sizeof(*kd));
 	memset(&ka, 0, sizeof(ka));
@@ -601,6 +706,8 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	kinkd_load(kd, &ka);
 	engine_init(en);
 	en->en_hooks = hooks != NULL ? hooks->kh_engine : NULL;
+	/* Before anything is touched: socket, port or kernel. */
+	kinkd_lock(kd, locks);
 	pfh = kinkd_detach(kd);
 	signal(SIGPIPE, SIG_IGN);
 	kinkd_open(kd);
@@ -628,6 +735,9 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	if (pfh != NULL)
 		pidfile_remove(pfh);
 	log_info("kinkd stopped");
+	close(locks[0]);
+	if (locks[1] != -1)
+		close(locks[1]);
 	free(kd->kd_conf_path);
 	free(kd->kd_sockpath);
 	return 0;

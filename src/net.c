@@ -1,5 +1,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -9,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,6 +143,61 @@ net_bypass(int fd, int family)
 	}
 }
 
+/*
+ * 1 when another UDP socket of this network namespace is bound to exactly
+ * `addr` and port, the socket of `fd` aside.  SO_REUSEADDR lets a wildcard
+ * and a specific address share a port (two daemons for two addresses);
+ * it also lets a second kinkd bind the very same address and port and take
+ * part of the first one's traffic, which this catches.  The kernel's table
+ * prints addresses as the 32-bit words of the network-order address, so
+ * they compare with the words of ours as read from memory.
+ */
+static int
+net_dup_bound(int fd, const struct sockaddr_storage *addr)
+{
+	const uint32_t *w;
+	struct stat st;
+	char line[512], hex[40];
+	unsigned port, nw, i;
+	unsigned long ino;
+	FILE *f;
+	int dup = 0;
+
+	if (addr->ss_family == AF_INET6) {
+		w = (const uint32_t *)(const void *)&((const struct sockaddr_in6 *)
+		    (const void *)addr)->sin6_addr;
+		nw = 4;
+	} else {
+		w = (const uint32_t *)(const void *)&((const struct sockaddr_in *)
+		    (const void *)addr)->sin_addr;
+		nw = 1;
+	}
+	if (fstat(fd, &st) == -1 || (f = fopen(nw == 4 ? "/proc/net/udp6" :
+	    "/proc/net/udp", "re")) == NULL) {
+		log_debug("net: cannot check for another socket on port %u",
+		    addr_port(addr_sa(addr)));
+		return 0;
+	}
+	while (!dup && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %*s %*s %*s %*s %*s "
+		    "%*s %*s %lu", hex, &port, &ino) != 3 ||
+		    strlen(hex) != 8 * nw ||
+		    port != addr_port(addr_sa(addr)) || ino == st.st_ino)
+			continue;
+		dup = 1;
+		for (i = 0; i < nw; i++) {
+			char word[9];
+
+			memcpy(word, hex + 8 * i, 8);
+			word[8] = '\0';
+			if ((uint32_t)strtoul(word, NULL, 16) != w[i])
+				dup = 0;
+		}
+	}
+	fclose(f);
+	return dup;
+}
+
 static int
 net_open(struct net *n, struct event_base *base,
     const struct sockaddr_storage *addr)
@@ -166,6 +223,14 @@ net_open(struct net *n, struct event_base *base,
 	net_bypass(fd, addr->ss_family);
 	if (bind(fd, addr_sa(addr), addr_len(addr_sa(addr))) == -1)
 		goto fail;
+	if (net_dup_bound(fd, addr)) {
+		log_warnx("%s port %u is already bound by another process "
+		    "(another kinkd?): not sharing it",
+		    addr_ntop(addr_sa(addr), a, sizeof(a)),
+		    addr_port(addr_sa(addr)));
+		close(fd);
+		return -1;
+	}
 	ns->ns_fd = fd;
 	ns->ns_addr = *addr;
 	ns->ns_net = n;

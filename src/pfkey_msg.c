@@ -382,6 +382,8 @@ build_pol(struct pkw *m, const struct kink_policy *pol, uint8_t dir,
 	xp->sadb_x_policy_type = IPSEC_POLICY_IPSEC;
 	xp->sadb_x_policy_dir = dir;
 	if (!del)
+		xp->sadb_x_policy_priority = kern_pol_priority(pol);
+	if (!del)
 		pol_requests(xp, pol, dir, protos, np, rqlen, tl, kreq);
 }
 

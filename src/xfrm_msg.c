@@ -274,6 +274,7 @@ build_pol(struct nlw *m, const struct kink_policy *pol, uint8_t dir,
 	p->lft.soft_byte_limit = p->lft.hard_byte_limit = XFRM_INF;
 	p->lft.soft_packet_limit = p->lft.hard_packet_limit = XFRM_INF;
 	p->dir = dir;
+	p->priority = kern_pol_priority(pol);
 	p->action = XFRM_POLICY_ALLOW;
 	p->share = XFRM_SHARE_ANY;
 	memset(t, 0, sizeof(t));

@@ -413,6 +413,78 @@ TEST(parse_garbled_attrs)
 	ASSERT_INT_EQ(in.ki_sa.sa_auth, AUTH_ALG_HMAC_SHA);
 }
 
+static void
+pol(struct kink_policy *p, int fam, const char *src, int splen,
+    const char *dst, int dplen, uint8_t proto, uint16_t dport)
+{
+	memset(p, 0, sizeof(*p));
+	kc_addr(&p->pol_src.sel_addr, fam, src);
+	p->pol_src.sel_plen = (uint8_t)splen;
+	kc_addr(&p->pol_dst.sel_addr, fam, dst);
+	p->pol_dst.sel_plen = (uint8_t)dplen;
+	p->pol_dst.sel_port = dport;
+	p->pol_ulproto = proto;
+}
+
+/* More specific selectors get lower (winning) kernel priorities. */
+TEST(pol_priority)
+{
+	struct kink_policy host, web, icmp, lan, lanhost, host6, web6;
+
+	pol(&host, AF_INET, "192.0.2.1", 32, "192.0.2.2", 32, 0, 0);
+	pol(&web, AF_INET, "192.0.2.1", 32, "192.0.2.2", 32, IPPROTO_TCP, 443);
+	pol(&icmp, AF_INET, "192.0.2.1", 32, "192.0.2.2", 32, IPPROTO_ICMP, 0);
+	pol(&lan, AF_INET, "10.1.0.0", 16, "10.2.0.0", 16, 0, 0);
+	pol(&lanhost, AF_INET, "10.1.0.0", 16, "10.2.3.4", 32, 0, 0);
+	pol(&host6, AF_INET6, "fd00::1", 128, "fd00::2", 128, 0, 0);
+	pol(&web6, AF_INET6, "fd00::1", 128, "fd00::2", 128, IPPROTO_TCP, 443);
+	/* Values: 1024 minus the bits that the selectors fix. */
+	ASSERT_INT_EQ(kern_pol_priority(&host), 1024 - 64);
+	ASSERT_INT_EQ(kern_pol_priority(&web), 1024 - 64 - 8 - 16);
+	ASSERT_INT_EQ(kern_pol_priority(&icmp), 1024 - 64 - 8);
+	ASSERT_INT_EQ(kern_pol_priority(&lan), 1024 - 32);
+	ASSERT_INT_EQ(kern_pol_priority(&host6), 1024 - 256);
+	ASSERT_INT_EQ(kern_pol_priority(&web6), 1024 - 256 - 24);
+	if (!(kern_pol_priority(&web) < kern_pol_priority(&icmp) &&
+	    kern_pol_priority(&icmp) < kern_pol_priority(&host) &&
+	    kern_pol_priority(&lanhost) < kern_pol_priority(&lan) &&
+	    kern_pol_priority(&web6) < kern_pol_priority(&host6)))
+		test_fail(__FILE__, __LINE__, "a narrower policy does not win");
+	/* The most specific of all still leaves room below for an admin's. */
+	if (kern_pol_priority(&web6) < KERN_PRIO_BASE - KERN_PRIO_SPAN ||
+	    KERN_PRIO_BASE - KERN_PRIO_SPAN <= 0)
+		test_fail(__FILE__, __LINE__, "priority below the floor");
+}
+
+/* Shadowing: only a policy that takes all of another's traffic at the
+ * same or a better priority hides it; a wider one never does. */
+TEST(pol_shadows)
+{
+	struct kink_policy host, host2, web, web80, lan, lan9a, lan9b, lan9c,
+	    host6;
+
+	pol(&host, AF_INET, "192.0.2.1", 32, "192.0.2.2", 32, 0, 0);
+	host2 = host;
+	pol(&web, AF_INET, "192.0.2.1", 32, "192.0.2.2", 32, IPPROTO_TCP, 443);
+	pol(&web80, AF_INET, "192.0.2.1", 32, "192.0.2.2", 32, IPPROTO_TCP,
+	    80);
+	pol(&lan, AF_INET, "10.0.0.0", 8, "10.0.0.0", 8, 0, 0);
+	pol(&lan9a, AF_INET, "10.0.0.0", 9, "10.0.0.0", 9, 0, 0);
+	/* Host bits beyond the prefix do not count; bit 9 does. */
+	pol(&lan9b, AF_INET, "10.127.0.0", 9, "10.0.0.0", 9, 0, 0);
+	pol(&lan9c, AF_INET, "10.128.0.0", 9, "10.0.0.0", 9, 0, 0);
+	pol(&host6, AF_INET6, "fd00::1", 128, "fd00::2", 128, 0, 0);
+	ASSERT_INT_EQ(kern_pol_shadows(&host, &host2), 1);
+	ASSERT_INT_EQ(kern_pol_shadows(&host, &web), 0);
+	ASSERT_INT_EQ(kern_pol_shadows(&web, &host), 0);
+	ASSERT_INT_EQ(kern_pol_shadows(&web, &web80), 0);
+	ASSERT_INT_EQ(kern_pol_shadows(&lan, &lan9a), 0);
+	ASSERT_INT_EQ(kern_pol_shadows(&lan9a, &lan9b), 1);
+	ASSERT_INT_EQ(kern_pol_shadows(&lan9a, &lan9c), 0);
+	ASSERT_INT_EQ(kern_pol_shadows(&host, &host6), 0);
+	ASSERT_INT_EQ(kern_pol_shadows(&host6, &host6), 1);
+}
+
 int
 main(void)
 {
@@ -427,5 +499,7 @@ main(void)
 	RUN(next_splits_datagram);
 	RUN(parse_truncated);
 	RUN(parse_garbled_attrs);
+	RUN(pol_priority);
+	RUN(pol_shadows);
 	return test_done();
 }
