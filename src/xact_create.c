@@ -170,6 +170,34 @@ install(struct kink_xact *x, const struct kink_sa *sa, int n, int replace)
 		    &sa[i], replace);
 }
 
+/* T-retrans (RFC 4430 3.6) of our configured retransmissions, rounded up. */
+static uint32_t
+retrans_secs(struct kink_engine *en)
+{
+	return (uint32_t)(((uint64_t)xact_cycle_ms(en) + 999) / 1000);
+}
+
+/*
+ * The optimistic inbound SAs of a protocol the REPLY did not choose (an
+ * AH+ESP bundle that lost to ESP alone): nothing will ever use them.
+ */
+static void
+drop_unchosen_in(struct kink_xact *x, const struct doi_result *r)
+{
+	struct sarec_key k = { .k_pair = x->xa_pair, .k_dir = SA_DIR_IN };
+	struct kink_sarec *sr, *next;
+	int i, chosen;
+
+	for (sr = sarec_next(x->xa_en, NULL, &k); sr != NULL; sr = next) {
+		next = sarec_next(x->xa_en, sr, &k);
+		for (i = 0, chosen = 0; i < r->dr_nsa; i++)
+			if (r->dr_in[i].sa_proto == sr->sr_sa.sa_proto)
+				chosen = 1;
+		if (!chosen)
+			sarec_del(sr, "protocol not chosen by the peer");
+	}
+}
+
 static const char *
 spi_list(const struct doi_result *r, char *buf, size_t len)
 {
@@ -278,6 +306,8 @@ create_init_send(struct kink_xact *x)
 	noport(&x->xa_remote, &r);
 	x->xa_doi = doi_init_new(&x->xa_pol, (struct sockaddr *)&l,
 	    (struct sockaddr *)&r, &x->xa_spis);
+	if (x->xa_doi != NULL)
+		doi_set_retrans(x->xa_doi, retrans_secs(x->xa_en));
 	if (x->xa_doi == NULL ||
 	    doi_init_proposal(x->xa_doi, &x->xa_qm, &x->xa_first) == -1) {
 		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the proposal");
@@ -380,6 +410,8 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 			install(x, &r->dr_in[i], 1, 1);
 		install(x, &r->dr_out[i], 1, 0);
 	}
+	if (x->xa_opt_in)
+		drop_unchosen_in(x, r);
 	stats_inc(r->dr_optimistic ? STAT_CREATE_OPT : STAT_CREATE_NONOPT);
 	/* racoon2 (notes h.12): a non-optimistic answer gets an ACK anyway. */
 	ack = wire_ackreq(m) || !r->dr_optimistic;
@@ -462,6 +494,7 @@ create_respond(struct kink_xact *x, const struct kink_msg *m)
 		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
 		return;
 	}
+	doi_set_retrans(x->xa_doi, retrans_secs(x->xa_en));
 	if (doi_resp_choose(x->xa_doi, pols, n, ip->ip_body.rb_p,
 	    ip->ip_body.rb_len, ip->ip_inner_next, spi_inuse, x, &de) == -1) {
 		create_refuse(x, &de);
