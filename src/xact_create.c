@@ -433,13 +433,30 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 
 /* ---- responder ---------------------------------------------------------- */
 
+/*
+ * The CREATE's SPI is the peer's inbound SPI: taken if we hold an
+ * outbound SA to the peer with it, or will once the ACK of a pair we
+ * answered comes (its outbound SAs wait in the transaction until then).
+ */
 static int
 spi_inuse(void *arg, uint8_t proto, uint32_t spi)
 {
-	struct kink_xact *x = arg;
+	struct kink_xact *x = arg, *o;
+	int i;
 
-	return sarec_find_peer(x->xa_en, x->xa_peer, proto, spi,
-	    SA_DIR_OUT) != NULL;
+	if (sarec_find_peer(x->xa_en, x->xa_peer, proto, spi,
+	    SA_DIR_OUT) != NULL)
+		return 1;
+	TAILQ_FOREACH(o, &x->xa_en->en_xacts, xa_entry) {
+		if (o == x || o->xa_peer != x->xa_peer ||
+		    o->xa_role != XR_RESP || o->xa_state != XS_R_ACKWAIT)
+			continue;
+		for (i = 0; i < o->xa_res.dr_nsa; i++)
+			if (o->xa_res.dr_out[i].sa_proto == proto &&
+			    o->xa_res.dr_out[i].sa_spi == spi)
+				return 1;
+	}
+	return 0;
 }
 
 /* Answer a refused CREATE: a Notify, or KINK_ERROR for local trouble. */
