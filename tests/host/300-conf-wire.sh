@@ -131,8 +131,10 @@ hdr_ok delete/reply "$T/dreply.bin" 3 0
 check_eq delete/delete-chain "$(chain "$T/delete.bin")" "1 7"
 check_eq delete/reply-chain "$(chain "$T/dreply.bin")" "2 7"
 check delete/beta-pair-gone wait_until "$HOST_WAIT" sa_count_is beta 2
-# 3.3: the REPLY names beta's inbound SPI of the pair (one Delete SPI)
-check delete/reply-lists-responder-spi wait_event alpha xact-done '.*peer deleted 1 SPIs'
+# 3.3: the REPLY names beta's inbound SPI of the pair (one Delete SPI):
+# the one alpha deleted its outbound SA for, as alpha decrypted it
+check delete/reply-lists-responder-spi wait_event alpha xact-done \
+    "$(printf '.*peer deleted 1 SPIs [(]0x%08x[)]' "$spi")"
 monitor_stop alpha
 
 # --- DELETE of SPIs the responder does not have (3.3) -------------------
