@@ -12,6 +12,7 @@
  *	                   [-g | -r STALE] [-a] [-w MS] [-o OUT]
  *	kinkcraft author   -t DST [-b SRC] -f CMD -k KEYTAB -p PRINC -S SERVICE
  *	                   -K KEYTAB2 -P PRINC2 [-X XID] [-w MS] [-o OUT]
+ *	kinkcraft authn    -f CMD -k KEYTAB -p PRINC
  *
  * Addresses are host:port or [v6]:port.  FILE is one raw datagram, as
  * udprelay's save action writes it.
@@ -45,7 +46,12 @@
  *           again under the new session key, a Cksum under it, and a random
  *           XID (or -X).  So the command is valid in every respect except
  *           who sent it.
- * Both open AP-REQs without a replay cache: the daemon that received CMD
+ * authn:    as the responder PRINC (its KEYTAB), opens the AP-REQ of the
+ *           command CMD and prints its authenticator's time,
+ *           "ctime SECONDS MICROSECONDS": two sends of one command carry
+ *           the same ticket, so this is what tells a new authenticator
+ *           from a resent one (the ciphertext differs either way).
+ * These open AP-REQs without a replay cache: the daemon that received CMD
  * has seen the AP-REQ already, which is the point.
  (default 0) and prints one line per
  * datagram that comes back: "recv TYPE len=L xid=0xXID".
@@ -97,7 +103,8 @@ usage(void)
 	    "       kinkcraft author   -t dst [-b src] -f cmd -k keytab "
 	    "-p princ -S service\n"
 	    "                          -K keytab2 -P princ2 [-X xid] [-w ms] "
-	    "[-o out]\n");
+	    "[-o out]\n"
+	    "       kinkcraft authn    -f cmd -k keytab -p princ\n");
 	exit(2);
 }
 
@@ -445,6 +452,35 @@ open_cmd(struct krb_ctx *c, const uint8_t *cmd, size_t len,
 	return acc;
 }
 
+/* The authenticator time of the AP-REQ in command `cmd`. */
+static int
+print_authn(const uint8_t *cmd, size_t len, const char *princ,
+    const char *keytab)
+{
+	struct event_base *base;
+	struct krb_ctx *c;
+	struct krb_acceptor *acc;
+	struct kink_msg m;
+	time_t sec;
+	int32_t usec;
+	int rv = -1;
+
+	if ((base = event_base_new()) == NULL)
+		return -1;
+	if ((c = ctx_open(base, princ, keytab)) != NULL &&
+	    (acc = open_cmd(c, cmd, len, &m)) != NULL) {
+		if (krb_acceptor_ctime(acc, &sec, &usec) == 0) {
+			printf("ctime %lld %ld\n", (long long)sec, (long)usec);
+			rv = 0;
+		}
+		krb_acceptor_free(acc);
+	}
+	if (c != NULL)
+		krb_ctx_free(c);
+	event_base_free(base);
+	return rv;
+}
+
 /* What reseal() puts in place of the message's own. */
 struct reseal {
 	uint32_t	 rs_xid;
@@ -780,6 +816,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if (strcmp(prog_mode, "authn") == 0) {
+		if (file == NULL || keytab == NULL || princ == NULL)
+			usage();
+		if (read_file(file, pkt, CRAFT_MAX, &len) == 0)
+			rc = print_authn(pkt, len, princ, keytab) == 0 ? 0 : 1;
+		goto out;
+	}
 	if (dst == NULL || parse_addr(dst, &dss, &dlen) == -1)
 		usage();
 	if ((s = open_sock(src, &dss)) == -1)
