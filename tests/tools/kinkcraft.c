@@ -13,6 +13,7 @@
  *	kinkcraft author   -t DST [-b SRC] -f CMD -k KEYTAB -p PRINC -S SERVICE
  *	                   -K KEYTAB2 -P PRINC2 [-X XID] [-w MS] [-o OUT]
  *	kinkcraft authn    -f CMD -k KEYTAB -p PRINC
+ *	kinkcraft cksum    -f MSG -q CMD -k KEYTAB -p PRINC
  *
  * Addresses are host:port or [v6]:port.  FILE is one raw datagram, as
  * udprelay's save action writes it.
@@ -51,6 +52,11 @@
  *           "ctime SECONDS MICROSECONDS": two sends of one command carry
  *           the same ticket, so this is what tells a new authenticator
  *           from a resent one (the ciphertext differs either way).
+ * cksum:    as the responder PRINC (its KEYTAB), opens the AP-REQ of the
+ *           command CMD for the session key and verifies the Cksum of MSG
+ *           (CMD itself, its REPLY or ACK) with it: prints "cksum ok"
+ *           (exit 0) or "cksum bad" (exit 1), so a test sees a correct
+ *           checksum, not just a non-zero CksumLen.
  * These open AP-REQs without a replay cache: the daemon that received CMD
  * has seen the AP-REQ already, which is the point.
  (default 0) and prints one line per
@@ -104,7 +110,8 @@ usage(void)
 	    "-p princ -S service\n"
 	    "                          -K keytab2 -P princ2 [-X xid] [-w ms] "
 	    "[-o out]\n"
-	    "       kinkcraft authn    -f cmd -k keytab -p princ\n");
+	    "       kinkcraft authn    -f cmd -k keytab -p princ\n"
+	    "       kinkcraft cksum    -f msg -q cmd -k keytab -p princ\n");
 	exit(2);
 }
 
@@ -481,6 +488,41 @@ print_authn(const uint8_t *cmd, size_t len, const char *princ,
 	return rv;
 }
 
+/* Whether MSG's Cksum verifies under the session key of CMD's AP-REQ. */
+static int
+check_cksum(const uint8_t *msg, size_t len, const uint8_t *cmd,
+    size_t cmdlen, const char *princ, const char *keytab)
+{
+	struct event_base *base;
+	struct krb_ctx *c;
+	struct krb_acceptor *acc = NULL;
+	struct kink_msg cm, m;
+	uint8_t tmp[KINK_MAX_MSG];
+	size_t tlen;
+	int e, rv = -1;
+
+	if ((e = wire_parse(&m, msg, len)) != 0) {
+		fprintf(stderr, "kinkcraft: message does not parse: %s\n",
+		    wire_strerror(e));
+		return -1;
+	}
+	if ((base = event_base_new()) == NULL)
+		return -1;
+	if ((c = ctx_open(base, princ, keytab)) != NULL &&
+	    (acc = open_cmd(c, cmd, cmdlen, &cm)) != NULL) {
+		rv = m.m_cksumlen > 0 &&
+		    wire_cksum_input(&m, tmp, sizeof(tmp), &tlen) == 0 &&
+		    krb_cksum_verify(krb_acceptor_key(acc), tmp, tlen,
+		    m.m_cksum.rb_p, m.m_cksum.rb_len) == 0 ? 0 : 1;
+		printf("cksum %s\n", rv == 0 ? "ok" : "bad");
+		krb_acceptor_free(acc);
+	}
+	if (c != NULL)
+		krb_ctx_free(c);
+	event_base_free(base);
+	return rv;
+}
+
 /* What reseal() puts in place of the message's own. */
 struct reseal {
 	uint32_t	 rs_xid;
@@ -816,6 +858,22 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if (strcmp(prog_mode, "cksum") == 0) {
+		uint8_t *cmd;
+		size_t clen = 0;
+
+		if (file == NULL || cmdfile == NULL || keytab == NULL ||
+		    princ == NULL)
+			usage();
+		if ((cmd = malloc(CRAFT_MAX)) == NULL)
+			goto out;
+		if (read_file(file, pkt, CRAFT_MAX, &len) == 0 &&
+		    read_file(cmdfile, cmd, CRAFT_MAX, &clen) == 0)
+			rc = check_cksum(pkt, len, cmd, clen, princ, keytab) ==
+			    0 ? 0 : 1;
+		free(cmd);
+		goto out;
+	}
 	if (strcmp(prog_mode, "authn") == 0) {
 		if (file == NULL || keytab == NULL || princ == NULL)
 			usage();
