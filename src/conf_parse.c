@@ -613,7 +613,8 @@ get_policy_transforms(struct conf_parser *p, struct kink_policy *pol,
 }
 
 /* "lifetime" ( DUR | NUM "kbytes" ) { ... }: the first "lifetime" clears
- * the defaults, so giving only kbytes means no time limit. */
+ * the defaults, so giving only kbytes proposes no time lifetime (which
+ * RFC 2407 4.5 reads as 28800 s). */
 static int
 get_policy_lifetime(struct conf_parser *p, struct kink_policy *pol,
     int *life_set)

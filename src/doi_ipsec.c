@@ -13,9 +13,12 @@
 #define KEYMAT_MAX	128	/* enc (<= 36) + auth (<= 64) */
 #define SEED_MAX	(DH_MAX_LEN + 5 + 2 * ISAKMP_NONCE_MAX)
 
-/* RFC 4430 3.6: soft = hard - random(T-retrans .. T-rekey). */
+/*
+ * RFC 4430 3.6: soft = hard - random(T-retrans .. T-rekey), T-rekey at
+ * least twice T-retrans.  The daemon sets T-retrans from its configured
+ * retransmission cycle (doi_set_retrans); this is the default cycle.
+ */
 #define DOI_T_RETRANS	31	/* 1+2+4+8+16 s, a full retransmit cycle */
-#define DOI_T_REKEY	(4 * DOI_T_RETRANS)
 
 enum { ROLE_INIT = 1, ROLE_RESP };
 
@@ -48,9 +51,17 @@ struct doi_ctx {
 	uint8_t		 c_pick_num;	/* Proposal # chosen */
 	int		 c_optimistic;
 	int		 c_chosen;
+	uint32_t	 c_t_retrans;	/* seconds of one retransmit cycle */
 };
 
 /* --- small helpers --------------------------------------------------- */
+
+/* Seconds lifetime: absent means RFC 2407's default (4.5). */
+static uint32_t
+eff_secs(uint32_t v)
+{
+	return v ? v : IPSECDOI_ATTR_SA_LD_SEC_DEFAULT;
+}
 
 static void
 set_err(struct doi_error *e, int err)
@@ -348,12 +359,17 @@ out:
 }
 
 uint32_t
-doi_soft_secs(uint32_t hard)
+doi_soft_secs(uint32_t hard, uint32_t t_retrans)
 {
-	uint32_t lo = DOI_T_RETRANS, hi = DOI_T_REKEY;
+	uint32_t lo, hi;
 
 	if (hard < 4)
 		return hard;
+	if (t_retrans == 0)
+		t_retrans = DOI_T_RETRANS;
+	/* T-rekey = 4 x T-retrans: a rekey can survive a lost exchange. */
+	lo = t_retrans;
+	hi = t_retrans > UINT32_MAX / 4 ? UINT32_MAX : 4 * t_retrans;
 	/* Short lifetimes: keep the soft expiry in the second half. */
 	if (hi > hard / 2) {
 		hi = hard / 2;
@@ -425,9 +441,10 @@ make_sa(struct doi_ctx *c, const struct doi_pick *pk, int dir, uint32_t spi,
 	sa->sa_enckey_len = (uint8_t)enc;
 	memcpy(sa->sa_authkey, km + enc, (size_t)auth);
 	sa->sa_authkey_len = (uint8_t)auth;
-	hard = a->a_life_secs;
+	/* Absent means the default (RFC 2407 4.5), never "no expiry". */
+	hard = eff_secs(a->a_life_secs);
 	sa->sa_life_hard_secs = hard;
-	sa->sa_life_soft_secs = doi_soft_secs(hard);
+	sa->sa_life_soft_secs = doi_soft_secs(hard, c->c_t_retrans);
 	sa->sa_life_hard_bytes = (uint64_t)a->a_life_kbytes * 1024;
 	sa->sa_life_soft_bytes = soft_bytes(sa->sa_life_hard_bytes);
 	/* Selectors: this host's side is the source of outbound traffic. */
@@ -514,6 +531,7 @@ ctx_new(int role, const struct sockaddr *local, const struct sockaddr *remote)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->c_role = role;
+	c->c_t_retrans = DOI_T_RETRANS;
 	memcpy(&c->c_local, local, addr_len(local));
 	memcpy(&c->c_remote, remote, addr_len(remote));
 	return c;
@@ -527,6 +545,12 @@ doi_ctx_free(struct doi_ctx *c)
 	dh_free(c->c_dh);
 	explicit_bzero(c, sizeof(*c));
 	free(c);
+}
+
+void
+doi_set_retrans(struct doi_ctx *c, uint32_t secs)
+{
+	c->c_t_retrans = secs ? secs : DOI_T_RETRANS;
 }
 
 int
@@ -774,13 +798,6 @@ doi_init_optimistic(struct doi_ctx *c, doi_prf_fn prf, void *arg,
 	return 0;
 }
 
-/* Seconds lifetime: absent means RFC 2407's default for comparisons. */
-static uint32_t
-eff_secs(uint32_t v)
-{
-	return v ? v : IPSECDOI_ATTR_SA_LD_SEC_DEFAULT;
-}
-
 static int
 peer_error_notify(const struct isakmp_msg *m, struct doi_error *err)
 {
@@ -884,6 +901,29 @@ reply_picks(const struct doi_ctx *c, const struct isakmp_sa *rs,
 	return 0;
 }
 
+/*
+ * The REPLY lowered a lifetime below the optimistic inbound SAs' (3.2:
+ * the shorter one binds both directions), so they need replacing even
+ * with the same keys.
+ */
+static int
+life_lowered(const struct doi_pick *opt, int nopt, const struct doi_pick *pk,
+    int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < nopt; j++) {
+			const struct isakmp_attrs *a = &pk[i].pk_t.t_attrs;
+			const struct isakmp_attrs *o = &opt[j].pk_t.t_attrs;
+
+			if (opt[j].pk_proto == pk[i].pk_proto &&
+			    (eff_secs(a->a_life_secs) !=
+			    eff_secs(o->a_life_secs) ||
+			    a->a_life_kbytes != o->a_life_kbytes))
+				return 1;
+		}
+	return 0;
+}
+
 int
 doi_init_reply(struct doi_ctx *c, const uint8_t *qm, size_t len,
     uint8_t first, doi_prf_fn prf, void *arg, struct doi_result *r,
@@ -945,7 +985,7 @@ doi_init_reply(struct doi_ctx *c, const uint8_t *qm, size_t len,
 	 */
 	nopt = optimistic_picks(&c->c_offer, opt);
 	r->dr_in_changed = !(optimistic && c->c_nrlen == 0 && !pfs &&
-	    nopt == n);
+	    nopt == n) || life_lowered(opt, nopt, pk, n);
 	free(m);
 	return 0;
 fail:

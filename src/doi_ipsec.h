@@ -143,8 +143,13 @@ int	doi_keymat(doi_prf_fn, void *, const uint8_t *gxy, size_t gxylen,
 /* Key sizes in octets (RFC 4301 4.5.2); -1 if the algorithm is unknown. */
 int	doi_enc_keylen(uint8_t esp_id, uint16_t keylen_bits); /* incl. salt */
 int	doi_auth_keylen(uint16_t auth_alg);
-/* Soft lifetime below `hard` (seconds), randomized (RFC 4430 3.6). */
-uint32_t doi_soft_secs(uint32_t hard);
+/*
+ * Soft lifetime below `hard` (seconds), randomized (RFC 4430 3.6) between
+ * T-retrans (`t_retrans` seconds, 0 = the default 31) and 4 x T-retrans.
+ */
+uint32_t doi_soft_secs(uint32_t hard, uint32_t t_retrans);
+/* T-retrans of this context's SAs: the daemon's retransmission cycle. */
+void	doi_set_retrans(struct doi_ctx *, uint32_t secs);
 
 /* Tests only: fix the nonce this context sends (8..256 octets). */
 int	doi_set_nonce(struct doi_ctx *, const uint8_t *, size_t);

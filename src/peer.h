@@ -25,6 +25,9 @@ struct kink_policy;
 struct krb_ticket;
 struct krb_req;
 
+#define PE_U2U_NEXT_USE		1	/* User-to-User, cache allowed */
+#define PE_U2U_NEXT_FRESH	2	/* User-to-User, a fresh TGT */
+
 struct kink_peer {
 	TAILQ_ENTRY(kink_peer)	 pe_entry;
 	struct kink_engine	*pe_en;
@@ -46,6 +49,13 @@ struct kink_peer {
 	 * end or the peer shows it no longer holds that TGT.
 	 */
 	uint8_t			 pe_u2u;
+	/*
+	 * PE_U2U_NEXT_*: how the exchange a restart is starting gets its
+	 * ticket, set only around that restart, so that an unauthenticated
+	 * error changes that one exchange and no lasting state (pe_u2u and
+	 * the cache change on authenticated evidence only).
+	 */
+	uint8_t			 pe_u2u_next;
 	uint8_t			*pe_u2u_tgt;
 	size_t			 pe_u2u_tgtlen;
 	struct krb_ticket	*pe_u2u_tkt;

@@ -177,6 +177,20 @@ sarec_find(struct kink_engine *en, uint8_t proto, uint32_t spi, uint8_t dir)
 }
 
 struct kink_sarec *
+sarec_find_dst(struct kink_engine *en, const struct sockaddr_storage *dst,
+    uint8_t proto, uint32_t spi)
+{
+	struct kink_sarec *sr;
+
+	TAILQ_FOREACH(sr, &en->en_sas, sr_entry)
+		if (sr->sr_sa.sa_spi == spi && sr->sr_sa.sa_proto == proto &&
+		    addr_eq((const struct sockaddr *)&sr->sr_sa.sa_dst,
+		    (const struct sockaddr *)dst))
+			return sr;
+	return NULL;
+}
+
+struct kink_sarec *
 sarec_find_peer(struct kink_engine *en, struct kink_peer *pe, uint8_t proto,
     uint32_t spi, uint8_t dir)
 {
@@ -198,6 +212,20 @@ sarec_first_dir(struct kink_engine *en, struct kink_peer *pe, uint8_t dir)
 		if (sr->sr_peer == pe && sr->sr_sa.sa_dir == dir)
 			return sr;
 	return NULL;
+}
+
+int
+sarec_pair_dying(struct kink_engine *en, uint32_t pair)
+{
+	struct kink_sarec *sr;
+	int n = 0;
+
+	TAILQ_FOREACH(sr, &en->en_sas, sr_entry)
+		if (sr->sr_pair == pair && sr->sr_state == CTL_SA_MATURE) {
+			sr->sr_state = CTL_SA_DYING;
+			n++;
+		}
+	return n;
 }
 
 int

@@ -79,12 +79,20 @@ void	sarec_forget(struct kink_sarec *);
 /* By SPI; proto and dir 0 = any. */
 struct kink_sarec *sarec_find(struct kink_engine *, uint8_t proto,
 	    uint32_t spi, uint8_t dir);
+/*
+ * The SA a kernel event names: SPIs are unique per (destination,
+ * protocol) only (RFC 4301 4.1), so both are compared.
+ */
+struct kink_sarec *sarec_find_dst(struct kink_engine *,
+	    const struct sockaddr_storage *dst, uint8_t proto, uint32_t spi);
 /* By SPI among one peer's SAs of direction `dir`. */
 struct kink_sarec *sarec_find_peer(struct kink_engine *, struct kink_peer *,
 	    uint8_t proto, uint32_t spi, uint8_t dir);
 /* A peer's first SA of direction `dir`; NULL if none. */
 struct kink_sarec *sarec_first_dir(struct kink_engine *, struct kink_peer *,
 	    uint8_t dir);
+/* Every SA of a pair marked dying; how many were mature. */
+int	sarec_pair_dying(struct kink_engine *, uint32_t pair);
 /* Every SA of a pair, removed now. */
 int	sarec_pair_del(struct kink_engine *, uint32_t pair, const char *why);
 /* Every SA of the peer (NULL = all), removed now; how many. */

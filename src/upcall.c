@@ -48,12 +48,17 @@ upcall_sadb(const struct sadb_event *ev, void *arg)
 		break;
 	case SADB_EV_EXPIRE_SOFT:
 		stats_inc(STAT_EXPIRE_SOFT);
-		if ((sr = sarec_find(en, ev->ev_sa.sa_proto,
-		    ev->ev_sa.sa_spi, 0)) == NULL)
+		if ((sr = sarec_find_dst(en, &ev->ev_sa.sa_dst,
+		    ev->ev_sa.sa_proto, ev->ev_sa.sa_spi)) == NULL)
 			return;
-		if (sr->sr_state != CTL_SA_MATURE)
+		/*
+		 * Each SA of the pair has its own soft lifetime, so each
+		 * expires on its own: the first one rekeys the whole pair
+		 * and the others find it dying.
+		 */
+		if (sr->sr_state != CTL_SA_MATURE ||
+		    sarec_pair_dying(en, sr->sr_pair) == 0)
 			return;
-		sr->sr_state = CTL_SA_DYING;
 		pe = sr->sr_peer;
 		/* The SA's initiator rekeys (3.6); the responder waits. */
 		if (!sr->sr_initiator ||
@@ -65,8 +70,8 @@ upcall_sadb(const struct sadb_event *ev, void *arg)
 		break;
 	case SADB_EV_EXPIRE_HARD:
 		stats_inc(STAT_EXPIRE_HARD);
-		if ((sr = sarec_find(en, ev->ev_sa.sa_proto,
-		    ev->ev_sa.sa_spi, 0)) == NULL)
+		if ((sr = sarec_find_dst(en, &ev->ev_sa.sa_dst,
+		    ev->ev_sa.sa_proto, ev->ev_sa.sa_spi)) == NULL)
 			return;
 		{
 			uint32_t pair = sr->sr_pair;

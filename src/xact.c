@@ -100,8 +100,13 @@ xact_new_xid(struct kink_engine *en)
 {
 	uint32_t xid;
 
+	/*
+	 * Random, not sequential: REPLYs are matched by XID, and a guessable
+	 * one lets an off-path sender aim an unauthenticated error at an
+	 * exchange.  0 is never used; nor is an XID one of ours still holds.
+	 */
 	do {
-		xid = ++en->en_next_xid;
+		xid = arc4random();
 	} while (xid == 0 || xact_find(en, NULL, xid, XR_INIT) != NULL);
 	return xid;
 }

@@ -282,6 +282,34 @@ install_then(struct kink_xact *x, void (*next)(struct kink_xact *))
 		next(x);
 }
 
+/* T-retrans (RFC 4430 3.6) of our configured retransmissions, rounded up. */
+static uint32_t
+retrans_secs(struct kink_engine *en)
+{
+	return (uint32_t)(((uint64_t)xact_cycle_ms(en) + 999) / 1000);
+}
+
+/*
+ * The optimistic inbound SAs of a protocol the REPLY did not choose (an
+ * AH+ESP bundle that lost to ESP alone): nothing will ever use them.
+ */
+static void
+drop_unchosen_in(struct kink_xact *x, const struct doi_result *r)
+{
+	struct sarec_key k = { .k_pair = x->xa_pair, .k_dir = SA_DIR_IN };
+	struct kink_sarec *sr, *next;
+	int i, chosen;
+
+	for (sr = sarec_next(x->xa_en, NULL, &k); sr != NULL; sr = next) {
+		next = sarec_next(x->xa_en, sr, &k);
+		for (i = 0, chosen = 0; i < r->dr_nsa; i++)
+			if (r->dr_in[i].sa_proto == sr->sr_sa.sa_proto)
+				chosen = 1;
+		if (!chosen)
+			sarec_del(sr, "protocol not chosen by the peer");
+	}
+}
+
 static const char *
 spi_list(const struct doi_result *r, char *buf, size_t len)
 {
@@ -390,6 +418,8 @@ create_init_send(struct kink_xact *x)
 	noport(&x->xa_remote, &r);
 	x->xa_doi = doi_init_new(&x->xa_pol, (struct sockaddr *)&l,
 	    (struct sockaddr *)&r, &x->xa_spis);
+	if (x->xa_doi != NULL)
+		doi_set_retrans(x->xa_doi, retrans_secs(x->xa_en));
 	if (x->xa_doi == NULL ||
 	    doi_init_proposal(x->xa_doi, &x->xa_qm, &x->xa_first) == -1) {
 		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the proposal");
@@ -548,6 +578,8 @@ create_init_installed(struct kink_xact *x)
 		create_init_undo(x);
 		return;
 	}
+	if (x->xa_opt_in)
+		drop_unchosen_in(x, r);
 	stats_inc(r->dr_optimistic ? STAT_CREATE_OPT : STAT_CREATE_NONOPT);
 	xact_complete(x, 1, 0, "policy %s, %s%s, %s", x->xa_pol.pol_name,
 	    r->dr_optimistic ? "optimistic" : "non-optimistic",
@@ -592,13 +624,30 @@ create_aged(struct kink_xact *x)
 
 /* ---- responder ---------------------------------------------------------- */
 
+/*
+ * The CREATE's SPI is the peer's inbound SPI: taken if we hold an
+ * outbound SA to the peer with it, or will once the ACK of a pair we
+ * answered comes (its outbound SAs wait in the transaction until then).
+ */
 static int
 spi_inuse(void *arg, uint8_t proto, uint32_t spi)
 {
-	struct kink_xact *x = arg;
+	struct kink_xact *x = arg, *o;
+	int i;
 
-	return sarec_find_peer(x->xa_en, x->xa_peer, proto, spi,
-	    SA_DIR_OUT) != NULL;
+	if (sarec_find_peer(x->xa_en, x->xa_peer, proto, spi,
+	    SA_DIR_OUT) != NULL)
+		return 1;
+	TAILQ_FOREACH(o, &x->xa_en->en_xacts, xa_entry) {
+		if (o == x || o->xa_peer != x->xa_peer ||
+		    o->xa_role != XR_RESP || o->xa_state != XS_R_ACKWAIT)
+			continue;
+		for (i = 0; i < o->xa_res.dr_nsa; i++)
+			if (o->xa_res.dr_out[i].sa_proto == proto &&
+			    o->xa_res.dr_out[i].sa_spi == spi)
+				return 1;
+	}
+	return 0;
 }
 
 /* Answer a refused CREATE: a Notify, or KINK_ERROR for local trouble. */
@@ -653,6 +702,7 @@ create_respond(struct kink_xact *x, const struct kink_msg *m)
 		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
 		return;
 	}
+	doi_set_retrans(x->xa_doi, retrans_secs(x->xa_en));
 	if (doi_resp_choose(x->xa_doi, pols, n, ip->ip_body.rb_p,
 	    ip->ip_body.rb_len, ip->ip_inner_next, spi_inuse, x, &de) == -1) {
 		create_refuse(x, &de);

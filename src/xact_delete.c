@@ -208,11 +208,25 @@ delete_inbound_later(struct kink_xact *x)
 	return n;
 }
 
+/* Append SPI number `i` to `buf` ("0x.. 0x.."; "..." once full). */
+static void
+spi_text(char *buf, size_t len, uint32_t spi, int i)
+{
+	char one[16];
+
+	snprintf(one, sizeof(one), "%s0x%08x", i ? " " : "", spi);
+	if (strlen(buf) + strlen(one) + 4 < len)
+		strlcat(buf, one, len);
+	else if (strstr(buf, "...") == NULL)
+		strlcat(buf, " ...", len);
+}
+
 static void
 delete_reply(struct kink_xact *x, const struct kink_msg *m)
 {
 	struct isakmp_msg *qm;
-	int i, invalid = 0, listed = 0;
+	char named[100] = "";
+	int i, j, invalid = 0, listed = 0;
 
 	if (x->xa_state != XS_I_DELETE) {
 		stats_inc(STAT_DROP_STATE);
@@ -227,14 +241,18 @@ delete_reply(struct kink_xact *x, const struct kink_msg *m)
 				    ISAKMP_NTYPE_INVALID_SPI)
 					invalid++;
 			for (i = 0; i < qm->m_ndelete; i++)
-				listed += qm->m_delete[i].d_nspi;
+				for (j = 0; j < qm->m_delete[i].d_nspi; j++)
+					/* Which, not just how many (3.3). */
+					spi_text(named, sizeof(named),
+					    qm->m_delete[i].d_spi[j], listed++);
 		}
 		free(qm);
 	}
 	/* Either answer means the peer holds nothing for these SPIs now. */
 	delete_inbound_later(x);
-	xact_complete(x, 1, 0, "in %s; peer deleted %d SPIs%s", x->xa_note,
-	    listed, invalid ? ", some unknown to it (INVALID-SPI)" : "");
+	xact_complete(x, 1, 0, "in %s; peer deleted %d SPIs%s%s%s%s",
+	    x->xa_note, listed, listed ? " (" : "", named, listed ? ")" : "",
+	    invalid ? ", some unknown to it (INVALID-SPI)" : "");
 	xact_state(x, XS_DONE);
 }
 

@@ -150,6 +150,9 @@ gettgt_cached_u2u(struct kink_xact *x)
 	struct u2u_cached *uc;
 
 	x->xa_u2u_tried = 1;
+	if (pe->pe_u2u_next == PE_U2U_NEXT_FRESH)
+		/* An unauthenticated refusal: ask, keep the cache. */
+		return gettgt_start(x);
 	if (pe->pe_u2u_tkt != NULL && !u2u_ticket_fresh(pe->pe_u2u_tkt))
 		xact_gettgt_forget(pe, 0);
 	if (pe->pe_u2u_tkt != NULL) {
@@ -186,8 +189,8 @@ xact_gettgt_ticket(struct kink_xact *x, void (*next)(struct kink_xact *))
 
 	if (xact_state(x, XS_I_TICKET) == -1)
 		return -1;
-	if (x->xa_peer->pe_u2u && x->xa_peer->pe_conf != NULL &&
-	    x->xa_peer->pe_conf->p_u2u) {
+	if ((x->xa_peer->pe_u2u || x->xa_peer->pe_u2u_next) &&
+	    x->xa_peer->pe_conf != NULL && x->xa_peer->pe_conf->p_u2u) {
 		x->xa_next = next;
 		return gettgt_cached_u2u(x);
 	}

@@ -350,6 +350,17 @@ u2u_ok(const struct kink_xact *x)
 	return x->xa_peer->pe_conf != NULL && x->xa_peer->pe_conf->p_u2u;
 }
 
+/* Start `x` over, the new exchange getting its ticket as `how` says. */
+static void
+restart_u2u(struct kink_xact *x, uint8_t how, const char *why)
+{
+	struct kink_peer *pe = x->xa_peer;
+
+	pe->pe_u2u_next = how;
+	xact_restart(x, why);
+	pe->pe_u2u_next = 0;
+}
+
 /* A KRB_ERROR in an error REPLY to our command `x`. */
 static void
 input_krb_error(struct kink_engine *en, struct kink_xact *x,
@@ -370,17 +381,28 @@ input_krb_error(struct kink_engine *en, struct kink_xact *x,
 		xact_restart(x, "ticket expired at the peer");
 	} else if (ki->ke_code == KRB_AP_ERR_USER_TO_USER_REQUIRED &&
 	    u2u_ok(x) && !x->xa_u2u_used) {
-		/* 3.1: unauthenticated, acted on by policy. */
-		x->xa_peer->pe_u2u = 1;
-		xact_restart(x, "peer requires User-to-User");
+		/*
+		 * 3.1: acted on by policy.  Unauthenticated (as it is from a
+		 * peer that cannot read our ticket), it decides this exchange
+		 * only; the KDC's word (KDC_ERR_MUST_USE_USER2USER) is what
+		 * marks a peer User-to-User for good.
+		 */
+		if (prot)
+			x->xa_peer->pe_u2u = 1;
+		restart_u2u(x, PE_U2U_NEXT_USE, "peer requires User-to-User");
 	} else if (u2u_ok(x) && x->xa_u2u_used) {
 		/*
 		 * A U2U ticket the peer cannot use: most likely it restarted
-		 * with a new TGT (3.7.1).  Unauthenticated, so at most once
-		 * per exchange; the SAs are not touched.
+		 * with a new TGT (3.7.1).  At most once per exchange; the SAs
+		 * are not touched.  Unauthenticated, the cache stays (a forged
+		 * error must not cost the peer its ticket): the new exchange
+		 * fetches a fresh TGT, which replaces the cache only if it
+		 * differs.
 		 */
-		xact_gettgt_forget(x->xa_peer, 1);
-		xact_restart(x, "peer refused our User-to-User ticket");
+		if (prot)
+			xact_gettgt_forget(x->xa_peer, 1);
+		restart_u2u(x, prot ? 0 : PE_U2U_NEXT_FRESH,
+		    "peer refused our User-to-User ticket");
 	}
 }
 

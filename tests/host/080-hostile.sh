@@ -75,6 +75,14 @@ for fam in v4 v6; do
 	check "$fam/ticket-found" test -n "$t1"
 	check_eq "$fam/resend-same-ticket" "$(ticket_of "$T/c2.bin")" "$t1"
 	check "$fam/resend-rebuilt" sh -c "! cmp -s '$T/c1.bin' '$T/c2.bin'"
+	# the rebuilt AP-REQ carries a new authenticator (RFC 4430 9), not the
+	# old one under a new confounder: its time, as beta's keytab opens it
+	for c in c1 c2; do
+		"$KINKCRAFT" authn -f "$T/$c.bin" -k "$T/beta.keytab" \
+		    -p "kink/beta.test@$HOST_REALM" > "$T/$c.authn" 2>&1
+	done
+	check "$fam/resend-authenticator-read" grep -q '^ctime [0-9]* [0-9]*$' "$T/c1.authn"
+	check "$fam/resend-new-authenticator" sh -c "grep -q '^ctime ' '$T/c2.authn' && ! cmp -s '$T/c1.authn' '$T/c2.authn'"
 	BETA=$(hostport "$(addr_of "$fam" beta)" "$HOST_PORT")
 	LIKE_ALPHA=$(hostport "$(addr_of "$fam" rbeta)" 0)
 	STRANGER=$(hostport "$(addr_of "$fam" alpha)" 0)

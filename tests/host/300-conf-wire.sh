@@ -74,6 +74,13 @@ hdr_ok() {
 	check_eq "$c/ackreq" $(( $(octets "$f" 13 1) >> 7 )) "$a"
 }
 
+# cksum_ok NAME MSG CMD: MSG's Cksum verifies under the session key of
+# CMD's AP-REQ (opened with beta's keytab): a checksum, not just a length
+cksum_ok() {
+	check "$1/cksum-valid" "$KINKCRAFT" cksum -f "$2" -q "$3" \
+	    -k "$T/beta.keytab" -p "kink/beta.test@$HOST_REALM"
+}
+
 start_pair() {	# start_pair ALPHA-XFORMS BETA-XFORMS [ALPHA-PFS]
 	stop_kinkd alpha
 	stop_kinkd beta
@@ -90,6 +97,8 @@ require opt/initiate ctl alpha initiate beta
 require opt/beta-2-sas wait_until "$HOST_WAIT" sa_count_is beta 2
 hdr_ok opt/create "$T/create.bin" 1 0
 hdr_ok opt/reply "$T/reply.bin" 3 0
+cksum_ok opt/create "$T/create.bin" "$T/create.bin"
+cksum_ok opt/reply "$T/reply.bin" "$T/create.bin"
 check_eq opt/create-chain "$(chain "$T/create.bin")" "1 7"
 check_eq opt/reply-chain "$(chain "$T/reply.bin")" "2 7"
 check_eq opt/reply-same-xid "$(be32 "$T/reply.bin" 8)" "$(be32 "$T/create.bin" 8)"
@@ -131,8 +140,16 @@ hdr_ok delete/reply "$T/dreply.bin" 3 0
 check_eq delete/delete-chain "$(chain "$T/delete.bin")" "1 7"
 check_eq delete/reply-chain "$(chain "$T/dreply.bin")" "2 7"
 check delete/beta-pair-gone wait_until "$HOST_WAIT" sa_count_is beta 2
-# 3.3: the REPLY names beta's inbound SPI of the pair (one Delete SPI)
-check delete/reply-lists-responder-spi wait_event alpha xact-done '.*peer deleted 1 SPIs'
+# 3.3: the REPLY names beta's inbound SPI of the pair (one Delete SPI):
+# the one alpha deleted its outbound SA for, as alpha decrypted it
+check delete/reply-lists-responder-spi wait_event alpha xact-done \
+    "$(printf '.*peer deleted 1 SPIs [(]0x%08x[)]' "$spi")"
+# (checked only now: time spent between the STATUS and the DELETE rules
+# would let another STATUS REPLY be the first one saved)
+cksum_ok status/status "$T/status.bin" "$T/status.bin"
+cksum_ok status/reply "$T/sreply.bin" "$T/status.bin"
+cksum_ok delete/delete "$T/delete.bin" "$T/delete.bin"
+cksum_ok delete/reply "$T/dreply.bin" "$T/delete.bin"
 monitor_stop alpha
 
 # --- DELETE of SPIs the responder does not have (3.3) -------------------
@@ -164,6 +181,9 @@ check nonopt/ack-saved wait_until "$HOST_WAIT" test -s "$T/nack.bin"
 hdr_ok nonopt/create "$T/ncreate.bin" 1 0
 hdr_ok nonopt/reply "$T/nreply.bin" 3 1
 hdr_ok nonopt/ack "$T/nack.bin" 5 0
+cksum_ok nonopt/create "$T/ncreate.bin" "$T/ncreate.bin"
+cksum_ok nonopt/reply "$T/nreply.bin" "$T/ncreate.bin"
+cksum_ok nonopt/ack "$T/nack.bin" "$T/nack.bin"
 check_eq nonopt/ack-lone-ap-req "$(chain "$T/nack.bin")" "1"
 check_eq nonopt/ack-same-xid "$(be32 "$T/nack.bin" 8)" "$(be32 "$T/ncreate.bin" 8)"
 check nonopt/pairwise sa_pair_ok alpha beta

@@ -7,6 +7,8 @@
  * and removes it:
  *	acquire REQID		ACQUIRE for the policy with that reqid
  *	soft SPI | hard SPI	soft / hard EXPIRE of the SA with that SPI
+ *	soft SPI DST		the same SPI and protocol, destination DST
+ *				(another SA a kernel may hold: not ours)
  *	offset PEER SECONDS	our clock towards PEER (krb_peer_set_offset)
  *	refuse gcm | refuse none	null backend refuses AES-GCM or not
  *				(takes effect on the next reload); none
@@ -97,7 +99,7 @@ inject_kernel(struct kinkd *kd, const char *line)
 static void
 test_inject(struct kinkd *kd)
 {
-	char path[1100], line[128], what[16];
+	char path[1100], line[128], what[16], dst[INET6_ADDRSTRLEN + 1];
 	struct sadb_event ev;
 	struct kink_sarec *sr;
 	unsigned long v;
@@ -165,7 +167,8 @@ test_inject(struct kinkd *kd)
 				log_info("inject: refuse %s", what);
 			continue;
 		}
-		if (sscanf(line, "%15s %li", what, (long *)&v) != 2)
+		dst[0] = '\0';
+		if (sscanf(line, "%15s %li %46s", what, (long *)&v, dst) < 2)
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		if (strcmp(what, "acquire") == 0) {
@@ -179,13 +182,20 @@ test_inject(struct kinkd *kd)
 			if (sr != NULL) {
 				ev.ev_sa = sr->sr_sa;
 				sa_free_keys(&ev.ev_sa);
-				if (ev.ev_type == SADB_EV_EXPIRE_HARD)
+				/* Another destination: not our SA that died. */
+				if (ev.ev_type == SADB_EV_EXPIRE_HARD &&
+				    dst[0] == '\0')
 					/* the kernel's SA is gone by now */
 					sadb_del(kd->kd_eng.en_sadb,
 					    &sr->sr_sa, NULL,
 					    NULL);
 			} else
 				ev.ev_sa.sa_spi = (uint32_t)v;
+			if (dst[0] != '\0' &&
+			    addr_parse(dst, &ev.ev_sa.sa_dst) == -1) {
+				log_warnx("inject: bad address");
+				continue;
+			}
 		} else
 			continue;
 		if (sadb_null_event(kd->kd_eng.en_sadb, &ev) == -1) {

@@ -12,6 +12,8 @@
  *	                   [-g | -r STALE] [-a] [-w MS] [-o OUT]
  *	kinkcraft author   -t DST [-b SRC] -f CMD -k KEYTAB -p PRINC -S SERVICE
  *	                   -K KEYTAB2 -P PRINC2 [-X XID] [-w MS] [-o OUT]
+ *	kinkcraft authn    -f CMD -k KEYTAB -p PRINC
+ *	kinkcraft cksum    -f MSG -q CMD -k KEYTAB -p PRINC
  *
  * Addresses are host:port or [v6]:port.  FILE is one raw datagram, as
  * udprelay's save action writes it.
@@ -45,7 +47,17 @@
  *           again under the new session key, a Cksum under it, and a random
  *           XID (or -X).  So the command is valid in every respect except
  *           who sent it.
- * Both open AP-REQs without a replay cache: the daemon that received CMD
+ * authn:    as the responder PRINC (its KEYTAB), opens the AP-REQ of the
+ *           command CMD and prints its authenticator's time,
+ *           "ctime SECONDS MICROSECONDS": two sends of one command carry
+ *           the same ticket, so this is what tells a new authenticator
+ *           from a resent one (the ciphertext differs either way).
+ * cksum:    as the responder PRINC (its KEYTAB), opens the AP-REQ of the
+ *           command CMD for the session key and verifies the Cksum of MSG
+ *           (CMD itself, its REPLY or ACK) with it: prints "cksum ok"
+ *           (exit 0) or "cksum bad" (exit 1), so a test sees a correct
+ *           checksum, not just a non-zero CksumLen.
+ * These open AP-REQs without a replay cache: the daemon that received CMD
  * has seen the AP-REQ already, which is the point.
  (default 0) and prints one line per
  * datagram that comes back: "recv TYPE len=L xid=0xXID".
@@ -97,7 +109,9 @@ usage(void)
 	    "       kinkcraft author   -t dst [-b src] -f cmd -k keytab "
 	    "-p princ -S service\n"
 	    "                          -K keytab2 -P princ2 [-X xid] [-w ms] "
-	    "[-o out]\n");
+	    "[-o out]\n"
+	    "       kinkcraft authn    -f cmd -k keytab -p princ\n"
+	    "       kinkcraft cksum    -f msg -q cmd -k keytab -p princ\n");
 	exit(2);
 }
 
@@ -445,6 +459,70 @@ open_cmd(struct krb_ctx *c, const uint8_t *cmd, size_t len,
 	return acc;
 }
 
+/* The authenticator time of the AP-REQ in command `cmd`. */
+static int
+print_authn(const uint8_t *cmd, size_t len, const char *princ,
+    const char *keytab)
+{
+	struct event_base *base;
+	struct krb_ctx *c;
+	struct krb_acceptor *acc;
+	struct kink_msg m;
+	time_t sec;
+	int32_t usec;
+	int rv = -1;
+
+	if ((base = event_base_new()) == NULL)
+		return -1;
+	if ((c = ctx_open(base, princ, keytab)) != NULL &&
+	    (acc = open_cmd(c, cmd, len, &m)) != NULL) {
+		if (krb_acceptor_ctime(acc, &sec, &usec) == 0) {
+			printf("ctime %lld %ld\n", (long long)sec, (long)usec);
+			rv = 0;
+		}
+		krb_acceptor_free(acc);
+	}
+	if (c != NULL)
+		krb_ctx_free(c);
+	event_base_free(base);
+	return rv;
+}
+
+/* Whether MSG's Cksum verifies under the session key of CMD's AP-REQ. */
+static int
+check_cksum(const uint8_t *msg, size_t len, const uint8_t *cmd,
+    size_t cmdlen, const char *princ, const char *keytab)
+{
+	struct event_base *base;
+	struct krb_ctx *c;
+	struct krb_acceptor *acc = NULL;
+	struct kink_msg cm, m;
+	uint8_t tmp[KINK_MAX_MSG];
+	size_t tlen;
+	int e, rv = -1;
+
+	if ((e = wire_parse(&m, msg, len)) != 0) {
+		fprintf(stderr, "kinkcraft: message does not parse: %s\n",
+		    wire_strerror(e));
+		return -1;
+	}
+	if ((base = event_base_new()) == NULL)
+		return -1;
+	if ((c = ctx_open(base, princ, keytab)) != NULL &&
+	    (acc = open_cmd(c, cmd, cmdlen, &cm)) != NULL) {
+		rv = m.m_cksumlen > 0 &&
+		    wire_cksum_input(&m, tmp, sizeof(tmp), &tlen) == 0 &&
+		    krb_cksum_verify(krb_acceptor_key(acc), tmp, tlen,
+		    m.m_cksum.rb_p, m.m_cksum.rb_len) == 0 ? 0 : 1;
+		printf("cksum %s\n", rv == 0 ? "ok" : "bad");
+		krb_acceptor_free(acc);
+	}
+	if (c != NULL)
+		krb_ctx_free(c);
+	event_base_free(base);
+	return rv;
+}
+
 /* What reseal() puts in place of the message's own. */
 struct reseal {
 	uint32_t	 rs_xid;
@@ -780,6 +858,29 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if (strcmp(prog_mode, "cksum") == 0) {
+		uint8_t *cmd;
+		size_t clen = 0;
+
+		if (file == NULL || cmdfile == NULL || keytab == NULL ||
+		    princ == NULL)
+			usage();
+		if ((cmd = malloc(CRAFT_MAX)) == NULL)
+			goto out;
+		if (read_file(file, pkt, CRAFT_MAX, &len) == 0 &&
+		    read_file(cmdfile, cmd, CRAFT_MAX, &clen) == 0)
+			rc = check_cksum(pkt, len, cmd, clen, princ, keytab) ==
+			    0 ? 0 : 1;
+		free(cmd);
+		goto out;
+	}
+	if (strcmp(prog_mode, "authn") == 0) {
+		if (file == NULL || keytab == NULL || princ == NULL)
+			usage();
+		if (read_file(file, pkt, CRAFT_MAX, &len) == 0)
+			rc = print_authn(pkt, len, princ, keytab) == 0 ? 0 : 1;
+		goto out;
+	}
 	if (dst == NULL || parse_addr(dst, &dss, &dlen) == -1)
 		usage();
 	if ((s = open_sock(src, &dss)) == -1)

@@ -131,6 +131,7 @@ struct xchg {
 	struct doi_error x_rerr, x_ierr;
 	int		 x_opt_rc, x_choose_rc, x_finish_rc, x_reply_rc;
 	int		 x_inuse;	/* the responder's SPI-in-use answer */
+	uint32_t	 x_retrans;	/* T-retrans of both ends, 0 = default */
 };
 
 static int
@@ -165,6 +166,8 @@ run(struct xchg *x, const struct kink_policy *pi, const struct kink_policy *pr)
 	buf_init(&x->x_create, 0);
 	buf_init(&x->x_reply, 0);
 	x->x_i = init_a(pi);
+	if (x->x_i != NULL && x->x_retrans)
+		doi_set_retrans(x->x_i, x->x_retrans);
 	if (x->x_i == NULL ||
 	    doi_init_proposal(x->x_i, &x->x_create, &x->x_cfirst) != 0)
 		return -1;
@@ -172,6 +175,8 @@ run(struct xchg *x, const struct kink_policy *pi, const struct kink_policy *pr)
 	x->x_r = resp_b();
 	if (x->x_r == NULL)
 		return -1;
+	if (x->x_retrans)
+		doi_set_retrans(x->x_r, x->x_retrans);
 	x->x_choose_rc = doi_resp_choose(x->x_r, pols, 1, x->x_create.b_data,
 	    x->x_create.b_len, x->x_cfirst, inuse_cb, x, &x->x_rerr);
 	if (x->x_choose_rc != 0) {
@@ -345,15 +350,77 @@ TEST(lifetime_lowered)
 	ASSERT_INT_EQ(x.x_rres.dr_ackreq, 0);
 	ASSERT_INT_EQ(x.x_reply_rc, 0);
 	ASSERT_INT_EQ(x.x_ires.dr_optimistic, 1);
-	ASSERT_INT_EQ(x.x_ires.dr_in_changed, 0);
+	/*
+	 * Same keys, but the optimistic inbound SA was installed at our
+	 * un-lowered 3600 s / 100000 KB: it must be replaced (3.2, the
+	 * shorter lifetime binds the initiator too).
+	 */
+	ASSERT_INT_EQ(x.x_iopt.dr_in[0].sa_life_hard_secs, 3600);
+	ASSERT_INT_EQ(x.x_ires.dr_in_changed, 1);
 	ASSERT_PAIRED(&x);
 	/* Both ends use the shorter lifetimes. */
 	ASSERT_INT_EQ(x.x_ires.dr_out[0].sa_life_hard_secs, 1800);
 	ASSERT_INT_EQ(x.x_ires.dr_in[0].sa_life_hard_secs, 1800);
 	ASSERT_INT_EQ(x.x_rres.dr_in[0].sa_life_hard_secs, 1800);
+	ASSERT_INT_EQ(x.x_ires.dr_in[0].sa_life_hard_bytes, 5000 * 1024);
 	ASSERT_INT_EQ(x.x_ires.dr_out[0].sa_life_hard_bytes, 5000 * 1024);
 	ASSERT_TRUE(x.x_ires.dr_out[0].sa_life_soft_bytes <
 	    x.x_ires.dr_out[0].sa_life_hard_bytes);
+	x_free(&x);
+}
+
+/* Equal lifetimes and keys: the optimistic inbound SA stays as it is. */
+TEST(lifetime_same_no_replace)
+{
+	struct kink_policy pi, pr;
+	struct xchg x = { 0 };
+
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
+	pi.pol_life_kbytes = 5000;
+	pr = pi;
+	ASSERT_INT_EQ(run(&x, &pi, &pr), 0);
+	ASSERT_INT_EQ(x.x_ires.dr_optimistic, 1);
+	ASSERT_INT_EQ(x.x_ires.dr_in_changed, 0);
+	x_free(&x);
+}
+
+/* No seconds lifetime offered: RFC 2407 4.5's 28800 s, not "never". */
+TEST(lifetime_absent_default)
+{
+	struct kink_policy pi, pr;
+	struct xchg x = { 0 };
+
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
+	pi.pol_life_secs = 0;
+	pr = pi;
+	ASSERT_INT_EQ(run(&x, &pi, &pr), 0);
+	ASSERT_INT_EQ(x.x_reply_rc, 0);
+	ASSERT_INT_EQ(x.x_rres.dr_in[0].sa_life_hard_secs, 28800);
+	ASSERT_INT_EQ(x.x_rres.dr_out[0].sa_life_hard_secs, 28800);
+	ASSERT_INT_EQ(x.x_ires.dr_in[0].sa_life_hard_secs, 28800);
+	ASSERT_INT_EQ(x.x_ires.dr_out[0].sa_life_hard_secs, 28800);
+	ASSERT_INT_EQ(x.x_iopt.dr_in[0].sa_life_hard_secs, 28800);
+	ASSERT_TRUE(x.x_rres.dr_in[0].sa_life_soft_secs > 0 &&
+	    x.x_rres.dr_in[0].sa_life_soft_secs < 28800);
+	x_free(&x);
+}
+
+/* The soft margin follows the configured retransmission cycle (3.6). */
+TEST(soft_lifetime_retrans)
+{
+	struct kink_policy pi, pr;
+	struct xchg x = { 0 };
+	uint32_t v;
+
+	pol_aes128(&pi, ENCAP_MODE_TRANSPORT);
+	pr = pi;
+	x.x_retrans = 190;	/* "retransmit 10s max 60s tries 5" */
+	ASSERT_INT_EQ(run(&x, &pi, &pr), 0);
+	ASSERT_INT_EQ(x.x_reply_rc, 0);
+	v = x.x_rres.dr_in[0].sa_life_soft_secs;
+	ASSERT_TRUE(v <= 3600 - 190 && v >= 3600 - 4 * 190);
+	v = x.x_ires.dr_out[0].sa_life_soft_secs;
+	ASSERT_TRUE(v <= 3600 - 190 && v >= 3600 - 4 * 190);
 	x_free(&x);
 }
 
@@ -1150,17 +1217,22 @@ TEST(soft_lifetime_random)
 	uint32_t lo = UINT32_MAX, hi = 0, v;
 
 	for (int i = 0; i < 200; i++) {
-		v = doi_soft_secs(3600);
+		v = doi_soft_secs(3600, 0);
 		ASSERT_TRUE(v < 3600 - 30 && v >= 3600 - 124);
 		lo = v < lo ? v : lo;
 		hi = v > hi ? v : hi;
 	}
 	ASSERT_TRUE(hi > lo);	/* randomized (RFC 4430 3.6) */
 	for (int i = 0; i < 50; i++) {
-		v = doi_soft_secs(60);
+		v = doi_soft_secs(60, 0);
 		ASSERT_TRUE(v < 60 && v >= 30);
 	}
-	ASSERT_INT_EQ(doi_soft_secs(0), 0);
+	ASSERT_INT_EQ(doi_soft_secs(0, 0), 0);
+	/* T-rekey stays 4 x T-retrans for a slower cycle (3.6: >= 2 x). */
+	for (int i = 0; i < 200; i++) {
+		v = doi_soft_secs(3600, 300);
+		ASSERT_TRUE(v <= 3600 - 300 && v >= 3600 - 1200);
+	}
 }
 
 TEST(dh_groups)
@@ -1205,6 +1277,9 @@ main(void)
 	RUN(second_transform_chosen);
 	RUN(second_proposal_chosen);
 	RUN(lifetime_lowered);
+	RUN(lifetime_same_no_replace);
+	RUN(lifetime_absent_default);
+	RUN(soft_lifetime_retrans);
 	RUN(lifetime_never_raised);
 	RUN(lifetime_raised_rejected);
 	RUN(ke_accepted_modp14);

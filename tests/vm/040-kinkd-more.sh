@@ -1,7 +1,8 @@
 # More kinkd scenarios on this kernel (see 030-kinkd.sh for the setup):
 # tunnel mode between two subnets behind A and B; rekey on soft expiry
 # while a ping runs; B killed and restarted (A learns the new EPOCH and
-# re-creates the SAs); a peer whose principal the KDC does not know.
+# re-creates the SAs); a peer whose principal the KDC does not know; the
+# lifetimes both kernels enforce (RFC 4430 3.2, RFC 2407 4.5).
 . /tests/guest.sh
 . /tests/kinkd.sh
 
@@ -109,6 +110,57 @@ rekey() {
 	teardown $t
 }
 
+# hard_life NS: the distinct "hard seconds/hard bytes" of NS's ESP SAs.
+hard_life() {
+	ip -s -n $1 xfrm state | awk '
+	/limit: soft .*\(bytes\)/ { b = $NF; sub(/\(bytes\)/, "", b) }
+	/expire add:/ { h = $NF; sub(/\(sec\)/, "", h); print h "/" b }' |
+	    sort -u | tr '\n' ' '
+}
+
+# Shorter lifetimes bind both ends, the initiator's early inbound SA too;
+# a policy with kilobytes only proposes no seconds, which is 28800 s, not
+# an SA that never expires.
+lifetimes() {
+	t=kinkd-$1-lifetimes
+	pair $t $1 \
+	    "policy \"ping\" esp transport from $A4 to $B4 proto icmp $XF lifetime 3600s 100000 kbytes" \
+	    "policy \"ping\" esp transport from $B4 to $A4 proto icmp $XF lifetime 1800s 5000 kbytes" ||
+	    return
+	if ping_until 45 $B4 && wait_until 20 sa_count_is B 2; then
+		for ns in A B; do
+			l=$(hard_life $ns)
+			if [ "$l" = "1800/5120000 " ]; then
+				pass $t-shorter-$ns
+			else
+				fail $t-shorter-$ns "hard lifetimes: $l"
+			fi
+		done
+	else
+		fail $t-shorter "no SAs"
+		show_logs
+	fi
+	teardown $t
+	pair $t $1 \
+	    "policy \"ping\" esp transport from $A4 to $B4 proto icmp $XF lifetime 100000 kbytes" \
+	    "policy \"ping\" esp transport from $B4 to $A4 proto icmp $XF lifetime 100000 kbytes" ||
+	    return
+	if ping_until 45 $B4 && wait_until 20 sa_count_is B 2; then
+		for ns in A B; do
+			l=$(hard_life $ns)
+			if [ "$l" = "28800/102400000 " ]; then
+				pass $t-absent-$ns
+			else
+				fail $t-absent-$ns "hard lifetimes: $l"
+			fi
+		done
+	else
+		fail $t-absent "no SAs"
+		show_logs
+	fi
+	teardown $t
+}
+
 restart() {
 	t=kinkd-$1-restart
 	EXTRA="set dead-peer 2s" pair $t $1 \
@@ -210,6 +262,8 @@ tunnel xfrm
 tunnel pfkey
 rekey xfrm
 rekey pfkey
+lifetimes xfrm
+lifetimes pfkey
 restart xfrm
 restart pfkey
 unknown_principal pfkey
