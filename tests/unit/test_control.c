@@ -1054,6 +1054,28 @@ TEST(monitor_json_escapes)
 	free(r);
 }
 
+/*
+ * On a terminal, a C1 control (U+009B is CSI to some terminals) and an
+ * octet outside UTF-8 in a daemon string are shown as \xHH; other UTF-8
+ * passes.
+ */
+TEST(monitor_text_escapes_c1)
+{
+	struct result *r = malloc(sizeof(*r));
+	struct bg b;
+
+	ASSERT_INT_EQ(bg_start(&b, (const char *const[]){ "monitor", "-n",
+	    "2", "-t", "10", NULL }), 0);
+	ASSERT_TRUE(bg_wait_for(&b, " subscribed\n"));
+	ASSERT_INT_EQ(CTL(r, "flush", "sa", "peer",
+	    "x\xc2\x9b" "31m\xff\xc3\xa9y"), 0);
+	ASSERT_INT_EQ(bg_finish(&b), 0);
+	ASSERT_TRUE(strstr(b.buf, " sa-del peer=x\\xc2\\x9b31m\\xff\xc3\xa9y "
+	    "xid=0x00001234 ") != NULL);
+	ASSERT_TRUE(strchr(b.buf, 0x9b) == NULL);
+	free(r);
+}
+
 TEST(monitor_timeout)
 {
 	struct result *r = malloc(sizeof(*r));
@@ -1547,6 +1569,7 @@ main(void)
 	RUN(peercred_refuses_nonroot);
 	RUN(monitor_streams_events);
 	RUN(monitor_json_escapes);
+	RUN(monitor_text_escapes_c1);
 	RUN(monitor_timeout);
 	RUN(garbage_closes_only_that_connection);
 	RUN(max_size_request_then_more);
