@@ -29,6 +29,7 @@
 
 #define CONTROL_BACKLOG		16
 #define CONTROL_ACCEPT_BACKOFF	1	/* seconds after EMFILE */
+#define CONTROL_LOG_RATE	10	/* refusal lines per second */
 
 struct control_conn;
 
@@ -55,6 +56,8 @@ struct control_conn {
 	int			 cc_closing;	/* flush, then free */
 	int			 cc_dispatching;
 	struct control_req	*cc_req;	/* the request being answered */
+	const char		*cc_refused;	/* BUSY reason, sent to the
+						   first request */
 };
 
 struct control {
@@ -66,10 +69,13 @@ struct control {
 	void			*c_arg;
 	TAILQ_HEAD(, control_conn) c_conns;
 	TAILQ_HEAD(, control_req) c_reqs;
-	int			 c_nconns;
+	int			 c_nconns;	/* admitted */
+	int			 c_nrefused;	/* waiting for their BUSY */
 	int			 c_nmon;
 	dev_t			 c_dev;		/* the socket file we made */
 	ino_t			 c_ino;
+	unsigned int		 c_idle_ms;
+	struct log_rate		 c_lograte;	/* refusal lines */
 };
 
 static void	conn_read_cb(struct bufferevent *, void *);
@@ -125,7 +131,10 @@ conn_free(struct control_conn *cc)
 	if (cc->cc_monitor)
 		c->c_nmon--;
 	TAILQ_REMOVE(&c->c_conns, cc, cc_entry);
-	c->c_nconns--;
+	if (cc->cc_refused != NULL)
+		c->c_nrefused--;
+	else
+		c->c_nconns--;
 	bufferevent_free(cc->cc_bev);
 	free(cc);
 }
@@ -532,9 +541,12 @@ conn_dispatch(struct control_conn *cc, const struct ctl_msg *m)
 	cc->cc_req = rq;
 
 	if (needs_root(type, rq->rq_flags) && cc->cc_uid != 0) {
-		log_info("control: refused %s%s to uid %u", ctl_type_name(type),
-		    type == CTL_REQ_SHOW_SA ? " with keys" : "",
-		    (unsigned)cc->cc_uid);
+		if (log_rate_now(&c->c_lograte, CONTROL_LOG_RATE,
+		    "control refusals"))
+			log_info("control: refused %s%s to uid %u",
+			    ctl_type_name(type),
+			    type == CTL_REQ_SHOW_SA ? " with keys" : "",
+			    (unsigned)cc->cc_uid);
 		error_now(rq, CTL_ERR_PERM, "permission denied: %s%s requires "
 		    "root (caller uid %u)", ctl_type_name(type),
 		    type == CTL_REQ_SHOW_SA ? " with keys" : "",
@@ -603,6 +615,11 @@ conn_process(struct control_conn *cc)
 			    "bad request header: %s", ctl_strerror(e));
 			break;
 		}
+		if (cc->cc_refused != NULL) {
+			conn_fatal(cc, h.ch_seq, CTL_ERR_BUSY, "%s",
+			    cc->cc_refused);
+			break;
+		}
 		if (!ctl_type_is_request(h.ch_type)) {
 			conn_fatal(cc, h.ch_seq, CTL_ERR_BADREQ,
 			    "%s is not a request", ctl_type_name(h.ch_type));
@@ -667,7 +684,55 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		log_debug("control: pid %d disconnected", (int)cc->cc_pid);
 		conn_free(cc);
+		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && !cc->cc_closing) {
+		/*
+		 * Idle only counts while the client owes us a request: a
+		 * subscriber or a client awaiting its answer keeps reading.
+		 */
+		if (cc->cc_monitor || cc->cc_req != NULL) {
+			bufferevent_enable(bev, EV_READ);
+			return;
+		}
+		log_debug("control: uid %u pid %d idle, closed",
+		    (unsigned)cc->cc_uid, (int)cc->cc_pid);
+		conn_close(cc);
+	}
+}
+
+/* Admitted connections of `uid`. */
+static int
+conns_of(const struct control *c, uid_t uid)
+{
+	const struct control_conn *cc;
+	int n = 0;
+
+	TAILQ_FOREACH(cc, &c->c_conns, cc_entry)
+		if (cc->cc_refused == NULL && cc->cc_uid == uid)
+			n++;
+	return n;
+}
+
+/*
+ * Why a new connection of `uid` is refused, or NULL.  The last
+ * CONTROL_ROOT_SLOTS are root's and no other uid may hold more than
+ * CONTROL_MAX_PER_UID, so a member of the socket's group cannot lock
+ * root out by holding connections open.
+ */
+static const char *
+admit(const struct control *c, uid_t uid)
+{
+	if (c->c_nconns >= CONTROL_MAX_CONN)
+		return "too many control connections";
+	if (uid == 0)
+		return NULL;
+	if (c->c_nconns >= CONTROL_MAX_CONN - CONTROL_ROOT_SLOTS)
+		return "too many control connections (the rest are kept "
+		    "for root)";
+	if (conns_of(c, uid) >= CONTROL_MAX_PER_UID)
+		return "too many control connections for this user";
+	return NULL;
 }
 
 /* ---- accepting ---- */
@@ -680,6 +745,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct control_conn *cc;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
+	struct timeval idle = { c->c_idle_ms / 1000,
+	    (c->c_idle_ms % 1000) * 1000 };
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1) {
 		log_warn("control: SO_PEERCRED");
@@ -694,6 +761,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	cc->cc_ctl = c;
 	cc->cc_uid = cred.uid;
 	cc->cc_pid = cred.pid;
+	cc->cc_refused = admit(c, cred.uid);
 	cc->cc_bev = bufferevent_socket_new(c->c_base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (cc->cc_bev == NULL) {
@@ -703,21 +771,31 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	TAILQ_INSERT_TAIL(&c->c_conns, cc, cc_entry);
-	c->c_nconns++;
+	if (cc->cc_refused != NULL)
+		c->c_nrefused++;
+	else
+		c->c_nconns++;
 	bufferevent_setcb(cc->cc_bev, conn_read_cb, conn_write_cb,
 	    conn_event_cb, cc);
 	bufferevent_setwatermark(cc->cc_bev, EV_READ, 0,
 	    CTL_HDR_LEN + CTL_MAXMSG);
+	bufferevent_set_timeouts(cc->cc_bev, &idle, NULL);
 	if (bufferevent_enable(cc->cc_bev, EV_READ | EV_WRITE) != 0) {
 		log_warnx("control: cannot enable connection");
 		conn_free(cc);
 		return;
 	}
-	if (c->c_nconns > CONTROL_MAX_CONN) {
-		log_warnx("control: too many connections, refusing pid %d",
-		    (int)cc->cc_pid);
-		conn_fatal(cc, 0, CTL_ERR_BUSY, "too many control connections");
-	}
+	if (cc->cc_refused == NULL)
+		return;
+	if (log_rate_now(&c->c_lograte, CONTROL_LOG_RATE, "control refusals"))
+		log_warnx("control: uid %u pid %d refused: %s",
+		    (unsigned)cc->cc_uid, (int)cc->cc_pid, cc->cc_refused);
+	/*
+	 * BUSY answers the first request, so the client sees it as the
+	 * answer to what it asked; past CONTROL_MAX_REFUSED waiting, at once.
+	 */
+	if (c->c_nrefused > CONTROL_MAX_REFUSED)
+		conn_fatal(cc, 0, CTL_ERR_BUSY, "%s", cc->cc_refused);
 }
 
 static void
@@ -797,6 +875,12 @@ unlink_ours(const struct control *c)
 		unlink(c->c_path);
 }
 
+void
+control_set_idle(struct control *c, unsigned int ms)
+{
+	c->c_idle_ms = ms;
+}
+
 struct control *
 control_new(struct event_base *base, const char *path,
     const struct control_handlers *h, void *arg)
@@ -820,6 +904,7 @@ control_new(struct event_base *base, const char *path,
 		goto fail;
 	}
 	c->c_base = base;
+	c->c_idle_ms = CONTROL_IDLE_MS;
 	c->c_h = *h;
 	c->c_arg = arg;
 	TAILQ_INIT(&c->c_conns);

@@ -64,6 +64,14 @@ struct control_handlers {
 
 /* Limits. */
 #define CONTROL_MAX_CONN	64	/* simultaneous connections */
+#define CONTROL_ROOT_SLOTS	8	/* of those, only root may take */
+#define CONTROL_MAX_PER_UID	16	/* per non-root uid */
+#define CONTROL_MAX_REFUSED	16	/* refused ones waiting for the
+					   request their BUSY answers */
+#define CONTROL_IDLE_MS		30000	/* a connection with no request
+					   in progress that sends nothing
+					   this long is closed (monitors
+					   excepted) */
 #define CONTROL_MONITOR_QMAX	(1024 * 1024)	/* queued octets per
 						   subscriber before it is
 						   dropped as too slow */
@@ -78,6 +86,8 @@ struct control_handlers {
  */
 struct control *control_new(struct event_base *, const char *path,
 	    const struct control_handlers *, void *arg);
+/* The idle limit (CONTROL_IDLE_MS unless set), for tests. */
+void	control_set_idle(struct control *, unsigned int ms);
 /*
  * Give the socket file to group `gid` (e.g. _kinkd), keeping mode 0660, so
  * the group may run read-only commands.  Call before dropping privileges.

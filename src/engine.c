@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf.h"
 #include "engine.h"
@@ -15,13 +16,16 @@
 
 /* At most this many answers to unauthenticated input per second. */
 #define ENGINE_ERR_RATE	20
+/* Of those, at most this many to one source (an address, a v6 /64). */
+#define ENGINE_ERR_SRC_RATE	5
 #define ENGINE_LOG_RATE	10
 
 void
 engine_event(struct kink_engine *en, const char *type, const char *peer,
     uint32_t xid, const char *fmt, ...)
 {
-	char text[CTL_TEXT_MAX + 1];
+	char text[CTL_TEXT_MAX + 1], safe[CTL_TEXT_MAX + 1];
+	char name[CTL_NAME_MAX + 1];
 	va_list ap;
 
 	if (en->en_event == NULL || (en->en_listening != NULL &&
@@ -30,7 +34,13 @@ engine_event(struct kink_engine *en, const char *type, const char *peer,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	en->en_event(en->en_event_arg, type, peer, xid, text);
+	/*
+	 * Event texts carry what senders chose (principals, MIT's error
+	 * texts): escaped here, as log lines are, for every monitor.
+	 */
+	log_esc(safe, sizeof(safe), text, strlen(text));
+	log_esc(name, sizeof(name), peer ? peer : "", peer ? strlen(peer) : 0);
+	en->en_event(en->en_event_arg, type, name, xid, safe);
 }
 
 int
@@ -69,15 +79,10 @@ engine_log_ok(struct kink_engine *en)
 }
 
 int
-engine_ratelimit(struct kink_engine *en)
+engine_ratelimit(struct kink_engine *en, const struct sockaddr_storage *from)
 {
-	uint64_t now = timer_now_ms();
-
-	if (now - en->en_err_window_ms >= 1000) {
-		en->en_err_window_ms = now;
-		en->en_err_count = 0;
-	}
-	return en->en_err_count++ >= ENGINE_ERR_RATE;
+	return !ratelim_ok(&en->en_err_rl, (const struct sockaddr *)from,
+	    timer_now_ms(), ENGINE_ERR_SRC_RATE, ENGINE_ERR_RATE);
 }
 
 int

@@ -21,6 +21,7 @@
 
 #include "ctl.h"
 #include "kink.h"
+#include "ratelim.h"
 
 struct event_base;
 struct kink_conf;
@@ -94,9 +95,8 @@ struct kink_engine {
 	/* Set while a transaction is started over (xact_restart). */
 	uint8_t			 en_renewing;
 
-	/* Rate limit for answers to unauthenticated input. */
-	uint64_t		 en_err_window_ms;
-	int			 en_err_count;
+	/* Rate limits for answers to unauthenticated input. */
+	struct ratelim		 en_err_rl;
 	/* Rate limit for log lines a peer can trigger. */
 	uint64_t		 en_log_window_ms;
 	int			 en_log_count;
@@ -131,8 +131,12 @@ int	engine_local_for(struct kink_engine *,
  * ENGINE_LOG_RATE a second; the rest are counted and summarized).
  */
 int	engine_log_ok(struct kink_engine *);
-/* 1 when answers to unauthenticated input are over their rate. */
-int	engine_ratelimit(struct kink_engine *);
+/*
+ * 1 when an answer to unauthenticated input from `from` is over its rate
+ * (per source or in total).
+ */
+int	engine_ratelimit(struct kink_engine *,
+	    const struct sockaddr_storage *from);
 /* Any peer allowed User-to-User: then AP-REQs may carry U2U tickets. */
 int	engine_u2u_allowed(const struct kink_engine *);
 

@@ -150,6 +150,17 @@ daemon_error(const struct ctl_error *er)
 	return EXIT_DAEMON;
 }
 
+/*
+ * An error about the connection rather than a request (a daemon that
+ * refuses it before reading one answers with sequence 0): its text is
+ * the reason, so it is shown, not taken for another request's answer.
+ */
+static int
+conn_error(const struct ctl_msg *m)
+{
+	return m->m_hdr.ch_type == CTL_ERROR && m->m_hdr.ch_seq == 0;
+}
+
 static uint64_t
 now_ms(void)
 {
@@ -190,7 +201,7 @@ run_monitor(struct conn *c, struct ctl_msg *m, const struct parse_result *pr,
 			    pr->pr_count);
 			return EXIT_DAEMON;
 		}
-		if (m->m_hdr.ch_seq != seq) {
+		if (m->m_hdr.ch_seq != seq && !conn_error(m)) {
 			fprintf(stderr, "kinkctl: answer for another request "
 			    "(seq %u)\n", m->m_hdr.ch_seq);
 			return EXIT_DAEMON;
@@ -259,7 +270,7 @@ run(const struct parse_result *pr)
 			    "%ld s\n", opt_timeout);
 			goto out;
 		}
-		if (m->m_hdr.ch_seq != seq) {
+		if (m->m_hdr.ch_seq != seq && !conn_error(m)) {
 			fprintf(stderr, "kinkctl: answer for another request "
 			    "(seq %u)\n", m->m_hdr.ch_seq);
 			goto out;

@@ -16,20 +16,6 @@
 #include "kink.h"
 #include "kinkctl.h"
 
-void
-kinkctl_put_text(FILE *f, const char *s, int multiline)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) ||
-		    c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-}
-
 /* Length of a valid UTF-8 sequence at s, or 0. */
 static int
 utf8_len(const unsigned char *s)
@@ -54,6 +40,36 @@ utf8_len(const unsigned char *s)
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+/*
+ * Text from the daemon on a terminal: C0 controls, DEL, C1 controls
+ * (U+0080..U+009F, which some terminals obey as CSI) and octets outside
+ * valid UTF-8 as \xHH, so no record can move the cursor or recolour.
+ */
+void
+kinkctl_put_text(FILE *f, const char *str, int multiline)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int n;
+
+	while (*s != '\0') {
+		if (*s < 0x80) {
+			if ((*s < 0x20 && !(multiline && (*s == '\n' ||
+			    *s == '\t'))) || *s == 0x7f)
+				fprintf(f, "\\x%02x", *s);
+			else
+				fputc(*s, f);
+			s++;
+		} else if ((n = utf8_len(s)) == 0 ||
+		    (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)) {
+			fprintf(f, "\\x%02x", *s);
+			s++;
+		} else {
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
+		}
+	}
 }
 
 /* A JSON string; invalid UTF-8 becomes U+FFFD so the output stays valid. */

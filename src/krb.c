@@ -26,6 +26,9 @@
 
 /* ---- errors -------------------------------------------------------- */
 
+/* Lines per second krb_log writes; the rest are counted. */
+#define KRB_LOG_RATE	10
+
 const char *
 krb_err_str(struct krb_ctx *ctx, krb_err err)
 {
@@ -41,6 +44,12 @@ krb_log(struct krb_ctx *ctx, krb_err err, const char *fmt, ...)
 	char	msg[512];
 	va_list	ap;
 
+	/*
+	 * Most of these answer what a datagram carried (any sender can make
+	 * an AP-REQ fail), so they share a per-second budget.
+	 */
+	if (!log_rate_now(&ctx->kc_lograte, KRB_LOG_RATE, "Kerberos input"))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -845,7 +854,9 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 
 	*accp = NULL;
 	if (len == 0 || len > BUF_MAX) {
-		log_warnx("krb: AP-REQ: bad length %zu", len);
+		if (log_rate_now(&ctx->kc_lograte, KRB_LOG_RATE,
+		    "Kerberos input"))
+			log_warnx("krb: AP-REQ: bad length %zu", len);
 		return KRB5_BAD_MSIZE;
 	}
 	if ((a = calloc(1, sizeof(*a))) == NULL)

@@ -18,6 +18,7 @@
 #include <krb5.h>
 
 #include "krb.h"
+#include "log.h"
 
 #define KRB_TKT_MARGIN_MIN	60	/* s: least life left to reuse a ticket */
 
@@ -85,6 +86,7 @@ struct krb_ctx {
 	time_t			 kc_wtgt_end;	/* worker only */
 	unsigned int		 kc_timeout_ms;
 	const char		*kc_errstr;
+	struct log_rate		 kc_lograte;	/* krb_log's budget */
 
 	krb5_creds		*kc_tgt;	/* last TGT from the worker */
 	int			 kc_init_pending;

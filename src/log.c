@@ -7,8 +7,13 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#define LIBBSD_OPENBSD_VIS	/* the historical strnvis; only vis() is used */
+#include <vis.h>
 
 #include "log.h"
+
+/* Escapes log_esc() applies: every control octet, tab and newline too. */
+#define LOG_VIS	(VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_NOLOCALE)
 
 static int	 log_fg = 1;
 static int	 log_journal;	/* stderr is a systemd journal stream */
@@ -49,31 +54,41 @@ log_to_journal(void)
 }
 
 /*
+ * Lines of one record joined in place: "; " between them, or a space
+ * after a colon ("errors:\nfile:1: ..." reads "errors: file:1: ...").
+ */
+static void
+join_lines(char *line, size_t size)
+{
+	char tmp[2048];
+	size_t i, o = 0;
+
+	if (strchr(line, '\n') == NULL)
+		return;
+	for (i = 0; line[i] != '\0' && o + 3 < sizeof(tmp); i++) {
+		if (line[i] != '\n')
+			tmp[o++] = line[i];
+		else if (o > 0 && tmp[o - 1] == ':')
+			tmp[o++] = ' ';
+		else {
+			tmp[o++] = ';';
+			tmp[o++] = ' ';
+		}
+	}
+	tmp[o] = '\0';
+	strlcpy(line, tmp, size);
+}
+
+/*
  * The journal makes one entry of each line it reads from the stream, and
  * takes the priority from a leading "<N>" (sd-daemon's SD_ERR... are
- * these), and stamps the time itself.  A message of several lines (a
- * failed reload's errors) must stay one entry at its priority: the
- * line breaks become "; " (or a space after a colon).
+ * these), and stamps the time itself; the line is already one line
+ * (join_lines).
  */
 static void
 journal_line(int pri, const char *line)
 {
-	char out[4096];
-	size_t o;
-
-	o = (size_t)snprintf(out, sizeof(out), "<%d>", pri);
-	for (; *line != '\0' && o < sizeof(out) - 3; line++) {
-		if (*line != '\n')
-			out[o++] = *line;
-		else if (o > 0 && out[o - 1] == ':')
-			out[o++] = ' ';
-		else {
-			out[o++] = ';';
-			out[o++] = ' ';
-		}
-	}
-	out[o++] = '\n';
-	fwrite(out, 1, o, stderr);
+	fprintf(stderr, "<%d>%s\n", pri, line);
 	fflush(stderr);
 }
 
@@ -86,7 +101,7 @@ log_setverbose(int v)
 static void
 vlog(int pri, const char *fmt, va_list ap, const char *err)
 {
-	char line[2048];
+	char line[2048], safe[4 * sizeof(line) + 1];
 	int n;
 
 	n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -95,8 +110,17 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 	if (err != NULL)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line),
 		    ": %s", err);
+	/*
+	 * A record of several lines (a reload's errors) is one line, one
+	 * journal entry; then lines carry names and texts a sender chose
+	 * (principals, MIT's error messages naming a ticket's server): one
+	 * escape here covers every caller, so no \r or terminal escape
+	 * reaches the log.
+	 */
+	join_lines(line, sizeof(line));
+	log_esc(safe, sizeof(safe), line, strlen(line));
 	if (log_journal)
-		journal_line(pri, line);
+		journal_line(pri, safe);
 	else if (log_fg) {
 		struct timespec ts;
 		struct tm tm;
@@ -104,10 +128,60 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
 		fprintf(stderr, "%02d:%02d:%02d.%03ld %s\n", tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, line);
+		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, safe);
 		fflush(stderr);
 	} else
-		syslog(pri, "%s", line);
+		syslog(pri, "%s", safe);
+}
+
+char *
+log_esc(char *dst, size_t dstlen, const char *src, size_t len)
+{
+	char one[5];
+	size_t i, o = 0, n;
+
+	if (dstlen == 0)
+		return dst;
+	for (i = 0; i < len; i++) {
+		vis(one, (unsigned char)src[i], LOG_VIS,
+		    i + 1 < len ? (unsigned char)src[i + 1] : 0);
+		n = strlen(one);
+		if (o + n >= dstlen)
+			break;
+		memcpy(dst + o, one, n);
+		o += n;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+int
+log_rate_ok(struct log_rate *lr, int rate, uint64_t now_ms, const char *what)
+{
+	if (now_ms - lr->lr_window_ms >= 1000) {
+		if (lr->lr_suppressed > 0)
+			log_warnx("%llu log lines about %s suppressed",
+			    (unsigned long long)lr->lr_suppressed, what);
+		lr->lr_window_ms = now_ms;
+		lr->lr_count = 0;
+		lr->lr_suppressed = 0;
+	}
+	if (lr->lr_count < rate) {
+		lr->lr_count++;
+		return 1;
+	}
+	lr->lr_suppressed++;
+	return 0;
+}
+
+int
+log_rate_now(struct log_rate *lr, int rate, const char *what)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return log_rate_ok(lr, rate, (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000, what);
 }
 
 void

@@ -11,6 +11,19 @@
 #define KINK_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A per-second budget for lines a sender can cause: once `rate` lines
+ * went out in the current second the rest are counted, and the count is
+ * logged as one summary line when the next second opens.
+ */
+struct log_rate {
+	uint64_t	 lr_window_ms;
+	int		 lr_count;
+	uint64_t	 lr_suppressed;
+};
 
 void	log_init(const char *ident, int foreground, int verbose);
 void	log_setverbose(int);
@@ -23,6 +36,19 @@ void	log_debugv(int level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* 1: log the line; 0: over budget (counted).  `what` names the summary. */
+int	log_rate_ok(struct log_rate *, int rate, uint64_t now_ms,
+	    const char *what);
+/* The same, on the monotonic clock. */
+int	log_rate_now(struct log_rate *, int rate, const char *what);
+/*
+ * `src` (len octets) made safe for a log line or a terminal: control
+ * octets, non-ASCII and backslash as C-style or octal escapes (vis(3)).
+ * Always NUL-terminated, truncated to fit; returns dst.  dstlen >= 4 *
+ * len + 1 never truncates.
+ */
+char	*log_esc(char *dst, size_t dstlen, const char *src, size_t len);
 
 #define log_debug(...)	log_debugv(1, __VA_ARGS__)
 #define log_debug2(...)	log_debugv(2, __VA_ARGS__)

@@ -22,6 +22,7 @@
 	X(DROP_CKSUM, "drop_cksum")	/* bad or missing Cksum */	\
 	X(DROP_DECRYPT, "drop_decrypt")					\
 	X(DROP_NOPEER, "drop_nopeer")	/* principal not configured */	\
+	X(DROP_ADDR, "drop_addr")	/* peer's command, foreign source */\
 	X(DROP_NOXACT, "drop_noxact")	/* REPLY/ACK for no transaction */\
 	X(DROP_STATE, "drop_state")	/* message not expected now */	\
 	X(DROP_CAP, "drop_xact_cap")	/* transaction limit reached */	\

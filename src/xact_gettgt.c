@@ -411,7 +411,7 @@ xact_gettgt_stale_ticket(struct kink_engine *en, uint32_t xid,
 	cp = conf_peer_by_addr(en->en_conf, (const struct sockaddr *)from);
 	if (cp == NULL || !cp->p_u2u)
 		return -1;
-	if (engine_ratelimit(en)) {
+	if (engine_ratelimit(en, from)) {
 		stats_inc(STAT_DROP_UNAUTH);
 		return 0;	/* answered as far as the caller goes */
 	}
@@ -447,7 +447,7 @@ gettgt_respond(struct kink_engine *en, const struct kink_msg *m,
 	char a[ADDR_STRLEN];
 	int allow, us;
 
-	if (engine_ratelimit(en)) {
+	if (engine_ratelimit(en, from)) {
 		stats_inc(STAT_DROP_UNAUTH);
 		return;
 	}

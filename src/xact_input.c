@@ -50,7 +50,7 @@ send_error(struct kink_engine *en, const struct sockaddr_storage *from,
 	struct krb_key *key = acc ? krb_acceptor_key(acc) : NULL;
 	struct rbuf cov;
 
-	if (engine_ratelimit(en)) {
+	if (engine_ratelimit(en, from)) {
 		stats_inc(STAT_DROP_UNAUTH);
 		return;
 	}
@@ -301,6 +301,37 @@ input_duplicate(struct kink_engine *en, struct kink_xact *x,
 		stats_inc(STAT_DUP_INPROGRESS);
 }
 
+/*
+ * A valid command of a peer is taken only from one of the peer's
+ * configured addresses: its REPLYs (and the cached ones) go back to the
+ * source, so one raced from elsewhere would steer the exchange to
+ * whoever sent it.  A peer without addresses (responder only) has none
+ * to check against.
+ */
+static int
+input_addr_bound(struct kink_engine *en, struct kink_peer *pe,
+    const struct kink_msg *m, const struct sockaddr_storage *from)
+{
+	const struct conf_peer *cp = pe->pe_conf;
+	char a[ADDR_STRLEN];
+	int i;
+
+	if (cp != NULL && cp->p_naddrs == 0)
+		return 1;
+	for (i = 0; cp != NULL && i < cp->p_naddrs; i++)
+		if (addr_eq(addr_sa(&cp->p_addrs[i]),
+		    (const struct sockaddr *)from))
+			return 1;
+	stats_inc(STAT_DROP_ADDR);
+	if (engine_log_ok(en)) {
+		addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+		log_warnx("xid 0x%08x peer %s: %s from %s, not an address of "
+		    "the peer, dropped", m->m_xid, pe->pe_name,
+		    cmd_name(m->m_type), a);
+	}
+	return 0;
+}
+
 static void
 input_command(struct kink_engine *en, struct kink_msg *m,
     const struct sockaddr_storage *from, const struct sockaddr_storage *to)
@@ -313,6 +344,8 @@ input_command(struct kink_engine *en, struct kink_msg *m,
 
 	buf_init(&plain, KINK_MAX_MSG);
 	if ((pe = input_authenticate(en, m, from, to, &acc, &plain)) == NULL)
+		goto out;
+	if (!input_addr_bound(en, pe, m, from))
 		goto out;
 	input_epoch(pe, m->m_ap_req_epoch, 0);
 	xact_status_seen(pe);
@@ -516,6 +549,23 @@ out:
 	buf_free(&plain);
 }
 
+/*
+ * The per-type payload rules (wire_check_type), before any Kerberos work:
+ * a CREATE with a TGT_REQ is malformed, not an AP-REQ to verify.  A
+ * command or ACK without its AP_REQ is left to input_authenticate, which
+ * answers it the same way (PROTOERR) but counts it as unauthenticated.
+ */
+static int
+input_check_type(const struct kink_msg *m)
+{
+	int err = wire_check_type(m);
+
+	if (err == KINK_WE_MISSING_PL && m->m_type != KINK_MSGTYPE_REPLY &&
+	    m->m_type != KINK_MSGTYPE_GETTGT && !wire_has(m, KINK_AP_REQ))
+		return 0;
+	return err;
+}
+
 void
 xact_input(void *arg, const struct sockaddr_storage *from,
     const struct sockaddr_storage *to, const uint8_t *p, size_t len)
@@ -528,7 +578,8 @@ xact_input(void *arg, const struct sockaddr_storage *from,
 
 	if (en->en_stopping)
 		return;
-	if ((err = wire_parse(&m, p, len)) != 0) {
+	if ((err = wire_parse(&m, p, len)) != 0 ||
+	    (err = input_check_type(&m)) != 0) {
 		stats_inc(STAT_DROP_PARSE);
 		addr_ntop((const struct sockaddr *)from, a, sizeof(a));
 		log_debug("from %s: malformed KINK message: %s", a,

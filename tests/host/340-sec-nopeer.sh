@@ -84,7 +84,10 @@ for c in create status delete; do
 done
 
 # the same commands from a configured principal are answered (DELETE
-# last: it takes the pair away)
+# last: it takes the pair away); sent from the address beta knows alpha
+# by (the relay's beta side), as beta takes a peer's commands from no
+# other
+FROM=$(hostport "$(addr_of v4 rbeta)" 0)
 xid=$((0x5ec000a0))
 for c in status create delete; do
 	xid=$((xid + 1))

@@ -281,6 +281,9 @@ server_main(int ready_fd)
 	event_add(sig, NULL);
 	srv_ctl = control_new(srv_base, sock_path, &h, NULL);
 	ctl2 = control_new(srv_base, sock_path2, &none, NULL);
+	/* Short, so idle_connection_closed waits little. */
+	if (srv_ctl != NULL)
+		control_set_idle(srv_ctl, 1500);
 	if (srv_ctl == NULL || ctl2 == NULL ||
 	    control_set_group(ctl2, 65534) == -1)
 		_exit(3);
@@ -1051,6 +1054,28 @@ TEST(monitor_json_escapes)
 	free(r);
 }
 
+/*
+ * On a terminal, a C1 control (U+009B is CSI to some terminals) and an
+ * octet outside UTF-8 in a daemon string are shown as \xHH; other UTF-8
+ * passes.
+ */
+TEST(monitor_text_escapes_c1)
+{
+	struct result *r = malloc(sizeof(*r));
+	struct bg b;
+
+	ASSERT_INT_EQ(bg_start(&b, (const char *const[]){ "monitor", "-n",
+	    "2", "-t", "10", NULL }), 0);
+	ASSERT_TRUE(bg_wait_for(&b, " subscribed\n"));
+	ASSERT_INT_EQ(CTL(r, "flush", "sa", "peer",
+	    "x\xc2\x9b" "31m\xff\xc3\xa9y"), 0);
+	ASSERT_INT_EQ(bg_finish(&b), 0);
+	ASSERT_TRUE(strstr(b.buf, " sa-del peer=x\\xc2\\x9b31m\\xff\xc3\xa9y "
+	    "xid=0x00001234 ") != NULL);
+	ASSERT_TRUE(strchr(b.buf, 0x9b) == NULL);
+	free(r);
+}
+
 TEST(monitor_timeout)
 {
 	struct result *r = malloc(sizeof(*r));
@@ -1336,8 +1361,13 @@ TEST(connection_limit)
 
 	for (int i = 0; i < CONTROL_MAX_CONN + 1; i++)
 		fds[i] = raw_connect(sock_path);
-	/* the last one over the limit is told BUSY and closed */
-	busy = expect_error_close(fds[CONTROL_MAX_CONN], CTL_ERR_BUSY, 0);
+	/*
+	 * the last one over the limit is told BUSY, as the answer to its
+	 * first request (its sequence), and closed
+	 */
+	busy = raw_request(fds[CONTROL_MAX_CONN], CTL_REQ_SHOW_PEERS, 4242,
+	    NULL) == 0 &&
+	    expect_error_close(fds[CONTROL_MAX_CONN], CTL_ERR_BUSY, 4242);
 	for (int i = 0; i < CONTROL_MAX_CONN + 1; i++) {
 		if (fds[i] == -1)
 			ok = 0;
@@ -1346,6 +1376,112 @@ TEST(connection_limit)
 	}
 	ASSERT_TRUE(ok);
 	ASSERT_TRUE(busy);
+}
+
+/*
+ * A holder: a child as `uid` opens `n` connections and keeps them until
+ * released; with `extra`, one more that sends a request and must get
+ * BUSY to that request's sequence.  Reports '1' (as expected) or '0'.
+ */
+struct holder {
+	pid_t	pid;
+	int	release;	/* a byte on it ends the child */
+	char	result;
+};
+
+static int
+hold_as(struct holder *hd, uid_t uid, int n, int extra)
+{
+	int rp[2], up[2];
+
+	if (pipe(rp) == -1 || pipe(up) == -1)
+		return -1;
+	fflush(stdout);
+	if ((hd->pid = fork()) == 0) {
+		int fds[CONTROL_MAX_CONN], ok = 1, fd;
+		char c;
+
+		close(rp[0]);
+		close(up[1]);
+		if (setgroups(0, NULL) == -1 || setuid(uid) == -1)
+			_exit(98);
+		for (int i = 0; i < n; i++)
+			if ((fds[i] = raw_connect(sock_path)) == -1)
+				ok = 0;
+		if (extra) {
+			fd = raw_connect(sock_path);
+			ok = ok && fd != -1 &&
+			    raw_request(fd, CTL_REQ_SHOW_PEERS, 7, NULL) == 0 &&
+			    expect_error_close(fd, CTL_ERR_BUSY, 7);
+			close(fd);
+		}
+		(void)write(rp[1], ok ? "1" : "0", 1);
+		(void)read(up[0], &c, 1);
+		_exit(0);
+	}
+	close(rp[1]);
+	close(up[0]);
+	hd->release = up[1];
+	if (read(rp[0], &hd->result, 1) != 1)
+		hd->result = '?';
+	close(rp[0]);
+	return 0;
+}
+
+static void
+hold_release(struct holder *hd)
+{
+	/* a byte, not EOF: later children hold copies of this pipe */
+	(void)write(hd->release, "x", 1);
+	close(hd->release);
+	waitpid(hd->pid, NULL, 0);
+}
+
+TEST(lockout_caps_and_root_slots)
+{
+	struct result *r = malloc(sizeof(*r));
+	struct holder hd[4];
+	/* three uids at their cap and one more fill every non-root slot */
+	const int per = CONTROL_MAX_PER_UID;
+	const int last = CONTROL_MAX_CONN - CONTROL_ROOT_SLOTS - 3 * per;
+
+	ASSERT_TRUE(last > 0 && last < per);
+	/*
+	 * Round trips first, so the server has seen the earlier tests'
+	 * connections close before these are counted.
+	 */
+	ASSERT_INT_EQ(CTL(r, "show", "peers"), 0);
+	ASSERT_INT_EQ(CTL(r, "show", "peers"), 0);
+	/* a uid's connection over its cap is refused */
+	ASSERT_INT_EQ(hold_as(&hd[0], 65534, per, 1), 0);
+	ASSERT_INT_EQ(hd[0].result, '1');
+	ASSERT_INT_EQ(hold_as(&hd[1], 65533, per, 0), 0);
+	ASSERT_INT_EQ(hold_as(&hd[2], 65532, per, 0), 0);
+	/* past the non-root slots, another uid under its cap is refused */
+	ASSERT_INT_EQ(hold_as(&hd[3], 65531, last, 1), 0);
+	ASSERT_INT_EQ(hd[3].result, '1');
+	/* kinkctl shows BUSY's reason, not a broken pipe */
+	ASSERT_INT_EQ(CTL_UID(65530, r, "show", "peers"), 1);
+	ASSERT_STR_EQ(r->err, "too many control connections (the rest are "
+	    "kept for root)\n");
+	/* root still gets in */
+	ASSERT_INT_EQ(CTL(r, "show", "peers"), 0);
+	ASSERT_TRUE(strstr(r->out, "beta") != NULL);
+	for (int i = 0; i < 4; i++)
+		hold_release(&hd[i]);
+	free(r);
+}
+
+TEST(idle_connection_closed)
+{
+	struct ctl_msg *m = calloc(1, sizeof(*m));
+	int fd = raw_connect(sock_path);
+
+	/* nothing sent: closed after the idle limit (1.5 s here) */
+	ASSERT_TRUE(fd != -1);
+	ASSERT_INT_EQ(raw_recv(fd, m), 0);
+	close(fd);
+	free(m);
 }
 
 TEST(server_shutdown_clean)
@@ -1433,6 +1569,7 @@ main(void)
 	RUN(peercred_refuses_nonroot);
 	RUN(monitor_streams_events);
 	RUN(monitor_json_escapes);
+	RUN(monitor_text_escapes_c1);
 	RUN(monitor_timeout);
 	RUN(garbage_closes_only_that_connection);
 	RUN(max_size_request_then_more);
@@ -1441,6 +1578,8 @@ main(void)
 	RUN(keys_not_sent_without_flag);
 	RUN(async_answer_to_departed_client);
 	RUN(connection_limit);
+	RUN(lockout_caps_and_root_slots);
+	RUN(idle_connection_closed);
 	RUN(server_shutdown_clean);
 	if (server_pid != -1) {
 		kill(server_pid, SIGKILL);
