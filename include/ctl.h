@@ -42,7 +42,7 @@
  * Request payloads:
  *	SHOW_SA		str peer (CTL_NAME_MAX; empty = all peers)
  *			flag CTL_F_KEYS: include raw keys (root only)
- *	SHOW_PEERS, SHOW_XACT, SHOW_STATS, MONITOR	empty
+ *	SHOW_PEERS, SHOW_XACT, SHOW_STATS, MONITOR, SHOW_SELF	empty
  *	INITIATE	str peer (non-empty), str policy (empty = every
  *			policy of the peer); answered when the exchanges end
  *	DELETE_SA	u32 spi
@@ -76,6 +76,10 @@
  *		u64 value }; a server may send several STATS records
  *	EVENT	u64 time_ms (Unix milliseconds), str type (CTL_EVTYPE_MAX),
  *		str peer, u32 xid (0 = none), str text (CTL_TEXT_MAX)
+ *	INFO	str name (CTL_STAT_NAME_MAX, non-empty), str value
+ *		(CTL_TEXT_MAX); SHOW_SELF answers with one per fact
+ *		("version", "principal", "listen", ...), a name possibly
+ *		repeated (one "listen" per address)
  *	END	empty
  *	ERROR	u16 code (CTL_ERR_*), str text (CTL_ERRTEXT_MAX; may hold
  *		several lines, e.g. every error of a config file)
@@ -106,7 +110,8 @@
 #define CTL_REQ_RELOAD		8
 #define CTL_REQ_LOG		9
 #define CTL_REQ_MONITOR		10
-#define CTL_REQ_MAX		10
+#define CTL_REQ_SHOW_SELF	11	/* kinkd's version, identity, sockets */
+#define CTL_REQ_MAX		11
 
 /* ch_type: answers */
 #define CTL_REC_SA		64
@@ -114,6 +119,7 @@
 #define CTL_REC_XACT		66
 #define CTL_REC_STATS		67
 #define CTL_REC_EVENT		68
+#define CTL_REC_INFO		69
 #define CTL_END			126
 #define CTL_ERROR		127
 
@@ -283,6 +289,11 @@ struct ctl_event {
 	char		ce_peer[CTL_NAME_MAX + 1];
 	uint32_t	ce_xid;
 	char		ce_text[CTL_TEXT_MAX + 1];
+};
+
+struct ctl_info {
+	char		ci_name[CTL_STAT_NAME_MAX + 1];
+	char		ci_value[CTL_TEXT_MAX + 1];
 };
 
 struct ctl_error {

@@ -1,7 +1,7 @@
 /*
  * kinkctl: drive and inspect kinkd over its control socket (include/ctl.h).
  *
- *	kinkctl [-jq] [-s socket] command [arg ...]
+ *	kinkctl [-hjqV] [-s socket] [-t seconds] command [arg ...]
  *
  * This file is the program: options, one request, its answer.  The
  * command grammar (token tables, unique prefixes) is kinkctl_cmd.c, the
@@ -12,6 +12,7 @@
  */
 #include <sys/time.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "kinkctl.h"
+#include "version.h"
 
 static int	 opt_json;
 static int	 opt_quiet;
@@ -32,12 +34,14 @@ static const char *opt_socket = CTL_SOCKET;
 #define KINKCTL_TIMEOUT	60
 static long	 opt_timeout = KINKCTL_TIMEOUT;
 
+/* -h asked for it: stdout and success; a bad command line: stderr, 2. */
 static void
-usage(void)
+usage_to(int asked)
 {
-	fprintf(stderr,
-"usage: kinkctl [-jq] [-s socket] [-t seconds] command [arg ...]\n"
+	fprintf(asked ? stdout : stderr,
+"usage: kinkctl [-hjqV] [-s socket] [-t seconds] command [arg ...]\n"
 "  show sa [peer NAME] [keys] | show peers | show xact | show stats\n"
+"  show self | version\n"
 "  flush sa [peer NAME] | delete sa SPI | initiate PEER [POLICY]\n"
 "  reload [FILE] | log verbose|brief\n"
 "  monitor [-n count] [-t seconds] [-e type ...]\n"
@@ -46,8 +50,16 @@ usage(void)
 "  -t seconds to wait for kinkd's answer (default 60, 0 = no limit;\n"
 "  not for monitor)\n"
 "show sa keys prints the raw SA keys (root only); nothing else does.\n"
-"Words may be abbreviated to a unique prefix.\n");
-	exit(EXIT_USAGE);
+"Words may be abbreviated to a unique prefix.\n"
+"-h, --help: this text; -V, --version: kinkctl's version (and \"version\"\n"
+"  asks kinkd for its own).\n");
+	exit(asked ? EXIT_OK : EXIT_USAGE);
+}
+
+static void
+usage(void)
+{
+	usage_to(0);
 }
 
 static int
@@ -109,6 +121,8 @@ request_type(enum action a)
 	case A_LOG_VERBOSE:
 	case A_LOG_BRIEF:	return CTL_REQ_LOG;
 	case A_MONITOR:		return CTL_REQ_MONITOR;
+	case A_SHOW_SELF:
+	case A_VERSION:		return CTL_REQ_SHOW_SELF;
 	default:		return 0;
 	}
 }
@@ -123,6 +137,7 @@ record_type(uint8_t req)
 	case CTL_REQ_SHOW_XACT:		return CTL_REC_XACT;
 	case CTL_REQ_SHOW_STATS:	return CTL_REC_STATS;
 	case CTL_REQ_MONITOR:		return CTL_REC_EVENT;
+	case CTL_REQ_SHOW_SELF:		return CTL_REC_INFO;
 	}
 	return 0;
 }
@@ -135,6 +150,7 @@ record_size(uint8_t rec)
 	case CTL_REC_PEER:	return sizeof(struct ctl_peer);
 	case CTL_REC_XACT:	return sizeof(struct ctl_xact);
 	case CTL_REC_STATS:	return sizeof(struct ctl_stats);
+	case CTL_REC_INFO:	return sizeof(struct ctl_info);
 	}
 	return 0;
 }
@@ -297,6 +313,15 @@ run(const struct parse_result *pr)
 		kinkctl_render_stats((struct ctl_stats *const *)rs.r_v, rs.r_n,
 		    out_flags());
 		break;
+	case CTL_REC_INFO:
+		if (pr->pr_action == A_VERSION)
+			kinkctl_render_version(kink_version,
+			    (struct ctl_info *const *)rs.r_v, rs.r_n,
+			    out_flags());
+		else
+			kinkctl_render_self((struct ctl_info *const *)rs.r_v,
+			    rs.r_n, out_flags());
+		break;
 	default:
 		if (opt_json)
 			printf("{\"result\":\"ok\"}\n");
@@ -323,10 +348,23 @@ main(int argc, char **argv)
 	struct parse_result pr;
 	int ch;
 
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
 	signal(SIGPIPE, SIG_IGN);
 	/* "+": options stop at the command, so monitor's -n/-t are its own. */
-	while ((ch = getopt(argc, argv, "+jqs:t:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hjqVs:t:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage_to(1);
+			break;
+		case 'V':
+			printf("kinkctl %s\n", kink_version);
+			return EXIT_OK;
 		case 'j':
 			opt_json = 1;
 			break;

@@ -26,7 +26,7 @@ enum tok_type { T_END, T_OPTEND, T_KEYWORD, T_ARG, T_MONITOR_OPTS };
 enum action {
 	A_NONE, A_SHOW_SA, A_SHOW_PEERS, A_SHOW_XACT, A_SHOW_STATS,
 	A_INITIATE, A_DELETE_SA, A_FLUSH_SA, A_RELOAD, A_LOG_VERBOSE,
-	A_LOG_BRIEF, A_MONITOR,
+	A_LOG_BRIEF, A_MONITOR, A_SHOW_SELF, A_VERSION,
 	/* argument slots and modifiers */
 	A_PEER, A_POLICY, A_SPI, A_FILE, A_KEYS
 };
@@ -67,6 +67,12 @@ void	kinkctl_render_peers(struct ctl_peer *const *, size_t, int flags);
 void	kinkctl_render_xact(struct ctl_xact *const *, size_t, int flags);
 void	kinkctl_render_stats(struct ctl_stats *const *, size_t, int flags);
 void	kinkctl_render_event(const struct ctl_event *, int flags);
+void	kinkctl_render_self(struct ctl_info *const *, size_t, int flags);
+void	kinkctl_render_version(const char *client, struct ctl_info *const *,
+	    size_t, int flags);
+
+/* The event types kinkd sends, NULL-terminated: what monitor -e takes. */
+extern const char *const kinkctl_event_types[];
 
 /* ---- connection (kinkctl_conn.c) ---- */
 

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -501,4 +502,79 @@ kinkctl_render_event(const struct ctl_event *ev, int flags)
 		printf("\n");
 	}
 	fflush(stdout);
+}
+
+/*
+ * show self: one "name value" line per INFO record (a repeated name, like
+ * listen, gives one line each); JSON keeps the names as keys, the
+ * repeatable "listen" always an array and the counts as numbers.
+ */
+void
+kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
+{
+	int f = 1, fl = 1;
+
+	if (!(flags & KINKCTL_JSON)) {
+		for (size_t i = 0; i < n; i++) {
+			kinkctl_put_text(stdout, v[i]->ci_name, 0);
+			printf("%*s ", strlen(v[i]->ci_name) < 10 ?
+			    (int)(10 - strlen(v[i]->ci_name)) : 0, "");
+			kinkctl_put_text(stdout, v[i]->ci_value, 0);
+			printf("\n");
+		}
+		return;
+	}
+	printf("{\"self\":{");
+	for (size_t i = 0; i < n; i++) {
+		const char *k = v[i]->ci_name, *val = v[i]->ci_value;
+		char *end;
+		unsigned long long num;
+
+		if (strcmp(k, "listen") == 0)
+			continue;
+		num = strtoull(val, &end, 10);
+		if ((strcmp(k, "pid") == 0 || strcmp(k, "uptime_s") == 0) &&
+		    *val != '\0' && *end == '\0')
+			json_knum(k, num, &f);
+		else
+			json_kstr(k, val, &f);
+	}
+	json_key("listen", &f);
+	printf("[");
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i]->ci_name, "listen") != 0)
+			continue;
+		printf("%s", fl ? "" : ",");
+		fl = 0;
+		json_str(v[i]->ci_value);
+	}
+	printf("]}}\n");
+}
+
+/* kinkctl version: ours, and the daemon's from its INFO records. */
+void
+kinkctl_render_version(const char *client, struct ctl_info *const *v,
+    size_t n, int flags)
+{
+	const char *daemon = NULL;
+	int f = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i]->ci_name, "version") == 0)
+			daemon = v[i]->ci_value;
+	if ((flags & KINKCTL_JSON)) {
+		printf("{");
+		json_kstr("kinkctl", client, &f);
+		if (daemon != NULL)
+			json_kstr("kinkd", daemon, &f);
+		else {
+			json_key("kinkd", &f);
+			printf("null");
+		}
+		printf("}\n");
+		return;
+	}
+	printf("kinkctl %s\nkinkd ", client);
+	kinkctl_put_text(stdout, daemon != NULL ? daemon : "unknown", 0);
+	printf("\n");
 }

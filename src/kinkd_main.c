@@ -20,6 +20,7 @@
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -46,18 +47,24 @@
 #include "sadb.h"
 #include "sarec.h"
 #include "upcall.h"
+#include "version.h"
 #include "stats.h"
 #include "xact.h"
 
 #define KINKD_MAX_DEFINES	64
 #define KINKD_STOP_MS		2000	/* bound on the shutdown flush */
 
+/* -h asked for it: stdout and success; a bad command line: stderr, 2. */
 static void __attribute__((noreturn))
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: kinkd [-dnv] [-f file] [-s socket] "
-	    "[-D macro=value]\n");
-	exit(2);
+	fprintf(asked ? stdout : stderr,
+	    "usage: kinkd [-dhnvV] [-f file] [-s socket] [-D macro=value]\n"
+	    "  -d foreground, log to stderr   -n check the configuration\n"
+	    "  -v more verbose (repeatable)   -f file (default " KINKD_CONF ")\n"
+	    "  -s control socket              -D macro=value for the file\n"
+	    "  -h, --help this text           -V, --version the version\n");
+	exit(asked ? 0 : 2);
 }
 
 static const char *
@@ -353,9 +360,21 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 	static struct conf_macro defs[KINKD_MAX_DEFINES + 1];
 	int ch, ndefs = 0;
 
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
 	ka->ka_conffile = KINKD_CONF;
-	while ((ch = getopt(argc, argv, "dnvf:s:D:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "dhnvVf:s:D:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(1);
+		case 'V':
+			printf("kinkd %s\n", kink_version);
+			exit(0);
 		case 'd':
 			kd->kd_foreground = 1;
 			break;
@@ -375,11 +394,11 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 			add_define(defs, &ndefs, optarg);
 			break;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	if (argc != optind)
-		usage();
+		usage(0);
 	kd->kd_defines = ndefs ? defs : NULL;
 }
 
