@@ -48,7 +48,7 @@
  *	DELETE_SA	u32 spi
  *	FLUSH_SA	str peer (empty = all)
  *	RELOAD		str file (CTL_PATH_MAX; empty = the current file)
- *	LOG		u8 level (CTL_LOG_BRIEF / CTL_LOG_VERBOSE)
+ *	LOG		u8 level (CTL_LOG_*)
  * INITIATE, DELETE_SA, FLUSH_SA, RELOAD, LOG and SHOW_SA with CTL_F_KEYS
  * change state or disclose keys: kinkd refuses them (CTL_ERR_PERM) to a
  * caller whose SO_PEERCRED uid is not 0.
@@ -184,8 +184,12 @@
 #define CTL_EV_DROP		"drop"		/* input dropped; text why */
 
 /* LOG level */
-#define CTL_LOG_BRIEF		0
-#define CTL_LOG_VERBOSE		1
+#define CTL_LOG_BRIEF		0	/* back to the command line's and file's */
+#define CTL_LOG_VERBOSE		1	/* exchanges' state changes, messages */
+#define CTL_LOG_DEBUG		2	/* everything, payload summaries too */
+#define CTL_LOG_INFO		3	/* admin lines, no debug */
+#define CTL_LOG_WARNING		4	/* warnings and errors only */
+#define CTL_LOG_MAX		4
 
 /* ERROR code: what kind of failure; the text says the specifics. */
 #define CTL_ERR_FAILED		1	/* generic failure */

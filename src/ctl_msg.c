@@ -267,7 +267,7 @@ dec_req(uint8_t type, struct rbuf *r, struct ctl_req *q)
 		break;
 	case CTL_REQ_LOG:
 		D(get_u8(r, &q->cr_level));
-		RANGE(q->cr_level, CTL_LOG_BRIEF, CTL_LOG_VERBOSE);
+		RANGE(q->cr_level, CTL_LOG_BRIEF, CTL_LOG_MAX);
 		break;
 	default:	/* SHOW_PEERS/XACT/STATS/SELF, MONITOR */
 		break;
@@ -556,7 +556,7 @@ enc_req(struct buf *b, uint8_t type, const struct ctl_req *q)
 		E(put_str(b, q->cr_file, CTL_PATH_MAX));
 		break;
 	case CTL_REQ_LOG:
-		RANGE(q->cr_level, CTL_LOG_BRIEF, CTL_LOG_VERBOSE);
+		RANGE(q->cr_level, CTL_LOG_BRIEF, CTL_LOG_MAX);
 		P(buf_put_u8(b, q->cr_level));
 		break;
 	default:

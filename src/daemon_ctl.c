@@ -418,10 +418,23 @@ h_log(struct control_req *req, const struct ctl_req *r, void *arg)
 {
 	struct kinkd *kd = arg;
 
-	if (r->cr_level == CTL_LOG_VERBOSE)
+	switch (r->cr_level) {
+	case CTL_LOG_VERBOSE:
 		log_setverbose(kd->kd_verbose + 2);
-	else
+		break;
+	case CTL_LOG_DEBUG:
+		log_setverbose(3);
+		break;
+	case CTL_LOG_INFO:
+		log_setverbose(0);
+		break;
+	case CTL_LOG_WARNING:
+		log_setverbose(-1);
+		break;
+	default:
 		log_setverbose(kd->kd_verbose + kd->kd_eng.en_conf->c_verbose);
+		break;
+	}
 	control_end(req);
 }
 

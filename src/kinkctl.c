@@ -43,7 +43,7 @@ usage_to(int asked)
 "  show sa [peer NAME] [keys] | show peers | show xact | show stats\n"
 "  show self | version\n"
 "  flush sa [peer NAME] | delete sa SPI | initiate PEER [POLICY]\n"
-"  reload [FILE] | log verbose|brief\n"
+"  reload [FILE] | log verbose|brief|debug|info|warning\n"
 "  monitor [-n count] [-t seconds] [-e type ...]\n"
 "options: -j JSON output, -q quiet (no headers or \"ok\"),\n"
 "  -s socket (default " CTL_SOCKET "),\n"
@@ -60,6 +60,18 @@ static void
 usage(void)
 {
 	usage_to(0);
+}
+
+static uint8_t
+log_level(enum action a)
+{
+	switch (a) {
+	case A_LOG_VERBOSE:	return CTL_LOG_VERBOSE;
+	case A_LOG_DEBUG:	return CTL_LOG_DEBUG;
+	case A_LOG_INFO:	return CTL_LOG_INFO;
+	case A_LOG_WARNING:	return CTL_LOG_WARNING;
+	default:		return CTL_LOG_BRIEF;
+	}
 }
 
 static int
@@ -119,7 +131,10 @@ request_type(enum action a)
 	case A_FLUSH_SA:	return CTL_REQ_FLUSH_SA;
 	case A_RELOAD:		return CTL_REQ_RELOAD;
 	case A_LOG_VERBOSE:
-	case A_LOG_BRIEF:	return CTL_REQ_LOG;
+	case A_LOG_BRIEF:
+	case A_LOG_DEBUG:
+	case A_LOG_INFO:
+	case A_LOG_WARNING:	return CTL_REQ_LOG;
 	case A_MONITOR:		return CTL_REQ_MONITOR;
 	case A_SHOW_SELF:
 	case A_VERSION:		return CTL_REQ_SHOW_SELF;
@@ -257,8 +272,7 @@ run(const struct parse_result *pr)
 	m->m_hdr.ch_flags = pr->pr_keys ? CTL_F_KEYS : 0;
 	m->m_hdr.ch_seq = seq;
 	m->m_req = pr->pr_req;
-	m->m_req.cr_level = pr->pr_action == A_LOG_VERBOSE ? CTL_LOG_VERBOSE :
-	    CTL_LOG_BRIEF;
+	m->m_req.cr_level = log_level(pr->pr_action);
 	if (kinkctl_conn_send(&c, m) == -1)
 		goto out;
 	if (pr->pr_action == A_MONITOR) {

@@ -104,6 +104,9 @@ static const struct token t_reload[] = {
 static const struct token t_log[] = {
 	{ T_KEYWORD, "verbose", A_LOG_VERBOSE, t_end },
 	{ T_KEYWORD, "brief", A_LOG_BRIEF, t_end },
+	{ T_KEYWORD, "debug", A_LOG_DEBUG, t_end },
+	{ T_KEYWORD, "info", A_LOG_INFO, t_end },
+	{ T_KEYWORD, "warning", A_LOG_WARNING, t_end },
 	{ T_END, NULL, A_NONE, NULL }
 };
 static const struct token t_monitor[] = {

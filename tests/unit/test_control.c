@@ -818,6 +818,12 @@ TEST(delete_flush_log)
 	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_VERBOSE);
 	ASSERT_INT_EQ(CTL(r, "log", "b"), 0);
 	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_BRIEF);
+	ASSERT_INT_EQ(CTL(r, "log", "debug"), 0);
+	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_DEBUG);
+	ASSERT_INT_EQ(CTL(r, "log", "info"), 0);
+	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_INFO);
+	ASSERT_INT_EQ(CTL(r, "log", "w"), 0);
+	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_WARNING);
 	free(r);
 }
 

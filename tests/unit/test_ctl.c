@@ -436,7 +436,8 @@ static void m_stats_empty(struct ctl_msg *m, uint8_t *p)
 { m->m_stats.cst_v[5].cst_name[0] = 0; }
 static void m_ev_type(struct ctl_msg *m, uint8_t *p) { m->m_event.ce_type[0] = 0; }
 static void m_err_code(struct ctl_msg *m, uint8_t *p) { m->m_error.er_code = 0; }
-static void m_log(struct ctl_msg *m, uint8_t *p) { m->m_req.cr_level = 2; }
+static void m_log(struct ctl_msg *m, uint8_t *p)
+{ m->m_req.cr_level = CTL_LOG_MAX + 1; }
 static void m_info_name(struct ctl_msg *m, uint8_t *p) { m->m_info.ci_name[0] = 0; }
 
 TEST(values_encoder)
@@ -503,9 +504,11 @@ TEST(values_decoder)
 	ASSERT_INT_EQ(patched(18, 0, v, 2), CTL_E_VALUE);
 	put_be16(v, CTL_ERR_MAX + 1);
 	ASSERT_INT_EQ(patched(18, 0, v, 2), CTL_E_VALUE);
-	/* LOG (9) level 2 */
-	v[0] = 2;
+	/* LOG (9): one above the last level (warning) */
+	v[0] = CTL_LOG_MAX + 1;
 	ASSERT_INT_EQ(patched(9, 0, v, 1), CTL_E_VALUE);
+	v[0] = CTL_LOG_WARNING;
+	ASSERT_INT_EQ(patched(9, 0, v, 1), CTL_E_OK);
 	/* EVENT (16): empty type */
 	put_be16(v, 0);
 	ASSERT_INT_EQ(patched(16, 8, v, 2), CTL_E_VALUE);
