@@ -101,6 +101,13 @@ json_kstr(const char *k, const char *v, int *first)
 }
 
 static void
+json_knull(const char *k, int *first)
+{
+	json_key(k, first);
+	printf("null");
+}
+
+static void
 json_knum(const char *k, uint64_t v, int *first)
 {
 	json_key(k, first);
@@ -480,8 +487,18 @@ kinkctl_render_event(const struct ctl_event *ev, int flags)
 		printf("{");
 		json_knum("time_ms", ev->ce_time_ms, &f);
 		json_kstr("type", ev->ce_type, &f);
-		json_kstr("peer", ev->ce_peer, &f);
-		json_knum("xid", ev->ce_xid, &f);
+		/* As in the tables: XIDs as "0x..." strings, none = null. */
+		if (ev->ce_peer[0] != '\0')
+			json_kstr("peer", ev->ce_peer, &f);
+		else
+			json_knull("peer", &f);
+		if (ev->ce_xid != 0) {
+			char x[16];
+
+			snprintf(x, sizeof(x), "0x%08x", ev->ce_xid);
+			json_kstr("xid", x, &f);
+		} else
+			json_knull("xid", &f);
 		json_kstr("text", ev->ce_text, &f);
 		printf("}\n");
 	} else {

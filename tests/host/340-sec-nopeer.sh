@@ -78,7 +78,7 @@ for c in create status delete; do
 	check "$c/logged" grep -q \
 	    "xid $hx from 127.0.0.5: principal $GAMMA_P is not a configured peer" \
 	    "$T/beta.log"
-	check_eq "$c/no-event" "$(grep -c "\"xid\":$xid[,}]" "$T/beta.mon")" 0
+	check_eq "$c/no-event" "$(grep -c "\"xid\":\"$hx\"" "$T/beta.mon")" 0
 	check_eq "$c/no-xact" "$(jqctl beta "[.xact[] | select(.xid == \"$hx\")] | length" show xact)" 0
 	check_eq "$c/beta-sas-kept" "$(spis beta)" "$beta_spis"
 done
