@@ -15,7 +15,7 @@ libevent-dev libbsd-dev libssl-dev"
 # Test tiers: a real KDC, namespaces, the docs checks, the fuzzers (clang).
 TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq \
 openssl libcap2-bin systemd groff-base faketime clang libclang-rt-14-dev \
-bash-completion universal-ctags"
+bash-completion universal-ctags python3-jsonschema"
 VM="qemu-system-x86 busybox-static cpio kmod"
 # The package tier: build the .deb, lint it, a Debian root to install it in.
 PKG="dpkg-dev debhelper lintian mmdebstrap"

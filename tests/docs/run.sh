@@ -314,7 +314,7 @@ cat "$tmp/install.out"
 missing=
 for f in usr/sbin/kinkd usr/sbin/kinkctl usr/share/man/man8/kinkd.8 \
     usr/share/man/man8/kinkctl.8 usr/share/man/man5/kinkd.conf.5 \
-    etc/kinkd.conf etc/kinkd.conf.example \
+    etc/kinkd.conf etc/kinkd.conf.example usr/share/kinkd/kinkctl.schema.json \
     usr/lib/systemd/system/kinkd.service usr/lib/sysusers.d/kinkd.conf; do
 	[ -f "$d/$f" ] || missing="$missing $f"
 done
