@@ -241,5 +241,7 @@ int	wire_err_action(int err);
 const char *wire_msgtype_name(unsigned int type);
 const char *wire_payload_name(unsigned int type);
 const char *wire_error_name(uint32_t code);
+/* ISAKMP Notify Message Type (RFC 2408 3.14.1, RFC 2407 4.6.3). */
+const char *wire_notify_name(unsigned int type);
 
 #endif

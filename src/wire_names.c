@@ -74,6 +74,46 @@ wire_error_name(uint32_t c)
 	return "RESERVED";
 }
 
+/* RFC 2408 section 3.14.1 and RFC 2407 section 4.6.3. */
+static const char *const notify_names[] = {
+	[1] = "INVALID-PAYLOAD-TYPE", [2] = "DOI-NOT-SUPPORTED",
+	[3] = "SITUATION-NOT-SUPPORTED", [4] = "INVALID-COOKIE",
+	[5] = "INVALID-MAJOR-VERSION", [6] = "INVALID-MINOR-VERSION",
+	[7] = "INVALID-EXCHANGE-TYPE", [8] = "INVALID-FLAGS",
+	[9] = "INVALID-MESSAGE-ID", [10] = "INVALID-PROTOCOL-ID",
+	[11] = "INVALID-SPI", [12] = "INVALID-TRANSFORM-ID",
+	[13] = "ATTRIBUTES-NOT-SUPPORTED", [14] = "NO-PROPOSAL-CHOSEN",
+	[15] = "BAD-PROPOSAL-SYNTAX", [16] = "PAYLOAD-MALFORMED",
+	[17] = "INVALID-KEY-INFORMATION", [18] = "INVALID-ID-INFORMATION",
+	[19] = "INVALID-CERT-ENCODING", [20] = "INVALID-CERTIFICATE",
+	[21] = "CERT-TYPE-UNSUPPORTED", [22] = "INVALID-CERT-AUTHORITY",
+	[23] = "INVALID-HASH-INFORMATION", [24] = "AUTHENTICATION-FAILED",
+	[25] = "INVALID-SIGNATURE", [26] = "ADDRESS-NOTIFICATION",
+	[27] = "NOTIFY-SA-LIFETIME", [28] = "CERTIFICATE-UNAVAILABLE",
+	[29] = "UNSUPPORTED-EXCHANGE-TYPE", [30] = "UNEQUAL-PAYLOAD-LENGTHS",
+};
+
+const char *
+wire_notify_name(unsigned int t)
+{
+	if (t < sizeof(notify_names) / sizeof(notify_names[0]) &&
+	    notify_names[t] != NULL)
+		return notify_names[t];
+	switch (t) {
+	case 16384:	return "CONNECTED";
+	case 24576:	return "RESPONDER-LIFETIME";
+	case 24577:	return "REPLAY-STATUS";
+	case 24578:	return "INITIAL-CONTACT";
+	}
+	if (t == 0 || t > 65535)
+		return "INVALID";
+	if ((t >= 8192 && t <= 16383) || (t >= 32768 && t <= 40959))
+		return "PRIVATE";
+	if (t >= 24576 && t <= 32767)
+		return "DOI-SPECIFIC";
+	return "RESERVED";
+}
+
 /*
  * What the daemon does with each wire error.  Replies are unauthenticated
  * KINK_ERROR payloads to a command; the daemon never answers a REPLY or an
