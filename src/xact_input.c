@@ -355,8 +355,9 @@ static void
 input_krb_error(struct kink_engine *en, struct kink_xact *x,
     const struct krb_error_info *ki, int prot)
 {
-	snprintf(x->xa_lasterr, sizeof(x->xa_lasterr), "KRB_ERROR %d%s",
-	    ki->ke_code, prot ? "" : " (unauthenticated)");
+	snprintf(x->xa_lasterr, sizeof(x->xa_lasterr), "KRB_ERROR %d %s%s",
+	    ki->ke_code, wire_krb_error_name(ki->ke_code),
+	    prot ? "" : " (unauthenticated)");
 	/* Only a protected SKEW moves our clock (3.5). */
 	if (ki->ke_code == KRB_AP_ERR_SKEW &&
 	    krb_client_skew(x->xa_client, ki, prot) == 1 &&

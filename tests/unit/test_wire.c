@@ -1297,6 +1297,17 @@ TEST(names_complete)
 	ASSERT_STR_EQ(wire_notify_name(0), "INVALID");
 	for (unsigned t = 1; t <= 30; t++)
 		ASSERT_TRUE(strcmp(wire_notify_name(t), "RESERVED") != 0);
+	/* KRB_ERROR codes (RFC 4120 7.5.9) */
+	ASSERT_STR_EQ(wire_krb_error_name(0), "KDC_ERR_NONE");
+	ASSERT_STR_EQ(wire_krb_error_name(27), "KDC_ERR_MUST_USE_USER2USER");
+	ASSERT_STR_EQ(wire_krb_error_name(32), "KRB_AP_ERR_TKT_EXPIRED");
+	ASSERT_STR_EQ(wire_krb_error_name(37), "KRB_AP_ERR_SKEW");
+	ASSERT_STR_EQ(wire_krb_error_name(69),
+	    "KRB_AP_ERR_USER_TO_USER_REQUIRED");
+	ASSERT_STR_EQ(wire_krb_error_name(76), "KDC_ERR_KDC_NAME_MISMATCH");
+	ASSERT_STR_EQ(wire_krb_error_name(30), "UNASSIGNED");
+	ASSERT_STR_EQ(wire_krb_error_name(77), "UNASSIGNED");
+	ASSERT_STR_EQ(wire_krb_error_name(-1), "UNASSIGNED");
 }
 
 /* Every wire error has its own text and a defined action. */
