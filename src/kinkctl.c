@@ -249,6 +249,111 @@ run_monitor(struct conn *c, struct ctl_msg *m, const struct parse_result *pr,
 	}
 }
 
+/*
+ * Read the answer to request `seq` into rs (records of type rtype) until
+ * END.  0, or an exit status (the failure reported).
+ */
+static int
+collect(struct conn *c, struct ctl_msg *m, uint32_t seq, uint8_t rtype,
+    struct records *rs, uint64_t deadline)
+{
+	int r;
+
+	rs->r_size = record_size(rtype);
+	for (;;) {
+		if ((r = kinkctl_conn_recv(c, m, deadline)) < 0)
+			return EXIT_DAEMON;
+		if (r == 0) {
+			fprintf(stderr, "kinkctl: kinkd did not answer within "
+			    "%ld s\n", opt_timeout);
+			return EXIT_DAEMON;
+		}
+		if (m->m_hdr.ch_seq != seq) {
+			fprintf(stderr, "kinkctl: answer for another request "
+			    "(seq %u)\n", m->m_hdr.ch_seq);
+			return EXIT_DAEMON;
+		}
+		if (m->m_hdr.ch_type == CTL_ERROR)
+			return daemon_error(&m->m_error);
+		if (m->m_hdr.ch_type == CTL_END)
+			return 0;
+		if (rtype == 0 || m->m_hdr.ch_type != rtype) {
+			fprintf(stderr, "kinkctl: unexpected %s record\n",
+			    ctl_type_name(m->m_hdr.ch_type));
+			return EXIT_DAEMON;
+		}
+		if (records_add(rs, &m->m_sa) == -1) {
+			fprintf(stderr, "kinkctl: out of memory\n");
+			return EXIT_DAEMON;
+		}
+	}
+}
+
+static void
+render(const struct parse_result *pr, uint8_t rtype, struct records *rs)
+{
+	switch (rtype) {
+	case CTL_REC_SA:
+		kinkctl_render_sa((struct ctl_sa *const *)rs->r_v, rs->r_n,
+		    pr->pr_keys, out_flags());
+		break;
+	case CTL_REC_PEER:
+		kinkctl_render_peers((struct ctl_peer *const *)rs->r_v,
+		    rs->r_n, out_flags());
+		break;
+	case CTL_REC_XACT:
+		kinkctl_render_xact((struct ctl_xact *const *)rs->r_v, rs->r_n,
+		    out_flags());
+		break;
+	case CTL_REC_STATS:
+		kinkctl_render_stats((struct ctl_stats *const *)rs->r_v,
+		    rs->r_n, out_flags());
+		break;
+	case CTL_REC_INFO:
+		if (pr->pr_action == A_VERSION)
+			kinkctl_render_version(kink_version,
+			    (struct ctl_info *const *)rs->r_v, rs->r_n,
+			    out_flags());
+		else
+			kinkctl_render_self((struct ctl_info *const *)rs->r_v,
+			    rs->r_n, out_flags());
+		break;
+	default:
+		if (opt_json)
+			printf("{\"result\":\"ok\"}\n");
+		else if (!opt_quiet)
+			printf("ok\n");
+		break;
+	}
+}
+
+/*
+ * show stats -o prometheus: the counters, then the peers (a second
+ * request on the same connection) for the per-peer series.
+ */
+static int
+run_prometheus(struct conn *c, struct ctl_msg *m, struct records *rs,
+    uint32_t seq, uint64_t deadline)
+{
+	struct records peers;
+	int rv;
+
+	if ((rv = collect(c, m, seq, CTL_REC_STATS, rs, deadline)) != 0)
+		return rv;
+	memset(&peers, 0, sizeof(peers));
+	memset(m, 0, sizeof(*m));
+	m->m_hdr.ch_type = CTL_REQ_SHOW_PEERS;
+	m->m_hdr.ch_seq = seq + 1;
+	if (kinkctl_conn_send(c, m) == -1)
+		rv = EXIT_DAEMON;
+	else if ((rv = collect(c, m, seq + 1, CTL_REC_PEER, &peers,
+	    deadline)) == 0)
+		kinkctl_render_prometheus((struct ctl_stats *const *)rs->r_v,
+		    rs->r_n, (struct ctl_peer *const *)peers.r_v, peers.r_n);
+	records_free(&peers);
+	return rv;
+}
+
 static int
 run(const struct parse_result *pr)
 {
@@ -257,7 +362,7 @@ run(const struct parse_result *pr)
 	struct records rs;
 	uint8_t rtype;
 	uint32_t seq = (uint32_t)getpid();
-	int rv = EXIT_DAEMON, r;
+	int rv = EXIT_DAEMON;
 	uint64_t deadline = opt_timeout > 0 ? now_ms() +
 	    (uint64_t)opt_timeout * 1000 : 0;
 
@@ -279,70 +384,16 @@ run(const struct parse_result *pr)
 		rv = run_monitor(&c, m, pr, seq);
 		goto out;
 	}
-	rtype = record_type(m->m_hdr.ch_type);
-	rs.r_size = record_size(rtype);
-	for (;;) {
-		if ((r = kinkctl_conn_recv(&c, m, deadline)) < 0)
+	if (pr->pr_prometheus) {
+		if ((rv = run_prometheus(&c, m, &rs, seq, deadline)) != 0)
 			goto out;
-		if (r == 0) {
-			fprintf(stderr, "kinkctl: kinkd did not answer within "
-			    "%ld s\n", opt_timeout);
+	} else {
+		rtype = record_type(m->m_hdr.ch_type);
+		if ((rv = collect(&c, m, seq, rtype, &rs, deadline)) != 0)
 			goto out;
-		}
-		if (m->m_hdr.ch_seq != seq) {
-			fprintf(stderr, "kinkctl: answer for another request "
-			    "(seq %u)\n", m->m_hdr.ch_seq);
-			goto out;
-		}
-		if (m->m_hdr.ch_type == CTL_ERROR) {
-			rv = daemon_error(&m->m_error);
-			goto out;
-		}
-		if (m->m_hdr.ch_type == CTL_END)
-			break;
-		if (rtype == 0 || m->m_hdr.ch_type != rtype) {
-			fprintf(stderr, "kinkctl: unexpected %s record\n",
-			    ctl_type_name(m->m_hdr.ch_type));
-			goto out;
-		}
-		if (records_add(&rs, &m->m_sa) == -1) {
-			fprintf(stderr, "kinkctl: out of memory\n");
-			goto out;
-		}
+		render(pr, rtype, &rs);
 	}
-	switch (rtype) {
-	case CTL_REC_SA:
-		kinkctl_render_sa((struct ctl_sa *const *)rs.r_v, rs.r_n,
-		    pr->pr_keys, out_flags());
-		break;
-	case CTL_REC_PEER:
-		kinkctl_render_peers((struct ctl_peer *const *)rs.r_v, rs.r_n,
-		    out_flags());
-		break;
-	case CTL_REC_XACT:
-		kinkctl_render_xact((struct ctl_xact *const *)rs.r_v, rs.r_n,
-		    out_flags());
-		break;
-	case CTL_REC_STATS:
-		kinkctl_render_stats((struct ctl_stats *const *)rs.r_v, rs.r_n,
-		    out_flags());
-		break;
-	case CTL_REC_INFO:
-		if (pr->pr_action == A_VERSION)
-			kinkctl_render_version(kink_version,
-			    (struct ctl_info *const *)rs.r_v, rs.r_n,
-			    out_flags());
-		else
-			kinkctl_render_self((struct ctl_info *const *)rs.r_v,
-			    rs.r_n, out_flags());
-		break;
-	default:
-		if (opt_json)
-			printf("{\"result\":\"ok\"}\n");
-		else if (!opt_quiet)
-			printf("ok\n");
-		break;
-	}
+	rv = EXIT_DAEMON;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "kinkctl: stdout: %s\n", strerror(errno));
 		goto out;

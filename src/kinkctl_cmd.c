@@ -23,6 +23,8 @@ const char *const kinkctl_event_types[] = {
 
 static const struct token t_show[];
 static const struct token t_show_sa[];
+static const struct token t_show_stats[];
+static const struct token t_stats_format[];
 static const struct token t_show_sa_peer[];
 static const struct token t_initiate[];
 static const struct token t_initiate_policy[];
@@ -51,8 +53,17 @@ static const struct token t_show[] = {
 	{ T_KEYWORD, "sa", A_SHOW_SA, t_show_sa },
 	{ T_KEYWORD, "peers", A_SHOW_PEERS, t_end },
 	{ T_KEYWORD, "xact", A_SHOW_XACT, t_end },
-	{ T_KEYWORD, "stats", A_SHOW_STATS, t_end },
+	{ T_KEYWORD, "stats", A_SHOW_STATS, t_show_stats },
 	{ T_KEYWORD, "self", A_SHOW_SELF, t_end },
+	{ T_END, NULL, A_NONE, NULL }
+};
+static const struct token t_show_stats[] = {
+	{ T_OPTEND, NULL, A_NONE, NULL },
+	{ T_KEYWORD, "-o", A_NONE, t_stats_format },
+	{ T_END, NULL, A_NONE, NULL }
+};
+static const struct token t_stats_format[] = {
+	{ T_KEYWORD, "prometheus", A_PROMETHEUS, t_end },
 	{ T_END, NULL, A_NONE, NULL }
 };
 /* show sa [peer NAME] [keys], in either order: the tables loop. */
@@ -257,6 +268,9 @@ set_action(struct parse_result *pr, const struct token *t, const char *word)
 		break;
 	case A_KEYS:
 		pr->pr_keys = 1;
+		break;
+	case A_PROMETHEUS:
+		pr->pr_prometheus = 1;
 		break;
 	default:
 		pr->pr_action = t->t_action;

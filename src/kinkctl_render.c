@@ -6,6 +6,7 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -594,4 +595,85 @@ kinkctl_render_version(const char *client, struct ctl_info *const *v,
 	printf("kinkctl %s\nkinkd ", client);
 	kinkctl_put_text(stdout, daemon != NULL ? daemon : "unknown", 0);
 	printf("\n");
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+prom_label(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			printf("\\n");
+		else
+			putchar(*s);
+	}
+}
+
+/* kinkd's gauges among the STATS names; everything else only grows. */
+static int
+prom_is_gauge(const char *name)
+{
+	return strcmp(name, "xact_active") == 0 ||
+	    strcmp(name, "sa_count") == 0 || strcmp(name, "uptime_ms") == 0;
+}
+
+static void
+prom_peer_series(struct ctl_peer *const *p, size_t np, const char *metric,
+    const char *type, const char *help, int which)
+{
+	printf("# HELP kinkd_%s %s\n# TYPE kinkd_%s %s\n", metric, help,
+	    metric, type);
+	for (size_t i = 0; i < np; i++) {
+		printf("kinkd_%s{peer=\"", metric);
+		prom_label(p[i]->cp_name);
+		printf("\"} ");
+		switch (which) {
+		case 0:
+			printf("%" PRIu32 "\n", p[i]->cp_nsa);
+			break;
+		case 1:
+			printf("%d\n", p[i]->cp_state == CTL_PEER_ALIVE);
+			break;
+		case 2:
+			printf("%" PRId32 "\n", p[i]->cp_clock_offset);
+			break;
+		default:
+			printf("%" PRIu64 "\n", p[i]->cp_last_seen);
+			break;
+		}
+	}
+}
+
+void
+kinkctl_render_prometheus(struct ctl_stats *const *v, size_t n,
+    struct ctl_peer *const *p, size_t np)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned k = 0; k < v[i]->cst_n; k++) {
+			const struct ctl_stat *st = &v[i]->cst_v[k];
+			int g = prom_is_gauge(st->cst_name);
+			char name[CTL_STAT_NAME_MAX + 16];
+			size_t j;
+
+			/* Metric names are [a-zA-Z0-9_:]: map the rest. */
+			snprintf(name, sizeof(name), "kinkd_%s%s",
+			    st->cst_name, g ? "" : "_total");
+			for (j = 0; name[j] != '\0'; j++)
+				if (!isalnum((unsigned char)name[j]) &&
+				    name[j] != '_' && name[j] != ':')
+					name[j] = '_';
+			printf("# TYPE %s %s\n%s %" PRIu64 "\n", name,
+			    g ? "gauge" : "counter", name, st->cst_value);
+		}
+	}
+	prom_peer_series(p, np, "peer_sas", "gauge",
+	    "SAs kinkd holds with the peer", 0);
+	prom_peer_series(p, np, "peer_up", "gauge",
+	    "1 if the peer answered within the dead-peer interval", 1);
+	prom_peer_series(p, np, "peer_clock_offset_seconds", "gauge",
+	    "peer clock minus ours", 2);
+	prom_peer_series(p, np, "peer_last_seen_seconds", "gauge",
+	    "Unix time the peer was last heard from, 0 = never", 3);
 }

@@ -781,6 +781,41 @@ TEST(show_stats_multi_record)
 	free(r);
 }
 
+/* show stats -o prometheus: counters, gauges and per-peer series. */
+TEST(show_stats_prometheus)
+{
+	struct result *r = malloc(sizeof(*r));
+
+	ASSERT_INT_EQ(CTL(r, "show", "stats", "-o", "prometheus"), 0);
+	ASSERT_STR_EQ(r->err, "");
+	ASSERT_TRUE(strncmp(r->out, "# TYPE kinkd_handler_calls_total counter\n"
+	    "kinkd_handler_calls_total ", 66) == 0);
+	ASSERT_TRUE(strstr(r->out, "\n# TYPE kinkd_c129_total counter\n"
+	    "kinkd_c129_total 129\n") != NULL);
+	ASSERT_TRUE(strstr(r->out, "\n# TYPE kinkd_peer_sas gauge\n"
+	    "kinkd_peer_sas{peer=\"beta\"} 2\n"
+	    "kinkd_peer_sas{peer=\"gamma\"} 0\n") != NULL);
+	ASSERT_TRUE(strstr(r->out, "kinkd_peer_up{peer=\"beta\"} 1\n"
+	    "kinkd_peer_up{peer=\"gamma\"} 0\n") != NULL);
+	ASSERT_TRUE(strstr(r->out, "kinkd_peer_clock_offset_seconds"
+	    "{peer=\"beta\"} -3\n") != NULL);
+	/* every line a comment or "name[{labels}] value" */
+	for (char *l = r->out; *l != '\0'; l = strchr(l, '\n') + 1) {
+		long long v;
+		char name[128], end;
+
+		if (*l == '#')
+			continue;
+		ASSERT_INT_EQ(sscanf(l, "%127[a-zA-Z0-9_:{}=\"] %lld%c", name,
+		    &v, &end), 3);
+		ASSERT_INT_EQ(end, '\n');
+		ASSERT_TRUE(strncmp(name, "kinkd_", 6) == 0);
+	}
+	ASSERT_INT_EQ(CTL(r, "show", "stats", "-o", "yaml"), 2);
+	ASSERT_INT_EQ(CTL(r, "show", "stats", "-o"), 2);
+	free(r);
+}
+
 TEST(initiate_async_and_errors)
 {
 	struct result *r = malloc(sizeof(*r));
@@ -1519,6 +1554,7 @@ main(void)
 	RUN(show_peers);
 	RUN(show_xact);
 	RUN(show_stats_multi_record);
+	RUN(show_stats_prometheus);
 	RUN(initiate_async_and_errors);
 	RUN(delete_flush_log);
 	RUN(reload_error_text);
