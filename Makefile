@@ -126,6 +126,8 @@ sysconfdir ?= $(prefix)/etc
 unitdir ?= $(prefix)/lib/systemd/system
 sysusersdir ?= $(prefix)/lib/sysusers.d
 bashcompdir ?= $(datarootdir)/bash-completion/completions
+# kinkctl -j's schema, for scripts that check what they parse
+schemadir ?= $(datarootdir)/kinkd
 MAN5 := man/kinkd.conf.5
 MAN8 := man/kinkd.8 man/kinkctl.8
 CONFIG_PATH = sed -n 's/^\#define $(1) "\(.*\)"$$/\1/p' config.h
@@ -133,12 +135,13 @@ CONFIG_PATH = sed -n 's/^\#define $(1) "\(.*\)"$$/\1/p' config.h
 install: $(B)/kinkd $(B)/kinkctl config.h
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
 	  $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(sysconfdir) $(DESTDIR)$(unitdir) \
-	  $(DESTDIR)$(sysusersdir) $(DESTDIR)$(bashcompdir)
+	  $(DESTDIR)$(sysusersdir) $(DESTDIR)$(bashcompdir) $(DESTDIR)$(schemadir)
 	install -m 644 etc/kinkctl.bash-completion $(DESTDIR)$(bashcompdir)/kinkctl
+	install -m 644 etc/kinkctl.schema.json $(DESTDIR)$(schemadir)/kinkctl.schema.json
 	install -m 755 $(B)/kinkd $(B)/kinkctl $(DESTDIR)$(sbindir)/
 	@conf=$$($(call CONFIG_PATH,KINKD_CONF)); \
 	keytab=$$($(call CONFIG_PATH,KINKD_KEYTAB)); \
-	fix="s|/etc/kinkd\.conf|$$conf|g; s|/etc/kinkd\.keytab|$$keytab|g"; \
+	fix="s|/etc/kinkd\.conf|$$conf|g; s|/etc/kinkd\.keytab|$$keytab|g; s|/usr/share/kinkd/|$(schemadir)/|g"; \
 	for m in $(MAN5) $(MAN8); do \
 	  d=$(DESTDIR)$(mandir)/man$${m##*.}/$${m#man/}; \
 	  echo "install $$m -> $$d"; \
@@ -179,7 +182,9 @@ uninstall:
 	  $(DESTDIR)$(unitdir)/kinkd.service \
 	  $(DESTDIR)$(sysusersdir)/kinkd.conf \
 	  $(DESTDIR)$(bashcompdir)/kinkctl \
+	  $(DESTDIR)$(schemadir)/kinkctl.schema.json \
 	  $(DESTDIR)$(sysconfdir)/kinkd.conf.example
+	-rmdir $(DESTDIR)$(schemadir) 2>/dev/null
 
 clean:
 	rm -rf build build-san build-fuzz

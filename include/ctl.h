@@ -42,13 +42,13 @@
  * Request payloads:
  *	SHOW_SA		str peer (CTL_NAME_MAX; empty = all peers)
  *			flag CTL_F_KEYS: include raw keys (root only)
- *	SHOW_PEERS, SHOW_XACT, SHOW_STATS, MONITOR	empty
+ *	SHOW_PEERS, SHOW_XACT, SHOW_STATS, MONITOR, SHOW_SELF	empty
  *	INITIATE	str peer (non-empty), str policy (empty = every
  *			policy of the peer); answered when the exchanges end
  *	DELETE_SA	u32 spi
  *	FLUSH_SA	str peer (empty = all)
  *	RELOAD		str file (CTL_PATH_MAX; empty = the current file)
- *	LOG		u8 level (CTL_LOG_BRIEF / CTL_LOG_VERBOSE)
+ *	LOG		u8 level (CTL_LOG_*)
  * INITIATE, DELETE_SA, FLUSH_SA, RELOAD, LOG and SHOW_SA with CTL_F_KEYS
  * change state or disclose keys: kinkd refuses them (CTL_ERR_PERM) to a
  * caller whose SO_PEERCRED uid is not 0.
@@ -76,6 +76,10 @@
  *		u64 value }; a server may send several STATS records
  *	EVENT	u64 time_ms (Unix milliseconds), str type (CTL_EVTYPE_MAX),
  *		str peer, u32 xid (0 = none), str text (CTL_TEXT_MAX)
+ *	INFO	str name (CTL_STAT_NAME_MAX, non-empty), str value
+ *		(CTL_TEXT_MAX); SHOW_SELF answers with one per fact
+ *		("version", "principal", "listen", ...), a name possibly
+ *		repeated (one "listen" per address)
  *	END	empty
  *	ERROR	u16 code (CTL_ERR_*), str text (CTL_ERRTEXT_MAX; may hold
  *		several lines, e.g. every error of a config file)
@@ -106,7 +110,8 @@
 #define CTL_REQ_RELOAD		8
 #define CTL_REQ_LOG		9
 #define CTL_REQ_MONITOR		10
-#define CTL_REQ_MAX		10
+#define CTL_REQ_SHOW_SELF	11	/* kinkd's version, identity, sockets */
+#define CTL_REQ_MAX		11
 
 /* ch_type: answers */
 #define CTL_REC_SA		64
@@ -114,6 +119,7 @@
 #define CTL_REC_XACT		66
 #define CTL_REC_STATS		67
 #define CTL_REC_EVENT		68
+#define CTL_REC_INFO		69
 #define CTL_END			126
 #define CTL_ERROR		127
 
@@ -178,8 +184,12 @@
 #define CTL_EV_DROP		"drop"		/* input dropped; text why */
 
 /* LOG level */
-#define CTL_LOG_BRIEF		0
-#define CTL_LOG_VERBOSE		1
+#define CTL_LOG_BRIEF		0	/* back to the command line's and file's */
+#define CTL_LOG_VERBOSE		1	/* exchanges' state changes, messages */
+#define CTL_LOG_DEBUG		2	/* everything, payload summaries too */
+#define CTL_LOG_INFO		3	/* admin lines, no debug */
+#define CTL_LOG_WARNING		4	/* warnings and errors only */
+#define CTL_LOG_MAX		4
 
 /* ERROR code: what kind of failure; the text says the specifics. */
 #define CTL_ERR_FAILED		1	/* generic failure */
@@ -283,6 +293,11 @@ struct ctl_event {
 	char		ce_peer[CTL_NAME_MAX + 1];
 	uint32_t	ce_xid;
 	char		ce_text[CTL_TEXT_MAX + 1];
+};
+
+struct ctl_info {
+	char		ci_name[CTL_STAT_NAME_MAX + 1];
+	char		ci_value[CTL_TEXT_MAX + 1];
 };
 
 struct ctl_error {

@@ -293,6 +293,27 @@ control_send_stats(struct control_req *rq, const struct ctl_stats *s)
 	return rv;
 }
 
+int
+control_send_info(struct control_req *rq, const char *name, const char *fmt,
+    ...)
+{
+	struct ctl_msg *m;
+	va_list ap;
+	int rv;
+
+	if (!control_req_alive(rq) || (m = calloc(1, sizeof(*m))) == NULL)
+		return -1;
+	strlcpy(m->m_info.ci_name, name, sizeof(m->m_info.ci_name));
+	va_start(ap, fmt);
+	/* A value longer than the field is cut, not refused: it is prose. */
+	(void)vsnprintf(m->m_info.ci_value, sizeof(m->m_info.ci_value), fmt,
+	    ap);
+	va_end(ap);
+	rv = req_send(rq, m, CTL_REC_INFO);
+	free(m);
+	return rv;
+}
+
 static int
 stats_flush(struct control_req *rq)
 {
@@ -500,6 +521,7 @@ handler_for(const struct control *c, uint8_t type)
 	case CTL_REQ_FLUSH_SA:		return c->c_h.h_flush_sa;
 	case CTL_REQ_RELOAD:		return c->c_h.h_reload;
 	case CTL_REQ_LOG:		return c->c_h.h_log;
+	case CTL_REQ_SHOW_SELF:		return c->c_h.h_show_self;
 	}
 	return NULL;
 }

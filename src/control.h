@@ -60,6 +60,7 @@ struct control_handlers {
 	control_cb	*h_flush_sa;	/* r->cr_peer ("" = all) */
 	control_cb	*h_reload;	/* r->cr_file ("" = current) */
 	control_cb	*h_log;		/* r->cr_level: CTL_LOG_* */
+	control_cb	*h_show_self;	/* answers with INFO records */
 };
 
 /* Limits. */
@@ -124,6 +125,9 @@ int	control_send_sa(struct control_req *, const struct ctl_sa *);
 int	control_send_peer(struct control_req *, const struct ctl_peer *);
 int	control_send_xact(struct control_req *, const struct ctl_xact *);
 int	control_send_stats(struct control_req *, const struct ctl_stats *);
+/* One INFO record (SHOW_SELF): a name and a printf value. */
+int	control_send_info(struct control_req *, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /*
  * Convenience for STATS: append one counter; full records (CTL_STATS_MAX)
  * are sent as they fill, the rest by control_end().

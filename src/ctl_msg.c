@@ -53,11 +53,13 @@ ctl_type_name(uint8_t t)
 	case CTL_REQ_RELOAD:		return "reload";
 	case CTL_REQ_LOG:		return "log";
 	case CTL_REQ_MONITOR:		return "monitor";
+	case CTL_REQ_SHOW_SELF:		return "show-self";
 	case CTL_REC_SA:		return "sa";
 	case CTL_REC_PEER:		return "peer";
 	case CTL_REC_XACT:		return "xact";
 	case CTL_REC_STATS:		return "stats";
 	case CTL_REC_EVENT:		return "event";
+	case CTL_REC_INFO:		return "info";
 	case CTL_END:			return "end";
 	case CTL_ERROR:			return "error";
 	}
@@ -265,9 +267,9 @@ dec_req(uint8_t type, struct rbuf *r, struct ctl_req *q)
 		break;
 	case CTL_REQ_LOG:
 		D(get_u8(r, &q->cr_level));
-		RANGE(q->cr_level, CTL_LOG_BRIEF, CTL_LOG_VERBOSE);
+		RANGE(q->cr_level, CTL_LOG_BRIEF, CTL_LOG_MAX);
 		break;
-	default:	/* SHOW_PEERS, SHOW_XACT, SHOW_STATS, MONITOR */
+	default:	/* SHOW_PEERS/XACT/STATS/SELF, MONITOR */
 		break;
 	}
 out:
@@ -392,6 +394,20 @@ out:
 }
 
 static int
+dec_info(struct rbuf *r, struct ctl_info *in)
+{
+	int e = CTL_E_OK;
+
+	memset(in, 0, sizeof(*in));
+	D(get_str(r, in->ci_name, CTL_STAT_NAME_MAX));
+	if (in->ci_name[0] == '\0')
+		return CTL_E_VALUE;
+	D(get_str(r, in->ci_value, CTL_TEXT_MAX));
+out:
+	return e;
+}
+
+static int
 dec_error(struct rbuf *r, struct ctl_error *er)
 {
 	int e = CTL_E_OK;
@@ -427,6 +443,7 @@ ctl_payload_decode(uint8_t type, uint16_t flags, struct rbuf r,
 		case CTL_REC_XACT:	e = dec_xact(&r, &m->m_xact); break;
 		case CTL_REC_STATS:	e = dec_stats(&r, &m->m_stats); break;
 		case CTL_REC_EVENT:	e = dec_event(&r, &m->m_event); break;
+		case CTL_REC_INFO:	e = dec_info(&r, &m->m_info); break;
 		case CTL_ERROR:		e = dec_error(&r, &m->m_error); break;
 		default:		e = CTL_E_OK; break;	/* END */
 		}
@@ -539,7 +556,7 @@ enc_req(struct buf *b, uint8_t type, const struct ctl_req *q)
 		E(put_str(b, q->cr_file, CTL_PATH_MAX));
 		break;
 	case CTL_REQ_LOG:
-		RANGE(q->cr_level, CTL_LOG_BRIEF, CTL_LOG_VERBOSE);
+		RANGE(q->cr_level, CTL_LOG_BRIEF, CTL_LOG_MAX);
 		P(buf_put_u8(b, q->cr_level));
 		break;
 	default:
@@ -657,6 +674,19 @@ out:
 }
 
 static int
+enc_info(struct buf *b, const struct ctl_info *in)
+{
+	int e = CTL_E_OK;
+
+	if (in->ci_name[0] == '\0')
+		return CTL_E_VALUE;
+	E(put_str(b, in->ci_name, CTL_STAT_NAME_MAX));
+	E(put_str(b, in->ci_value, CTL_TEXT_MAX));
+out:
+	return e;
+}
+
+static int
 enc_error(struct buf *b, const struct ctl_error *er)
 {
 	int e = CTL_E_OK;
@@ -696,6 +726,7 @@ ctl_msg_encode(struct buf *out, const struct ctl_msg *m)
 		case CTL_REC_XACT:	e = enc_xact(out, &m->m_xact); break;
 		case CTL_REC_STATS:	e = enc_stats(out, &m->m_stats); break;
 		case CTL_REC_EVENT:	e = enc_event(out, &m->m_event); break;
+		case CTL_REC_INFO:	e = enc_info(out, &m->m_info); break;
 		case CTL_ERROR:		e = enc_error(out, &m->m_error); break;
 		default:		e = CTL_E_OK; break;
 		}

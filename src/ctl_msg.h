@@ -44,6 +44,7 @@ struct ctl_msg {
 		struct ctl_xact		m_xact;
 		struct ctl_stats	m_stats;
 		struct ctl_event	m_event;
+		struct ctl_info		m_info;
 		struct ctl_error	m_error;
 	};
 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -24,6 +25,8 @@
 #include "sarec.h"
 #include "sadb.h"
 #include "stats.h"
+#include "timer.h"
+#include "version.h"
 #include "wire.h"
 #include "xact.h"
 
@@ -415,10 +418,53 @@ h_log(struct control_req *req, const struct ctl_req *r, void *arg)
 {
 	struct kinkd *kd = arg;
 
-	if (r->cr_level == CTL_LOG_VERBOSE)
+	switch (r->cr_level) {
+	case CTL_LOG_VERBOSE:
 		log_setverbose(kd->kd_verbose + 2);
-	else
+		break;
+	case CTL_LOG_DEBUG:
+		log_setverbose(3);
+		break;
+	case CTL_LOG_INFO:
+		log_setverbose(0);
+		break;
+	case CTL_LOG_WARNING:
+		log_setverbose(-1);
+		break;
+	default:
 		log_setverbose(kd->kd_verbose + kd->kd_eng.en_conf->c_verbose);
+		break;
+	}
+	control_end(req);
+}
+
+/*
+ * Who this kinkd is, for an admin asking why nothing happens: version,
+ * identity and where it listens, as one INFO record per fact.
+ */
+static void
+h_show_self(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	const struct kink_conf *c = kd->kd_eng.en_conf;
+	char a[ADDR_STRLEN];
+
+	(void)r;
+	control_send_info(req, "version", "%s", kink_version);
+	control_send_info(req, "principal", "%s", kd->kd_eng.en_principal);
+	control_send_info(req, "keytab", "%s", c->c_keytab ? c->c_keytab : "");
+	control_send_info(req, "config", "%s", kd->kd_conf_path);
+	control_send_info(req, "socket", "%s", kd->kd_sockpath);
+	control_send_info(req, "backend", "%s",
+	    sadb_backend(kd->kd_eng.en_sadb));
+	control_send_info(req, "pid", "%d", (int)getpid());
+	control_send_info(req, "uptime_s", "%llu", (unsigned long long)
+	    ((timer_now_ms() - kd->kd_start_ms) / 1000));
+	for (int i = 0; i < c->c_nlisten; i++) {
+		addr_ntop(addr_sa(&c->c_listen[i].l_addr), a, sizeof(a));
+		control_send_info(req, "listen", "%s port %u", a,
+		    (unsigned)addr_port(addr_sa(&c->c_listen[i].l_addr)));
+	}
 	control_end(req);
 }
 
@@ -432,4 +478,5 @@ const struct control_handlers kinkd_ctl_handlers = {
 	.h_flush_sa = h_flush_sa,
 	.h_reload = h_reload,
 	.h_log = h_log,
+	.h_show_self = h_show_self,
 };

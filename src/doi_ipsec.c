@@ -90,6 +90,19 @@ sel_set(const struct kink_selector *s)
 	    s->sel_addr.ss_family == AF_INET6;
 }
 
+/* "192.0.2.0/24 port 80" (no port when any); into out[len]. */
+static void
+sel_str(const struct kink_selector *s, char *out, size_t len)
+{
+	char a[ADDR_STRLEN];
+	size_t n;
+
+	addr_ntop(addr_sa(&s->sel_addr), a, sizeof(a));
+	n = (size_t)snprintf(out, len, "%s/%u", a, s->sel_plen);
+	if (s->sel_port != 0 && n < len)
+		snprintf(out + n, len - n, " port %u", s->sel_port);
+}
+
 /* Selector -> ID payload (ADDR for a host, SUBNET otherwise). */
 static void
 sel_to_id(const struct kink_selector *s, uint8_t ulproto,
@@ -1165,6 +1178,54 @@ choose_proposal(struct doi_ctx *c, const struct isakmp_msg *m,
 	return found;
 }
 
+/*
+ * Why ID_POLICY, for the admin reading the log: the selectors the
+ * initiator proposed (from its side) and the configured policy that
+ * shares the most of them, as that is most often the one meant.
+ */
+static void
+id_policy_text(const struct isakmp_msg *m,
+    const struct kink_policy *const *pols, int npols, struct doi_error *err)
+{
+	struct kink_selector si, sr;
+	char a[64], b[64], pa[64], pb[64];
+	int best = -1, bscore = -1;
+
+	if (err == NULL)
+		return;
+	if (id_to_sel(&m->m_id[0], &si) < 0 || id_to_sel(&m->m_id[1], &sr) < 0) {
+		snprintf(err->de_text, sizeof(err->de_text),
+		    "proposed IDs are ranges no policy can hold");
+		return;
+	}
+	sel_str(&si, a, sizeof(a));
+	sel_str(&sr, b, sizeof(b));
+	for (int i = 0; i < npols; i++) {
+		int sc = sel_eq(&si, &pols[i]->pol_dst) +
+		    sel_eq(&sr, &pols[i]->pol_src) +
+		    (m->m_id[0].id_proto == pols[i]->pol_ulproto);
+
+		if (sel_set(&pols[i]->pol_src) && sel_set(&pols[i]->pol_dst) &&
+		    sc > bscore) {
+			best = i;
+			bscore = sc;
+		}
+	}
+	if (best < 0) {
+		snprintf(err->de_text, sizeof(err->de_text), "proposed from %s "
+		    "to %s proto %u; no policy with selectors", a, b,
+		    m->m_id[0].id_proto);
+		return;
+	}
+	/* The policy's from/to are our side first: swap to match. */
+	sel_str(&pols[best]->pol_dst, pa, sizeof(pa));
+	sel_str(&pols[best]->pol_src, pb, sizeof(pb));
+	snprintf(err->de_text, sizeof(err->de_text), "proposed from %s to %s "
+	    "proto %u; nearest policy %s: from %s to %s proto %u", a, b,
+	    m->m_id[0].id_proto, pols[best]->pol_name, pa, pb,
+	    pols[best]->pol_ulproto);
+}
+
 int
 doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
     int npols, const uint8_t *qm, size_t len, uint8_t first,
@@ -1211,8 +1272,11 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 	}
 	/* IDs that fit no policy at all are the IDs' fault, not the SA's. */
 	rc = ISAKMP_ERR_ID_POLICY;
-	if (m->m_nid == 2 && !any_ids)
-		goto failrc;
+	if (m->m_nid == 2 && !any_ids) {
+		set_err(err, rc);
+		id_policy_text(m, pols, npols, err);
+		goto fail;
+	}
 	rc = ISAKMP_ERR_NO_PROPOSAL;
 	if (!choose_proposal(c, m, pols, npols))
 		goto failrc;

@@ -77,6 +77,11 @@ struct doi_error {
 	uint32_t	 de_spi;	/* with de_proto: the SPI concerned */
 	uint8_t		 de_data[4];
 	size_t		 de_datalen;
+	/*
+	 * For the log, never the wire: what was refused and against what
+	 * (ID_POLICY: the proposed selectors and the nearest policy).
+	 */
+	char		 de_text[512];
 };
 
 #define DOI_MAX_SA	2	/* AH + ESP bundle */

@@ -1,7 +1,7 @@
 /*
  * kinkctl: drive and inspect kinkd over its control socket (include/ctl.h).
  *
- *	kinkctl [-jq] [-s socket] command [arg ...]
+ *	kinkctl [-hjqV] [-s socket] [-t seconds] command [arg ...]
  *
  * This file is the program: options, one request, its answer.  The
  * command grammar (token tables, unique prefixes) is kinkctl_cmd.c, the
@@ -12,6 +12,7 @@
  */
 #include <sys/time.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "kinkctl.h"
+#include "version.h"
 
 static int	 opt_json;
 static int	 opt_quiet;
@@ -32,22 +34,44 @@ static const char *opt_socket = CTL_SOCKET;
 #define KINKCTL_TIMEOUT	60
 static long	 opt_timeout = KINKCTL_TIMEOUT;
 
+/* -h asked for it: stdout and success; a bad command line: stderr, 2. */
 static void
-usage(void)
+usage_to(int asked)
 {
-	fprintf(stderr,
-"usage: kinkctl [-jq] [-s socket] [-t seconds] command [arg ...]\n"
+	fprintf(asked ? stdout : stderr,
+"usage: kinkctl [-hjqV] [-s socket] [-t seconds] command [arg ...]\n"
 "  show sa [peer NAME] [keys] | show peers | show xact | show stats\n"
+"  show self | version\n"
 "  flush sa [peer NAME] | delete sa SPI | initiate PEER [POLICY]\n"
-"  reload [FILE] | log verbose|brief\n"
+"  reload [FILE] | log verbose|brief|debug|info|warning\n"
 "  monitor [-n count] [-t seconds] [-e type ...]\n"
 "options: -j JSON output, -q quiet (no headers or \"ok\"),\n"
 "  -s socket (default " CTL_SOCKET "),\n"
 "  -t seconds to wait for kinkd's answer (default 60, 0 = no limit;\n"
 "  not for monitor)\n"
 "show sa keys prints the raw SA keys (root only); nothing else does.\n"
-"Words may be abbreviated to a unique prefix.\n");
-	exit(EXIT_USAGE);
+"Words may be abbreviated to a unique prefix.\n"
+"-h, --help: this text; -V, --version: kinkctl's version (and \"version\"\n"
+"  asks kinkd for its own).\n");
+	exit(asked ? EXIT_OK : EXIT_USAGE);
+}
+
+static void
+usage(void)
+{
+	usage_to(0);
+}
+
+static uint8_t
+log_level(enum action a)
+{
+	switch (a) {
+	case A_LOG_VERBOSE:	return CTL_LOG_VERBOSE;
+	case A_LOG_DEBUG:	return CTL_LOG_DEBUG;
+	case A_LOG_INFO:	return CTL_LOG_INFO;
+	case A_LOG_WARNING:	return CTL_LOG_WARNING;
+	default:		return CTL_LOG_BRIEF;
+	}
 }
 
 static int
@@ -107,8 +131,13 @@ request_type(enum action a)
 	case A_FLUSH_SA:	return CTL_REQ_FLUSH_SA;
 	case A_RELOAD:		return CTL_REQ_RELOAD;
 	case A_LOG_VERBOSE:
-	case A_LOG_BRIEF:	return CTL_REQ_LOG;
+	case A_LOG_BRIEF:
+	case A_LOG_DEBUG:
+	case A_LOG_INFO:
+	case A_LOG_WARNING:	return CTL_REQ_LOG;
 	case A_MONITOR:		return CTL_REQ_MONITOR;
+	case A_SHOW_SELF:
+	case A_VERSION:		return CTL_REQ_SHOW_SELF;
 	default:		return 0;
 	}
 }
@@ -123,6 +152,7 @@ record_type(uint8_t req)
 	case CTL_REQ_SHOW_XACT:		return CTL_REC_XACT;
 	case CTL_REQ_SHOW_STATS:	return CTL_REC_STATS;
 	case CTL_REQ_MONITOR:		return CTL_REC_EVENT;
+	case CTL_REQ_SHOW_SELF:		return CTL_REC_INFO;
 	}
 	return 0;
 }
@@ -135,6 +165,7 @@ record_size(uint8_t rec)
 	case CTL_REC_PEER:	return sizeof(struct ctl_peer);
 	case CTL_REC_XACT:	return sizeof(struct ctl_xact);
 	case CTL_REC_STATS:	return sizeof(struct ctl_stats);
+	case CTL_REC_INFO:	return sizeof(struct ctl_info);
 	}
 	return 0;
 }
@@ -229,6 +260,111 @@ run_monitor(struct conn *c, struct ctl_msg *m, const struct parse_result *pr,
 	}
 }
 
+/*
+ * Read the answer to request `seq` into rs (records of type rtype) until
+ * END.  0, or an exit status (the failure reported).
+ */
+static int
+collect(struct conn *c, struct ctl_msg *m, uint32_t seq, uint8_t rtype,
+    struct records *rs, uint64_t deadline)
+{
+	int r;
+
+	rs->r_size = record_size(rtype);
+	for (;;) {
+		if ((r = kinkctl_conn_recv(c, m, deadline)) < 0)
+			return EXIT_DAEMON;
+		if (r == 0) {
+			fprintf(stderr, "kinkctl: kinkd did not answer within "
+			    "%ld s\n", opt_timeout);
+			return EXIT_DAEMON;
+		}
+		if (m->m_hdr.ch_seq != seq && !conn_error(m)) {
+			fprintf(stderr, "kinkctl: answer for another request "
+			    "(seq %u)\n", m->m_hdr.ch_seq);
+			return EXIT_DAEMON;
+		}
+		if (m->m_hdr.ch_type == CTL_ERROR)
+			return daemon_error(&m->m_error);
+		if (m->m_hdr.ch_type == CTL_END)
+			return 0;
+		if (rtype == 0 || m->m_hdr.ch_type != rtype) {
+			fprintf(stderr, "kinkctl: unexpected %s record\n",
+			    ctl_type_name(m->m_hdr.ch_type));
+			return EXIT_DAEMON;
+		}
+		if (records_add(rs, &m->m_sa) == -1) {
+			fprintf(stderr, "kinkctl: out of memory\n");
+			return EXIT_DAEMON;
+		}
+	}
+}
+
+static void
+render(const struct parse_result *pr, uint8_t rtype, struct records *rs)
+{
+	switch (rtype) {
+	case CTL_REC_SA:
+		kinkctl_render_sa((struct ctl_sa *const *)rs->r_v, rs->r_n,
+		    pr->pr_keys, out_flags());
+		break;
+	case CTL_REC_PEER:
+		kinkctl_render_peers((struct ctl_peer *const *)rs->r_v,
+		    rs->r_n, out_flags());
+		break;
+	case CTL_REC_XACT:
+		kinkctl_render_xact((struct ctl_xact *const *)rs->r_v, rs->r_n,
+		    out_flags());
+		break;
+	case CTL_REC_STATS:
+		kinkctl_render_stats((struct ctl_stats *const *)rs->r_v,
+		    rs->r_n, out_flags());
+		break;
+	case CTL_REC_INFO:
+		if (pr->pr_action == A_VERSION)
+			kinkctl_render_version(kink_version,
+			    (struct ctl_info *const *)rs->r_v, rs->r_n,
+			    out_flags());
+		else
+			kinkctl_render_self((struct ctl_info *const *)rs->r_v,
+			    rs->r_n, out_flags());
+		break;
+	default:
+		if (opt_json)
+			printf("{\"result\":\"ok\"}\n");
+		else if (!opt_quiet)
+			printf("ok\n");
+		break;
+	}
+}
+
+/*
+ * show stats -o prometheus: the counters, then the peers (a second
+ * request on the same connection) for the per-peer series.
+ */
+static int
+run_prometheus(struct conn *c, struct ctl_msg *m, struct records *rs,
+    uint32_t seq, uint64_t deadline)
+{
+	struct records peers;
+	int rv;
+
+	if ((rv = collect(c, m, seq, CTL_REC_STATS, rs, deadline)) != 0)
+		return rv;
+	memset(&peers, 0, sizeof(peers));
+	memset(m, 0, sizeof(*m));
+	m->m_hdr.ch_type = CTL_REQ_SHOW_PEERS;
+	m->m_hdr.ch_seq = seq + 1;
+	if (kinkctl_conn_send(c, m) == -1)
+		rv = EXIT_DAEMON;
+	else if ((rv = collect(c, m, seq + 1, CTL_REC_PEER, &peers,
+	    deadline)) == 0)
+		kinkctl_render_prometheus((struct ctl_stats *const *)rs->r_v,
+		    rs->r_n, (struct ctl_peer *const *)peers.r_v, peers.r_n);
+	records_free(&peers);
+	return rv;
+}
+
 static int
 run(const struct parse_result *pr)
 {
@@ -237,7 +373,7 @@ run(const struct parse_result *pr)
 	struct records rs;
 	uint8_t rtype;
 	uint32_t seq = (uint32_t)getpid();
-	int rv = EXIT_DAEMON, r;
+	int rv = EXIT_DAEMON;
 	uint64_t deadline = opt_timeout > 0 ? now_ms() +
 	    (uint64_t)opt_timeout * 1000 : 0;
 
@@ -252,69 +388,23 @@ run(const struct parse_result *pr)
 	m->m_hdr.ch_flags = pr->pr_keys ? CTL_F_KEYS : 0;
 	m->m_hdr.ch_seq = seq;
 	m->m_req = pr->pr_req;
-	m->m_req.cr_level = pr->pr_action == A_LOG_VERBOSE ? CTL_LOG_VERBOSE :
-	    CTL_LOG_BRIEF;
+	m->m_req.cr_level = log_level(pr->pr_action);
 	if (kinkctl_conn_send(&c, m) == -1)
 		goto out;
 	if (pr->pr_action == A_MONITOR) {
 		rv = run_monitor(&c, m, pr, seq);
 		goto out;
 	}
-	rtype = record_type(m->m_hdr.ch_type);
-	rs.r_size = record_size(rtype);
-	for (;;) {
-		if ((r = kinkctl_conn_recv(&c, m, deadline)) < 0)
+	if (pr->pr_prometheus) {
+		if ((rv = run_prometheus(&c, m, &rs, seq, deadline)) != 0)
 			goto out;
-		if (r == 0) {
-			fprintf(stderr, "kinkctl: kinkd did not answer within "
-			    "%ld s\n", opt_timeout);
+	} else {
+		rtype = record_type(m->m_hdr.ch_type);
+		if ((rv = collect(&c, m, seq, rtype, &rs, deadline)) != 0)
 			goto out;
-		}
-		if (m->m_hdr.ch_seq != seq && !conn_error(m)) {
-			fprintf(stderr, "kinkctl: answer for another request "
-			    "(seq %u)\n", m->m_hdr.ch_seq);
-			goto out;
-		}
-		if (m->m_hdr.ch_type == CTL_ERROR) {
-			rv = daemon_error(&m->m_error);
-			goto out;
-		}
-		if (m->m_hdr.ch_type == CTL_END)
-			break;
-		if (rtype == 0 || m->m_hdr.ch_type != rtype) {
-			fprintf(stderr, "kinkctl: unexpected %s record\n",
-			    ctl_type_name(m->m_hdr.ch_type));
-			goto out;
-		}
-		if (records_add(&rs, &m->m_sa) == -1) {
-			fprintf(stderr, "kinkctl: out of memory\n");
-			goto out;
-		}
+		render(pr, rtype, &rs);
 	}
-	switch (rtype) {
-	case CTL_REC_SA:
-		kinkctl_render_sa((struct ctl_sa *const *)rs.r_v, rs.r_n,
-		    pr->pr_keys, out_flags());
-		break;
-	case CTL_REC_PEER:
-		kinkctl_render_peers((struct ctl_peer *const *)rs.r_v, rs.r_n,
-		    out_flags());
-		break;
-	case CTL_REC_XACT:
-		kinkctl_render_xact((struct ctl_xact *const *)rs.r_v, rs.r_n,
-		    out_flags());
-		break;
-	case CTL_REC_STATS:
-		kinkctl_render_stats((struct ctl_stats *const *)rs.r_v, rs.r_n,
-		    out_flags());
-		break;
-	default:
-		if (opt_json)
-			printf("{\"result\":\"ok\"}\n");
-		else if (!opt_quiet)
-			printf("ok\n");
-		break;
-	}
+	rv = EXIT_DAEMON;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "kinkctl: stdout: %s\n", strerror(errno));
 		goto out;
@@ -334,10 +424,23 @@ main(int argc, char **argv)
 	struct parse_result pr;
 	int ch;
 
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
 	signal(SIGPIPE, SIG_IGN);
 	/* "+": options stop at the command, so monitor's -n/-t are its own. */
-	while ((ch = getopt(argc, argv, "+jqs:t:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hjqVs:t:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage_to(1);
+			break;
+		case 'V':
+			printf("kinkctl %s\n", kink_version);
+			return EXIT_OK;
 		case 'j':
 			opt_json = 1;
 			break;

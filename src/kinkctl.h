@@ -26,7 +26,8 @@ enum tok_type { T_END, T_OPTEND, T_KEYWORD, T_ARG, T_MONITOR_OPTS };
 enum action {
 	A_NONE, A_SHOW_SA, A_SHOW_PEERS, A_SHOW_XACT, A_SHOW_STATS,
 	A_INITIATE, A_DELETE_SA, A_FLUSH_SA, A_RELOAD, A_LOG_VERBOSE,
-	A_LOG_BRIEF, A_MONITOR,
+	A_LOG_BRIEF, A_LOG_DEBUG, A_LOG_INFO, A_LOG_WARNING, A_MONITOR,
+	A_SHOW_SELF, A_VERSION, A_PROMETHEUS,
 	/* argument slots and modifiers */
 	A_PEER, A_POLICY, A_SPI, A_FILE, A_KEYS
 };
@@ -42,6 +43,7 @@ struct parse_result {
 	enum action	 pr_action;
 	struct ctl_req	 pr_req;
 	int		 pr_keys;
+	int		 pr_prometheus;	/* show stats -o prometheus */
 	/* monitor */
 	long		 pr_count;	/* 0 = unlimited */
 	long		 pr_timeout;	/* seconds; 0 = none */
@@ -67,6 +69,16 @@ void	kinkctl_render_peers(struct ctl_peer *const *, size_t, int flags);
 void	kinkctl_render_xact(struct ctl_xact *const *, size_t, int flags);
 void	kinkctl_render_stats(struct ctl_stats *const *, size_t, int flags);
 void	kinkctl_render_event(const struct ctl_event *, int flags);
+void	kinkctl_render_self(struct ctl_info *const *, size_t, int flags);
+void	kinkctl_render_version(const char *client, struct ctl_info *const *,
+	    size_t, int flags);
+
+/* Text exposition format (Prometheus 0.0.4): counters, gauges, peers. */
+void	kinkctl_render_prometheus(struct ctl_stats *const *, size_t,
+	    struct ctl_peer *const *, size_t);
+
+/* The event types kinkd sends, NULL-terminated: what monitor -e takes. */
+extern const char *const kinkctl_event_types[];
 
 /* ---- connection (kinkctl_conn.c) ---- */
 

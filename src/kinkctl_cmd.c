@@ -12,9 +12,19 @@
 #include <string.h>
 
 #include "kinkctl.h"
+#include "sarec.h"
+
+/* "subscribed" is not one: every monitor gets it, whatever -e says. */
+const char *const kinkctl_event_types[] = {
+	CTL_EV_SA_ADD, CTL_EV_SA_DEL, SAREC_EV_UPDATE, CTL_EV_XACT_START,
+	CTL_EV_XACT_DONE, CTL_EV_XACT_FAIL, CTL_EV_PEER_EPOCH,
+	CTL_EV_PEER_STATE, CTL_EV_RELOAD, CTL_EV_DROP, NULL
+};
 
 static const struct token t_show[];
 static const struct token t_show_sa[];
+static const struct token t_show_stats[];
+static const struct token t_stats_format[];
 static const struct token t_show_sa_peer[];
 static const struct token t_initiate[];
 static const struct token t_initiate_policy[];
@@ -36,13 +46,24 @@ const struct token kinkctl_commands[] = {
 	{ T_KEYWORD, "reload", A_RELOAD, t_reload },
 	{ T_KEYWORD, "log", A_NONE, t_log },
 	{ T_KEYWORD, "monitor", A_MONITOR, t_monitor },
+	{ T_KEYWORD, "version", A_VERSION, t_end },
 	{ T_END, NULL, A_NONE, NULL }
 };
 static const struct token t_show[] = {
 	{ T_KEYWORD, "sa", A_SHOW_SA, t_show_sa },
 	{ T_KEYWORD, "peers", A_SHOW_PEERS, t_end },
 	{ T_KEYWORD, "xact", A_SHOW_XACT, t_end },
-	{ T_KEYWORD, "stats", A_SHOW_STATS, t_end },
+	{ T_KEYWORD, "stats", A_SHOW_STATS, t_show_stats },
+	{ T_KEYWORD, "self", A_SHOW_SELF, t_end },
+	{ T_END, NULL, A_NONE, NULL }
+};
+static const struct token t_show_stats[] = {
+	{ T_OPTEND, NULL, A_NONE, NULL },
+	{ T_KEYWORD, "-o", A_NONE, t_stats_format },
+	{ T_END, NULL, A_NONE, NULL }
+};
+static const struct token t_stats_format[] = {
+	{ T_KEYWORD, "prometheus", A_PROMETHEUS, t_end },
 	{ T_END, NULL, A_NONE, NULL }
 };
 /* show sa [peer NAME] [keys], in either order: the tables loop. */
@@ -94,6 +115,9 @@ static const struct token t_reload[] = {
 static const struct token t_log[] = {
 	{ T_KEYWORD, "verbose", A_LOG_VERBOSE, t_end },
 	{ T_KEYWORD, "brief", A_LOG_BRIEF, t_end },
+	{ T_KEYWORD, "debug", A_LOG_DEBUG, t_end },
+	{ T_KEYWORD, "info", A_LOG_INFO, t_end },
+	{ T_KEYWORD, "warning", A_LOG_WARNING, t_end },
 	{ T_END, NULL, A_NONE, NULL }
 };
 static const struct token t_monitor[] = {
@@ -165,9 +189,20 @@ copy_arg(char *dst, size_t size, const char *s, const char *what)
 	}
 }
 
+static int
+known_event(const char *type)
+{
+	for (int k = 0; kinkctl_event_types[k] != NULL; k++)
+		if (strcmp(kinkctl_event_types[k], type) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 monitor_opts(int argc, char **argv, struct parse_result *pr)
 {
+	const char *type = NULL;
+
 	for (int i = 0; i < argc; i++) {
 		if (i + 1 >= argc)
 			goto bad;
@@ -178,12 +213,23 @@ monitor_opts(int argc, char **argv, struct parse_result *pr)
 			pr->pr_timeout = parse_num(argv[++i], 1, 86400 * 365,
 			    "timeout");
 		else if (strcmp(argv[i], "-e") == 0 &&
-		    pr->pr_nevtype < MAX_EVTYPES)
-			pr->pr_evtype[pr->pr_nevtype++] = argv[++i];
-		else
+		    pr->pr_nevtype < MAX_EVTYPES) {
+			type = argv[++i];
+			if (!known_event(type))
+				goto badtype;
+			pr->pr_evtype[pr->pr_nevtype++] = argv[i];
+		} else
 			goto bad;
 	}
 	return;
+badtype:
+	/* A typo would otherwise wait for an event that never comes. */
+	fprintf(stderr, "kinkctl: unknown event type: %s\nevent types:",
+	    type);
+	for (int k = 0; kinkctl_event_types[k] != NULL; k++)
+		fprintf(stderr, " %s", kinkctl_event_types[k]);
+	fprintf(stderr, "\n");
+	exit(EXIT_USAGE);
 bad:
 	fprintf(stderr, "kinkctl: bad monitor arguments\n");
 	print_valid(t_monitor);
@@ -222,6 +268,9 @@ set_action(struct parse_result *pr, const struct token *t, const char *word)
 		break;
 	case A_KEYS:
 		pr->pr_keys = 1;
+		break;
+	case A_PROMETHEUS:
+		pr->pr_prometheus = 1;
 		break;
 	default:
 		pr->pr_action = t->t_action;

@@ -6,8 +6,10 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -113,6 +115,13 @@ json_kstr(const char *k, const char *v, int *first)
 {
 	json_key(k, first);
 	json_str(v);
+}
+
+static void
+json_knull(const char *k, int *first)
+{
+	json_key(k, first);
+	printf("null");
 }
 
 static void
@@ -495,8 +504,18 @@ kinkctl_render_event(const struct ctl_event *ev, int flags)
 		printf("{");
 		json_knum("time_ms", ev->ce_time_ms, &f);
 		json_kstr("type", ev->ce_type, &f);
-		json_kstr("peer", ev->ce_peer, &f);
-		json_knum("xid", ev->ce_xid, &f);
+		/* As in the tables: XIDs as "0x..." strings, none = null. */
+		if (ev->ce_peer[0] != '\0')
+			json_kstr("peer", ev->ce_peer, &f);
+		else
+			json_knull("peer", &f);
+		if (ev->ce_xid != 0) {
+			char x[16];
+
+			snprintf(x, sizeof(x), "0x%08x", ev->ce_xid);
+			json_kstr("xid", x, &f);
+		} else
+			json_knull("xid", &f);
 		json_kstr("text", ev->ce_text, &f);
 		printf("}\n");
 	} else {
@@ -517,4 +536,160 @@ kinkctl_render_event(const struct ctl_event *ev, int flags)
 		printf("\n");
 	}
 	fflush(stdout);
+}
+
+/*
+ * show self: one "name value" line per INFO record (a repeated name, like
+ * listen, gives one line each); JSON keeps the names as keys, the
+ * repeatable "listen" always an array and the counts as numbers.
+ */
+void
+kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
+{
+	int f = 1, fl = 1;
+
+	if (!(flags & KINKCTL_JSON)) {
+		for (size_t i = 0; i < n; i++) {
+			kinkctl_put_text(stdout, v[i]->ci_name, 0);
+			printf("%*s ", strlen(v[i]->ci_name) < 10 ?
+			    (int)(10 - strlen(v[i]->ci_name)) : 0, "");
+			kinkctl_put_text(stdout, v[i]->ci_value, 0);
+			printf("\n");
+		}
+		return;
+	}
+	printf("{\"self\":{");
+	for (size_t i = 0; i < n; i++) {
+		const char *k = v[i]->ci_name, *val = v[i]->ci_value;
+		char *end;
+		unsigned long long num;
+
+		if (strcmp(k, "listen") == 0)
+			continue;
+		num = strtoull(val, &end, 10);
+		if ((strcmp(k, "pid") == 0 || strcmp(k, "uptime_s") == 0) &&
+		    *val != '\0' && *end == '\0')
+			json_knum(k, num, &f);
+		else
+			json_kstr(k, val, &f);
+	}
+	json_key("listen", &f);
+	printf("[");
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i]->ci_name, "listen") != 0)
+			continue;
+		printf("%s", fl ? "" : ",");
+		fl = 0;
+		json_str(v[i]->ci_value);
+	}
+	printf("]}}\n");
+}
+
+/* kinkctl version: ours, and the daemon's from its INFO records. */
+void
+kinkctl_render_version(const char *client, struct ctl_info *const *v,
+    size_t n, int flags)
+{
+	const char *daemon = NULL;
+	int f = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i]->ci_name, "version") == 0)
+			daemon = v[i]->ci_value;
+	if ((flags & KINKCTL_JSON)) {
+		printf("{");
+		json_kstr("kinkctl", client, &f);
+		if (daemon != NULL)
+			json_kstr("kinkd", daemon, &f);
+		else {
+			json_key("kinkd", &f);
+			printf("null");
+		}
+		printf("}\n");
+		return;
+	}
+	printf("kinkctl %s\nkinkd ", client);
+	kinkctl_put_text(stdout, daemon != NULL ? daemon : "unknown", 0);
+	printf("\n");
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+prom_label(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			printf("\\n");
+		else
+			putchar(*s);
+	}
+}
+
+/* kinkd's gauges among the STATS names; everything else only grows. */
+static int
+prom_is_gauge(const char *name)
+{
+	return strcmp(name, "xact_active") == 0 ||
+	    strcmp(name, "sa_count") == 0 || strcmp(name, "uptime_ms") == 0;
+}
+
+static void
+prom_peer_series(struct ctl_peer *const *p, size_t np, const char *metric,
+    const char *type, const char *help, int which)
+{
+	printf("# HELP kinkd_%s %s\n# TYPE kinkd_%s %s\n", metric, help,
+	    metric, type);
+	for (size_t i = 0; i < np; i++) {
+		printf("kinkd_%s{peer=\"", metric);
+		prom_label(p[i]->cp_name);
+		printf("\"} ");
+		switch (which) {
+		case 0:
+			printf("%" PRIu32 "\n", p[i]->cp_nsa);
+			break;
+		case 1:
+			printf("%d\n", p[i]->cp_state == CTL_PEER_ALIVE);
+			break;
+		case 2:
+			printf("%" PRId32 "\n", p[i]->cp_clock_offset);
+			break;
+		default:
+			printf("%" PRIu64 "\n", p[i]->cp_last_seen);
+			break;
+		}
+	}
+}
+
+void
+kinkctl_render_prometheus(struct ctl_stats *const *v, size_t n,
+    struct ctl_peer *const *p, size_t np)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned k = 0; k < v[i]->cst_n; k++) {
+			const struct ctl_stat *st = &v[i]->cst_v[k];
+			int g = prom_is_gauge(st->cst_name);
+			char name[CTL_STAT_NAME_MAX + 16];
+			size_t j;
+
+			/* Metric names are [a-zA-Z0-9_:]: map the rest. */
+			snprintf(name, sizeof(name), "kinkd_%s%s",
+			    st->cst_name, g ? "" : "_total");
+			for (j = 0; name[j] != '\0'; j++)
+				if (!isalnum((unsigned char)name[j]) &&
+				    name[j] != '_' && name[j] != ':')
+					name[j] = '_';
+			printf("# TYPE %s %s\n%s %" PRIu64 "\n", name,
+			    g ? "gauge" : "counter", name, st->cst_value);
+		}
+	}
+	prom_peer_series(p, np, "peer_sas", "gauge",
+	    "SAs kinkd holds with the peer", 0);
+	prom_peer_series(p, np, "peer_up", "gauge",
+	    "1 if the peer answered within the dead-peer interval", 1);
+	prom_peer_series(p, np, "peer_clock_offset_seconds", "gauge",
+	    "peer clock minus ours", 2);
+	prom_peer_series(p, np, "peer_last_seen_seconds", "gauge",
+	    "Unix time the peer was last heard from, 0 = never", 3);
 }

@@ -22,6 +22,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -51,18 +53,24 @@
 #include "sadb.h"
 #include "sarec.h"
 #include "upcall.h"
+#include "version.h"
 #include "stats.h"
 #include "xact.h"
 
 #define KINKD_MAX_DEFINES	64
 #define KINKD_STOP_MS		2000	/* bound on the shutdown flush */
 
+/* -h asked for it: stdout and success; a bad command line: stderr, 2. */
 static void __attribute__((noreturn))
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: kinkd [-dnv] [-f file] [-s socket] "
-	    "[-D macro=value]\n");
-	exit(2);
+	fprintf(asked ? stdout : stderr,
+	    "usage: kinkd [-dhnvV] [-f file] [-s socket] [-D macro=value]\n"
+	    "  -d foreground, log to stderr   -n check the configuration\n"
+	    "  -v more verbose (repeatable)   -f file (default " KINKD_CONF ")\n"
+	    "  -s control socket              -D macro=value for the file\n"
+	    "  -h, --help this text           -V, --version the version\n");
+	exit(asked ? 0 : 2);
 }
 
 static const char *
@@ -365,9 +373,21 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 	static struct conf_macro defs[KINKD_MAX_DEFINES + 1];
 	int ch, ndefs = 0;
 
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
 	ka->ka_conffile = KINKD_CONF;
-	while ((ch = getopt(argc, argv, "dnvf:s:D:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "dhnvVf:s:D:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(1);
+		case 'V':
+			printf("kinkd %s\n", kink_version);
+			exit(0);
 		case 'd':
 			kd->kd_foreground = 1;
 			break;
@@ -387,11 +407,11 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 			add_define(defs, &ndefs, optarg);
 			break;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	if (argc != optind)
-		usage();
+		usage(0);
 	kd->kd_defines = ndefs ? defs : NULL;
 }
 
@@ -460,6 +480,68 @@ warn_shadowed(const struct kink_conf *c)
 		}
 }
 
+/*
+ * The host's canonical name, as krb5_sname_to_principal would take it
+ * (the resolver's canonical name, not the short gethostname()): the
+ * keytab of a host is made for kink/host.domain@REALM.
+ */
+static int
+host_fqdn(char *out, size_t len)
+{
+	struct addrinfo hints, *ai = NULL;
+
+	if (gethostname(out, len) == -1)
+		return -1;
+	out[len - 1] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_family = AF_UNSPEC;
+	if (getaddrinfo(out, NULL, &hints, &ai) == 0 && ai != NULL &&
+	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL)
+		strlcpy(out, ai->ai_canonname, len);
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	return 0;
+}
+
+/* Our principal: "set principal", else kink/FQDN@default realm. */
+static int
+kinkd_principal(const struct kink_conf *c, char *out, size_t len)
+{
+	char host[256];
+
+	if (c->c_principal != NULL)
+		return strlcpy(out, c->c_principal, len) < len ? 0 : -1;
+	if (host_fqdn(host, sizeof(host)) == -1)
+		return -1;
+	return krb_host_principal(host, NULL, out, len);
+}
+
+/* -n: the file is valid; -nv prints every effective setting. */
+static void __attribute__((noreturn))
+kinkd_check(struct kinkd *kd)
+{
+	struct kink_conf *c = kd->kd_eng.en_conf;
+	char princ[KRB_PRINC_MAX + 1];
+
+	if (!kd->kd_verbose) {
+		fprintf(stderr, "configuration OK\n");
+		conf_free(c);
+		exit(0);
+	}
+	/* The derived principal is a setting too: show it, as a setting. */
+	if (c->c_principal == NULL) {
+		if (kinkd_principal(c, princ, sizeof(princ)) == 0)
+			c->c_principal = strdup(princ);
+		else
+			fprintf(stderr, "kinkd: cannot derive the default "
+			    "principal (no default realm in krb5.conf?)\n");
+	}
+	conf_dump(c, stdout);
+	conf_free(c);
+	exit(0);
+}
+
 /* The configuration (-n ends here), the paths, our principal. */
 static void
 kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
@@ -476,14 +558,8 @@ kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
 	}
 	conf_errors_free(&errs);
 	warn_shadowed(en->en_conf);
-	if (ka->ka_check) {
-		if (kd->kd_verbose)
-			conf_dump(en->en_conf, stdout);
-		else
-			fprintf(stderr, "configuration OK\n");
-		conf_free(en->en_conf);
-		exit(0);
-	}
+	if (ka->ka_check)
+		kinkd_check(kd);
 	log_setverbose(kd->kd_verbose + en->en_conf->c_verbose);
 	if ((kd->kd_conf_path = realpath(ka->ka_conffile, NULL)) == NULL)
 		kd->kd_conf_path = strdup(ka->ka_conffile);
@@ -492,18 +568,10 @@ kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
 	if (kd->kd_conf_path == NULL || kd->kd_sockpath == NULL)
 		fatal("strdup");
 	kd->kd_start_ms = timer_now_ms();
-	if (en->en_conf->c_principal != NULL)
-		strlcpy(en->en_principal, en->en_conf->c_principal,
-		    sizeof(en->en_principal));
-	else {
-		char host[256];
-
-		if (gethostname(host, sizeof(host)) == -1)
-			fatal("gethostname");
-		if (krb_host_principal(host, NULL, en->en_principal,
-		    sizeof(en->en_principal)) == -1)
-			fatalx("cannot derive our principal from %s", host);
-	}
+	if (kinkd_principal(en->en_conf, en->en_principal,
+	    sizeof(en->en_principal)) == -1)
+		fatalx("cannot derive our principal from the host name "
+		    "(set principal, or a default realm in krb5.conf)");
 }
 
 /*

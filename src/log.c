@@ -210,6 +210,8 @@ log_info(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_verbose < 0)
+		return;
 	va_start(ap, fmt);
 	vlog(LOG_INFO, fmt, ap, NULL);
 	va_end(ap);

@@ -4,7 +4,8 @@
  * with its syslog priority.
  * Levels separate audiences, so an admin's log is not drowned in traces:
  * log_info/log_warn* are for admins; log_debug lines appear with -v
- * (verbosity >= 1), log_debug2 with -vv, and so on.
+ * (verbosity >= 1), log_debug2 with -vv, and so on; a verbosity below 0
+ * (kinkctl log warning) leaves only warnings and errors.
  * Keys are never logged at any level.
  */
 #ifndef KINK_LOG_H

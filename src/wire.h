@@ -241,5 +241,9 @@ int	wire_err_action(int err);
 const char *wire_msgtype_name(unsigned int type);
 const char *wire_payload_name(unsigned int type);
 const char *wire_error_name(uint32_t code);
+/* ISAKMP Notify Message Type (RFC 2408 3.14.1, RFC 2407 4.6.3). */
+const char *wire_notify_name(unsigned int type);
+/* KRB_ERROR error-code (RFC 4120 7.5.9), e.g. "KRB_AP_ERR_SKEW". */
+const char *wire_krb_error_name(int code);
 
 #endif

@@ -523,9 +523,10 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	}
 	if (doi_init_reply(x->xa_doi, ip->ip_body.rb_p, ip->ip_body.rb_len,
 	    ip->ip_inner_next, xact_prf, x, r, &de) == -1) {
-		create_refused(x, m, "%s%s (notify %u)",
+		create_refused(x, m, "%s%s (notify %u %s), policy %s",
 		    de.de_err == ISAKMP_ERR_PEER_NOTIFY ? "peer refused: " :
-		    "bad REPLY: ", isakmp_strerror(de.de_err), de.de_notify);
+		    "bad REPLY: ", isakmp_strerror(de.de_err), de.de_notify,
+		    wire_notify_name(de.de_notify), x->xa_pol.pol_name);
 		return;
 	}
 	/* racoon2 (notes h.12): a non-optimistic answer gets an ACK anyway. */
@@ -663,8 +664,10 @@ create_refuse(struct kink_xact *x, const struct doi_error *de)
 		kerr = KINK_INTERR;
 	if (xact_build_reply(x, 0, kerr, &qm, first) == 0) {
 		xact_send(x, 0);
-		xact_complete(x, 0, CTL_ERR_PEER, "refused: %s (notify %u)",
-		    isakmp_strerror(de->de_err), de->de_notify);
+		xact_complete(x, 0, CTL_ERR_PEER, "refused: %s (notify %u %s)%s%s",
+		    isakmp_strerror(de->de_err), de->de_notify,
+		    wire_notify_name(de->de_notify),
+		    de->de_text[0] != '\0' ? ": " : "", de->de_text);
 		xact_state(x, XS_R_CACHE);
 	} else
 		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the REPLY");

@@ -75,6 +75,24 @@ send_error(struct kink_engine *en, const struct sockaddr_storage *from,
 	buf_free(&ck);
 }
 
+/*
+ * Count a dropped message and tell the monitors, so that every drop
+ * `show stats` counts is also an event an admin can watch for.
+ */
+static void __attribute__((format(printf, 5, 6)))
+input_drop(struct kink_engine *en, enum stat_id st, const char *peer,
+    uint32_t xid, const char *fmt, ...)
+{
+	char text[CTL_TEXT_MAX + 1];
+	va_list ap;
+
+	stats_inc(st);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	engine_event(en, CTL_EV_DROP, peer, xid, "%s", text);
+}
+
 /* Cksum check over the covered octets; 0 = valid. */
 static int
 verify_cksum(const struct kink_msg *m, struct krb_key *key)
@@ -188,7 +206,8 @@ input_bad_inner(struct kink_engine *en, struct kink_msg *m,
 	int act = wire_err_action(werr);
 	int answer = act > 0 && m->m_type != KINK_MSGTYPE_ACK;
 
-	stats_inc(STAT_DROP_PARSE);
+	input_drop(en, STAT_DROP_PARSE, pe->pe_name, m->m_xid,
+	    "inside KINK_ENCRYPT: %s", wire_strerror(werr));
 	if (engine_log_ok(en))
 		log_warnx("xid 0x%08x peer %s: inside KINK_ENCRYPT: %s%s%s",
 		    m->m_xid, pe->pe_name, wire_strerror(werr),
@@ -215,7 +234,8 @@ input_authenticate(struct kink_engine *en, struct kink_msg *m,
 
 	addr_ntop((const struct sockaddr *)from, a, sizeof(a));
 	if (!wire_has(m, KINK_AP_REQ)) {
-		stats_inc(STAT_DROP_UNAUTH);
+		input_drop(en, STAT_DROP_UNAUTH, "", m->m_xid,
+		    "%s from %s without AP_REQ", cmd_name(m->m_type), a);
 		log_debug("xid 0x%08x from %s: %s without AP_REQ", m->m_xid, a,
 		    cmd_name(m->m_type));
 		if (m->m_type != KINK_MSGTYPE_ACK)
@@ -231,7 +251,8 @@ input_authenticate(struct kink_engine *en, struct kink_msg *m,
 	}
 	if ((princ = krb_acceptor_client(*accp)) == NULL ||
 	    (pe = peer_by_principal(en, princ)) == NULL) {
-		stats_inc(STAT_DROP_NOPEER);
+		input_drop(en, STAT_DROP_NOPEER, "", m->m_xid,
+		    "from %s: not a configured peer", a);
 		if (engine_log_ok(en))
 			log_info("xid 0x%08x from %s: principal %s is not "
 			    "a configured peer", m->m_xid, a,
@@ -240,13 +261,15 @@ input_authenticate(struct kink_engine *en, struct kink_msg *m,
 	}
 	if (verify_cksum(m, krb_acceptor_key(*accp)) != 0) {
 		/* RFC 4430 section 4: MUST be dropped, silently. */
-		stats_inc(STAT_DROP_CKSUM);
+		input_drop(en, STAT_DROP_CKSUM, pe->pe_name, m->m_xid,
+		    "bad Cksum");
 		log_debug("xid 0x%08x peer %s: bad Cksum, dropped", m->m_xid,
 		    pe->pe_name);
 		return NULL;
 	}
 	if ((werr = open_encrypt(m, krb_acceptor_key(*accp), plain)) == -1) {
-		stats_inc(STAT_DROP_DECRYPT);
+		input_drop(en, STAT_DROP_DECRYPT, pe->pe_name, m->m_xid,
+		    "KINK_ENCRYPT does not decrypt");
 		if (engine_log_ok(en))
 			log_warnx("xid 0x%08x peer %s: KINK_ENCRYPT does "
 			    "not decrypt", m->m_xid, pe->pe_name);
@@ -272,9 +295,11 @@ input_ack(struct kink_engine *en, struct kink_peer *pe, struct kink_xact *x,
 		    ops->xo_ack != NULL)
 			ops->xo_ack(x);
 	} else if (x != NULL)
-		stats_inc(STAT_DROP_STATE);	/* duplicate ACK */
+		input_drop(en, STAT_DROP_STATE, pe->pe_name, m->m_xid,
+		    "duplicate ACK");
 	else {
-		stats_inc(STAT_DROP_NOXACT);
+		input_drop(en, STAT_DROP_NOXACT, pe->pe_name, m->m_xid,
+		    "ACK for no transaction");
 		log_debug("xid 0x%08x peer %s: ACK for no transaction",
 		    m->m_xid, pe->pe_name);
 	}
@@ -286,7 +311,9 @@ input_duplicate(struct kink_engine *en, struct kink_xact *x,
     const struct kink_msg *m)
 {
 	if (x->xa_cmd != m->m_type) {
-		stats_inc(STAT_DROP_STATE);
+		input_drop(en, STAT_DROP_STATE, x->xa_peer->pe_name, m->m_xid,
+		    "%s reuses the XID of a %s", cmd_name(m->m_type),
+		    cmd_name(x->xa_cmd));
 		if (engine_log_ok(en))
 			log_info(XFMT "%s reuses the XID of a %s, dropped",
 			    XARG(x), cmd_name(m->m_type), cmd_name(x->xa_cmd));
@@ -322,13 +349,13 @@ input_addr_bound(struct kink_engine *en, struct kink_peer *pe,
 		if (addr_eq(addr_sa(&cp->p_addrs[i]),
 		    (const struct sockaddr *)from))
 			return 1;
-	stats_inc(STAT_DROP_ADDR);
-	if (engine_log_ok(en)) {
-		addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+	addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+	input_drop(en, STAT_DROP_ADDR, pe->pe_name, m->m_xid,
+	    "%s from %s, not an address of the peer", cmd_name(m->m_type), a);
+	if (engine_log_ok(en))
 		log_warnx("xid 0x%08x peer %s: %s from %s, not an address of "
 		    "the peer, dropped", m->m_xid, pe->pe_name,
 		    cmd_name(m->m_type), a);
-	}
 	return 0;
 }
 
@@ -399,8 +426,9 @@ static void
 input_krb_error(struct kink_engine *en, struct kink_xact *x,
     const struct krb_error_info *ki, int prot)
 {
-	snprintf(x->xa_lasterr, sizeof(x->xa_lasterr), "KRB_ERROR %d%s",
-	    ki->ke_code, prot ? "" : " (unauthenticated)");
+	snprintf(x->xa_lasterr, sizeof(x->xa_lasterr), "KRB_ERROR %d %s%s",
+	    ki->ke_code, wire_krb_error_name(ki->ke_code),
+	    prot ? "" : " (unauthenticated)");
 	/* Only a protected SKEW moves our clock (3.5). */
 	if (ki->ke_code == KRB_AP_ERR_SKEW &&
 	    krb_client_skew(x->xa_client, ki, prot) == 1 &&
@@ -480,17 +508,20 @@ input_reply_verify(struct kink_engine *en, struct kink_xact *x,
 {
 	if (krb_client_rd_rep(x->xa_client, m->m_ap_rep.rb_p,
 	    m->m_ap_rep.rb_len) != 0) {
-		stats_inc(STAT_DROP_KRB);
+		input_drop(en, STAT_DROP_KRB, x->xa_peer->pe_name, x->xa_xid,
+		    "AP-REP does not verify");
 		log_debug(XFMT "AP-REP does not verify, dropped", XARG(x));
 		return -1;
 	}
 	if (verify_cksum(m, key) != 0) {
-		stats_inc(STAT_DROP_CKSUM);
+		input_drop(en, STAT_DROP_CKSUM, x->xa_peer->pe_name, x->xa_xid,
+		    "bad Cksum on REPLY");
 		log_debug(XFMT "bad Cksum on REPLY, dropped", XARG(x));
 		return -1;
 	}
 	if (open_encrypt(m, key, plain) != 0) {
-		stats_inc(STAT_DROP_DECRYPT);
+		input_drop(en, STAT_DROP_DECRYPT, x->xa_peer->pe_name,
+		    x->xa_xid, "REPLY's KINK_ENCRYPT does not decrypt");
 		if (engine_log_ok(en))
 			log_warnx(XFMT "REPLY's KINK_ENCRYPT does not decrypt",
 			    XARG(x));
@@ -518,7 +549,8 @@ input_reply(struct kink_engine *en, struct kink_msg *m,
 		goto out;
 	}
 	if (x == NULL || x->xa_client == NULL) {
-		stats_inc(STAT_DROP_NOXACT);
+		input_drop(en, STAT_DROP_NOXACT, "", m->m_xid,
+		    "REPLY from %s for no transaction", a);
 		log_debug("xid 0x%08x from %s: REPLY for no transaction",
 		    m->m_xid, a);
 		goto out;
@@ -544,7 +576,8 @@ input_reply(struct kink_engine *en, struct kink_msg *m,
 	if ((ops = en->en_ops[x->xa_cmd]) != NULL && ops->xo_reply != NULL)
 		ops->xo_reply(x, m);
 	else
-		stats_inc(STAT_DROP_STATE);
+		input_drop(en, STAT_DROP_STATE, x->xa_peer->pe_name, x->xa_xid,
+		    "REPLY to a %s not handled", cmd_name(x->xa_cmd));
 out:
 	buf_free(&plain);
 }
@@ -580,8 +613,9 @@ xact_input(void *arg, const struct sockaddr_storage *from,
 		return;
 	if ((err = wire_parse(&m, p, len)) != 0 ||
 	    (err = input_check_type(&m)) != 0) {
-		stats_inc(STAT_DROP_PARSE);
 		addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+		input_drop(en, STAT_DROP_PARSE, "", 0,
+		    "malformed KINK message from %s: %s", a, wire_strerror(err));
 		log_debug("from %s: malformed KINK message: %s", a,
 		    wire_strerror(err));
 		act = wire_err_action(err);
@@ -603,5 +637,6 @@ xact_input(void *arg, const struct sockaddr_storage *from,
 	    (ops != NULL && ops->xo_respond != NULL))
 		input_command(en, &m, from, to);
 	else
-		stats_inc(STAT_DROP_PARSE);
+		input_drop(en, STAT_DROP_PARSE, "", m.m_xid,
+		    "message type %u not handled", m.m_type);
 }

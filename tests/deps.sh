@@ -15,7 +15,7 @@ libevent-dev libbsd-dev libssl-dev libsystemd-dev"
 # Test tiers: a real KDC, namespaces, the docs checks, the fuzzers (clang).
 TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq \
 openssl libcap2-bin systemd groff-base faketime clang libclang-rt-14-dev \
-bash-completion universal-ctags"
+bash-completion universal-ctags python3-jsonschema"
 VM="qemu-system-x86 busybox-static cpio kmod"
 # The package and sysd tiers: build the .deb, lint it, Debian roots to install
 # it in (the sysd tier boots one with qemu: the VM list too).

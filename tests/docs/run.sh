@@ -191,6 +191,36 @@ for prog in kinkd kinkctl; do
 	fi
 done
 
+# -h/--help prints the usage on stdout and exits 0 (the page promises it,
+# and a bad option still exits 2); -V/--version prints "prog VERSION".
+ver=$(sed -n 's/^AC_INIT(\[kinkd\], \[\([^]]*\)\].*/\1/p' configure.ac)
+for prog in kinkd kinkctl; do
+	name=$prog-help-version
+	if [ ! -x "$B/$prog" ]; then
+		fail "$name" "$B/$prog not built"
+		continue
+	fi
+	bad=
+	for o in -h --help; do
+		out=$("$B/$prog" "$o" 2>"$tmp/err"); rc=$?
+		[ "$rc" = 0 ] || bad="$bad [$o exit $rc]"
+		case $out in "usage: $prog "*) ;; *) bad="$bad [$o stdout: $(echo "$out" | head -n 1)]" ;; esac
+		[ -s "$tmp/err" ] && bad="$bad [$o stderr: $(head -n 1 "$tmp/err")]"
+	done
+	for o in -V --version; do
+		out=$("$B/$prog" -s /nonexistent "$o" 2>&1); rc=$?
+		[ "$rc" = 0 ] && [ "$out" = "$prog $ver" ] ||
+		    bad="$bad [$o: exit $rc, \"$out\", want \"$prog $ver\"]"
+	done
+	"$B/$prog" -@ >/dev/null 2>&1; rc=$?
+	[ "$rc" = 2 ] || bad="$bad [-@ exit $rc, want 2]"
+	if [ -n "$bad" ]; then
+		fail "$name" "$bad"
+	else
+		pass "$name"
+	fi
+done
+
 # Monitor event types, from the headers that define them.
 grep -h '^#define \(CTL\|SAREC\)_EV_[A-Z_]*[[:space:]]*"' include/ctl.h src/sarec.h |
     sed 's/^[^"]*"\([^"]*\)".*/\1/' | grep -v '^subscribed$' | sort -u > "$tmp/ev"
@@ -284,7 +314,7 @@ cat "$tmp/install.out"
 missing=
 for f in usr/sbin/kinkd usr/sbin/kinkctl usr/share/man/man8/kinkd.8 \
     usr/share/man/man8/kinkctl.8 usr/share/man/man5/kinkd.conf.5 \
-    etc/kinkd.conf etc/kinkd.conf.example \
+    etc/kinkd.conf etc/kinkd.conf.example usr/share/kinkd/kinkctl.schema.json \
     usr/lib/systemd/system/kinkd.service usr/lib/sysusers.d/kinkd.conf; do
 	[ -f "$d/$f" ] || missing="$missing $f"
 done

@@ -141,8 +141,11 @@ wait_until $((HOST_WAIT + 5)) proc_gone "$mpid"
 wait "$mpid"
 check_eq monitor-count/exit $? 0
 check_eq monitor-count/one "$(grep -c sa-add "$T/monitor-n.out")" 1
-ctl alpha monitor -n 1 -t 1 -e no-such-event > /dev/null 2>&1
+# (a type that does not come now: an unknown one is a usage error)
+ctl alpha monitor -n 1 -t 1 -e peer-epoch > /dev/null 2>&1
 check_eq monitor-timeout/exit $? 1
+ctl alpha monitor -n 1 -t 1 -e no-such-event > /dev/null 2>&1
+check_eq monitor-unknown-type/exit $? 2
 
 # usage errors: exit 2, before any connection
 for args in "" "bogus" "show" "show bogus" "delete" "flush" "flush sa peer" \

@@ -78,7 +78,10 @@ for c in create status delete; do
 	check "$c/logged" grep -q \
 	    "xid $hx from 127.0.0.5: principal $GAMMA_P is not a configured peer" \
 	    "$T/beta.log"
-	check_eq "$c/no-event" "$(grep -c "\"xid\":$xid[,}]" "$T/beta.mon")" 0
+	# no event but the one drop (every counted drop is an event)
+	check_eq "$c/no-event" "$(grep "\"xid\":\"$hx\"" "$T/beta.mon" | grep -vc '"type":"drop"')" 0
+	check "$c/one-drop-event" wait_until "$HOST_WAIT" is -eq 1 \
+	    grep -c "\"type\":\"drop\",\"peer\":null,\"xid\":\"$hx\",\"text\":\"from [^ ]*: not a configured peer\"" "$T/beta.mon"
 	check_eq "$c/no-xact" "$(jqctl beta "[.xact[] | select(.xid == \"$hx\")] | length" show xact)" 0
 	check_eq "$c/beta-sas-kept" "$(spis beta)" "$beta_spis"
 done

@@ -82,6 +82,7 @@ for f in /usr/sbin/kinkd /usr/sbin/kinkctl \
     /usr/share/man/man5/kinkd.conf.5.gz /lib/systemd/system/kinkd.service \
     /usr/lib/sysusers.d/kinkd.conf /etc/kinkd.conf \
     /usr/share/bash-completion/completions/kinkctl \
+    /usr/share/kinkd/kinkctl.schema.json \
     /usr/share/doc/kinkd/copyright /usr/share/doc/kinkd/README.gz \
     /usr/share/doc/kinkd/examples/kinkd.conf; do
 	grep -qx "$f" "$tmp/contents" || missing="$missing $f"

@@ -26,6 +26,7 @@
 #include "ctl.h"
 #include "ctl_msg.h"
 #include "control.h"
+#include "version.h"
 #include "isakmp_num.h"
 #include "kink.h"
 #include "log.h"
@@ -141,6 +142,19 @@ h_show_xact(struct control_req *rq, const struct ctl_req *r, void *arg)
 	x.cx_tries = 2;
 	x.cx_age_ms = 1500;
 	control_send_xact(rq, &x);
+	control_end(rq);
+}
+
+static void
+h_show_self(struct control_req *rq, const struct ctl_req *r, void *arg)
+{
+	control_send_info(rq, "version", "9.8.7");
+	control_send_info(rq, "principal", "kink/alpha.example@EXAMPLE");
+	control_send_info(rq, "pid", "%d", 42);
+	control_send_info(rq, "uptime_s", "%d", 3600);
+	control_send_info(rq, "listen", "127.0.0.1 port 910");
+	control_send_info(rq, "listen", "::1 port 910");
+	control_send_info(rq, "keytab", "/k\ttab\"x");
 	control_end(rq);
 }
 
@@ -268,6 +282,7 @@ server_main(int ready_fd)
 		.h_show_xact = h_show_xact, .h_show_stats = h_show_stats,
 		.h_initiate = h_initiate, .h_delete_sa = h_delete_sa,
 		.h_flush_sa = h_flush_sa, .h_reload = h_reload, .h_log = h_log,
+		.h_show_self = h_show_self,
 	}, none;
 	struct control *ctl2;
 	struct event *sig;
@@ -769,6 +784,41 @@ TEST(show_stats_multi_record)
 	free(r);
 }
 
+/* show stats -o prometheus: counters, gauges and per-peer series. */
+TEST(show_stats_prometheus)
+{
+	struct result *r = malloc(sizeof(*r));
+
+	ASSERT_INT_EQ(CTL(r, "show", "stats", "-o", "prometheus"), 0);
+	ASSERT_STR_EQ(r->err, "");
+	ASSERT_TRUE(strncmp(r->out, "# TYPE kinkd_handler_calls_total counter\n"
+	    "kinkd_handler_calls_total ", 66) == 0);
+	ASSERT_TRUE(strstr(r->out, "\n# TYPE kinkd_c129_total counter\n"
+	    "kinkd_c129_total 129\n") != NULL);
+	ASSERT_TRUE(strstr(r->out, "\n# TYPE kinkd_peer_sas gauge\n"
+	    "kinkd_peer_sas{peer=\"beta\"} 2\n"
+	    "kinkd_peer_sas{peer=\"gamma\"} 0\n") != NULL);
+	ASSERT_TRUE(strstr(r->out, "kinkd_peer_up{peer=\"beta\"} 1\n"
+	    "kinkd_peer_up{peer=\"gamma\"} 0\n") != NULL);
+	ASSERT_TRUE(strstr(r->out, "kinkd_peer_clock_offset_seconds"
+	    "{peer=\"beta\"} -3\n") != NULL);
+	/* every line a comment or "name[{labels}] value" */
+	for (char *l = r->out; *l != '\0'; l = strchr(l, '\n') + 1) {
+		long long v;
+		char name[128], end;
+
+		if (*l == '#')
+			continue;
+		ASSERT_INT_EQ(sscanf(l, "%127[a-zA-Z0-9_:{}=\"] %lld%c", name,
+		    &v, &end), 3);
+		ASSERT_INT_EQ(end, '\n');
+		ASSERT_TRUE(strncmp(name, "kinkd_", 6) == 0);
+	}
+	ASSERT_INT_EQ(CTL(r, "show", "stats", "-o", "yaml"), 2);
+	ASSERT_INT_EQ(CTL(r, "show", "stats", "-o"), 2);
+	free(r);
+}
+
 TEST(initiate_async_and_errors)
 {
 	struct result *r = malloc(sizeof(*r));
@@ -806,6 +856,12 @@ TEST(delete_flush_log)
 	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_VERBOSE);
 	ASSERT_INT_EQ(CTL(r, "log", "b"), 0);
 	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_BRIEF);
+	ASSERT_INT_EQ(CTL(r, "log", "debug"), 0);
+	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_DEBUG);
+	ASSERT_INT_EQ(CTL(r, "log", "info"), 0);
+	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_INFO);
+	ASSERT_INT_EQ(CTL(r, "log", "w"), 0);
+	ASSERT_INT_EQ(stat_of("log_level"), CTL_LOG_WARNING);
 	free(r);
 }
 
@@ -879,6 +935,76 @@ TEST(usage_exit_2)
 		ASSERT_INT_EQ(CTL(r, "initiate", longname), 2);
 	}
 	ASSERT_STR_EQ(r->out, "");
+	free(r);
+}
+
+/* -h/--help: usage on stdout, exit 0; -V/--version: ours, no daemon. */
+TEST(help_and_version_options)
+{
+	struct result *r = malloc(sizeof(*r));
+	char want[64];
+
+	snprintf(want, sizeof(want), "kinkctl %s\n", kink_version);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_INT_EQ(run_as(0, r, (const char *const[]){
+		    i ? "--help" : "-h", NULL }), 0);
+		ASSERT_TRUE(strncmp(r->out, "usage: kinkctl", 14) == 0);
+		ASSERT_STR_EQ(r->err, "");
+		ASSERT_INT_EQ(run_as(0, r, (const char *const[]){ "-s",
+		    "/nonexistent", i ? "--version" : "-V", NULL }), 0);
+		ASSERT_STR_EQ(r->out, want);
+		ASSERT_STR_EQ(r->err, "");
+	}
+	free(r);
+}
+
+TEST(version_and_show_self)
+{
+	struct result *r = malloc(sizeof(*r));
+	char want[128];
+
+	snprintf(want, sizeof(want), "kinkctl %s\nkinkd 9.8.7\n",
+	    kink_version);
+	ASSERT_INT_EQ(CTL(r, "version"), 0);
+	ASSERT_STR_EQ(r->out, want);
+	ASSERT_INT_EQ(CTL(r, "-j", "version"), 0);
+	ASSERT_TRUE(json_ok(r->out, 0));
+	snprintf(want, sizeof(want), "{\"kinkctl\":\"%s\",\"kinkd\":"
+	    "\"9.8.7\"}\n", kink_version);
+	ASSERT_STR_EQ(r->out, want);
+	ASSERT_INT_EQ(CTL(r, "show", "self"), 0);
+	ASSERT_STR_EQ(r->out,
+	    "version    9.8.7\n"
+	    "principal  kink/alpha.example@EXAMPLE\n"
+	    "pid        42\n"
+	    "uptime_s   3600\n"
+	    "listen     127.0.0.1 port 910\n"
+	    "listen     ::1 port 910\n"
+	    "keytab     /k\\x09tab\"x\n");
+	ASSERT_INT_EQ(CTL(r, "-j", "sh", "sel"), 0);
+	ASSERT_TRUE(json_ok(r->out, 0));
+	ASSERT_STR_EQ(r->out, "{\"self\":{\"version\":\"9.8.7\","
+	    "\"principal\":\"kink/alpha.example@EXAMPLE\",\"pid\":42,"
+	    "\"uptime_s\":3600,\"keytab\":\"/k\\u0009tab\\\"x\","
+	    "\"listen\":[\"127.0.0.1 port 910\",\"::1 port 910\"]}}\n");
+	/* a kinkd without the request: kinkctl says so, exit 1 */
+	ASSERT_INT_EQ(run_as(0, r, (const char *const[]){ "-s", sock_path2,
+	    "version", NULL }), 1);
+	ASSERT_STR_EQ(r->err, "show-self: not supported by this kinkd\n");
+	free(r);
+}
+
+/* monitor -e takes the event types kinkd sends, and no other word. */
+TEST(monitor_rejects_unknown_event_type)
+{
+	struct result *r = malloc(sizeof(*r));
+
+	ASSERT_INT_EQ(CTL(r, "monitor", "-e", "bogus", "-t", "1"), 2);
+	ASSERT_TRUE(strstr(r->err, "unknown event type: bogus\n") != NULL);
+	ASSERT_TRUE(strstr(r->err, " sa-add ") != NULL);
+	ASSERT_STR_EQ(r->out, "");
+	ASSERT_INT_EQ(CTL(r, "monitor", "-e", "sa-update", "-e", "drop",
+	    "-t", "1"), 0);
 	free(r);
 }
 
@@ -1033,8 +1159,9 @@ TEST(monitor_streams_events)
 	/* JSON: one object per line; -e skipped the sa-del events */
 	ASSERT_TRUE(json_ok(j.buf, 1));
 	ASSERT_TRUE(strstr(j.buf, "\"type\":\"sa-del\"") == NULL);
-	ASSERT_TRUE(strstr(j.buf, "\"type\":\"reload\",\"peer\":\"\","
-	    "\"xid\":0,\"text\":\"ok\"}\n") != NULL);
+	/* no peer, no xid: null, as the page promises */
+	ASSERT_TRUE(strstr(j.buf, "\"type\":\"reload\",\"peer\":null,"
+	    "\"xid\":null,\"text\":\"ok\"}\n") != NULL);
 	free(r);
 }
 
@@ -1051,6 +1178,9 @@ TEST(monitor_json_escapes)
 	ASSERT_TRUE(json_ok(j.buf, 1));
 	ASSERT_TRUE(strstr(j.buf, "\"text\":\"esp spi 0xdeadbeef "
 	    "\\\"quoted\\\"\\u0009tab\"}\n") != NULL);
+	/* the XID as in the tables: a "0x..." string */
+	ASSERT_TRUE(strstr(j.buf, "\"peer\":\"beta\",\"xid\":\"0x00001234\","
+	    "\"text\":") != NULL);
 	free(r);
 }
 
@@ -1080,8 +1210,9 @@ TEST(monitor_timeout)
 {
 	struct result *r = malloc(sizeof(*r));
 
-	ASSERT_INT_EQ(CTL(r, "monitor", "-n", "1", "-t", "1", "-e", "never"),
-	    1);
+	/* a real type this server never sends (an unknown one is refused) */
+	ASSERT_INT_EQ(CTL(r, "monitor", "-n", "1", "-t", "1", "-e",
+	    "peer-epoch"), 1);
 	ASSERT_TRUE(strstr(r->err, "timeout after 1s, 0 of 1 events") != NULL);
 	ASSERT_TRUE(strstr(r->out, " subscribed\n") != NULL);
 	/* without -n, the timeout is the normal end */
@@ -1559,11 +1690,15 @@ main(void)
 	RUN(show_peers);
 	RUN(show_xact);
 	RUN(show_stats_multi_record);
+	RUN(show_stats_prometheus);
 	RUN(initiate_async_and_errors);
 	RUN(delete_flush_log);
 	RUN(reload_error_text);
 	RUN(reload_relative_path_made_absolute);
 	RUN(usage_exit_2);
+	RUN(help_and_version_options);
+	RUN(version_and_show_self);
+	RUN(monitor_rejects_unknown_event_type);
 	RUN(no_daemon_exit_1);
 	RUN(not_supported);
 	RUN(peercred_refuses_nonroot);

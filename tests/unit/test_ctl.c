@@ -114,7 +114,7 @@ fill_event(struct ctl_event *ev)
 }
 
 /* One valid message of each kind, for the loops below. */
-#define NSAMPLES 20
+#define NSAMPLES 22
 static struct ctl_msg *
 sample(int i)
 {
@@ -155,6 +155,10 @@ sample(int i)
 		strcpy(m->m_error.er_text, "kinkd.conf:14:9: expected "
 		    "\"transport\" or \"tunnel\", got \"trasnport\"\n"
 		    "kinkd.conf:20:1: unknown peer \"x\""); break;
+	case 20: m = msg_new(CTL_REQ_SHOW_SELF, 0, 21); break;
+	case 21: m = msg_new(CTL_REC_INFO, 0, 22);
+		strcpy(m->m_info.ci_name, "listen");
+		strcpy(m->m_info.ci_value, "192.0.2.1 port 910"); break;
 	default: m = msg_new(CTL_REC_STATS, 0, 20);
 		fill_stats(&m->m_stats, 0); break;
 	}
@@ -171,6 +175,7 @@ body_size(uint8_t type)
 	case CTL_REC_XACT:	return sizeof(struct ctl_xact);
 	case CTL_REC_STATS:	return sizeof(struct ctl_stats);
 	case CTL_REC_EVENT:	return sizeof(struct ctl_event);
+	case CTL_REC_INFO:	return sizeof(struct ctl_info);
 	case CTL_ERROR:		return sizeof(struct ctl_error);
 	case CTL_END:		return 0;
 	}
@@ -431,7 +436,9 @@ static void m_stats_empty(struct ctl_msg *m, uint8_t *p)
 { m->m_stats.cst_v[5].cst_name[0] = 0; }
 static void m_ev_type(struct ctl_msg *m, uint8_t *p) { m->m_event.ce_type[0] = 0; }
 static void m_err_code(struct ctl_msg *m, uint8_t *p) { m->m_error.er_code = 0; }
-static void m_log(struct ctl_msg *m, uint8_t *p) { m->m_req.cr_level = 2; }
+static void m_log(struct ctl_msg *m, uint8_t *p)
+{ m->m_req.cr_level = CTL_LOG_MAX + 1; }
+static void m_info_name(struct ctl_msg *m, uint8_t *p) { m->m_info.ci_name[0] = 0; }
 
 TEST(values_encoder)
 {
@@ -450,6 +457,7 @@ TEST(values_encoder)
 	ASSERT_TRUE(mutated(16, m_ev_type, CTL_E_VALUE));
 	ASSERT_TRUE(mutated(18, m_err_code, CTL_E_VALUE));
 	ASSERT_TRUE(mutated(9, m_log, CTL_E_VALUE));
+	ASSERT_TRUE(mutated(21, m_info_name, CTL_E_VALUE));
 }
 
 TEST(values_decoder)
@@ -496,12 +504,16 @@ TEST(values_decoder)
 	ASSERT_INT_EQ(patched(18, 0, v, 2), CTL_E_VALUE);
 	put_be16(v, CTL_ERR_MAX + 1);
 	ASSERT_INT_EQ(patched(18, 0, v, 2), CTL_E_VALUE);
-	/* LOG (9) level 2 */
-	v[0] = 2;
+	/* LOG (9): one above the last level (warning) */
+	v[0] = CTL_LOG_MAX + 1;
 	ASSERT_INT_EQ(patched(9, 0, v, 1), CTL_E_VALUE);
+	v[0] = CTL_LOG_WARNING;
+	ASSERT_INT_EQ(patched(9, 0, v, 1), CTL_E_OK);
 	/* EVENT (16): empty type */
 	put_be16(v, 0);
 	ASSERT_INT_EQ(patched(16, 8, v, 2), CTL_E_VALUE);
+	/* INFO (21): empty name (the rest then reads as trailing) */
+	ASSERT_INT_EQ(patched(21, 0, v, 2), CTL_E_VALUE);
 }
 
 TEST(keys_and_sizes)
@@ -577,7 +589,7 @@ TEST(names)
 	for (unsigned t = 0; t < 256; t++)
 		if (ctl_type_name((uint8_t)t) != NULL)
 			ntypes++;
-	ASSERT_INT_EQ(ntypes, CTL_REQ_MAX + 7);
+	ASSERT_INT_EQ(ntypes, CTL_REQ_MAX + 8);
 	for (unsigned c = 1; c <= CTL_ERR_MAX; c++)
 		ASSERT_TRUE(ctl_errcode_name((uint16_t)c) != NULL);
 	ASSERT_TRUE(ctl_errcode_name(0) == NULL);

@@ -1279,6 +1279,35 @@ TEST(names_complete)
 	ASSERT_STR_EQ(wire_error_name(16383), "PRIVATE");
 	ASSERT_STR_EQ(wire_error_name(16384), "RESERVED");
 	ASSERT_STR_EQ(wire_error_name(0xffffffff), "RESERVED");
+	/* Notify types: RFC 2408 3.14.1 names, RFC 2407 status, ranges */
+	ASSERT_STR_EQ(wire_notify_name(1), "INVALID-PAYLOAD-TYPE");
+	ASSERT_STR_EQ(wire_notify_name(11), "INVALID-SPI");
+	ASSERT_STR_EQ(wire_notify_name(14), "NO-PROPOSAL-CHOSEN");
+	ASSERT_STR_EQ(wire_notify_name(16), "PAYLOAD-MALFORMED");
+	ASSERT_STR_EQ(wire_notify_name(18), "INVALID-ID-INFORMATION");
+	ASSERT_STR_EQ(wire_notify_name(30), "UNEQUAL-PAYLOAD-LENGTHS");
+	ASSERT_STR_EQ(wire_notify_name(31), "RESERVED");
+	ASSERT_STR_EQ(wire_notify_name(8192), "PRIVATE");
+	ASSERT_STR_EQ(wire_notify_name(16384), "CONNECTED");
+	ASSERT_STR_EQ(wire_notify_name(24576), "RESPONDER-LIFETIME");
+	ASSERT_STR_EQ(wire_notify_name(24578), "INITIAL-CONTACT");
+	ASSERT_STR_EQ(wire_notify_name(24579), "DOI-SPECIFIC");
+	ASSERT_STR_EQ(wire_notify_name(40959), "PRIVATE");
+	ASSERT_STR_EQ(wire_notify_name(40960), "RESERVED");
+	ASSERT_STR_EQ(wire_notify_name(0), "INVALID");
+	for (unsigned t = 1; t <= 30; t++)
+		ASSERT_TRUE(strcmp(wire_notify_name(t), "RESERVED") != 0);
+	/* KRB_ERROR codes (RFC 4120 7.5.9) */
+	ASSERT_STR_EQ(wire_krb_error_name(0), "KDC_ERR_NONE");
+	ASSERT_STR_EQ(wire_krb_error_name(27), "KDC_ERR_MUST_USE_USER2USER");
+	ASSERT_STR_EQ(wire_krb_error_name(32), "KRB_AP_ERR_TKT_EXPIRED");
+	ASSERT_STR_EQ(wire_krb_error_name(37), "KRB_AP_ERR_SKEW");
+	ASSERT_STR_EQ(wire_krb_error_name(69),
+	    "KRB_AP_ERR_USER_TO_USER_REQUIRED");
+	ASSERT_STR_EQ(wire_krb_error_name(76), "KDC_ERR_KDC_NAME_MISMATCH");
+	ASSERT_STR_EQ(wire_krb_error_name(30), "UNASSIGNED");
+	ASSERT_STR_EQ(wire_krb_error_name(77), "UNASSIGNED");
+	ASSERT_STR_EQ(wire_krb_error_name(-1), "UNASSIGNED");
 }
 
 /* Every wire error has its own text and a defined action. */
