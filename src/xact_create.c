@@ -289,27 +289,6 @@ retrans_secs(struct kink_engine *en)
 	return (uint32_t)(((uint64_t)xact_cycle_ms(en) + 999) / 1000);
 }
 
-/*
- * The optimistic inbound SAs of a protocol the REPLY did not choose (an
- * AH+ESP bundle that lost to ESP alone): nothing will ever use them.
- */
-static void
-drop_unchosen_in(struct kink_xact *x, const struct doi_result *r)
-{
-	struct sarec_key k = { .k_pair = x->xa_pair, .k_dir = SA_DIR_IN };
-	struct kink_sarec *sr, *next;
-	int i, chosen;
-
-	for (sr = sarec_next(x->xa_en, NULL, &k); sr != NULL; sr = next) {
-		next = sarec_next(x->xa_en, sr, &k);
-		for (i = 0, chosen = 0; i < r->dr_nsa; i++)
-			if (r->dr_in[i].sa_proto == sr->sr_sa.sa_proto)
-				chosen = 1;
-		if (!chosen)
-			sarec_del(sr, "protocol not chosen by the peer");
-	}
-}
-
 static const char *
 spi_list(const struct doi_result *r, char *buf, size_t len)
 {
@@ -579,8 +558,6 @@ create_init_installed(struct kink_xact *x)
 		create_init_undo(x);
 		return;
 	}
-	if (x->xa_opt_in)
-		drop_unchosen_in(x, r);
 	stats_inc(r->dr_optimistic ? STAT_CREATE_OPT : STAT_CREATE_NONOPT);
 	xact_complete(x, 1, 0, "policy %s, %s%s, %s", x->xa_pol.pol_name,
 	    r->dr_optimistic ? "optimistic" : "non-optimistic",
