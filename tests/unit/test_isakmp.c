@@ -571,6 +571,21 @@ TEST(bad_ke_len)
 	    ISAKMP_ERR_KE_LEN);
 }
 
+/* The upper bound too: ISAKMP_MAX_KE octets parse, one more does not. */
+TEST(ke_len_limit)
+{
+	uint8_t k[4 + ISAKMP_MAX_KE + 1];
+
+	memset(k, 0, sizeof(k));
+	put_be16(k + 2, 4 + ISAKMP_MAX_KE);
+	ASSERT_INT_EQ(isakmp_parse(k, 4 + ISAKMP_MAX_KE, ISAKMP_NPTYPE_KE,
+	    &msg), 0);
+	ASSERT_INT_EQ((int)msg.m_ke.rb_len, ISAKMP_MAX_KE);
+	put_be16(k + 2, 4 + ISAKMP_MAX_KE + 1);
+	ASSERT_INT_EQ(isakmp_parse(k, sizeof(k), ISAKMP_NPTYPE_KE, &msg),
+	    ISAKMP_ERR_KE_LEN);
+}
+
 TEST(bad_id)
 {
 	/* ID types outside 1,4,5,6,7,8: FQDN, KEY_ID. */
@@ -830,6 +845,7 @@ main(void)
 	RUN(bad_attr);
 	RUN(bad_nonce_len);
 	RUN(bad_ke_len);
+	RUN(ke_len_limit);
 	RUN(bad_id);
 	RUN(bad_id_count);
 	RUN(bad_notify);
