@@ -9,10 +9,11 @@
  * does not decrypt (under a valid Cksum) is dropped; a lost CREATE is
  * recovered by retransmission; after a lost REPLY the retransmitted
  * CREATE (same XID, new authenticator) is answered from the reply cache
- * without a second SA; a CREATE the network duplicates is not executed
- * twice; DELETE removes both sides' pair, the inbound SAs only after
- * delete-grace; STATUS completes; an EPOCH of 0 changes nothing, another
- * EPOCH drops the SAs made with the peer.
+ * without a second SA, but a STATUS reusing that XID is not; a CREATE
+ * the network duplicates is not executed twice; DELETE removes both
+ * sides' pair, the inbound SAs only after delete-grace; STATUS completes;
+ * an EPOCH of 0 changes nothing, another EPOCH drops the SAs made with
+ * the peer.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -52,6 +53,7 @@ struct side {
 	int			 s_drop[KINK_MSGTYPE_MAX + 1];
 	int			 s_dup[KINK_MSGTYPE_MAX + 1];
 	int			 s_badenc[KINK_MSGTYPE_MAX + 1];
+	uint32_t		 s_setxid[KINK_MSGTYPE_MAX + 1];
 	int			 s_sent[KINK_MSGTYPE_MAX + 1];
 	int			 s_events_done;	/* xact-done events */
 	char			 s_last_done[CTL_TEXT_MAX + 1];
@@ -88,12 +90,13 @@ enqueue(struct side *to, const struct sockaddr_storage *from,
 }
 
 /*
- * An initiator's command with one octet of its KINK_ENCRYPT ciphertext
- * changed and the Cksum made again under the session key: authentic in
- * every respect but that it does not decrypt.  0 = done.
+ * An initiator's command changed and its Cksum made again under the
+ * session key, so that it is authentic in every respect but the change:
+ * one octet of its KINK_ENCRYPT ciphertext (badenc), or its XID (xid, not
+ * 0).  0 = done.
  */
 static int
-corrupt_encrypt(struct side *s, uint8_t *p, size_t len)
+tamper(struct side *s, uint8_t *p, size_t len, int badenc, uint32_t xid)
 {
 	struct kink_xact *x;
 	struct kink_msg m;
@@ -102,12 +105,15 @@ corrupt_encrypt(struct side *s, uint8_t *p, size_t len)
 	size_t inlen;
 	int rc = -1;
 
-	if (wire_parse(&m, p, len) != 0 || !wire_has(&m, KINK_ENCRYPT) ||
-	    m.m_encrypt.rb_len == 0 ||
+	if (wire_parse(&m, p, len) != 0 || (badenc &&
+	    (!wire_has(&m, KINK_ENCRYPT) || m.m_encrypt.rb_len == 0)) ||
 	    (x = xact_find(&s->s_en, NULL, m.m_xid, XR_INIT)) == NULL ||
 	    x->xa_client == NULL)
 		return -1;
-	p[m.m_encrypt.rb_p - p + m.m_encrypt.rb_len / 2] ^= 0x5a;
+	if (badenc)
+		p[m.m_encrypt.rb_p - p + m.m_encrypt.rb_len / 2] ^= 0x5a;
+	if (xid != 0)
+		put_be32(p + 8, xid);
 	buf_init(&ck, KINK_MAX_MSG);
 	if (wire_cksum_input(&m, in, sizeof(in), &inlen) == 0 &&
 	    krb_cksum_make(krb_client_key(x->xa_client), in, inlen, &ck) == 0 &&
@@ -130,10 +136,14 @@ side_send(void *arg, const struct sockaddr_storage *local,
 	if (type > KINK_MSGTYPE_MAX)
 		type = 0;
 	s->s_sent[type]++;
-	if (s->s_badenc[type] > 0 && len <= sizeof(bad)) {
+	if ((s->s_badenc[type] > 0 || s->s_setxid[type] != 0) &&
+	    len <= sizeof(bad)) {
 		memcpy(bad, p, len);
-		if (corrupt_encrypt(s, bad, len) == 0) {
-			s->s_badenc[type]--;
+		if (tamper(s, bad, len, s->s_badenc[type] > 0,
+		    s->s_setxid[type]) == 0) {
+			if (s->s_badenc[type] > 0)
+				s->s_badenc[type]--;
+			s->s_setxid[type] = 0;
 			p = bad;
 		}
 	}
@@ -535,6 +545,36 @@ TEST(status)
 	ASSERT_INT_EQ(peer_of(&alpha)->pe_state, CTL_PEER_ALIVE);
 }
 
+/*
+ * A STATUS under the XID of a CREATE beta has answered (its REPLY still
+ * cached): not a duplicate of that CREATE, so no cached REPLY goes back;
+ * it is dropped and the retransmission, with its own XID, is answered.
+ */
+TEST(xid_of_other_command_not_answered_from_cache)
+{
+	uint64_t cached = stats_get(STAT_DUP_CACHED);
+	struct kink_xact *x;
+	uint32_t xid = 0;
+
+	TAILQ_FOREACH(x, &beta.s_en.en_xacts, xa_entry)
+		if (x->xa_role == XR_RESP && x->xa_state == XS_R_CACHE &&
+		    x->xa_cmd == KINK_MSGTYPE_CREATE)
+			xid = x->xa_xid;
+	ASSERT_TRUE(xid != 0);
+	reset_counts();
+	alpha.s_setxid[KINK_MSGTYPE_STATUS] = xid;
+	status_done_before = alpha.s_events_done;
+	ASSERT_INT_EQ(xact_status_start(&alpha.s_en, peer_of(&alpha), NULL),
+	    0);
+	ASSERT_TRUE(pump_until(status_done));
+	ASSERT_INT_EQ((int)alpha.s_setxid[KINK_MSGTYPE_STATUS], 0);
+	ASSERT_TRUE(strstr(alpha.s_last_done, "initiator STATUS: peer alive")
+	    != NULL);
+	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_STATUS], 2);
+	ASSERT_INT_EQ(beta.s_sent[KINK_MSGTYPE_REPLY], 1);
+	ASSERT_TRUE(stats_get(STAT_DUP_CACHED) == cached);
+}
+
 /* STATUS from alpha with `epoch` in its AP-REQ; alpha's own comes back. */
 static int
 status_with_epoch(uint32_t epoch)
@@ -659,6 +699,7 @@ main(void)
 	RUN(undecryptable_create_dropped);
 	RUN(delete);
 	RUN(status);
+	RUN(xid_of_other_command_not_answered_from_cache);
 	RUN(epoch_zero_ignored);
 	RUN(epoch_change_flushes);
 	RUN(delete_grace_keeps_inbound);
