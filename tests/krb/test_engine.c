@@ -6,7 +6,8 @@
  * daemon, no sockets: what struct kink_engine needs and nothing more.
  *
  * CREATE installs the same SAs on both sides; a CREATE whose KINK_ENCRYPT
- * does not decrypt (under a valid Cksum) is dropped; a lost CREATE is
+ * does not decrypt (under a valid Cksum) is dropped, and so are a CREATE
+ * and a REPLY with a bad Cksum; a lost CREATE is
  * recovered by retransmission; after a lost REPLY the retransmitted
  * CREATE (same XID, new authenticator) is answered from the reply cache
  * without a second SA, but a STATUS reusing that XID is not; a CREATE
@@ -54,6 +55,7 @@ struct side {
 	int			 s_dup[KINK_MSGTYPE_MAX + 1];
 	int			 s_badenc[KINK_MSGTYPE_MAX + 1];
 	uint32_t		 s_setxid[KINK_MSGTYPE_MAX + 1];
+	int			 s_badck[KINK_MSGTYPE_MAX + 1];
 	int			 s_sent[KINK_MSGTYPE_MAX + 1];
 	int			 s_events_done;	/* xact-done events */
 	char			 s_last_done[CTL_TEXT_MAX + 1];
@@ -136,6 +138,14 @@ side_send(void *arg, const struct sockaddr_storage *local,
 	if (type > KINK_MSGTYPE_MAX)
 		type = 0;
 	s->s_sent[type]++;
+	if (s->s_badck[type] > 0 && len <= sizeof(bad) && len >= KINK_HDR_LEN &&
+	    get_be16(p + 14) > 0) {
+		/* The Cksum is the message's last field. */
+		memcpy(bad, p, len);
+		bad[len - 1] ^= 0x01;
+		s->s_badck[type]--;
+		p = bad;
+	}
 	if ((s->s_badenc[type] > 0 || s->s_setxid[type] != 0) &&
 	    len <= sizeof(bad)) {
 		memcpy(bad, p, len);
@@ -496,6 +506,46 @@ TEST(undecryptable_create_dropped)
 	ASSERT_TRUE(sas_pairwise_equal());
 }
 
+/*
+ * One bit of the Cksum flipped, first on alpha's CREATE, then on beta's
+ * REPLY: each is dropped (4: MUST be dropped) and the retransmission
+ * completes the exchange, the second time from beta's reply cache.
+ */
+TEST(bad_cksum_dropped)
+{
+	uint64_t ck = stats_get(STAT_DROP_CKSUM);
+	uint64_t cached = stats_get(STAT_DUP_CACHED);
+
+	reset_counts();
+	alpha.s_badck[KINK_MSGTYPE_CREATE] = 1;
+	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
+	    alpha_policy(), NULL, 0), 0);
+	want_alpha = alpha.s_en.en_nsas + 2;
+	want_beta = beta.s_en.en_nsas + 2;
+	ASSERT_TRUE(pump_until(sas_are));
+	ASSERT_TRUE(pump_until(no_initiator));
+	ASSERT_INT_EQ(alpha.s_badck[KINK_MSGTYPE_CREATE], 0);
+	ASSERT_TRUE(stats_get(STAT_DROP_CKSUM) == ck + 1);
+	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_CREATE], 2);
+	ASSERT_INT_EQ(beta.s_sent[KINK_MSGTYPE_REPLY], 1);
+	ASSERT_TRUE(sas_pairwise_equal());
+
+	reset_counts();
+	beta.s_badck[KINK_MSGTYPE_REPLY] = 1;
+	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
+	    alpha_policy(), NULL, 0), 0);
+	want_alpha = alpha.s_en.en_nsas + 2;
+	want_beta = beta.s_en.en_nsas + 2;
+	ASSERT_TRUE(pump_until(sas_are));
+	ASSERT_TRUE(pump_until(no_initiator));
+	ASSERT_INT_EQ(beta.s_badck[KINK_MSGTYPE_REPLY], 0);
+	ASSERT_TRUE(stats_get(STAT_DROP_CKSUM) == ck + 2);
+	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_CREATE], 2);
+	ASSERT_INT_EQ(beta.s_sent[KINK_MSGTYPE_REPLY], 2);
+	ASSERT_TRUE(stats_get(STAT_DUP_CACHED) == cached + 1);
+	ASSERT_TRUE(sas_pairwise_equal());
+}
+
 TEST(delete)
 {
 	struct kink_sarec *sr;
@@ -697,6 +747,7 @@ main(void)
 	RUN(lost_reply_answered_from_cache);
 	RUN(duplicated_create_runs_once);
 	RUN(undecryptable_create_dropped);
+	RUN(bad_cksum_dropped);
 	RUN(delete);
 	RUN(status);
 	RUN(xid_of_other_command_not_answered_from_cache);
