@@ -61,11 +61,11 @@ send_alpha tgt-rep "0310001c""00000001""$xid""05000000""0000000c""a0a1a2a3a4a5a6
 # REPLY, Length 24, KINK_ERROR KINK_INTERR (5)
 send_alpha kink-error "03100018""00000001""$xid""08000000""00000008""00000005"
 # the unprotected SKEW again as TKT_EXPIRED (32: only a protected one has
-# the initiator start over, 3.4) and as USER_TO_USER_REQUIRED (66: alpha's
+# the initiator start over, 3.4) and as USER_TO_USER_REQUIRED (69: alpha's
 # policy for beta has no u2u allow).  The KRB-ERROR's error-code is the
 # one octet after a6 03 02 01; the lengths stay.
 expired=${unprot/a603020125/a603020120}
-u2ureq=${unprot/a603020125/a603020142}
+u2ureq=${unprot/a603020125/a603020145}
 check unprotected-expired/patched test "$expired" != "$unprot"
 send_alpha unprotected-expired "$expired"
 send_alpha unprotected-u2u-required "$u2ureq"
@@ -74,7 +74,7 @@ check unauth-seen wait_until "$HOST_WAIT" grep -q "error REPLY: TGT_REP" "$T/alp
 check unauth-kink-error-seen wait_until "$HOST_WAIT" grep -q "error REPLY: KINK_ERROR" "$T/alpha.log"
 check unauth-krb-error-seen grep -q "error REPLY: KRB_ERROR 37 (unauthenticated)" "$T/alpha.log"
 check unauth-expired-seen wait_until "$HOST_WAIT" grep -q "error REPLY: KRB_ERROR 32 (unauthenticated)" "$T/alpha.log"
-check unauth-u2u-required-seen wait_until "$HOST_WAIT" grep -q "error REPLY: KRB_ERROR 66 (unauthenticated)" "$T/alpha.log"
+check unauth-u2u-required-seen wait_until "$HOST_WAIT" grep -q "error REPLY: KRB_ERROR 69 (unauthenticated)" "$T/alpha.log"
 # ... and moved nothing
 check_eq unprotected-skew/offset-unchanged "$(peer_field alpha beta clock_offset)" 1000
 check_eq tgt-rep/peer-not-dead "$(peer_field alpha beta state)" "$state0"
