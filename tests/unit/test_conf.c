@@ -857,6 +857,20 @@ err_word(FILE *fp, const char *f, int n)
 	fprintf(fp, "%s:1:12: word longer than %d bytes\n", f, CONF_MAX_STRING);
 }
 
+/* n bytes of a word made by expanding a macro after one literal byte. */
+static void
+gen_expansion(FILE *fp, int n)
+{
+	fprintf(fp, "m = \"%0*d\"\nset keytab x$m\n", n - 1, 0);
+}
+
+static void
+err_expansion(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:2:12: word longer than %d bytes\n", f,
+	    CONF_MAX_STRING);
+}
+
 static int
 count_keytab(const struct kink_conf *c)
 {
@@ -943,6 +957,8 @@ static const struct limit limits[] = {
 	{ "macros", CONF_MAX_MACROS, gen_macros, err_macros, NULL, 0 },
 	{ "string", CONF_MAX_STRING, gen_string, err_string, count_keytab, 0 },
 	{ "word", CONF_MAX_STRING, gen_word, err_word, count_keytab, 0 },
+	{ "expansion", CONF_MAX_STRING, gen_expansion, err_expansion,
+	    count_keytab, 0 },
 	{ "file", CONF_MAX_FILE, gen_file, err_file, count_verbose, 0 },
 	{ "include", CONF_MAX_FILE, gen_include, err_include, count_verbose,
 	    0 },
