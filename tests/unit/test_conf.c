@@ -582,6 +582,32 @@ TEST(reqid_collision)
 	conf_errors_free(&e);
 }
 
+/* A pinned reqid: CONF_REQID_MAX is the largest taken, one more refused. */
+TEST(reqid_limit)
+{
+	const uint32_t max = 0x3fffffffU;	/* CONF_REQID_MAX */
+	char s[512];
+	struct conf_errors e;
+	struct kink_conf *c;
+
+	snprintf(s, sizeof(s), "peer b {\n principal k/b@R\n"
+	    " policy \"x\" esp transport from 192.0.2.1 to 192.0.2.2"
+	    " reqid %u\n}\n", max);
+	c = parse_str(s, NULL, &e);
+	ASSERT_TRUE(c != NULL);
+	if (c != NULL)
+		ASSERT_INT_EQ(c->c_peers[0].p_policies[0].pol_reqid, max);
+	conf_free(c);
+	conf_errors_free(&e);
+	snprintf(s, sizeof(s), "peer b {\n principal k/b@R\n"
+	    " policy \"x\" esp transport from 192.0.2.1 to 192.0.2.2"
+	    " reqid %u\n}\n", max + 1);
+	c = parse_str(s, NULL, &e);
+	ASSERT_TRUE(c == NULL);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
 TEST(lookups)
 {
 	static const char s[] =
@@ -1095,6 +1121,7 @@ main(void)
 	RUN(top_file_checks);
 	RUN(reload_policy_same);
 	RUN(reqid_collision);
+	RUN(reqid_limit);
 	RUN(lookups);
 	RUN(keyword_table);
 	RUN(mutations);
