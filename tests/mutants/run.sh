@@ -291,4 +291,9 @@ done
 echo "mutants: $(( $(date +%s) - start ))s"
 echo "mutants killed=$killed total=$total survived=${survived#,}" |
     sed 's/survived=$/survived=-/'
-[ "$killed" -eq "$total" ]
+# Check mode: success is no stale entry (nothing was run, nothing killed).
+if [ "$check" = 1 ]; then
+	[ -z "$survived" ]
+else
+	[ "$killed" -eq "$total" ]
+fi
