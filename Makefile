@@ -8,12 +8,13 @@
 #   make check VALGRIND=1   unit tier under valgrind (plain build)
 #   make fuzz         libFuzzer harnesses, FUZZ_TIME seconds each
 #   make deps         install build and test packages (Debian, as root)
+#   make mutants      tests/mutants/list, each in a scratch copy of the tree
 #   make install      PREFIX/DESTDIR/sysconfdir aware
 #
 # In a clone, ./autogen.sh generates ./configure (plain `make` also runs it
 # on demand, with the default prefix); Debian's package is debian/.
 
-ifeq ($(filter deps clean distclean,$(MAKECMDGOALS)),)
+ifeq ($(filter deps mutants clean distclean,$(MAKECMDGOALS)),)
 -include config.mk
 endif
 
@@ -107,6 +108,11 @@ check: tests
 deps:
 	sh tests/deps.sh
 
+# Each mutant of a security check, applied to a scratch copy of the tracked
+# files, must make its named tests fail (docs/arch/mutants.md).
+mutants:
+	sh tests/mutants/run.sh
+
 # make install [PREFIX=/usr] [sysconfdir=/etc] [DESTDIR=...] [unitdir=...]
 #   [sysusersdir=...]
 # installs what $(B) holds.  The pages and the unit name /usr/sbin and
@@ -191,5 +197,5 @@ clean:
 distclean: clean
 	rm -rf config.mk config.h config.log config.status configure autom4te.cache
 
-.PHONY: all programs tests check fuzz fuzzers deps install uninstall clean distclean
+.PHONY: all programs tests check fuzz fuzzers deps mutants install uninstall clean distclean
 .SECONDARY:

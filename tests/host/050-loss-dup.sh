@@ -70,6 +70,9 @@ run_case() {
 	# which must then be exact
 	check "$c/alpha-xact-done-once" wait_until "$HOST_WAIT" \
 	    is = 1 event_count alpha 'xact-done'
+	# the responder too: a duplicated ACK is not a second completion
+	check "$c/beta-xact-done-once" wait_until "$HOST_WAIT" \
+	    is = 1 event_count beta 'xact-done'
 	check "$c/beta-sa-add-events" wait_until "$HOST_WAIT" \
 	    is = 2 event_count beta 'sa-add'
 	# the initiator of a non-optimistic CREATE installs its inbound SA

@@ -108,7 +108,12 @@ for fam in v4 v6; do
 	hostile "$fam/garbage-as-alpha" garbage -b "$LIKE_ALPHA" -n 200 -s 1
 	hostile "$fam/garbage-stranger" garbage -b "$STRANGER" -n 200 -s 2
 	hostile "$fam/truncated" truncate -b "$LIKE_ALPHA" -f "$T/c2.bin"
-	hostile "$fam/forged-cksum" forge -b "$LIKE_ALPHA" -f "$T/c1.bin"
+	# c1's AP-REQ is fresh to beta, but its XID is the completed
+	# exchange's: under that XID the reply cache would answer it before
+	# any Cksum mattered, so it goes under a new one
+	k0=$(stat_get beta drop_cksum)
+	hostile "$fam/forged-cksum" forge -b "$LIKE_ALPHA" -f "$T/c1.bin" -X 0x5eec
+	check "$fam/forged-cksum/cksum-drop" test "$(stat_get beta drop_cksum)" -gt "$k0"
 	hostile "$fam/forged-cksum-new-xid" forge -b "$LIKE_ALPHA" -f "$T/c2.bin" -X 0x5eed
 	# a replay of a completed CREATE: beta may answer from its reply
 	# cache (the same REPLY again) but must not negotiate anew

@@ -10,7 +10,9 @@
 #    from an unprotected error (3.5);
 #  - a KINK_TGT_REP: alpha MUST NOT think beta dead (3.7.1);
 #  - a lone KINK_ERROR (KINK_INTERR): alpha does not give up on it (4.2.8,
-#    unauthenticated errors handled with care).
+#    unauthenticated errors handled with care);
+#  - the stripped error as TKT_EXPIRED: alpha does not start over (3.4),
+#    and as USER_TO_USER_REQUIRED: no U2U without the policy's allow (3.1).
 # alpha's older SAs with beta, its view of beta's EPOCH and its peer
 # state stay as they were; once the relay lets REPLYs through, the
 # protected SKEW moves the offset (3.5 SHOULD) and the CREATE completes.
@@ -58,10 +60,21 @@ send_alpha unprotected-skew "$unprot"
 send_alpha tgt-rep "0310001c""00000001""$xid""05000000""0000000c""a0a1a2a3a4a5a6a7"
 # REPLY, Length 24, KINK_ERROR KINK_INTERR (5)
 send_alpha kink-error "03100018""00000001""$xid""08000000""00000008""00000005"
+# the unprotected SKEW again as TKT_EXPIRED (32: only a protected one has
+# the initiator start over, 3.4) and as USER_TO_USER_REQUIRED (69: alpha's
+# policy for beta has no u2u allow).  The KRB-ERROR's error-code is the
+# one octet after a6 03 02 01; the lengths stay.
+expired=${unprot/a603020125/a603020120}
+u2ureq=${unprot/a603020125/a603020145}
+check unprotected-expired/patched test "$expired" != "$unprot"
+send_alpha unprotected-expired "$expired"
+send_alpha unprotected-u2u-required "$u2ureq"
 # each was taken as an answer to the transaction (an error REPLY) ...
 check unauth-seen wait_until "$HOST_WAIT" grep -q "error REPLY: TGT_REP" "$T/alpha.log"
 check unauth-kink-error-seen wait_until "$HOST_WAIT" grep -q "error REPLY: KINK_ERROR" "$T/alpha.log"
 check unauth-krb-error-seen grep -q "error REPLY: KRB_ERROR 37 KRB_AP_ERR_SKEW (unauthenticated)" "$T/alpha.log"
+check unauth-expired-seen wait_until "$HOST_WAIT" grep -q "error REPLY: KRB_ERROR 32 KRB_AP_ERR_TKT_EXPIRED (unauthenticated)" "$T/alpha.log"
+check unauth-u2u-required-seen wait_until "$HOST_WAIT" grep -q "error REPLY: KRB_ERROR 69 KRB_AP_ERR_USER_TO_USER_REQUIRED (unauthenticated)" "$T/alpha.log"
 # ... and moved nothing
 check_eq unprotected-skew/offset-unchanged "$(peer_field alpha beta clock_offset)" 1000
 check_eq tgt-rep/peer-not-dead "$(peer_field alpha beta state)" "$state0"
@@ -69,6 +82,8 @@ check_eq tgt-rep/epoch-unchanged "$(peer_field alpha beta epoch)" "$epoch0"
 check_eq tgt-rep/no-peer-events "$(event_count alpha peer-state)$(event_count alpha peer-epoch)" 00
 check tgt-rep/old-sas-kept sh -c "for s in $old_spis; do echo ' $(spis alpha) ' | grep -q \" \$s \" || exit 1; done"
 check kink-error/not-given-up test "$(event_count alpha xact-fail)" -eq 0
+check_eq unprotected-expired/no-restart "$(grep -c 'ticket expired at the peer' "$T/alpha.log")" 0
+check_eq unprotected-u2u-required/no-u2u "$(grep -c 'requires User-to-User' "$T/alpha.log")" 0
 check kink-error/still-retransmitting kill -0 "$ini"
 
 # REPLYs through again: the protected SKEW is adopted, the CREATE ends

@@ -5,11 +5,16 @@
  * the engine's send hook so that a test can lose or repeat one.  No
  * daemon, no sockets: what struct kink_engine needs and nothing more.
  *
- * CREATE installs the same SAs on both sides; a lost CREATE is recovered
- * by retransmission; after a lost REPLY the retransmitted CREATE (same
- * XID, new authenticator) is answered from the reply cache without a
- * second SA; a CREATE the network duplicates is not executed twice;
- * DELETE removes both sides' pair; STATUS completes.
+ * CREATE installs the same SAs on both sides; a CREATE whose KINK_ENCRYPT
+ * does not decrypt (under a valid Cksum) is dropped, and so are a CREATE
+ * and a REPLY with a bad Cksum; a lost CREATE is
+ * recovered by retransmission; after a lost REPLY the retransmitted
+ * CREATE (same XID, new authenticator) is answered from the reply cache
+ * without a second SA, but a STATUS reusing that XID is not; a CREATE
+ * the network duplicates is not executed twice; DELETE removes both
+ * sides' pair, the inbound SAs only after delete-grace; STATUS completes;
+ * an EPOCH of 0 changes nothing, another EPOCH drops the SAs made with
+ * the peer.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -34,6 +39,7 @@
 #include "sarec.h"
 #include "stats.h"
 #include "timer.h"
+#include "wire.h"
 #include "xact.h"
 
 #define WAIT_MS		15000	/* bound on one exchange, KDC included */
@@ -47,6 +53,9 @@ struct side {
 	/* What the test does to this side's next datagrams of a type. */
 	int			 s_drop[KINK_MSGTYPE_MAX + 1];
 	int			 s_dup[KINK_MSGTYPE_MAX + 1];
+	int			 s_badenc[KINK_MSGTYPE_MAX + 1];
+	uint32_t		 s_setxid[KINK_MSGTYPE_MAX + 1];
+	int			 s_badck[KINK_MSGTYPE_MAX + 1];
 	int			 s_sent[KINK_MSGTYPE_MAX + 1];
 	int			 s_events_done;	/* xact-done events */
 	char			 s_last_done[CTL_TEXT_MAX + 1];
@@ -82,16 +91,72 @@ enqueue(struct side *to, const struct sockaddr_storage *from,
 	memcpy(q->p_data, p, len);
 }
 
+/*
+ * An initiator's command changed and its Cksum made again under the
+ * session key, so that it is authentic in every respect but the change:
+ * one octet of its KINK_ENCRYPT ciphertext (badenc), or its XID (xid, not
+ * 0).  0 = done.
+ */
+static int
+tamper(struct side *s, uint8_t *p, size_t len, int badenc, uint32_t xid)
+{
+	struct kink_xact *x;
+	struct kink_msg m;
+	struct buf ck;
+	uint8_t in[KINK_MAX_MSG];
+	size_t inlen;
+	int rc = -1;
+
+	if (wire_parse(&m, p, len) != 0 || (badenc &&
+	    (!wire_has(&m, KINK_ENCRYPT) || m.m_encrypt.rb_len == 0)) ||
+	    (x = xact_find(&s->s_en, NULL, m.m_xid, XR_INIT)) == NULL ||
+	    x->xa_client == NULL)
+		return -1;
+	if (badenc)
+		p[m.m_encrypt.rb_p - p + m.m_encrypt.rb_len / 2] ^= 0x5a;
+	if (xid != 0)
+		put_be32(p + 8, xid);
+	buf_init(&ck, KINK_MAX_MSG);
+	if (wire_cksum_input(&m, in, sizeof(in), &inlen) == 0 &&
+	    krb_cksum_make(krb_client_key(x->xa_client), in, inlen, &ck) == 0 &&
+	    ck.b_len == m.m_cksum.rb_len) {
+		memcpy(p + (m.m_cksum.rb_p - p), ck.b_data, ck.b_len);
+		rc = 0;
+	}
+	buf_free(&ck);
+	return rc;
+}
+
 static int
 side_send(void *arg, const struct sockaddr_storage *local,
     const struct sockaddr_storage *remote, const uint8_t *p, size_t len)
 {
 	struct side *s = arg;
 	uint8_t type = len > 0 ? p[0] : 0;
+	uint8_t bad[KINK_MAX_MSG];
 
 	if (type > KINK_MSGTYPE_MAX)
 		type = 0;
 	s->s_sent[type]++;
+	if (s->s_badck[type] > 0 && len <= sizeof(bad) && len >= KINK_HDR_LEN &&
+	    get_be16(p + 14) > 0) {
+		/* The Cksum is the message's last field. */
+		memcpy(bad, p, len);
+		bad[len - 1] ^= 0x01;
+		s->s_badck[type]--;
+		p = bad;
+	}
+	if ((s->s_badenc[type] > 0 || s->s_setxid[type] != 0) &&
+	    len <= sizeof(bad)) {
+		memcpy(bad, p, len);
+		if (tamper(s, bad, len, s->s_badenc[type] > 0,
+		    s->s_setxid[type]) == 0) {
+			if (s->s_badenc[type] > 0)
+				s->s_badenc[type]--;
+			s->s_setxid[type] = 0;
+			p = bad;
+		}
+	}
 	if (s->s_drop[type] > 0) {
 		s->s_drop[type]--;
 		return 0;
@@ -415,6 +480,72 @@ TEST(duplicated_create_runs_once)
 	ASSERT_TRUE(sas_pairwise_equal());
 }
 
+/*
+ * A CREATE that carries a valid AP-REQ and Cksum but a KINK_ENCRYPT that
+ * does not decrypt is dropped: no SA, no REPLY, counted; the retransmission
+ * (rebuilt, decryptable) then completes the exchange.
+ */
+TEST(undecryptable_create_dropped)
+{
+	uint64_t dec = stats_get(STAT_DROP_DECRYPT);
+	uint64_t added = stats_get(STAT_SA_ADD);
+
+	reset_counts();
+	alpha.s_badenc[KINK_MSGTYPE_CREATE] = 1;
+	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
+	    alpha_policy(), NULL, 0), 0);
+	want_alpha = alpha.s_en.en_nsas + 2;
+	want_beta = beta.s_en.en_nsas + 2;
+	ASSERT_TRUE(pump_until(sas_are));
+	ASSERT_TRUE(pump_until(no_initiator));
+	ASSERT_INT_EQ(alpha.s_badenc[KINK_MSGTYPE_CREATE], 0);
+	ASSERT_TRUE(stats_get(STAT_DROP_DECRYPT) == dec + 1);
+	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_CREATE], 2);
+	ASSERT_INT_EQ(beta.s_sent[KINK_MSGTYPE_REPLY], 1);
+	ASSERT_TRUE(stats_get(STAT_SA_ADD) == added + 4);
+	ASSERT_TRUE(sas_pairwise_equal());
+}
+
+/*
+ * One bit of the Cksum flipped, first on alpha's CREATE, then on beta's
+ * REPLY: each is dropped (4: MUST be dropped) and the retransmission
+ * completes the exchange, the second time from beta's reply cache.
+ */
+TEST(bad_cksum_dropped)
+{
+	uint64_t ck = stats_get(STAT_DROP_CKSUM);
+	uint64_t cached = stats_get(STAT_DUP_CACHED);
+
+	reset_counts();
+	alpha.s_badck[KINK_MSGTYPE_CREATE] = 1;
+	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
+	    alpha_policy(), NULL, 0), 0);
+	want_alpha = alpha.s_en.en_nsas + 2;
+	want_beta = beta.s_en.en_nsas + 2;
+	ASSERT_TRUE(pump_until(sas_are));
+	ASSERT_TRUE(pump_until(no_initiator));
+	ASSERT_INT_EQ(alpha.s_badck[KINK_MSGTYPE_CREATE], 0);
+	ASSERT_TRUE(stats_get(STAT_DROP_CKSUM) == ck + 1);
+	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_CREATE], 2);
+	ASSERT_INT_EQ(beta.s_sent[KINK_MSGTYPE_REPLY], 1);
+	ASSERT_TRUE(sas_pairwise_equal());
+
+	reset_counts();
+	beta.s_badck[KINK_MSGTYPE_REPLY] = 1;
+	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
+	    alpha_policy(), NULL, 0), 0);
+	want_alpha = alpha.s_en.en_nsas + 2;
+	want_beta = beta.s_en.en_nsas + 2;
+	ASSERT_TRUE(pump_until(sas_are));
+	ASSERT_TRUE(pump_until(no_initiator));
+	ASSERT_INT_EQ(beta.s_badck[KINK_MSGTYPE_REPLY], 0);
+	ASSERT_TRUE(stats_get(STAT_DROP_CKSUM) == ck + 2);
+	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_CREATE], 2);
+	ASSERT_INT_EQ(beta.s_sent[KINK_MSGTYPE_REPLY], 2);
+	ASSERT_TRUE(stats_get(STAT_DUP_CACHED) == cached + 1);
+	ASSERT_TRUE(sas_pairwise_equal());
+}
+
 TEST(delete)
 {
 	struct kink_sarec *sr;
@@ -464,6 +595,136 @@ TEST(status)
 	ASSERT_INT_EQ(peer_of(&alpha)->pe_state, CTL_PEER_ALIVE);
 }
 
+/*
+ * A STATUS under the XID of a CREATE beta has answered (its REPLY still
+ * cached): not a duplicate of that CREATE, so no cached REPLY goes back;
+ * it is dropped and the retransmission, with its own XID, is answered.
+ */
+TEST(xid_of_other_command_not_answered_from_cache)
+{
+	uint64_t cached = stats_get(STAT_DUP_CACHED);
+	struct kink_xact *x;
+	uint32_t xid = 0;
+
+	TAILQ_FOREACH(x, &beta.s_en.en_xacts, xa_entry)
+		if (x->xa_role == XR_RESP && x->xa_state == XS_R_CACHE &&
+		    x->xa_cmd == KINK_MSGTYPE_CREATE)
+			xid = x->xa_xid;
+	ASSERT_TRUE(xid != 0);
+	reset_counts();
+	alpha.s_setxid[KINK_MSGTYPE_STATUS] = xid;
+	status_done_before = alpha.s_events_done;
+	ASSERT_INT_EQ(xact_status_start(&alpha.s_en, peer_of(&alpha), NULL),
+	    0);
+	ASSERT_TRUE(pump_until(status_done));
+	ASSERT_INT_EQ((int)alpha.s_setxid[KINK_MSGTYPE_STATUS], 0);
+	ASSERT_TRUE(strstr(alpha.s_last_done, "initiator STATUS: peer alive")
+	    != NULL);
+	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_STATUS], 2);
+	ASSERT_INT_EQ(beta.s_sent[KINK_MSGTYPE_REPLY], 1);
+	ASSERT_TRUE(stats_get(STAT_DUP_CACHED) == cached);
+}
+
+/* STATUS from alpha with `epoch` in its AP-REQ; alpha's own comes back. */
+static int
+status_with_epoch(uint32_t epoch)
+{
+	uint32_t ours = alpha.s_en.en_epoch;
+	int rc;
+
+	alpha.s_en.en_epoch = epoch;
+	status_done_before = alpha.s_events_done;
+	rc = xact_status_start(&alpha.s_en, peer_of(&alpha), NULL) == 0 &&
+	    pump_until(status_done);
+	alpha.s_en.en_epoch = ours;
+	return rc;
+}
+
+/* EPOCH 0 tells nothing (racoon2 ignores it too): beta keeps its SAs. */
+TEST(epoch_zero_ignored)
+{
+	uint64_t changes = stats_get(STAT_EPOCH_CHANGE);
+	int nsas = beta.s_en.en_nsas;
+
+	ASSERT_TRUE(nsas > 0);
+	ASSERT_TRUE(status_with_epoch(0));
+	ASSERT_INT_EQ(beta.s_en.en_nsas, nsas);
+	ASSERT_INT_EQ(peer_of(&beta)->pe_epoch, alpha.s_en.en_epoch);
+	ASSERT_TRUE(stats_get(STAT_EPOCH_CHANGE) == changes);
+}
+
+/* Another EPOCH: alpha restarted (3.7), beta drops every SA made with it. */
+TEST(epoch_change_flushes)
+{
+	uint64_t changes = stats_get(STAT_EPOCH_CHANGE);
+	uint32_t next = alpha.s_en.en_epoch + 1 ? alpha.s_en.en_epoch + 1 : 1;
+
+	ASSERT_TRUE(beta.s_en.en_nsas > 0);
+	ASSERT_TRUE(status_with_epoch(next));
+	want_alpha = alpha.s_en.en_nsas;
+	want_beta = 0;
+	ASSERT_TRUE(pump_until(sas_are));
+	ASSERT_INT_EQ(peer_of(&beta)->pe_epoch, next);
+	ASSERT_TRUE(stats_get(STAT_EPOCH_CHANGE) == changes + 1);
+}
+
+/* SAs of `pair` at side `s` in direction `dir`. */
+static int
+pair_sas(struct side *s, uint32_t pair, int dir)
+{
+	struct kink_sarec *sr;
+	int n = 0;
+
+	for (sr = sarec_next(&s->s_en, NULL, NULL); sr != NULL;
+	    sr = sarec_next(&s->s_en, sr, NULL))
+		if (sr->sr_pair == pair && sr->sr_sa.sa_dir == dir)
+			n++;
+	return n;
+}
+
+/*
+ * After a DELETE both sides keep their inbound SA for delete-grace (ESP
+ * still in flight), the outbound ones go at once.  The grace is an hour
+ * here, so only the order of events matters, not the clock.
+ */
+TEST(delete_grace_keeps_inbound)
+{
+	struct kink_sarec *sr, *twin;
+	uint32_t pair = 0, bpair = 0, ga, gb;
+
+	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
+	    alpha_policy(), NULL, 0), 0);
+	want_alpha = alpha.s_en.en_nsas + 2;
+	want_beta = beta.s_en.en_nsas + 2;
+	ASSERT_TRUE(pump_until(sas_are));
+	ASSERT_TRUE(pump_until(no_initiator));
+	/* The newest pair: the one that has its twin at beta. */
+	for (sr = sarec_next(&alpha.s_en, NULL, NULL); sr != NULL;
+	    sr = sarec_next(&alpha.s_en, sr, NULL))
+		if ((twin = sarec_find(&beta.s_en, sr->sr_sa.sa_proto,
+		    sr->sr_sa.sa_spi, sr->sr_sa.sa_dir == SA_DIR_IN ?
+		    SA_DIR_OUT : SA_DIR_IN)) != NULL) {
+			pair = sr->sr_pair;
+			bpair = twin->sr_pair;
+		}
+	ASSERT_TRUE(pair != 0 && bpair != 0);
+	ga = alpha.s_en.en_conf->c_delgrace_ms;
+	gb = beta.s_en.en_conf->c_delgrace_ms;
+	alpha.s_en.en_conf->c_delgrace_ms = 3600000;
+	beta.s_en.en_conf->c_delgrace_ms = 3600000;
+	ASSERT_INT_EQ(xact_delete_start(&alpha.s_en, pair, NULL), 0);
+	ASSERT_TRUE(pump_until(no_initiator));
+	/* Time for any timer that is due to run: none should be. */
+	pump_for(300);
+	alpha.s_en.en_conf->c_delgrace_ms = ga;
+	beta.s_en.en_conf->c_delgrace_ms = gb;
+	ASSERT_INT_EQ(pair_sas(&alpha, pair, SA_DIR_OUT), 0);
+	ASSERT_INT_EQ(pair_sas(&alpha, pair, SA_DIR_IN), 1);
+	ASSERT_TRUE(strstr(beta.s_last_done, "responder DELETE") != NULL);
+	ASSERT_INT_EQ(pair_sas(&beta, bpair, SA_DIR_OUT), 0);
+	ASSERT_INT_EQ(pair_sas(&beta, bpair, SA_DIR_IN), 1);
+}
+
 int
 main(void)
 {
@@ -485,8 +746,14 @@ main(void)
 	RUN(lost_create_is_retransmitted);
 	RUN(lost_reply_answered_from_cache);
 	RUN(duplicated_create_runs_once);
+	RUN(undecryptable_create_dropped);
+	RUN(bad_cksum_dropped);
 	RUN(delete);
 	RUN(status);
+	RUN(xid_of_other_command_not_answered_from_cache);
+	RUN(epoch_zero_ignored);
+	RUN(epoch_change_flushes);
+	RUN(delete_grace_keeps_inbound);
 	side_close(&alpha);
 	side_close(&beta);
 	event_base_free(base);

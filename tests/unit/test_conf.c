@@ -582,6 +582,32 @@ TEST(reqid_collision)
 	conf_errors_free(&e);
 }
 
+/* A pinned reqid: CONF_REQID_MAX is the largest taken, one more refused. */
+TEST(reqid_limit)
+{
+	const uint32_t max = 0x3fffffffU;	/* CONF_REQID_MAX */
+	char s[512];
+	struct conf_errors e;
+	struct kink_conf *c;
+
+	snprintf(s, sizeof(s), "peer b {\n principal k/b@R\n"
+	    " policy \"x\" esp transport from 192.0.2.1 to 192.0.2.2"
+	    " reqid %u\n}\n", max);
+	c = parse_str(s, NULL, &e);
+	ASSERT_TRUE(c != NULL);
+	if (c != NULL)
+		ASSERT_INT_EQ(c->c_peers[0].p_policies[0].pol_reqid, max);
+	conf_free(c);
+	conf_errors_free(&e);
+	snprintf(s, sizeof(s), "peer b {\n principal k/b@R\n"
+	    " policy \"x\" esp transport from 192.0.2.1 to 192.0.2.2"
+	    " reqid %u\n}\n", max + 1);
+	c = parse_str(s, NULL, &e);
+	ASSERT_TRUE(c == NULL);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
 TEST(lookups)
 {
 	static const char s[] =
@@ -857,6 +883,20 @@ err_word(FILE *fp, const char *f, int n)
 	fprintf(fp, "%s:1:12: word longer than %d bytes\n", f, CONF_MAX_STRING);
 }
 
+/* n bytes of a word made by expanding a macro after one literal byte. */
+static void
+gen_expansion(FILE *fp, int n)
+{
+	fprintf(fp, "m = \"%0*d\"\nset keytab x$m\n", n - 1, 0);
+}
+
+static void
+err_expansion(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:2:12: word longer than %d bytes\n", f,
+	    CONF_MAX_STRING);
+}
+
 static int
 count_keytab(const struct kink_conf *c)
 {
@@ -943,6 +983,8 @@ static const struct limit limits[] = {
 	{ "macros", CONF_MAX_MACROS, gen_macros, err_macros, NULL, 0 },
 	{ "string", CONF_MAX_STRING, gen_string, err_string, count_keytab, 0 },
 	{ "word", CONF_MAX_STRING, gen_word, err_word, count_keytab, 0 },
+	{ "expansion", CONF_MAX_STRING, gen_expansion, err_expansion,
+	    count_keytab, 0 },
 	{ "file", CONF_MAX_FILE, gen_file, err_file, count_verbose, 0 },
 	{ "include", CONF_MAX_FILE, gen_include, err_include, count_verbose,
 	    0 },
@@ -1079,6 +1121,7 @@ main(void)
 	RUN(top_file_checks);
 	RUN(reload_policy_same);
 	RUN(reqid_collision);
+	RUN(reqid_limit);
 	RUN(lookups);
 	RUN(keyword_table);
 	RUN(mutations);

@@ -477,6 +477,33 @@ TEST(lifetime_raised_rejected)
 	x_free(&x);
 }
 
+/* We offered a byte limit: a REPLY with a higher one is refused. */
+TEST(lifetime_kbytes_raised_rejected)
+{
+	struct kink_policy p;
+	struct xchg x = { 0 };
+	static struct isakmp_msg m;
+	struct buf b;
+	uint8_t first;
+	struct doi_result r;
+	struct doi_error e;
+
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
+	p.pol_life_kbytes = 5000;
+	ASSERT_INT_EQ(run(&x, &p, &p), 0);
+	ASSERT_INT_EQ(isakmp_parse(x.x_reply.b_data, x.x_reply.b_len,
+	    x.x_rfirst, &m), 0);
+	m.m_sa.sa_prop[0].p_trans[0].t_attrs.a_life_kbytes = 5001;
+	buf_init(&b, 0);
+	ASSERT_INT_EQ(isakmp_build(&m, &b, &first), 0);
+	ASSERT_INT_EQ(doi_init_reply(x.x_i, b.b_data, b.b_len, first, prf,
+	    NULL, &r, &e), -1);
+	ASSERT_INT_EQ(e.de_err, ISAKMP_ERR_LIFE_RAISED);
+	ASSERT_INT_EQ(r.dr_nsa, 0);
+	buf_free(&b);
+	x_free(&x);
+}
+
 static void
 ke_case(uint16_t group)
 {
@@ -1282,6 +1309,7 @@ main(void)
 	RUN(soft_lifetime_retrans);
 	RUN(lifetime_never_raised);
 	RUN(lifetime_raised_rejected);
+	RUN(lifetime_kbytes_raised_rejected);
 	RUN(ke_accepted_modp14);
 	RUN(ke_accepted_ecp19);
 	RUN(ke_refused);

@@ -366,6 +366,61 @@ TEST(bad_length)
 	    0), ISAKMP_ERR_LENGTH);
 }
 
+/* #SPIs x SPI size exactly: fewer SPIs than octets is refused too. */
+TEST(delete_spis_exact)
+{
+	ASSERT_INT_EQ(parse_patched("isakmp_delete.hex", ISAKMP_NPTYPE_D, 11,
+	    1), ISAKMP_ERR_LENGTH);
+}
+
+/* An SA payload of n ESP proposals, one transform each, no attributes. */
+static size_t
+sa_with_props(uint8_t *b, int n)
+{
+	size_t off = 4;
+
+	put_be32(b + off, 1);		/* DOI IPsec */
+	put_be32(b + off + 4, 1);	/* SIT_IDENTITY_ONLY */
+	off += 8;
+	for (int i = 1; i <= n; i++) {
+		uint8_t *p = b + off;
+
+		p[0] = i < n ? ISAKMP_NPTYPE_P : ISAKMP_NPTYPE_NONE;
+		p[1] = 0;
+		put_be16(p + 2, 20);
+		p[4] = (uint8_t)i;	/* rising numbers: no bundle */
+		p[5] = PROTO_IPSEC_ESP;
+		p[6] = 4;
+		p[7] = 1;
+		put_be32(p + 8, 0x1000 + (uint32_t)i);
+		p[12] = ISAKMP_NPTYPE_NONE;
+		p[13] = 0;
+		put_be16(p + 14, 8);
+		p[16] = 1;
+		p[17] = 12;		/* ESP_AES */
+		p[18] = p[19] = 0;
+		off += 20;
+	}
+	b[0] = ISAKMP_NPTYPE_NONE;
+	b[1] = 0;
+	put_be16(b + 2, (uint16_t)off);
+	return off;
+}
+
+/* ISAKMP_MAX_PROPS proposals parse; one more is refused, not stored. */
+TEST(props_limit)
+{
+	uint8_t b[12 + 20 * (ISAKMP_MAX_PROPS + 1)];
+	size_t len;
+
+	len = sa_with_props(b, ISAKMP_MAX_PROPS);
+	ASSERT_INT_EQ(isakmp_parse(b, len, ISAKMP_NPTYPE_SA, &msg), 0);
+	ASSERT_INT_EQ(msg.m_sa.sa_nprop, ISAKMP_MAX_PROPS);
+	len = sa_with_props(b, ISAKMP_MAX_PROPS + 1);
+	ASSERT_INT_EQ(isakmp_parse(b, len, ISAKMP_NPTYPE_SA, &msg),
+	    ISAKMP_ERR_TOO_MANY);
+}
+
 TEST(bad_trailing)
 {
 	ASSERT_INT_EQ(load("isakmp_create.hex"), 0);
@@ -568,6 +623,21 @@ TEST(bad_ke_len)
 	uint8_t k[4] = { 0, 0, 0, 4 };
 
 	ASSERT_INT_EQ(isakmp_parse(k, 4, ISAKMP_NPTYPE_KE, &msg),
+	    ISAKMP_ERR_KE_LEN);
+}
+
+/* The upper bound too: ISAKMP_MAX_KE octets parse, one more does not. */
+TEST(ke_len_limit)
+{
+	uint8_t k[4 + ISAKMP_MAX_KE + 1];
+
+	memset(k, 0, sizeof(k));
+	put_be16(k + 2, 4 + ISAKMP_MAX_KE);
+	ASSERT_INT_EQ(isakmp_parse(k, 4 + ISAKMP_MAX_KE, ISAKMP_NPTYPE_KE,
+	    &msg), 0);
+	ASSERT_INT_EQ((int)msg.m_ke.rb_len, ISAKMP_MAX_KE);
+	put_be16(k + 2, 4 + ISAKMP_MAX_KE + 1);
+	ASSERT_INT_EQ(isakmp_parse(k, sizeof(k), ISAKMP_NPTYPE_KE, &msg),
 	    ISAKMP_ERR_KE_LEN);
 }
 
@@ -830,6 +900,9 @@ main(void)
 	RUN(bad_attr);
 	RUN(bad_nonce_len);
 	RUN(bad_ke_len);
+	RUN(delete_spis_exact);
+	RUN(props_limit);
+	RUN(ke_len_limit);
 	RUN(bad_id);
 	RUN(bad_id_count);
 	RUN(bad_notify);
