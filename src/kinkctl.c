@@ -39,7 +39,7 @@ usage(void)
 "usage: kinkctl [-jq] [-s socket] [-t seconds] command [arg ...]\n"
 "  show sa [peer NAME] [keys] | show peers | show xact | show stats\n"
 "  flush sa [peer NAME] | delete sa SPI | initiate PEER [POLICY]\n"
-"  reload [FILE] | log verbose|brief\n"
+"  reload [FILE] | reconcile | log verbose|brief\n"
 "  monitor [-n count] [-t seconds] [-e type ...]\n"
 "options: -j JSON output, -q quiet (no headers or \"ok\"),\n"
 "  -s socket (default " CTL_SOCKET "),\n"
@@ -109,6 +109,7 @@ request_type(enum action a)
 	case A_LOG_VERBOSE:
 	case A_LOG_BRIEF:	return CTL_REQ_LOG;
 	case A_MONITOR:		return CTL_REQ_MONITOR;
+	case A_RECONCILE:	return CTL_REQ_RECONCILE;
 	default:		return 0;
 	}
 }
@@ -123,6 +124,7 @@ record_type(uint8_t req)
 	case CTL_REQ_SHOW_XACT:		return CTL_REC_XACT;
 	case CTL_REQ_SHOW_STATS:	return CTL_REC_STATS;
 	case CTL_REQ_MONITOR:		return CTL_REC_EVENT;
+	case CTL_REQ_RECONCILE:		return CTL_REC_STATS;
 	}
 	return 0;
 }
