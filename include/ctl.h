@@ -49,7 +49,12 @@
  *	FLUSH_SA	str peer (empty = all)
  *	RELOAD		str file (CTL_PATH_MAX; empty = the current file)
  *	LOG		u8 level (CTL_LOG_*)
- * INITIATE, DELETE_SA, FLUSH_SA, RELOAD, LOG and SHOW_SA with CTL_F_KEYS
+ *	RECONCILE	empty; answered with one STATS record (reconcile_lost,
+ *			reconcile_orphans, reconcile_spd) when the run ends.
+ *			Added in version 1 without a bump: an older kinkd
+ *			answers an unknown type with CTL_E_TYPE, as for any.
+ * INITIATE, DELETE_SA, FLUSH_SA, RELOAD, LOG, RECONCILE and SHOW_SA with
+ * CTL_F_KEYS
  * change state or disclose keys: kinkd refuses them (CTL_ERR_PERM) to a
  * caller whose SO_PEERCRED uid is not 0.
  *
@@ -111,7 +116,8 @@
 #define CTL_REQ_LOG		9
 #define CTL_REQ_MONITOR		10
 #define CTL_REQ_SHOW_SELF	11	/* kinkd's version, identity, sockets */
-#define CTL_REQ_MAX		11
+#define CTL_REQ_RECONCILE	12
+#define CTL_REQ_MAX		12
 
 /* ch_type: answers */
 #define CTL_REC_SA		64

@@ -39,6 +39,7 @@ conf_new_defaults(void)
 	c->c_retrans_max_ms = CONF_DEF_RETRANS_MAX_MS;
 	c->c_retrans_tries = CONF_DEF_RETRANS_TRIES;
 	c->c_deadpeer_ms = CONF_DEF_DEADPEER_MS;
+	c->c_reconcile_ms = CONF_DEF_RECONCILE_MS;
 	c->c_delgrace_ms = CONF_DEF_DELGRACE_MS;
 	c->c_replycache_ms = CONF_DEF_REPLYCACHE_MS;
 	c->c_max_xact_peer = CONF_DEF_MAX_XACT_PEER;

@@ -44,6 +44,7 @@
 #define CONF_DEF_RETRANS_MAX_MS	8000
 #define CONF_DEF_RETRANS_TRIES	5
 #define CONF_DEF_DEADPEER_MS	60000
+#define CONF_DEF_RECONCILE_MS	60000
 #define CONF_DEF_DELGRACE_MS	10000	/* racoon2's DELETE half-state */
 #define CONF_DEF_REPLYCACHE_MS	60000	/* racoon2's R_AGING */
 #define CONF_DEF_MAX_XACT_PEER	64
@@ -120,6 +121,7 @@ struct kink_conf {
 	uint32_t		 c_retrans_max_ms;	/* backoff cap */
 	uint32_t		 c_retrans_tries;	/* sends in total */
 	uint32_t		 c_deadpeer_ms;		/* STATUS after silence */
+	uint32_t		 c_reconcile_ms;	/* records vs kernel; 0 off */
 	uint32_t		 c_delgrace_ms;		/* DELETE grace timer */
 	uint32_t		 c_replycache_ms;	/* responder reply cache */
 	uint32_t		 c_max_xact_peer;

@@ -246,6 +246,8 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 	fprintf(fp, " tries %u\n", c->c_retrans_tries);
 	fputs("set dead-peer ", fp);
 	put_dur(fp, c->c_deadpeer_ms);
+	fputs("\nset reconcile ", fp);
+	put_dur(fp, c->c_reconcile_ms);
 	fputs("\nset delete-grace ", fp);
 	put_dur(fp, c->c_delgrace_ms);
 	fputs("\nset reply-cache ", fp);

@@ -13,6 +13,7 @@
  *   set      = "set" ( "principal" STRING | "keytab" STRING
  *            | "port" NUM | "retransmit" DUR [ "max" DUR ] [ "tries" NUM ]
  *            | "dead-peer" DUR | "delete-grace" DUR | "reply-cache" DUR
+ *            | "reconcile" DUR
  *            | "backend" ( "auto" | "pfkey" | "xfrm" | "null" )
  *            | "on-shutdown" ( "flush" | "keep" )
  *            | "max-xact-peer" NUM | "max-xact" NUM
@@ -212,7 +213,8 @@ parse_set(struct conf_parser *p)
 	static const char *const kws[] = {
 		"principal", "keytab", "port", "retransmit", "dead-peer",
 		"delete-grace", "reply-cache", "backend", "on-shutdown",
-		"max-xact-peer", "max-xact", "socket", "user", "verbose", NULL
+		"max-xact-peer", "max-xact", "socket", "user", "verbose",
+		"reconcile", NULL
 	};
 	static const char *const backends[] = {
 		"auto", "pfkey", "xfrm", "null", NULL
@@ -306,6 +308,12 @@ parse_set(struct conf_parser *p)
 		if (ctok_get_num(p, "verbose", 0, 3, &v) == -1)
 			return -1;
 		c->c_verbose = (int)v;
+		return 0;
+	case 14:
+		if (ctok_get_dur(p, "reconcile interval", 0, 86400000,
+		    "0 (off) to 1d", &v) == -1)
+			return -1;
+		c->c_reconcile_ms = (uint32_t)v;
 		return 0;
 	}
 	return -1;

@@ -501,6 +501,7 @@ needs_root(uint8_t type, uint16_t flags)
 	case CTL_REQ_FLUSH_SA:
 	case CTL_REQ_RELOAD:
 	case CTL_REQ_LOG:
+	case CTL_REQ_RECONCILE:
 		return 1;
 	case CTL_REQ_SHOW_SA:
 		return (flags & CTL_F_KEYS) != 0;
@@ -522,6 +523,7 @@ handler_for(const struct control *c, uint8_t type)
 	case CTL_REQ_RELOAD:		return c->c_h.h_reload;
 	case CTL_REQ_LOG:		return c->c_h.h_log;
 	case CTL_REQ_SHOW_SELF:		return c->c_h.h_show_self;
+	case CTL_REQ_RECONCILE:		return c->c_h.h_reconcile;
 	}
 	return NULL;
 }

@@ -59,6 +59,7 @@ struct control_handlers {
 	control_cb	*h_delete_sa;	/* r->cr_spi */
 	control_cb	*h_flush_sa;	/* r->cr_peer ("" = all) */
 	control_cb	*h_reload;	/* r->cr_file ("" = current) */
+	control_cb	*h_reconcile;	/* one STATS record, then END */
 	control_cb	*h_log;		/* r->cr_level: CTL_LOG_* */
 	control_cb	*h_show_self;	/* answers with INFO records */
 };

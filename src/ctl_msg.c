@@ -54,6 +54,7 @@ ctl_type_name(uint8_t t)
 	case CTL_REQ_LOG:		return "log";
 	case CTL_REQ_MONITOR:		return "monitor";
 	case CTL_REQ_SHOW_SELF:		return "show-self";
+	case CTL_REQ_RECONCILE:		return "reconcile";
 	case CTL_REC_SA:		return "sa";
 	case CTL_REC_PEER:		return "peer";
 	case CTL_REC_XACT:		return "xact";

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "net.h"
 #include "peer.h"
+#include "reconcile.h"
 #include "reload.h"
 #include "sarec.h"
 #include "sadb.h"
@@ -354,9 +355,7 @@ h_flush_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 {
 	struct kinkd *kd = arg;
 	struct kink_peer *pe = NULL;
-	struct kink_sarec *sr;
-	uint32_t pairs[XACT_DELETE_MAX_PAIRS];
-	int n = 0;
+	int n;
 
 	if (r->cr_peer[0] != '\0' &&
 	    (pe = peer_by_name(&kd->kd_eng, r->cr_peer)) == NULL) {
@@ -364,32 +363,12 @@ h_flush_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 		return;
 	}
 	/*
-	 * Per peer, XACT_DELETE_MAX_PAIRS pairs at a time: the peer is told
-	 * with one DELETE naming our inbound SPIs (so a flush of many pairs
-	 * costs few transactions), then every SA of those pairs goes at
-	 * once, without the grace timer: a flush is the admin's "now".
+	 * The peer is told with one DELETE per XACT_DELETE_MAX_PAIRS pairs
+	 * naming our inbound SPIs (so a flush of many pairs costs few
+	 * transactions), then every SA of those pairs goes at once, without
+	 * the grace timer: a flush is the admin's "now".
 	 */
-	for (;;) {
-		struct sarec_key k;
-		int np = 0, i;
-
-		memset(&k, 0, sizeof(k));
-		k.k_peer = pe;
-		if ((sr = sarec_next(&kd->kd_eng, NULL, &k)) == NULL)
-			break;
-		k.k_peer = sr->sr_peer;
-		for (; sr != NULL; sr = sarec_next(&kd->kd_eng, sr, &k)) {
-			if (np == XACT_DELETE_MAX_PAIRS)
-				continue;
-			for (i = 0; i < np && pairs[i] != sr->sr_pair; i++)
-				;
-			if (i == np)
-				pairs[np++] = sr->sr_pair;
-		}
-		xact_delete_start_pairs(&kd->kd_eng, pairs, np, NULL);
-		for (i = 0; i < np; i++)
-			n += sarec_pair_del(&kd->kd_eng, pairs[i], "flushed");
-	}
+	n = xact_delete_tell(&kd->kd_eng, pe, NULL, NULL, "flushed", NULL);
 	log_info("flush: %d SAs removed%s%s", n, pe ? " for peer " : "",
 	    pe ? pe->pe_name : "");
 	control_end(req);
@@ -411,6 +390,32 @@ h_reload(struct control_req *req, const struct ctl_req *r, void *arg)
 	else
 		control_error(req, CTL_ERR_CONF, "%s", err);
 	free(err);
+}
+
+static void
+reconcile_answer(void *arg, int err, const struct reconcile_result *rr)
+{
+	struct control_req *req = arg;
+
+	if (err != 0) {
+		control_error(req, CTL_ERR_FAILED, "the kernel's SAs could not "
+		    "be read; nothing changed (see the log)");
+		return;
+	}
+	control_send_stat(req, "reconcile_lost", (uint64_t)rr->rr_lost);
+	control_send_stat(req, "reconcile_orphans", (uint64_t)rr->rr_orphans);
+	control_send_stat(req, "reconcile_spd", (uint64_t)rr->rr_spd);
+	control_end(req);
+}
+
+static void
+h_reconcile(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+
+	if (reconcile_start(kd, "kinkctl", reconcile_answer, req) == -1)
+		control_error(req, CTL_ERR_FAILED, "reconcile not started "
+		    "(see the log)");
 }
 
 static void
@@ -479,4 +484,5 @@ const struct control_handlers kinkd_ctl_handlers = {
 	.h_reload = h_reload,
 	.h_log = h_log,
 	.h_show_self = h_show_self,
+	.h_reconcile = h_reconcile,
 };

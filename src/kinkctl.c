@@ -43,7 +43,7 @@ usage_to(int asked)
 "  show sa [peer NAME] [keys] | show peers | show xact | show stats\n"
 "  show self | version\n"
 "  flush sa [peer NAME] | delete sa SPI | initiate PEER [POLICY]\n"
-"  reload [FILE] | log verbose|brief|debug|info|warning\n"
+"  reload [FILE] | reconcile | log verbose|brief|debug|info|warning\n"
 "  monitor [-n count] [-t seconds] [-e type ...]\n"
 "options: -j JSON output, -q quiet (no headers or \"ok\"),\n"
 "  -s socket (default " CTL_SOCKET "),\n"
@@ -138,6 +138,7 @@ request_type(enum action a)
 	case A_MONITOR:		return CTL_REQ_MONITOR;
 	case A_SHOW_SELF:
 	case A_VERSION:		return CTL_REQ_SHOW_SELF;
+	case A_RECONCILE:	return CTL_REQ_RECONCILE;
 	default:		return 0;
 	}
 }
@@ -153,6 +154,7 @@ record_type(uint8_t req)
 	case CTL_REQ_SHOW_STATS:	return CTL_REC_STATS;
 	case CTL_REQ_MONITOR:		return CTL_REC_EVENT;
 	case CTL_REQ_SHOW_SELF:		return CTL_REC_INFO;
+	case CTL_REQ_RECONCILE:		return CTL_REC_STATS;
 	}
 	return 0;
 }

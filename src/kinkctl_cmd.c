@@ -44,6 +44,7 @@ const struct token kinkctl_commands[] = {
 	{ T_KEYWORD, "delete", A_NONE, t_delete },
 	{ T_KEYWORD, "flush", A_NONE, t_flush },
 	{ T_KEYWORD, "reload", A_RELOAD, t_reload },
+	{ T_KEYWORD, "reconcile", A_RECONCILE, t_end },
 	{ T_KEYWORD, "log", A_NONE, t_log },
 	{ T_KEYWORD, "monitor", A_MONITOR, t_monitor },
 	{ T_KEYWORD, "version", A_VERSION, t_end },

@@ -24,6 +24,7 @@ struct control;
 #define KINKD_RUNDIR	"/run"
 
 struct kinkd_hooks;
+struct reconcile;
 
 struct kinkd {
 	struct kink_engine	 kd_eng;	/* base, conf, krb, sadb... */
@@ -38,6 +39,12 @@ struct kinkd {
 	struct control		*kd_ctl;
 
 	struct event		*kd_ev_sig[4];
+	struct event		*kd_ev_stop;	/* shutdown: DELETEs answered? */
+	uint64_t		 kd_stop_end_ms;	/* shutdown bound */
+	int			 kd_stop_sadb;	/* backend answered */
+	int			 kd_stop_deletes;	/* DELETEs started */
+	struct event		*kd_ev_reconcile;	/* `set reconcile` */
+	struct reconcile	*kd_rc_runs;	/* reconcile runs in flight */
 	const struct kinkd_hooks *kd_hooks;	/* NULL in production */
 };
 

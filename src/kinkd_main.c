@@ -49,12 +49,14 @@
 #include "log.h"
 #include "net.h"
 #include "peer.h"
+#include "reconcile.h"
 #include "reload.h"
 #include "sadb.h"
 #include "sarec.h"
 #include "upcall.h"
 #include "version.h"
 #include "stats.h"
+#include "timer.h"
 #include "xact.h"
 
 #define KINKD_MAX_DEFINES	64
@@ -274,43 +276,116 @@ kinkd_drop_privileges(struct kinkd *kd)
 
 /* ---- signals and shutdown ---------------------------------------------- */
 
+/*
+ * A DELETE on shutdown waits for its REPLY at most one retransmission
+ * cycle and never longer than this: stopping must not hang on a peer that
+ * is gone (it removes the SAs itself by dead-peer detection or expiry).
+ */
+#define KINKD_STOP_DELETE_MS	5000
+
+/* How long a DELETE retransmits under `set retransmit`, capped. */
+static uint64_t
+stop_bound_ms(const struct kink_conf *c)
+{
+	uint64_t total = 0, iv = c->c_retrans_ms;
+	uint32_t i;
+
+	for (i = 0; i < c->c_retrans_tries && total < KINKD_STOP_DELETE_MS;
+	    i++) {
+		total += iv;
+		iv = iv * 2 > c->c_retrans_max_ms ? c->c_retrans_max_ms :
+		    iv * 2;
+	}
+	if (total > KINKD_STOP_DELETE_MS)
+		total = KINKD_STOP_DELETE_MS;
+	return total > KINKD_STOP_MS ? total : KINKD_STOP_MS;
+}
+
+/*
+ * Polled while stopping: the loop ends once the backend has answered and
+ * every DELETE is answered or given up, or at the bound.
+ */
+static void
+stop_check(evutil_socket_t fd, short ev, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_engine *en = &kd->kd_eng;
+	struct timeval tv = { 0, 50 * 1000 };
+	struct kink_xact *x;
+	int left = 0;
+
+	(void)fd;
+	(void)ev;
+	TAILQ_FOREACH(x, &en->en_xacts, xa_entry)
+		if (x->xa_role == XR_INIT &&
+		    x->xa_cmd == KINK_MSGTYPE_DELETE &&
+		    x->xa_state != XS_DONE && x->xa_state != XS_FAILED)
+			left++;
+	if (kd->kd_stop_sadb && left == 0) {
+		if (kd->kd_stop_deletes > 0)
+			log_info("shutdown: every DELETE answered");
+		event_base_loopexit(en->en_base, NULL);
+		return;
+	}
+	if (timer_now_ms() >= kd->kd_stop_end_ms) {
+		log_warnx("shutdown: %d DELETE%s unanswered%s; stopping anyway",
+		    left, left == 1 ? "" : "s", kd->kd_stop_sadb ? "" :
+		    ", backend did not answer");
+		event_base_loopexit(en->en_base, NULL);
+		return;
+	}
+	evtimer_add(kd->kd_ev_stop, &tv);
+}
+
 static void
 stop_dump_cb(int err, const struct kink_sa *sa, void *arg)
 {
 	struct kinkd *kd = arg;
 
+	(void)err;
 	/* The backend answers in order: everything before this is done. */
 	if (sa == NULL)
-		event_base_loopexit(kd->kd_eng.en_base, NULL);
+		kd->kd_stop_sadb = 1;
 }
 
 static void
 kinkd_stop(struct kinkd *kd)
 {
+	struct kink_engine *en = &kd->kd_eng;
 	struct kink_peer *pe;
-	struct timeval tv = { KINKD_STOP_MS / 1000, (KINKD_STOP_MS % 1000) *
-	    1000 };
+	int n = 0;
 
-	if (kd->kd_eng.en_stopping)
+	if (en->en_stopping)
 		return;
-	kd->kd_eng.en_stopping = 1;
+	en->en_stopping = 1;
 	sd_notify(0, "STOPPING=1");
 	log_info("shutting down (SAs: %s)",
-	    kd->kd_eng.en_conf->c_shutdown == CONF_SHUTDOWN_KEEP ? "kept" :
+	    en->en_conf->c_shutdown == CONF_SHUTDOWN_KEEP ? "kept" :
 	    "flushed");
-	xact_abort_peer(&kd->kd_eng, NULL, "shutting down");
-	if (kd->kd_eng.en_conf->c_shutdown == CONF_SHUTDOWN_KEEP)
-		sarec_forget_all(&kd->kd_eng);
+	xact_abort_peer(en, NULL, "shutting down");
+	reconcile_arm(kd);	/* stopping: the periodic run is off */
+	if (en->en_conf->c_shutdown == CONF_SHUTDOWN_KEEP)
+		sarec_forget_all(en);
 	else {
-		sarec_flush(&kd->kd_eng, NULL, "shutdown");
-		TAILQ_FOREACH(pe, &kd->kd_eng.en_peers, pe_entry)
+		/* Removed on purpose: the peers must stop sending into them. */
+		n = xact_delete_tell(en, NULL, NULL, NULL, "shutdown",
+		    &kd->kd_stop_deletes);
+		TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
 			if (pe->pe_conf != NULL)
 				spd_remove(kd, pe->pe_conf);
+		if (kd->kd_stop_deletes > 0)
+			log_info("shutdown: %d SAs removed, %d DELETEs to "
+			    "peers", n, kd->kd_stop_deletes);
 	}
-	if (sadb_dump(kd->kd_eng.en_sadb, stop_dump_cb, kd) == -1)
-		event_base_loopexit(kd->kd_eng.en_base, NULL);
+	kd->kd_stop_end_ms = timer_now_ms() + (kd->kd_stop_deletes > 0 ?
+	    stop_bound_ms(en->en_conf) : KINKD_STOP_MS);
+	if (sadb_dump(en->en_sadb, stop_dump_cb, kd) == -1)
+		kd->kd_stop_sadb = 1;
+	if ((kd->kd_ev_stop = evtimer_new(en->en_base, stop_check, kd)) ==
+	    NULL)
+		event_base_loopexit(en->en_base, NULL);
 	else
-		event_base_loopexit(kd->kd_eng.en_base, &tv);
+		stop_check(-1, 0, kd);
 }
 
 static void
@@ -742,6 +817,9 @@ kinkd_close(struct kinkd *kd)
 
 	en->en_stopping = 1;
 	xact_abort_peer(en, NULL, "shutting down");
+	if (kd->kd_ev_stop != NULL)
+		event_free(kd->kd_ev_stop);
+	reconcile_fini(kd);
 	for (i = 0; i < KINKD_NSIGS; i++)
 		if (kd->kd_ev_sig[i] != NULL)
 			event_free(kd->kd_ev_sig[i]);
@@ -787,6 +865,7 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 		spd_install(kd, pe->pe_conf);
 		xact_status_dpd_arm(pe);
 	}
+	reconcile_arm(kd);
 	log_info("kinkd started: principal %s, port %u, backend %s, "
 	    "epoch 0x%08x, %d peers", en->en_principal, en->en_conf->c_port,
 	    sadb_backend(en->en_sadb), en->en_epoch, en->en_conf->c_npeers);

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "conf.h"
@@ -17,6 +18,7 @@
 #include "kinkd.h"
 #include "log.h"
 #include "peer.h"
+#include "reconcile.h"
 #include "reload.h"
 #include "sadb.h"
 #include "sarec.h"
@@ -147,32 +149,64 @@ errs_text(const struct conf_errors *e, char *out, size_t len)
 		strlcat(out, "\n(too many errors)", len);
 }
 
+/* The peer's entry in the new file, NULL when the reload removes it. */
+static struct conf_peer *
+reload_peer_conf(const struct kink_peer *pe, struct kink_conf *nc)
+{
+	struct conf_peer *np = conf_peer_by_name(nc, pe->pe_name);
+
+	if (np == NULL || strcmp(np->p_principal, pe->pe_principal) != 0)
+		return NULL;
+	return np;
+}
+
 /* SAs survive when their policy is the same in the new file. */
+static int
+reload_sa_goes(const struct kink_sarec *sr, void *arg)
+{
+	struct kink_conf *nc = arg;
+	struct kink_peer *pe = sr->sr_peer;
+	struct kink_policy *op = NULL, *npol = NULL;
+	struct conf_peer *np;
+
+	if (pe->pe_conf != NULL)
+		op = conf_policy_by_name(pe->pe_conf, sr->sr_policy);
+	if ((np = reload_peer_conf(pe, nc)) != NULL)
+		npol = conf_policy_by_name(np, sr->sr_policy);
+	return op == NULL || npol == NULL || !conf_policy_same(op, npol);
+}
+
+/* A kept peer whose policy went or changed: the peer is told (DELETE). */
+static int
+reload_sa_tell(const struct kink_sarec *sr, void *arg)
+{
+	return reload_peer_conf(sr->sr_peer, arg) != NULL &&
+	    reload_sa_goes(sr, arg);
+}
+
 static void
 reload_sas(struct kink_engine *en, struct kink_conf *nc, int *kept,
-    int *dropped)
+    int *dropped, int *ndelete)
 {
 	struct kink_sarec *sr, *snext;
-	struct kink_peer *pe;
 
-	for (sr = sarec_next(en, NULL, NULL); sr != NULL; sr = snext) {
-		struct conf_peer *np;
-		struct kink_policy *op = NULL, *npol = NULL;
-
-		snext = sarec_next(en, sr, NULL);
-		pe = sr->sr_peer;
-		np = conf_peer_by_name(nc, pe->pe_name);
-		if (pe->pe_conf != NULL)
-			op = conf_policy_by_name(pe->pe_conf, sr->sr_policy);
-		if (np != NULL && strcmp(np->p_principal,
-		    pe->pe_principal) == 0)
-			npol = conf_policy_by_name(np, sr->sr_policy);
-		if (op != NULL && npol != NULL && conf_policy_same(op, npol)) {
+	for (sr = sarec_next(en, NULL, NULL); sr != NULL;
+	    sr = sarec_next(en, sr, NULL))
+		if (!reload_sa_goes(sr, nc))
 			(*kept)++;
-			continue;
+	/*
+	 * Removed on purpose, so the peer must stop sending into them.  A
+	 * peer the reload removes loses its transactions with it, so its
+	 * SAs just go (reload_peers).
+	 */
+	*dropped = xact_delete_tell(en, NULL, reload_sa_tell, nc,
+	    "policy changed by reload", ndelete);
+	for (sr = sarec_next(en, NULL, NULL); sr != NULL; sr = snext) {
+		snext = sarec_next(en, sr, NULL);
+		if (reload_sa_goes(sr, nc)) {
+			sarec_del(sr, "peer removed by reload");
+			(*dropped)++;
 		}
-		sarec_del(sr, "policy changed by reload");
-		(*dropped)++;
 	}
 }
 
@@ -223,8 +257,7 @@ reload_peers(struct kink_engine *en, struct kink_conf *nc)
 		struct conf_peer *np;
 
 		pnext = TAILQ_NEXT(pe, pe_entry);
-		np = conf_peer_by_name(nc, pe->pe_name);
-		if (np == NULL || strcmp(np->p_principal, pe->pe_principal)) {
+		if ((np = reload_peer_conf(pe, nc)) == NULL) {
 			pe->pe_conf = NULL;
 			xact_peer_remove(pe, "peer removed");
 		} else
@@ -233,6 +266,63 @@ reload_peers(struct kink_engine *en, struct kink_conf *nc)
 	for (i = 0; i < nc->c_npeers; i++)
 		if (peer_by_name(en, nc->c_peers[i].p_name) == NULL)
 			xact_peer_add(en, &nc->c_peers[i]);
+}
+
+/* A value from a file, fit for one log line. */
+static void
+printable(char *out, size_t len, const char *in)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+		out[i] = isprint((unsigned char)in[i]) && in[i] != '"' ?
+		    in[i] : '?';
+	out[i] = '\0';
+}
+
+/*
+ * One setting that only a restart can apply: the running value is kept,
+ * in the new configuration too (so `show config` tells what is in force),
+ * and one line says so.  A new krb context (keytab, principal) would
+ * need the privileges we dropped to read a root-only keytab, and
+ * backend, socket and user are opened or dropped once at start.
+ */
+static void
+reload_keep(const char *name, char **cur, char **next, const char *running)
+{
+	char a[256], b[256], *keep;
+
+	if ((*cur == NULL && *next == NULL) ||
+	    (*cur != NULL && *next != NULL && strcmp(*cur, *next) == 0))
+		return;
+	printable(a, sizeof(a), running != NULL ? running :
+	    *cur != NULL ? *cur : "(derived)");
+	printable(b, sizeof(b), *next != NULL ? *next : "(derived)");
+	log_warnx("reload: set %s changed (\"%s\" -> \"%s\"); it needs a "
+	    "restart, \"%s\" stays in force", name, a, b, a);
+	keep = *cur != NULL ? strdup(*cur) : NULL;
+	if (*cur != NULL && keep == NULL)
+		return;		/* leaves the new value: only the log lied */
+	free(*next);
+	*next = keep;
+}
+
+/* `sock`: the socket in use (-s wins over `set socket`). */
+static void
+reload_settings(struct kink_conf *old, struct kink_conf *nc, const char *sock)
+{
+	reload_keep("principal", &old->c_principal, &nc->c_principal, NULL);
+	reload_keep("keytab", &old->c_keytab, &nc->c_keytab, NULL);
+	reload_keep("socket", &old->c_socket, &nc->c_socket, sock);
+	reload_keep("user", &old->c_user, &nc->c_user, NULL);
+	if (old->c_backend != nc->c_backend) {
+		log_warnx("reload: set backend changed (%s -> %s); it needs a "
+		    "restart, %s stays in force",
+		    conf_backend_name(old->c_backend),
+		    conf_backend_name(nc->c_backend),
+		    conf_backend_name(old->c_backend));
+		nc->c_backend = old->c_backend;
+	}
 }
 
 /* Parse and filter `path`; NULL (logged, counted, told) on failure. */
@@ -278,7 +368,7 @@ reload_config(struct kinkd *kd, const char *path, char *errtext,
 	struct kink_conf *nc, *old = en->en_conf;
 	struct kink_peer *pe;
 	struct kink_xact *x, *xnext;
-	int kept = 0, dropped = 0;
+	int kept = 0, dropped = 0, ndelete = 0;
 
 	if (path == NULL || path[0] == '\0')
 		path = kd->kd_conf_path;
@@ -290,7 +380,8 @@ reload_config(struct kinkd *kd, const char *path, char *errtext,
 		if (x->xa_state == XS_R_GETSPI)
 			xact_fail(x, CTL_ERR_FAILED, "configuration reloaded");
 	}
-	reload_sas(en, nc, &kept, &dropped);
+	reload_settings(en->en_conf, nc, kd->kd_sockpath);
+	reload_sas(en, nc, &kept, &dropped, &ndelete);
 	reload_spd(en->en_sadb, old, nc);
 	reload_peers(en, nc);
 	if (nc->c_port != old->c_port || nc->c_nlisten != old->c_nlisten)
@@ -301,9 +392,12 @@ reload_config(struct kinkd *kd, const char *path, char *errtext,
 	TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
 		xact_status_dpd_arm(pe);
 	log_setverbose(kd->kd_verbose + nc->c_verbose);
+	/* What the reload installed, and the new interval, checked now. */
+	reconcile_arm(kd);
+	reconcile_start(kd, "reload", NULL, NULL);
 	stats_inc(STAT_RELOAD_OK);
-	log_info("configuration %s reloaded: %d SAs kept, %d removed", path,
-	    kept, dropped);
+	log_info("configuration %s reloaded: %d SAs kept, %d removed "
+	    "(%d DELETEs to peers)", path, kept, dropped, ndelete);
 	engine_event(en, CTL_EV_RELOAD, "", 0, "ok: %d SAs kept, %d removed",
 	    kept, dropped);
 	return 0;

@@ -44,6 +44,7 @@
 #include "timer.h"
 
 struct kink_peer;
+struct kink_sarec;
 struct kink_msg;
 struct krb_req;
 struct krb_client;
@@ -263,6 +264,16 @@ int	xact_delete_start(struct kink_engine *, uint32_t pair,
 #define XACT_DELETE_MAX_PAIRS	32
 int	xact_delete_start_pairs(struct kink_engine *, const uint32_t *pairs,
 	    int npairs, struct xact_waiter *);
+
+/*
+ * Pairs removed on purpose (flush, reload, shutdown): the peer is told
+ * with a DELETE, the SAs go now; `sel` NULL = all of `pe` (NULL = every
+ * peer).  Returns the SAs removed; *ndelete (may be NULL) counts the
+ * DELETE transactions started.
+ */
+int	xact_delete_tell(struct kink_engine *, struct kink_peer *,
+	    int (*sel)(const struct kink_sarec *, void *), void *arg,
+	    const char *why, int *ndelete);
 
 /* xact_status.c: STATUS and dead-peer detection. */
 extern const struct xact_ops xact_status_ops;

@@ -160,6 +160,56 @@ xact_delete_start_pairs(struct kink_engine *en, const uint32_t *pairs,
 	return xact_gettgt_ticket(x, delete_send);
 }
 
+/*
+ * Tell the peers, then drop now: every pair with an SA `sel` picks (NULL:
+ * every SA of `pe`, or of every peer when `pe` is NULL) is named in one
+ * DELETE per peer and XACT_DELETE_MAX_PAIRS pairs, and all its SAs go at
+ * once (no grace: the caller removes them on purpose, now).  Pairs whose
+ * DELETE could not start are still removed.
+ */
+int
+xact_delete_tell(struct kink_engine *en, struct kink_peer *pe,
+    int (*sel)(const struct kink_sarec *, void *), void *arg,
+    const char *why, int *ndelete)
+{
+	uint32_t pairs[XACT_DELETE_MAX_PAIRS];
+	struct kink_sarec *sr;
+	struct sarec_key k;
+	int n = 0, np, i;
+
+	for (;;) {
+		memset(&k, 0, sizeof(k));
+		k.k_peer = pe;
+		for (sr = sarec_next(en, NULL, &k); sr != NULL;
+		    sr = sarec_next(en, sr, &k))
+			if (sel == NULL || sel(sr, arg))
+				break;
+		if (sr == NULL)
+			break;
+		k.k_peer = sr->sr_peer;
+		for (np = 0; sr != NULL; sr = sarec_next(en, sr, &k)) {
+			if (np == XACT_DELETE_MAX_PAIRS ||
+			    (sel != NULL && !sel(sr, arg)))
+				continue;
+			for (i = 0; i < np && pairs[i] != sr->sr_pair; i++)
+				;
+			if (i == np)
+				pairs[np++] = sr->sr_pair;
+		}
+		/* Counted first: the DELETE removes the outbound ones itself. */
+		for (sr = sarec_next(en, NULL, &k); sr != NULL;
+		    sr = sarec_next(en, sr, &k))
+			if (in_list(sr->sr_pair, pairs, np))
+				n++;
+		if (xact_delete_start_pairs(en, pairs, np, NULL) == 0 &&
+		    ndelete != NULL)
+			(*ndelete)++;
+		for (i = 0; i < np; i++)
+			sarec_pair_del(en, pairs[i], why);
+	}
+	return n;
+}
+
 static int
 delete_renew(struct kink_xact *old, struct xact_waiter *w)
 {

@@ -609,7 +609,8 @@ xact_input(void *arg, const struct sockaddr_storage *from,
 	char a[ADDR_STRLEN];
 	int err, act;
 
-	if (en->en_stopping)
+	/* Stopping: only the REPLYs to our shutdown DELETEs still count. */
+	if (en->en_stopping && (len == 0 || p[0] != KINK_MSGTYPE_REPLY))
 		return;
 	if ((err = wire_parse(&m, p, len)) != 0 ||
 	    (err = input_check_type(&m)) != 0) {

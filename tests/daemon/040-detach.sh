@@ -20,4 +20,5 @@ check initiate ctl alpha initiate beta
 check pairwise sa_pair_ok alpha beta
 [ -n "$pid" ] && kill -TERM "$pid"
 check stops wait_until "$HOST_WAIT" proc_gone "$pid"
-check beta-still-2 test "$(sa_count beta)" = 2
+# on-shutdown flush tells the peer: beta's side goes too (DELETE)
+check beta-told-by-delete wait_until "$HOST_WAIT" sa_count_is beta 0

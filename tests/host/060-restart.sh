@@ -1,5 +1,6 @@
 #!/bin/bash
-# Restart of one daemon: beta restarts (new EPOCH, no SAs); when alpha
+# Restart of one daemon: beta restarts (new EPOCH, no SAs, and with
+# `on-shutdown keep` no DELETE on its way out); when alpha
 # next sees a verified message from beta it notices the changed EPOCH
 # ("peer-epoch" event) and removes every SA it had made with beta; a
 # fresh CREATE then gives one new, agreeing pair.  Three triggers: beta
@@ -12,6 +13,10 @@ host_realm alpha beta || exit 1
 
 for fam in v4 v6; do
 	host_pair "$fam" || { fail "$fam/start" "daemons did not start"; continue; }
+	# beta goes without telling alpha (no shutdown DELETE), as a crash
+	# or a power cut would: alpha learns of it from the new EPOCH only
+	sed -i 's/^set on-shutdown flush/set on-shutdown keep/' "$T/beta.conf"
+	require "$fam/beta-keep" ctl beta reload
 
 	# 1. beta restarts, then initiates
 	require "$fam/initiate" ctl alpha initiate beta

@@ -17,7 +17,9 @@ host_realm alpha beta || exit 1
 BETA_P="kink/beta.test@$HOST_REALM"
 ALPHA_P="kink/alpha.test@$HOST_REALM"
 BETA=$(hostport "$(addr_of v4 beta)" "$HOST_PORT")
-FROM=$(hostport 127.0.0.5 0)
+# From the address beta knows alpha by (the relay's beta side): beta takes
+# a peer's commands only from its configured addresses.
+FROM=$(hostport "$(addr_of v4 rbeta)" 0)
 author() {	# author NAME XID: NAME.bin to beta as alpha
 	"$KINKCRAFT" author -t "$BETA" -b "$FROM" -f "$T/$1.bin" \
 	    -k "$T/alpha.keytab" -p "$ALPHA_P" -S "$BETA_P" \

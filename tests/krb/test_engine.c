@@ -133,7 +133,7 @@ side_send(void *arg, const struct sockaddr_storage *local,
 {
 	struct side *s = arg;
 	uint8_t type = len > 0 ? p[0] : 0;
-	uint8_t bad[KINK_MAX_MSG];
+	uint8_t bad[KINK_MAX_MSG] = { 0 };
 
 	if (type > KINK_MSGTYPE_MAX)
 		type = 0;
@@ -148,7 +148,8 @@ side_send(void *arg, const struct sockaddr_storage *local,
 	}
 	if ((s->s_badenc[type] > 0 || s->s_setxid[type] != 0) &&
 	    len <= sizeof(bad)) {
-		memcpy(bad, p, len);
+		if (p != bad)	/* a Cksum already spoilt above stays so */
+			memcpy(bad, p, len);
 		if (tamper(s, bad, len, s->s_badenc[type] > 0,
 		    s->s_setxid[type]) == 0) {
 			if (s->s_badenc[type] > 0)

@@ -1,0 +1,323 @@
+/*
+ * Reconciliation (reconcile.h).  A run snapshots the records installed
+ * now, asks the backend for a dump (answered after every request queued
+ * before it), and compares at the dump's end: a record of the snapshot
+ * still present but not in the dump was lost by the kernel; a dumped SA
+ * neither in the snapshot, nor a record now, nor an SPI a live
+ * transaction reserved, belongs to nobody.  Records made during the dump
+ * are not judged, nor SAs removed during it.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "ctl.h"
+#include "engine.h"
+#include "kinkd.h"
+#include "log.h"
+#include "peer.h"
+#include "reconcile.h"
+#include "sadb.h"
+#include "sarec.h"
+#include "xact.h"
+
+struct rc_sa {
+	uint8_t			 rs_proto;
+	uint32_t		 rs_spi;
+	uint32_t		 rs_reqid;
+	struct sockaddr_storage	 rs_dst;
+};
+
+struct rc_list {
+	struct rc_sa		*rl_v;
+	size_t			 rl_n, rl_cap;
+};
+
+struct reconcile {
+	struct reconcile	*rc_next;	/* kd_rc_runs: runs in flight */
+	struct kinkd		*rc_kd;
+	struct rc_list		 rc_before;	/* records at the start */
+	struct rc_list		 rc_dump;	/* what the kernel holds */
+	int			 rc_failed;
+	reconcile_done_fn	*rc_done;
+	void			*rc_arg;
+};
+
+static int
+rc_push(struct rc_list *l, const struct kink_sa *sa)
+{
+	struct rc_sa *v;
+
+	if (l->rl_n == l->rl_cap) {
+		size_t cap = l->rl_cap ? l->rl_cap * 2 : 32;
+
+		if ((v = reallocarray(l->rl_v, cap, sizeof(*v))) == NULL)
+			return -1;
+		l->rl_v = v;
+		l->rl_cap = cap;
+	}
+	v = &l->rl_v[l->rl_n++];
+	v->rs_proto = sa->sa_proto;
+	v->rs_spi = sa->sa_spi;
+	v->rs_reqid = sa->sa_reqid;
+	v->rs_dst = sa->sa_dst;
+	return 0;
+}
+
+static int
+rc_has(const struct rc_list *l, uint8_t proto, uint32_t spi,
+    const struct sockaddr_storage *dst)
+{
+	size_t i;
+
+	for (i = 0; i < l->rl_n; i++)
+		if (l->rl_v[i].rs_spi == spi && l->rl_v[i].rs_proto == proto &&
+		    addr_eq((const struct sockaddr *)&l->rl_v[i].rs_dst,
+		    (const struct sockaddr *)dst))
+			return 1;
+	return 0;
+}
+
+/* An SPI some live transaction reserved (its SA is not recorded yet). */
+static int
+rc_spi_busy(struct kink_engine *en, uint32_t spi)
+{
+	struct kink_xact *x;
+
+	TAILQ_FOREACH(x, &en->en_xacts, xa_entry)
+		if (x->xa_state != XS_DONE && x->xa_state != XS_FAILED &&
+		    (x->xa_spis.ds_esp == spi || x->xa_spis.ds_ah == spi))
+			return 1;
+	return 0;
+}
+
+static struct kink_sarec *
+rc_record(struct kink_engine *en, uint8_t proto, uint32_t spi,
+    const struct sockaddr_storage *dst)
+{
+	struct kink_sarec *sr;
+
+	for (sr = sarec_next(en, NULL, NULL); sr != NULL;
+	    sr = sarec_next(en, sr, NULL))
+		if (sr->sr_sa.sa_spi == spi && sr->sr_sa.sa_proto == proto &&
+		    addr_eq((const struct sockaddr *)&sr->sr_sa.sa_dst,
+		    (const struct sockaddr *)dst))
+			return sr;
+	return NULL;
+}
+
+/* Lost: marked, and the pair renegotiated once per pair. */
+static int
+rc_lost(struct reconcile *rc)
+{
+	struct kink_engine *en = &rc->rc_kd->kd_eng;
+	struct kink_sarec *sr, *o;
+	const struct kink_policy *pol;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < rc->rc_before.rl_n; i++) {
+		struct rc_sa *b = &rc->rc_before.rl_v[i];
+
+		if (rc_has(&rc->rc_dump, b->rs_proto, b->rs_spi, &b->rs_dst) ||
+		    (sr = rc_record(en, b->rs_proto, b->rs_spi,
+		    &b->rs_dst)) == NULL || !sr->sr_installed ||
+		    sr->sr_state != CTL_SA_MATURE)
+			continue;
+		n++;
+		/* Gone from the kernel: removing it later must not ask. */
+		sr->sr_installed = 0;
+		sr->sr_state = CTL_SA_MISSING;
+		log_warnx("reconcile: peer %s policy %s: SA %s %s spi "
+		    "0x%08x lost by the kernel; renegotiating",
+		    sr->sr_peer->pe_name, sr->sr_policy,
+		    sr->sr_sa.sa_dir == SA_DIR_IN ? "in" : "out",
+		    sr->sr_sa.sa_proto == PROTO_IPSEC_AH ? "ah" : "esp",
+		    sr->sr_sa.sa_spi);
+		/* One rekey per pair: another lost SA of it is marked only. */
+		for (o = sarec_next(en, NULL, NULL); o != NULL;
+		    o = sarec_next(en, o, NULL))
+			if (o != sr && o->sr_pair == sr->sr_pair &&
+			    o->sr_state == CTL_SA_MISSING)
+				break;
+		if (o != NULL || sr->sr_peer->pe_conf == NULL ||
+		    (pol = conf_policy_by_name(sr->sr_peer->pe_conf,
+		    sr->sr_policy)) == NULL ||
+		    xact_create_in_progress(en, sr->sr_peer, sr->sr_policy))
+			continue;
+		if (xact_create_start(en, sr->sr_peer, pol, NULL,
+		    sr->sr_pair) == -1)
+			log_warnx("reconcile: peer %s policy %s: CREATE not "
+			    "started", sr->sr_peer->pe_name, sr->sr_policy);
+	}
+	return n;
+}
+
+static int
+rc_orphans(struct reconcile *rc)
+{
+	struct kink_engine *en = &rc->rc_kd->kd_eng;
+	struct kink_sa sa;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < rc->rc_dump.rl_n; i++) {
+		struct rc_sa *d = &rc->rc_dump.rl_v[i];
+
+		if (rc_has(&rc->rc_before, d->rs_proto, d->rs_spi,
+		    &d->rs_dst) || rc_record(en, d->rs_proto, d->rs_spi,
+		    &d->rs_dst) != NULL || rc_spi_busy(en, d->rs_spi))
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_proto = d->rs_proto;
+		sa.sa_spi = d->rs_spi;
+		sa.sa_reqid = d->rs_reqid;
+		sa.sa_dst = d->rs_dst;
+		log_warnx("reconcile: SA %s spi 0x%08x (reqid %u) is kinkd's "
+		    "but has no owner; removed",
+		    d->rs_proto == PROTO_IPSEC_AH ? "ah" : "esp", d->rs_spi,
+		    d->rs_reqid);
+		sadb_del(en->en_sadb, &sa, sadb_done_log,
+		    (void *)"delete orphaned SA");
+		n++;
+	}
+	return n;
+}
+
+static int
+rc_spd(struct reconcile *rc)
+{
+	struct kink_engine *en = &rc->rc_kd->kd_eng;
+	struct kink_peer *pe;
+	int i, n = 0;
+
+	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
+		if (pe->pe_conf == NULL)
+			continue;
+		for (i = 0; i < pe->pe_conf->p_npolicies; i++)
+			if (sadb_spd_add(en->en_sadb,
+			    &pe->pe_conf->p_policies[i], sadb_done_log,
+			    (void *)"reconcile SPD entry") == 0)
+				n++;
+	}
+	return n;
+}
+
+static void
+rc_free(struct reconcile *rc)
+{
+	struct reconcile **pp;
+
+	for (pp = &rc->rc_kd->kd_rc_runs; *pp != NULL; pp = &(*pp)->rc_next)
+		if (*pp == rc) {
+			*pp = rc->rc_next;
+			break;
+		}
+	free(rc->rc_before.rl_v);
+	free(rc->rc_dump.rl_v);
+	free(rc);
+}
+
+static void
+rc_dump_cb(int err, const struct kink_sa *sa, void *arg)
+{
+	struct reconcile *rc = arg;
+	struct reconcile_result rr;
+
+	if (sa != NULL) {
+		if (err == 0 && rc_push(&rc->rc_dump, sa) == -1)
+			rc->rc_failed = 1;
+		return;
+	}
+	memset(&rr, 0, sizeof(rr));
+	if (err != 0 || rc->rc_failed || rc->rc_kd->kd_eng.en_stopping) {
+		log_warnx("reconcile: the kernel's SAs could not be read; "
+		    "nothing changed");
+		if (rc->rc_done != NULL)
+			rc->rc_done(rc->rc_arg, -1, &rr);
+		rc_free(rc);
+		return;
+	}
+	rr.rr_lost = rc_lost(rc);
+	rr.rr_orphans = rc_orphans(rc);
+	rr.rr_spd = rc_spd(rc);
+	log_debug("reconcile: %d lost, %d orphans removed, %d SPD entries "
+	    "written", rr.rr_lost, rr.rr_orphans, rr.rr_spd);
+	if (rc->rc_done != NULL)
+		rc->rc_done(rc->rc_arg, 0, &rr);
+	rc_free(rc);
+}
+
+int
+reconcile_start(struct kinkd *kd, const char *why, reconcile_done_fn *done,
+    void *arg)
+{
+	struct kink_engine *en = &kd->kd_eng;
+	struct kink_sarec *sr;
+	struct reconcile *rc;
+
+	if (en->en_stopping || (rc = calloc(1, sizeof(*rc))) == NULL)
+		return -1;
+	rc->rc_kd = kd;
+	rc->rc_done = done;
+	rc->rc_arg = arg;
+	for (sr = sarec_next(en, NULL, NULL); sr != NULL;
+	    sr = sarec_next(en, sr, NULL))
+		if (sr->sr_installed && rc_push(&rc->rc_before,
+		    &sr->sr_sa) == -1) {
+			rc_free(rc);
+			return -1;
+		}
+	rc->rc_next = kd->kd_rc_runs;
+	kd->kd_rc_runs = rc;
+	log_debug("reconcile (%s): %zu records", why, rc->rc_before.rl_n);
+	if (sadb_dump(en->en_sadb, rc_dump_cb, rc) == -1) {
+		log_warnx("reconcile: the backend cannot dump its SAs");
+		rc_free(rc);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+rc_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct kinkd *kd = arg;
+
+	reconcile_start(kd, "periodic", NULL, NULL);
+	reconcile_arm(kd);
+}
+
+void
+reconcile_arm(struct kinkd *kd)
+{
+	struct kink_engine *en = &kd->kd_eng;
+	uint32_t ms = en->en_conf->c_reconcile_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (kd->kd_ev_reconcile == NULL && (kd->kd_ev_reconcile =
+	    evtimer_new(en->en_base, rc_tick, kd)) == NULL) {
+		log_warnx("reconcile: no timer; periodic runs off");
+		return;
+	}
+	evtimer_del(kd->kd_ev_reconcile);
+	if (ms > 0 && !en->en_stopping)
+		evtimer_add(kd->kd_ev_reconcile, &tv);
+}
+
+/* Before the backend goes: it drops pending dumps without a call. */
+void
+reconcile_fini(struct kinkd *kd)
+{
+	while (kd->kd_rc_runs != NULL)
+		rc_free(kd->kd_rc_runs);
+	if (kd->kd_ev_reconcile != NULL)
+		event_free(kd->kd_ev_reconcile);
+	kd->kd_ev_reconcile = NULL;
+}
