@@ -19,12 +19,7 @@ realm_kadmin "modprinc -allow_svr kink/beta.test@$HOST_REALM" > "$T/modprinc.out
 
 gettgts() { grep -c 'GETTGT answered with our TGT' "$T/beta.log"; }
 
-VIA=1 write_conf alpha v4
-VIA=1 write_conf beta v4
-allow_u2u "$T/alpha.conf" beta
-allow_u2u "$T/beta.conf" alpha
-start_kinkd alpha "$T/alpha.conf" && start_kinkd beta "$T/beta.conf" ||
-    { fail start "daemons did not start"; exit 1; }
+u2u_pair v4 || { fail start "daemons did not start"; exit 1; }
 relay_start v4
 
 require u2u-create ctl alpha initiate beta
@@ -35,9 +30,7 @@ epoch0=$(peer_field alpha beta epoch)
 
 relay_rules "drop b2a REPLY all"
 c0=$(relay_stat a2b CREATE seen)
-ctl alpha initiate beta > "$T/initiate.out" 2>&1 &
-ini=$!
-HOST_BG="$HOST_BG $ini"
+initiate_bg "$T/initiate.out"
 require create-on-wire wait_until "$HOST_WAIT" is -gt "$c0" relay_stat a2b CREATE seen
 xid=$(awk '$3 == "a2b" && $4 == "CREATE" { x = $6 } END { sub("xid=0x", "", x); print x }' \
     "$T/relay.log")

@@ -36,9 +36,7 @@ require stale-saved test -s "$T/stale.bin"
 relay_rules "save=$T/create.bin a2b CREATE 1" \
     "save=$T/reply.bin b2a REPLY 1" "drop b2a REPLY all"
 monitor_start alpha
-ctl alpha initiate beta > "$T/initiate.out" 2>&1 &
-ini=$!
-HOST_BG="$HOST_BG $ini"
+initiate_bg "$T/initiate.out"
 require reply-saved wait_until "$HOST_WAIT" test -s "$T/reply.bin"
 require create-saved test -s "$T/create.bin"
 # beta answered (optimistic, no ACKREQ): its side of the new pair is in

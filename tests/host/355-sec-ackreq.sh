@@ -49,9 +49,7 @@ VIA=1 host_pair v4 || { fail start "daemons did not start"; exit 1; }
 relay_start v4 "save=$T/create.bin a2b CREATE 1" \
     "save=$T/reply.bin b2a REPLY 1" "drop b2a REPLY all"
 monitor_start alpha
-ctl alpha initiate beta > "$T/initiate.out" 2>&1 &
-ini=$!
-HOST_BG="$HOST_BG $ini"
+initiate_bg "$T/initiate.out"
 require resigned/reply-saved wait_until "$HOST_WAIT" test -s "$T/reply.bin"
 require resigned/create-saved test -s "$T/create.bin"
 check_eq resigned/beta-sent-no-ackreq "$(ackreq_of "$T/reply.bin")" 0

@@ -45,21 +45,14 @@ forge() {	# forge NAME XID CODE
 	check "$1/sent" test $? -eq 0
 }
 
-VIA=1 write_conf alpha v4
-VIA=1 write_conf beta v4
-allow_u2u "$T/alpha.conf" beta
-allow_u2u "$T/beta.conf" alpha
-start_kinkd alpha "$T/alpha.conf" && start_kinkd beta "$T/beta.conf" ||
-    { fail start "daemons did not start"; exit 1; }
+u2u_pair v4 || { fail start "daemons did not start"; exit 1; }
 relay_start v4
 require create ctl alpha initiate beta
 check_eq normal-ticket "$(gettgts)" 0
 
 # forged-69
 relay_rules "save=$T/c69.bin a2b CREATE 1" "drop a2b CREATE all"
-ctl alpha initiate beta > "$T/i69.out" 2>&1 &
-ini=$!
-HOST_BG="$HOST_BG $ini"
+initiate_bg "$T/i69.out"
 require forged-69/create-saved wait_until "$HOST_WAIT" test -s "$T/c69.bin"
 forge forged-69 "$(xid_of "$T/c69.bin")" 69
 check forged-69/seen wait_until "$HOST_WAIT" grep -q "error REPLY: KRB_ERROR 69 KRB_AP_ERR_USER_TO_USER_REQUIRED (unauthenticated)" "$T/alpha.log"
@@ -82,9 +75,7 @@ restart_kinkd beta "$T/beta.conf" && start_kinkd alpha "$T/alpha.conf" ||
 require forged-41/u2u-create ctl alpha initiate beta
 require forged-41/one-gettgt wait_until "$HOST_WAIT" is = 1 gettgts
 relay_rules "save=$T/c41.bin a2b CREATE 1" "drop a2b any all"
-ctl alpha initiate beta > "$T/i41.out" 2>&1 &
-ini=$!
-HOST_BG="$HOST_BG $ini"
+initiate_bg "$T/i41.out"
 require forged-41/create-saved wait_until "$HOST_WAIT" test -s "$T/c41.bin"
 forge forged-41 "$(xid_of "$T/c41.bin")" 41
 check forged-41/seen wait_until "$HOST_WAIT" grep -q "error REPLY: KRB_ERROR 41 KRB_AP_ERR_MODIFIED (unauthenticated)" "$T/alpha.log"

@@ -46,9 +46,7 @@ relay_start v4 "save=$T/create.bin a2b CREATE 1" \
     "save=$T/create2.bin a2b CREATE 2" "drop a2b CREATE all"
 monitor_start beta
 # initiate waits for the exchange, which waits for the relay
-ctl alpha initiate beta > "$T/initiate.out" 2>&1 &
-INIT=$!
-HOST_BG="$HOST_BG $INIT"
+initiate_bg "$T/initiate.out"
 require create-saved wait_until "$HOST_WAIT" test -s "$T/create.bin"
 
 # --- raced ---
@@ -62,7 +60,7 @@ check_eq raced/logged "$(log_count beta 'peer alpha: CREATE from 127.0.0.9, not 
 # alpha's retransmission, also withheld: an authenticator beta never saw
 require resend-saved wait_until "$HOST_WAIT" test -s "$T/create2.bin"
 relay_rules
-wait "$INIT"
+wait "$ini"
 check_eq raced/initiate-ok $? 0
 check raced/alpha-pair wait_until "$HOST_WAIT" sa_count_is alpha 2
 check raced/beta-pair wait_until "$HOST_WAIT" sa_count_is beta 2

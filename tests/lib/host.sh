@@ -372,6 +372,24 @@ host_pair() {
 	    start_kinkd beta "$T/beta.conf"
 }
 
+# u2u_pair FAMILY: host_pair through the relay, each side allowing
+# User-to-User towards the other.
+u2u_pair() {
+	VIA=1 write_conf alpha "$1" && VIA=1 write_conf beta "$1" &&
+	    allow_u2u "$T/alpha.conf" beta && allow_u2u "$T/beta.conf" alpha &&
+	    start_kinkd alpha "$T/alpha.conf" &&
+	    start_kinkd beta "$T/beta.conf"
+}
+
+# initiate_bg OUT: alpha initiates towards beta in the background (for
+# when the exchange waits on the relay or on a forged message); ini is
+# its pid, for wait or kill -0; host_cleanup reaps it if the test stops.
+initiate_bg() {
+	ctl alpha initiate beta > "$1" 2>&1 &
+	ini=$!
+	HOST_BG="$HOST_BG $ini"
+}
+
 # --- kinkctl ----------------------------------------------------------
 
 # ctl NAME ARGS...: kinkctl against NAME's socket (text output).

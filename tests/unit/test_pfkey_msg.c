@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "kern_cases.h"
+#include "kern_golden.h"
 #include "pfkey_msg.h"
 #include "sadb_kern.h"
 #include "test.h"
@@ -28,39 +28,23 @@ static struct pfkey_state ps = { .ps_pid = KC_PID };
 static int
 golden(int fam, const char *kind, uint8_t *buf, size_t *len)
 {
-	char name[128];
+	return kg_golden("pfkey", fam, kind, buf, len);
+}
 
-	snprintf(name, sizeof(name), "kern/pfkey%d-%s.hex",
-	    fam == AF_INET ? 4 : 6, kind);
-	return test_hex_file(name, buf, KMSG_MAX, len);
+static int
+build(const struct kreq *rq, uint8_t *buf, size_t max)
+{
+	return pfkey_build(&ps, rq, buf, max);
 }
 
 static void
 build_all(int fam)
 {
-	struct kc c;
-	struct kc_case cs[KC_MAXCASES];
-	uint8_t want[KMSG_MAX] KBUF_ALIGN, got[KMSG_MAX] KBUF_ALIGN;
-	size_t wl;
-	int n, i, len;
+	static const uint8_t dirs[3] = {
+	    IPSEC_DIR_OUTBOUND, IPSEC_DIR_INBOUND, IPSEC_DIR_FWD
+	};
 
-	kc_init(&c, fam);
-	n = kc_cases(&c, 1, cs, IPSEC_DIR_OUTBOUND, IPSEC_DIR_INBOUND,
-	    IPSEC_DIR_FWD);
-	ASSERT_INT_EQ(n, 24);
-	for (i = 0; i < n; i++) {
-		if (golden(fam, cs[i].name, want, &wl) == -1) {
-			test_fail(__FILE__, __LINE__, "no golden %s",
-			    cs[i].name);
-			return;
-		}
-		len = pfkey_build(&ps, &cs[i].rq, got, sizeof(got));
-		if (len != (int)wl)
-			printf("# %s: length %d, want %zu\n", cs[i].name, len,
-			    wl);
-		ASSERT_INT_EQ(len, wl);
-		ASSERT_MEM_EQ(got, want, wl);
-	}
+	kg_build_all("pfkey", fam, 1, dirs, 24, build);
 }
 
 TEST(build_golden_v4)

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "kern_cases.h"
+#include "kern_golden.h"
 #include "sadb_kern.h"
 #include "test.h"
 #include "xfrm_msg.h"
@@ -26,39 +26,23 @@
 static int
 golden(int fam, const char *kind, uint8_t *buf, size_t *len)
 {
-	char name[128];
+	return kg_golden("xfrm", fam, kind, buf, len);
+}
 
-	snprintf(name, sizeof(name), "kern/xfrm%d-%s.hex",
-	    fam == AF_INET ? 4 : 6, kind);
-	return test_hex_file(name, buf, KMSG_MAX, len);
+static int
+build(const struct kreq *rq, uint8_t *buf, size_t max)
+{
+	return xfrm_build(rq, buf, max);
 }
 
 static void
 build_all(int fam)
 {
-	struct kc c;
-	struct kc_case cs[KC_MAXCASES];
-	uint8_t want[KMSG_MAX] KBUF_ALIGN, got[KMSG_MAX] KBUF_ALIGN;
-	size_t wl;
-	int n, i, len;
+	static const uint8_t dirs[3] = {
+	    XFRM_POLICY_OUT, XFRM_POLICY_IN, XFRM_POLICY_FWD
+	};
 
-	kc_init(&c, fam);
-	n = kc_cases(&c, 0, cs, XFRM_POLICY_OUT, XFRM_POLICY_IN,
-	    XFRM_POLICY_FWD);
-	ASSERT_INT_EQ(n, 22);
-	for (i = 0; i < n; i++) {
-		if (golden(fam, cs[i].name, want, &wl) == -1) {
-			test_fail(__FILE__, __LINE__, "no golden %s",
-			    cs[i].name);
-			return;
-		}
-		len = xfrm_build(&cs[i].rq, got, sizeof(got));
-		if (len != (int)wl)
-			printf("# %s: length %d, want %zu\n", cs[i].name, len,
-			    wl);
-		ASSERT_INT_EQ(len, wl);
-		ASSERT_MEM_EQ(got, want, wl);
-	}
+	kg_build_all("xfrm", fam, 0, dirs, 22, build);
 }
 
 TEST(build_golden_v4)

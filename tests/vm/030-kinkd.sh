@@ -24,14 +24,7 @@ run() {
 	write_conf alpha $2 $a beta $b "$pol"
 	pol="policy \"ping\" esp transport from $b to $a proto $proto transforms { esp enc aes-128-cbc auth hmac-sha1 } lifetime 1h"
 	write_conf beta $2 $b alpha $a "$pol"
-	: > $W/alpha.log
-	: > $W/beta.log
-	if ! start_kinkd A alpha || ! start_kinkd B beta; then
-		fail $t-start "kinkd did not come up"
-		show_logs
-		teardown $t
-		return
-	fi
+	start_both $t || return
 	pass $t-start
 	if wait_spd; then
 		pass $t-spd-installed

@@ -14,14 +14,7 @@ pair() {
 	start_kdc
 	write_conf alpha $2 $A4 beta $B4 "$3"
 	EXTRA= write_conf beta $2 $B4 alpha $A4 "$4"
-	: > $W/alpha.log
-	: > $W/beta.log
-	if ! start_kinkd A alpha || ! start_kinkd B beta; then
-		fail $1-start "kinkd did not come up"
-		show_logs
-		teardown $1
-		return 1
-	fi
+	start_both $1 || return 1
 	wait_spd
 	return 0
 }
@@ -118,6 +111,24 @@ hard_life() {
 	    sort -u | tr '\n' ' '
 }
 
+# lives_are NAME WANT: once a ping made the SAs, hard_life of both sides
+# is WANT (NAME-A, NAME-B); no SAs fail NAME.
+lives_are() {
+	if ping_until 45 $B4 && wait_until 20 sa_count_is B 2; then
+		for ns in A B; do
+			l=$(hard_life $ns)
+			if [ "$l" = "$2" ]; then
+				pass $1-$ns
+			else
+				fail $1-$ns "hard lifetimes: $l"
+			fi
+		done
+	else
+		fail $1 "no SAs"
+		show_logs
+	fi
+}
+
 # Shorter lifetimes bind both ends, the initiator's early inbound SA too;
 # a policy with kilobytes only proposes no seconds, which is 28800 s, not
 # an SA that never expires.
@@ -127,37 +138,13 @@ lifetimes() {
 	    "policy \"ping\" esp transport from $A4 to $B4 proto icmp $XF lifetime 3600s 100000 kbytes" \
 	    "policy \"ping\" esp transport from $B4 to $A4 proto icmp $XF lifetime 1800s 5000 kbytes" ||
 	    return
-	if ping_until 45 $B4 && wait_until 20 sa_count_is B 2; then
-		for ns in A B; do
-			l=$(hard_life $ns)
-			if [ "$l" = "1800/5120000 " ]; then
-				pass $t-shorter-$ns
-			else
-				fail $t-shorter-$ns "hard lifetimes: $l"
-			fi
-		done
-	else
-		fail $t-shorter "no SAs"
-		show_logs
-	fi
+	lives_are $t-shorter "1800/5120000 "
 	teardown $t
 	pair $t $1 \
 	    "policy \"ping\" esp transport from $A4 to $B4 proto icmp $XF lifetime 100000 kbytes" \
 	    "policy \"ping\" esp transport from $B4 to $A4 proto icmp $XF lifetime 100000 kbytes" ||
 	    return
-	if ping_until 45 $B4 && wait_until 20 sa_count_is B 2; then
-		for ns in A B; do
-			l=$(hard_life $ns)
-			if [ "$l" = "28800/102400000 " ]; then
-				pass $t-absent-$ns
-			else
-				fail $t-absent-$ns "hard lifetimes: $l"
-			fi
-		done
-	else
-		fail $t-absent "no SAs"
-		show_logs
-	fi
+	lives_are $t-absent "28800/102400000 "
 	teardown $t
 }
 

@@ -126,14 +126,7 @@ run_unknown() {
 	EXTRA='set user "nosuchuser"' write_conf alpha xfrm $A4 beta $B4 "$pol"
 	pol="policy \"ping\" esp transport from $B4 to $A4 proto icmp transforms { esp enc aes-128-cbc auth hmac-sha1 } lifetime 1h"
 	write_conf beta xfrm $B4 alpha $A4 "$pol"
-	: > $W/alpha.log
-	: > $W/beta.log
-	if ! start_kinkd A alpha || ! start_kinkd B beta; then
-		fail $t-start "kinkd did not come up"
-		show_logs
-		teardown $t
-		return
-	fi
+	start_both $t || return
 	if grep -q "user nosuchuser does not exist" $W/alpha.log; then
 		pass $t-logged
 		grep "nosuchuser" $W/alpha.log | sed 's/^/  /'

@@ -32,14 +32,7 @@ run() {
 	    "policy \"ping\" esp transport from $A4 to $B4 proto icmp $XF lifetime 1h"
 	write_conf beta $1 $B4 alpha $A4 \
 	    "policy \"ping\" esp transport from $B4 to $A4 proto icmp $XF lifetime 1h"
-	: > $W/alpha.log
-	: > $W/beta.log
-	if ! start_kinkd A alpha || ! start_kinkd B beta; then
-		fail $t-start "kinkd did not come up"
-		show_logs
-		teardown $t
-		return
-	fi
+	start_both $t || return
 	if wait_spd; then
 		pass $t-spd-installed
 	else

@@ -84,6 +84,20 @@ start_kinkd() {
 	return 1
 }
 
+# start_both NAME: alpha in A and beta in B on fresh logs; if either does
+# not come up, NAME-start fails, the logs are shown and all is torn down
+# (1).
+start_both() {
+	: > $W/alpha.log
+	: > $W/beta.log
+	if ! start_kinkd A alpha || ! start_kinkd B beta; then
+		fail $1-start "kinkd did not come up"
+		show_logs
+		teardown $1
+		return 1
+	fi
+}
+
 # stop_kinkd NAME [SIGNAL]
 stop_kinkd() {
 	eval pid=\$PID_$1
