@@ -117,17 +117,21 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 fi
 rootfs=$cache/pkgroot-bookworm.tar
-if [ ! -s "$rootfs" ]; then
+# mmdebstrap picks its output format from the name: the partial file ends
+# in .tar too, or it would become a directory.
+part=$cache/pkgroot-bookworm.part.tar
+if [ ! -f "$rootfs" ] || [ ! -s "$rootfs" ]; then
+	rm -rf "$rootfs" "$part"
 	mkdir -p "$cache"
 	echo "pkg: building $rootfs with mmdebstrap (once)"
 	if ! mmdebstrap --variant=apt \
 	    --include=systemd,libkrb5-3,libevent-2.1-7,libbsd0,libssl3 \
-	    bookworm "$rootfs.tmp" > "$tmp/mmdebstrap.log" 2>&1; then
+	    bookworm "$part" > "$tmp/mmdebstrap.log" 2>&1 || [ ! -f "$part" ]; then
 		fail pkg-rootfs "mmdebstrap failed: $(tail -n 3 "$tmp/mmdebstrap.log" | tr '\n' ' ')"
-		rm -f "$rootfs.tmp"
+		rm -rf "$part"
 		finish
 	fi
-	mv "$rootfs.tmp" "$rootfs"
+	mv "$part" "$rootfs"
 fi
 mkdir "$root"
 tar -C "$root" -xf "$rootfs" || { fail pkg-rootfs "cannot unpack $rootfs"; finish; }
