@@ -497,12 +497,9 @@ TEST(undecryptable_create_dropped)
 
 	reset_counts();
 	alpha.s_badenc[KINK_MSGTYPE_CREATE] = 1;
-	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
-	    alpha_policy(), NULL, 0), 0);
-	want_alpha = alpha.s_en.en_nsas + 2;
-	want_beta = beta.s_en.en_nsas + 2;
-	ASSERT_TRUE(pump_until(sas_are));
-	ASSERT_TRUE(pump_until(no_initiator));
+	create_one_more();
+	if (test_failed_cur)
+		return;
 	ASSERT_INT_EQ(alpha.s_badenc[KINK_MSGTYPE_CREATE], 0);
 	ASSERT_TRUE(stats_get(STAT_DROP_DECRYPT) == dec + 1);
 	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_CREATE], 2);
@@ -523,12 +520,9 @@ TEST(bad_cksum_dropped)
 
 	reset_counts();
 	alpha.s_badck[KINK_MSGTYPE_CREATE] = 1;
-	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
-	    alpha_policy(), NULL, 0), 0);
-	want_alpha = alpha.s_en.en_nsas + 2;
-	want_beta = beta.s_en.en_nsas + 2;
-	ASSERT_TRUE(pump_until(sas_are));
-	ASSERT_TRUE(pump_until(no_initiator));
+	create_one_more();
+	if (test_failed_cur)
+		return;
 	ASSERT_INT_EQ(alpha.s_badck[KINK_MSGTYPE_CREATE], 0);
 	ASSERT_TRUE(stats_get(STAT_DROP_CKSUM) == ck + 1);
 	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_CREATE], 2);
@@ -537,12 +531,9 @@ TEST(bad_cksum_dropped)
 
 	reset_counts();
 	beta.s_badck[KINK_MSGTYPE_REPLY] = 1;
-	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
-	    alpha_policy(), NULL, 0), 0);
-	want_alpha = alpha.s_en.en_nsas + 2;
-	want_beta = beta.s_en.en_nsas + 2;
-	ASSERT_TRUE(pump_until(sas_are));
-	ASSERT_TRUE(pump_until(no_initiator));
+	create_one_more();
+	if (test_failed_cur)
+		return;
 	ASSERT_INT_EQ(beta.s_badck[KINK_MSGTYPE_REPLY], 0);
 	ASSERT_TRUE(stats_get(STAT_DROP_CKSUM) == ck + 2);
 	ASSERT_INT_EQ(alpha.s_sent[KINK_MSGTYPE_CREATE], 2);
@@ -697,12 +688,9 @@ TEST(delete_grace_keeps_inbound)
 	struct kink_sarec *sr, *twin;
 	uint32_t pair = 0, bpair = 0, ga, gb;
 
-	ASSERT_INT_EQ(xact_create_start(&alpha.s_en, peer_of(&alpha),
-	    alpha_policy(), NULL, 0), 0);
-	want_alpha = alpha.s_en.en_nsas + 2;
-	want_beta = beta.s_en.en_nsas + 2;
-	ASSERT_TRUE(pump_until(sas_are));
-	ASSERT_TRUE(pump_until(no_initiator));
+	create_one_more();
+	if (test_failed_cur)
+		return;
 	/* The newest pair: the one that has its twin at beta. */
 	for (sr = sarec_next(&alpha.s_en, NULL, NULL); sr != NULL;
 	    sr = sarec_next(&alpha.s_en, sr, NULL))
