@@ -60,9 +60,10 @@ all: programs
 programs: $(PROGS)
 tests: $(PROGS) $(TEST_DAEMON) $(TESTS) $(TOOLS)
 
-config.mk config.h: configure config.mk.in
+# Grouped: one ./configure run makes both, even under make -j.
+config.mk config.h &: configure config.mk.in
 	./configure -q
-configure config.h.in: configure.ac
+configure config.h.in &: configure.ac
 	@command -v autoconf >/dev/null || { \
 	  echo "autoconf not found: run 'make deps' (or apt-get install autoconf)"; exit 1; }
 	autoheader && autoconf
