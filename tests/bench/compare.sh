@@ -18,10 +18,10 @@
 #
 #	sh tests/deps.sh bench              (once, as root: charon, swanctl)
 #	sh tests/bench/compare.sh           (as root; B=build, -O2)
-#	BENCH_N=400 BENCH_ROUNDS=3 BENCH_CONC="1 8" COMPARE_WHERE="native vm"
+#	BENCH_N=1000 BENCH_ROUNDS=3 BENCH_CONC="1 8" COMPARE_WHERE="native vm"
 set -u
 : "${B:=build}"
-: "${BENCH_N:=400}"
+: "${BENCH_N:=1000}"
 : "${BENCH_ROUNDS:=3}"
 : "${BENCH_CONC:=1 8}"
 : "${COMPARE_WHERE:=native vm}"
