@@ -5,7 +5,9 @@
 #   sh tests/deps.sh            everything: build, tests, VM tier, package
 #   sh tests/deps.sh runtime    what the installed kinkd needs to run
 #   sh tests/deps.sh build      what "./autogen.sh && ./configure && make" needs
-#   sh tests/deps.sh list WHICH print a list (runtime build test vm pkg)
+#   sh tests/deps.sh bench      the comparison bench only (strongSwan, strace):
+#                               never part of "all", so CI never installs it
+#   sh tests/deps.sh list WHICH print a list (runtime build test vm pkg bench)
 set -eu
 
 # The libraries kinkd and kinkctl link against (README names them).
@@ -20,19 +22,26 @@ VM="qemu-system-x86 busybox-static cpio kmod"
 # The package and sysd tiers: build the .deb, lint it, Debian roots to install
 # it in (the sysd tier boots one with qemu: the VM list too).
 PKG="dpkg-dev debhelper lintian mmdebstrap"
+# tests/bench/compare.sh and syscalls.sh: strongSwan's charon and swanctl,
+# kernel-libipsec (in the extra plugins) so charon needs no kernel ESP, its
+# OpenSSL crypto plugin (the standard plugins) as Debian installs it, strace.
+# The starter's services stay masked: the bench runs charon by hand.
+BENCH="strongswan-charon strongswan-swanctl libcharon-extra-plugins \
+libstrongswan-standard-plugins strace"
 
 case ${1:-all} in
 runtime) want=$RUNTIME ;;
 build) want=$BUILD ;;
 all) want="$RUNTIME $BUILD $TEST $VM $PKG" ;;
+bench) want=$BENCH ;;
 list)
 	case ${2:-} in
 	runtime) echo "$RUNTIME" ;; build) echo "$BUILD" ;; test) echo "$TEST" ;;
-	vm) echo "$VM" ;; pkg) echo "$PKG" ;;
-	*) echo "usage: deps.sh list runtime|build|test|vm|pkg" >&2; exit 2 ;;
+	vm) echo "$VM" ;; pkg) echo "$PKG" ;; bench) echo "$BENCH" ;;
+	*) echo "usage: deps.sh list runtime|build|test|vm|pkg|bench" >&2; exit 2 ;;
 	esac
 	exit 0 ;;
-*) echo "usage: deps.sh [runtime|build|all|list WHICH]" >&2; exit 2 ;;
+*) echo "usage: deps.sh [runtime|build|all|bench|list WHICH]" >&2; exit 2 ;;
 esac
 
 missing=
@@ -54,3 +63,9 @@ printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 chmod 755 /usr/sbin/policy-rc.d
 trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get install -y -q --no-install-recommends $missing
+if [ "${1:-all}" = bench ] && command -v systemctl >/dev/null; then
+	# charon must never run as a service here: it would take UDP 500/4500
+	# and the host's XFRM state away from the test tiers
+	systemctl mask --now strongswan-starter.service strongswan.service \
+	    ipsec.service >/dev/null 2>&1 || true
+fi
