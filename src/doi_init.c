@@ -175,6 +175,11 @@ doi_init_proposal(struct doi_ctx *c, struct buf *qm, uint8_t *first)
 		m->m_id[0] = c->c_id[0];
 		m->m_id[1] = c->c_id[1];
 	}
+	if (c->c_test_notify != 0) {
+		m->m_nnotify = 1;
+		m->m_notify[0].n_doi = IPSEC_DOI;
+		m->m_notify[0].n_type = c->c_test_notify;
+	}
 	if (isakmp_build(m, qm, first) != 0)
 		goto out;
 	rc = 0;
@@ -330,6 +335,47 @@ reply_picks(const struct doi_ctx *c, const struct isakmp_sa *rs,
 }
 
 /*
+ * RESPONDER-LIFETIME (RFC 2407 4.5.4, 4.6.3.1): the responder's lifetime
+ * for one protocol, naming its inbound SPI (our outbound).  The shorter
+ * one binds (RFC 4430 3.2), so a shorter value lowers the pick; a longer
+ * one, a malformed one or one for another SA is ignored: a status Notify
+ * never fails the exchange.  1 if a lifetime was lowered.
+ */
+static int
+responder_lifetime(const struct isakmp_msg *m, struct doi_pick *pk, int n)
+{
+	int lowered = 0;
+
+	for (int i = 0; i < m->m_nnotify; i++) {
+		const struct isakmp_notify *no = &m->m_notify[i];
+		uint32_t secs, kb;
+
+		if (no->n_type != IPSEC_NTYPE_RESPONDER_LIFETIME ||
+		    isakmp_life_parse(no->n_data.rb_p, no->n_data.rb_len,
+		    &secs, &kb) != 0)
+			continue;
+		for (int j = 0; j < n; j++) {
+			struct isakmp_attrs *a = &pk[j].pk_t.t_attrs;
+
+			if (pk[j].pk_proto != no->n_proto ||
+			    (no->n_spi.rb_len == 4 &&
+			    get_be32(no->n_spi.rb_p) != pk[j].pk_peer_spi))
+				continue;
+			if (secs && secs < eff_secs(a->a_life_secs)) {
+				a->a_life_secs = secs;
+				lowered = 1;
+			}
+			if (kb && (a->a_life_kbytes == 0 ||
+			    kb < a->a_life_kbytes)) {
+				a->a_life_kbytes = kb;
+				lowered = 1;
+			}
+		}
+	}
+	return lowered;
+}
+
+/*
  * The REPLY lowered a lifetime below the optimistic inbound SAs' (3.2:
  * the shorter one binds both directions), so they need replacing even
  * with the same keys.
@@ -373,6 +419,7 @@ doi_init_reply(struct doi_ctx *c, const uint8_t *qm, size_t len,
 	}
 	if ((rc = isakmp_parse(qm, len, first, m)) != 0)
 		goto fail;
+	keep_notifies(c, m);
 	if (peer_error_notify(m, err))
 		goto failp;
 	if (!m->m_has_sa) {
@@ -381,6 +428,7 @@ doi_init_reply(struct doi_ctx *c, const uint8_t *qm, size_t len,
 	}
 	if ((rc = reply_picks(c, &m->m_sa, pk, &n, &optimistic)) != 0)
 		goto fail;
+	r->dr_resp_life = (uint8_t)responder_lifetime(m, pk, n);
 	pfs = c->c_dh != NULL;
 	if (pfs != (m->m_ke.rb_p != NULL)) {
 		rc = pfs ? ISAKMP_ERR_KE_MISMATCH : ISAKMP_ERR_BAD_REPLY;

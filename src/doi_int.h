@@ -31,6 +31,7 @@ struct doi_pick {
 	uint8_t		 pk_proto;
 	uint32_t	 pk_peer_spi;	/* the peer's inbound SPI */
 	struct isakmp_trans pk_t;	/* the one transform, final attrs */
+	int		 pk_lowered;	/* responder lowered a lifetime */
 };
 
 struct doi_ctx {
@@ -56,7 +57,24 @@ struct doi_ctx {
 	int		 c_optimistic;
 	int		 c_chosen;
 	uint32_t	 c_t_retrans;	/* seconds of one retransmit cycle */
+	char		 c_narrowed[512];	/* responder: IDs
+					   narrower than the policy, for the
+					   log; "" = as configured */
+	int		 c_life_notify;	/* responder: send RESPONDER-LIFETIME */
+	uint16_t	 c_test_notify;	/* initiator: Notify in the proposal */
+	/* Notify types of the last message parsed (CREATE or REPLY). */
+	int		 c_nnotify;
+	uint16_t	 c_notify[ISAKMP_MAX_NOTIFY];
 };
+
+/* Remember the Notify types a parsed message carried (for the log). */
+static inline void
+keep_notifies(struct doi_ctx *c, const struct isakmp_msg *m)
+{
+	c->c_nnotify = 0;
+	for (int i = 0; i < m->m_nnotify && i < ISAKMP_MAX_NOTIFY; i++)
+		c->c_notify[c->c_nnotify++] = m->m_notify[i].n_type;
+}
 
 /* Seconds lifetime: absent means RFC 2407's default (4.5). */
 static inline uint32_t
@@ -91,8 +109,10 @@ int	 doi_id_to_sel(const struct isakmp_id *, struct kink_selector *);
 int	 doi_sel_eq(const struct kink_selector *, const struct kink_selector *);
 int	 doi_ids_match(const struct doi_ctx *, const struct isakmp_msg *,
 	    const struct kink_policy *);
-void	 doi_id_policy_text(const struct isakmp_msg *,
+void	 doi_id_policy_text(const struct doi_ctx *, const struct isakmp_msg *,
 	    const struct kink_policy *const *, int, struct doi_error *);
+int	 doi_ids_narrowed(const struct doi_ctx *, const struct isakmp_msg *,
+	    const struct kink_policy *, char *, size_t);
 
 /* doi_sa.c: algorithms, contexts, the SAs of a choice. */
 uint16_t doi_ah_auth(uint8_t);

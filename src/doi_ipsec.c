@@ -90,17 +90,27 @@ try_proposal(const struct isakmp_sa *sa, int start, int end,
 	return 1;
 }
 
-/* Lower the lifetimes to our policy; never raise them (RFC 4430 3.2). */
-static void
+/*
+ * Lower the lifetimes to our policy; never raise them (RFC 4430 3.2).
+ * 1 if one was lowered.
+ */
+static int
 lower_life(struct isakmp_attrs *a, const struct kink_policy *pol)
 {
-	if (pol->pol_life_secs && pol->pol_life_secs < eff_secs(a->a_life_secs))
+	int lowered = 0;
+
+	if (pol->pol_life_secs && pol->pol_life_secs < eff_secs(a->a_life_secs)) {
 		a->a_life_secs = pol->pol_life_secs;
+		lowered = 1;
+	}
 	/* Adding a byte limit to a proposal without one would read as a
 	   raise to racoon2 (notes h.11): lower only what was sent. */
 	if (pol->pol_life_kbytes && a->a_life_kbytes &&
-	    pol->pol_life_kbytes < a->a_life_kbytes)
+	    pol->pol_life_kbytes < a->a_life_kbytes) {
 		a->a_life_kbytes = pol->pol_life_kbytes;
+		lowered = 1;
+	}
+	return lowered;
 }
 
 /*
@@ -169,6 +179,7 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 		}
 		goto fail;
 	}
+	keep_notifies(c, m);
 	rc = ISAKMP_ERR_MISSING;
 	if (!m->m_has_sa || m->m_nonce.rb_p == NULL)
 		goto failrc;
@@ -191,12 +202,20 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 	rc = ISAKMP_ERR_ID_POLICY;
 	if (m->m_nid == 2 && !any_ids) {
 		set_err(err, rc);
-		doi_id_policy_text(m, pols, npols, err);
+		doi_id_policy_text(c, m, pols, npols, err);
 		goto fail;
 	}
 	rc = ISAKMP_ERR_NO_PROPOSAL;
-	if (!choose_proposal(c, m, pols, npols))
-		goto failrc;
+	if (!choose_proposal(c, m, pols, npols)) {
+		set_err(err, rc);
+		/* Without IDs: the two hosts fit no policy; say which. */
+		if (!any_ids && npols > 0)
+			doi_id_policy_text(c, m, pols, npols, err);
+		goto fail;
+	}
+	if (!doi_ids_narrowed(c, m, c->c_polp, c->c_narrowed,
+	    sizeof(c->c_narrowed)))
+		c->c_narrowed[0] = '\0';
 	/* The SPIs the initiator picked for our outbound SAs. */
 	for (int i = 0; i < c->c_npick; i++) {
 		struct doi_pick *pk = &c->c_pick[i];
@@ -210,7 +229,7 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 			}
 			goto fail;
 		}
-		lower_life(&pk->pk_t.t_attrs, &c->c_pol);
+		pk->pk_lowered = lower_life(&pk->pk_t.t_attrs, &c->c_pol);
 	}
 	if (m->m_ke.rb_p != NULL) {
 		uint16_t g = c->c_pol.pol_pfs_group;
@@ -245,6 +264,14 @@ fail:
 	return -1;
 }
 
+const char *
+doi_resp_narrowed(const struct doi_ctx *c)
+{
+	if (c == NULL || !c->c_chosen || c->c_narrowed[0] == '\0')
+		return NULL;
+	return c->c_narrowed;
+}
+
 unsigned
 doi_resp_protos(const struct doi_ctx *c)
 {
@@ -257,6 +284,36 @@ doi_resp_protos(const struct doi_ctx *c)
 	return mask;
 }
 
+/*
+ * RESPONDER-LIFETIME (RFC 2407 4.6.3.1) for each protocol whose lifetime
+ * we lowered: its Protocol ID, our inbound SPI, the lifetimes we chose.
+ * life[i] holds the SPI and the data; m's Notify views them.
+ */
+static int
+add_life_notifies(const struct doi_ctx *c, struct isakmp_msg *m,
+    struct buf *life)
+{
+	for (int i = 0; i < c->c_npick && i < DOI_MAX_SA; i++) {
+		const struct doi_pick *pk = &c->c_pick[i];
+		struct isakmp_notify *n;
+
+		if (!pk->pk_lowered)
+			continue;
+		if (m->m_nnotify >= ISAKMP_MAX_NOTIFY ||
+		    buf_put_u32(&life[i], doi_in_spi(c, pk->pk_proto)) < 0 ||
+		    isakmp_life_build(eff_secs(pk->pk_t.t_attrs.a_life_secs),
+		    pk->pk_t.t_attrs.a_life_kbytes, &life[i]) != 0)
+			return -1;
+		n = &m->m_notify[m->m_nnotify++];
+		n->n_doi = IPSEC_DOI;
+		n->n_proto = pk->pk_proto;
+		n->n_type = IPSEC_NTYPE_RESPONDER_LIFETIME;
+		n->n_spi = rbuf_make(life[i].b_data, 4);
+		n->n_data = rbuf_make(life[i].b_data + 4, life[i].b_len - 4);
+	}
+	return 0;
+}
+
 int
 doi_resp_finish(struct doi_ctx *c, const struct doi_spis *in,
     doi_prf_fn prf, void *arg, struct buf *qm, uint8_t *first,
@@ -264,8 +321,12 @@ doi_resp_finish(struct doi_ctx *c, const struct doi_spis *in,
 {
 	struct isakmp_msg *m = NULL;
 	uint8_t ke[DH_MAX_LEN];
+	struct buf life[DOI_MAX_SA];
 	int rc = ISAKMP_ERR_INTERNAL, add_nr;
 	size_t start = qm->b_len;
+
+	for (int i = 0; i < DOI_MAX_SA; i++)
+		buf_init(&life[i], 0);
 
 	memset(r, 0, sizeof(*r));
 	set_err(err, 0);
@@ -319,6 +380,8 @@ doi_resp_finish(struct doi_ctx *c, const struct doi_spis *in,
 		m->m_id[0] = c->c_id[0];
 		m->m_id[1] = c->c_id[1];
 	}
+	if (c->c_life_notify && add_life_notifies(c, m, life) != 0)
+		goto fail;
 	if ((rc = isakmp_build(m, qm, first)) != 0)
 		goto fail;
 	rc = ISAKMP_ERR_INTERNAL;
@@ -329,6 +392,9 @@ doi_resp_finish(struct doi_ctx *c, const struct doi_spis *in,
 	/* RFC 4430 3.2: ACK when not optimistic, with Nr, or with KE. */
 	r->dr_ackreq = !c->c_optimistic || add_nr || r->dr_pfs;
 	r->dr_policy = c->c_polp;
+	r->dr_resp_life = m->m_nnotify > 0;
+	for (int i = 0; i < DOI_MAX_SA; i++)
+		buf_free(&life[i]);
 	free(m);
 	return 0;
 fail:
@@ -336,6 +402,8 @@ fail:
 	doi_result_clear(r);
 	if (qm->b_len > start)
 		qm->b_len = start;
+	for (int i = 0; i < DOI_MAX_SA; i++)
+		buf_free(&life[i]);
 	free(m);
 	return -1;
 }

@@ -278,14 +278,14 @@ make_sa(struct doi_ctx *c, const struct doi_pick *pk, int dir, uint32_t spi,
 		    doi_id_to_sel(&c->c_id[!me], &sr) < 0)
 			goto out;
 		sa->sa_sel_ulproto = c->c_id[0].id_proto;
-	} else if (doi_sel_set(&pol->pol_src) && doi_sel_set(&pol->pol_dst)) {
-		sl = pol->pol_src;
-		sr = pol->pol_dst;
-		sa->sa_sel_ulproto = pol->pol_ulproto;
 	} else {
+		/*
+		 * No IDs: the two hosts, all protocols, whatever wider
+		 * policy holds them (the initiator installs the same).
+		 */
 		doi_host_sel(&sl, &c->c_local);
 		doi_host_sel(&sr, &c->c_remote);
-		sa->sa_sel_ulproto = pol->pol_ulproto;
+		sa->sa_sel_ulproto = 0;
 	}
 	sa->sa_sel_src = dir == SA_DIR_OUT ? sl : sr;
 	sa->sa_sel_dst = dir == SA_DIR_OUT ? sr : sl;
@@ -368,6 +368,32 @@ doi_ctx_free(struct doi_ctx *c)
 	dh_free(c->c_dh);
 	explicit_bzero(c, sizeof(*c));
 	free(c);
+}
+
+void
+doi_set_notify(struct doi_ctx *c, uint16_t type)
+{
+	c->c_test_notify = type;
+}
+
+void
+doi_resp_set_life_notify(struct doi_ctx *c, int on)
+{
+	c->c_life_notify = on != 0;
+}
+
+int
+doi_notifies(struct doi_ctx *c, uint16_t *types, int max)
+{
+	int n;
+
+	if (c == NULL)
+		return 0;
+	for (int i = 0; i < c->c_nnotify && i < max; i++)
+		types[i] = c->c_notify[i];
+	n = c->c_nnotify;
+	c->c_nnotify = 0;	/* each is logged once */
+	return n;
 }
 
 void
