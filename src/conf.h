@@ -100,6 +100,7 @@ struct conf_peer {
 	struct sockaddr_storage	 p_local;	/* ss_family 0 = unset */
 	enum conf_prf		 p_prf;
 	int			 p_u2u;		/* 1 = allow User-to-User */
+	int			 p_resp_life;	/* 1 = send RESPONDER-LIFETIME */
 	/*
 	 * Policies in file order; each has a unique pol_name within the peer
 	 * and a pol_reqid unique within the config (see conf_reqid()).

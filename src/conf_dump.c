@@ -302,6 +302,8 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 		fprintf(fp, "\tprf %s\n",
 		    p->p_prf == CONF_PRF_MIT ? "mit" : "rfc3961");
 		fprintf(fp, "\tu2u %s\n", p->p_u2u ? "allow" : "deny");
+		fprintf(fp, "\tresponder-lifetime %s\n",
+		    p->p_resp_life ? "send" : "omit");
 		for (int j = 0; j < p->p_npolicies; j++)
 			put_policy(fp, &p->p_policies[j]);
 		fputs("}\n", fp);

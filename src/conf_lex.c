@@ -34,6 +34,7 @@ const char *const conf_keywords[] = {
 	"esp", "ah", "enc", "auth",
 	/* peer */
 	"address", "local", "prf", "rfc3961", "mit", "u2u", "allow", "deny",
+	"responder-lifetime", "send", "omit",
 	/* policy */
 	"policy", "transport", "tunnel", "from", "to", "proto", "lifetime",
 	"kbytes", "pfs", "none", "remote", "reqid",

@@ -26,6 +26,7 @@
  *   peer     = "peer" STRING "{" { [ pstmt ] ( NL | "," ) } "}" .
  *   pstmt    = "principal" STRING | "address" ADDR | "local" ADDR
  *            | "prf" ( "rfc3961" | "mit" ) | "u2u" ( "allow" | "deny" )
+ *            | "responder-lifetime" ( "omit" | "send" )
  *            | policy .
  *   policy   = [ "policy" STRING ] ( "esp" | "ah" ) ( "transport" | "tunnel" )
  *              "from" NET [ "port" NUM ] "to" NET [ "port" NUM ] { popt } .
@@ -885,6 +886,25 @@ parse_policy(struct conf_parser *p, int peer)
 	return add_policy(p, peer, &pol, &pi, named, &w.pw_at);
 }
 
+/*
+ * "responder-lifetime" ( "omit" | "send" ): whether a lowered lifetime
+ * also goes to this peer as a RESPONDER-LIFETIME Notify (RFC 2407
+ * 4.5.4).  omit by default: racoon2 aborts on any Notify in Quick Mode,
+ * and the REPLY's SA carries the lowered lifetime anyway (RFC 4430 3.2).
+ */
+static int
+parse_resp_life(struct conf_parser *p, struct conf_peer *pe)
+{
+	static const char *const kws[] = { "responder-lifetime", NULL };
+	static const char *const vals[] = { "omit", "send", NULL };
+	int k;
+
+	if (ctok_expect_kw(p, kws) == -1 || (k = ctok_expect_kw(p, vals)) == -1)
+		return -1;
+	pe->p_resp_life = k;
+	return 0;
+}
+
 /* pstmt = "principal" STRING | "address" ADDR | ... | policy */
 static int
 parse_pstmt(struct conf_parser *p, int peer)
@@ -904,6 +924,8 @@ parse_pstmt(struct conf_parser *p, int peer)
 	for (k = 5; kws[k]; k++)
 		if (ctok_is_kw(p, kws[k]))
 			return parse_policy(p, peer);
+	if (ctok_is_kw(p, "responder-lifetime"))
+		return parse_resp_life(p, pe);
 	switch (ctok_expect_kw(p, kws)) {
 	case 0:
 		p->cp_peers[peer].pe_principal_at = ctok_where(p, &p->cp_tok);

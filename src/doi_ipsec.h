@@ -92,6 +92,8 @@ struct doi_result {
 	uint8_t		 dr_in_changed;	/* initiator: inbound SAs differ
 					   from doi_init_optimistic's */
 	uint8_t		 dr_pfs;	/* KE was used */
+	uint8_t		 dr_resp_life;	/* RESPONDER-LIFETIME sent (responder)
+					   or lowered a lifetime (initiator) */
 	int		 dr_nsa;	/* SAs per direction */
 	/* Index i of dr_in and dr_out: the same protocol. ESP before AH. */
 	struct kink_sa	 dr_in[DOI_MAX_SA];	/* dst = this host */
@@ -125,9 +127,29 @@ int		 doi_resp_choose(struct doi_ctx *,
 		    const uint8_t *qm, size_t len, uint8_t first,
 		    doi_spi_inuse_fn, void *, struct doi_error *);
 unsigned	 doi_resp_protos(const struct doi_ctx *);
+/*
+ * After doi_resp_choose: the proposal's selectors and the policy's when
+ * the proposal is narrower (the SAs get the proposal's), for the log;
+ * NULL when the SAs get the policy's own selectors.
+ */
+const char	*doi_resp_narrowed(const struct doi_ctx *);
 int		 doi_resp_finish(struct doi_ctx *, const struct doi_spis *in,
 		    doi_prf_fn, void *, struct buf *qm, uint8_t *first,
 		    struct doi_result *, struct doi_error *);
+
+/*
+ * Responder: when a lifetime is lowered, also send a RESPONDER-LIFETIME
+ * Notify (RFC 2407 4.5.4) in the REPLY.  Off by default: racoon2 aborts
+ * on any Notify in Quick Mode (the REPLY's SA carries the lifetime).
+ */
+void		 doi_resp_set_life_notify(struct doi_ctx *, int on);
+/*
+ * The Notify types the last message parsed carried (the CREATE for a
+ * responder, the REPLY for an initiator), in order, for the log: up to
+ * `max` into types; returns how many there were and forgets them, so a
+ * caller that asks again gets 0.
+ */
+int		 doi_notifies(struct doi_ctx *, uint16_t *types, int max);
 
 void		 doi_ctx_free(struct doi_ctx *);	/* wipes nonces, DH */
 
@@ -156,6 +178,8 @@ uint32_t doi_soft_secs(uint32_t hard, uint32_t t_retrans);
 /* T-retrans of this context's SAs: the daemon's retransmission cycle. */
 void	doi_set_retrans(struct doi_ctx *, uint32_t secs);
 
+/* Tests only: a Notify of this type (0 = none) in the proposal. */
+void	doi_set_notify(struct doi_ctx *, uint16_t type);
 /* Tests only: fix the nonce this context sends (8..256 octets). */
 int	doi_set_nonce(struct doi_ctx *, const uint8_t *, size_t);
 /* Tests only: g^xy once known (0 octets without PFS).  0 / -1. */

@@ -61,6 +61,8 @@ struct engine_hooks {
 	uint8_t		 (*eh_reply_flags)(void *arg);
 	/* Non-zero: the QM version our next command's KINK_ISAKMP carries. */
 	uint8_t		 (*eh_qmversion)(void *arg);
+	/* Non-zero: a Notify of this type in our next CREATE's proposal. */
+	uint16_t	 (*eh_create_notify)(void *arg);
 	void		*eh_arg;
 };
 

@@ -845,3 +845,41 @@ fail:
 	*first = ISAKMP_NPTYPE_NONE;
 	return rc;
 }
+
+int
+isakmp_life_parse(const uint8_t *p, size_t len, uint32_t *secs,
+    uint32_t *kbytes)
+{
+	struct isakmp_trans t;
+	const struct isakmp_attrs *a = &t.t_attrs;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	*secs = *kbytes = 0;
+	if (p == NULL || len == 0)
+		return ISAKMP_ERR_ATTR;
+	if ((rc = parse_attrs(rbuf_make(p, len), &t)) != 0)
+		return rc;
+	if (t.t_err != 0)
+		return t.t_err;
+	/* Only lifetimes belong in RESPONDER-LIFETIME (RFC 2407 4.6.3.1). */
+	if (a->a_group || a->a_mode || a->a_auth || a->a_keylen ||
+	    a->a_rounds || (a->a_life_secs == 0 && a->a_life_kbytes == 0))
+		return ISAKMP_ERR_ATTR_VALUE;
+	*secs = a->a_life_secs;
+	*kbytes = a->a_life_kbytes;
+	return 0;
+}
+
+int
+isakmp_life_build(uint32_t secs, uint32_t kbytes, struct buf *out)
+{
+	struct isakmp_attrs a;
+
+	memset(&a, 0, sizeof(a));
+	a.a_life_secs = secs;
+	a.a_life_kbytes = kbytes;
+	if (secs == 0 && kbytes == 0)
+		return -1;
+	return build_attrs(out, &a) == 0 ? 0 : -1;
+}

@@ -203,6 +203,16 @@ int	isakmp_build(const struct isakmp_msg *m, struct buf *out,
 /* Attribute helpers shared with doi_ipsec.c. */
 int	isakmp_attrs_valid(const struct isakmp_attrs *);  /* 0 or ERR_ATTR_* */
 
+/*
+ * The data of a RESPONDER-LIFETIME Notify (RFC 2407 4.6.3.1): SA Life
+ * Type / SA Life Duration pairs and nothing else.  Parse: 0 with the
+ * seconds and kilobytes (0 = absent), or an ISAKMP_ERR_ATTR*.  Build:
+ * appends the pairs for the non-zero values; 0 / -1.
+ */
+int	isakmp_life_parse(const uint8_t *, size_t, uint32_t *secs,
+	    uint32_t *kbytes);
+int	isakmp_life_build(uint32_t secs, uint32_t kbytes, struct buf *out);
+
 /* ID payload <-> address prefix/range, for selectors. */
 int	isakmp_id_valid(const struct isakmp_id *);	/* 0 or ERR_ID_* */
 

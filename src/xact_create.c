@@ -399,6 +399,10 @@ create_init_send(struct kink_xact *x)
 	    (struct sockaddr *)&r, &x->xa_spis);
 	if (x->xa_doi != NULL)
 		doi_set_retrans(x->xa_doi, retrans_secs(x->xa_en));
+	if (x->xa_doi != NULL && x->xa_en->en_hooks != NULL &&
+	    x->xa_en->en_hooks->eh_create_notify != NULL)
+		doi_set_notify(x->xa_doi, x->xa_en->en_hooks->eh_create_notify(
+		    x->xa_en->en_hooks->eh_arg));
 	if (x->xa_doi == NULL ||
 	    doi_init_proposal(x->xa_doi, &x->xa_qm, &x->xa_first) == -1) {
 		xact_fail(x, CTL_ERR_INTERNAL, "cannot build the proposal");
@@ -455,6 +459,29 @@ create_refused(struct kink_xact *x, const struct kink_msg *m,
 	xact_state(x, XS_I_AGING);
 }
 
+/*
+ * The Notify payloads a CREATE or REPLY carried.  In a request every one
+ * is ignored (RFC 4430 5.5), but an error type there is unusual enough
+ * to say so with its number and name; status types are routine.
+ */
+static void
+log_notifies(struct kink_xact *x, int request)
+{
+	uint16_t t[ISAKMP_MAX_NOTIFY];
+	int n = doi_notifies(x->xa_doi, t, ISAKMP_MAX_NOTIFY);
+
+	for (int i = 0; i < n && i < ISAKMP_MAX_NOTIFY; i++) {
+		if (request && t[i] <= ISAKMP_NTYPE_ERROR_MAX)
+			log_info(XFMT "CREATE carries error Notify %u %s: "
+			    "ignored in a request", XARG(x), t[i],
+			    wire_notify_name(t[i]));
+		else if (t[i] > ISAKMP_NTYPE_ERROR_MAX)
+			log_debug(XFMT "%s carries status Notify %u %s",
+			    XARG(x), request ? "CREATE" : "REPLY", t[i],
+			    wire_notify_name(t[i]));
+	}
+}
+
 static void
 create_reply(struct kink_xact *x, const struct kink_msg *m)
 {
@@ -508,6 +535,10 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 		    wire_notify_name(de.de_notify), x->xa_pol.pol_name);
 		return;
 	}
+	log_notifies(x, 0);
+	if (r->dr_resp_life)
+		log_info(XFMT "the peer's RESPONDER-LIFETIME lowered the "
+		    "lifetime to %u s", XARG(x), r->dr_out[0].sa_life_hard_secs);
 	/* racoon2 (notes h.12): a non-optimistic answer gets an ACK anyway. */
 	x->xa_inst_ack = wire_ackreq(m) || !r->dr_optimistic;
 	if (x->xa_inst_err == 0)
@@ -636,6 +667,7 @@ create_refuse(struct kink_xact *x, const struct doi_error *de)
 	uint8_t first = 0;
 	uint32_t kerr = 0;
 
+	log_notifies(x, 1);
 	buf_init(&qm, KINK_MAX_MSG);
 	if (de->de_notify == 0 || doi_notify_build(de, &qm, &first) == -1)
 		kerr = KINK_INTERR;
@@ -682,12 +714,17 @@ create_respond(struct kink_xact *x, const struct kink_msg *m)
 		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
 		return;
 	}
+	doi_resp_set_life_notify(x->xa_doi, cp != NULL && cp->p_resp_life);
 	doi_set_retrans(x->xa_doi, retrans_secs(x->xa_en));
 	if (doi_resp_choose(x->xa_doi, pols, n, ip->ip_body.rb_p,
 	    ip->ip_body.rb_len, ip->ip_inner_next, spi_inuse, x, &de) == -1) {
 		create_refuse(x, &de);
 		return;
 	}
+	log_notifies(x, 1);
+	if (doi_resp_narrowed(x->xa_doi) != NULL)
+		log_info(XFMT "narrowed: %s", XARG(x),
+		    doi_resp_narrowed(x->xa_doi));
 	if (xact_state(x, XS_R_GETSPI) == -1)
 		return;
 	create_getspi(x, doi_resp_protos(x->xa_doi));
@@ -712,6 +749,9 @@ create_resp_finish(struct kink_xact *x)
 		x->xa_pol = *r->dr_policy;
 		x->xa_has_pol = 1;
 	}
+	if (r->dr_resp_life)
+		log_info(XFMT "REPLY carries RESPONDER-LIFETIME: %u s",
+		    XARG(x), r->dr_in[0].sa_life_hard_secs);
 	x->xa_pair = ++x->xa_en->en_next_pair;
 	x->xa_spis_used = 1;
 	if (xact_build_reply(x, r->dr_ackreq ? KINK_ACKREQ : 0, 0, &qm,

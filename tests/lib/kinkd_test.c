@@ -21,6 +21,8 @@
  *				version V (e.g. 0x20; 12 BADQMVERS tests)
  *	reply-ackreq		the next DELETE/STATUS REPLY we send has
  *				ACKREQ (section 4 allows it on CREATE only)
+ *	send-notify T		our next CREATE's KINK_ISAKMP carries a
+ *				Notify of type T (a Notify in a request)
  *	kernel-add SPI REQID SRC DST	an ESP SA kinkd has no record of
  *	kernel-del SPI		the backend drops one of kinkd's SAs and
  *				kinkd is not told
@@ -53,6 +55,7 @@
 static int	knob_refuse_replies;
 static int	knob_reply_ackreq;
 static uint8_t	knob_send_qmvers;
+static uint16_t	knob_send_notify;
 
 /* The kernel changing behind kinkd's back (show sa's merge). */
 static void
@@ -133,6 +136,12 @@ test_inject(struct kinkd *kd)
 			/* Our next command's KINK_ISAKMP has QM version v. */
 			knob_send_qmvers = (uint8_t)v;
 			log_info("inject: send-qmvers 0x%02lx", v);
+			continue;
+		}
+		if (sscanf(line, "send-notify %li", (long *)&v) == 1) {
+			/* Our next CREATE carries a Notify of type v. */
+			knob_send_notify = (uint16_t)v;
+			log_info("inject: send-notify %lu", v);
 			continue;
 		}
 		if (strncmp(line, "reply-ackreq", 12) == 0) {
@@ -237,6 +246,15 @@ test_qmversion(void *arg)
 	return v;
 }
 
+static uint16_t
+test_create_notify(void *arg)
+{
+	uint16_t t = knob_send_notify;
+
+	knob_send_notify = 0;
+	return t;
+}
+
 static void
 test_backend(struct kinkd *kd)
 {
@@ -250,6 +268,7 @@ static const struct engine_hooks test_engine_hooks = {
 	.eh_create_reply = test_create_reply,
 	.eh_reply_flags = test_reply_flags,
 	.eh_qmversion = test_qmversion,
+	.eh_create_notify = test_create_notify,
 };
 
 static const struct kinkd_hooks test_hooks = {

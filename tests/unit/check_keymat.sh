@@ -1,7 +1,7 @@
 #!/bin/sh
 # KEYMAT known answers, recomputed from the definitions with openssl(1) and
 # perl (perl-base is Essential on Debian) - no code of kinkd involved - and
-# compared with src/doi_ipsec.c (through the doikeymat tool):
+# compared with src/doi_sa.c (through the doikeymat tool):
 #   PRF (RFC 3961 5.3 simplified profile, RFC 3962 m = 1, aes256 keys):
 #     DK  = K1 | K2, K1 = AES-ECB(key, n-fold("prf", 16)), K2 = AES-ECB(key, K1)
 #     PRF = AES-CTS(DK, SHA-1(x), iv 0) = C2 | C1[0..3] of CBC(P1 | P2|0^12)
