@@ -66,14 +66,18 @@
  *		algorithm attribute, 0 = none), key enckey, key authkey,
  *		u32 life_soft_secs, u32 life_hard_secs, u64 life_soft_bytes,
  *		u64 life_hard_bytes (0 = no limit), u64 created (Unix
- *		seconds), u64 bytes (CTL_UNKNOWN64 = not known)
+ *		seconds), u64 bytes (CTL_UNKNOWN64 = not known),
+ *		str reason (CTL_REASON_MAX; empty = none: why the SA is not
+ *		in force, e.g. "kernel lost it (reconcile 12:03:04)")
  *		Keys are sent only when the request had CTL_F_KEYS; otherwise
  *		both key lengths are 0.
  *	PEER	str name, str principal (CTL_PRINC_MAX), u8 state
  *		(CTL_PEER_*), u8 naddr (<= CTL_PEER_ADDR_MAX), naddr x addr,
  *		u8 epoch_known (0/1), u32 epoch, i32 clock_offset (seconds,
  *		peer minus us), u64 last_seen (Unix seconds, 0 = never),
- *		u32 nsa
+ *		u32 nsa, str last_error (CTL_REASON_MAX; empty = none: the
+ *		last exchange with the peer that failed, and why),
+ *		u64 last_error_time (Unix seconds, 0 = none)
  *	XACT	u32 xid, str peer, u8 cmd (KINK_MSGTYPE_*), u8 role
  *		(CTL_ROLE_*), str state (CTL_STATE_MAX, e.g. "I_CREATE"),
  *		u16 tries, u32 age_ms
@@ -141,6 +145,7 @@
 #define CTL_PEER_ADDR_MAX	8
 #define CTL_STATS_MAX		128	/* counters per STATS record */
 #define CTL_STAT_NAME_MAX	48
+#define CTL_REASON_MAX		160	/* why an SA is missing, a peer's error */
 
 #define CTL_UNKNOWN64		UINT64_MAX
 
@@ -258,6 +263,7 @@ struct ctl_sa {
 	uint64_t	cs_life_soft_bytes, cs_life_hard_bytes;
 	uint64_t	cs_created;
 	uint64_t	cs_bytes;
+	char		cs_reason[CTL_REASON_MAX + 1];
 };
 
 struct ctl_peer {
@@ -271,6 +277,8 @@ struct ctl_peer {
 	int32_t		cp_clock_offset;
 	uint64_t	cp_last_seen;
 	uint32_t	cp_nsa;
+	char		cp_lasterr[CTL_REASON_MAX + 1];
+	uint64_t	cp_lasterr_time;
 };
 
 struct ctl_xact {

@@ -307,6 +307,7 @@ dec_sa(struct rbuf *r, struct ctl_sa *s)
 	D(get_u64(r, &s->cs_life_hard_bytes));
 	D(get_u64(r, &s->cs_created));
 	D(get_u64(r, &s->cs_bytes));
+	D(get_str(r, s->cs_reason, CTL_REASON_MAX));
 out:
 	return e;
 }
@@ -333,6 +334,8 @@ dec_peer(struct rbuf *r, struct ctl_peer *p)
 	p->cp_clock_offset = (int32_t)off;
 	D(get_u64(r, &p->cp_last_seen));
 	D(get_u32(r, &p->cp_nsa));
+	D(get_str(r, p->cp_lasterr, CTL_REASON_MAX));
+	D(get_u64(r, &p->cp_lasterr_time));
 out:
 	return e;
 }
@@ -596,6 +599,7 @@ enc_sa(struct buf *b, const struct ctl_sa *s)
 	E(put_u64(b, s->cs_life_hard_bytes));
 	E(put_u64(b, s->cs_created));
 	E(put_u64(b, s->cs_bytes));
+	E(put_str(b, s->cs_reason, CTL_REASON_MAX));
 out:
 	return e;
 }
@@ -619,6 +623,8 @@ enc_peer(struct buf *b, const struct ctl_peer *p)
 	P(buf_put_u32(b, (uint32_t)p->cp_clock_offset));
 	E(put_u64(b, p->cp_last_seen));
 	P(buf_put_u32(b, p->cp_nsa));
+	E(put_str(b, p->cp_lasterr, CTL_REASON_MAX));
+	E(put_u64(b, p->cp_lasterr_time));
 out:
 	return e;
 }

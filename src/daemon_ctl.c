@@ -62,6 +62,7 @@ fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr)
 	cs->cs_life_hard_bytes = sa->sa_life_hard_bytes;
 	cs->cs_created = (uint64_t)sr->sr_created;
 	cs->cs_bytes = sr->sr_bytes_known ? sr->sr_bytes : CTL_UNKNOWN64;
+	strlcpy(cs->cs_reason, sr->sr_why, sizeof(cs->cs_reason));
 }
 
 /*
@@ -91,8 +92,12 @@ show_sa_send(struct show_sa *ss)
 		fill_sa(&cs, sr);
 		/* Larval SPIs and SAs whose ADD is not sent are not due. */
 		if (ss->ss_dumped && sr->sr_installed && !sr->sr_bytes_known &&
-		    sr->sr_state != CTL_SA_LARVAL)
+		    sr->sr_state != CTL_SA_LARVAL) {
 			cs.cs_state = CTL_SA_MISSING;
+			if (cs.cs_reason[0] == '\0')
+				strlcpy(cs.cs_reason, "not in the kernel's SA "
+				    "table", sizeof(cs.cs_reason));
+		}
 		control_send_sa(ss->ss_req, &cs);
 		explicit_bzero(&cs, sizeof(cs));
 	}
@@ -131,6 +136,15 @@ show_sa_stray(struct show_sa *ss, const struct kink_sa *sa)
 	if (cs.cs_mode != ENCAP_MODE_TUNNEL)
 		cs.cs_mode = ENCAP_MODE_TRANSPORT;
 	cs.cs_state = CTL_SA_KERNEL_ONLY;
+	/* SPI 0: the kernel's placeholder while an ACQUIRE waits. */
+	if (sa->sa_spi == 0) {
+		cs.cs_state = CTL_SA_LARVAL;
+		cs.cs_dir = CTL_SA_DIR_OUT;
+		strlcpy(cs.cs_reason, "larval (acquire pending)",
+		    sizeof(cs.cs_reason));
+	} else
+		strlcpy(cs.cs_reason, "no record in kinkd (another run's or "
+		    "another tool's)", sizeof(cs.cs_reason));
 	cs.cs_spi = sa->sa_spi;
 	ctl_addr_from_sockaddr(&cs.cs_src,
 	    (const struct sockaddr *)&sa->sa_src);
@@ -229,6 +243,8 @@ h_show_peers(struct control_req *req, const struct ctl_req *r, void *arg)
 			cp.cp_clock_offset = 0;
 		cp.cp_last_seen = (uint64_t)pe->pe_last_seen;
 		cp.cp_nsa = (uint32_t)sarec_count(&kd->kd_eng, pe);
+		strlcpy(cp.cp_lasterr, pe->pe_lasterr, sizeof(cp.cp_lasterr));
+		cp.cp_lasterr_time = (uint64_t)pe->pe_lasterr_time;
 		control_send_peer(req, &cp);
 	}
 	control_end(req);

@@ -55,7 +55,7 @@ int	kern_pol_shadows(const struct kink_policy *a,
 	    const struct kink_policy *b);
 
 enum kreq_op {
-	KREQ_GETSPI = 1,	/* kr_src, kr_dst, kr_proto, kr_reqid */
+	KREQ_GETSPI = 1,	/* kr_src, kr_dst, kr_proto, kr_reqid; kr_sa: mode */
 	KREQ_ADD,		/* kr_sa, kr_reqid (the kernel's) */
 	KREQ_UPDATE,		/* kr_sa, kr_reqid: replaces a larval SA */
 	KREQ_DELETE,		/* kr_sa */
@@ -76,6 +76,8 @@ struct kreq {
 	uint8_t			 kr_proto;	/* DOI protocol */
 	/* The reqid the kernel sees (PF_KEY may stand one in). */
 	uint32_t		 kr_reqid;
+	/* KREQ_SPD_ADD: add only, EEXIST if the kernel has the entry. */
+	int			 kr_excl;
 };
 
 /*

@@ -305,6 +305,12 @@ kinkctl_render_sa(struct ctl_sa *const *v, size_t n, int keys, int flags)
 				printf("null");
 			else
 				printf("%" PRIu64, s->cs_bytes);
+			if (s->cs_reason[0] != '\0')
+				json_kstr("reason", s->cs_reason, &f);
+			else {
+				json_key("reason", &f);
+				printf("null");
+			}
 			printf("}");
 		}
 		printf("]}\n");
@@ -313,8 +319,9 @@ kinkctl_render_sa(struct ctl_sa *const *v, size_t n, int keys, int flags)
 	}
 	if (!(flags & KINKCTL_QUIET))
 		printf("%-12s %-3s %-5s %-10s %-15s %-15s %-9s %-15s %-13s "
-		    "%-6s %-6s %s\n", "PEER", "DIR", "PROTO", "SPI", "SRC",
-		    "DST", "MODE", "ENC", "AUTH", "STATE", "AGE", "BYTES");
+		    "%-6s %-6s %-6s %s\n", "PEER", "DIR", "PROTO", "SPI",
+		    "SRC", "DST", "MODE", "ENC", "AUTH", "STATE", "AGE",
+		    "BYTES", "REASON");
 	for (size_t i = 0; i < n; i++) {
 		const struct ctl_sa *s = v[i];
 
@@ -342,9 +349,15 @@ kinkctl_render_sa(struct ctl_sa *const *v, size_t n, int keys, int flags)
 		    sizeof(nb2)), sa_state_name[s->cs_state],
 		    age_str(s->cs_created, now, age, sizeof(age)));
 		if (s->cs_bytes == CTL_UNKNOWN64)
-			printf("-\n");
+			printf("-");
 		else
-			printf("%" PRIu64 "\n", s->cs_bytes);
+			printf("%" PRIu64, s->cs_bytes);
+		/* Last, so the columns before it stay one word each. */
+		if (s->cs_reason[0] != '\0') {
+			printf(" ");
+			kinkctl_put_text(stdout, s->cs_reason, 0);
+		}
+		printf("\n");
 		if (keys) {
 			hex_str(s->cs_enckey, s->cs_enckey_len, hex);
 			printf("  enckey  %s\n", hex[0] ? hex : "-");
@@ -388,6 +401,16 @@ kinkctl_render_peers(struct ctl_peer *const *v, size_t n, int flags)
 			printf("%" PRId32, p->cp_clock_offset);
 			json_knum("last_seen", p->cp_last_seen, &f);
 			json_knum("sas", p->cp_nsa, &f);
+			json_key("last_error", &f);
+			if (p->cp_lasterr[0] != '\0') {
+				int g = 1;
+
+				printf("{");
+				json_kstr("text", p->cp_lasterr, &g);
+				json_knum("time", p->cp_lasterr_time, &g);
+				printf("}");
+			} else
+				printf("null");
 			printf("}");
 		}
 		printf("]}\n");
@@ -418,6 +441,12 @@ kinkctl_render_peers(struct ctl_peer *const *v, size_t n, int flags)
 			printf("%s%s", k ? "," : "", addr_str(&p->cp_addr[k],
 			    a, sizeof(a)));
 		printf("%s\n", p->cp_naddr ? "" : "-");
+		if (p->cp_lasterr[0] != '\0') {
+			printf("  last error %s ago: ", age_str(
+			    p->cp_lasterr_time, now, age, sizeof(age)));
+			kinkctl_put_text(stdout, p->cp_lasterr, 0);
+			printf("\n");
+		}
 	}
 }
 

@@ -123,6 +123,15 @@ stale_cb(int err, const struct kink_sa *sa, void *arg)
 
 	if (sa == NULL || err != 0)
 		return;
+	if (sa->sa_spi == 0) {
+		/* An ACQUIRE's placeholder: it would stop ACQUIREs for its
+		 * selector until the kernel drops it (30 s on Linux). */
+		reconcile_larval_log(sa, "from a previous run");
+		if (sadb_del_larval(kd->kd_eng.en_sadb, sa, sadb_done_log,
+		    (void *)"delete larval SA") == -1)
+			log_warn("larval SA not removed");
+		return;
+	}
 	log_info("removing stale SA spi 0x%08x from a previous run",
 	    sa->sa_spi);
 	sadb_del(kd->kd_eng.en_sadb, sa, sadb_done_log,

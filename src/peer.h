@@ -62,6 +62,9 @@ struct kink_peer {
 	/* A TGT_REP's TGT being tried: cache replaced only if it works. */
 	struct krb_req		*pe_u2u_probe;
 	void			*pe_u2u_probe_arg;
+	/* The last exchange that failed, and why (`kinkctl show peers`). */
+	char			 pe_lasterr[CTL_REASON_MAX + 1];
+	time_t			 pe_lasterr_time;
 };
 
 /* A new entry in the engine's table; NULL on allocation failure. */

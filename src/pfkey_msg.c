@@ -277,7 +277,9 @@ build_getspi(struct pkw *m, const struct kreq *rq)
 	    0, 0);
 	pk_addr(m, SADB_EXT_ADDRESS_DST, rq->kr_dst, full_plen(rq->kr_dst),
 	    0, 0);
-	pk_sa2(m, IPSEC_MODE_TRANSPORT, rq->kr_reqid);
+	/* kr_sa: a larval SA to find, whose mode must match. */
+	pk_sa2(m, rq->kr_sa != NULL ? pk_mode(rq->kr_sa->sa_mode) :
+	    IPSEC_MODE_TRANSPORT, rq->kr_reqid);
 	if ((r = pk_ext(m, SADB_EXT_SPIRANGE, sizeof(*r))) != NULL) {
 		r->sadb_spirange_min = 0x100;	/* 1-255 reserved */
 		r->sadb_spirange_max = 0xffffffff;
@@ -351,7 +353,7 @@ pol_requests(struct sadb_x_policy *xp, const struct kink_policy *pol,
 
 static void
 build_pol(struct pkw *m, const struct kink_policy *pol, uint8_t dir,
-    int del, uint32_t kreq)
+    int del, int excl, uint32_t kreq)
 {
 	const struct kink_selector *s, *d;
 	const struct kink_suite *su = &pol->pol_suites[0];
@@ -363,8 +365,8 @@ build_pol(struct pkw *m, const struct kink_policy *pol, uint8_t dir,
 
 	s = dir == IPSEC_DIR_OUTBOUND ? &pol->pol_src : &pol->pol_dst;
 	d = dir == IPSEC_DIR_OUTBOUND ? &pol->pol_dst : &pol->pol_src;
-	pk_init(m, del ? SADB_X_SPDDELETE : SADB_X_SPDUPDATE,
-	    SADB_SATYPE_UNSPEC);
+	pk_init(m, del ? SADB_X_SPDDELETE : excl ? SADB_X_SPDADD :
+	    SADB_X_SPDUPDATE, SADB_SATYPE_UNSPEC);
 	pk_addr(m, SADB_EXT_ADDRESS_SRC, &s->sel_addr, s->sel_plen,
 	    s->sel_port, ul);
 	pk_addr(m, SADB_EXT_ADDRESS_DST, &d->sel_addr, d->sel_plen,
@@ -416,7 +418,7 @@ pfkey_build(const struct pfkey_state *ps, const struct kreq *rq,
 	case KREQ_SPD_ADD:
 	case KREQ_SPD_DEL:
 		build_pol(&m, rq->kr_pol, rq->kr_dir, rq->kr_op == KREQ_SPD_DEL,
-		    rq->kr_reqid);
+		    rq->kr_excl, rq->kr_reqid);
 		break;
 	case KREQ_REGISTER:
 		pk_init(&m, SADB_REGISTER, pk_satype(rq->kr_proto));

@@ -9,9 +9,13 @@
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -19,6 +23,8 @@
 #include "conf.h"
 #include "ctl.h"
 #include "engine.h"
+#include "isakmp_num.h"
+#include "kink.h"
 #include "kinkd.h"
 #include "log.h"
 #include "peer.h"
@@ -29,6 +35,8 @@
 
 struct rc_sa {
 	uint8_t			 rs_proto;
+	uint8_t			 rs_mode;
+	struct sockaddr_storage	 rs_src;
 	uint32_t		 rs_spi;
 	uint32_t		 rs_reqid;
 	struct sockaddr_storage	 rs_dst;
@@ -39,8 +47,21 @@ struct rc_list {
 	size_t			 rl_n, rl_cap;
 };
 
+/* One policy's SPD entries being repaired: what its log lines name. */
+struct rc_spd {
+	struct reconcile	*rp_rc;
+	char			 rp_peer[CTL_NAME_MAX + 1];
+	char			 rp_pol[POL_NAME_MAX];
+	char			 rp_l[INET6_ADDRSTRLEN + 24];
+	char			 rp_r[INET6_ADDRSTRLEN + 24];
+	uint8_t			 rp_ulproto;
+};
+
 struct reconcile {
 	struct reconcile	*rc_next;	/* kd_rc_runs: runs in flight */
+	/* The dump, then one per SPD answer awaited: freed at 0. */
+	int			 rc_refs;
+	struct rc_spd		*rc_spds;
 	struct kinkd		*rc_kd;
 	struct rc_list		 rc_before;	/* records at the start */
 	struct rc_list		 rc_dump;	/* what the kernel holds */
@@ -67,6 +88,8 @@ rc_push(struct rc_list *l, const struct kink_sa *sa)
 	v->rs_spi = sa->sa_spi;
 	v->rs_reqid = sa->sa_reqid;
 	v->rs_dst = sa->sa_dst;
+	v->rs_src = sa->sa_src;
+	v->rs_mode = sa->sa_mode;
 	return 0;
 }
 
@@ -112,6 +135,20 @@ rc_record(struct kink_engine *en, uint8_t proto, uint32_t spi,
 	return NULL;
 }
 
+/* "what (reconcile HH:MM:SS)": when it was found, local time. */
+static void
+rc_why(char *out, size_t len, const char *what)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char hms[16];
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
+		strlcpy(hms, "?", sizeof(hms));
+	snprintf(out, len, "%s (reconcile %s)", what, hms);
+}
+
 /* Lost: marked, and the pair renegotiated once per pair. */
 static int
 rc_lost(struct reconcile *rc)
@@ -134,6 +171,7 @@ rc_lost(struct reconcile *rc)
 		/* Gone from the kernel: removing it later must not ask. */
 		sr->sr_installed = 0;
 		sr->sr_state = CTL_SA_MISSING;
+		rc_why(sr->sr_why, sizeof(sr->sr_why), "kernel lost it");
 		log_warnx("reconcile: peer %s policy %s: SA %s %s spi "
 		    "0x%08x lost by the kernel; renegotiating",
 		    sr->sr_peer->pe_name, sr->sr_policy,
@@ -170,6 +208,8 @@ rc_orphans(struct reconcile *rc)
 	for (i = 0; i < rc->rc_dump.rl_n; i++) {
 		struct rc_sa *d = &rc->rc_dump.rl_v[i];
 
+		if (d->rs_spi == 0)
+			continue;	/* larval: rc_larval() */
 		if (rc_has(&rc->rc_before, d->rs_proto, d->rs_spi,
 		    &d->rs_dst) || rc_record(en, d->rs_proto, d->rs_spi,
 		    &d->rs_dst) != NULL || rc_spi_busy(en, d->rs_spi))
@@ -190,21 +230,157 @@ rc_orphans(struct reconcile *rc)
 	return n;
 }
 
+void
+reconcile_larval_log(const struct kink_sa *sa, const char *why)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+
+	log_info("removing larval SA (acquire pending) %s %s -> %s reqid %u "
+	    "%s", sa->sa_proto == PROTO_IPSEC_AH ? "ah" : "esp",
+	    addr_ntop((const struct sockaddr *)&sa->sa_src, src, sizeof(src)),
+	    addr_ntop((const struct sockaddr *)&sa->sa_dst, dst, sizeof(dst)),
+	    sa->sa_reqid, why);
+}
+
+/* A CREATE of ours toward dst is running: its ACQUIRE's larval SA. */
+static int
+rc_create_toward(struct kink_engine *en, const struct sockaddr_storage *dst)
+{
+	struct kink_xact *x;
+	int i;
+
+	TAILQ_FOREACH(x, &en->en_xacts, xa_entry) {
+		const struct conf_peer *cp = x->xa_peer->pe_conf;
+
+		if (x->xa_state == XS_DONE || x->xa_state == XS_FAILED ||
+		    x->xa_cmd != KINK_MSGTYPE_CREATE || cp == NULL)
+			continue;
+		for (i = 0; i < cp->p_naddrs; i++)
+			if (addr_eq((const struct sockaddr *)&cp->p_addrs[i],
+			    (const struct sockaddr *)dst))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * Larval SAs (SPI 0) in kinkd's reqid range: the kernel's placeholders
+ * for ACQUIREs, which block further ACQUIREs for their selector until
+ * they expire.  One a CREATE is answering stays; the others (a previous
+ * run's, a failed exchange's) go, so the next packet asks again at once.
+ */
+static int
+rc_larval(struct reconcile *rc)
+{
+	struct kink_engine *en = &rc->rc_kd->kd_eng;
+	struct kink_sa sa;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < rc->rc_dump.rl_n; i++) {
+		struct rc_sa *d = &rc->rc_dump.rl_v[i];
+
+		if (d->rs_spi != 0 || rc_create_toward(en, &d->rs_dst))
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_proto = d->rs_proto;
+		sa.sa_mode = d->rs_mode;
+		sa.sa_reqid = d->rs_reqid;
+		sa.sa_src = d->rs_src;
+		sa.sa_dst = d->rs_dst;
+		reconcile_larval_log(&sa, "(reconcile)");
+		if (sadb_del_larval(en->en_sadb, &sa, sadb_done_log,
+		    (void *)"delete larval SA") == 0)
+			n++;
+	}
+	return n;
+}
+
+/* "10.0.0.1/32 port 443" */
+static const char *
+rc_sel(const struct kink_selector *s, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], port[16] = "";
+
+	if (s->sel_port != 0)
+		snprintf(port, sizeof(port), " port %u", s->sel_port);
+	snprintf(out, len, "%s/%u%s", addr_ntop((const struct sockaddr *)
+	    &s->sel_addr, a, sizeof(a)), s->sel_plen, port);
+	return out;
+}
+
+static void rc_unref(struct reconcile *);
+
+static void
+rc_spd_cb(int err, int dir, void *arg)
+{
+	struct rc_spd *rp = arg;
+	const char *d = dir == SADB_SPD_OUT ? "out" : dir == SADB_SPD_IN ?
+	    "in" : "fwd";
+	const char *from = dir == SADB_SPD_OUT ? rp->rp_l : rp->rp_r;
+	const char *to = dir == SADB_SPD_OUT ? rp->rp_r : rp->rp_l;
+
+	if (err == 0)
+		log_warnx("reconcile: peer %s policy %s: SPD %s %s -> %s "
+		    "proto %u was not in the kernel; re-installed",
+		    rp->rp_peer, rp->rp_pol, d, from, to, rp->rp_ulproto);
+	else if (err != EEXIST)
+		log_warnx("reconcile: peer %s policy %s: SPD %s %s -> %s "
+		    "proto %u: %s", rp->rp_peer, rp->rp_pol, d, from, to,
+		    rp->rp_ulproto, strerror(err));
+	rc_unref(rp->rp_rc);
+}
+
+/*
+ * Every SPD entry is written again (an update in place where the kernel
+ * still has it); where the backend can tell, each entry the kernel had
+ * lost is one log line with its selectors and direction.
+ */
 static int
 rc_spd(struct reconcile *rc)
 {
 	struct kink_engine *en = &rc->rc_kd->kd_eng;
+	const struct kink_policy *pol;
 	struct kink_peer *pe;
-	int i, n = 0;
+	struct rc_spd *rp;
+	int i, k, n = 0, np = 0;
 
+	TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
+		if (pe->pe_conf != NULL)
+			np += pe->pe_conf->p_npolicies;
+	if (np > 0 && (rc->rc_spds = calloc((size_t)np,
+	    sizeof(*rc->rc_spds))) == NULL)
+		log_warnx("reconcile: out of memory; SPD entries not checked");
+	k = 0;
 	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
 		if (pe->pe_conf == NULL)
 			continue;
-		for (i = 0; i < pe->pe_conf->p_npolicies; i++)
-			if (sadb_spd_add(en->en_sadb,
-			    &pe->pe_conf->p_policies[i], sadb_done_log,
-			    (void *)"reconcile SPD entry") == 0)
+		for (i = 0; i < pe->pe_conf->p_npolicies; i++, k++) {
+			int m;
+
+			pol = &pe->pe_conf->p_policies[i];
+			if (rc->rc_spds == NULL || k >= np) {
+				if (sadb_spd_add(en->en_sadb, pol,
+				    sadb_done_log,
+				    (void *)"reconcile SPD entry") == 0)
+					n++;
+				continue;
+			}
+			rp = &rc->rc_spds[k];
+			rp->rp_rc = rc;
+			strlcpy(rp->rp_peer, pe->pe_name, sizeof(rp->rp_peer));
+			strlcpy(rp->rp_pol, pol->pol_name, sizeof(rp->rp_pol));
+			rc_sel(&pol->pol_src, rp->rp_l, sizeof(rp->rp_l));
+			rc_sel(&pol->pol_dst, rp->rp_r, sizeof(rp->rp_r));
+			rp->rp_ulproto = pol->pol_ulproto;
+			if ((m = sadb_spd_repair(en->en_sadb, pol, rc_spd_cb,
+			    rp)) > 0) {
+				rc->rc_refs += m;
 				n++;
+			} else if (sadb_spd_add(en->en_sadb, pol,
+			    sadb_done_log, (void *)"reconcile SPD entry") == 0)
+				n++;
+		}
 	}
 	return n;
 }
@@ -221,7 +397,15 @@ rc_free(struct reconcile *rc)
 		}
 	free(rc->rc_before.rl_v);
 	free(rc->rc_dump.rl_v);
+	free(rc->rc_spds);
 	free(rc);
+}
+
+static void
+rc_unref(struct reconcile *rc)
+{
+	if (--rc->rc_refs == 0)
+		rc_free(rc);
 }
 
 static void
@@ -246,12 +430,13 @@ rc_dump_cb(int err, const struct kink_sa *sa, void *arg)
 	}
 	rr.rr_lost = rc_lost(rc);
 	rr.rr_orphans = rc_orphans(rc);
+	rr.rr_larval = rc_larval(rc);
 	rr.rr_spd = rc_spd(rc);
 	log_debug("reconcile: %d lost, %d orphans removed, %d SPD entries "
 	    "written", rr.rr_lost, rr.rr_orphans, rr.rr_spd);
 	if (rc->rc_done != NULL)
 		rc->rc_done(rc->rc_arg, 0, &rr);
-	rc_free(rc);
+	rc_unref(rc);
 }
 
 int
@@ -265,6 +450,7 @@ reconcile_start(struct kinkd *kd, const char *why, reconcile_done_fn *done,
 	if (en->en_stopping || (rc = calloc(1, sizeof(*rc))) == NULL)
 		return -1;
 	rc->rc_kd = kd;
+	rc->rc_refs = 1;
 	rc->rc_done = done;
 	rc->rc_arg = arg;
 	for (sr = sarec_next(en, NULL, NULL); sr != NULL;

@@ -19,6 +19,7 @@ struct reconcile_result {
 	int	rr_lost;	/* SAs the kernel lost: renegotiating */
 	int	rr_orphans;	/* SAs nobody owns: removed */
 	int	rr_spd;		/* SPD entries written again */
+	int	rr_larval;	/* larval (ACQUIRE) SAs removed */
 };
 
 /* err 0: the comparison ran; -1: the backend could not dump. */
@@ -31,5 +32,8 @@ int	reconcile_start(struct kinkd *, const char *why, reconcile_done_fn *,
 /* (Re)arm the periodic run from the active configuration (0 = off). */
 void	reconcile_arm(struct kinkd *);
 void	reconcile_fini(struct kinkd *);
+struct kink_sa;
+/* The one line for removing a larval SA (spi 0) a dump returned. */
+void	reconcile_larval_log(const struct kink_sa *, const char *why);
 
 #endif

@@ -122,6 +122,28 @@ sadb_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
 	return sd->sd_ops->get(sd, sa, cb, arg);
 }
 
+int
+sadb_spd_repair(struct sadb *sd, const struct kink_policy *pol,
+    sadb_spd_cb cb, void *arg)
+{
+	if (sd->sd_ops->spd_repair == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return sd->sd_ops->spd_repair(sd, pol, cb, arg);
+}
+
+int
+sadb_del_larval(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
+    void *arg)
+{
+	if (sd->sd_ops->del_larval == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return sd->sd_ops->del_larval(sd, sa, cb, arg);
+}
+
 static int
 xform_gcm(const struct kink_xform *x)
 {

@@ -38,6 +38,13 @@ typedef void (*sadb_done_cb)(int err, void *arg);
 typedef void (*sadb_spi_cb)(int err, uint32_t spi, void *arg);
 /* Dump: called once per SA, then once with sa == NULL and the result. */
 typedef void (*sadb_dump_cb)(int err, const struct kink_sa *sa, void *arg);
+/* SPD repair, once per direction (SADB_SPD_OUT/IN/FWD): 0 the kernel
+ * did not have the entry and has it now, EEXIST it had it, else the
+ * error. */
+typedef void (*sadb_spd_cb)(int err, int dir, void *arg);
+#define SADB_SPD_OUT	1
+#define SADB_SPD_IN	2
+#define SADB_SPD_FWD	3
 
 struct sadb_ops {
 	const char *name;
@@ -70,6 +77,13 @@ struct sadb_ops {
 	 */
 	int	(*supports)(struct sadb *, uint8_t proto,
 		    const struct kink_xform *, const char **why);
+	/* Optional: remove the larval SA (SPI 0) of an ACQUIRE that sa
+	 * describes (src, dst, proto, mode, reqid), as a dump returned it. */
+	int	(*del_larval)(struct sadb *, const struct kink_sa *,
+		    sadb_done_cb, void *);
+	/* Optional: see sadb_spd_repair(). */
+	int	(*spd_repair)(struct sadb *, const struct kink_policy *,
+		    sadb_spd_cb, void *);
 };
 
 /* Shared by sadb.c and the backends; the daemon treats it as opaque. */
@@ -117,9 +131,26 @@ int	sadb_del(struct sadb *, const struct kink_sa *, sadb_done_cb, void *);
 int	sadb_dump(struct sadb *, sadb_dump_cb, void *);
 /* ENOTSUP (-1) for a backend without it. */
 int	sadb_get(struct sadb *, const struct kink_sa *, sadb_dump_cb, void *);
+/*
+ * A larval SA (sa_spi 0: the kernel's placeholder while an ACQUIRE waits,
+ * which stops further ACQUIREs for its selector until it expires) as a
+ * dump returned it: removed.  ENOTSUP (-1) for a backend without it.
+ */
+int	sadb_del_larval(struct sadb *, const struct kink_sa *, sadb_done_cb,
+	    void *);
 int	sadb_spd_add(struct sadb *, const struct kink_policy *, sadb_done_cb,
 	    void *);
 int	sadb_spd_del(struct sadb *, const struct kink_policy *, sadb_done_cb,
+	    void *);
+/*
+ * Write a policy's SPD entries again, saying which ones the kernel had
+ * lost: per direction an add that fails with EEXIST when the entry is
+ * there, then the usual update in place (so an entry another tool
+ * changed is still rewritten).  Returns how many callbacks will come (one
+ * per direction), or -1 (ENOTSUP: the backend cannot tell; use
+ * sadb_spd_add()).
+ */
+int	sadb_spd_repair(struct sadb *, const struct kink_policy *, sadb_spd_cb,
 	    void *);
 /*
  * Delete every SA that dump returns (kinkd's reqids): shutdown with

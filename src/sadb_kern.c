@@ -28,6 +28,8 @@ enum sadb_req_kind {
 	SADB_REQ_DUMP,		/* rq_dumpcb */
 	SADB_REQ_GET,		/* rq_dumpcb, one SA, any reqid */
 	SADB_REQ_QUIET,		/* nobody waits (first half of delete + add) */
+	SADB_REQ_LARVAL,	/* getspi on a larval SA, then rq_done's delete */
+	SADB_REQ_SPDNEW,	/* rq_spdcb with rq_spddir */
 };
 
 struct sadb_kern;
@@ -40,6 +42,8 @@ struct sadb_req {
 	sadb_done_cb	 rq_done;
 	sadb_spi_cb	 rq_spicb;
 	sadb_dump_cb	 rq_dumpcb;
+	sadb_spd_cb	 rq_spdcb;
+	int		 rq_spddir;	/* SADB_SPD_* */
 	void		*rq_arg;
 	uint32_t	 rq_spi;	/* SPI: the value the kernel gave */
 	int		 rq_gotspi;
@@ -80,6 +84,8 @@ struct sadb_kern {
 };
 
 static void	sadb_req_finish(struct sadb_req *, int);
+static struct sadb_req *kern_one(struct sadb_kern *, enum sadb_req_kind,
+		    struct kreq *, void *);
 
 static void
 sadb_req_timeout(evutil_socket_t fd, short what, void *arg)
@@ -161,10 +167,15 @@ sadb_req_finish(struct sadb_req *rq, int err)
 	sadb_done_cb done = rq->rq_done;
 	sadb_spi_cb spicb = rq->rq_spicb;
 	sadb_dump_cb dumpcb = rq->rq_dumpcb;
+	sadb_spd_cb spdcb = rq->rq_spdcb;
+	int spddir = rq->rq_spddir;
 	void *arg = rq->rq_arg;
 	uint32_t spi = rq->rq_spi;
+	struct sadb_kern *k = rq->rq_k;
+	struct kink_sa lsa;
 
-	if (err == 0 && kind == SADB_REQ_SPI && !rq->rq_gotspi)
+	if (err == 0 && (kind == SADB_REQ_SPI || kind == SADB_REQ_LARVAL) &&
+	    !rq->rq_gotspi)
 		err = EPROTO;	/* acknowledged, but no SPI came back */
 	if (err == 0)
 		err = rq->rq_prev_err;
@@ -174,9 +185,27 @@ sadb_req_finish(struct sadb_req *rq, int err)
 		if (p != NULL && p->rq_prev_err == 0)
 			p->rq_prev_err = err;
 	}
+	if (kind == SADB_REQ_LARVAL)
+		lsa = rq->rq_sa;
 	sadb_req_free(rq);
 	/* A NULL callback is allowed: fire and forget. */
 	switch (kind) {
+	case SADB_REQ_LARVAL:
+		if (err == 0) {
+			struct kreq kr = { .kr_op = KREQ_DELETE, .kr_sa = &lsa };
+			struct sadb_req *d;
+
+			/* The larval SA now has an SPI: a delete names it. */
+			lsa.sa_spi = spi;
+			if ((d = kern_one(k, SADB_REQ_DONE, &kr, arg)) != NULL) {
+				d->rq_done = done;
+				break;
+			}
+			err = errno;
+		}
+		if (done != NULL)
+			done(err, arg);
+		break;
 	case SADB_REQ_DONE:
 		if (done != NULL)
 			done(err, arg);
@@ -189,6 +218,10 @@ sadb_req_finish(struct sadb_req *rq, int err)
 	case SADB_REQ_GET:
 		if (dumpcb != NULL)
 			dumpcb(err, NULL, arg);
+		break;
+	case SADB_REQ_SPDNEW:
+		if (spdcb != NULL)
+			spdcb(err, spddir, arg);
 		break;
 	case SADB_REQ_QUIET:
 		break;
@@ -422,6 +455,39 @@ sadb_kern_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
 	return 0;
 }
 
+/*
+ * A larval SA (SPI 0, the kernel's placeholder for an ACQUIRE) cannot be
+ * named by a delete, which finds SAs by SPI.  Both kernels hand an SPI to
+ * the larval SA a getspi with the same (mode, reqid, proto, addresses)
+ * finds; the delete then names that SPI.  Without such a larval SA the
+ * getspi makes one, and the delete removes it again.
+ */
+static int
+sadb_kern_del_larval(struct sadb *sd, const struct kink_sa *sa,
+    sadb_done_cb cb, void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = KREQ_GETSPI, .kr_src = &sa->sa_src,
+	    .kr_dst = &sa->sa_dst, .kr_proto = sa->sa_proto, .kr_sa = sa,
+	    .kr_reqid = sa->sa_reqid };
+	struct sadb_req *rq;
+
+	if (sa->sa_src.ss_family != sa->sa_dst.ss_family) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (k->k_fmt->kf_reqid != NULL && sa->sa_reqid != 0 && (kr.kr_reqid =
+	    k->k_fmt->kf_reqid(k->k_state, sa->sa_reqid)) == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((rq = kern_one(k, SADB_REQ_LARVAL, &kr, arg)) == NULL)
+		return -1;
+	rq->rq_done = cb;
+	rq->rq_sa = *sa;
+	return 0;
+}
+
 static int
 sadb_kern_get(struct sadb *sd, const struct kink_sa *sa, sadb_dump_cb cb,
     void *arg)
@@ -509,6 +575,49 @@ kern_spd(struct sadb *sd, const struct kink_policy *pol, int del,
 	return 0;
 }
 
+/*
+ * Per direction an exclusive add (its answer says whether the entry was
+ * missing), then the update kern_spd() sends: the kernel handles them in
+ * order, so the entry ends as the update writes it either way.
+ */
+static int
+sadb_kern_spd_repair(struct sadb *sd, const struct kink_policy *pol,
+    sadb_spd_cb cb, void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = KREQ_SPD_ADD, .kr_pol = pol,
+	    .kr_reqid = pol->pol_reqid, .kr_excl = 1 };
+	static const int gen[3] = { SADB_SPD_OUT, SADB_SPD_IN, SADB_SPD_FWD };
+	struct sadb_req *rq;
+	uint8_t dirs[3];
+	int n, i;
+
+	if (pol->pol_reqid != 0 && k->k_fmt->kf_reqid != NULL &&
+	    (kr.kr_reqid = k->k_fmt->kf_reqid(k->k_state,
+	    pol->pol_reqid)) == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	n = k->k_fmt->kf_dirs(pol, dirs);
+	for (i = 0; i < n; i++) {
+		if ((rq = sadb_req_new(k, SADB_REQ_SPDNEW, arg)) == NULL)
+			break;
+		rq->rq_spdcb = cb;
+		rq->rq_spddir = gen[i];
+		rq->rq_sa.sa_reqid = pol->pol_reqid;
+		kr.kr_dir = dirs[i];
+		if (kern_request(k, &kr, rq) == -1) {
+			sadb_req_free(rq);
+			break;
+		}
+	}
+	if (i == 0)
+		return -1;
+	/* The adds sent are answered; the update rewrites every entry. */
+	(void)kern_spd(sd, pol, 0, NULL, NULL);
+	return i;
+}
+
 static int
 sadb_kern_spd_add(struct sadb *sd, const struct kink_policy *pol,
     sadb_done_cb cb, void *arg)
@@ -569,6 +678,11 @@ kern_dump_part(struct sadb_kern *k, const struct kin *in)
 static void
 kern_sa(struct sadb_kern *k, struct sadb_req *rq, const struct kin *in)
 {
+	if (rq->rq_kind == SADB_REQ_LARVAL) {
+		rq->rq_spi = in->ki_spi;
+		rq->rq_gotspi = 1;
+		return;
+	}
 	if (rq->rq_kind == SADB_REQ_SPI) {
 		rq->rq_spi = in->ki_spi;
 		rq->rq_gotspi = 1;
@@ -613,7 +727,8 @@ kern_answer(struct sadb_kern *k, const struct kin *in)
 	}
 	switch (in->ki_kind) {
 	case KIN_SPI:
-		if (rq->rq_kind != SADB_REQ_SPI || !in->ki_have) {
+		if ((rq->rq_kind != SADB_REQ_SPI &&
+		    rq->rq_kind != SADB_REQ_LARVAL) || !in->ki_have) {
 			sadb_req_finish(rq, EPROTO);
 			return;
 		}
@@ -815,6 +930,8 @@ const struct sadb_ops sadb_pfkey_ops = {
 	.spd_add = sadb_kern_spd_add,
 	.spd_del = sadb_kern_spd_del,
 	.get = sadb_kern_get,
+	.del_larval = sadb_kern_del_larval,
+	.spd_repair = sadb_kern_spd_repair,
 };
 
 const struct sadb_ops sadb_xfrm_ops = {
@@ -828,4 +945,6 @@ const struct sadb_ops sadb_xfrm_ops = {
 	.spd_add = sadb_kern_spd_add,
 	.spd_del = sadb_kern_spd_del,
 	.get = sadb_kern_get,
+	.del_larval = sadb_kern_del_larval,
+	.spd_repair = sadb_kern_spd_repair,
 };

@@ -300,3 +300,15 @@ sarec_count(struct kink_engine *en, const struct kink_peer *pe)
 			n++;
 	return n;
 }
+
+void
+sarec_pair_why(struct kink_engine *en, uint32_t pair, const char *why)
+{
+	struct sarec_key k = { .k_pair = pair };
+	struct kink_sarec *sr;
+
+	for (sr = sarec_next(en, NULL, &k); sr != NULL;
+	    sr = sarec_next(en, sr, &k))
+		if (sr->sr_why[0] == '\0')
+			strlcpy(sr->sr_why, why, sizeof(sr->sr_why));
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ctl.h"
 #include "engine.h"
 #include "policy.h"
 #include "sadb.h"
@@ -39,6 +40,8 @@ struct kink_sarec {
 	uint64_t		 sr_bytes;	/* from the last backend dump */
 	uint8_t			 sr_bytes_known;
 	struct kink_sa		 sr_sa;		/* keys wiped on free */
+	/* Why it is not in force (missing, dying), for `show sa`. */
+	char			 sr_why[CTL_REASON_MAX + 1];
 };
 
 /* Which records a walk visits; a zero field matches any. */
@@ -93,6 +96,8 @@ struct kink_sarec *sarec_first_dir(struct kink_engine *, struct kink_peer *,
 	    uint8_t dir);
 /* Every SA of a pair marked dying; how many were mature. */
 int	sarec_pair_dying(struct kink_engine *, uint32_t pair);
+/* Every SA of a pair gets `why` (sr_why) unless it has one. */
+void	sarec_pair_why(struct kink_engine *, uint32_t pair, const char *why);
 /* Every SA of a pair, removed now. */
 int	sarec_pair_del(struct kink_engine *, uint32_t pair, const char *why);
 /* Every SA of the peer (NULL = all), removed now; how many. */

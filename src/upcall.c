@@ -60,6 +60,9 @@ upcall_sadb(const struct sadb_event *ev, void *arg)
 		    sarec_pair_dying(en, sr->sr_pair) == 0)
 			return;
 		pe = sr->sr_peer;
+		sarec_pair_why(en, sr->sr_pair, sr->sr_initiator ?
+		    "expired (soft), rekey pending" :
+		    "expired (soft), the peer rekeys");
 		/* The SA's initiator rekeys (3.6); the responder waits. */
 		if (!sr->sr_initiator ||
 		    (pol = peer_policy(pe, sr->sr_policy)) == NULL)
@@ -90,6 +93,8 @@ upcall_sadb(const struct sadb_event *ev, void *arg)
 			 */
 			sr->sr_installed = 0;
 			sr->sr_state = CTL_SA_DYING;
+			strlcpy(sr->sr_why, "expired (hard): the kernel "
+			    "removed it", sizeof(sr->sr_why));
 			if (xact_delete_start(en, pair, NULL) == -1)
 				sarec_pair_del(en, pair, "twin expired");
 		}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
 #include "control.h"
@@ -337,6 +338,15 @@ xact_complete(struct kink_xact *x, int ok, uint16_t ctlerr, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (!ok) {
+		/* Truncation is fine: the full line is logged below. */
+		if (snprintf(x->xa_peer->pe_lasterr,
+		    sizeof(x->xa_peer->pe_lasterr), "%s %s: %s",
+		    x->xa_role == XR_INIT ? "initiator" : "responder",
+		    cmd_name(x->xa_cmd), msg) < 0)
+			x->xa_peer->pe_lasterr[0] = '\0';
+		x->xa_peer->pe_lasterr_time = time(NULL);
+	}
 	/* The one info line per exchange (no key material, ever). */
 	log_info(XFMT "%s %s %s: %s (%llu ms, %u sends)", XARG(x),
 	    x->xa_role == XR_INIT ? "initiated" : "answered",

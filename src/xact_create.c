@@ -207,8 +207,11 @@ create_inst_cb(int err, void *arg)
 		log_warnx("peer %s: kernel refused SA %s: %s", iw->iw_peer,
 		    what, strerror(err));
 		if ((sr = sarec_find(en, iw->iw_sa.sa_proto, iw->iw_sa.sa_spi,
-		    iw->iw_sa.sa_dir)) != NULL)
+		    iw->iw_sa.sa_dir)) != NULL) {
 			sr->sr_installed = 0;
+			snprintf(sr->sr_why, sizeof(sr->sr_why),
+			    "install refused: %s", strerror(err));
+		}
 		/* The SPI getspi reserved (a larval state) goes back now. */
 		if (iw->iw_sa.sa_dir == SA_DIR_IN)
 			release_spi(en, &iw->iw_sa.sa_src, &iw->iw_sa.sa_dst,

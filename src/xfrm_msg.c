@@ -213,7 +213,10 @@ build_getspi(struct nlw *m, const struct kreq *rq)
 	p->info.id.proto = xfrm_proto(rq->kr_proto);
 	addr_to_xfrm(rq->kr_src, &p->info.saddr);
 	p->info.family = rq->kr_dst->ss_family;
-	p->info.mode = XFRM_MODE_TRANSPORT;
+	/* kr_sa: a larval SA to find, whose mode must match. */
+	p->info.mode = rq->kr_sa != NULL &&
+	    rq->kr_sa->sa_mode == ENCAP_MODE_TUNNEL ? XFRM_MODE_TUNNEL :
+	    XFRM_MODE_TRANSPORT;
 	p->info.reqid = rq->kr_reqid;
 	p->min = 0x100;		/* 1-255 are reserved (RFC 4303) */
 	p->max = 0xffffffff;
@@ -260,15 +263,15 @@ pol_sel(const struct kink_policy *pol, uint8_t dir,
 
 static void
 build_pol(struct nlw *m, const struct kink_policy *pol, uint8_t dir,
-    uint32_t reqid)
+    int excl, uint32_t reqid)
 {
 	struct xfrm_userpolicy_info *p;
 	struct xfrm_user_tmpl t[2];
 	const struct kink_suite *s = &pol->pol_suites[0];
 	int nt = 0, i;
 
-	if ((p = nl_init(m, XFRM_MSG_UPDPOLICY, NLM_F_ACK, sizeof(*p))) ==
-	    NULL)
+	if ((p = nl_init(m, excl ? XFRM_MSG_NEWPOLICY : XFRM_MSG_UPDPOLICY,
+	    NLM_F_ACK, sizeof(*p))) == NULL)
 		return;
 	pol_sel(pol, dir, &p->sel);
 	p->lft.soft_byte_limit = p->lft.hard_byte_limit = XFRM_INF;
@@ -344,7 +347,8 @@ xfrm_build(const struct kreq *rq, uint8_t *buf, size_t cap)
 		(void)nl_init(&m, XFRM_MSG_GETSA, NLM_F_DUMP, 0);
 		break;
 	case KREQ_SPD_ADD:
-		build_pol(&m, rq->kr_pol, rq->kr_dir, rq->kr_reqid);
+		build_pol(&m, rq->kr_pol, rq->kr_dir, rq->kr_excl,
+		    rq->kr_reqid);
 		break;
 	case KREQ_SPD_DEL:
 		build_poldel(&m, rq->kr_pol, rq->kr_dir);

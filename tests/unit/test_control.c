@@ -84,6 +84,7 @@ fixed_sa(struct ctl_sa *s, int i)
 		s->cs_authkey_len = 3;
 		memcpy(s->cs_authkey, "\xff\xee\xdd", 3);
 		s->cs_bytes = CTL_UNKNOWN64;
+		strcpy(s->cs_reason, "larval (acquire pending)");
 	}
 }
 
@@ -124,6 +125,8 @@ h_show_peers(struct control_req *rq, const struct ctl_req *r, void *arg)
 	memset(&p, 0, sizeof(p));
 	strcpy(p.cp_name, "gamma");
 	strcpy(p.cp_principal, "kink/gamma@EXAMPLE.ORG");
+	strcpy(p.cp_lasterr, "initiator CREATE: no answer after 5 sends");
+	p.cp_lasterr_time = (uint64_t)time(NULL) - 5;
 	control_send_peer(rq, &p);
 	control_end(rq);
 }
@@ -654,9 +657,9 @@ TEST(show_sa_text)
 {
 	struct result *r = malloc(sizeof(*r));
 	const char *want =
-"PEER         DIR PROTO SPI        SRC             DST             MODE      ENC             AUTH          STATE  AGE    BYTES\n"
+"PEER         DIR PROTO SPI        SRC             DST             MODE      ENC             AUTH          STATE  AGE    BYTES  REASON\n"
 "beta         out esp   0xdeadbeef 192.0.2.1       192.0.2.2       transport aes-cbc/128     hmac-sha2-256 mature -      1234\n"
-"beta         in  ah    0x0badcafe 2001:db8::2     2001:db8::1     tunnel    -               hmac-sha1     larval -      -\n";
+"beta         in  ah    0x0badcafe 2001:db8::2     2001:db8::1     tunnel    -               hmac-sha1     larval -      - larval (acquire pending)\n";
 
 	ASSERT_INT_EQ(CTL(r, "show", "sa"), 0);
 	ASSERT_STR_EQ(r->out, want);
@@ -667,7 +670,7 @@ TEST(show_sa_text)
 	ASSERT_STR_EQ(r->out, want);
 	/* -q drops the header */
 	ASSERT_INT_EQ(CTL(r, "-q", "show", "sa"), 0);
-	ASSERT_STR_EQ(r->out, want + strlen("PEER         DIR PROTO SPI        SRC             DST             MODE      ENC             AUTH          STATE  AGE    BYTES\n"));
+	ASSERT_STR_EQ(r->out, want + strlen("PEER         DIR PROTO SPI        SRC             DST             MODE      ENC             AUTH          STATE  AGE    BYTES  REASON\n"));
 	free(r);
 }
 
@@ -684,14 +687,15 @@ TEST(show_sa_json)
 	    "\"enc_keylen\":128,\"auth\":\"hmac-sha2-256\",\"auth_id\":5,"
 	    "\"life_soft_secs\":0,\"life_hard_secs\":3600,"
 	    "\"life_soft_bytes\":0,\"life_hard_bytes\":0,\"created\":0,"
-	    "\"bytes\":1234},"
+	    "\"bytes\":1234,\"reason\":null},"
 	    "{\"peer\":\"beta\",\"policy\":\"all\",\"dir\":\"in\","
 	    "\"proto\":\"ah\",\"spi\":\"0x0badcafe\",\"src\":\"2001:db8::2\","
 	    "\"dst\":\"2001:db8::1\",\"mode\":\"tunnel\",\"state\":\"larval\","
 	    "\"enc\":\"none\",\"enc_id\":0,\"enc_keylen\":0,"
 	    "\"auth\":\"hmac-sha1\",\"auth_id\":2,\"life_soft_secs\":0,"
 	    "\"life_hard_secs\":0,\"life_soft_bytes\":0,\"life_hard_bytes\":0,"
-	    "\"created\":0,\"bytes\":null}]}\n");
+	    "\"created\":0,\"bytes\":null,"
+	    "\"reason\":\"larval (acquire pending)\"}]}\n");
 	free(r);
 }
 
@@ -731,21 +735,34 @@ TEST(show_sa_peer_filter)
 TEST(show_peers)
 {
 	struct result *r = malloc(sizeof(*r));
+	const char *want;
+	char *le;
 
 	ASSERT_INT_EQ(CTL(r, "show", "peers"), 0);
+	/* The age of the last error is the clock's: compared up to it. */
+	ASSERT_TRUE((le = strstr(r->out, "  last error ")) != NULL);
+	ASSERT_STR_EQ(strstr(le, " ago: "),
+	    " ago: initiator CREATE: no answer after 5 sends\n");
+	*le = '\0';
 	ASSERT_STR_EQ(r->out,
 "NAME         STATE     EPOCH      OFFSET  LASTSEEN  SAS  PRINCIPAL                      ADDRESSES\n"
 "beta         alive     0x05f5e100 -3      -         2    kink/beta@EXAMPLE.ORG          192.0.2.2,2001:db8::2\n"
 "gamma        unknown   -          0       -         0    kink/gamma@EXAMPLE.ORG         -\n");
 	ASSERT_INT_EQ(CTL(r, "-j", "show", "peers"), 0);
 	ASSERT_TRUE(json_ok(r->out, 0));
-	ASSERT_STR_EQ(r->out, "{\"peers\":[{\"name\":\"beta\","
+	want = "{\"peers\":[{\"name\":\"beta\","
 	    "\"principal\":\"kink/beta@EXAMPLE.ORG\",\"state\":\"alive\","
 	    "\"addresses\":[\"192.0.2.2\",\"2001:db8::2\"],\"epoch\":100000000,"
-	    "\"clock_offset\":-3,\"last_seen\":0,\"sas\":2},"
+	    "\"clock_offset\":-3,\"last_seen\":0,\"sas\":2,"
+	    "\"last_error\":null},"
 	    "{\"name\":\"gamma\",\"principal\":\"kink/gamma@EXAMPLE.ORG\","
 	    "\"state\":\"unknown\",\"addresses\":[],\"epoch\":null,"
-	    "\"clock_offset\":0,\"last_seen\":0,\"sas\":0}]}\n");
+	    "\"clock_offset\":0,\"last_seen\":0,\"sas\":0,"
+	    "\"last_error\":{\"text\":"
+	    "\"initiator CREATE: no answer after 5 sends\",\"time\":";
+	ASSERT_TRUE(strncmp(r->out, want, strlen(want)) == 0);
+	ASSERT_STR_EQ(r->out + strlen(want) + strspn(r->out + strlen(want),
+	    "0123456789"), "}}]}\n");
 	free(r);
 }
 

@@ -59,6 +59,7 @@ fill_sa(struct ctl_sa *s, int v6)
 	s->cs_life_hard_bytes = (1ULL << 40) + 5;
 	s->cs_created = 1700000000;
 	s->cs_bytes = CTL_UNKNOWN64;
+	strcpy(s->cs_reason, "kernel lost it (reconcile 12:03:04)");
 }
 
 static void
@@ -78,6 +79,8 @@ fill_peer(struct ctl_peer *p)
 	p->cp_clock_offset = -42;
 	p->cp_last_seen = 1700000001;
 	p->cp_nsa = 4;
+	strcpy(p->cp_lasterr, "initiator CREATE: no answer after 5 sends");
+	p->cp_lasterr_time = 1700000002;
 }
 
 static void

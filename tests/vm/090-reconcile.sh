@@ -5,7 +5,8 @@
 # the ping goes through ESP again.  `ip xfrm policy flush` on A: the next
 # reconcile writes the SPD entries again and the ping is ESP again.  With
 # `set reconcile 2s` a state flush is repaired without kinkctl.  pfkey and
-# xfrm, v4.
+# xfrm, v4.  Each SPD entry the kernel lost is one log line naming its
+# direction and selectors, and only those: none after the state flush.
 . /tests/guest.sh
 . /tests/kinkd.sh
 
@@ -16,6 +17,13 @@ esp_moves() {	# esp_moves NS: a ping from A to B raises NS's ESP counter
 }
 
 spis_changed() { [ "$(sa_spis $1)" != "$2" ]; }
+
+# spd_lines DIR FROM TO: alpha's log lines for one re-installed SPD entry
+spd_lines() {
+	grep -c "reconcile: peer beta policy ping: SPD $1 $2/32 -> $3/32 proto 1 was not in the kernel; re-installed" $W/alpha.log
+}
+spd_any() { grep -c 'was not in the kernel; re-installed' $W/alpha.log; }
+spd_both() { [ "$(spd_lines out $a $b)" -ge 1 ] && [ "$(spd_lines in $b $a)" -ge 1 ]; }
 
 # run NAME BACKEND
 run() {
@@ -66,6 +74,12 @@ run() {
 	else
 		fail $t-state-ping-esp "no ESP from A after the repair"
 	fi
+	# the SPD was intact: no entry is reported re-installed
+	if [ "$(spd_any)" -eq 0 ]; then
+		pass $t-state-no-spd-line
+	else
+		fail $t-state-no-spd-line "$(grep 're-installed' $W/alpha.log)"
+	fi
 
 	# 2. policy flush on A, repaired on request
 	ip -n A xfrm policy flush
@@ -75,6 +89,12 @@ run() {
 	else
 		fail $t-policy-reinstalled "no outbound policy on A"
 		cat $W/rc2.out
+	fi
+	if wait_until 20 spd_both && [ "$(spd_lines out $a $b)" -eq 1 ] &&
+	    [ "$(spd_lines in $b $a)" -eq 1 ] && [ "$(spd_any)" -eq 2 ]; then
+		pass $t-policy-one-line-per-entry
+	else
+		fail $t-policy-one-line-per-entry "$(grep 'reconcile' $W/alpha.log)"
 	fi
 	if wait_until 20 esp_moves A; then
 		pass $t-policy-ping-esp
