@@ -199,6 +199,8 @@ while [ $(now_cs) -lt $settle_end ]; do
 	settled && { ok=1; break; }
 	sleep 0.5
 done
+# sa_a/sa_b in the figures are this snapshot's (a later count may fall
+# inside a rekey).
 if [ $ok = 1 ]; then
 	pass $t-no-leak
 else
@@ -245,6 +247,6 @@ for p in $W/ping.a $W/ping.b; do
 	sent=$((sent + ${s:-0})) recv=$((recv + ${r:-0}))
 done
 loss=$(awk -v s=$sent -v r=$recv 'BEGIN { printf "%.1f", s ? 100 * (s - r) / s : 100 }')
-echo "soak secs=$secs exchanges=$(sum xact_done) rekeys=$(cat $W/alpha.log $W/beta.log | grep -c 'rekeying') failures=$(sum xact_failed) gap_s_a2b=$((gap_ab / 100)).$((gap_ab % 100 / 10)) gap_s_b2a=$((gap_ba / 100)).$((gap_ba % 100 / 10)) ping_loss_pct=$loss sa_a=$(sa_count A) sa_b=$(sa_count B) rss_kb_start=$rss_start rss_kb_end=$(rss alpha) retransmits=$(sum retransmits) restore_s_flush=$r_flush restore_s_kdc=$r_kdc restore_s_kill=$r_kill bound_s=$BOUND"
+echo "soak secs=$secs exchanges=$(sum xact_done) rekeys=$(cat $W/alpha.log $W/beta.log | grep -c 'rekeying') failures=$(sum xact_failed) gap_s_a2b=$((gap_ab / 100)).$((gap_ab % 100 / 10)) gap_s_b2a=$((gap_ba / 100)).$((gap_ba % 100 / 10)) ping_loss_pct=$loss sa_a=$na sa_b=$nb rss_kb_start=$rss_start rss_kb_end=$(rss alpha) retransmits=$(sum retransmits) restore_s_flush=$r_flush restore_s_kdc=$r_kdc restore_s_kill=$r_kill bound_s=$BOUND"
 teardown $t
 exit $FAILED
