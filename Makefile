@@ -88,7 +88,7 @@ $(TEST_DAEMON): $(B)/tests/lib/kinkd_test.o $(B)/libkink.a
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all
-build-fuzz/%.o: %.c config.h $(wildcard src/*.h include/*.h)
+build-fuzz/%.o: %.c config.h $(wildcard src/*.h include/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
 # Through an archive, like the main build: a harness pulls in only the

@@ -26,6 +26,10 @@
  *	kernel-add SPI REQID SRC DST	an ESP SA kinkd has no record of
  *	kernel-del SPI		the backend drops one of kinkd's SAs and
  *				kinkd is not told
+ *	impair LOSS DUP		from now on drop LOSS % of the KINK
+ *				datagrams we send and send DUP % of the
+ *				rest twice, at random (the VM soak: its
+ *				kernel has no netem); "impair 0 0" ends it
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  * KINKD_NULL_REFUSE=gcm in the environment has the null backend refuse
  * AES-GCM from the start (so start-up filtering can be tested too).
@@ -56,6 +60,41 @@ static int	knob_refuse_replies;
 static int	knob_reply_ackreq;
 static uint8_t	knob_send_qmvers;
 static uint16_t	knob_send_notify;
+static unsigned	knob_loss_pct, knob_dup_pct;
+static engine_send_fn *knob_real_send;
+static unsigned long knob_lost, knob_dup;
+
+/* Between the engine and the sockets: what a lossy network would do. */
+static int
+knob_impaired_send(void *net, const struct sockaddr_storage *local,
+    const struct sockaddr_storage *remote, const uint8_t *p, size_t len)
+{
+	if (knob_loss_pct > 0 && arc4random_uniform(100) < knob_loss_pct) {
+		knob_lost++;
+		return 0;
+	}
+	if (knob_dup_pct > 0 && arc4random_uniform(100) < knob_dup_pct) {
+		knob_dup++;
+		(void)knob_real_send(net, local, remote, p, len);
+	}
+	return knob_real_send(net, local, remote, p, len);
+}
+
+static void
+inject_impair(struct kinkd *kd, unsigned loss, unsigned dup)
+{
+	struct kink_engine *en = &kd->kd_eng;
+
+	if (knob_real_send == NULL) {
+		knob_real_send = en->en_send;
+		en->en_send = knob_impaired_send;
+	}
+	knob_loss_pct = loss > 100 ? 100 : loss;
+	knob_dup_pct = dup > 100 ? 100 : dup;
+	log_info("inject: impair loss %u%% dup %u%% (so far %lu lost, "
+	    "%lu duplicated)", knob_loss_pct, knob_dup_pct, knob_lost,
+	    knob_dup);
+}
 
 /* The kernel changing behind kinkd's back (show sa's merge). */
 static void
@@ -106,6 +145,7 @@ test_inject(struct kinkd *kd)
 	struct sadb_event ev;
 	struct kink_sarec *sr;
 	unsigned long v;
+	unsigned loss, dup;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s.inject", kd->kd_sockpath);
@@ -126,6 +166,10 @@ test_inject(struct kinkd *kd)
 			    (int32_t)off) == 0)
 				log_info("inject: clock offset for %s %ld s",
 				    peer, off);
+			continue;
+		}
+		if (sscanf(line, "impair %u %u", &loss, &dup) == 2) {
+			inject_impair(kd, loss, dup);
 			continue;
 		}
 		if (strncmp(line, "kernel-", 7) == 0) {
