@@ -604,6 +604,23 @@ kinkd_principal(const struct kink_conf *c, char *out, size_t len)
 }
 
 /*
+ * A -n finding on stderr; under systemd (ExecStartPre) with its journal
+ * priority, as the file's errors: "journalctl -p err" shows why the start
+ * failed.
+ */
+static void __attribute__((format(printf, 2, 3)))
+check_say(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_to_journal())
+		fprintf(stderr, "<%d>", prio);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+/*
  * -n: the keytab holds our principal.  Its entries are listed as klist -k
  * shows them (kvno, enctype), on stderr: stdout of -nv stays a valid
  * configuration file.  0 if usable.
@@ -618,11 +635,11 @@ check_keytab(const struct kink_conf *c, const char *princ)
 	n = krb_keytab_keys(c->c_keytab, princ, e, KRB_KT_MAX, why,
 	    sizeof(why));
 	if (n == -1) {
-		fprintf(stderr, "kinkd: keytab %s: %s\n", c->c_keytab, why);
+		check_say(LOG_ERR, "kinkd: keytab %s: %s\n", c->c_keytab, why);
 		return -1;
 	}
 	if (n == 0) {
-		fprintf(stderr, "kinkd: keytab %s holds no key for %s (set "
+		check_say(LOG_ERR, "kinkd: keytab %s holds no key for %s (set "
 		    "principal, or add its key: kadmin ktadd)\n", c->c_keytab,
 		    princ);
 		return -1;
@@ -645,6 +662,7 @@ check_user(struct kinkd *kd)
 {
 	const struct kink_conf *c = kd->kd_eng.en_conf;
 	const char *what = c->c_strict_priv ? "error" : "warning";
+	int prio = c->c_strict_priv ? LOG_ERR : LOG_WARNING;
 	const char *then = c->c_strict_priv ? "strict-privileges: kinkd "
 	    "would not start" : "kinkd would keep running as root";
 	struct passwd *pw;
@@ -653,7 +671,7 @@ check_user(struct kinkd *kd)
 	if (c->c_user == NULL || c->c_user[0] == '\0')
 		return 0;
 	if ((pw = getpwnam(c->c_user)) == NULL) {
-		fprintf(stderr, "kinkd: %s: user %s does not exist: %s\n",
+		check_say(prio, "kinkd: %s: user %s does not exist: %s\n",
 		    what, c->c_user, then);
 		return c->c_strict_priv ? -1 : 0;
 	}
@@ -665,7 +683,7 @@ check_user(struct kinkd *kd)
 		return 0;
 	}
 	if (!drop_would_work(kd, pw, why, sizeof(why))) {
-		fprintf(stderr, "kinkd: %s: %s: %s\n", what, why, then);
+		check_say(prio, "kinkd: %s: %s: %s\n", what, why, then);
 		return c->c_strict_priv ? -1 : 0;
 	}
 	return 0;
@@ -687,7 +705,7 @@ kinkd_check(struct kinkd *kd)
 		if (kinkd_principal(c, princ, sizeof(princ)) == 0)
 			c->c_principal = strdup(princ);
 		else
-			fprintf(stderr, "kinkd: cannot derive the default "
+			check_say(LOG_ERR, "kinkd: cannot derive the default "
 			    "principal (no default realm in krb5.conf?)\n");
 	}
 	if (kd->kd_verbose) {

@@ -39,6 +39,14 @@ check_eq missing/exit $? 1
 check missing/named grep -q "^kinkd: keytab $T/none.keytab: cannot read it: " "$T/missing.err"
 check missing/not-ok sh -c "! grep -q 'configuration OK' '$T/missing.err'"
 
+# under systemd (ExecStartPre: stderr is the journal) at priority err,
+# as the file's errors, so "journalctl -p err" shows why the start failed
+: > "$T/journal.err"
+JOURNAL_STREAM=$(stat -c %d:%i "$T/journal.err") "$KINKD" -n -f "$T/c.conf" \
+    2>> "$T/journal.err"
+check missing/journal-err grep -q "^<3>kinkd: keytab $T/none.keytab: cannot read it: " "$T/journal.err"
+check missing/journal-user-warning grep -q "^<4>kinkd: warning: user nosuchuser463 does not exist" "$T/journal.err"
+
 printf 'not a keytab\n' > "$T/junk.keytab"
 conf "$P" "$T/junk.keytab"
 n junk
