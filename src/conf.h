@@ -114,6 +114,7 @@ struct kink_conf {
 	char			*c_keytab;	/* KINKD_KEYTAB */
 	char			*c_socket;	/* KINKD_SOCKET */
 	char			*c_user;	/* KINKD_USER */
+	int			 c_strict_priv;	/* failed drop is fatal */
 	uint16_t		 c_port;	/* default for listen: 910 */
 	/* Never empty after a load: no "listen" = 0.0.0.0 and :: on c_port. */
 	struct conf_listen	*c_listen;

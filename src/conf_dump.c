@@ -261,7 +261,9 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 	put_string(fp, c->c_socket);
 	fputs("\nset user ", fp);
 	put_string(fp, c->c_user);
-	fprintf(fp, "\nset verbose %d\n", c->c_verbose);
+	fprintf(fp, "\nset strict-privileges %s\n",
+	    c->c_strict_priv ? "yes" : "no");
+	fprintf(fp, "set verbose %d\n", c->c_verbose);
 	for (int i = 0; i < c->c_nlisten; i++) {
 		fputs("listen on ", fp);
 		put_addr(fp, &c->c_listen[i].l_addr);

@@ -30,6 +30,7 @@ const char *const conf_keywords[] = {
 	"dead-peer", "delete-grace", "reply-cache", "backend", "auto",
 	"pfkey", "xfrm", "null", "on-shutdown", "flush", "keep",
 	"max-xact-peer", "max-xact", "socket", "user", "verbose",
+	"strict-privileges", "yes", "no",
 	/* transforms */
 	"esp", "ah", "enc", "auth",
 	/* peer */

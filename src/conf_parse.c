@@ -215,8 +215,9 @@ parse_set(struct conf_parser *p)
 		"principal", "keytab", "port", "retransmit", "dead-peer",
 		"delete-grace", "reply-cache", "backend", "on-shutdown",
 		"max-xact-peer", "max-xact", "socket", "user", "verbose",
-		"reconcile", NULL
+		"reconcile", "strict-privileges", NULL
 	};
+	static const char *const noyes[] = { "no", "yes", NULL };
 	static const char *const backends[] = {
 		"auto", "pfkey", "xfrm", "null", NULL
 	};
@@ -315,6 +316,11 @@ parse_set(struct conf_parser *p)
 		    "0 (off) to 1d", &v) == -1)
 			return -1;
 		c->c_reconcile_ms = (uint32_t)v;
+		return 0;
+	case 15:
+		if ((k = ctok_expect_kw(p, noyes)) == -1)
+			return -1;
+		c->c_strict_priv = k;
 		return 0;
 	}
 	return -1;

@@ -460,6 +460,38 @@ h_log(struct control_req *req, const struct ctl_req *r, void *arg)
 }
 
 /*
+ * Our keys in the keytab now (kvno and enctype, as klist -k: a key
+ * replaced under a running kinkd shows here) and the TGT's end, when the
+ * worker has one.  Read per request: a local file, no KDC.
+ */
+static void
+self_keys(struct control_req *req, struct kinkd *kd)
+{
+	const char *kt = kd->kd_eng.en_conf->c_keytab;
+	struct krb_kt_entry e[KRB_KT_MAX];
+	char why[512], when[32];
+	struct tm tm;
+	time_t end;
+	int i, n;
+
+	n = kt == NULL ? -1 : krb_keytab_keys(kt, kd->kd_eng.en_principal, e,
+	    KRB_KT_MAX, why, sizeof(why));
+	if (n == -1)
+		control_send_info(req, "keytab_error", "%s", kt == NULL ?
+		    "no keytab" : why);
+	else if (n == 0)
+		control_send_info(req, "keytab_error", "no key for %s",
+		    kd->kd_eng.en_principal);
+	for (i = 0; i < n && i < KRB_KT_MAX; i++)
+		control_send_info(req, "key", "kvno %d %s", e[i].kte_kvno,
+		    e[i].kte_etype);
+	if ((end = krb_ctx_tgt_endtime(kd->kd_eng.en_krb)) != 0 &&
+	    gmtime_r(&end, &tm) != NULL &&
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+		control_send_info(req, "tgt_expires", "%s", when);
+}
+
+/*
  * Who this kinkd is, for an admin asking why nothing happens: version,
  * identity and where it listens, as one INFO record per fact.
  */
@@ -474,6 +506,7 @@ h_show_self(struct control_req *req, const struct ctl_req *r, void *arg)
 	control_send_info(req, "version", "%s", kink_version);
 	control_send_info(req, "principal", "%s", kd->kd_eng.en_principal);
 	control_send_info(req, "keytab", "%s", c->c_keytab ? c->c_keytab : "");
+	self_keys(req, kd);
 	control_send_info(req, "config", "%s", kd->kd_conf_path);
 	control_send_info(req, "socket", "%s", kd->kd_sockpath);
 	control_send_info(req, "backend", "%s",

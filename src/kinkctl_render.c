@@ -567,10 +567,36 @@ kinkctl_render_event(const struct ctl_event *ev, int flags)
 	fflush(stdout);
 }
 
+/* show self's "key" records ("kvno N enctype") as a JSON array. */
+static void
+self_keys_json(struct ctl_info *const *v, size_t n, int *f)
+{
+	int fk = 1;
+
+	json_key("keys", f);
+	printf("[");
+	for (size_t i = 0; i < n; i++) {
+		unsigned kvno;
+		int off = 0, k2 = 1;
+
+		if (strcmp(v[i]->ci_name, "key") != 0 ||
+		    sscanf(v[i]->ci_value, "kvno %u %n", &kvno, &off) != 1 ||
+		    off == 0)
+			continue;
+		printf("%s{", fk ? "" : ",");
+		fk = 0;
+		json_knum("kvno", kvno, &k2);
+		json_kstr("enctype", v[i]->ci_value + off, &k2);
+		printf("}");
+	}
+	printf("]");
+}
+
 /*
  * show self: one "name value" line per INFO record (a repeated name, like
- * listen, gives one line each); JSON keeps the names as keys, the
- * repeatable "listen" always an array and the counts as numbers.
+ * listen or key, gives one line each); JSON keeps the names as keys, the
+ * repeatable "listen" and "key" (as "keys") always arrays and the counts
+ * as numbers.
  */
 void
 kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
@@ -593,7 +619,7 @@ kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
 		char *end;
 		unsigned long long num;
 
-		if (strcmp(k, "listen") == 0)
+		if (strcmp(k, "listen") == 0 || strcmp(k, "key") == 0)
 			continue;
 		num = strtoull(val, &end, 10);
 		if ((strcmp(k, "pid") == 0 || strcmp(k, "uptime_s") == 0) &&
@@ -602,6 +628,7 @@ kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
 		else
 			json_kstr(k, val, &f);
 	}
+	self_keys_json(v, n, &f);
 	json_key("listen", &f);
 	printf("[");
 	for (size_t i = 0; i < n; i++) {

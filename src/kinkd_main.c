@@ -2,7 +2,7 @@
  * The daemon's body, as a library function so that the production main
  * (src/kinkd.c) and the test build's (tests/lib/kinkd_test.c) share it.
  *
- *	kinkd [-dnv] [-f file] [-s socket] [-D macro=value]
+ *	kinkd [-dnSv] [-f file] [-s socket] [-D macro=value]
  *
  * Start-up order (torn down in reverse): config, log, engine tables and
  * EPOCH, (detach), event base, SA backend (and its upcall), suite filter,
@@ -67,10 +67,11 @@ static void __attribute__((noreturn))
 usage(int asked)
 {
 	fprintf(asked ? stdout : stderr,
-	    "usage: kinkd [-dhnvV] [-f file] [-s socket] [-D macro=value]\n"
+	    "usage: kinkd [-dhnSvV] [-f file] [-s socket] [-D macro=value]\n"
 	    "  -d foreground, log to stderr   -n check the configuration\n"
 	    "  -v more verbose (repeatable)   -f file (default " KINKD_CONF ")\n"
 	    "  -s control socket              -D macro=value for the file\n"
+	    "  -S a failed privilege drop is fatal (set strict-privileges)\n"
 	    "  -h, --help this text           -V, --version the version\n");
 	exit(asked ? 0 : 2);
 }
@@ -230,6 +231,9 @@ kinkd_drop_privileges(struct kinkd *kd)
 	if (getuid() != 0 || user == NULL || user[0] == '\0')
 		return;
 	if ((pw = getpwnam(user)) == NULL) {
+		if (kd->kd_eng.en_conf->c_strict_priv)
+			fatalx("user %s does not exist; strict-privileges: "
+			    "not running as root", user);
 		log_info("user %s does not exist: kinkd keeps running as root",
 		    user);
 		return;
@@ -237,6 +241,9 @@ kinkd_drop_privileges(struct kinkd *kd)
 	if (pw->pw_uid == 0)
 		return;
 	if (!drop_would_work(kd, pw, why, sizeof(why))) {
+		if (kd->kd_eng.en_conf->c_strict_priv)
+			fatalx("cannot drop privileges to %s: %s; "
+			    "strict-privileges: not running as root", user, why);
 		log_warnx("not dropping privileges to %s: %s", user, why);
 		return;
 	}
@@ -449,6 +456,7 @@ struct kinkd_args {
 	const char	*ka_conffile;
 	const char	*ka_sockpath;
 	int		 ka_check;	/* -n */
+	int		 ka_strict;	/* -S */
 };
 
 static void
@@ -464,7 +472,7 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 	};
 
 	ka->ka_conffile = KINKD_CONF;
-	while ((ch = getopt_long(argc, argv, "dhnvVf:s:D:", longopts,
+	while ((ch = getopt_long(argc, argv, "dhnSvVf:s:D:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -477,6 +485,9 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 			break;
 		case 'n':
 			ka->ka_check = 1;
+			break;
+		case 'S':
+			ka->ka_strict = 1;
 			break;
 		case 'v':
 			kd->kd_verbose++;
@@ -601,29 +612,123 @@ kinkd_principal(const struct kink_conf *c, char *out, size_t len)
 	return krb_host_principal(host, NULL, out, len);
 }
 
-/* -n: the file is valid; -nv prints every effective setting. */
+/*
+ * A -n finding on stderr; under systemd (ExecStartPre) with its journal
+ * priority, as the file's errors: "journalctl -p err" shows why the start
+ * failed.
+ */
+static void __attribute__((format(printf, 2, 3)))
+check_say(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_to_journal())
+		fprintf(stderr, "<%d>", prio);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * -n: the keytab holds our principal.  Its entries are listed as klist -k
+ * shows them (kvno, enctype), on stderr: stdout of -nv stays a valid
+ * configuration file.  0 if usable.
+ */
+static int
+check_keytab(const struct kink_conf *c, const char *princ)
+{
+	struct krb_kt_entry e[KRB_KT_MAX];
+	char why[512];
+	int i, n;
+
+	n = krb_keytab_keys(c->c_keytab, princ, e, KRB_KT_MAX, why,
+	    sizeof(why));
+	if (n == -1) {
+		check_say(LOG_ERR, "kinkd: keytab %s: %s\n", c->c_keytab, why);
+		return -1;
+	}
+	if (n == 0) {
+		check_say(LOG_ERR, "kinkd: keytab %s holds no key for %s (set "
+		    "principal, or add its key: kadmin ktadd)\n", c->c_keytab,
+		    princ);
+		return -1;
+	}
+	for (i = 0; i < n && i < KRB_KT_MAX; i++)
+		fprintf(stderr, "keytab %s: %s kvno %d %s\n", c->c_keytab,
+		    princ, e[i].kte_kvno, e[i].kte_etype);
+	return 0;
+}
+
+/*
+ * -n: what the privilege drop will find, by the same test the daemon
+ * runs (a child that becomes the user tries the files: the kernel's
+ * answer, ACLs included, rather than a guess from modes).  Only root can
+ * become the user; run by anyone else, kinkd will not drop either.
+ * A problem is an error under strict-privileges, else a warning.
+ */
+static int
+check_user(struct kinkd *kd)
+{
+	const struct kink_conf *c = kd->kd_eng.en_conf;
+	const char *what = c->c_strict_priv ? "error" : "warning";
+	int prio = c->c_strict_priv ? LOG_ERR : LOG_WARNING;
+	const char *then = c->c_strict_priv ? "strict-privileges: kinkd "
+	    "would not start" : "kinkd would keep running as root";
+	struct passwd *pw;
+	char why[1200];
+
+	if (c->c_user == NULL || c->c_user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(c->c_user)) == NULL) {
+		check_say(prio, "kinkd: %s: user %s does not exist: %s\n",
+		    what, c->c_user, then);
+		return c->c_strict_priv ? -1 : 0;
+	}
+	if (getuid() != 0 || pw->pw_uid == 0) {
+		if (kd->kd_verbose)
+			fprintf(stderr, "kinkd: user %s: privilege drop not "
+			    "checked (%s)\n", c->c_user, pw->pw_uid == 0 ?
+			    "it is root" : "kinkd -n is not run as root");
+		return 0;
+	}
+	if (!drop_would_work(kd, pw, why, sizeof(why))) {
+		check_say(prio, "kinkd: %s: %s: %s\n", what, why, then);
+		return c->c_strict_priv ? -1 : 0;
+	}
+	return 0;
+}
+
+/*
+ * -n: the file is valid, the keytab holds our principal, the user can
+ * take over; -nv prints every effective setting first.
+ */
 static void __attribute__((noreturn))
 kinkd_check(struct kinkd *kd)
 {
 	struct kink_conf *c = kd->kd_eng.en_conf;
 	char princ[KRB_PRINC_MAX + 1];
+	int bad = 0;
 
-	if (!kd->kd_verbose) {
-		fprintf(stderr, "configuration OK\n");
-		conf_free(c);
-		exit(0);
-	}
 	/* The derived principal is a setting too: show it, as a setting. */
 	if (c->c_principal == NULL) {
 		if (kinkd_principal(c, princ, sizeof(princ)) == 0)
 			c->c_principal = strdup(princ);
 		else
-			fprintf(stderr, "kinkd: cannot derive the default "
+			check_say(LOG_ERR, "kinkd: cannot derive the default "
 			    "principal (no default realm in krb5.conf?)\n");
 	}
-	conf_dump(c, stdout);
+	if (kd->kd_verbose) {
+		conf_dump(c, stdout);
+		fflush(stdout);
+	}
+	if (c->c_principal == NULL || check_keytab(c, c->c_principal) == -1)
+		bad = 1;
+	if (check_user(kd) == -1)
+		bad = 1;
+	if (!bad && !kd->kd_verbose)
+		fprintf(stderr, "configuration OK\n");
 	conf_free(c);
-	exit(0);
+	exit(bad);
 }
 
 /* The configuration (-n ends here), the paths, our principal. */
@@ -641,6 +746,8 @@ kinkd_load(struct kinkd *kd, const struct kinkd_args *ka)
 		exit(1);
 	}
 	conf_errors_free(&errs);
+	if (ka->ka_strict)
+		en->en_conf->c_strict_priv = 1;
 	warn_shadowed(en->en_conf);
 	if (ka->ka_check)
 		kinkd_check(kd);

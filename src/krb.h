@@ -248,4 +248,25 @@ krb_err		 krb_decrypt(struct krb_key *, const uint8_t *, size_t,
 int		 krb_prf(struct krb_key *, enum krb_prf_kind, const uint8_t *in,
 		    size_t inlen, uint8_t *out, size_t *outlen);
 
+/* ---- keytab and TGT, for kinkd -n and show self ---------------------- */
+
+struct krb_kt_entry {
+	int		 kte_kvno;
+	int		 kte_enctype;
+	char		 kte_etype[48];	/* MIT's name, e.g. aes256-cts-hmac-sha1-96 */
+};
+#define KRB_KT_MAX	16	/* entries reported per principal */
+
+/*
+ * The entries of `principal` in `keytab` ("FILE:" optional), kvno and
+ * enctype only: the number found (0: the keytab lacks the principal; only
+ * the first `max` are stored), or -1 with why ("cannot read it: ...") when
+ * the keytab cannot be opened or read.  Its own krb5 context: no krb_ctx
+ * needed.
+ */
+int		 krb_keytab_keys(const char *keytab, const char *principal,
+		    struct krb_kt_entry *, int max, char *why, size_t whylen);
+/* End time of the TGT the worker obtained, 0 while there is none. */
+time_t		 krb_ctx_tgt_endtime(const struct krb_ctx *);
+
 #endif

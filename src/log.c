@@ -217,6 +217,13 @@ log_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Whether log_debugv(level, ...) would print: skip costly formatting. */
+int
+log_enabled(int level)
+{
+	return log_verbose >= level;
+}
+
 void
 log_debugv(int level, const char *fmt, ...)
 {

@@ -33,6 +33,7 @@ int	log_to_journal(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+int	log_enabled(int level);
 void	log_debugv(int level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));

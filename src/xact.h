@@ -315,6 +315,15 @@ int	xact_gettgt_stale_ticket(struct kink_engine *, uint32_t xid,
 	    const struct sockaddr_storage *from,
 	    const struct sockaddr_storage *to);
 
+/*
+ * -vvv (xact_trace.c): one line for a message `dir` ("in"/"out") with
+ * `peer`: type, XID, flags, the payload chain with lengths and the ISAKMP
+ * payload types, `plain` (the KINK_ENCRYPT plaintext, or NULL) as the
+ * inner chain.  Never payload contents.  No-op below level 3.
+ */
+void	xact_trace(const char *dir, const char *peer, const uint8_t *msg,
+	    size_t len, const uint8_t *plain, size_t plainlen);
+
 /* Log prefix for a transaction. */
 #define XFMT		"xid 0x%08x peer %s: "
 #define XARG(x)		(x)->xa_xid, (x)->xa_peer->pe_name

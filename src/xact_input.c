@@ -279,6 +279,8 @@ input_authenticate(struct kink_engine *en, struct kink_msg *m,
 		input_bad_inner(en, m, pe, werr, *accp, from, to);
 		return NULL;
 	}
+	xact_trace("in", pe->pe_name, m->m_raw.rb_p, m->m_raw.rb_len,
+	    wire_has(m, KINK_ENCRYPT) ? plain->b_data : NULL, plain->b_len);
 	return pe;
 }
 
@@ -527,6 +529,8 @@ input_reply_verify(struct kink_engine *en, struct kink_xact *x,
 			    XARG(x));
 		return -1;
 	}
+	xact_trace("in", x->xa_peer->pe_name, m->m_raw.rb_p, m->m_raw.rb_len,
+	    wire_has(m, KINK_ENCRYPT) ? plain->b_data : NULL, plain->b_len);
 	return 0;
 }
 

@@ -42,17 +42,23 @@ xact_prf(void *arg, const uint8_t *in, size_t inlen, uint8_t *out,
 	return krb_prf(key, kind, in, inlen, out, outlen);
 }
 
-/* Encrypt the inner chain and append the Cksum: the common tail. */
+/*
+ * Encrypt the inner chain and append the Cksum: the common tail.  At -vvv
+ * the message is traced with its plaintext chain (kept only for that).
+ */
 static int
-xact_seal(struct kink_builder *kb, struct krb_key *key, int encrypted)
+xact_seal(struct kink_xact *x, struct kink_builder *kb, struct krb_key *key,
+    int encrypted)
 {
-	struct buf tmp;
+	struct buf tmp, plain;
 	struct rbuf v;
-	int rv = -1;
+	int rv = -1, trace = log_enabled(3);
 
 	buf_init(&tmp, KINK_MAX_MSG);
+	buf_init(&plain, KINK_MAX_MSG);
 	if (encrypted) {
 		if (wire_build_encrypt_plain(kb, &v) != 0 ||
+		    (trace && buf_put(&plain, v.rb_p, v.rb_len) == -1) ||
 		    krb_encrypt(key, v.rb_p, v.rb_len, &tmp) != 0 ||
 		    wire_build_encrypt_end(kb, tmp.b_data, tmp.b_len) != 0)
 			goto out;
@@ -62,8 +68,13 @@ xact_seal(struct kink_builder *kb, struct krb_key *key, int encrypted)
 	    krb_cksum_make(key, v.rb_p, v.rb_len, &tmp) != 0 ||
 	    wire_build_cksum(kb, tmp.b_data, tmp.b_len) != 0)
 		goto out;
+	if (trace)
+		xact_trace("out", x->xa_peer->pe_name, x->xa_msg.b_data,
+		    x->xa_msg.b_len, encrypted ? plain.b_data : NULL,
+		    plain.b_len);
 	rv = 0;
 out:
+	buf_free(&plain);
 	buf_free(&tmp);
 	return rv;
 }
@@ -111,7 +122,7 @@ xact_build_msg(struct kink_xact *x, uint8_t type, const struct buf *qm,
 		wire_build_isakmp(&kb, first, x->xa_qmvers ? x->xa_qmvers :
 		    KINK_QMVERSION, qm->b_data, qm->b_len);
 	}
-	if (xact_seal(&kb, key, enc) == -1) {
+	if (xact_seal(x, &kb, key, enc) == -1) {
 		log_warnx(XFMT "cannot build %s: %s", XARG(x),
 		    wire_msgtype_name(type), wire_strerror(kb.kb_err));
 		goto out;
@@ -151,7 +162,7 @@ xact_build_reply(struct kink_xact *x, uint8_t flags, uint32_t kinkerr,
 			wire_build_isakmp(&kb, first, KINK_QMVERSION,
 			    qm->b_data, qm->b_len);
 	}
-	if (xact_seal(&kb, key, enc) == -1) {
+	if (xact_seal(x, &kb, key, enc) == -1) {
 		log_warnx(XFMT "cannot build REPLY: %s", XARG(x),
 		    wire_strerror(kb.kb_err));
 		goto out;

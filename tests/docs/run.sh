@@ -274,8 +274,22 @@ else
 	fi
 fi
 
+# keytab_for CONF: CONF.kt, a copy of CONF whose keytab (made by ktutil,
+# no KDC) holds the principal kinkd -nv shows for CONF: kinkd -n checks
+# the keytab too, and an example's /etc/kinkd.keytab is not this host's.
+keytab_for() {
+	local p
+	p=$("$B/kinkd" -nv -f "$1" 2>/dev/null | sed -n 's/^set principal "\(.*\)"$/\1/p')
+	[ -n "$p" ] || return 1
+	printf 'addent -password -p %s -k 1 -e aes256-cts-hmac-sha1-96\nkink-docs\nwkt %s\n' \
+	    "$p" "$1.keytab" | ktutil > /dev/null 2>&1 || return 1
+	{ cat "$1"; printf '\nset keytab "%s"\n' "$1.keytab"; } > "$1.kt"
+	chmod 644 "$1.kt"
+}
+
 # The configuration examples of kinkd.conf.5 (the .Bd -literal blocks after
-# an '.\" example-conf' comment) are files kinkd -n accepts.
+# an '.\" example-conf' comment) are files kinkd -n accepts, given a
+# keytab for their principal.
 if [ ! -x "$B/kinkd" ]; then
 	fail conf-examples-valid "$B/kinkd not built"
 else
@@ -290,7 +304,11 @@ else
 		[ -f "$f" ] || continue
 		n=$((n + 1))
 		chmod 644 "$f"
-		"$B/kinkd" -n -f "$f" > "$f.out" 2>&1 ||
+		if ! keytab_for "$f"; then
+			bad="$bad $(basename "$f"): no keytab for its principal"
+			continue
+		fi
+		"$B/kinkd" -n -f "$f.kt" > "$f.out" 2>&1 ||
 		    bad="$bad $(basename "$f"): $(head -n 3 "$f.out" | tr '\n' ' ')"
 	done
 	if [ "$n" -lt 2 ]; then
@@ -340,21 +358,41 @@ else
 	pass install-man-lint
 fi
 
-# The installed daemon checks the installed example (kinkd -n).
+# The installed daemon checks the installed example (kinkd -n): as
+# installed, without a keytab, it fails naming the keytab (what a fresh
+# install tells the admin); with a keytab for its principal it is fine.
 kinkd=$d/usr/sbin/kinkd
 if [ ! -x "$kinkd" ]; then
 	fail install-kinkd-n "no installed kinkd ($B/kinkd not built?)"
 elif [ ! -f "$d/etc/kinkd.conf" ]; then
 	fail install-kinkd-n "no installed kinkd.conf"
 else
-	"$kinkd" -n -f "$d/etc/kinkd.conf" > "$tmp/n.out" 2>&1
+	kt=$(sed -n 's/^#define KINKD_KEYTAB "\(.*\)"$/\1/p' config.h)
+	"$kinkd" -n -f "$d/etc/kinkd.conf" > "$tmp/n0.out" 2>&1
 	rc=$?
-	if [ "$rc" -ne 0 ]; then
-		fail install-kinkd-n "kinkd -n exited $rc: $(head -n 5 "$tmp/n.out" | tr '\n' ' ')"
-	elif ! grep -q 'configuration OK' "$tmp/n.out"; then
-		fail install-kinkd-n "kinkd -n exited 0 without 'configuration OK': $(head -n 3 "$tmp/n.out" | tr '\n' ' ')"
+	if [ "$rc" -ne 1 ]; then
+		fail install-kinkd-n-no-keytab "kinkd -n exited $rc without the keytab $kt: $(head -n 5 "$tmp/n0.out" | tr '\n' ' ')"
+	elif ! grep -q "^kinkd: keytab $kt: cannot read it: " "$tmp/n0.out"; then
+		fail install-kinkd-n-no-keytab "no error naming $kt: $(head -n 3 "$tmp/n0.out" | tr '\n' ' ')"
+	elif grep -q ':[0-9]*:[0-9]*: ' "$tmp/n0.out"; then
+		fail install-kinkd-n-no-keytab "a file error besides the keytab: $(head -n 3 "$tmp/n0.out" | tr '\n' ' ')"
 	else
-		pass install-kinkd-n
+		pass install-kinkd-n-no-keytab
+	fi
+	cp "$d/etc/kinkd.conf" "$tmp/installed.conf"
+	chmod 644 "$tmp/installed.conf"
+	if ! keytab_for "$tmp/installed.conf"; then
+		fail install-kinkd-n "no keytab made for the installed example's principal"
+	else
+		"$kinkd" -n -f "$tmp/installed.conf.kt" > "$tmp/n.out" 2>&1
+		rc=$?
+		if [ "$rc" -ne 0 ]; then
+			fail install-kinkd-n "kinkd -n exited $rc: $(head -n 5 "$tmp/n.out" | tr '\n' ' ')"
+		elif ! grep -q 'configuration OK' "$tmp/n.out"; then
+			fail install-kinkd-n "kinkd -n exited 0 without 'configuration OK': $(head -n 3 "$tmp/n.out" | tr '\n' ' ')"
+		else
+			pass install-kinkd-n
+		fi
 	fi
 	# -n must really check: a broken copy is refused.
 	cp "$d/etc/kinkd.conf" "$tmp/broken.conf"
@@ -396,8 +434,9 @@ if [ ! -f "$unit" ]; then
 	fail unit-paths "no installed unit"
 	fail unit-verify "no installed unit"
 else
-	if grep -q '^ExecStart=/usr/sbin/kinkd -d -f /etc/kinkd.conf$' "$unit" &&
-	    grep -q '^ExecStartPre=/usr/sbin/kinkd -n -f /etc/kinkd.conf$' "$unit" &&
+	if grep -q '^ExecStart=/usr/sbin/kinkd -d -S -f /etc/kinkd.conf$' "$unit" &&
+	    grep -q '^ExecStartPre=/usr/sbin/kinkd -n -S -f /etc/kinkd.conf$' "$unit" &&
+	    grep -q '^StartLimitBurst=3$' "$unit" &&
 	    grep -q '^After=network-online.target' "$unit" &&
 	    grep -q '^Wants=network-online.target' "$unit" &&
 	    grep -q '^Restart=on-failure' "$unit"; then
@@ -450,7 +489,7 @@ if ! $MAKE -s install B="$B" DESTDIR="$d2" > "$tmp/install3.out" 2>&1; then
 	fail install-default-prefix "make install exited non-zero: $(tail -n 3 "$tmp/install3.out" | tr '\n' ' ')"
 elif [ ! -x "$d2/usr/local/sbin/kinkd" ] ||
     [ ! -f "$d2/usr/local/etc/kinkd.conf" ] ||
-    ! grep -q '^ExecStart=/usr/local/sbin/kinkd -d -f /usr/local/etc/kinkd.conf$' \
+    ! grep -q '^ExecStart=/usr/local/sbin/kinkd -d -S -f /usr/local/etc/kinkd.conf$' \
     "$d2/usr/local/lib/systemd/system/kinkd.service"; then
 	fail install-default-prefix "layout under /usr/local not as expected: $(cd "$d2" && find . -type f | tr '\n' ' ')"
 else

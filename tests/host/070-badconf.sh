@@ -9,8 +9,11 @@
 HOST_NEEDS="$KINKD"
 host_init 070-badconf
 
-# A good file to start from (host.sh's generator), with a macro.
+# A good file to start from (host.sh's generator), with a macro, and the
+# keytab it names (kinkd -n checks it; ktutil, no KDC).
 write_conf alpha v4
+host_keytab "$T/alpha.keytab" "kink/alpha.test@$HOST_REALM" ||
+    { fail setup "ktutil: $(tr '\n' ' ' < "$T/ktutil.out")"; exit 1; }
 sed -i 's/^set port .*/set port $kport/' "$T/alpha.conf"
 
 "$KINKD" -n -D kport=9100 -f "$T/alpha.conf" > "$T/n.out" 2> "$T/n.err"
@@ -22,7 +25,7 @@ check_eq good-nv-exit $? 0
 check good-nv-normalized grep -q '^set port 9100$' "$T/nv.out"
 check good-nv-peer grep -q '^peer "beta" {' "$T/nv.out"
 # normalized output is itself a good config (fixed point)
-"$KINKD" -nv -f "$T/nv.out" > "$T/nv2.out" 2>&1
+"$KINKD" -nv -f "$T/nv.out" > "$T/nv2.out" 2> "$T/nv2.err"
 check_eq good-nv-fixed-point "$(diff "$T/nv.out" "$T/nv2.out" && echo same)" same
 # without -D the macro is undefined
 "$KINKD" -n -f "$T/alpha.conf" > /dev/null 2> "$T/nomacro.err"

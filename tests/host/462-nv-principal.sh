@@ -26,8 +26,13 @@ check_eq short-when-unresolved "$(nv "$T/hosts-short")" "set principal \"kink/ki
 # an explicit principal is printed as written
 printf 'set principal "kink/other.test@%s"\n' "$HOST_REALM" >> "$T/min.conf"
 check_eq explicit "$(nv "$T/hosts")" "set principal \"kink/other.test@$HOST_REALM\""
-# and -n alone still says only that the file is fine
+# and -n alone says that the file is fine, after the keytab's keys of the
+# principal (kinkd -n checks the keytab too: 463) and nothing else on
+# stdout
+host_keytab "$T/other.keytab" "kink/other.test@$HOST_REALM" ||
+    { fail setup "ktutil: $(tr '\n' ' ' < "$T/ktutil.out")"; exit 1; }
+printf 'set keytab "%s"\nset user "root"\n' "$T/other.keytab" >> "$T/min.conf"
 "$KINKD" -n -f "$T/min.conf" > "$T/n.out" 2> "$T/n.err"
 check_eq n-exit $? 0
 check_eq n-quiet "$(cat "$T/n.out")" ""
-check_eq n-ok "$(cat "$T/n.err")" "configuration OK"
+check_eq n-ok "$(grep -v "^keytab $T/other.keytab: kink/other.test@$HOST_REALM kvno 1 " "$T/n.err")" "configuration OK"

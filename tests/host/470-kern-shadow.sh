@@ -8,8 +8,11 @@
 HOST_NEEDS="$KINKD"
 host_init 470-kern-shadow
 
+host_keytab "$T/alpha.keytab" "kink/alpha.test@$HOST_REALM" ||
+    { fail setup "ktutil: $(tr '\n' ' ' < "$T/ktutil.out")"; exit 1; }
 cat > "$T/narrow.conf" <<EOC
 set principal "kink/alpha.test@$HOST_REALM"
+set keytab "$T/alpha.keytab"
 set backend null
 peer "beta" {
 	principal "kink/beta.test@$HOST_REALM"

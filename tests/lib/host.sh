@@ -248,6 +248,17 @@ host_realm() {
 	return 0
 }
 
+# host_keytab FILE PRINCIPAL [KVNO]: a keytab holding PRINCIPAL (aes256
+# and aes128 keys from a fixed password) without a KDC, for what only
+# reads the keytab (kinkd -n).
+host_keytab() {
+	printf 'addent -password -p %s -k %s -e %s\nkink-test\n' \
+	    "$2" "${3:-1}" aes256-cts-hmac-sha1-96 "$2" "${3:-1}" \
+	    aes128-cts-hmac-sha1-96 > "$T/ktutil.in"
+	echo "wkt $1" >> "$T/ktutil.in"
+	ktutil < "$T/ktutil.in" > "$T/ktutil.out" 2>&1 && [ -s "$1" ]
+}
+
 # --- configuration ----------------------------------------------------
 
 # write_conf NAME FAMILY [policy options]: $T/NAME.conf for one daemon of a

@@ -157,11 +157,34 @@ if [ ! -e "$wants" ] && [ ! -L "$wants" ]; then
 else
 	fail pkg-not-enabled "kinkd.service enabled on installation"
 fi
-if in_root /usr/sbin/kinkd -n -f /etc/kinkd.conf > "$tmp/n.out" 2>&1; then
+# Fresh from the package there is no keytab: the unit's check (kinkd -n
+# -S) fails naming it, and nothing else in the file.
+in_root /usr/sbin/kinkd -n -S -f /etc/kinkd.conf > "$tmp/n0.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] &&
+    grep -q '^kinkd: keytab /etc/kinkd.keytab: cannot read it: ' "$tmp/n0.out" &&
+    ! grep -q ':[0-9]*:[0-9]*: ' "$tmp/n0.out"; then
+	pass pkg-fresh-names-keytab
+else
+	fail pkg-fresh-names-keytab "kinkd -n exited $rc: $(tail -n 3 "$tmp/n0.out" | tr '\n' ' ')"
+fi
+# The admin adds the host's key (here made by ktutil for the example's
+# principal), readable by _kinkd: the installed kinkd accepts the
+# installed kinkd.conf, strict privileges included (_kinkd can take over).
+princ=$(in_root /usr/sbin/kinkd -nv -f /etc/kinkd.conf 2>/dev/null |
+    sed -n 's/^set principal "\(.*\)"$/\1/p')
+printf 'addent -password -p %s -k 2 -e aes256-cts-hmac-sha1-96\nkink-pkg\nwkt %s\n' \
+    "$princ" "$tmp/host.keytab" | ktutil > "$tmp/ktutil.out" 2>&1
+cp "$tmp/host.keytab" "$root/etc/kinkd.keytab" 2>/dev/null
+in_root chgrp _kinkd /etc/kinkd.keytab 2>/dev/null
+chmod 0640 "$root/etc/kinkd.keytab" 2>/dev/null
+if in_root /usr/sbin/kinkd -n -S -f /etc/kinkd.conf > "$tmp/n.out" 2>&1 &&
+    grep -q "^keytab /etc/kinkd.keytab: $princ kvno 2 aes256-cts-hmac-sha1-96$" "$tmp/n.out"; then
 	pass pkg-installed-config-ok
 else
-	fail pkg-installed-config-ok "kinkd -n: $(tail -n 3 "$tmp/n.out" | tr '\n' ' ')"
+	fail pkg-installed-config-ok "kinkd -n -S: $(tail -n 3 "$tmp/n.out" | tr '\n' ' ')"
 fi
+rm -f "$root/etc/kinkd.keytab"
 
 # The admin edits the config and enables the service; then an upgrade
 # (the same package under a higher version) arrives.

@@ -158,6 +158,9 @@ h_show_self(struct control_req *rq, const struct ctl_req *r, void *arg)
 	control_send_info(rq, "listen", "127.0.0.1 port 910");
 	control_send_info(rq, "listen", "::1 port 910");
 	control_send_info(rq, "keytab", "/k\ttab\"x");
+	control_send_info(rq, "key", "kvno 3 aes256-cts-hmac-sha1-96");
+	control_send_info(rq, "key", "kvno 2 aes128-cts-hmac-sha1-96");
+	control_send_info(rq, "tgt_expires", "2026-12-07T10:00:00Z");
 	control_end(rq);
 }
 
@@ -997,12 +1000,18 @@ TEST(version_and_show_self)
 	    "uptime_s   3600\n"
 	    "listen     127.0.0.1 port 910\n"
 	    "listen     ::1 port 910\n"
-	    "keytab     /k\\x09tab\"x\n");
+	    "keytab     /k\\x09tab\"x\n"
+	    "key        kvno 3 aes256-cts-hmac-sha1-96\n"
+	    "key        kvno 2 aes128-cts-hmac-sha1-96\n"
+	    "tgt_expires 2026-12-07T10:00:00Z\n");
 	ASSERT_INT_EQ(CTL(r, "-j", "sh", "sel"), 0);
 	ASSERT_TRUE(json_ok(r->out, 0));
 	ASSERT_STR_EQ(r->out, "{\"self\":{\"version\":\"9.8.7\","
 	    "\"principal\":\"kink/alpha.example@EXAMPLE\",\"pid\":42,"
 	    "\"uptime_s\":3600,\"keytab\":\"/k\\u0009tab\\\"x\","
+	    "\"tgt_expires\":\"2026-12-07T10:00:00Z\",\"keys\":[{\"kvno\":3,"
+	    "\"enctype\":\"aes256-cts-hmac-sha1-96\"},{\"kvno\":2,"
+	    "\"enctype\":\"aes128-cts-hmac-sha1-96\"}],"
 	    "\"listen\":[\"127.0.0.1 port 910\",\"::1 port 910\"]}}\n");
 	/* a kinkd without the request: kinkctl says so, exit 1 */
 	ASSERT_INT_EQ(run_as(0, r, (const char *const[]){ "-s", sock_path2,

@@ -2,6 +2,7 @@
 # A to B with only the SPD entries kinkd installed triggers ACQUIRE ->
 # CREATE -> SAs in both kernels (same SPIs and keys pairwise), the ping
 # gets through and the ESP counters move; `kinkctl flush sa` on A empties
+# (and logs the SAs it removed, counted as SAs, not pairs)
 # both kernels and the next ping negotiates again; on SIGTERM (on-shutdown
 # flush) a daemon removes its SAs and policies.  pfkey and xfrm, v4 and
 # v6.  The policies cover ICMP only, so KINK and Kerberos traffic between
@@ -67,6 +68,12 @@ run() {
 	else
 		fail $t-flush-both "after flush: A $(sa_count A), B $(sa_count B)"
 		cat $W/flush.out
+	fi
+	# the count is of SAs (the pair: 2), not of pairs, in the kernel too
+	if grep -q "flush: 2 SAs removed$" $W/alpha.log; then
+		pass $t-flush-count
+	else
+		fail $t-flush-count "$(grep 'flush:' $W/alpha.log)"
 	fi
 	ip netns exec A ping -c 1 -W 1 $b > /dev/null 2>&1
 	if wait_until 45 sa_count_is A 2 && wait_until 20 sa_count_is B 2 &&
