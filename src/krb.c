@@ -23,6 +23,9 @@
 #include "log.h"
 #include "krb_int.h"
 #include "krb_prf.h"
+#include "krb_rcache.h"
+
+#include <openssl/evp.h>
 
 /* ---- errors -------------------------------------------------------- */
 
@@ -722,7 +725,7 @@ krb_rd_req_has_auth(krb_err err)
 /* One krb5_rd_req attempt; `kb` non-NULL = user-to-user with that key. */
 static krb_err
 krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
-    const krb5_keyblock *kb, int norcache, struct krb_acceptor *a)
+    const krb5_keyblock *kb, struct krb_acceptor *a)
 {
 	krb5_context		 k = ctx->kc_ctx;
 	krb5_ticket		*tkt = NULL;
@@ -733,8 +736,9 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 
 	if ((err = krb5_auth_con_init(k, &a->ac_ac)) != 0)
 		return err;
-	/* Without DO_TIME rd_req opens no replay cache. */
-	if (norcache && (err = krb5_auth_con_setflags(k, a->ac_ac, 0)) != 0)
+	/* Without DO_TIME rd_req opens no replay cache: kinkd keeps its
+	 * own (krb_rd_req_replay), without file I/O per ticket. */
+	if ((err = krb5_auth_con_setflags(k, a->ac_ac, 0)) != 0)
 		return err;
 	if (kb != NULL &&
 	    (err = krb5_auth_con_setuseruserkey(k, a->ac_ac,
@@ -829,7 +833,7 @@ krb_rd_req_skewed(struct krb_ctx *ctx, const krb5_data *in,
 	memset(&b, 0, sizeof(b));
 	b.ac_ctx = ctx;
 	krb5_set_real_time(ctx->kc_ctx, a->ac_ctime, a->ac_cusec);
-	err = krb_rd_req_one(ctx, in, NULL, 1, &b);
+	err = krb_rd_req_one(ctx, in, NULL, &b);
 	krb_clock_set(ctx->kc_ctx, 0);
 	if (err != 0)
 		krb_log(ctx, err, "AP-REQ: re-check at the client's time");
@@ -842,6 +846,59 @@ krb_rd_req_skewed(struct krb_ctx *ctx, const krb5_data *in,
 	krb5_free_principal(ctx->kc_ctx, b.ac_cprinc);
 	krb_key_free(b.ac_key);
 	free(b.ac_client);
+}
+
+/*
+ * The replay check of a verified AP-REQ.  The digest covers what makes an
+ * authenticator unique to its sender (client, ctime, cusec) and the
+ * ticket's session key, so a replay is any copy of the same authenticator
+ * under the same ticket however its DER is re-encoded, and two clients
+ * (or two tickets) never collide.  A refused one loses its key and
+ * client, as MIT's replay cache leaves them.
+ */
+static krb_err
+krb_rd_req_replay(struct krb_ctx *ctx, struct krb_acceptor *a)
+{
+	EVP_MD_CTX	*md;
+	uint8_t		 h[EVP_MAX_MD_SIZE];
+	unsigned int	 hlen = 0;
+	uint32_t	 ct = (uint32_t)a->ac_ctime;
+	int32_t		 cu = a->ac_cusec, et = a->ac_key->kk_kb.enctype;
+	struct timeval	 tv;
+	int		 ok;
+
+	if (!a->ac_has_ctime || a->ac_client == NULL)
+		return KRB5KRB_AP_ERR_REPEAT;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return ENOMEM;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, a->ac_client, strlen(a->ac_client) + 1) == 1 &&
+	    EVP_DigestUpdate(md, &ct, sizeof(ct)) == 1 &&
+	    EVP_DigestUpdate(md, &cu, sizeof(cu)) == 1 &&
+	    EVP_DigestUpdate(md, &et, sizeof(et)) == 1 &&
+	    EVP_DigestUpdate(md, a->ac_key->kk_kb.contents,
+	    a->ac_key->kk_kb.length) == 1 &&
+	    EVP_DigestFinal_ex(md, h, &hlen) == 1 && hlen >= KRB_RC_DIGEST;
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return KRB5_CRYPTO_INTERNAL;
+	gettimeofday(&tv, NULL);
+	switch (krb_rc_check(ctx->kc_rc, h, (int64_t)ct * 1000000 + cu,
+	    (int64_t)tv.tv_sec * 1000000 + tv.tv_usec)) {
+	case KRB_RC_FRESH:
+		return 0;
+	case KRB_RC_UNKNOWN:
+		log_info("krb: AP-REQ from %s made before this replay cache's "
+		    "memory starts: refused as a possible replay", a->ac_client);
+		break;
+	case KRB_RC_REPLAY:
+		break;
+	}
+	krb_key_free(a->ac_key);
+	a->ac_key = NULL;
+	free(a->ac_client);
+	a->ac_client = NULL;
+	return KRB5KRB_AP_ERR_REPEAT;
 }
 
 krb_err
@@ -862,7 +919,7 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return ENOMEM;
 	a->ac_ctx = ctx;
-	err = krb_rd_req_one(ctx, &in, NULL, 0, a);
+	err = krb_rd_req_one(ctx, &in, NULL, a);
 	/* TKT_EXPIRED too: RFC 4430 3.4 has the initiator act on it only
 	 * when protected, so it needs the key as much as SKEW does. */
 	if ((err == KRB5KRB_AP_ERR_SKEW || err == KRB5KRB_AP_ERR_TKT_EXPIRED) &&
@@ -871,8 +928,10 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 	if (err != 0 && (flags & KRB_RDREQ_U2U) && ctx->kc_tgt != NULL &&
 	    krb_rd_req_try_u2u(err)) {
 		krb_acceptor_reset(a);
-		err = krb_rd_req_one(ctx, &in, &ctx->kc_tgt->keyblock, 0, a);
+		err = krb_rd_req_one(ctx, &in, &ctx->kc_tgt->keyblock, a);
 	}
+	if (err == 0)
+		err = krb_rd_req_replay(ctx, a);
 	if (err != 0) {
 		krb_log(ctx, err, "AP-REQ");
 		if (a->ac_key == NULL && !a->ac_has_ctime) {
