@@ -132,6 +132,8 @@ krb_key_free(struct krb_key *k)
 {
 	if (k == NULL)
 		return;
+	krb_prf_key_free(k->kk_prf);
+	krb5_k_free_key(k->kk_ctx, k->kk_k5);
 	freezero(k->kk_kb.contents, k->kk_kb.length);
 	freezero(k, sizeof(*k));
 }
@@ -140,6 +142,16 @@ int
 krb_key_enctype(const struct krb_key *k)
 {
 	return k->kk_kb.enctype;
+}
+
+/* The krb5_key form of k, made once (MIT keeps its derived keys in it). */
+static krb5_key
+krb_key_k5(struct krb_key *k)
+{
+	if (k->kk_k5 == NULL &&
+	    krb5_k_create_key(k->kk_ctx, &k->kk_kb, &k->kk_k5) != 0)
+		k->kk_k5 = NULL;
+	return k->kk_k5;
 }
 
 /*
@@ -192,7 +204,9 @@ krb_cksum_make(struct krb_key *k, const uint8_t *p, size_t len,
 	if ((err = krb_key_cksumtype(k)) != 0)
 		return err;
 	memset(&cs, 0, sizeof(cs));
-	if ((err = krb5_c_make_checksum(k->kk_ctx, k->kk_cksumtype, &k->kk_kb,
+	if (krb_key_k5(k) == NULL)
+		return ENOMEM;
+	if ((err = krb5_k_make_checksum(k->kk_ctx, k->kk_cksumtype, k->kk_k5,
 	    KRB_USAGE_KINK_CKSUM, &in, &cs)) != 0)
 		return err;
 	if (buf_put(out, cs.contents, cs.length) == -1)
@@ -222,7 +236,9 @@ krb_cksum_verify(struct krb_key *k, const uint8_t *p, size_t len,
 	cs.checksum_type = k->kk_cksumtype;
 	cs.length = cksumlen;
 	cs.contents = (krb5_octet *)cksum;
-	if ((err = krb5_c_verify_checksum(k->kk_ctx, &k->kk_kb,
+	if (krb_key_k5(k) == NULL)
+		return ENOMEM;
+	if ((err = krb5_k_verify_checksum(k->kk_ctx, k->kk_k5,
 	    KRB_USAGE_KINK_CKSUM, &in, &cs, &valid)) != 0)
 		return err;
 	return valid ? 0 : KRB5KRB_AP_ERR_BAD_INTEGRITY;
@@ -246,11 +262,13 @@ krb_encrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 		return KRB5_BAD_MSIZE;
 	if ((err = krb_encrypt_len(k, len, &clen)) != 0)
 		return err;
+	if (krb_key_k5(k) == NULL)
+		return ENOMEM;
 	memset(&enc, 0, sizeof(enc));
 	if ((enc.ciphertext.data = malloc(clen)) == NULL)
 		return ENOMEM;
 	enc.ciphertext.length = clen;
-	if ((err = krb5_c_encrypt(k->kk_ctx, &k->kk_kb, KRB_USAGE_KINK_ENCRYPT,
+	if ((err = krb5_k_encrypt(k->kk_ctx, k->kk_k5, KRB_USAGE_KINK_ENCRYPT,
 	    NULL, &in, &enc)) == 0 &&
 	    buf_put(out, enc.ciphertext.data, enc.ciphertext.length) == -1)
 		err = ENOMEM;
@@ -268,6 +286,8 @@ krb_decrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 
 	if (len == 0 || len > BUF_MAX)
 		return KRB5_BAD_MSIZE;
+	if (krb_key_k5(k) == NULL)
+		return ENOMEM;
 	memset(&enc, 0, sizeof(enc));
 	enc.magic = KV5M_ENC_DATA;
 	enc.enctype = k->kk_kb.enctype;
@@ -278,7 +298,7 @@ krb_decrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 	plain.length = cap;
 	if ((plain.data = malloc(cap)) == NULL)
 		return ENOMEM;
-	if ((err = krb5_c_decrypt(k->kk_ctx, &k->kk_kb, KRB_USAGE_KINK_ENCRYPT,
+	if ((err = krb5_k_decrypt(k->kk_ctx, k->kk_k5, KRB_USAGE_KINK_ENCRYPT,
 	    NULL, &enc, &plain)) == 0 &&
 	    buf_put(out, plain.data, plain.length) == -1)
 		err = ENOMEM;
@@ -292,14 +312,18 @@ krb_prf(struct krb_key *k, enum krb_prf_kind kind, const uint8_t *p,
 {
 	krb5_data	in = { KV5M_DATA, (unsigned int)len, (char *)p };
 	krb5_data	o;
+	krb5_key	k5;
 	size_t		plen;
 	int		et = k->kk_kb.enctype;
 
 	if (len > BUF_MAX)
 		return -1;
 	if (kind == KRB_PRF_RFC3961) {
-		if (krb_prf_rfc3961(et, k->kk_kb.contents, k->kk_kb.length,
-		    p, len, out, outlen) == 0)
+		if (k->kk_prf == NULL)
+			k->kk_prf = krb_prf_key_new(et, k->kk_kb.contents,
+			    k->kk_kb.length);
+		if (k->kk_prf != NULL &&
+		    krb_prf_key_run(k->kk_prf, p, len, out, outlen) == 0)
 			return 0;
 		/* krb_prf.c covers des3/aes-sha1; for the rest MIT follows
 		 * the enctype's own RFC, so krb5_c_prf is the RFC function. */
@@ -313,7 +337,8 @@ krb_prf(struct krb_key *k, enum krb_prf_kind kind, const uint8_t *p,
 	o.magic = KV5M_DATA;
 	o.length = plen;
 	o.data = (char *)out;
-	if (krb5_c_prf(k->kk_ctx, &k->kk_kb, &in, &o) != 0)
+	if ((k5 = krb_key_k5(k)) == NULL ||
+	    krb5_k_prf(k->kk_ctx, k5, &in, &o) != 0)
 		return -1;
 	*outlen = plen;
 	return 0;
@@ -746,6 +771,7 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 		return err;
 	err = krb5_rd_req(k, &a->ac_ac, in, ctx->kc_princ,
 	    kb != NULL ? NULL : ctx->kc_keytab, &apopts, &tkt);
+
 	/* Even a failed rd_req may leave the session key and the
 	 * authenticator (skew, replay): keep them for the KRB_ERROR. */
 	if (krb5_auth_con_getkey(k, a->ac_ac, &key) == 0 && key != NULL) {

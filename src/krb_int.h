@@ -72,6 +72,10 @@ struct krb_key {
 	krb5_context		 kk_ctx;
 	krb5_keyblock		 kk_kb;
 	krb5_cksumtype		 kk_cksumtype;	/* 0 until first needed */
+	/* Made at first use, kept while the key lives: MIT caches derived
+	 * keys in a krb5_key, krb_prf.c its DK and cipher in kk_prf. */
+	krb5_key		 kk_k5;
+	struct krb_prf_key	*kk_prf;
 };
 
 struct krb_ctx {
