@@ -71,7 +71,8 @@ struct krb_ctx_opts {
 	/* kinkd's replay cache file, "/path" or "type:/path"; NULL takes
 	 * the path of KRB5RCACHENAME, else kinkd_<euid>.rcache in
 	 * KRB5RCACHEDIR (default /var/tmp).  Opened and mapped in
-	 * krb_ctx_new, before any privilege drop, and kept. */
+	 * krb_ctx_new, before any privilege drop, and kept.  "none:" turns
+	 * replay detection off (test tools only). */
 	const char	*ko_rcache;
 	/* Give up on one KDC request after this many ms (0 = 30000).  The
 	 * callback then gets KRB5_KDC_UNREACH even if libkrb5 still waits. */
