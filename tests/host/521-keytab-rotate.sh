@@ -4,6 +4,7 @@
 # ktadd.  beta re-reads the file within a second or so, without a
 # restart or reload; alpha, restarted so that it asks for a new ticket,
 # gets one under the new kvno, and its CREATE verifies with the new key.
+# kinkctl reload re-reads it too.
 . tests/lib/host.sh
 host_init 521-keytab-rotate
 host_realm alpha beta || exit 1
@@ -30,5 +31,13 @@ check beta-new-pair wait_until "$HOST_WAIT" new_pair_at beta "$old"
 check new-pair-agrees pair_agrees_new "$old"
 check_eq beta-not-restarted "$(cat "$T/beta.pid")" "$pid"
 check_eq no-krb-drop "$(stat_get beta drop_krb)" 0
+
+# kinkctl reload re-reads the keytab before it answers (the watch may
+# also have, a moment earlier: at least one more re-read either way)
+n=$(log_count beta "keytab .*beta.keytab re-read")
+require rotate-2 realm_kadmin "ktadd -k $T/beta.keytab kink/beta.test@$HOST_REALM"
+require reload ctl beta reload
+check reload-rereads is -ge $((n + 1)) \
+    log_count beta "keytab .*beta.keytab re-read"
 stop_kinkd alpha
 stop_kinkd beta
