@@ -23,6 +23,9 @@
 #include "log.h"
 #include "krb_int.h"
 #include "krb_prf.h"
+#include "krb_rcache.h"
+
+#include <openssl/evp.h>
 
 /* ---- errors -------------------------------------------------------- */
 
@@ -129,6 +132,8 @@ krb_key_free(struct krb_key *k)
 {
 	if (k == NULL)
 		return;
+	krb_prf_key_free(k->kk_prf);
+	krb5_k_free_key(k->kk_ctx, k->kk_k5);
 	freezero(k->kk_kb.contents, k->kk_kb.length);
 	freezero(k, sizeof(*k));
 }
@@ -137,6 +142,16 @@ int
 krb_key_enctype(const struct krb_key *k)
 {
 	return k->kk_kb.enctype;
+}
+
+/* The krb5_key form of k, made once (MIT keeps its derived keys in it). */
+static krb5_key
+krb_key_k5(struct krb_key *k)
+{
+	if (k->kk_k5 == NULL &&
+	    krb5_k_create_key(k->kk_ctx, &k->kk_kb, &k->kk_k5) != 0)
+		k->kk_k5 = NULL;
+	return k->kk_k5;
 }
 
 /*
@@ -189,7 +204,9 @@ krb_cksum_make(struct krb_key *k, const uint8_t *p, size_t len,
 	if ((err = krb_key_cksumtype(k)) != 0)
 		return err;
 	memset(&cs, 0, sizeof(cs));
-	if ((err = krb5_c_make_checksum(k->kk_ctx, k->kk_cksumtype, &k->kk_kb,
+	if (krb_key_k5(k) == NULL)
+		return ENOMEM;
+	if ((err = krb5_k_make_checksum(k->kk_ctx, k->kk_cksumtype, k->kk_k5,
 	    KRB_USAGE_KINK_CKSUM, &in, &cs)) != 0)
 		return err;
 	if (buf_put(out, cs.contents, cs.length) == -1)
@@ -219,7 +236,9 @@ krb_cksum_verify(struct krb_key *k, const uint8_t *p, size_t len,
 	cs.checksum_type = k->kk_cksumtype;
 	cs.length = cksumlen;
 	cs.contents = (krb5_octet *)cksum;
-	if ((err = krb5_c_verify_checksum(k->kk_ctx, &k->kk_kb,
+	if (krb_key_k5(k) == NULL)
+		return ENOMEM;
+	if ((err = krb5_k_verify_checksum(k->kk_ctx, k->kk_k5,
 	    KRB_USAGE_KINK_CKSUM, &in, &cs, &valid)) != 0)
 		return err;
 	return valid ? 0 : KRB5KRB_AP_ERR_BAD_INTEGRITY;
@@ -243,11 +262,13 @@ krb_encrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 		return KRB5_BAD_MSIZE;
 	if ((err = krb_encrypt_len(k, len, &clen)) != 0)
 		return err;
+	if (krb_key_k5(k) == NULL)
+		return ENOMEM;
 	memset(&enc, 0, sizeof(enc));
 	if ((enc.ciphertext.data = malloc(clen)) == NULL)
 		return ENOMEM;
 	enc.ciphertext.length = clen;
-	if ((err = krb5_c_encrypt(k->kk_ctx, &k->kk_kb, KRB_USAGE_KINK_ENCRYPT,
+	if ((err = krb5_k_encrypt(k->kk_ctx, k->kk_k5, KRB_USAGE_KINK_ENCRYPT,
 	    NULL, &in, &enc)) == 0 &&
 	    buf_put(out, enc.ciphertext.data, enc.ciphertext.length) == -1)
 		err = ENOMEM;
@@ -265,6 +286,8 @@ krb_decrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 
 	if (len == 0 || len > BUF_MAX)
 		return KRB5_BAD_MSIZE;
+	if (krb_key_k5(k) == NULL)
+		return ENOMEM;
 	memset(&enc, 0, sizeof(enc));
 	enc.magic = KV5M_ENC_DATA;
 	enc.enctype = k->kk_kb.enctype;
@@ -275,7 +298,7 @@ krb_decrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 	plain.length = cap;
 	if ((plain.data = malloc(cap)) == NULL)
 		return ENOMEM;
-	if ((err = krb5_c_decrypt(k->kk_ctx, &k->kk_kb, KRB_USAGE_KINK_ENCRYPT,
+	if ((err = krb5_k_decrypt(k->kk_ctx, k->kk_k5, KRB_USAGE_KINK_ENCRYPT,
 	    NULL, &enc, &plain)) == 0 &&
 	    buf_put(out, plain.data, plain.length) == -1)
 		err = ENOMEM;
@@ -289,14 +312,18 @@ krb_prf(struct krb_key *k, enum krb_prf_kind kind, const uint8_t *p,
 {
 	krb5_data	in = { KV5M_DATA, (unsigned int)len, (char *)p };
 	krb5_data	o;
+	krb5_key	k5;
 	size_t		plen;
 	int		et = k->kk_kb.enctype;
 
 	if (len > BUF_MAX)
 		return -1;
 	if (kind == KRB_PRF_RFC3961) {
-		if (krb_prf_rfc3961(et, k->kk_kb.contents, k->kk_kb.length,
-		    p, len, out, outlen) == 0)
+		if (k->kk_prf == NULL)
+			k->kk_prf = krb_prf_key_new(et, k->kk_kb.contents,
+			    k->kk_kb.length);
+		if (k->kk_prf != NULL &&
+		    krb_prf_key_run(k->kk_prf, p, len, out, outlen) == 0)
 			return 0;
 		/* krb_prf.c covers des3/aes-sha1; for the rest MIT follows
 		 * the enctype's own RFC, so krb5_c_prf is the RFC function. */
@@ -310,7 +337,8 @@ krb_prf(struct krb_key *k, enum krb_prf_kind kind, const uint8_t *p,
 	o.magic = KV5M_DATA;
 	o.length = plen;
 	o.data = (char *)out;
-	if (krb5_c_prf(k->kk_ctx, &k->kk_kb, &in, &o) != 0)
+	if ((k5 = krb_key_k5(k)) == NULL ||
+	    krb5_k_prf(k->kk_ctx, k5, &in, &o) != 0)
 		return -1;
 	*outlen = plen;
 	return 0;
@@ -722,7 +750,7 @@ krb_rd_req_has_auth(krb_err err)
 /* One krb5_rd_req attempt; `kb` non-NULL = user-to-user with that key. */
 static krb_err
 krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
-    const krb5_keyblock *kb, int norcache, struct krb_acceptor *a)
+    const krb5_keyblock *kb, struct krb_acceptor *a)
 {
 	krb5_context		 k = ctx->kc_ctx;
 	krb5_ticket		*tkt = NULL;
@@ -733,8 +761,9 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 
 	if ((err = krb5_auth_con_init(k, &a->ac_ac)) != 0)
 		return err;
-	/* Without DO_TIME rd_req opens no replay cache. */
-	if (norcache && (err = krb5_auth_con_setflags(k, a->ac_ac, 0)) != 0)
+	/* Without DO_TIME rd_req opens no replay cache: kinkd keeps its
+	 * own (krb_rd_req_replay), without file I/O per ticket. */
+	if ((err = krb5_auth_con_setflags(k, a->ac_ac, 0)) != 0)
 		return err;
 	if (kb != NULL &&
 	    (err = krb5_auth_con_setuseruserkey(k, a->ac_ac,
@@ -742,6 +771,7 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 		return err;
 	err = krb5_rd_req(k, &a->ac_ac, in, ctx->kc_princ,
 	    kb != NULL ? NULL : ctx->kc_keytab, &apopts, &tkt);
+
 	/* Even a failed rd_req may leave the session key and the
 	 * authenticator (skew, replay): keep them for the KRB_ERROR. */
 	if (krb5_auth_con_getkey(k, a->ac_ac, &key) == 0 && key != NULL) {
@@ -829,7 +859,7 @@ krb_rd_req_skewed(struct krb_ctx *ctx, const krb5_data *in,
 	memset(&b, 0, sizeof(b));
 	b.ac_ctx = ctx;
 	krb5_set_real_time(ctx->kc_ctx, a->ac_ctime, a->ac_cusec);
-	err = krb_rd_req_one(ctx, in, NULL, 1, &b);
+	err = krb_rd_req_one(ctx, in, NULL, &b);
 	krb_clock_set(ctx->kc_ctx, 0);
 	if (err != 0)
 		krb_log(ctx, err, "AP-REQ: re-check at the client's time");
@@ -842,6 +872,61 @@ krb_rd_req_skewed(struct krb_ctx *ctx, const krb5_data *in,
 	krb5_free_principal(ctx->kc_ctx, b.ac_cprinc);
 	krb_key_free(b.ac_key);
 	free(b.ac_client);
+}
+
+/*
+ * The replay check of a verified AP-REQ.  The digest covers what makes an
+ * authenticator unique to its sender (client, ctime, cusec) and the
+ * ticket's session key, so a replay is any copy of the same authenticator
+ * under the same ticket however its DER is re-encoded, and two clients
+ * (or two tickets) never collide.  A refused one loses its key and
+ * client, as MIT's replay cache leaves them.
+ */
+static krb_err
+krb_rd_req_replay(struct krb_ctx *ctx, struct krb_acceptor *a)
+{
+	EVP_MD_CTX	*md;
+	uint8_t		 h[EVP_MAX_MD_SIZE];
+	unsigned int	 hlen = 0;
+	uint32_t	 ct = (uint32_t)a->ac_ctime;
+	int32_t		 cu = a->ac_cusec, et = a->ac_key->kk_kb.enctype;
+	struct timeval	 tv;
+	int		 ok;
+
+	if (ctx->kc_rc == NULL)
+		return 0;		/* "none:" */
+	if (!a->ac_has_ctime || a->ac_client == NULL)
+		return KRB5KRB_AP_ERR_REPEAT;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return ENOMEM;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, a->ac_client, strlen(a->ac_client) + 1) == 1 &&
+	    EVP_DigestUpdate(md, &ct, sizeof(ct)) == 1 &&
+	    EVP_DigestUpdate(md, &cu, sizeof(cu)) == 1 &&
+	    EVP_DigestUpdate(md, &et, sizeof(et)) == 1 &&
+	    EVP_DigestUpdate(md, a->ac_key->kk_kb.contents,
+	    a->ac_key->kk_kb.length) == 1 &&
+	    EVP_DigestFinal_ex(md, h, &hlen) == 1 && hlen >= KRB_RC_DIGEST;
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return KRB5_CRYPTO_INTERNAL;
+	gettimeofday(&tv, NULL);
+	switch (krb_rc_check(ctx->kc_rc, h, (int64_t)ct * 1000000 + cu,
+	    (int64_t)tv.tv_sec * 1000000 + tv.tv_usec)) {
+	case KRB_RC_FRESH:
+		return 0;
+	case KRB_RC_UNKNOWN:
+		log_info("krb: AP-REQ from %s made before this replay cache's "
+		    "memory starts: refused as a possible replay", a->ac_client);
+		break;
+	case KRB_RC_REPLAY:
+		break;
+	}
+	krb_key_free(a->ac_key);
+	a->ac_key = NULL;
+	free(a->ac_client);
+	a->ac_client = NULL;
+	return KRB5KRB_AP_ERR_REPEAT;
 }
 
 krb_err
@@ -862,7 +947,7 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return ENOMEM;
 	a->ac_ctx = ctx;
-	err = krb_rd_req_one(ctx, &in, NULL, 0, a);
+	err = krb_rd_req_one(ctx, &in, NULL, a);
 	/* TKT_EXPIRED too: RFC 4430 3.4 has the initiator act on it only
 	 * when protected, so it needs the key as much as SKEW does. */
 	if ((err == KRB5KRB_AP_ERR_SKEW || err == KRB5KRB_AP_ERR_TKT_EXPIRED) &&
@@ -871,8 +956,10 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 	if (err != 0 && (flags & KRB_RDREQ_U2U) && ctx->kc_tgt != NULL &&
 	    krb_rd_req_try_u2u(err)) {
 		krb_acceptor_reset(a);
-		err = krb_rd_req_one(ctx, &in, &ctx->kc_tgt->keyblock, 0, a);
+		err = krb_rd_req_one(ctx, &in, &ctx->kc_tgt->keyblock, a);
 	}
+	if (err == 0)
+		err = krb_rd_req_replay(ctx, a);
 	if (err != 0) {
 		krb_log(ctx, err, "AP-REQ");
 		if (a->ac_key == NULL && !a->ac_has_ctime) {

@@ -68,9 +68,11 @@ typedef int32_t krb_err;
 /* ---- context ------------------------------------------------------- */
 
 struct krb_ctx_opts {
-	/* Replay cache name, e.g. "dfl:" or "file2:/var/lib/kinkd/rcache";
-	 * NULL keeps MIT's default (KRB5RCACHENAME, else the "dfl" type in
-	 * KRB5RCACHEDIR, /var/tmp).  Process-wide: set in krb_ctx_new. */
+	/* kinkd's replay cache file, "/path" or "type:/path"; NULL takes
+	 * the path of KRB5RCACHENAME, else kinkd_<euid>.rcache in
+	 * KRB5RCACHEDIR (default /var/tmp).  Opened and mapped in
+	 * krb_ctx_new, before any privilege drop, and kept.  "none:" turns
+	 * replay detection off (test tools only). */
 	const char	*ko_rcache;
 	/* Give up on one KDC request after this many ms (0 = 30000).  The
 	 * callback then gets KRB5_KDC_UNREACH even if libkrb5 still waits. */
@@ -90,6 +92,9 @@ struct krb_ctx	*krb_ctx_new(struct event_base *, const char *principal,
 /* Cancels outstanding requests (their callbacks are not called), waits for
  * the worker to finish its current KDC exchange, frees everything. */
 void		 krb_ctx_free(struct krb_ctx *);
+/* Re-read the keytab into memory now (it is also re-read within a second
+ * of the file changing).  0, or -1 (logged) with the old keys kept. */
+int		 krb_keytab_reload(struct krb_ctx *);
 const char	*krb_ctx_principal(const struct krb_ctx *);
 
 /* "kink/" + lower-cased fqdn + "@" + realm (NULL = krb5.conf default

@@ -10,6 +10,7 @@
 #define KINK_KRB_INT_H
 
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include <pthread.h>
 #include <stdint.h>
@@ -71,6 +72,10 @@ struct krb_key {
 	krb5_context		 kk_ctx;
 	krb5_keyblock		 kk_kb;
 	krb5_cksumtype		 kk_cksumtype;	/* 0 until first needed */
+	/* Made at first use, kept while the key lives: MIT caches derived
+	 * keys in a krb5_key, krb_prf.c its DK and cipher in kk_prf. */
+	krb5_key		 kk_k5;
+	struct krb_prf_key	*kk_prf;
 };
 
 struct krb_ctx {
@@ -80,7 +85,7 @@ struct krb_ctx {
 	char			*kc_name;
 	krb5_principal		 kc_princ;	/* in kc_ctx */
 	krb5_principal		 kc_wprinc;	/* in kc_wctx */
-	krb5_keytab		 kc_keytab;	/* in kc_ctx: rd_req */
+	krb5_keytab		 kc_keytab;	/* in kc_ctx: rd_req (MEMORY copy) */
 	krb5_keytab		 kc_wkeytab;	/* in kc_wctx: init creds */
 	krb5_ccache		 kc_wccache;	/* MEMORY, worker only */
 	time_t			 kc_wtgt_end;	/* worker only */
@@ -103,6 +108,16 @@ struct krb_ctx {
 	int			 kc_quit;
 	int			 kc_pipe[2];
 	struct event		*kc_pipe_ev;
+
+	/* The keytab rd_req reads is a MEMORY copy of the file, reloaded
+	 * when the file changes (krb_keytab.c). */
+	char			*kc_ktname;	/* as configured, with type */
+	const char		*kc_ktpath;	/* file to watch, or NULL */
+	int			 kc_ktmem;	/* kc_keytab is our copy */
+	unsigned int		 kc_ktgen;
+	struct stat		 kc_ktst;	/* the file the copy came from */
+	struct event		*kc_kt_ev;
+	struct krb_rc		*kc_rc;		/* replay cache */
 };
 
 struct krb_client {
@@ -138,6 +153,10 @@ struct krb_peer *krb_peer_get(struct krb_ctx *, const char *name, int create);
  * still the caller's). */
 struct krb_ticket *krb_ticket_new(struct krb_ctx *, krb5_creds *,
 	    const char *peer, int u2u);
+/* krb_keytab.c, for krb_kdc.c: the MEMORY copy and its watch timer.
+ * 0, or -1 (logged) when the timer cannot be set up. */
+int	krb_keytab_start(struct krb_ctx *, const char *ktname);
+void	krb_keytab_stop(struct krb_ctx *);
 /* 1 while the ticket has enough life left to be reused. */
 int	krb_ticket_fresh(const struct krb_ticket *, int32_t offset);
 

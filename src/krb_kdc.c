@@ -27,6 +27,9 @@
 #include "buf.h"
 #include "log.h"
 #include "krb_int.h"
+#include "krb_rcache.h"
+
+#include <profile.h>
 
 #define KRB_KDC_TIMEOUT_MS	30000
 #define KRB_RENEW_MIN		30	/* s: earliest TGT refresh / retry */
@@ -459,6 +462,76 @@ krb_get_tgt(struct krb_ctx *ctx, struct buf *out)
 
 /* ---- context ------------------------------------------------------- */
 
+/* MIT's clock skew (krb5.conf [libdefaults] clockskew), read once: the
+ * replay cache must remember an authenticator as long as rd_req could
+ * accept it. */
+static uint32_t
+krb_clockskew(krb5_context k)
+{
+	profile_t	prof = NULL;
+	int		skew = 300;
+
+	if (krb5_get_profile(k, &prof) == 0) {
+		if (profile_get_integer(prof, "libdefaults", "clockskew", NULL,
+		    300, &skew) != 0 || skew < 0)
+			skew = 300;
+		profile_release(prof);
+	}
+	return (uint32_t)skew;
+}
+
+/*
+ * The replay cache file: the path of `name` ("type:/path" or "/path"),
+ * else of KRB5RCACHENAME, else kinkd_<euid>.rcache in KRB5RCACHEDIR or
+ * /var/tmp.  Names without a path ("none:", "dfl:") fall through.
+ */
+static void
+krb_rcache_path(const char *name, char *out, size_t len)
+{
+	const char	*dir, *c;
+
+	if (name == NULL)
+		name = getenv("KRB5RCACHENAME");
+	if (name != NULL && (c = strchr(name, '/')) != NULL &&
+	    (c == name || c[-1] == ':')) {
+		snprintf(out, len, "%s", c);
+		return;
+	}
+	if ((dir = getenv("KRB5RCACHEDIR")) == NULL || dir[0] == '\0')
+		dir = "/var/tmp";
+	snprintf(out, len, "%s/kinkd_%lu.rcache", dir, (unsigned long)geteuid());
+}
+
+/* Opened once, before any sandbox or privilege drop, and kept mapped. */
+static int
+krb_rcache_start(struct krb_ctx *ctx, const char *name)
+{
+	struct timeval	tv;
+	char		path[1024], boot[64], why[1200];
+
+	/* "none:" as MIT's: no replay check at all (test tools that
+	 * open AP-REQs a daemon has already accepted). */
+	if (name == NULL)
+		name = getenv("KRB5RCACHENAME");
+	if (name != NULL && strncmp(name, "none:", 5) == 0) {
+		log_debug("krb: no replay cache (%s)", name);
+		return 0;
+	}
+	krb_rcache_path(name, path, sizeof(path));
+	krb_rc_bootid(boot, sizeof(boot));
+	gettimeofday(&tv, NULL);
+	if ((ctx->kc_rc = krb_rc_open(path, krb_clockskew(ctx->kc_ctx),
+	    (int64_t)tv.tv_sec * 1000000 + tv.tv_usec, boot, why,
+	    sizeof(why))) == NULL) {
+		log_warnx("krb: replay cache: out of memory");
+		return -1;
+	}
+	if (why[0] != '\0')
+		log_info("krb: replay cache %s: %s; authenticators made before "
+		    "now are refused for one clock-skew window", path, why);
+	return 0;
+}
+
 struct krb_ctx *
 krb_ctx_new(struct event_base *base, const char *principal,
     const char *keytab, const struct krb_ctx_opts *opts)
@@ -483,13 +556,6 @@ krb_ctx_new(struct event_base *base, const char *principal,
 	ctx->kc_timeout_ms = opts != NULL && opts->ko_kdc_timeout_ms != 0 ?
 	    opts->ko_kdc_timeout_ms : KRB_KDC_TIMEOUT_MS;
 
-	/* MIT picks the replay cache from the environment or krb5.conf at
-	 * each krb5_rd_req; set it before any thread exists. */
-	if (opts != NULL && opts->ko_rcache != NULL &&
-	    setenv("KRB5RCACHENAME", opts->ko_rcache, 1) == -1) {
-		log_warn("krb: setenv KRB5RCACHENAME");
-		goto fail;
-	}
 	if ((ctx->kc_name = strdup(principal)) == NULL)
 		goto fail;
 	if (strncmp(keytab, "FILE:", 5) == 0 || strncmp(keytab, "MEMORY:", 7) == 0)
@@ -508,9 +574,11 @@ krb_ctx_new(struct event_base *base, const char *principal,
 	    (err = krb5_parse_name(ctx->kc_wctx, principal, &ctx->kc_wprinc)))
 		goto fail_krb;
 	what = ktname;
-	if ((err = krb5_kt_resolve(ctx->kc_ctx, ktname, &ctx->kc_keytab)) ||
-	    (err = krb5_kt_resolve(ctx->kc_wctx, ktname, &ctx->kc_wkeytab)))
+	if ((err = krb5_kt_resolve(ctx->kc_wctx, ktname, &ctx->kc_wkeytab)))
 		goto fail_krb;
+	if (krb_keytab_start(ctx, ktname) == -1 ||
+	    krb_rcache_start(ctx, opts != NULL ? opts->ko_rcache : NULL) == -1)
+		goto fail;
 	snprintf(ccname, sizeof(ccname), "MEMORY:kinkd.%p", (void *)ctx);
 	what = ccname;
 	if ((err = krb5_cc_resolve(ctx->kc_wctx, ccname, &ctx->kc_wccache)))
@@ -598,13 +666,13 @@ krb_ctx_free(struct krb_ctx *ctx)
 	if (ctx->kc_ctx != NULL) {
 		if (ctx->kc_tgt != NULL)
 			krb5_free_creds(ctx->kc_ctx, ctx->kc_tgt);
-		if (ctx->kc_keytab != NULL)
-			krb5_kt_close(ctx->kc_ctx, ctx->kc_keytab);
+		krb_keytab_stop(ctx);
 		krb5_free_principal(ctx->kc_ctx, ctx->kc_princ);
 		if (ctx->kc_errstr != NULL)
 			krb5_free_error_message(ctx->kc_ctx, ctx->kc_errstr);
 		krb5_free_context(ctx->kc_ctx);
 	}
+	krb_rc_close(ctx->kc_rc);
 	pthread_mutex_destroy(&ctx->kc_mtx);
 	pthread_cond_destroy(&ctx->kc_cv);
 	free(ctx->kc_name);

@@ -1,94 +1,167 @@
 /*
- * What the keytab holds for a principal, as `klist -k` shows it: kvno and
- * enctype of each entry, never the key.  Its own krb5_context, so that
- * `kinkd -n` (no event loop, no krb_ctx) and `kinkctl show self` (on the
- * loop: a local file read, no KDC) share one reading of the file.  Also
- * the loop-side TGT expiry, read from the context the KDC worker fills.
+ * The responder's keytab in memory.  MIT's FILE keytab opens, locks,
+ * reads and closes the file for every krb5_rd_req; kinkd instead copies
+ * the file into a MEMORY keytab once and rd_req searches that.  A key
+ * rotation (kadmin ktadd, a new kvno) must still be picked up without a
+ * restart, so a timer compares the file's identity and times once per
+ * KRB_KT_POLL_S (one stat, not one per ticket) and re-reads it when they
+ * change; krb_keytab_reload does the same at once (SIGHUP, kinkctl
+ * reload).  A failed re-read keeps the keys in use and says why.
  */
 #include "config.h"
 
-#include <errno.h>
+#include <sys/stat.h>
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
+#include "log.h"
 #include "krb_int.h"
 
-static void
-kt_why(krb5_context k, krb5_error_code err, const char *what, char *why,
-    size_t len)
-{
-	const char *m = krb5_get_error_message(k, err);
+#define KRB_KT_POLL_S	1
 
-	snprintf(why, len, "%s: %s", what, m != NULL ? m : "unknown error");
-	krb5_free_error_message(k, m);
+static int
+kt_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Every entry of the configured keytab into a new MEMORY keytab. */
+static krb_err
+kt_copy(struct krb_ctx *ctx, krb5_keytab *out, int *nent)
+{
+	krb5_context		 k = ctx->kc_ctx;
+	krb5_keytab		 file = NULL, mem = NULL;
+	krb5_kt_cursor		 cur;
+	krb5_keytab_entry	 ent;
+	char			 name[80];
+	krb_err			 err;
+
+	*nent = 0;
+	snprintf(name, sizeof(name), "MEMORY:kinkd-kt.%p.%u", (void *)ctx,
+	    ++ctx->kc_ktgen);
+	if ((err = krb5_kt_resolve(k, ctx->kc_ktname, &file)) != 0)
+		return err;
+	if ((err = krb5_kt_resolve(k, name, &mem)) != 0) {
+		krb5_kt_close(k, file);
+		return err;
+	}
+	if ((err = krb5_kt_start_seq_get(k, file, &cur)) == 0) {
+		while ((err = krb5_kt_next_entry(k, file, &ent, &cur)) == 0) {
+			err = krb5_kt_add_entry(k, mem, &ent);
+			krb5_free_keytab_entry_contents(k, &ent);
+			if (err != 0)
+				break;
+			(*nent)++;
+		}
+		krb5_kt_end_seq_get(k, file, &cur);
+		if (err == KRB5_KT_END)
+			err = *nent > 0 ? 0 : KRB5_KT_NOTFOUND;
+	}
+	krb5_kt_close(k, file);
+	if (err != 0) {
+		krb5_kt_close(k, mem);	/* the last reference frees it */
+		return err;
+	}
+	*out = mem;
+	return 0;
+}
+
+/* Re-read if `force` or the file changed.  1 loaded, 0 unchanged, -1
+ * failed (old keys kept, logged once per change of the file). */
+static int
+kt_refresh(struct krb_ctx *ctx, int force)
+{
+	struct stat	st;
+	krb5_keytab	mem;
+	krb_err		err;
+	int		n;
+
+	if (ctx->kc_ktpath == NULL)
+		return 0;
+	if (stat(ctx->kc_ktpath, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	if (!force && kt_same(&st, &ctx->kc_ktst))
+		return 0;
+	/* Remember what was read (or tried) so that a failure is retried
+	 * only when the file changes again, or on an explicit reload. */
+	ctx->kc_ktst = st;
+	if ((err = kt_copy(ctx, &mem, &n)) != 0) {
+		krb_log(ctx, err, "keytab %s: reading it failed, %s",
+		    ctx->kc_ktname, ctx->kc_ktmem ? "the keys read before stay in use" :
+		    "still reading the file itself");
+		return -1;
+	}
+	if (ctx->kc_keytab != NULL)
+		krb5_kt_close(ctx->kc_ctx, ctx->kc_keytab);
+	ctx->kc_keytab = mem;
+	if (ctx->kc_ktmem)
+		log_info("krb: keytab %s re-read: %d keys", ctx->kc_ktname, n);
+	ctx->kc_ktmem = 1;
+	return 1;
 }
 
 static void
-kt_note(krb5_context k, const krb5_keytab_entry *e, struct krb_kt_entry *out)
+kt_timer(evutil_socket_t fd, short ev, void *arg)
 {
-	out->kte_kvno = (int)e->vno;
-	out->kte_enctype = (int)e->key.enctype;
-	if (krb5_enctype_to_name(e->key.enctype, 0, out->kte_etype,
-	    sizeof(out->kte_etype)) != 0)
-		snprintf(out->kte_etype, sizeof(out->kte_etype), "etype %d",
-		    (int)e->key.enctype);
-	(void)k;
+	(void)kt_refresh(arg, 0);
 }
 
 int
-krb_keytab_keys(const char *keytab, const char *principal,
-    struct krb_kt_entry *out, int max, char *why, size_t whylen)
+krb_keytab_reload(struct krb_ctx *ctx)
 {
-	krb5_context k;
-	krb5_keytab kt = NULL;
-	krb5_principal want = NULL;
-	krb5_kt_cursor cur;
-	krb5_keytab_entry e;
-	krb5_error_code err;
-	int n = 0;
-
-	if ((err = krb5_init_context(&k)) != 0) {
-		snprintf(why, whylen, "krb5_init_context: %s",
-		    strerror(err > 0 ? err : EINVAL));
-		return -1;
-	}
-	if ((err = krb5_parse_name(k, principal, &want)) != 0) {
-		kt_why(k, err, "principal", why, whylen);
-		n = -1;
-		goto done;
-	}
-	if ((err = krb5_kt_resolve(k, keytab, &kt)) != 0 ||
-	    (err = krb5_kt_start_seq_get(k, kt, &cur)) != 0) {
-		/* MIT says "No such file" without the name: callers add it. */
-		kt_why(k, err, "cannot read it", why, whylen);
-		n = -1;
-		goto done;
-	}
-	while ((err = krb5_kt_next_entry(k, kt, &e, &cur)) == 0) {
-		if (krb5_principal_compare(k, e.principal, want)) {
-			if (n < max)
-				kt_note(k, &e, &out[n]);
-			n++;
-		}
-		krb5_free_keytab_entry_contents(k, &e);
-	}
-	krb5_kt_end_seq_get(k, kt, &cur);
-	if (err != KRB5_KT_END) {
-		kt_why(k, err, "cannot read it", why, whylen);
-		n = -1;
-	}
-done:
-	if (kt != NULL)
-		krb5_kt_close(k, kt);
-	krb5_free_principal(k, want);
-	krb5_free_context(k);
-	return n;
+	return kt_refresh(ctx, 1) == -1 ? -1 : 0;
 }
 
-time_t
-krb_ctx_tgt_endtime(const struct krb_ctx *ctx)
+int
+krb_keytab_start(struct krb_ctx *ctx, const char *ktname)
 {
-	if (ctx == NULL || ctx->kc_tgt == NULL)
+	struct timeval	 tv = { KRB_KT_POLL_S, 0 };
+	const char	*c;
+	krb_err		 err;
+
+	if ((ctx->kc_ktname = strdup(ktname)) == NULL)
+		return -1;
+	/* Only a FILE keytab is copied and watched; another type is used
+	 * as it is. */
+	c = ctx->kc_ktname;
+	if (strncmp(c, "FILE:", 5) == 0 && c[5] != '\0')
+		ctx->kc_ktpath = c + 5;
+	if (ctx->kc_ktpath != NULL && kt_refresh(ctx, 1) == 1)
+		;
+	else if ((err = krb5_kt_resolve(ctx->kc_ctx, ktname,
+	    &ctx->kc_keytab)) != 0) {
+		krb_log(ctx, err, "%s", ktname);
+		return -1;
+	}
+	if (ctx->kc_ktpath == NULL)
 		return 0;
-	return (time_t)(uint32_t)ctx->kc_tgt->times.endtime;
+	if ((ctx->kc_kt_ev = event_new(ctx->kc_base, -1, EV_PERSIST,
+	    kt_timer, ctx)) == NULL || event_add(ctx->kc_kt_ev, &tv) == -1) {
+		log_warnx("krb: keytab watch timer failed");
+		return -1;
+	}
+	return 0;
+}
+
+void
+krb_keytab_stop(struct krb_ctx *ctx)
+{
+	if (ctx->kc_kt_ev != NULL)
+		event_free(ctx->kc_kt_ev);
+	ctx->kc_kt_ev = NULL;
+	if (ctx->kc_keytab != NULL)
+		krb5_kt_close(ctx->kc_ctx, ctx->kc_keytab);
+	ctx->kc_keytab = NULL;
+	free(ctx->kc_ktname);
+	ctx->kc_ktname = NULL;
+	ctx->kc_ktpath = NULL;
 }

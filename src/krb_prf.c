@@ -245,36 +245,122 @@ krb_prf_aes_cts(const uint8_t *key, size_t keylen, const uint8_t *in,
 	return rc;
 }
 
+/*
+ * A session key's PRF state: DK(key, "prf") already expanded into a CBC
+ * cipher context, and SHA-1 fetched, once per key instead of once per
+ * call (the derivation alone is three block encryptions and as many
+ * cipher fetches and key schedules).
+ */
+struct krb_prf_key {
+	const struct prf_etype	*pk_pe;
+	EVP_CIPHER_CTX		*pk_cbc;	/* keyed, no padding */
+	EVP_MD			*pk_sha1;
+};
+
+void
+krb_prf_key_free(struct krb_prf_key *pk)
+{
+	if (pk == NULL)
+		return;
+	EVP_CIPHER_CTX_free(pk->pk_cbc);	/* wipes the key schedule */
+	EVP_MD_free(pk->pk_sha1);
+	OPENSSL_free(pk);
+}
+
+struct krb_prf_key *
+krb_prf_key_new(int enctype, const uint8_t *key, size_t keylen)
+{
+	static const uint8_t prfconst[] = { 'p', 'r', 'f' };
+	struct krb_prf_key *pk;
+	uint8_t		 dk[32];
+	size_t		 dklen;
+	int		 ok;
+
+	if ((pk = OPENSSL_zalloc(sizeof(*pk))) == NULL)
+		return NULL;
+	if ((pk->pk_pe = prf_etype_find(enctype, keylen)) == NULL) {
+		OPENSSL_free(pk);
+		return NULL;
+	}
+	ok = krb_prf_dk(enctype, key, keylen, prfconst, sizeof(prfconst), dk,
+	    &dklen) == 0 &&
+	    (pk->pk_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) != NULL &&
+	    (pk->pk_cbc = EVP_CIPHER_CTX_new()) != NULL &&
+	    EVP_EncryptInit_ex(pk->pk_cbc, pk->pk_pe->pe_cbc(), NULL, dk,
+	    NULL) == 1 &&
+	    EVP_CIPHER_CTX_set_padding(pk->pk_cbc, 0) == 1;
+	OPENSSL_cleanse(dk, sizeof(dk));
+	if (!ok) {
+		krb_prf_key_free(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+/* CBC over whole blocks with IV 0, on the keyed context. */
+static int
+prf_key_cbc(struct krb_prf_key *pk, const uint8_t *in, size_t len,
+    uint8_t *out)
+{
+	static const uint8_t iv[16];
+	int	n1 = 0, n2 = 0;
+
+	if (len > INT32_MAX ||
+	    EVP_EncryptInit_ex(pk->pk_cbc, NULL, NULL, NULL, iv) != 1 ||
+	    EVP_EncryptUpdate(pk->pk_cbc, out, &n1, in, (int)len) != 1 ||
+	    EVP_EncryptFinal_ex(pk->pk_cbc, out + n1, &n2) != 1 ||
+	    (size_t)(n1 + n2) != len)
+		return -1;
+	return 0;
+}
+
+int
+krb_prf_key_run(struct krb_prf_key *pk, const uint8_t *in, size_t inlen,
+    uint8_t *out, size_t *outlen)
+{
+	const struct prf_etype *pe = pk->pk_pe;
+	uint8_t		 h[SHA1_LEN], buf[32], ct[32];
+	unsigned int	 hlen = 0;
+	size_t		 tlen, nblk, last;
+	int		 rc = -1;
+
+	if (EVP_Digest(in, inlen, h, &hlen, pk->pk_sha1, NULL) != 1 ||
+	    hlen != SHA1_LEN)
+		goto out;
+	tlen = hlen / pe->pe_m * pe->pe_m;	/* truncate to a multiple of m */
+	if (pe->pe_enctype == ET_DES3) {
+		if (tlen % pe->pe_block != 0 || prf_key_cbc(pk, h, tlen, out))
+			goto out;
+	} else {
+		/* AES-CTS (RFC 3962 section 5), as krb_prf_aes_cts. */
+		nblk = (tlen + 15) / 16;
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, h, tlen);
+		if (nblk != 2 || prf_key_cbc(pk, buf, 32, ct) == -1)
+			goto out;
+		last = tlen - 16;
+		memcpy(out, ct + 16, 16);
+		memcpy(out + 16, ct, last);
+	}
+	*outlen = tlen;
+	rc = 0;
+ out:
+	OPENSSL_cleanse(h, sizeof(h));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(ct, sizeof(ct));
+	return rc;
+}
+
 int
 krb_prf_rfc3961(int enctype, const uint8_t *key, size_t keylen,
     const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen)
 {
-	static const uint8_t prfconst[] = { 'p', 'r', 'f' };
-	const struct prf_etype *pe;
-	uint8_t		 dk[32], h[SHA1_LEN];
-	unsigned int	 hlen = 0;
-	size_t		 dklen, tlen;
-	int		 rc = -1;
+	struct krb_prf_key *pk;
+	int		 rc;
 
-	if ((pe = prf_etype_find(enctype, keylen)) == NULL)
+	if ((pk = krb_prf_key_new(enctype, key, keylen)) == NULL)
 		return -1;
-	if (krb_prf_dk(enctype, key, keylen, prfconst, sizeof(prfconst),
-	    dk, &dklen) == -1)
-		goto out;
-	if (EVP_Digest(in, inlen, h, &hlen, EVP_sha1(), NULL) != 1 ||
-	    hlen != SHA1_LEN)
-		goto out;
-	tlen = hlen / pe->pe_m * pe->pe_m;	/* truncate to a multiple of m */
-	if (enctype == ET_DES3) {
-		if (tlen % pe->pe_block != 0 ||
-		    prf_cipher(pe->pe_cbc(), dk, h, tlen, out) == -1)
-			goto out;
-	} else if (krb_prf_aes_cts(dk, dklen, h, tlen, out) == -1)
-		goto out;
-	*outlen = tlen;
-	rc = 0;
- out:
-	OPENSSL_cleanse(dk, sizeof(dk));
-	OPENSSL_cleanse(h, sizeof(h));
+	rc = krb_prf_key_run(pk, in, inlen, out, outlen);
+	krb_prf_key_free(pk);
 	return rc;
 }

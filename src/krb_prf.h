@@ -24,6 +24,16 @@ enum krb_prf_kind { KRB_PRF_RFC3961 = 0, KRB_PRF_MIT = 1 };
 int krb_prf_rfc3961(int enctype, const uint8_t *key, size_t keylen,
     const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen);
 
+/* The same with the derived key and cipher set up once per session key
+ * (kept for the life of the key that owns it).  key_new: NULL for an
+ * enctype this file does not cover, or on failure. */
+struct krb_prf_key;
+struct krb_prf_key *krb_prf_key_new(int enctype, const uint8_t *key,
+	    size_t keylen);
+int	krb_prf_key_run(struct krb_prf_key *, const uint8_t *in, size_t inlen,
+	    uint8_t *out, size_t *outlen);
+void	krb_prf_key_free(struct krb_prf_key *);
+
 /*
  * The building blocks, exported for known-answer tests against RFC 3961
  * appendix A and RFC 3962 appendix B.  Not for other modules.

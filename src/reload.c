@@ -16,6 +16,7 @@
 #include "ctl.h"
 #include "engine.h"
 #include "kinkd.h"
+#include "krb.h"
 #include "log.h"
 #include "peer.h"
 #include "reconcile.h"
@@ -372,6 +373,8 @@ reload_config(struct kinkd *kd, const char *path, char *errtext,
 
 	if (path == NULL || path[0] == '\0')
 		path = kd->kd_conf_path;
+	/* A rotated key is wanted even when the configuration is bad. */
+	(void)krb_keytab_reload(en->en_krb);
 	if ((nc = reload_load(kd, path, errtext, errlen)) == NULL)
 		return -1;
 	/* A responder between choice and REPLY holds old policy pointers. */

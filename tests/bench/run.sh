@@ -6,11 +6,14 @@
 #
 #	sh tests/bench/run.sh            (B=build: no sanitizers, -O2)
 #	BENCH_N=2000 BENCH_CONC="1 4 16" sh tests/bench/run.sh
+#	BENCH_STRACE=1 sh tests/bench/run.sh   (also the responder's syscalls
+#	                                         per CREATE, strace -c -f)
 set -u
 : "${B:=build}"
 : "${BENCH_N:=500}"
 : "${BENCH_CONC:=1 8}"
-export B BENCH_N BENCH_CONC
+: "${BENCH_STRACE:=}"
+export B BENCH_N BENCH_CONC BENCH_STRACE BENCH_STRACE_OPTS BENCH_STRACE_KEEP
 
 if [ -z "${KINK_HOST_NETNS:-}" ]; then
 	${MAKE:-make} -s B="$B" "$B/tests/kinkd-test" "$B/kinkctl" \
@@ -35,9 +38,24 @@ echo "# kinkd $(git describe --always --dirty 2>/dev/null), B=$B, $(nproc) CPUs"
 # RSS growth is the run'"'"'s own and runs do not slow each other down
 for c in $BENCH_CONC; do
 	host_pair v4 || { fail start "daemons did not start"; exit 1; }
+	if [ -n "$BENCH_STRACE" ]; then
+		strace ${BENCH_STRACE_OPTS:--c} -f -p "$(cat "$T/beta.pid")" \
+		    -o "$T/strace.$c" &
+		spid=$!
+		sleep 1		# attached (a few syscalls more only inflate)
+	fi
 	"$HOST_TOP/$B/tests/bench/bench_create" -s "$(sock_of alpha)" \
 	    -p beta -n "$BENCH_N" -c "$c" -r "$(cat "$T/beta.pid")" \
 	    -i "$(cat "$T/alpha.pid")"
+	if [ -n "$BENCH_STRACE" ]; then
+		kill -INT $spid
+		wait $spid
+		awk -v n="$BENCH_N" -v c="$c" '"'"'$NF == "total" {
+		    printf "syscalls per_create=%.1f conc=%s total=%d\n",
+		    $4 / n, c, $4 }'"'"' "$T/strace.$c"
+		sed -n "3,14p" "$T/strace.$c"
+		[ -z "${BENCH_STRACE_KEEP:-}" ] || cp "$T/strace.$c" "$BENCH_STRACE_KEEP"
+	fi
 	stop_kinkd alpha
 	stop_kinkd beta
 done

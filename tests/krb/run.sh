@@ -40,6 +40,8 @@ mk u2u -allow_svr || ok=0
 # Wrong kvno: keep the kvno-1 keytab, then re-key the principal.
 mk kvno || ok=0
 realm_kadmin cpw -randkey kink/kvno.test || ok=0
+# Re-keyed by test_krb's keytab rotation test (kadmin ktadd, new kvno).
+mk rotate || ok=0
 # A ticket that expires one second after issue.
 mk expire || ok=0
 realm_kadmin 'modprinc -maxlife "1 second" kink/expire.test' || ok=0

@@ -894,7 +894,9 @@ TEST(user_to_user)
 	krb_ctx_free(u);
 }
 
-/* ko_rcache puts MIT's replay cache where the daemon says. */
+/* ko_rcache puts the replay cache where the daemon says.  It is opened
+ * in krb_ctx_new (before any privilege drop or sandbox), not at the
+ * first AP-REQ as MIT's was. */
 TEST(rcache_location)
 {
 	struct krb_ctx		*a = ctx_for("alpha"), *b;
@@ -909,13 +911,142 @@ TEST(rcache_location)
 	unlink(rc);
 	ASSERT_TRUE((b = krb_ctx_new(base, princ("beta"), keytab("beta"),
 	    &o)) != NULL);
-	ASSERT_TRUE(access(rc, F_OK) != 0);
+	ASSERT_INT_EQ(access(rc, F_OK), 0);
 	ASSERT_INT_EQ(ap_exchange(a, b, "beta", &cl, &acc), 0);
 	ASSERT_INT_EQ(access(rc, F_OK), 0);
 	krb_client_free(cl);
 	krb_acceptor_free(acc);
 	krb_ctx_free(a);
 	krb_ctx_free(b);
+}
+
+
+/* An AP-REQ accepted before a restart of the responder (its context
+ * freed and made anew on the same replay cache file) is refused after
+ * it; a new authenticator under the same ticket is not. */
+TEST(replay_across_restart)
+{
+	struct krb_ctx		*a = ctx_for("alpha"), *b;
+	struct krb_ctx_opts	 o = { NULL, 10000 };
+	struct krb_ticket	*t = NULL;
+	struct krb_client	*cl = NULL;
+	struct krb_acceptor	*acc = NULL;
+	struct buf		 req, req2;
+	char			 rc[600];
+
+	snprintf(rc, sizeof(rc), "%s/restart.rcache", rdir);
+	o.ko_rcache = rc;
+	unlink(rc);
+	ASSERT_TRUE((b = krb_ctx_new(base, princ("beta"), keytab("beta"),
+	    &o)) != NULL);
+	buf_init(&req, 0);
+	buf_init(&req2, 0);
+	ASSERT_TRUE(a != NULL);
+	ASSERT_INT_EQ(ap_req(a, "beta", &t, &cl, &req), 0);
+	ASSERT_INT_EQ(krb_rd_req(b, req.b_data, req.b_len, 0, &acc), 0);
+	krb_acceptor_free(acc);
+	acc = NULL;
+	krb_ctx_free(b);
+	ASSERT_TRUE((b = krb_ctx_new(base, princ("beta"), keytab("beta"),
+	    &o)) != NULL);
+	ASSERT_INT_EQ(krb_err_rfc(krb_rd_req(b, req.b_data, req.b_len, 0,
+	    &acc)), KRB_AP_ERR_REPEAT);
+	/* Refused like MIT's replay cache: no session key to answer with. */
+	ASSERT_TRUE(acc == NULL || krb_acceptor_key(acc) == NULL);
+	krb_acceptor_free(acc);
+	acc = NULL;
+	ASSERT_INT_EQ(krb_client_mk_req(cl, &req2), 0);
+	ASSERT_INT_EQ(krb_rd_req(b, req2.b_data, req2.b_len, 0, &acc), 0);
+	krb_acceptor_free(acc);
+	krb_client_free(cl);
+	krb_ticket_free(t);
+	buf_free(&req);
+	buf_free(&req2);
+	krb_ctx_free(a);
+	krb_ctx_free(b);
+}
+
+/* Re-key kink/rotate.test and append its new keys (new kvno) to its
+ * keytab, as an administrator rotating the key would. */
+static int
+rotate_key(void)
+{
+	char	cmd[1400];
+
+	snprintf(cmd, sizeof(cmd), "kadmin.local -r %s -q 'ktadd -k %s "
+	    "%s' >%s/rotate.out 2>&1", realm, keytab("rotate"), princ("rotate"),
+	    rdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A fresh AP-REQ from alpha for `name` with a new ticket, verified. */
+static krb_err
+fresh_ap(struct krb_ctx *a, struct krb_ctx *r, const char *name)
+{
+	struct krb_ticket	*t = NULL;
+	struct krb_client	*cl = NULL;
+	struct krb_acceptor	*acc = NULL;
+	struct buf		 req;
+	krb_err			 err;
+
+	buf_init(&req, 0);
+	krb_ticket_forget(a, princ(name));
+	if (ap_req(a, name, &t, &cl, &req) != 0)
+		err = -1;
+	else
+		err = krb_rd_req(r, req.b_data, req.b_len, 0, &acc);
+	krb_acceptor_free(acc);
+	krb_client_free(cl);
+	krb_ticket_free(t);
+	buf_free(&req);
+	return err;
+}
+
+/*
+ * The keytab is read into memory once; a rotation (kadmin ktadd: new key,
+ * new kvno appended to the file) is picked up without a new context, by
+ * the file watch within a bounded wait, and by krb_keytab_reload at once.
+ * A keytab that turns to garbage keeps the keys read before.
+ */
+TEST(keytab_rotation_in_memory)
+{
+	struct krb_ctx	*a = ctx_for("alpha"), *r = ctx_for("rotate");
+	struct timeval	 t50 = { 0, 50000 };
+	char		 path[600], save[700];
+	krb_err		 err;
+	int		 i;
+
+	ASSERT_TRUE(a != NULL && r != NULL);
+	ASSERT_INT_EQ(fresh_ap(a, r, "rotate"), 0);
+	/* Rotation 1: picked up by the watch, no call into krb. */
+	ASSERT_INT_EQ(rotate_key(), 0);
+	err = -1;
+	for (i = 0; i < 200 && err != 0; i++) {	/* up to 10 s of loop */
+		event_base_loopexit(base, &t50);
+		event_base_dispatch(base);
+		err = fresh_ap(a, r, "rotate");
+	}
+	ASSERT_INT_EQ(err, 0);
+	/* Rotation 2: krb_keytab_reload reads it at once. */
+	ASSERT_INT_EQ(rotate_key(), 0);
+	ASSERT_INT_EQ(krb_keytab_reload(r), 0);
+	ASSERT_INT_EQ(fresh_ap(a, r, "rotate"), 0);
+	/* Garbage in the file: the reload fails, the old keys stay. */
+	snprintf(path, sizeof(path), "%s", keytab("rotate"));
+	snprintf(save, sizeof(save), "%s.save", path);
+	ASSERT_INT_EQ(rename(path, save), 0);
+	{
+		FILE *f = fopen(path, "w");
+
+		ASSERT_TRUE(f != NULL);
+		fputs("not a keytab\n", f);
+		fclose(f);
+	}
+	ASSERT_INT_EQ(krb_keytab_reload(r), -1);
+	ASSERT_INT_EQ(fresh_ap(a, r, "rotate"), 0);
+	ASSERT_INT_EQ(rename(save, path), 0);
+	krb_ctx_free(a);
+	krb_ctx_free(r);
 }
 
 TEST(host_principal_lowercase)
@@ -967,6 +1098,8 @@ main(void)
 	RUN(user_to_user);
 	RUN(host_principal_lowercase);
 	RUN(rcache_location);
+	RUN(replay_across_restart);
+	RUN(keytab_rotation_in_memory);
 	RUN(kdc_silent_or_down_loop_keeps_running);
 	event_base_free(base);
 	return test_done();

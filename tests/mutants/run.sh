@@ -125,7 +125,9 @@ targets() {
 		unit:test_*)	echo "$B/tests/unit/${s#unit:}" ;;
 		unit:check_keymat) echo "$B/tests/tools/doikeymat" ;;
 		unit:check_krb_prf) echo "$B/tests/tools/krbprf" ;;
-		krb)		echo "$B/tests/krb/test_krb $B/tests/krb/test_engine" ;;
+		krb)		for t in tests/krb/test_*.c; do
+				echo "$B/${t%.c}"
+			done ;;
 		host:*|daemon:*)
 			echo "$B/kinkd $B/kinkctl $B/tests/kinkd-test"
 			for t in tests/tools/*.c; do
