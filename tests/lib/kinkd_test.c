@@ -24,9 +24,16 @@
  *	kernel-add SPI REQID SRC DST	an ESP SA kinkd has no record of
  *	kernel-del SPI		the backend drops one of kinkd's SAs and
  *				kinkd is not told
+ *	fill-sas PEER N		N pairs of SA records for PEER (its first
+ *				policy), installed in the backend as a CREATE
+ *				would: many SAs without N exchanges
+ *	loop-probe		log the longest gap between two ticks of
+ *				the loop probe since the last loop-probe
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  * KINKD_NULL_REFUSE=gcm in the environment has the null backend refuse
  * AES-GCM from the start (so start-up filtering can be tested too).
+ * KINKD_LOOP_PROBE=1 starts the loop probe: a 1 ms timer whose lateness
+ * is how long the loop was busy between two events.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -36,7 +43,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -51,6 +61,8 @@
 #include "sarec.h"
 
 static int	knob_refuse_replies;
+static struct event *probe_ev;
+static uint64_t	probe_last_us, probe_max_us, probe_ticks;
 static int	knob_reply_ackreq;
 static uint8_t	knob_send_qmvers;
 
@@ -96,6 +108,76 @@ inject_kernel(struct kinkd *kd, const char *line)
 	}
 }
 
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+probe_tick(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t now = mono_us();
+
+	if (probe_last_us != 0 && now - probe_last_us > probe_max_us)
+		probe_max_us = now - probe_last_us;
+	probe_last_us = now;
+	probe_ticks++;
+}
+
+/* Many SA records at once, as if from N CREATEs with the peer. */
+static void
+inject_fill(struct kinkd *kd, const char *line)
+{
+	struct kink_engine *en = &kd->kd_eng;
+	char peer[CTL_NAME_MAX + 1];
+	struct kink_policy *pol;
+	struct kink_peer *pe;
+	struct kink_sa sa;
+	long n, i;
+	int d;
+
+	if (sscanf(line, "fill-sas %64s %ld", peer, &n) != 2 || n < 0 ||
+	    (pe = peer_by_name(en, peer)) == NULL || pe->pe_conf == NULL ||
+	    pe->pe_conf->p_npolicies == 0 || pe->pe_conf->p_naddrs == 0) {
+		log_warnx("inject: bad fill-sas line");
+		return;
+	}
+	pol = &pe->pe_conf->p_policies[0];
+	for (i = 0; i < n; i++) {
+		uint32_t pair = ++en->en_next_pair;
+
+		for (d = SA_DIR_IN; d <= SA_DIR_OUT; d++) {
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_src = pe->pe_conf->p_addrs[0];
+			addr_parse(sa.sa_src.ss_family == AF_INET6 ? "::1" :
+			    "127.0.0.1", &sa.sa_dst);
+			if (d == SA_DIR_OUT) {
+				sa.sa_dst = sa.sa_src;
+				addr_parse(sa.sa_src.ss_family == AF_INET6 ?
+				    "::1" : "127.0.0.1", &sa.sa_src);
+			}
+			sa.sa_proto = PROTO_IPSEC_ESP;
+			sa.sa_dir = (uint8_t)d;
+			sa.sa_mode = ENCAP_MODE_TRANSPORT;
+			do
+				sa.sa_spi = arc4random() | 0x100;
+			while (sarec_find(en, 0, sa.sa_spi, 0) != NULL);
+			sa.sa_enc = ESP_AES_CBC;
+			sa.sa_enc_keylen = 128;
+			sa.sa_enckey_len = 16;
+			arc4random_buf(sa.sa_enckey, sa.sa_enckey_len);
+			sarec_add(en, pe, pol->pol_name, pol->pol_reqid, pair,
+			    1, &sa, 0);
+			sa_free_keys(&sa);
+		}
+	}
+	log_info("inject: fill-sas %s %ld", peer, n);
+}
+
 static void
 test_inject(struct kinkd *kd)
 {
@@ -127,6 +209,17 @@ test_inject(struct kinkd *kd)
 		}
 		if (strncmp(line, "kernel-", 7) == 0) {
 			inject_kernel(kd, line);
+			continue;
+		}
+		if (strncmp(line, "fill-sas ", 9) == 0) {
+			inject_fill(kd, line);
+			continue;
+		}
+		if (strncmp(line, "loop-probe", 10) == 0) {
+			log_info("inject: loop-probe max_gap_us=%llu ticks=%llu",
+			    (unsigned long long)probe_max_us,
+			    (unsigned long long)probe_ticks);
+			probe_max_us = probe_ticks = 0;
 			continue;
 		}
 		if (sscanf(line, "send-qmvers %li", (long *)&v) == 1) {
@@ -242,8 +335,15 @@ test_backend(struct kinkd *kd)
 {
 	const char *env = getenv("KINKD_NULL_REFUSE");
 
+	struct timeval ms = { 0, 1000 };
+
 	if (env != NULL && strcmp(env, "gcm") == 0)
 		sadb_null_refuse_gcm(kd->kd_eng.en_sadb, 1);
+	env = getenv("KINKD_LOOP_PROBE");
+	if (env != NULL && strcmp(env, "1") == 0 && probe_ev == NULL &&
+	    (probe_ev = event_new(kd->kd_eng.en_base, -1, EV_PERSIST,
+	    probe_tick, NULL)) != NULL)
+		event_add(probe_ev, &ms);
 }
 
 static const struct engine_hooks test_engine_hooks = {
