@@ -66,8 +66,9 @@ check_eq stats-during-listing $? 0
 # Still open: the CREATE was answered between its start and its end.
 check_eq listing-still-open \
     "$(log_count beta 'control: show sa [0-9]*: [0-9]* records in')" "$ended0"
-check_eq create-inside-listing "$(awk -v g="show sa $gen: listing" '
-	index($0, g) { begun = 1 }
+check_eq create-inside-listing "$(awk -v g="show sa $gen: " '
+	index($0, g) && /listing/ { begun = 1 }
+	begun && index($0, g) && /records in/ { print "after"; exit }
 	begun && /answered CREATE/ { print "inside"; exit }' "$T/beta.log")" inside
 
 touch "$T/go"

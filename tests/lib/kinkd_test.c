@@ -26,9 +26,11 @@
  *				kinkd is not told
  *	fill-sas PEER N		N pairs of SA records for PEER (its first
  *				policy), installed in the backend as a CREATE
- *				would: many SAs without N exchanges
+ *				would: many SAs without N exchanges; made 256
+ *				pairs a loop pass, logged when all are
  *	loop-probe		log the longest gap between two ticks of
- *				the loop probe since the last loop-probe
+ *				the loop probe since the last loop-probe, in
+ *				wall time and in the loop thread's CPU time
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  * KINKD_NULL_REFUSE=gcm in the environment has the null backend refuse
  * AES-GCM from the start (so start-up filtering can be tested too).
@@ -63,6 +65,16 @@
 static int	knob_refuse_replies;
 static struct event *probe_ev;
 static uint64_t	probe_last_us, probe_max_us, probe_ticks;
+static uint64_t	probe_last_cpu, probe_max_cpu;	/* loop thread's CPU, us */
+
+/* fill-sas in batches, a loop pass each, so the backend drains between. */
+#define FILL_BATCH	256
+static struct {
+	struct kinkd	*f_kd;
+	char		 f_peer[CTL_NAME_MAX + 1];
+	long		 f_n, f_left;
+	struct event	*f_ev;
+} fill;
 static int	knob_reply_ackreq;
 static uint8_t	knob_send_qmvers;
 
@@ -109,45 +121,54 @@ inject_kernel(struct kinkd *kd, const char *line)
 }
 
 static uint64_t
-mono_us(void)
+clock_us(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/*
+ * Wall time between ticks counts time the machine gave to others too;
+ * the loop thread's CPU time between them is the work done in between.
+ */
 static void
 probe_tick(evutil_socket_t fd, short what, void *arg)
 {
-	uint64_t now = mono_us();
+	uint64_t now = clock_us(CLOCK_MONOTONIC);
+	uint64_t cpu = clock_us(CLOCK_THREAD_CPUTIME_ID);
 
 	if (probe_last_us != 0 && now - probe_last_us > probe_max_us)
 		probe_max_us = now - probe_last_us;
+	if (probe_last_us != 0 && cpu - probe_last_cpu > probe_max_cpu)
+		probe_max_cpu = cpu - probe_last_cpu;
 	probe_last_us = now;
+	probe_last_cpu = cpu;
 	probe_ticks++;
 }
 
-/* Many SA records at once, as if from N CREATEs with the peer. */
+/* One batch of the fill under way, as if from CREATEs with the peer. */
 static void
-inject_fill(struct kinkd *kd, const char *line)
+fill_batch(evutil_socket_t fd, short what, void *arg)
 {
-	struct kink_engine *en = &kd->kd_eng;
-	char peer[CTL_NAME_MAX + 1];
+	struct kink_engine *en = &fill.f_kd->kd_eng;
+	struct timeval zero = { 0, 0 };
 	struct kink_policy *pol;
 	struct kink_peer *pe;
 	struct kink_sa sa;
-	long n, i;
+	long i;
 	int d;
 
-	if (sscanf(line, "fill-sas %64s %ld", peer, &n) != 2 || n < 0 ||
-	    (pe = peer_by_name(en, peer)) == NULL || pe->pe_conf == NULL ||
-	    pe->pe_conf->p_npolicies == 0 || pe->pe_conf->p_naddrs == 0) {
-		log_warnx("inject: bad fill-sas line");
+	if ((pe = peer_by_name(en, fill.f_peer)) == NULL ||
+	    pe->pe_conf == NULL || pe->pe_conf->p_npolicies == 0 ||
+	    pe->pe_conf->p_naddrs == 0) {
+		log_warnx("inject: fill-sas: peer %s gone", fill.f_peer);
+		fill.f_left = 0;
 		return;
 	}
 	pol = &pe->pe_conf->p_policies[0];
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < FILL_BATCH && fill.f_left > 0; i++, fill.f_left--) {
 		uint32_t pair = ++en->en_next_pair;
 
 		for (d = SA_DIR_IN; d <= SA_DIR_OUT; d++) {
@@ -175,7 +196,31 @@ inject_fill(struct kinkd *kd, const char *line)
 			sa_free_keys(&sa);
 		}
 	}
-	log_info("inject: fill-sas %s %ld", peer, n);
+	if (fill.f_left > 0)
+		event_add(fill.f_ev, &zero);
+	else
+		log_info("inject: fill-sas %s %ld", fill.f_peer, fill.f_n);
+}
+
+static void
+inject_fill(struct kinkd *kd, const char *line)
+{
+	struct timeval zero = { 0, 0 };
+	char peer[CTL_NAME_MAX + 1];
+	long n;
+
+	if (sscanf(line, "fill-sas %64s %ld", peer, &n) != 2 || n < 0 ||
+	    fill.f_left > 0) {
+		log_warnx("inject: bad fill-sas line (or one under way)");
+		return;
+	}
+	if (fill.f_ev == NULL && (fill.f_ev = event_new(kd->kd_eng.en_base,
+	    -1, 0, fill_batch, NULL)) == NULL)
+		return;
+	fill.f_kd = kd;
+	strlcpy(fill.f_peer, peer, sizeof(fill.f_peer));
+	fill.f_n = fill.f_left = n;
+	event_add(fill.f_ev, &zero);
 }
 
 static void
@@ -216,10 +261,12 @@ test_inject(struct kinkd *kd)
 			continue;
 		}
 		if (strncmp(line, "loop-probe", 10) == 0) {
-			log_info("inject: loop-probe max_gap_us=%llu ticks=%llu",
+			log_info("inject: loop-probe max_gap_us=%llu "
+			    "max_cpu_us=%llu ticks=%llu",
 			    (unsigned long long)probe_max_us,
+			    (unsigned long long)probe_max_cpu,
 			    (unsigned long long)probe_ticks);
-			probe_max_us = probe_ticks = 0;
+			probe_max_us = probe_max_cpu = probe_ticks = 0;
 			continue;
 		}
 		if (sscanf(line, "send-qmvers %li", (long *)&v) == 1) {
