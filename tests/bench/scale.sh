@@ -60,6 +60,17 @@ rss_kib() { awk "/^VmRSS:/ { print \$2 }" "/proc/$1/status"; }
 rss0=$(rss_kib "$bpid")
 have=0		# pairs beta holds
 
+# wait_lines NAME TEXT N: until the log of NAME has N lines with TEXT; counted
+# in polls, not by the clock, which may be stepped while a fill runs
+wait_lines() {
+	local i=0
+	while [ "$(log_count "$1" "$2")" -lt "$3" ]; do
+		i=$((i + 1))
+		[ $i -gt 12000 ] && return 1
+		sleep 0.1
+	done
+}
+
 # fill NAME PEER K: K more pairs on NAME, 10,000 per inject
 fill() {
 	local left=$3 k n
@@ -67,7 +78,7 @@ fill() {
 		k=$(( left > 10000 ? 10000 : left ))
 		n=$(log_count "$1" "inject: fill-sas $2 $k")
 		inject "$1" "fill-sas $2 $k"
-		wait_until 600 is = $((n + 1)) log_count "$1" "inject: fill-sas $2 $k" ||
+		wait_lines "$1" "inject: fill-sas $2 $k" $((n + 1)) ||
 		    { echo "# fill on $1 did not finish"; return 1; }
 		left=$((left - k))
 	done
@@ -78,7 +89,7 @@ probe() {
 	local n
 	n=$(log_count "$1" "inject: loop-probe")
 	inject "$1" loop-probe
-	wait_until 60 is = $((n + 1)) log_count "$1" "inject: loop-probe" || return 1
+	wait_lines "$1" "inject: loop-probe" $((n + 1)) || return 1
 	grep -o "loop-probe max_gap_us=[0-9]* max_cpu_us=[0-9]*" "$T/$1.log" |
 	    tail -n 1 | tr "=" " " | awk "{ print \$3, \$5 }"
 }
