@@ -125,11 +125,13 @@ sarec_add_cb(struct kink_engine *en, struct kink_peer *pe,
 
 	if (replace && (sr = sarec_find(en, sa->sa_proto, sa->sa_spi,
 	    sa->sa_dir)) != NULL && sr->sr_peer == pe) {
-		/* Same SPI, protocol and destination: only the pair moves. */
+		/* The new SA may change the keys the record is found by. */
 		RB_REMOVE(kink_sarec_pairs, &en->en_sa_pairs, sr);
+		RB_REMOVE(kink_sarec_spis, &en->en_sa_spis, sr);
 		sa_free_keys(&sr->sr_sa);
 		sr->sr_sa = *sa;
 		sr->sr_pair = pair;
+		RB_INSERT(kink_sarec_spis, &en->en_sa_spis, sr);
 		RB_INSERT(kink_sarec_pairs, &en->en_sa_pairs, sr);
 	} else {
 		*srp = NULL;

@@ -185,9 +185,11 @@ check_all(struct fixture *f)
 		ASSERT_TRUE(sarec_find_dst(&f->f_en, &sa.sa_dst, sa.sa_proto,
 		    sa.sa_spi) == brute(f, &sa.sa_dst, NULL, sa.sa_proto,
 		    sa.sa_spi, 0));
+		/* By its own key (a replacement may have moved it). */
 		if (f->f_rec[i] != NULL)
-			ASSERT_TRUE(sarec_find_dst(&f->f_en, &sa.sa_dst,
-			    sa.sa_proto, sa.sa_spi) == f->f_rec[i]);
+			ASSERT_TRUE(sarec_find_dst(&f->f_en,
+			    &f->f_rec[i]->sr_sa.sa_dst, sa.sa_proto,
+			    sa.sa_spi) == f->f_rec[i]);
 		ASSERT_TRUE(sarec_find(&f->f_en, 0, sa.sa_spi, 0) ==
 		    brute(f, NULL, NULL, 0, sa.sa_spi, 0));
 		ASSERT_TRUE(sarec_find(&f->f_en, sa.sa_proto, sa.sa_spi,
@@ -304,9 +306,10 @@ TEST(sarec_lookups_by_every_key_after_deletes)
 TEST(sarec_replace_moves_pair)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct kink_sarec *sr;
+	struct kink_sarec *sr, *extra[64];
 	struct sarec_key k;
 	struct kink_sa sa;
+	int i;
 
 	ASSERT_TRUE(f != NULL);
 	setup(f);
@@ -323,6 +326,37 @@ TEST(sarec_replace_moves_pair)
 	ASSERT_TRUE(sarec_next(&f->f_en, NULL, &k) == f->f_rec[11]);
 	ASSERT_TRUE(sarec_next(&f->f_en, f->f_rec[11], &k) == NULL);
 	run_loop(f->f_base);
+	check_all(f);
+	/* A replacement to another destination is found there, not before. */
+	mksa(&sa, 10);
+	addr4(&sa.sa_dst, "203.0.113.9");
+	ASSERT_TRUE(sarec_add(&f->f_en, f->f_pe[2], "pol", 7, 9999, 1, &sa,
+	    1) == sr);
+	ASSERT_TRUE(sarec_find_dst(&f->f_en, &sa.sa_dst, sa.sa_proto,
+	    sa.sa_spi) == sr);
+	mksa(&sa, 10);
+	ASSERT_TRUE(sarec_find_dst(&f->f_en, &sa.sa_dst, sa.sa_proto,
+	    sa.sa_spi) == NULL);
+	/* Keys on either side of it still sort around it. */
+	for (i = 0; i < 64; i++) {
+		char a[32];
+
+		mksa(&sa, 10);
+		snprintf(a, sizeof(a), "%d.0.0.1", 100 + 2 * i);
+		addr4(&sa.sa_dst, a);
+		extra[i] = sarec_add(&f->f_en, f->f_pe[0], "pol", 7, 20000, 1,
+		    &sa, 0);
+	}
+	for (i = 0; i < 64; i++) {
+		ASSERT_TRUE(sarec_find_dst(&f->f_en, &extra[i]->sr_sa.sa_dst,
+		    extra[i]->sr_sa.sa_proto, extra[i]->sr_sa.sa_spi) ==
+		    extra[i]);
+		sarec_forget(extra[i]);
+	}
+	mksa(&sa, 10);
+	addr4(&sa.sa_dst, "203.0.113.9");
+	ASSERT_TRUE(sarec_find_dst(&f->f_en, &sa.sa_dst, sa.sa_proto,
+	    sa.sa_spi) == sr);
 	check_all(f);
 	teardown(f);
 	free(f);
