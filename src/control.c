@@ -220,6 +220,15 @@ control_req_alive(const struct control_req *rq)
 	return rq->rq_conn != NULL && !rq->rq_conn->cc_closing;
 }
 
+size_t
+control_req_queued(const struct control_req *rq)
+{
+	if (!control_req_alive(rq))
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(
+	    rq->rq_conn->cc_bev));
+}
+
 static int
 req_send(struct control_req *rq, struct ctl_msg *m, uint8_t type)
 {

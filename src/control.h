@@ -120,6 +120,8 @@ uint8_t	control_req_type(const struct control_req *);	/* CTL_REQ_* */
 uint16_t control_req_flags(const struct control_req *);
 uid_t	control_req_uid(const struct control_req *);	/* SO_PEERCRED */
 int	control_req_alive(const struct control_req *);	/* client still there */
+/* Octets of answers the client has not read yet (0 once it is gone). */
+size_t	control_req_queued(const struct control_req *);
 
 /* Answers.  Each returns 0, or -1 if the client is gone or OOM. */
 int	control_send_sa(struct control_req *, const struct ctl_sa *);

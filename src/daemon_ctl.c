@@ -4,6 +4,7 @@
  * reloads, and answers through control_send_*() / control_end().
  * INITIATE and DELETE_SA answer when their exchanges end.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <stdlib.h>
@@ -32,7 +33,7 @@
 #include "xact.h"
 
 static void
-fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr)
+fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr, int bytes_known)
 {
 	const struct kink_sa *sa = &sr->sr_sa;
 
@@ -61,7 +62,7 @@ fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr)
 	cs->cs_life_soft_bytes = sa->sa_life_soft_bytes;
 	cs->cs_life_hard_bytes = sa->sa_life_hard_bytes;
 	cs->cs_created = (uint64_t)sr->sr_created;
-	cs->cs_bytes = sr->sr_bytes_known ? sr->sr_bytes : CTL_UNKNOWN64;
+	cs->cs_bytes = bytes_known ? sr->sr_bytes : CTL_UNKNOWN64;
 	strlcpy(cs->cs_reason, sr->sr_why, sizeof(cs->cs_reason));
 }
 
@@ -72,27 +73,73 @@ fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr)
  * whose SA the kernel no longer holds as CTL_SA_MISSING.
  */
 struct show_sa {
+	TAILQ_ENTRY(show_sa)	 ss_entry;	/* show_sas */
 	struct kinkd		*ss_kd;
 	struct control_req	*ss_req;
 	char			 ss_peer[CTL_NAME_MAX + 1];
 	int			 ss_dumped;	/* the dump ended well */
+	/*
+	 * Records the dump saw carry this number or a later listing's; the
+	 * newest record when the dump began bounds the ones it must see.
+	 */
+	uint64_t		 ss_gen;
+	uint64_t		 ss_seq0;
+	uint64_t		 ss_cursor;	/* sr_seq of the last one sent */
+	uint64_t		 ss_nsent, ss_passes;
+	struct timer		 ss_timer;	/* the next chunk */
 };
 
+/*
+ * A listing sends SHOW_SA_CHUNK records per loop pass, and none while
+ * the client has SHOW_SA_OUTQ octets unread, so KINK messages and other
+ * requests are served between chunks however many SAs there are, and
+ * the daemon never buffers a whole listing.
+ */
+#define SHOW_SA_CHUNK	256
+#define SHOW_SA_OUTQ	(256 * 1024)
+#define SHOW_SA_WAIT_MS	2
+
+static TAILQ_HEAD(, show_sa) show_sas = TAILQ_HEAD_INITIALIZER(show_sas);
+static uint64_t show_sa_gen;
+
 static void
-show_sa_send(struct show_sa *ss)
+show_sa_free(struct show_sa *ss)
 {
+	TAILQ_REMOVE(&show_sas, ss, ss_entry);
+	timer_fini(&ss->ss_timer);
+	free(ss);
+}
+
+static void
+show_sa_chunk(void *arg)
+{
+	struct show_sa *ss = arg;
+	struct kink_engine *en = &ss->ss_kd->kd_eng;
 	struct kink_sarec *sr;
 	struct ctl_sa cs;
+	int n, known;
 
-	for (sr = sarec_next(&ss->ss_kd->kd_eng, NULL, NULL); sr != NULL;
-	    sr = sarec_next(&ss->ss_kd->kd_eng, sr, NULL)) {
+	if (!control_req_alive(ss->ss_req))
+		sr = NULL;	/* the client left: end at once */
+	else if (control_req_queued(ss->ss_req) > SHOW_SA_OUTQ) {
+		timer_add_ms(&ss->ss_timer, SHOW_SA_WAIT_MS);
+		return;
+	} else
+		sr = sarec_after(en, ss->ss_cursor);
+	for (n = 0; sr != NULL && n < SHOW_SA_CHUNK;
+	    sr = sarec_after(en, ss->ss_cursor), n++) {
+		ss->ss_cursor = sr->sr_seq;
 		if (ss->ss_peer[0] != '\0' &&
 		    strcmp(sr->sr_peer->pe_name, ss->ss_peer) != 0)
 			continue;
-		fill_sa(&cs, sr);
-		/* Larval SPIs and SAs whose ADD is not sent are not due. */
-		if (ss->ss_dumped && sr->sr_installed && !sr->sr_bytes_known &&
-		    sr->sr_state != CTL_SA_LARVAL) {
+		known = sr->sr_dump_gen >= ss->ss_gen;
+		fill_sa(&cs, sr, known);
+		/*
+		 * Larval SPIs, SAs whose ADD is not sent and SAs made after
+		 * the dump began are not due.
+		 */
+		if (ss->ss_dumped && sr->sr_installed && !known &&
+		    sr->sr_state != CTL_SA_LARVAL && sr->sr_seq <= ss->ss_seq0) {
 			cs.cs_state = CTL_SA_MISSING;
 			if (cs.cs_reason[0] == '\0')
 				strlcpy(cs.cs_reason, "not in the kernel's SA "
@@ -100,9 +147,18 @@ show_sa_send(struct show_sa *ss)
 		}
 		control_send_sa(ss->ss_req, &cs);
 		explicit_bzero(&cs, sizeof(cs));
+		ss->ss_nsent++;
 	}
+	ss->ss_passes++;
+	if (sr != NULL) {
+		timer_add_ms(&ss->ss_timer, 0);
+		return;
+	}
+	log_debug("control: show sa %llu: %llu records in %llu passes",
+	    (unsigned long long)ss->ss_gen, (unsigned long long)ss->ss_nsent,
+	    (unsigned long long)ss->ss_passes);
 	control_end(ss->ss_req);
-	free(ss);
+	show_sa_free(ss);
 }
 
 static void
@@ -173,19 +229,16 @@ show_sa_dump(int err, const struct kink_sa *sa, void *arg)
 
 	if (sa == NULL) {
 		ss->ss_dumped = err == 0;
-		show_sa_send(ss);
+		show_sa_chunk(ss);
 		return;
 	}
-	for (sr = sarec_next(&ss->ss_kd->kd_eng, NULL, NULL); sr != NULL;
-	    sr = sarec_next(&ss->ss_kd->kd_eng, sr, NULL))
-		if (sr->sr_sa.sa_spi == sa->sa_spi &&
-		    sr->sr_sa.sa_proto == sa->sa_proto &&
-		    addr_eq((const struct sockaddr *)&sr->sr_sa.sa_dst,
-		    (const struct sockaddr *)&sa->sa_dst)) {
-			sr->sr_bytes = sa->sa_cur_bytes;
-			sr->sr_bytes_known = 1;
-			known = 1;
-		}
+	for (sr = sarec_find_dst(&ss->ss_kd->kd_eng, &sa->sa_dst,
+	    sa->sa_proto, sa->sa_spi); sr != NULL; sr = sarec_next_dst(sr)) {
+		sr->sr_bytes = sa->sa_cur_bytes;
+		if (sr->sr_dump_gen < ss->ss_gen)
+			sr->sr_dump_gen = ss->ss_gen;
+		known = 1;
+	}
 	if (!known)
 		show_sa_stray(ss, sa);
 }
@@ -194,7 +247,6 @@ static void
 h_show_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 {
 	struct kinkd *kd = arg;
-	struct kink_sarec *sr;
 	struct show_sa *ss;
 
 	if (r->cr_peer[0] != '\0' &&
@@ -206,16 +258,38 @@ h_show_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 		control_error(req, CTL_ERR_INTERNAL, "out of memory");
 		return;
 	}
+	if (timer_init(&ss->ss_timer, kd->kd_eng.en_base, show_sa_chunk,
+	    ss) == -1) {
+		free(ss);
+		control_error(req, CTL_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	TAILQ_INSERT_TAIL(&show_sas, ss, ss_entry);
 	ss->ss_kd = kd;
 	ss->ss_req = req;
 	strlcpy(ss->ss_peer, r->cr_peer, sizeof(ss->ss_peer));
 	/* Counters as the kernel has them now; none if it cannot say. */
-	for (sr = sarec_next(&kd->kd_eng, NULL, NULL); sr != NULL;
-	    sr = sarec_next(&kd->kd_eng, sr, NULL))
-		sr->sr_bytes_known = 0;
+	ss->ss_gen = ++show_sa_gen;
+	ss->ss_seq0 = kd->kd_eng.en_sa_seq;
+	log_debug("control: show sa %llu: listing %d records",
+	    (unsigned long long)ss->ss_gen, kd->kd_eng.en_nsas);
 	if (kd->kd_eng.en_stopping ||
 	    sadb_dump(kd->kd_eng.en_sadb, show_sa_dump, ss) == -1)
-		show_sa_send(ss);
+		show_sa_chunk(ss);
+}
+
+void
+daemon_ctl_fini(struct kinkd *kd)
+{
+	struct show_sa *ss, *next;
+
+	for (ss = TAILQ_FIRST(&show_sas); ss != NULL; ss = next) {
+		next = TAILQ_NEXT(ss, ss_entry);
+		if (ss->ss_kd != kd)
+			continue;
+		control_error(ss->ss_req, CTL_ERR_INTERNAL, "shutting down");
+		show_sa_free(ss);
+	}
 }
 
 static void

@@ -17,6 +17,7 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 #include <stdint.h>
 
 #include "ctl.h"
@@ -33,7 +34,27 @@ struct kink_xact;
 struct xact_ops;
 
 TAILQ_HEAD(kink_peer_head, kink_peer);
-TAILQ_HEAD(kink_sarec_head, kink_sarec);
+/*
+ * libbsd's RB_GENERATE_STATIC marks its functions with a __unused that
+ * glibc's headers leave undefined; this one says it directly.
+ */
+#define ENGINE_RB_GENERATE(name, type, field, cmp)			\
+	RB_GENERATE_INTERNAL(name, type, field, cmp,			\
+	    __attribute__((__unused__)) static)
+
+/*
+ * SA records in the order they were made (the listing order; a listing
+ * resumes after the sequence number it sent last), by SPI and by pair.
+ */
+RB_HEAD(kink_sarec_head, kink_sarec);
+RB_HEAD(kink_sarec_spis, kink_sarec);
+RB_HEAD(kink_sarec_pairs, kink_sarec);
+/* Peers by name and by principal. */
+RB_HEAD(kink_peer_names, kink_peer);
+RB_HEAD(kink_peer_princs, kink_peer);
+/* Transactions by (XID, role) and by serial. */
+RB_HEAD(kink_xact_xids, kink_xact);
+RB_HEAD(kink_xact_serials, kink_xact);
 TAILQ_HEAD(kink_xact_head, kink_xact);
 
 /* Send one datagram from `local` to `remote`; 0 / -1. */
@@ -89,10 +110,17 @@ struct kink_engine {
 	int			 en_stopping;	/* input and timers ignored */
 
 	struct kink_peer_head	 en_peers;
+	struct kink_peer_names	 en_peer_names;
+	struct kink_peer_princs	 en_peer_princs;
 	struct kink_sarec_head	 en_sas;
 	int			 en_nsas;
+	struct kink_sarec_spis	 en_sa_spis;
+	struct kink_sarec_pairs	 en_sa_pairs;
+	uint64_t		 en_sa_seq;	/* last record's sr_seq */
 	struct kink_xact_head	 en_xacts;
 	int			 en_nxact;
+	struct kink_xact_xids	 en_xact_xids;
+	struct kink_xact_serials en_xact_serials;
 	const struct xact_ops	*en_ops[KINK_MSGTYPE_MAX + 1];
 	/* Set while a transaction is started over (xact_restart). */
 	uint8_t			 en_renewing;

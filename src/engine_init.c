@@ -17,8 +17,14 @@ void
 engine_init(struct kink_engine *en)
 {
 	TAILQ_INIT(&en->en_peers);
-	TAILQ_INIT(&en->en_sas);
+	RB_INIT(&en->en_peer_names);
+	RB_INIT(&en->en_peer_princs);
+	RB_INIT(&en->en_sas);
+	RB_INIT(&en->en_sa_spis);
+	RB_INIT(&en->en_sa_pairs);
 	TAILQ_INIT(&en->en_xacts);
+	RB_INIT(&en->en_xact_xids);
+	RB_INIT(&en->en_xact_serials);
 	/*
 	 * EPOCH (RFC 4430 3.7): random rather than the start time, so a
 	 * restart within the same second is still seen as one.  XIDs start

@@ -67,5 +67,7 @@ int	kinkd_main(int argc, char *argv[], const struct kinkd_hooks *);
 /* daemon_ctl.c */
 struct control_handlers;
 extern const struct control_handlers kinkd_ctl_handlers;
+/* Listings still under way end (before control_free). */
+void	daemon_ctl_fini(struct kinkd *);
 
 #endif

@@ -939,6 +939,7 @@ kinkd_close(struct kinkd *kd)
 	for (i = 0; i < KINKD_NSIGS; i++)
 		if (kd->kd_ev_sig[i] != NULL)
 			event_free(kd->kd_ev_sig[i]);
+	daemon_ctl_fini(kd);
 	control_free(kd->kd_ctl);
 	kd->kd_ctl = NULL;
 	en->en_event_arg = NULL;

@@ -30,7 +30,13 @@ struct krb_req;
 
 struct kink_peer {
 	TAILQ_ENTRY(kink_peer)	 pe_entry;
+	RB_ENTRY(kink_peer)	 pe_name_node;	/* en_peer_names */
+	RB_ENTRY(kink_peer)	 pe_princ_node;	/* en_peer_princs */
+	uint64_t		 pe_seq;	/* order added */
 	struct kink_engine	*pe_en;
+	/* Its SA records, in the order they were made. */
+	TAILQ_HEAD(, kink_sarec) pe_sas;
+	int			 pe_nsas;
 	char			 pe_name[CTL_NAME_MAX + 1];
 	char			 pe_principal[CTL_PRINC_MAX + 1];
 	struct conf_peer	*pe_conf;

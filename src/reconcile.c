@@ -45,6 +45,7 @@ struct rc_sa {
 struct rc_list {
 	struct rc_sa		*rl_v;
 	size_t			 rl_n, rl_cap;
+	int			 rl_sorted;	/* by rc_sa_cmp, for bsearch */
 };
 
 /* One policy's SPD entries being repaired: what its log lines name. */
@@ -83,6 +84,7 @@ rc_push(struct rc_list *l, const struct kink_sa *sa)
 		l->rl_v = v;
 		l->rl_cap = cap;
 	}
+	l->rl_sorted = 0;
 	v = &l->rl_v[l->rl_n++];
 	v->rs_proto = sa->sa_proto;
 	v->rs_spi = sa->sa_spi;
@@ -93,18 +95,51 @@ rc_push(struct rc_list *l, const struct kink_sa *sa)
 	return 0;
 }
 
+/* (SPI, protocol, destination); equal addresses as addr_eq() has them. */
 static int
-rc_has(const struct rc_list *l, uint8_t proto, uint32_t spi,
+rc_sa_cmp(const void *va, const void *vb)
+{
+	const struct rc_sa *a = va, *b = vb;
+
+	if (a->rs_spi != b->rs_spi)
+		return a->rs_spi < b->rs_spi ? -1 : 1;
+	if (a->rs_proto != b->rs_proto)
+		return a->rs_proto < b->rs_proto ? -1 : 1;
+	if (a->rs_dst.ss_family != b->rs_dst.ss_family)
+		return a->rs_dst.ss_family < b->rs_dst.ss_family ? -1 : 1;
+	if (a->rs_dst.ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)&a->rs_dst)->sin_addr,
+		    &((const struct sockaddr_in *)&b->rs_dst)->sin_addr, 4);
+	if (a->rs_dst.ss_family == AF_INET6)
+		return memcmp(
+		    &((const struct sockaddr_in6 *)&a->rs_dst)->sin6_addr,
+		    &((const struct sockaddr_in6 *)&b->rs_dst)->sin6_addr, 16);
+	return 0;
+}
+
+/*
+ * Sorted once, then searched: a run compares two lists of every SA, so
+ * a scan per lookup would cost the square of the SAs held.
+ */
+static int
+rc_has(struct rc_list *l, uint8_t proto, uint32_t spi,
     const struct sockaddr_storage *dst)
 {
-	size_t i;
+	struct rc_sa key, *hit;
 
-	for (i = 0; i < l->rl_n; i++)
-		if (l->rl_v[i].rs_spi == spi && l->rl_v[i].rs_proto == proto &&
-		    addr_eq((const struct sockaddr *)&l->rl_v[i].rs_dst,
-		    (const struct sockaddr *)dst))
-			return 1;
-	return 0;
+	if (!l->rl_sorted && l->rl_n > 1)
+		qsort(l->rl_v, l->rl_n, sizeof(*l->rl_v), rc_sa_cmp);
+	l->rl_sorted = 1;
+	memset(&key, 0, sizeof(key));
+	key.rs_proto = proto;
+	key.rs_spi = spi;
+	key.rs_dst = *dst;
+	if (l->rl_n == 0 || (hit = bsearch(&key, l->rl_v, l->rl_n,
+	    sizeof(*l->rl_v), rc_sa_cmp)) == NULL)
+		return 0;
+	/* addr_eq() matches no other family. */
+	return addr_eq((const struct sockaddr *)&hit->rs_dst,
+	    (const struct sockaddr *)dst);
 }
 
 /* An SPI some live transaction reserved (its SA is not recorded yet). */
@@ -124,15 +159,7 @@ static struct kink_sarec *
 rc_record(struct kink_engine *en, uint8_t proto, uint32_t spi,
     const struct sockaddr_storage *dst)
 {
-	struct kink_sarec *sr;
-
-	for (sr = sarec_next(en, NULL, NULL); sr != NULL;
-	    sr = sarec_next(en, sr, NULL))
-		if (sr->sr_sa.sa_spi == spi && sr->sr_sa.sa_proto == proto &&
-		    addr_eq((const struct sockaddr *)&sr->sr_sa.sa_dst,
-		    (const struct sockaddr *)dst))
-			return sr;
-	return NULL;
+	return sarec_find_dst(en, dst, proto, spi);
 }
 
 /* "what (reconcile HH:MM:SS)": when it was found, local time. */
@@ -156,6 +183,7 @@ rc_lost(struct reconcile *rc)
 	struct kink_engine *en = &rc->rc_kd->kd_eng;
 	struct kink_sarec *sr, *o;
 	const struct kink_policy *pol;
+	struct sarec_key pk;
 	size_t i;
 	int n = 0;
 
@@ -179,10 +207,11 @@ rc_lost(struct reconcile *rc)
 		    sr->sr_sa.sa_proto == PROTO_IPSEC_AH ? "ah" : "esp",
 		    sr->sr_sa.sa_spi);
 		/* One rekey per pair: another lost SA of it is marked only. */
-		for (o = sarec_next(en, NULL, NULL); o != NULL;
-		    o = sarec_next(en, o, NULL))
-			if (o != sr && o->sr_pair == sr->sr_pair &&
-			    o->sr_state == CTL_SA_MISSING)
+		memset(&pk, 0, sizeof(pk));
+		pk.k_pair = sr->sr_pair;
+		for (o = sarec_next(en, NULL, &pk); o != NULL;
+		    o = sarec_next(en, o, &pk))
+			if (o != sr && o->sr_state == CTL_SA_MISSING)
 				break;
 		if (o != NULL || sr->sr_peer->pe_conf == NULL ||
 		    (pol = conf_policy_by_name(sr->sr_peer->pe_conf,

@@ -195,7 +195,7 @@ sadb_spd_del(struct sadb *sd, const struct kink_policy *pol,
 }
 
 /* sadb_flush: dump first, then one delete per SA, done when all answered. */
-#define FLUSH_MAX	65536
+#define FLUSH_MAX	(4096 * 256 * 4)	/* the null backend's bound */
 
 struct sadb_flush_state {
 	struct sadb	*fl_sd;

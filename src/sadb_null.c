@@ -6,9 +6,13 @@
  * by a zero timer), never inside the request call; getspi hands out unique
  * random SPIs; adding an SPI that exists fails with EEXIST unless
  * `replace`; deleting an unknown SA fails with ESRCH.  sadb_null_event()
- * makes it emit ACQUIRE/EXPIRE as a kernel would.
+ * makes it emit ACQUIRE/EXPIRE as a kernel would.  The store is a
+ * red-black tree by (destination, protocol, SPI), the key a kernel uses,
+ * and a dump goes out in chunks between other events, resuming after
+ * the key it sent last, as a kernel's netlink dump does.
  */
 #include <sys/queue.h>
+#include <sys/tree.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +29,13 @@
 #include "sadb.h"
 #include "timer.h"
 
-#define NULL_MAX_SA	65536	/* bounded like a kernel table */
+/*
+ * Bounded like a kernel table, far above what a configuration can use
+ * (4096 peers of 256 policies, two SAs a pair, two pairs while a rekey
+ * overlaps).
+ */
+#define NULL_MAX_SA	(4096 * 256 * 4)
+#define NULL_DUMP_CHUNK	512	/* SAs a dump sends per loop pass */
 #define NULL_MAX_SPD	4096
 
 enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_GET, NOP_EVENT };
@@ -40,11 +50,13 @@ struct null_pending {
 	sadb_dump_cb	 np_dumpcb;
 	void		*np_arg;
 	struct sadb_event np_ev;
-	struct kink_sa	 np_sa;		/* NOP_GET: what to look up */
+	struct kink_sa	 np_sa;		/* NOP_GET: what to look up; NOP_DUMP:
+					   the last key sent */
+	int		 np_started;	/* NOP_DUMP: np_sa holds a key */
 };
 
 struct null_sa {
-	TAILQ_ENTRY(null_sa) ns_entry;
+	RB_ENTRY(null_sa) ns_node;
 	int		 ns_larval;	/* SPI reserved by getspi only */
 	struct kink_sa	 ns_sa;
 };
@@ -54,9 +66,11 @@ struct null_spd {
 	struct kink_policy nd_pol;
 };
 
+RB_HEAD(null_sas, null_sa);
+
 struct null_db {
 	TAILQ_HEAD(, null_pending) nb_queue;
-	TAILQ_HEAD(, null_sa)	 nb_sas;
+	struct null_sas		 nb_sas;
 	TAILQ_HEAD(, null_spd)	 nb_spd;
 	int			 nb_nsa, nb_nspd;
 	int			 nb_refuse_gcm;	/* act like PF_KEY */
@@ -64,8 +78,88 @@ struct null_db {
 	struct timer		 nb_timer;
 };
 
+static int
+null_dst_cmp(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return a->ss_family < b->ss_family ? -1 : 1;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		    &((const struct sockaddr_in *)b)->sin_addr, 4);
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return 0;
+}
+
+static int
+null_sa_cmp(const struct null_sa *a, const struct null_sa *b)
+{
+	int c;
+
+	if ((c = null_dst_cmp(&a->ns_sa.sa_dst, &b->ns_sa.sa_dst)) != 0)
+		return c;
+	if (a->ns_sa.sa_proto != b->ns_sa.sa_proto)
+		return a->ns_sa.sa_proto < b->ns_sa.sa_proto ? -1 : 1;
+	if (a->ns_sa.sa_spi != b->ns_sa.sa_spi)
+		return a->ns_sa.sa_spi < b->ns_sa.sa_spi ? -1 : 1;
+	return 0;
+}
+
+/* libbsd's RB_GENERATE_STATIC names a __unused glibc leaves undefined. */
+RB_GENERATE_INTERNAL(null_sas, null_sa, ns_node, null_sa_cmp,
+    __attribute__((__unused__)) static)
+
 static struct null_sa *null_find(struct null_db *,
 		    const struct sockaddr_storage *, uint8_t, uint32_t);
+
+/* The first SA after the key in `k` (a copy: the SA may be gone). */
+static struct null_sa *
+null_after(struct null_db *nb, const struct kink_sa *k)
+{
+	struct null_sa find, *ns;
+
+	find.ns_sa.sa_dst = k->sa_dst;
+	find.ns_sa.sa_proto = k->sa_proto;
+	find.ns_sa.sa_spi = k->sa_spi;
+	ns = RB_NFIND(null_sas, &nb->nb_sas, &find);
+	if (ns != NULL && null_sa_cmp(ns, &find) == 0)
+		ns = RB_NEXT(null_sas, &nb->nb_sas, ns);
+	return ns;
+}
+
+/*
+ * Up to NULL_DUMP_CHUNK SAs after the last key sent; 1 when the dump
+ * is over (its end sent), 0 when it goes on in a later pass.  Each step
+ * starts again from the key, so a callback may change the store.
+ */
+static int
+null_dump_chunk(struct null_db *nb, struct null_pending *np)
+{
+	struct null_sa *ns;
+	struct kink_sa copy;
+	int n;
+
+	ns = np->np_started ? null_after(nb, &np->np_sa) :
+	    RB_MIN(null_sas, &nb->nb_sas);
+	for (n = 0; ns != NULL; ns = null_after(nb, &np->np_sa)) {
+		if (n == NULL_DUMP_CHUNK)
+			return 0;
+		np->np_sa.sa_dst = ns->ns_sa.sa_dst;
+		np->np_sa.sa_proto = ns->ns_sa.sa_proto;
+		np->np_sa.sa_spi = ns->ns_sa.sa_spi;
+		np->np_started = 1;
+		if (ns->ns_larval)
+			continue;
+		copy = ns->ns_sa;
+		np->np_dumpcb(0, &copy, np->np_arg);
+		sa_free_keys(&copy);
+		n++;
+	}
+	np->np_dumpcb(0, NULL, np->np_arg);
+	return 1;
+}
 
 static void
 null_drain(void *arg)
@@ -93,16 +187,11 @@ null_drain(void *arg)
 			np->np_spicb(np->np_err, np->np_spi, np->np_arg);
 			break;
 		case NOP_DUMP:
-			TAILQ_FOREACH(ns, &nb->nb_sas, ns_entry) {
-				struct kink_sa copy;
-
-				if (ns->ns_larval)
-					continue;
-				copy = ns->ns_sa;
-				np->np_dumpcb(0, &copy, np->np_arg);
-				sa_free_keys(&copy);
+			if (null_dump_chunk(nb, np) == 0) {
+				/* The rest after what is queued now. */
+				TAILQ_INSERT_TAIL(&nb->nb_queue, np, np_entry);
+				continue;
 			}
-			np->np_dumpcb(0, NULL, np->np_arg);
 			break;
 		case NOP_GET:
 			/* Answered from the table as it is now, keys left out. */
@@ -159,14 +248,15 @@ static struct null_sa *
 null_find(struct null_db *nb, const struct sockaddr_storage *dst,
     uint8_t proto, uint32_t spi)
 {
-	struct null_sa *ns;
+	struct null_sa find;
 
-	TAILQ_FOREACH(ns, &nb->nb_sas, ns_entry)
-		if (ns->ns_sa.sa_spi == spi && ns->ns_sa.sa_proto == proto &&
-		    addr_eq((const struct sockaddr *)&ns->ns_sa.sa_dst,
-		    (const struct sockaddr *)dst))
-			return ns;
-	return NULL;
+	/* addr_eq() matches no other family; neither does the store. */
+	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
+		return NULL;
+	find.ns_sa.sa_dst = *dst;
+	find.ns_sa.sa_proto = proto;
+	find.ns_sa.sa_spi = spi;
+	return RB_FIND(null_sas, &nb->nb_sas, &find);
 }
 
 static int
@@ -177,7 +267,7 @@ null_open(struct sadb *sd)
 	if ((nb = calloc(1, sizeof(*nb))) == NULL)
 		return -1;
 	TAILQ_INIT(&nb->nb_queue);
-	TAILQ_INIT(&nb->nb_sas);
+	RB_INIT(&nb->nb_sas);
 	TAILQ_INIT(&nb->nb_spd);
 	if (timer_init(&nb->nb_timer, sd->sd_base, null_drain, sd) == -1) {
 		free(nb);
@@ -203,8 +293,8 @@ null_close(struct sadb *sd)
 		TAILQ_REMOVE(&nb->nb_queue, np, np_entry);
 		free(np);
 	}
-	while ((ns = TAILQ_FIRST(&nb->nb_sas)) != NULL) {
-		TAILQ_REMOVE(&nb->nb_sas, ns, ns_entry);
+	while ((ns = RB_MIN(null_sas, &nb->nb_sas)) != NULL) {
+		RB_REMOVE(null_sas, &nb->nb_sas, ns);
 		sa_free_keys(&ns->ns_sa);
 		free(ns);
 	}
@@ -231,7 +321,9 @@ null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 		/* 256..0xffffffff: 1-255 are reserved (RFC 4303 2.1). */
 		spi = arc4random_uniform(0xffffff00U) + 0x100;
 	} while (null_find(nb, dst, proto, spi) != NULL);
-	if (nb->nb_nsa >= NULL_MAX_SA)
+	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
+		err = EAFNOSUPPORT;	/* no key in the store */
+	else if (nb->nb_nsa >= NULL_MAX_SA)
 		err = ENOBUFS;
 	else if ((ns = calloc(1, sizeof(*ns))) == NULL)
 		err = ENOMEM;
@@ -242,7 +334,7 @@ null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 		ns->ns_sa.sa_proto = proto;
 		ns->ns_sa.sa_spi = spi;
 		ns->ns_sa.sa_dir = SA_DIR_IN;
-		TAILQ_INSERT_TAIL(&nb->nb_sas, ns, ns_entry);
+		RB_INSERT(null_sas, &nb->nb_sas, ns);
 		nb->nb_nsa++;
 	}
 	if ((np = null_queue(sd, NOP_SPI)) == NULL)
@@ -265,6 +357,9 @@ null_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	ns = null_find(nb, &sa->sa_dst, sa->sa_proto, sa->sa_spi);
 	if (nb->nb_refuse_add & (1u << sa->sa_dir))
 		err = ENOSYS;	/* what a kernel without ESP answers */
+	else if (sa->sa_dst.ss_family != AF_INET &&
+	    sa->sa_dst.ss_family != AF_INET6)
+		err = EAFNOSUPPORT;
 	else if (ns != NULL && !ns->ns_larval && !replace)
 		err = EEXIST;
 	else if (ns == NULL && nb->nb_nsa >= NULL_MAX_SA)
@@ -272,13 +367,16 @@ null_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	else if (ns == NULL && (ns = calloc(1, sizeof(*ns))) == NULL)
 		err = ENOMEM;
 	else {
-		if (ns->ns_sa.sa_spi == 0) {
-			TAILQ_INSERT_TAIL(&nb->nb_sas, ns, ns_entry);
-			nb->nb_nsa++;
-		}
+		int fresh = ns->ns_sa.sa_spi == 0;
+
+		/* The key stays: a replace or a larval SPI has the same. */
 		sa_free_keys(&ns->ns_sa);
 		ns->ns_sa = *sa;
 		ns->ns_larval = 0;
+		if (fresh) {
+			RB_INSERT(null_sas, &nb->nb_sas, ns);
+			nb->nb_nsa++;
+		}
 	}
 	return null_done(sd, err, cb, arg);
 }
@@ -295,7 +393,7 @@ null_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
 	    NULL)
 		err = ESRCH;
 	else {
-		TAILQ_REMOVE(&nb->nb_sas, ns, ns_entry);
+		RB_REMOVE(null_sas, &nb->nb_sas, ns);
 		nb->nb_nsa--;
 		sa_free_keys(&ns->ns_sa);
 		free(ns);

@@ -1,5 +1,8 @@
-/* SA records (see sarec.h): the table and its backend calls. */
+/* SA records (see sarec.h): the table, its indexes and backend calls. */
 #include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <netinet/in.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,54 @@
 #include "sarec.h"
 #include "stats.h"
 
+static int
+seq_cmp(const struct kink_sarec *a, const struct kink_sarec *b)
+{
+	return a->sr_seq < b->sr_seq ? -1 : a->sr_seq > b->sr_seq;
+}
+
+/* An order on destinations; equal exactly when addr_eq() says so. */
+static int
+dst_cmp(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return a->ss_family < b->ss_family ? -1 : 1;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		    &((const struct sockaddr_in *)b)->sin_addr, 4);
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return 0;
+}
+
+/* (SPI, protocol, destination), then age: a unique key per record. */
+static int
+spi_cmp(const struct kink_sarec *a, const struct kink_sarec *b)
+{
+	int c;
+
+	if (a->sr_sa.sa_spi != b->sr_sa.sa_spi)
+		return a->sr_sa.sa_spi < b->sr_sa.sa_spi ? -1 : 1;
+	if (a->sr_sa.sa_proto != b->sr_sa.sa_proto)
+		return a->sr_sa.sa_proto < b->sr_sa.sa_proto ? -1 : 1;
+	if ((c = dst_cmp(&a->sr_sa.sa_dst, &b->sr_sa.sa_dst)) != 0)
+		return c;
+	return seq_cmp(a, b);
+}
+
+static int
+pair_cmp(const struct kink_sarec *a, const struct kink_sarec *b)
+{
+	if (a->sr_pair != b->sr_pair)
+		return a->sr_pair < b->sr_pair ? -1 : 1;
+	return seq_cmp(a, b);
+}
+
+ENGINE_RB_GENERATE(kink_sarec_head, kink_sarec, sr_seq_node, seq_cmp)
+ENGINE_RB_GENERATE(kink_sarec_spis, kink_sarec, sr_spi_node, spi_cmp)
+ENGINE_RB_GENERATE(kink_sarec_pairs, kink_sarec, sr_pair_node, pair_cmp)
+
 static void
 sarec_grace(void *arg)
 {
@@ -25,6 +76,29 @@ static const char *
 proto_name(uint8_t proto)
 {
 	return proto == PROTO_IPSEC_AH ? "ah" : "esp";
+}
+
+static void
+sarec_link(struct kink_engine *en, struct kink_sarec *sr)
+{
+	sr->sr_seq = ++en->en_sa_seq;
+	RB_INSERT(kink_sarec_head, &en->en_sas, sr);
+	RB_INSERT(kink_sarec_spis, &en->en_sa_spis, sr);
+	RB_INSERT(kink_sarec_pairs, &en->en_sa_pairs, sr);
+	TAILQ_INSERT_TAIL(&sr->sr_peer->pe_sas, sr, sr_peer_entry);
+	sr->sr_peer->pe_nsas++;
+	en->en_nsas++;
+}
+
+static void
+sarec_unlink(struct kink_engine *en, struct kink_sarec *sr)
+{
+	RB_REMOVE(kink_sarec_head, &en->en_sas, sr);
+	RB_REMOVE(kink_sarec_spis, &en->en_sa_spis, sr);
+	RB_REMOVE(kink_sarec_pairs, &en->en_sa_pairs, sr);
+	TAILQ_REMOVE(&sr->sr_peer->pe_sas, sr, sr_peer_entry);
+	sr->sr_peer->pe_nsas--;
+	en->en_nsas--;
 }
 
 struct kink_sarec *
@@ -51,20 +125,21 @@ sarec_add_cb(struct kink_engine *en, struct kink_peer *pe,
 
 	if (replace && (sr = sarec_find(en, sa->sa_proto, sa->sa_spi,
 	    sa->sa_dir)) != NULL && sr->sr_peer == pe) {
+		/* The new SA may change the keys the record is found by. */
+		RB_REMOVE(kink_sarec_pairs, &en->en_sa_pairs, sr);
+		RB_REMOVE(kink_sarec_spis, &en->en_sa_spis, sr);
 		sa_free_keys(&sr->sr_sa);
 		sr->sr_sa = *sa;
 		sr->sr_pair = pair;
+		RB_INSERT(kink_sarec_spis, &en->en_sa_spis, sr);
+		RB_INSERT(kink_sarec_pairs, &en->en_sa_pairs, sr);
 	} else {
 		*srp = NULL;
 		if ((sr = calloc(1, sizeof(*sr))) == NULL) {
 			log_warn("sarec_add");
 			return -1;
 		}
-		if (timer_init(&sr->sr_timer, en->en_base, sarec_grace,
-		    sr) == -1) {
-			free(sr);
-			return -1;
-		}
+		/* The grace timer is made when needed: most SAs never wait. */
 		sr->sr_en = en;
 		sr->sr_peer = pe;
 		strlcpy(sr->sr_policy, policy, sizeof(sr->sr_policy));
@@ -73,8 +148,7 @@ sarec_add_cb(struct kink_engine *en, struct kink_peer *pe,
 		sr->sr_initiator = initiator;
 		sr->sr_created = time(NULL);
 		sr->sr_sa = *sa;
-		TAILQ_INSERT_TAIL(&en->en_sas, sr, sr_entry);
-		en->en_nsas++;
+		sarec_link(en, sr);
 		replace = 0;
 	}
 	sr->sr_state = CTL_SA_MATURE;
@@ -107,8 +181,7 @@ sarec_forget(struct kink_sarec *sr)
 	struct kink_engine *en = sr->sr_en;
 
 	timer_fini(&sr->sr_timer);
-	TAILQ_REMOVE(&en->en_sas, sr, sr_entry);
-	en->en_nsas--;
+	sarec_unlink(en, sr);
 	stats_inc(STAT_SA_DEL);
 	engine_event(en, CTL_EV_SA_DEL, sr->sr_peer->pe_name, 0,
 	    "%s %s spi 0x%08x", sr->sr_sa.sa_dir == SA_DIR_IN ? "in" : "out",
@@ -137,6 +210,11 @@ sarec_del_later(struct kink_sarec *sr, uint32_t ms)
 		return;
 	}
 	sr->sr_state = CTL_SA_DYING;
+	if (sr->sr_timer.t_ev == NULL && timer_init(&sr->sr_timer,
+	    sr->sr_en->en_base, sarec_grace, sr) == -1) {
+		sarec_del(sr, "deleted (no memory for the grace timer)");
+		return;
+	}
 	if (!timer_pending(&sr->sr_timer))
 		timer_add_ms(&sr->sr_timer, ms);
 }
@@ -150,57 +228,138 @@ sarec_match(const struct kink_sarec *sr, const struct sarec_key *k)
 	    (k->k_dir == 0 || sr->sr_sa.sa_dir == k->k_dir));
 }
 
+/*
+ * The record after `prev` in `k`'s index: a pair's records by pair, a
+ * peer's on its list, the rest in the order made.
+ */
+static struct kink_sarec *
+sarec_step(struct kink_engine *en, struct kink_sarec *prev,
+    const struct sarec_key *k)
+{
+	struct kink_sarec find, *sr;
+
+	if (k != NULL && k->k_pair != 0) {
+		if (prev == NULL) {
+			find.sr_pair = k->k_pair;
+			find.sr_seq = 0;
+			sr = RB_NFIND(kink_sarec_pairs, &en->en_sa_pairs, &find);
+		} else
+			sr = RB_NEXT(kink_sarec_pairs, &en->en_sa_pairs, prev);
+		return sr != NULL && sr->sr_pair == k->k_pair ? sr : NULL;
+	}
+	if (k != NULL && k->k_peer != NULL)
+		return prev == NULL ? TAILQ_FIRST(&k->k_peer->pe_sas) :
+		    TAILQ_NEXT(prev, sr_peer_entry);
+	return prev == NULL ? RB_MIN(kink_sarec_head, &en->en_sas) :
+	    RB_NEXT(kink_sarec_head, &en->en_sas, prev);
+}
+
 struct kink_sarec *
 sarec_next(struct kink_engine *en, struct kink_sarec *prev,
     const struct sarec_key *k)
 {
-	struct kink_sarec *sr;
+	struct kink_sarec *sr = prev;
 
-	sr = prev == NULL ? TAILQ_FIRST(&en->en_sas) : TAILQ_NEXT(prev,
-	    sr_entry);
-	while (sr != NULL && !sarec_match(sr, k))
-		sr = TAILQ_NEXT(sr, sr_entry);
+	do
+		sr = sarec_step(en, sr, k);
+	while (sr != NULL && !sarec_match(sr, k));
 	return sr;
+}
+
+struct kink_sarec *
+sarec_after(struct kink_engine *en, uint64_t seq)
+{
+	struct kink_sarec find;
+
+	find.sr_seq = seq + 1;
+	return seq == UINT64_MAX ? NULL :
+	    RB_NFIND(kink_sarec_head, &en->en_sas, &find);
+}
+
+/* The first record (lowest key) with this SPI. */
+static struct kink_sarec *
+spi_first(struct kink_engine *en, uint32_t spi)
+{
+	struct kink_sarec find, *sr;
+
+	memset(&find.sr_sa.sa_dst, 0, sizeof(find.sr_sa.sa_dst));
+	find.sr_sa.sa_spi = spi;
+	find.sr_sa.sa_proto = 0;
+	find.sr_seq = 0;
+	sr = RB_NFIND(kink_sarec_spis, &en->en_sa_spis, &find);
+	return sr != NULL && sr->sr_sa.sa_spi == spi ? sr : NULL;
+}
+
+static struct kink_sarec *
+spi_next(struct kink_engine *en, struct kink_sarec *sr)
+{
+	struct kink_sarec *n = RB_NEXT(kink_sarec_spis, &en->en_sa_spis, sr);
+
+	return n != NULL && n->sr_sa.sa_spi == sr->sr_sa.sa_spi ? n : NULL;
+}
+
+/*
+ * The oldest record of an SPI that matches: the same answer a walk in
+ * the order made gave, from the few records sharing the SPI.
+ */
+static struct kink_sarec *
+spi_oldest(struct kink_engine *en, struct kink_peer *pe, uint8_t proto,
+    uint32_t spi, uint8_t dir)
+{
+	struct kink_sarec *sr, *best = NULL;
+
+	for (sr = spi_first(en, spi); sr != NULL; sr = spi_next(en, sr))
+		if ((proto == 0 || sr->sr_sa.sa_proto == proto) &&
+		    (dir == 0 || sr->sr_sa.sa_dir == dir) &&
+		    (pe == NULL || sr->sr_peer == pe) &&
+		    (best == NULL || sr->sr_seq < best->sr_seq))
+			best = sr;
+	return best;
 }
 
 struct kink_sarec *
 sarec_find(struct kink_engine *en, uint8_t proto, uint32_t spi, uint8_t dir)
 {
-	struct kink_sarec *sr;
-
-	TAILQ_FOREACH(sr, &en->en_sas, sr_entry)
-		if (sr->sr_sa.sa_spi == spi && (proto == 0 ||
-		    sr->sr_sa.sa_proto == proto) && (dir == 0 ||
-		    sr->sr_sa.sa_dir == dir))
-			return sr;
-	return NULL;
+	return spi_oldest(en, NULL, proto, spi, dir);
 }
 
 struct kink_sarec *
 sarec_find_dst(struct kink_engine *en, const struct sockaddr_storage *dst,
     uint8_t proto, uint32_t spi)
 {
-	struct kink_sarec *sr;
+	struct kink_sarec find, *sr;
 
-	TAILQ_FOREACH(sr, &en->en_sas, sr_entry)
-		if (sr->sr_sa.sa_spi == spi && sr->sr_sa.sa_proto == proto &&
-		    addr_eq((const struct sockaddr *)&sr->sr_sa.sa_dst,
-		    (const struct sockaddr *)dst))
-			return sr;
-	return NULL;
+	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
+		return NULL;	/* addr_eq() matches no other family */
+	find.sr_sa.sa_dst = *dst;
+	find.sr_sa.sa_spi = spi;
+	find.sr_sa.sa_proto = proto;
+	find.sr_seq = 0;
+	sr = RB_NFIND(kink_sarec_spis, &en->en_sa_spis, &find);
+	if (sr == NULL || sr->sr_sa.sa_spi != spi ||
+	    sr->sr_sa.sa_proto != proto || dst_cmp(&sr->sr_sa.sa_dst, dst))
+		return NULL;
+	return sr;
+}
+
+struct kink_sarec *
+sarec_next_dst(struct kink_sarec *sr)
+{
+	struct kink_sarec *n;
+
+	n = RB_NEXT(kink_sarec_spis, &sr->sr_en->en_sa_spis, sr);
+	if (n == NULL || n->sr_sa.sa_spi != sr->sr_sa.sa_spi ||
+	    n->sr_sa.sa_proto != sr->sr_sa.sa_proto ||
+	    dst_cmp(&n->sr_sa.sa_dst, &sr->sr_sa.sa_dst) != 0)
+		return NULL;
+	return n;
 }
 
 struct kink_sarec *
 sarec_find_peer(struct kink_engine *en, struct kink_peer *pe, uint8_t proto,
     uint32_t spi, uint8_t dir)
 {
-	struct kink_sarec *sr;
-
-	TAILQ_FOREACH(sr, &en->en_sas, sr_entry)
-		if (sr->sr_peer == pe && sr->sr_sa.sa_dir == dir &&
-		    sr->sr_sa.sa_proto == proto && sr->sr_sa.sa_spi == spi)
-			return sr;
-	return NULL;
+	return spi_oldest(en, pe, proto, spi, dir);
 }
 
 struct kink_sarec *
@@ -208,8 +367,8 @@ sarec_first_dir(struct kink_engine *en, struct kink_peer *pe, uint8_t dir)
 {
 	struct kink_sarec *sr;
 
-	TAILQ_FOREACH(sr, &en->en_sas, sr_entry)
-		if (sr->sr_peer == pe && sr->sr_sa.sa_dir == dir)
+	TAILQ_FOREACH(sr, &pe->pe_sas, sr_peer_entry)
+		if (sr->sr_sa.sa_dir == dir)
 			return sr;
 	return NULL;
 }
@@ -218,10 +377,14 @@ int
 sarec_pair_dying(struct kink_engine *en, uint32_t pair)
 {
 	struct kink_sarec *sr;
+	struct sarec_key k;
 	int n = 0;
 
-	TAILQ_FOREACH(sr, &en->en_sas, sr_entry)
-		if (sr->sr_pair == pair && sr->sr_state == CTL_SA_MATURE) {
+	memset(&k, 0, sizeof(k));
+	k.k_pair = pair;
+	for (sr = sarec_next(en, NULL, &k); sr != NULL;
+	    sr = sarec_next(en, sr, &k))
+		if (sr->sr_state == CTL_SA_MATURE) {
 			sr->sr_state = CTL_SA_DYING;
 			n++;
 		}
@@ -232,14 +395,15 @@ int
 sarec_pair_del(struct kink_engine *en, uint32_t pair, const char *why)
 {
 	struct kink_sarec *sr, *next;
+	struct sarec_key k;
 	int n = 0;
 
-	for (sr = TAILQ_FIRST(&en->en_sas); sr != NULL; sr = next) {
-		next = TAILQ_NEXT(sr, sr_entry);
-		if (sr->sr_pair == pair) {
-			sarec_del(sr, why);
-			n++;
-		}
+	memset(&k, 0, sizeof(k));
+	k.k_pair = pair;
+	for (sr = sarec_next(en, NULL, &k); sr != NULL; sr = next) {
+		next = sarec_next(en, sr, &k);
+		sarec_del(sr, why);
+		n++;
 	}
 	return n;
 }
@@ -248,14 +412,15 @@ int
 sarec_flush(struct kink_engine *en, struct kink_peer *pe, const char *why)
 {
 	struct kink_sarec *sr, *next;
+	struct sarec_key k;
 	int n = 0;
 
-	for (sr = TAILQ_FIRST(&en->en_sas); sr != NULL; sr = next) {
-		next = TAILQ_NEXT(sr, sr_entry);
-		if (pe == NULL || sr->sr_peer == pe) {
-			sarec_del(sr, why);
-			n++;
-		}
+	memset(&k, 0, sizeof(k));
+	k.k_peer = pe;
+	for (sr = sarec_next(en, NULL, &k); sr != NULL; sr = next) {
+		next = sarec_next(en, sr, &k);
+		sarec_del(sr, why);
+		n++;
 	}
 	return n;
 }
@@ -267,10 +432,11 @@ sarec_flush_but(struct kink_engine *en, struct kink_peer *pe,
 	struct kink_sarec *sr, *next;
 	int n = 0;
 
-	for (sr = TAILQ_FIRST(&en->en_sas); sr != NULL; sr = next) {
-		next = TAILQ_NEXT(sr, sr_entry);
-		if (sr->sr_peer != pe ||
-		    (keep_pair && sr->sr_pair == keep_pair))
+	if (pe == NULL)
+		return 0;
+	for (sr = TAILQ_FIRST(&pe->pe_sas); sr != NULL; sr = next) {
+		next = TAILQ_NEXT(sr, sr_peer_entry);
+		if (keep_pair && sr->sr_pair == keep_pair)
 			continue;
 		sarec_del(sr, why);
 		n++;
@@ -283,7 +449,7 @@ sarec_forget_all(struct kink_engine *en)
 {
 	struct kink_sarec *sr;
 
-	while ((sr = TAILQ_FIRST(&en->en_sas)) != NULL) {
+	while ((sr = RB_MIN(kink_sarec_head, &en->en_sas)) != NULL) {
 		sr->sr_installed = 0;
 		sarec_forget(sr);
 	}
@@ -292,13 +458,7 @@ sarec_forget_all(struct kink_engine *en)
 int
 sarec_count(struct kink_engine *en, const struct kink_peer *pe)
 {
-	struct kink_sarec *sr;
-	int n = 0;
-
-	TAILQ_FOREACH(sr, &en->en_sas, sr_entry)
-		if (sr->sr_peer == pe)
-			n++;
-	return n;
+	return pe != NULL ? pe->pe_nsas : 0;
 }
 
 void

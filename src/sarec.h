@@ -2,8 +2,9 @@
  * SA records: the engine's own account of the SAs it installed (what
  * `kinkctl show sa` lists), each tied to a peer, a policy and the pair of
  * one CREATE.  Every install and removal goes to the sadb backend too.
- * Lookups are by key, so an index later changes this file only (today
- * each is a walk of the engine's list).
+ * Every lookup goes through an index (red-black trees from <sys/tree.h>:
+ * by sequence, by (SPI, protocol, destination), by pair; a list per
+ * peer), so its cost does not grow with the number of SAs held.
  */
 #ifndef KINK_SAREC_H
 #define KINK_SAREC_H
@@ -25,7 +26,11 @@ struct kink_peer;
 #define SAREC_EV_UPDATE	"sa-update"
 
 struct kink_sarec {
-	TAILQ_ENTRY(kink_sarec)	 sr_entry;
+	RB_ENTRY(kink_sarec)	 sr_seq_node;	/* en_sas */
+	RB_ENTRY(kink_sarec)	 sr_spi_node;	/* en_sa_spis */
+	RB_ENTRY(kink_sarec)	 sr_pair_node;	/* en_sa_pairs */
+	TAILQ_ENTRY(kink_sarec)	 sr_peer_entry;	/* pe_sas */
+	uint64_t		 sr_seq;	/* order made, never reused */
 	struct kink_engine	*sr_en;
 	struct kink_peer	*sr_peer;
 	char			 sr_policy[POL_NAME_MAX];
@@ -38,7 +43,7 @@ struct kink_sarec {
 	struct timer		 sr_timer;	/* DELETE grace */
 	uint64_t		 sr_del_serial;	/* DELETE xact naming it */
 	uint64_t		 sr_bytes;	/* from the last backend dump */
-	uint8_t			 sr_bytes_known;
+	uint64_t		 sr_dump_gen;	/* last listing that saw it */
 	struct kink_sa		 sr_sa;		/* keys wiped on free */
 	/* Why it is not in force (missing, dying), for `show sa`. */
 	char			 sr_why[CTL_REASON_MAX + 1];
@@ -59,6 +64,11 @@ struct sarec_key {
  */
 struct kink_sarec *sarec_next(struct kink_engine *, struct kink_sarec *prev,
 	    const struct sarec_key *);
+/*
+ * The first record made after the one numbered `seq` (0: the first), or
+ * NULL: a listing resumes here whatever was removed since.
+ */
+struct kink_sarec *sarec_after(struct kink_engine *, uint64_t seq);
 /* Record and install; with `replace`, new keys for the same SPI. */
 struct kink_sarec *sarec_add(struct kink_engine *, struct kink_peer *,
 	    const char *policy, uint32_t reqid, uint32_t pair, int initiator,
@@ -88,6 +98,8 @@ struct kink_sarec *sarec_find(struct kink_engine *, uint8_t proto,
  */
 struct kink_sarec *sarec_find_dst(struct kink_engine *,
 	    const struct sockaddr_storage *dst, uint8_t proto, uint32_t spi);
+/* The next record with the same destination, protocol and SPI. */
+struct kink_sarec *sarec_next_dst(struct kink_sarec *);
 /* By SPI among one peer's SAs of direction `dir`. */
 struct kink_sarec *sarec_find_peer(struct kink_engine *, struct kink_peer *,
 	    uint8_t proto, uint32_t spi, uint8_t dir);

@@ -82,6 +82,26 @@ xact_live(const struct kink_xact *x)
 	return x->xa_state != XS_DONE && x->xa_state != XS_FAILED;
 }
 
+/* (XID, role), then serial: several may share an XID, live or not. */
+static int
+xid_cmp(const struct kink_xact *a, const struct kink_xact *b)
+{
+	if (a->xa_xid != b->xa_xid)
+		return a->xa_xid < b->xa_xid ? -1 : 1;
+	if (a->xa_role != b->xa_role)
+		return a->xa_role < b->xa_role ? -1 : 1;
+	return a->xa_serial < b->xa_serial ? -1 : a->xa_serial > b->xa_serial;
+}
+
+static int
+serial_cmp(const struct kink_xact *a, const struct kink_xact *b)
+{
+	return a->xa_serial < b->xa_serial ? -1 : a->xa_serial > b->xa_serial;
+}
+
+ENGINE_RB_GENERATE(kink_xact_xids, kink_xact, xa_xid_node, xid_cmp)
+ENGINE_RB_GENERATE(kink_xact_serials, kink_xact, xa_serial_node, serial_cmp)
+
 void
 xact_register(struct kink_engine *en, const struct xact_ops *ops)
 {
@@ -157,6 +177,8 @@ xact_new(struct kink_engine *en, struct kink_peer *pe, uint32_t xid,
 	buf_init(&x->xa_msg, KINK_MAX_MSG);
 	buf_init(&x->xa_qm, KINK_MAX_MSG);
 	TAILQ_INSERT_TAIL(&en->en_xacts, x, xa_entry);
+	RB_INSERT(kink_xact_xids, &en->en_xact_xids, x);
+	RB_INSERT(kink_xact_serials, &en->en_xact_serials, x);
 	en->en_nxact++;
 	pe->pe_nxact++;
 	stats_inc(STAT_XACT_START);
@@ -176,6 +198,8 @@ xact_free(struct kink_xact *x)
 	en = x->xa_en;
 	timer_fini(&x->xa_timer);
 	TAILQ_REMOVE(&en->en_xacts, x, xa_entry);
+	RB_REMOVE(kink_xact_xids, &en->en_xact_xids, x);
+	RB_REMOVE(kink_xact_serials, &en->en_xact_serials, x);
 	en->en_nxact--;
 	x->xa_peer->pe_nxact--;
 	if (x->xa_peer->pe_probe == x)
@@ -202,11 +226,15 @@ struct kink_xact *
 xact_find(struct kink_engine *en, struct kink_peer *pe, uint32_t xid,
     enum xact_role role)
 {
-	struct kink_xact *x;
+	struct kink_xact find, *x;
 
-	TAILQ_FOREACH(x, &en->en_xacts, xa_entry)
-		if (x->xa_xid == xid && x->xa_role == role &&
-		    (pe == NULL || x->xa_peer == pe) && xact_live(x))
+	find.xa_xid = xid;
+	find.xa_role = role;
+	find.xa_serial = 0;
+	for (x = RB_NFIND(kink_xact_xids, &en->en_xact_xids, &find);
+	    x != NULL && x->xa_xid == xid && x->xa_role == role;
+	    x = RB_NEXT(kink_xact_xids, &en->en_xact_xids, x))
+		if ((pe == NULL || x->xa_peer == pe) && xact_live(x))
 			return x;
 	return NULL;
 }
@@ -214,12 +242,11 @@ xact_find(struct kink_engine *en, struct kink_peer *pe, uint32_t xid,
 struct kink_xact *
 xact_by_serial(struct kink_engine *en, uint64_t serial)
 {
-	struct kink_xact *x;
+	struct kink_xact find, *x;
 
-	TAILQ_FOREACH(x, &en->en_xacts, xa_entry)
-		if (x->xa_serial == serial && xact_live(x))
-			return x;
-	return NULL;
+	find.xa_serial = serial;
+	x = RB_FIND(kink_xact_serials, &en->en_xact_serials, &find);
+	return x != NULL && xact_live(x) ? x : NULL;
 }
 
 /* The one place a transaction changes state. */

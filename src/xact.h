@@ -85,6 +85,8 @@ struct xact_waiter {
 
 struct kink_xact {
 	TAILQ_ENTRY(kink_xact)	 xa_entry;
+	RB_ENTRY(kink_xact)	 xa_xid_node;	/* en_xact_xids */
+	RB_ENTRY(kink_xact)	 xa_serial_node;	/* en_xact_serials */
 	struct kink_engine	*xa_en;
 	struct kink_peer	*xa_peer;
 	uint64_t		 xa_serial;	/* for async callbacks */

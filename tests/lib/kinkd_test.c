@@ -30,9 +30,18 @@
  *				datagrams we send and send DUP % of the
  *				rest twice, at random (the VM soak: its
  *				kernel has no netem); "impair 0 0" ends it
+ *	fill-sas PEER N		N pairs of SA records for PEER (its first
+ *				policy), installed in the backend as a CREATE
+ *				would: many SAs without N exchanges; made 256
+ *				pairs a loop pass, logged when all are
+ *	loop-probe		log the longest gap between two ticks of
+ *				the loop probe since the last loop-probe, in
+ *				wall time and in the loop thread's CPU time
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  * KINKD_NULL_REFUSE=gcm in the environment has the null backend refuse
  * AES-GCM from the start (so start-up filtering can be tested too).
+ * KINKD_LOOP_PROBE=1 starts the loop probe: a 1 ms timer whose lateness
+ * is how long the loop was busy between two events.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -42,7 +51,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -57,6 +69,18 @@
 #include "sarec.h"
 
 static int	knob_refuse_replies;
+static struct event *probe_ev;
+static uint64_t	probe_last_us, probe_max_us, probe_ticks;
+static uint64_t	probe_last_cpu, probe_max_cpu;	/* loop thread's CPU, us */
+
+/* fill-sas in batches, a loop pass each, so the backend drains between. */
+#define FILL_BATCH	256
+static struct {
+	struct kinkd	*f_kd;
+	char		 f_peer[CTL_NAME_MAX + 1];
+	long		 f_n, f_left;
+	struct event	*f_ev;
+} fill;
 static int	knob_reply_ackreq;
 static uint8_t	knob_send_qmvers;
 static uint16_t	knob_send_notify;
@@ -138,6 +162,109 @@ inject_kernel(struct kinkd *kd, const char *line)
 	}
 }
 
+static uint64_t
+clock_us(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * Wall time between ticks counts time the machine gave to others too;
+ * the loop thread's CPU time between them is the work done in between.
+ */
+static void
+probe_tick(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t now = clock_us(CLOCK_MONOTONIC);
+	uint64_t cpu = clock_us(CLOCK_THREAD_CPUTIME_ID);
+
+	if (probe_last_us != 0 && now - probe_last_us > probe_max_us)
+		probe_max_us = now - probe_last_us;
+	if (probe_last_us != 0 && cpu - probe_last_cpu > probe_max_cpu)
+		probe_max_cpu = cpu - probe_last_cpu;
+	probe_last_us = now;
+	probe_last_cpu = cpu;
+	probe_ticks++;
+}
+
+/* One batch of the fill under way, as if from CREATEs with the peer. */
+static void
+fill_batch(evutil_socket_t fd, short what, void *arg)
+{
+	struct kink_engine *en = &fill.f_kd->kd_eng;
+	struct timeval zero = { 0, 0 };
+	struct kink_policy *pol;
+	struct kink_peer *pe;
+	struct kink_sa sa;
+	long i;
+	int d;
+
+	if ((pe = peer_by_name(en, fill.f_peer)) == NULL ||
+	    pe->pe_conf == NULL || pe->pe_conf->p_npolicies == 0 ||
+	    pe->pe_conf->p_naddrs == 0) {
+		log_warnx("inject: fill-sas: peer %s gone", fill.f_peer);
+		fill.f_left = 0;
+		return;
+	}
+	pol = &pe->pe_conf->p_policies[0];
+	for (i = 0; i < FILL_BATCH && fill.f_left > 0; i++, fill.f_left--) {
+		uint32_t pair = ++en->en_next_pair;
+
+		for (d = SA_DIR_IN; d <= SA_DIR_OUT; d++) {
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_src = pe->pe_conf->p_addrs[0];
+			addr_parse(sa.sa_src.ss_family == AF_INET6 ? "::1" :
+			    "127.0.0.1", &sa.sa_dst);
+			if (d == SA_DIR_OUT) {
+				sa.sa_dst = sa.sa_src;
+				addr_parse(sa.sa_src.ss_family == AF_INET6 ?
+				    "::1" : "127.0.0.1", &sa.sa_src);
+			}
+			sa.sa_proto = PROTO_IPSEC_ESP;
+			sa.sa_dir = (uint8_t)d;
+			sa.sa_mode = ENCAP_MODE_TRANSPORT;
+			do
+				sa.sa_spi = arc4random() | 0x100;
+			while (sarec_find(en, 0, sa.sa_spi, 0) != NULL);
+			sa.sa_enc = ESP_AES_CBC;
+			sa.sa_enc_keylen = 128;
+			sa.sa_enckey_len = 16;
+			arc4random_buf(sa.sa_enckey, sa.sa_enckey_len);
+			sarec_add(en, pe, pol->pol_name, pol->pol_reqid, pair,
+			    1, &sa, 0);
+			sa_free_keys(&sa);
+		}
+	}
+	if (fill.f_left > 0)
+		event_add(fill.f_ev, &zero);
+	else
+		log_info("inject: fill-sas %s %ld", fill.f_peer, fill.f_n);
+}
+
+static void
+inject_fill(struct kinkd *kd, const char *line)
+{
+	struct timeval zero = { 0, 0 };
+	char peer[CTL_NAME_MAX + 1];
+	long n;
+
+	if (sscanf(line, "fill-sas %64s %ld", peer, &n) != 2 || n < 0 ||
+	    fill.f_left > 0) {
+		log_warnx("inject: bad fill-sas line (or one under way)");
+		return;
+	}
+	if (fill.f_ev == NULL && (fill.f_ev = event_new(kd->kd_eng.en_base,
+	    -1, 0, fill_batch, NULL)) == NULL)
+		return;
+	fill.f_kd = kd;
+	strlcpy(fill.f_peer, peer, sizeof(fill.f_peer));
+	fill.f_n = fill.f_left = n;
+	event_add(fill.f_ev, &zero);
+}
+
 static void
 test_inject(struct kinkd *kd)
 {
@@ -174,6 +301,19 @@ test_inject(struct kinkd *kd)
 		}
 		if (strncmp(line, "kernel-", 7) == 0) {
 			inject_kernel(kd, line);
+			continue;
+		}
+		if (strncmp(line, "fill-sas ", 9) == 0) {
+			inject_fill(kd, line);
+			continue;
+		}
+		if (strncmp(line, "loop-probe", 10) == 0) {
+			log_info("inject: loop-probe max_gap_us=%llu "
+			    "max_cpu_us=%llu ticks=%llu",
+			    (unsigned long long)probe_max_us,
+			    (unsigned long long)probe_max_cpu,
+			    (unsigned long long)probe_ticks);
+			probe_max_us = probe_max_cpu = probe_ticks = 0;
 			continue;
 		}
 		if (sscanf(line, "send-qmvers %li", (long *)&v) == 1) {
@@ -304,8 +444,15 @@ test_backend(struct kinkd *kd)
 {
 	const char *env = getenv("KINKD_NULL_REFUSE");
 
+	struct timeval ms = { 0, 1000 };
+
 	if (env != NULL && strcmp(env, "gcm") == 0)
 		sadb_null_refuse_gcm(kd->kd_eng.en_sadb, 1);
+	env = getenv("KINKD_LOOP_PROBE");
+	if (env != NULL && strcmp(env, "1") == 0 && probe_ev == NULL &&
+	    (probe_ev = event_new(kd->kd_eng.en_base, -1, EV_PERSIST,
+	    probe_tick, NULL)) != NULL)
+		event_add(probe_ev, &ms);
 }
 
 static const struct engine_hooks test_engine_hooks = {

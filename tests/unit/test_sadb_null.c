@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "isakmp_num.h"
 #include "sadb.h"
 #include "test.h"
@@ -304,6 +305,151 @@ TEST(null_supports_knob)
 	event_base_free(base);
 }
 
+struct bulk {
+	int	 calls, errs, ndump, dump_end, probes, probes_mid;
+	int	 seen_dir_out;
+};
+
+static void
+bulk_done(int err, void *arg)
+{
+	struct bulk *b = arg;
+
+	b->calls++;
+	b->errs += err != 0;
+}
+
+static void
+bulk_dump(int err, const struct kink_sa *sa, void *arg)
+{
+	struct bulk *b = arg;
+
+	if (sa == NULL)
+		b->dump_end++;
+	else
+		b->ndump++;
+}
+
+/* Runs once per loop pass while a dump is under way. */
+static void
+bulk_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct bulk *b = arg;
+
+	b->probes++;
+	b->probes_mid += b->ndump > 0 && b->dump_end == 0;
+}
+
+/* Pair p: inbound SPI to 192.0.2.1, outbound the same SPI to .2. */
+static void
+pair_sa(struct kink_sa *sa, int i)
+{
+	mksa(sa, 0x1000 + (uint32_t)(i / 2), (uint8_t)i);
+	if (i % 2) {
+		addr4(&sa->sa_dst, "192.0.2.2");
+		addr4(&sa->sa_src, "192.0.2.1");
+		sa->sa_dir = SA_DIR_OUT;
+	}
+}
+
+static void
+bulk_dump_all(struct event_base *base, struct sadb *sd, struct bulk *b)
+{
+	struct event *probe = event_new(base, -1, EV_PERSIST, bulk_probe, b);
+	struct timeval zero = { 0, 0 };
+	int pass;
+
+	b->ndump = b->dump_end = b->probes = b->probes_mid = 0;
+	ASSERT_INT_EQ(sadb_dump(sd, bulk_dump, b), 0);
+	event_add(probe, &zero);
+	for (pass = 0; pass < 100000 && b->dump_end == 0; pass++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	event_free(probe);
+}
+
+/*
+ * 100,000 pairs: nothing capped below that, lookups by key right after
+ * deletes, and a dump that lets other events run between its chunks.
+ */
+TEST(null_holds_100k_pairs)
+{
+	struct event_base *base = event_base_new();
+	struct sadb *sd = sadb_new(base, "null", up_cb, NULL);
+	struct kink_sa sa;
+	struct result r;
+	struct bulk b;
+	int i, n = 200000, gone = 0;
+
+	ASSERT_TRUE(sd != NULL);
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < n; i++) {
+		pair_sa(&sa, i);
+		ASSERT_INT_EQ(sadb_add(sd, &sa, 0, bulk_done, &b), 0);
+		if (i % 1024 == 1023)
+			run_loop(base);
+	}
+	run_loop(base);
+	ASSERT_INT_EQ(b.calls, n);
+	ASSERT_INT_EQ(b.errs, 0);
+	bulk_dump_all(base, sd, &b);
+	ASSERT_INT_EQ(b.dump_end, 1);
+	ASSERT_INT_EQ(b.ndump, n);
+	ASSERT_TRUE(b.probes_mid > 0);	/* other events ran mid-dump */
+	/* Every third SA goes; each is then looked up by its key. */
+	b.calls = b.errs = 0;
+	for (i = 0; i < n; i += 3, gone++) {
+		pair_sa(&sa, i);
+		ASSERT_INT_EQ(sadb_del(sd, &sa, bulk_done, &b), 0);
+	}
+	run_loop(base);
+	ASSERT_INT_EQ(b.calls, gone);
+	ASSERT_INT_EQ(b.errs, 0);
+	for (i = 0; i < 3000; i++) {
+		pair_sa(&sa, i);
+		memset(&r, 0, sizeof(r));
+		ASSERT_INT_EQ(sadb_get(sd, &sa, dump_cb, &r), 0);
+		run_loop(base);
+		if (i % 3 == 0)
+			ASSERT_INT_EQ(r.err, ESRCH);
+		else {
+			ASSERT_INT_EQ(r.err, 0);
+			ASSERT_INT_EQ(r.ndump, 1);
+			ASSERT_INT_EQ(r.last.sa_spi, sa.sa_spi);
+			ASSERT_INT_EQ(r.last.sa_dir, sa.sa_dir);
+			ASSERT_TRUE(addr_eq((struct sockaddr *)&r.last.sa_dst,
+			    (struct sockaddr *)&sa.sa_dst));
+		}
+	}
+	bulk_dump_all(base, sd, &b);
+	ASSERT_INT_EQ(b.ndump, n - gone);
+	sadb_free(sd);
+	event_base_free(base);
+}
+
+/* The store is keyed by address: a family without one is refused. */
+TEST(null_refuses_unkeyed_family)
+{
+	struct event_base *base = event_base_new();
+	struct sadb *sd = sadb_new(base, "null", up_cb, NULL);
+	struct kink_sa sa;
+	struct result r;
+
+	mksa(&sa, 0x4242, 1);
+	sa.sa_dst.ss_family = AF_UNIX;
+	memset(&r, 0, sizeof(r));
+	ASSERT_INT_EQ(sadb_add(sd, &sa, 0, done_cb, &r), 0);
+	run_loop(base);
+	ASSERT_INT_EQ(r.calls, 1);
+	ASSERT_INT_EQ(r.err, EAFNOSUPPORT);
+	memset(&r, 0, sizeof(r));
+	ASSERT_INT_EQ(sadb_getspi(sd, &sa.sa_src, &sa.sa_dst, 3, spi_cb, &r),
+	    0);
+	run_loop(base);
+	ASSERT_INT_EQ(r.err, EAFNOSUPPORT);
+	sadb_free(sd);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -313,5 +459,7 @@ main(void)
 	RUN(null_inject_upcall_deferred);
 	RUN(null_close_with_pending);
 	RUN(null_supports_knob);
+	RUN(null_holds_100k_pairs);
+	RUN(null_refuses_unkeyed_family);
 	return test_done();
 }
