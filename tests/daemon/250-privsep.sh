@@ -1,0 +1,67 @@
+#!/bin/bash
+# Privilege separation (-P) with the null backend: the pid kinkd started
+# with is the broker, its child the engine.  The engine runs with no
+# capability, no new privileges and seccomp on; the broker keeps
+# CAP_NET_ADMIN only.  A CREATE still installs a pair on both sides.  A
+# request for a policy or an SA outside the configuration is refused by
+# the broker, with a log line, and changes nothing; a system call outside
+# the engine's allowlist kills the engine (SIGSYS), and the broker logs it
+# and exits with status 1 (init restarts the service).
+. tests/lib/host.sh
+HOST_NEEDS="$KINKD $KINKCTL"
+host_init 250-privsep
+host_realm alpha beta || exit 1
+
+engine_of() { pgrep -P "$(cat "$T/$1.pid")" | head -n 1; }
+status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+write_conf alpha v4 && write_conf beta v4 || { fail conf; exit 1; }
+start_kinkd alpha "$T/alpha.conf" -P && start_kinkd beta "$T/beta.conf" -P ||
+    { fail start "daemons did not start with -P"; exit 1; }
+eng=$(engine_of alpha)
+check engine-is-a-child test -n "$eng"
+check_eq engine-capeff "$(status_of "$eng" CapEff)" 0000000000000000
+check_eq engine-capprm "$(status_of "$eng" CapPrm)" 0000000000000000
+check_eq engine-capbnd "$(status_of "$eng" CapBnd)" 0000000000000000
+check_eq engine-seccomp "$(status_of "$eng" Seccomp)" 2
+check_eq engine-nonewprivs "$(status_of "$eng" NoNewPrivs)" 1
+check engine-logged grep -q "privsep: engine sandboxed" "$T/alpha.log"
+if [ "$(id -u)" = 0 ]; then
+	# bit 12: cap_net_admin, and nothing else
+	check_eq broker-capeff "$(status_of "$(cat "$T/alpha.pid")" CapEff)" \
+	    0000000000001000
+fi
+check initiate ctl alpha initiate beta
+check pairwise sa_pair_ok alpha beta
+check_eq backend-named "$(ctlj alpha show self | jq -r .backend)" null
+
+# out of the configuration: refused by the broker, logged, nothing added
+inject alpha privsep-spd
+check spd-refused wait_until "$HOST_WAIT" grep -q \
+    "privsep: broker refused SPD_ADD from the engine: SPD entry reqid 1073741808 is not a configured policy" \
+    "$T/alpha.log"
+check spd-engine-told wait_until "$HOST_WAIT" grep -q \
+    "sadb add foreign SPD entry: Operation not permitted" "$T/alpha.log"
+inject alpha privsep-sa
+check sa-refused wait_until "$HOST_WAIT" grep -q \
+    "privsep: broker refused ADD from the engine: SA spi 0x7e570001 reqid [0-9]*: remote address not configured for the peer" \
+    "$T/alpha.log"
+check sa-engine-told wait_until "$HOST_WAIT" grep -q \
+    "sadb add foreign SA: Operation not permitted" "$T/alpha.log"
+check_eq still-two-sas "$(sa_count alpha)" 2
+check engine-alive kill -0 "$eng"
+
+# a forbidden system call: the engine dies by SIGSYS, the broker exits 1
+bpid=$(cat "$T/alpha.pid")
+inject alpha privsep-syscall
+check engine-killed wait_until "$HOST_WAIT" proc_gone "$eng"
+check broker-exits wait_until "$HOST_WAIT" proc_gone "$bpid"
+wait "$bpid"
+check_eq broker-status $? 1
+check broker-logged grep -q \
+    "privsep: the engine (pid $eng) was killed by its seccomp filter" \
+    "$T/alpha.log"
+check_eq no-syscall-return "$(grep -c "privsep-syscall: mknodat returned" "$T/alpha.log")" 0
+# beta is untouched by alpha's end
+check beta-alive daemon_alive beta
+host_cleanup
