@@ -29,6 +29,7 @@
 #include "broker_msg.h"
 #include "log.h"
 #include "sadb.h"
+#include "sandbox.h"
 #include "timer.h"
 
 struct broker {
@@ -325,6 +326,7 @@ static void
 bk_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct broker *bk = arg;
+	struct bmsg m;
 
 	(void)ev;
 	if (sig == SIGCHLD) {
@@ -333,10 +335,16 @@ bk_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 	if (sig == SIGHUP)
 		(void)bk_load(bk);
-	/* The engine does the work of a reload or a stop (USR1: a test
-	 * build's inject file, read by the engine). */
-	if (!bk->bk_reaped)
-		kill(bk->bk_args->ba_engine, (int)sig);
+	/*
+	 * The engine does the work of a reload or a stop (USR1: a test
+	 * build's inject file, read by the engine).  Not kill(2): the engine
+	 * runs as `set user`, and signalling another user takes CAP_KILL,
+	 * which the broker does not keep.
+	 */
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_R_SIGNAL;
+	m.bm_flag = (uint32_t)sig;
+	bk_send(bk, &m);
 }
 
 /* Root with CAP_NET_ADMIN only: all the kernel interface needs. */
@@ -362,6 +370,7 @@ bk_caps(void)
 	    CAP_TO_MASK(CAP_NET_ADMIN);
 	if (syscall(SYS_capset, &ch, cd) == -1)
 		log_warn("privsep: broker: capset");
+	sandbox_san_dumpable();
 }
 
 int

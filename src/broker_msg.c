@@ -49,6 +49,7 @@ static const struct bm_row {
 	{ BM_R_SUPPORTS, BM_FROM_BROKER, "R_SUPPORTS", { F_FLAG, F_TEXT } },
 	{ BM_R_EVENT,	BM_FROM_BROKER, "R_EVENT", { F_EV } },
 	{ BM_R_HELLO,	BM_FROM_BROKER, "R_HELLO", { F_TEXT } },
+	{ BM_R_SIGNAL,	BM_FROM_BROKER, "R_SIGNAL", { F_FLAG } },
 };
 
 static const struct bm_row *

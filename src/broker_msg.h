@@ -42,6 +42,7 @@ enum bm_type {
 	BM_R_SUPPORTS,		/* flag (1 yes), text (why not) */
 	BM_R_EVENT,		/* an upcall: ACQUIRE, EXPIRE */
 	BM_R_HELLO,		/* text: the backend's name */
+	BM_R_SIGNAL,		/* flag: a signal the broker got, for the engine */
 };
 
 /* Who may send a type: the broker decodes only BM_FROM_ENGINE. */

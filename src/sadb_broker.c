@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -124,6 +125,13 @@ sbk_dispatch(struct sadb *sd, const uint8_t *buf, size_t len)
 	}
 	if (m->bm_type == BM_R_EVENT) {
 		sadb_upcall(sd, &m->bm_ev);
+		goto out;
+	}
+	if (m->bm_type == BM_R_SIGNAL) {
+		/* The daemon's own signal events take it from here. */
+		if (m->bm_flag == SIGHUP || m->bm_flag == SIGTERM ||
+		    m->bm_flag == SIGINT || m->bm_flag == SIGUSR1)
+			raise((int)m->bm_flag);
 		goto out;
 	}
 	if ((p = pend_find(s, m->bm_seq)) == NULL) {

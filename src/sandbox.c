@@ -83,7 +83,7 @@ static const int allowed[] = {
 #ifdef KINK_SANITIZED
 /* LeakSanitizer stops the world with a traced thread at exit. */
 static const int allowed_san[] = {
-	SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4),
+	SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(getdents),
 	SCMP_SYS(sched_getparam), SCMP_SYS(getpriority),
 };
 #endif
@@ -109,6 +109,19 @@ caps_none(char *why, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Changing credentials clears the dumpable flag, and LeakSanitizer's
+ * tracer cannot attach to a process that is not dumpable: it would spin
+ * at exit forever.  Only a sanitizer build sets it back.
+ */
+void
+sandbox_san_dumpable(void)
+{
+#ifdef KINK_SANITIZED
+	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
 }
 
 int
@@ -137,6 +150,7 @@ sandbox_engine(char *why, size_t len)
 		    0)) < 0)
 			goto fail;
 #endif
+	sandbox_san_dumpable();
 	if ((rc = seccomp_load(ctx)) < 0)
 		goto fail;
 	seccomp_release(ctx);

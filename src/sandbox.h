@@ -9,5 +9,7 @@
  * allowlist (every thread); 0, or -1 with why set.  Irreversible.
  */
 int	sandbox_engine(char *why, size_t len);
+/* A sanitizer build only: dumpable again after a credential change. */
+void	sandbox_san_dumpable(void);
 
 #endif

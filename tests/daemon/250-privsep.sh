@@ -6,7 +6,9 @@
 # request for a policy or an SA outside the configuration is refused by
 # the broker, with a log line, and changes nothing; a system call outside
 # the engine's allowlist kills the engine (SIGSYS), and the broker logs it
-# and exits with status 1 (init restarts the service).
+# and exits with status 1 (init restarts the service).  Beta's engine runs
+# as nobody: the broker, which has no CAP_KILL, passes SIGTERM on over the
+# socket, and the pair stops with status 0.
 . tests/lib/host.sh
 HOST_NEEDS="$KINKD $KINKCTL"
 host_init 250-privsep
@@ -15,7 +17,16 @@ host_realm alpha beta || exit 1
 engine_of() { pgrep -P "$(cat "$T/$1.pid")" | head -n 1; }
 status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
-write_conf alpha v4 && write_conf beta v4 || { fail conf; exit 1; }
+if [ "$(id -u)" != 0 ] || [ "$(awk 'NR == 1 { print $3 }' /proc/self/uid_map)" != 4294967295 ]; then
+	fail setup "needs real root (not a user namespace) to switch to uid 65534"
+	exit 1
+fi
+# nobody must reach the keytab and its replay cache directory
+chmod 0711 "$T"
+mkdir -p "$T/beta.rc" && chmod 1777 "$T/beta.rc"
+chmod 0644 "$T/beta.keytab"
+write_conf alpha v4 && EXTRA='set user "nobody"' write_conf beta v4 ||
+    { fail conf; exit 1; }
 start_kinkd alpha "$T/alpha.conf" -P && start_kinkd beta "$T/beta.conf" -P ||
     { fail start "daemons did not start with -P"; exit 1; }
 eng=$(engine_of alpha)
@@ -26,11 +37,12 @@ check_eq engine-capbnd "$(status_of "$eng" CapBnd)" 0000000000000000
 check_eq engine-seccomp "$(status_of "$eng" Seccomp)" 2
 check_eq engine-nonewprivs "$(status_of "$eng" NoNewPrivs)" 1
 check engine-logged grep -q "privsep: engine sandboxed" "$T/alpha.log"
-if [ "$(id -u)" = 0 ]; then
-	# bit 12: cap_net_admin, and nothing else
-	check_eq broker-capeff "$(status_of "$(cat "$T/alpha.pid")" CapEff)" \
-	    0000000000001000
-fi
+# bit 12: cap_net_admin, and nothing else
+check_eq broker-capeff "$(status_of "$(cat "$T/alpha.pid")" CapEff)" \
+    0000000000001000
+beng=$(engine_of beta)
+check_eq beta-engine-nobody "$(status_of "$beng" Uid | cut -f1)" 65534
+check_eq beta-broker-root "$(status_of "$(cat "$T/beta.pid")" Uid | cut -f1)" 0
 check initiate ctl alpha initiate beta
 check pairwise sa_pair_ok alpha beta
 check_eq backend-named "$(ctlj alpha show self | jq -r .backend)" null
@@ -64,4 +76,9 @@ check broker-logged grep -q \
 check_eq no-syscall-return "$(grep -c "privsep-syscall: mknodat returned" "$T/alpha.log")" 0
 # beta is untouched by alpha's end
 check beta-alive daemon_alive beta
+# SIGTERM to beta's broker reaches its engine (uid 65534) over the socket
+stop_kinkd beta
+check_eq beta-stops-cleanly $? 0
+check beta-engine-gone proc_gone "$beng"
+check beta-stopped-logged grep -q "kinkd stopped" "$T/beta.log"
 host_cleanup

@@ -132,13 +132,16 @@ fill(struct bmsg *m, uint8_t type)
 	case BM_R_HELLO:
 		strcpy(m->bm_text, "xfrm");
 		break;
+	case BM_R_SIGNAL:
+		m->bm_flag = 15;
+		break;
 	}
 }
 
 static const uint8_t all_types[] = {
 	BM_GETSPI, BM_ADD, BM_DEL, BM_DUMP, BM_SPD_ADD, BM_SPD_DEL, BM_GET,
 	BM_SUPPORTS, BM_R_DONE, BM_R_SPI, BM_R_SA, BM_R_END, BM_R_SUPPORTS,
-	BM_R_EVENT, BM_R_HELLO,
+	BM_R_EVENT, BM_R_HELLO, BM_R_SIGNAL,
 };
 #define NTYPES	(sizeof(all_types) / sizeof(all_types[0]))
 
