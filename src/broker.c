@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -20,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -38,6 +40,7 @@ struct broker {
 	struct sadb		*bk_sadb;
 	struct kink_conf	*bk_conf;
 	uint64_t		 bk_conf_ms;	/* when it was last read */
+	struct timespec		 bk_conf_mtime;	/* the file's, then */
 	struct event		*bk_ev_read, *bk_ev_sig[5];
 	int			 bk_status;
 	int			 bk_reaped;	/* never signal a reused pid */
@@ -133,6 +136,15 @@ bk_dump(int err, const struct kink_sa *sa, void *arg)
 	free(r);
 }
 
+static struct timespec
+conf_mtime(const char *path)
+{
+	struct timespec none = { 0, 0 };
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_mtim : none;
+}
+
 /* The broker's own reading of the file: the engine's is never trusted. */
 static int
 bk_load(struct broker *bk)
@@ -141,6 +153,7 @@ bk_load(struct broker *bk)
 	struct kink_conf *c;
 
 	memset(&e, 0, sizeof(e));
+	bk->bk_conf_mtime = conf_mtime(bk->bk_args->ba_conf_path);
 	c = conf_load(bk->bk_args->ba_conf_path, bk->bk_args->ba_defines, &e);
 	conf_errors_free(&e);
 	bk->bk_conf_ms = timer_now_ms();
@@ -157,15 +170,20 @@ bk_load(struct broker *bk)
 static int
 bk_allowed(struct broker *bk, const struct bmsg *m)
 {
+	struct timespec mt;
 	char why[256];
 
 	if (bk_check(bk->bk_conf, m, why, sizeof(why)))
 		return 1;
 	/*
 	 * A policy added by a reload the broker has not read yet: read the
-	 * file again, at most once a second whatever the engine sends.
+	 * file again when it changed, else at most once a second (an
+	 * included file may have), whatever the engine sends.
 	 */
-	if (timer_now_ms() - bk->bk_conf_ms >= 1000 && bk_load(bk) == 0 &&
+	mt = conf_mtime(bk->bk_args->ba_conf_path);
+	if ((mt.tv_sec != bk->bk_conf_mtime.tv_sec ||
+	    mt.tv_nsec != bk->bk_conf_mtime.tv_nsec ||
+	    timer_now_ms() - bk->bk_conf_ms >= 1000) && bk_load(bk) == 0 &&
 	    bk_check(bk->bk_conf, m, why, sizeof(why)))
 		return 1;
 	log_warnx("privsep: broker refused %s from the engine: %s",

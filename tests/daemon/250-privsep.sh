@@ -61,7 +61,21 @@ check sa-refused wait_until "$HOST_WAIT" grep -q \
 check sa-engine-told wait_until "$HOST_WAIT" grep -q \
     "sadb add foreign SA: Operation not permitted" "$T/alpha.log"
 check_eq still-two-sas "$(sa_count alpha)" 2
+check_eq two-refusals "$(grep -c "broker refused" "$T/alpha.log")" 2
 check engine-alive kill -0 "$eng"
+
+# a policy added by a reload: the broker reads the file itself and allows it
+for h in alpha beta; do
+	me=$(addr_of v4 $h) them=$(addr_of v4 "$(other_of $h)")
+	awk -v p="	policy \"udp\" esp transport from $me to $them proto udp transforms { esp enc aes-128-cbc auth hmac-sha1 } lifetime 1h" \
+	    '$0 == "}" { print p } { print }' "$T/$h.conf" > "$T/$h.conf.new" &&
+	    mv "$T/$h.conf.new" "$T/$h.conf"
+done
+check reload-alpha ctl alpha reload
+check reload-beta ctl beta reload
+check initiate-new-policy ctl alpha initiate beta udp
+check_eq four-sas "$(sa_count alpha)" 4
+check_eq new-policy-not-refused "$(grep -c "broker refused" "$T/alpha.log")" 2
 
 # a forbidden system call: the engine dies by SIGSYS, the broker exits 1
 bpid=$(cat "$T/alpha.pid")

@@ -31,7 +31,7 @@ static const char conf_text[] =
     "}\n"
     "peer \"gamma\" {\n"
     "  principal kink/gamma.example.org@EXAMPLE.ORG\n"
-    "  esp transport from 192.0.2.1 to 198.51.100.0/24\n"
+    "  esp transport from 192.0.2.1 to 198.51.100.7\n"
     "}\n";
 
 static struct kink_conf *conf;
