@@ -33,11 +33,11 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 OPT ?= -O2 -g
 ALL_CPPFLAGS := -D_GNU_SOURCE -I. -Iinclude -Isrc -Itests/lib $(KRB5_CFLAGS) \
-	$(EVENT_CFLAGS) $(BSD_CFLAGS) $(CRYPTO_CFLAGS) $(SYSTEMD_CFLAGS) $(CPPFLAGS)
+	$(EVENT_CFLAGS) $(BSD_CFLAGS) $(CRYPTO_CFLAGS) $(SYSTEMD_CFLAGS) $(SECCOMP_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(if $(SAN),$(SANFLAGS)) $(CFLAGS)
 ALL_LDFLAGS := $(if $(SAN),$(SANFLAGS)) $(LDFLAGS)
 LIBS := $(KRB5_LIBS) -lgssapi_krb5 $(EVENT_LIBS) $(BSD_LIBS) $(CRYPTO_LIBS) \
-	$(SYSTEMD_LIBS) -lpthread
+	$(SYSTEMD_LIBS) $(SECCOMP_LIBS) -lpthread
 
 PROG_SRCS := $(wildcard src/kinkd.c src/kinkctl.c)
 LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard src/*.c))

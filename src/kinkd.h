@@ -46,6 +46,7 @@ struct kinkd {
 	struct event		*kd_ev_reconcile;	/* `set reconcile` */
 	struct reconcile	*kd_rc_runs;	/* reconcile runs in flight */
 	const struct kinkd_hooks *kd_hooks;	/* NULL in production */
+	int			 kd_privsep_fd;	/* -P: engine's end, else -1 */
 };
 
 /*
@@ -59,6 +60,8 @@ struct kinkd_hooks {
 	void	(*kh_sigusr1)(struct kinkd *);
 	/* Handed to the engine (struct kink_engine en_hooks). */
 	const struct engine_hooks *kh_engine;
+	/* -P: the engine's sandbox is in place (privsep knobs). */
+	void	(*kh_sandboxed)(struct kinkd *);
 };
 
 /* kinkd_main.c: the whole daemon, option parsing to exit status. */

@@ -39,6 +39,7 @@
 
 #include <event2/event.h>
 
+#include "broker.h"
 #include "conf.h"
 #include "control.h"
 #include "ctl.h"
@@ -52,6 +53,8 @@
 #include "reconcile.h"
 #include "reload.h"
 #include "sadb.h"
+#include "sadb_broker.h"
+#include "sandbox.h"
 #include "sarec.h"
 #include "upcall.h"
 #include "version.h"
@@ -67,12 +70,13 @@ static void __attribute__((noreturn))
 usage(int asked)
 {
 	fprintf(asked ? stdout : stderr,
-	    "usage: kinkd [-dhnSvV] [-f file] [-s socket] [-D macro=value]\n"
+	    "usage: kinkd [-dhnPSvV] [-f file] [-s socket] [-D macro=value]\n"
 	    "  -d foreground, log to stderr   -n check the configuration\n"
 	    "  -v more verbose (repeatable)   -f file (default " KINKD_CONF ")\n"
 	    "  -s control socket              -D macro=value for the file\n"
 	    "  -S a failed privilege drop is fatal (set strict-privileges)\n"
-	    "  -h, --help this text           -V, --version the version\n");
+	    "  -h, --help this text           -V, --version the version\n"
+	    "  -P privilege separation: a sandboxed engine and a broker\n");
 	exit(asked ? 0 : 2);
 }
 
@@ -226,7 +230,8 @@ kinkd_drop_privileges(struct kinkd *kd)
 	 * when the socket is created (docs/arch/kernel.md, measured in the
 	 * VM): only the xfrm backend keeps the capability.
 	 */
-	int keep_admin = strcmp(sadb_backend(kd->kd_eng.en_sadb), "xfrm") == 0;
+	int keep_admin = kd->kd_privsep_fd == -1 &&
+	    strcmp(sadb_backend(kd->kd_eng.en_sadb), "xfrm") == 0;
 
 	if (getuid() != 0 || user == NULL || user[0] == '\0')
 		return;
@@ -457,6 +462,7 @@ struct kinkd_args {
 	const char	*ka_sockpath;
 	int		 ka_check;	/* -n */
 	int		 ka_strict;	/* -S */
+	int		 ka_privsep;	/* -P */
 };
 
 static void
@@ -472,7 +478,7 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 	};
 
 	ka->ka_conffile = KINKD_CONF;
-	while ((ch = getopt_long(argc, argv, "dhnSvVf:s:D:", longopts,
+	while ((ch = getopt_long(argc, argv, "dhnPSvVf:s:D:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -488,6 +494,9 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 			break;
 		case 'S':
 			ka->ka_strict = 1;
+			break;
+		case 'P':
+			ka->ka_privsep = 1;
 			break;
 		case 'v':
 			kd->kd_verbose++;
@@ -858,6 +867,52 @@ kinkd_net_local(void *net, const struct sockaddr_storage *remote,
 	return net_local_for(net, remote, local);
 }
 
+/*
+ * -P: fork the engine.  The parent becomes the broker (it keeps the pid
+ * init knows, the pidfile and the kernel interface) and returns its exit
+ * status once the engine is gone; the child returns -1 and goes on as the
+ * engine, its SA backend a proxy to the broker.
+ */
+static int
+kinkd_privsep(struct kinkd *kd, struct pidfh **pfh)
+{
+	struct broker_args ba;
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("privsep: socketpair");
+	if ((pid = fork()) == -1)
+		fatal("privsep: fork");
+	if (pid == 0) {
+		close(sv[0]);
+		kd->kd_privsep_fd = sv[1];
+		*pfh = NULL;	/* the broker's */
+		return -1;
+	}
+	close(sv[1]);
+	memset(&ba, 0, sizeof(ba));
+	ba.ba_fd = sv[0];
+	ba.ba_engine = pid;
+	ba.ba_conf_path = kd->kd_conf_path;
+	ba.ba_defines = kd->kd_defines;
+	ba.ba_backend = backend_name(kd->kd_eng.en_conf->c_backend);
+	return broker_main(&ba);
+}
+
+/* -P: the engine gives up every capability and system call it needs not. */
+static void
+kinkd_sandbox(struct kinkd *kd)
+{
+	char why[256];
+
+	if (sandbox_engine(why, sizeof(why)) == -1)
+		fatalx("privsep: the engine's sandbox failed: %s", why);
+	log_info("privsep: engine sandboxed (no capabilities, seccomp)");
+	if (kd->kd_hooks != NULL && kd->kd_hooks->kh_sandboxed != NULL)
+		kd->kd_hooks->kh_sandboxed(kd);
+}
+
 static const int kinkd_sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 #define KINKD_NSIGS	(int)(sizeof(kinkd_sigs) / sizeof(kinkd_sigs[0]))
 
@@ -873,8 +928,13 @@ kinkd_open(struct kinkd *kd)
 
 	if ((en->en_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if ((en->en_sadb = sadb_new(en->en_base, backend_name(c->c_backend),
-	    upcall_sadb, en)) == NULL)
+	if (kd->kd_privsep_fd != -1) {
+		if ((en->en_sadb = sadb_broker_new(en->en_base,
+		    kd->kd_privsep_fd, upcall_sadb, en)) == NULL)
+			fatalx("privsep: the broker could not open SA backend "
+			    "%s", backend_name(c->c_backend));
+	} else if ((en->en_sadb = sadb_new(en->en_base,
+	    backend_name(c->c_backend), upcall_sadb, en)) == NULL)
 		fatal("SA backend %s", backend_name(c->c_backend));
 	if (kd->kd_hooks != NULL && kd->kd_hooks->kh_backend != NULL)
 		kd->kd_hooks->kh_backend(kd);
@@ -959,11 +1019,12 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	struct kinkd_args ka;
 	struct kink_peer *pe;
 	struct pidfh *pfh;
-	int locks[2];
+	int locks[2], st;
 
 	memset(kd, 0, sizeof(*kd));
 	memset(&ka, 0, sizeof(ka));
 	kd->kd_hooks = hooks;
+	kd->kd_privsep_fd = -1;
 	parse_args(kd, argc, argv, &ka);
 	log_init("kinkd", kd->kd_foreground || ka.ka_check, kd->kd_verbose);
 	kinkd_load(kd, &ka);
@@ -973,8 +1034,22 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	kinkd_lock(kd, locks);
 	pfh = kinkd_detach(kd);
 	signal(SIGPIPE, SIG_IGN);
+	if (ka.ka_privsep && (st = kinkd_privsep(kd, &pfh)) != -1) {
+		/* The broker's end: the engine has stopped or died. */
+		if (pfh != NULL)
+			pidfile_remove(pfh);
+		close(locks[0]);
+		if (locks[1] != -1)
+			close(locks[1]);
+		conf_free(en->en_conf);
+		free(kd->kd_conf_path);
+		free(kd->kd_sockpath);
+		return st;
+	}
 	kinkd_open(kd);
 	kinkd_drop_privileges(kd);
+	if (kd->kd_privsep_fd != -1)
+		kinkd_sandbox(kd);
 	/* Stale SAs first: the dump answers before the SPD adds complete. */
 	if (sadb_dump(en->en_sadb, stale_cb, kd) == -1)
 		log_debug("sadb backend cannot dump SAs");

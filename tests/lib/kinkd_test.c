@@ -37,6 +37,13 @@
  *	loop-probe		log the longest gap between two ticks of
  *				the loop probe since the last loop-probe, in
  *				wall time and in the loop thread's CPU time
+ *	privsep-spd		ask the backend for an SPD entry no
+ *				configured policy has (203.0.113.1 ->
+ *				203.0.113.2): the broker refuses it (-P)
+ *	privsep-sa		ask for an SA under the first configured
+ *				policy's reqid towards 203.0.113.2
+ *	privsep-syscall		make a system call outside the engine's
+ *				seccomp allowlist (mknodat): -P kills it
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
  * KINKD_NULL_REFUSE=gcm in the environment has the null backend refuse
  * AES-GCM from the start (so start-up filtering can be tested too).
@@ -45,9 +52,13 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +276,60 @@ inject_fill(struct kinkd *kd, const char *line)
 	event_add(fill.f_ev, &zero);
 }
 
+/* What a compromised engine would try (-P: the broker and seccomp stop it). */
+static void
+inject_privsep(struct kinkd *kd, const char *line)
+{
+	struct kink_policy pol;
+	struct kink_sa sa;
+	long r;
+
+	if (strncmp(line, "privsep-syscall", 15) == 0) {
+		log_info("inject: privsep-syscall: mknodat");
+		/* An empty path: harmless (ENOENT) where nothing forbids it. */
+		r = syscall(SYS_mknodat, AT_FDCWD, "", S_IFIFO | 0600, 0);
+		log_info("inject: privsep-syscall: mknodat returned %ld (%s)",
+		    r, r == -1 ? strerror(errno) : "ok");
+		return;
+	}
+	memset(&pol, 0, sizeof(pol));
+	strlcpy(pol.pol_name, "foreign", sizeof(pol.pol_name));
+	pol.pol_mode = ENCAP_MODE_TRANSPORT;
+	addr_parse("203.0.113.1", &pol.pol_src.sel_addr);
+	pol.pol_src.sel_plen = 32;
+	addr_parse("203.0.113.2", &pol.pol_dst.sel_addr);
+	pol.pol_dst.sel_plen = 32;
+	pol.pol_nsuites = 1;
+	pol.pol_suites[0].s_esp.x_present = 1;
+	pol.pol_suites[0].s_esp.x_id = ESP_AES_CBC;
+	pol.pol_suites[0].s_esp.x_keylen = 128;
+	pol.pol_reqid = 0x3ffffff0;
+	if (strncmp(line, "privsep-spd", 11) == 0) {
+		log_info("inject: privsep-spd");
+		sadb_spd_add(kd->kd_eng.en_sadb, &pol, sadb_done_log,
+		    (void *)"add foreign SPD entry");
+		return;
+	}
+	if (strncmp(line, "privsep-sa", 10) != 0 ||
+	    kd->kd_eng.en_conf->c_npeers == 0 ||
+	    kd->kd_eng.en_conf->c_peers[0].p_npolicies == 0)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	addr_parse("203.0.113.1", &sa.sa_src);
+	addr_parse("203.0.113.2", &sa.sa_dst);
+	sa.sa_proto = PROTO_IPSEC_ESP;
+	sa.sa_dir = SA_DIR_OUT;
+	sa.sa_mode = kd->kd_eng.en_conf->c_peers[0].p_policies[0].pol_mode;
+	sa.sa_spi = 0x7e570001;
+	sa.sa_reqid = kd->kd_eng.en_conf->c_peers[0].p_policies[0].pol_reqid;
+	sa.sa_enc = ESP_AES_CBC;
+	sa.sa_enc_keylen = 128;
+	sa.sa_enckey_len = 16;
+	log_info("inject: privsep-sa");
+	sadb_add(kd->kd_eng.en_sadb, &sa, 0, sadb_done_log,
+	    (void *)"add foreign SA");
+}
+
 static void
 test_inject(struct kinkd *kd)
 {
@@ -297,6 +362,10 @@ test_inject(struct kinkd *kd)
 		}
 		if (sscanf(line, "impair %u %u", &loss, &dup) == 2) {
 			inject_impair(kd, loss, dup);
+			continue;
+		}
+		if (strncmp(line, "privsep-", 8) == 0) {
+			inject_privsep(kd, line);
 			continue;
 		}
 		if (strncmp(line, "kernel-", 7) == 0) {

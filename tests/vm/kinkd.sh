@@ -67,13 +67,13 @@ EOC
 
 # start_kinkd NS NAME: in the background, log $W/NAME.log; returns when
 # its control socket answers.  The test build (kinkd-test), like the other
-# tiers; the demo runs the production kinkd.
+# tiers; the demo runs the production kinkd.  KINKD_ARGS: more options (-P).
 start_kinkd() {
 	mkdir -p $W/$2.rc
 	# Not the ip() function: $! must be kinkd itself, not a subshell.
 	/usr/sbin/ip netns exec $1 env KRB5_CONFIG=$W/krb5-$1.conf \
 	    KRB5CCNAME=FILE:$W/$2.ccache KRB5RCACHEDIR=$W/$2.rc \
-	    kinkd-test -d -v -f $W/$2.conf -s $W/$2.sock >> $W/$2.log 2>&1 &
+	    kinkd-test -d -v ${KINKD_ARGS:-} -f $W/$2.conf -s $W/$2.sock >> $W/$2.log 2>&1 &
 	eval PID_$2=$!
 	i=0
 	while [ $i -lt 300 ]; do	# a bound (30 s), not a delay
