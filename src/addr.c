@@ -41,6 +41,20 @@ addr_eq(const struct sockaddr *a, const struct sockaddr *b)
 	return 0;
 }
 
+int
+addr_cmp(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return a->sa_family < b->sa_family ? -1 : 1;
+	if (a->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		    &((const struct sockaddr_in *)b)->sin_addr, 4);
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return 0;
+}
+
 uint16_t
 addr_port(const struct sockaddr *sa)
 {

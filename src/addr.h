@@ -28,6 +28,9 @@ socklen_t	 addr_len(const struct sockaddr *);
 const uint8_t	*addr_bytes(const struct sockaddr *, size_t *len);
 /* 1 if same family (AF_INET or AF_INET6) and address; ports ignored. */
 int		 addr_eq(const struct sockaddr *, const struct sockaddr *);
+/* An order on addresses (family, then octets; ports ignored), 0 exactly
+ * when addr_eq() says equal for AF_INET and AF_INET6: index keys. */
+int		 addr_cmp(const struct sockaddr *, const struct sockaddr *);
 /* Port of an AF_INET/AF_INET6 address, 0 for any other family. */
 uint16_t	 addr_port(const struct sockaddr *);
 /* Sets the port of an AF_INET/AF_INET6 address; others are left alone. */

@@ -79,26 +79,12 @@ struct null_db {
 };
 
 static int
-null_dst_cmp(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return a->ss_family < b->ss_family ? -1 : 1;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		    &((const struct sockaddr_in *)b)->sin_addr, 4);
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-	return 0;
-}
-
-static int
 null_sa_cmp(const struct null_sa *a, const struct null_sa *b)
 {
 	int c;
 
-	if ((c = null_dst_cmp(&a->ns_sa.sa_dst, &b->ns_sa.sa_dst)) != 0)
+	if ((c = addr_cmp(addr_sa(&a->ns_sa.sa_dst),
+	    addr_sa(&b->ns_sa.sa_dst))) != 0)
 		return c;
 	if (a->ns_sa.sa_proto != b->ns_sa.sa_proto)
 		return a->ns_sa.sa_proto < b->ns_sa.sa_proto ? -1 : 1;

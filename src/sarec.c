@@ -24,21 +24,6 @@ seq_cmp(const struct kink_sarec *a, const struct kink_sarec *b)
 	return a->sr_seq < b->sr_seq ? -1 : a->sr_seq > b->sr_seq;
 }
 
-/* An order on destinations; equal exactly when addr_eq() says so. */
-static int
-dst_cmp(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return a->ss_family < b->ss_family ? -1 : 1;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		    &((const struct sockaddr_in *)b)->sin_addr, 4);
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-	return 0;
-}
-
 /* (SPI, protocol, destination), then age: a unique key per record. */
 static int
 spi_cmp(const struct kink_sarec *a, const struct kink_sarec *b)
@@ -49,7 +34,8 @@ spi_cmp(const struct kink_sarec *a, const struct kink_sarec *b)
 		return a->sr_sa.sa_spi < b->sr_sa.sa_spi ? -1 : 1;
 	if (a->sr_sa.sa_proto != b->sr_sa.sa_proto)
 		return a->sr_sa.sa_proto < b->sr_sa.sa_proto ? -1 : 1;
-	if ((c = dst_cmp(&a->sr_sa.sa_dst, &b->sr_sa.sa_dst)) != 0)
+	if ((c = addr_cmp(addr_sa(&a->sr_sa.sa_dst),
+	    addr_sa(&b->sr_sa.sa_dst))) != 0)
 		return c;
 	return seq_cmp(a, b);
 }
@@ -337,7 +323,8 @@ sarec_find_dst(struct kink_engine *en, const struct sockaddr_storage *dst,
 	find.sr_seq = 0;
 	sr = RB_NFIND(kink_sarec_spis, &en->en_sa_spis, &find);
 	if (sr == NULL || sr->sr_sa.sa_spi != spi ||
-	    sr->sr_sa.sa_proto != proto || dst_cmp(&sr->sr_sa.sa_dst, dst))
+	    sr->sr_sa.sa_proto != proto ||
+	    addr_cmp(addr_sa(&sr->sr_sa.sa_dst), addr_sa(dst)) != 0)
 		return NULL;
 	return sr;
 }
@@ -350,7 +337,8 @@ sarec_next_dst(struct kink_sarec *sr)
 	n = RB_NEXT(kink_sarec_spis, &sr->sr_en->en_sa_spis, sr);
 	if (n == NULL || n->sr_sa.sa_spi != sr->sr_sa.sa_spi ||
 	    n->sr_sa.sa_proto != sr->sr_sa.sa_proto ||
-	    dst_cmp(&n->sr_sa.sa_dst, &sr->sr_sa.sa_dst) != 0)
+	    addr_cmp(addr_sa(&n->sr_sa.sa_dst),
+	    addr_sa(&sr->sr_sa.sa_dst)) != 0)
 		return NULL;
 	return n;
 }

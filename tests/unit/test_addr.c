@@ -84,11 +84,33 @@ TEST(addr_eq_ignores_ports_not_families)
 	ASSERT_TRUE(!addr_eq(addr_sa(&a), addr_sa(&b)));
 }
 
+TEST(addr_cmp_orders_like_addr_eq)
+{
+	struct sockaddr_storage a, b;
+
+	ASSERT_INT_EQ(addr_parse("192.0.2.1", &a), 0);
+	ASSERT_INT_EQ(addr_parse("192.0.2.1", &b), 0);
+	addr_set_port(&b, 911);
+	ASSERT_INT_EQ(addr_cmp(addr_sa(&a), addr_sa(&b)), 0);
+	ASSERT_INT_EQ(addr_parse("192.0.2.2", &b), 0);
+	ASSERT_TRUE(addr_cmp(addr_sa(&a), addr_sa(&b)) < 0);
+	ASSERT_TRUE(addr_cmp(addr_sa(&b), addr_sa(&a)) > 0);
+	/* Every IPv4 address before every IPv6 one, mapped ones included. */
+	ASSERT_INT_EQ(addr_parse("::ffff:192.0.2.1", &b), 0);
+	ASSERT_TRUE(addr_cmp(addr_sa(&a), addr_sa(&b)) < 0);
+	ASSERT_INT_EQ(addr_parse("2001:db8::1", &a), 0);
+	ASSERT_INT_EQ(addr_parse("2001:db8::1", &b), 0);
+	ASSERT_INT_EQ(addr_cmp(addr_sa(&a), addr_sa(&b)), 0);
+	ASSERT_INT_EQ(addr_parse("2001:db8::2", &b), 0);
+	ASSERT_TRUE(addr_cmp(addr_sa(&a), addr_sa(&b)) < 0);
+}
+
 int
 main(void)
 {
 	RUN(addr_parse_and_print);
 	RUN(addr_bytes_port_any);
 	RUN(addr_eq_ignores_ports_not_families);
+	RUN(addr_cmp_orders_like_addr_eq);
 	return test_done();
 }
