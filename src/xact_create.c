@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "control.h"
 #include "isakmp.h"
+#include "kern_msg.h"
 #include "kink.h"
 #include "log.h"
 #include "net.h"
@@ -710,6 +711,21 @@ create_respond(struct kink_xact *x, const struct kink_msg *m)
 	for (i = 0; cp != NULL && i < cp->p_npolicies &&
 	    i < CONF_MAX_POLICIES; i++)
 		pols[n++] = &cp->p_policies[i];
+	/*
+	 * Narrowing lets a wide policy accept IDs that a narrower one names
+	 * exactly; the most specific policy must win, as in the kernel's
+	 * SPD, so try them in kernel priority order (stable: file order
+	 * among equals).
+	 */
+	for (i = 1; i < n; i++) {
+		const struct kink_policy *p = pols[i];
+		int j = i;
+
+		for (; j > 0 && kern_pol_priority(pols[j - 1]) >
+		    kern_pol_priority(p); j--)
+			pols[j] = pols[j - 1];
+		pols[j] = p;
+	}
 	noport(&x->xa_local, &l);
 	noport(&x->xa_remote, &r);
 	if ((x->xa_doi = doi_resp_new((struct sockaddr *)&l,

@@ -36,6 +36,9 @@ relay_start v4
 require initiate-host ctl alpha initiate beta host
 require initiate-extra ctl alpha initiate beta extra
 require beta-4-sas wait_until "$HOST_WAIT" sa_count_is beta 4
+# beta's "host" policy (all protocols) also holds alpha's port-5000 IDs now
+# that IDs narrow: the more specific "extra" must still be the one chosen.
+check_eq beta-extra-chosen "$(pol_count beta extra)" 2
 host_spis=$(sa_json beta | jq -r '[.[] | select(.policy == "host") | .spi] | sort | join(" ")')
 d0=$(relay_stat a2b DELETE seen)
 
