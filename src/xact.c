@@ -496,6 +496,9 @@ xact_timeout(void *arg)
 	log_debug(XFMT "retransmit %u in %s", XARG(x), x->xa_tries + 1,
 	    xact_state_name(x->xa_state));
 	xact_send(x, 1);
+	if (x->xa_role == XR_INIT && x->xa_peer != NULL)
+		rtt_backoff(&x->xa_peer->pe_rtt, x->xa_interval,
+		    c->c_retrans_ms, c->c_retrans_max_ms);
 }
 
 /* ---- starting over, peers --------------------------------------------- */

@@ -194,8 +194,21 @@ xact_send(struct kink_xact *x, int retrans)
 int
 xact_send_first(struct kink_xact *x)
 {
+	struct kink_conf *c = x->xa_en->en_conf;
+
 	x->xa_tries = 0;
-	x->xa_interval = x->xa_en->en_conf->c_retrans_ms;
+	x->xa_interval = c->c_retrans_ms;
+	x->xa_sent_ms = 0;
+	/*
+	 * Our commands wait as long as this peer's round trips say; a REPLY
+	 * waiting for its ACK keeps the configured interval, which the
+	 * peer's reply cache and aging are sized by.
+	 */
+	if (x->xa_role == XR_INIT && x->xa_peer != NULL) {
+		x->xa_interval = rtt_first_ms(&x->xa_peer->pe_rtt,
+		    c->c_retrans_ms, c->c_retrans_max_ms);
+		x->xa_sent_ms = timer_now_ms();
+	}
 	return xact_send(x, 1);
 }
 
