@@ -479,7 +479,8 @@ xact_timeout(void *arg)
 		    xact_state_name(x->xa_state));
 		return;
 	}
-	if (x->xa_tries >= c->c_retrans_tries) {
+	if (x->xa_tries >= c->c_retrans_tries || (x->xa_role == XR_INIT &&
+	    x->xa_waited_ms >= conf_retrans_cycle_ms(c))) {
 		xact_giveup(x);
 		return;
 	}
