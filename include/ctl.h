@@ -279,6 +279,10 @@ struct ctl_peer {
 	uint32_t	cp_nsa;
 	char		cp_lasterr[CTL_REASON_MAX + 1];
 	uint64_t	cp_lasterr_time;
+	uint32_t	cp_rto_ms;	/* next command's first wait */
+	uint32_t	cp_rtt_samples;	/* 0: srtt/rttvar not measured */
+	uint32_t	cp_srtt_ms;
+	uint32_t	cp_rttvar_ms;
 };
 
 struct ctl_xact {

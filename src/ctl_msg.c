@@ -336,6 +336,10 @@ dec_peer(struct rbuf *r, struct ctl_peer *p)
 	D(get_u32(r, &p->cp_nsa));
 	D(get_str(r, p->cp_lasterr, CTL_REASON_MAX));
 	D(get_u64(r, &p->cp_lasterr_time));
+	D(get_u32(r, &p->cp_rto_ms));
+	D(get_u32(r, &p->cp_rtt_samples));
+	D(get_u32(r, &p->cp_srtt_ms));
+	D(get_u32(r, &p->cp_rttvar_ms));
 out:
 	return e;
 }
@@ -625,6 +629,10 @@ enc_peer(struct buf *b, const struct ctl_peer *p)
 	P(buf_put_u32(b, p->cp_nsa));
 	E(put_str(b, p->cp_lasterr, CTL_REASON_MAX));
 	E(put_u64(b, p->cp_lasterr_time));
+	P(buf_put_u32(b, p->cp_rto_ms));
+	P(buf_put_u32(b, p->cp_rtt_samples));
+	P(buf_put_u32(b, p->cp_srtt_ms));
+	P(buf_put_u32(b, p->cp_rttvar_ms));
 out:
 	return e;
 }

@@ -319,6 +319,12 @@ h_show_peers(struct control_req *req, const struct ctl_req *r, void *arg)
 		cp.cp_nsa = (uint32_t)sarec_count(&kd->kd_eng, pe);
 		strlcpy(cp.cp_lasterr, pe->pe_lasterr, sizeof(cp.cp_lasterr));
 		cp.cp_lasterr_time = (uint64_t)pe->pe_lasterr_time;
+		cp.cp_rto_ms = rtt_first_ms(&pe->pe_rtt,
+		    kd->kd_eng.en_conf->c_retrans_ms,
+		    kd->kd_eng.en_conf->c_retrans_max_ms);
+		cp.cp_rtt_samples = pe->pe_rtt.re_samples;
+		cp.cp_srtt_ms = pe->pe_rtt.re_srtt_ms;
+		cp.cp_rttvar_ms = pe->pe_rtt.re_rttvar_ms;
 		control_send_peer(req, &cp);
 	}
 	control_end(req);

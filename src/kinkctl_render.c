@@ -411,6 +411,18 @@ kinkctl_render_peers(struct ctl_peer *const *v, size_t n, int flags)
 				printf("}");
 			} else
 				printf("null");
+			json_knum("rto_ms", p->cp_rto_ms, &f);
+			json_key("rtt", &f);
+			if (p->cp_rtt_samples > 0) {
+				int g = 1;
+
+				printf("{");
+				json_knum("srtt_ms", p->cp_srtt_ms, &g);
+				json_knum("rttvar_ms", p->cp_rttvar_ms, &g);
+				json_knum("samples", p->cp_rtt_samples, &g);
+				printf("}");
+			} else
+				printf("null");
 			printf("}");
 		}
 		printf("]}\n");
@@ -447,6 +459,11 @@ kinkctl_render_peers(struct ctl_peer *const *v, size_t n, int flags)
 			kinkctl_put_text(stdout, p->cp_lasterr, 0);
 			printf("\n");
 		}
+		if (p->cp_rtt_samples > 0)
+			printf("  round trip %" PRIu32 " ms (rttvar %" PRIu32
+			    " ms, %" PRIu32 " samples), first retransmit after "
+			    "%" PRIu32 " ms\n", p->cp_srtt_ms, p->cp_rttvar_ms,
+			    p->cp_rtt_samples, p->cp_rto_ms);
 	}
 }
 

@@ -18,6 +18,7 @@
 
 #include "ctl.h"
 #include "engine.h"
+#include "rtt.h"
 #include "timer.h"
 
 struct conf_peer;
@@ -71,6 +72,8 @@ struct kink_peer {
 	/* The last exchange that failed, and why (`kinkctl show peers`). */
 	char			 pe_lasterr[CTL_REASON_MAX + 1];
 	time_t			 pe_lasterr_time;
+	/* Round trips of our commands: their first retransmit interval. */
+	struct rtt_est		 pe_rtt;
 };
 
 /* A new entry in the engine's table; NULL on allocation failure. */

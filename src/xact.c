@@ -479,7 +479,8 @@ xact_timeout(void *arg)
 		    xact_state_name(x->xa_state));
 		return;
 	}
-	if (x->xa_tries >= c->c_retrans_tries) {
+	if (x->xa_tries >= c->c_retrans_tries || (x->xa_role == XR_INIT &&
+	    x->xa_waited_ms >= conf_retrans_cycle_ms(c))) {
 		xact_giveup(x);
 		return;
 	}
@@ -496,6 +497,9 @@ xact_timeout(void *arg)
 	log_debug(XFMT "retransmit %u in %s", XARG(x), x->xa_tries + 1,
 	    xact_state_name(x->xa_state));
 	xact_send(x, 1);
+	if (x->xa_role == XR_INIT && x->xa_peer != NULL)
+		rtt_backoff(&x->xa_peer->pe_rtt, x->xa_interval,
+		    c->c_retrans_ms, c->c_retrans_max_ms);
 }
 
 /* ---- starting over, peers --------------------------------------------- */

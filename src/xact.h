@@ -99,7 +99,10 @@ struct kink_xact {
 	struct timer		 xa_timer;
 	uint32_t		 xa_interval;	/* next retransmit, ms */
 	uint16_t		 xa_tries;	/* sends so far */
+	uint32_t		 xa_waited_ms;	/* a command's waits so far */
 	uint64_t		 xa_start_ms;
+	/* First send of a command, for the peer's RTT; 0: no sample. */
+	uint64_t		 xa_sent_ms;
 	struct sockaddr_storage	 xa_local, xa_remote;	/* with ports */
 	struct buf		 xa_msg;	/* last sent / cached REPLY */
 	char			 xa_lasterr[128];	/* peer said */

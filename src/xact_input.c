@@ -534,6 +534,28 @@ input_reply_verify(struct kink_engine *en, struct kink_xact *x,
 	return 0;
 }
 
+/*
+ * Karn's rule: only a command sent once times its REPLY (after a resend
+ * the REPLY may answer either copy).
+ */
+static void
+input_rtt(struct kink_engine *en, struct kink_xact *x)
+{
+	struct kink_conf *c = en->en_conf;
+	struct rtt_est *re = &x->xa_peer->pe_rtt;
+	uint64_t now = timer_now_ms(), sent = x->xa_sent_ms;
+	uint32_t r;
+
+	x->xa_sent_ms = 0;
+	if (sent == 0 || x->xa_tries != 1 || now < sent)
+		return;
+	r = now - sent > UINT32_MAX ? UINT32_MAX : (uint32_t)(now - sent);
+	rtt_sample(re, r, c->c_retrans_ms, c->c_retrans_max_ms);
+	log_debug(XFMT "round trip %u ms: srtt %u rttvar %u, first "
+	    "retransmit after %u ms", XARG(x), r, re->re_srtt_ms,
+	    re->re_rttvar_ms, re->re_rto_ms);
+}
+
 static void
 input_reply(struct kink_engine *en, struct kink_msg *m,
     const struct sockaddr_storage *from)
@@ -568,6 +590,7 @@ input_reply(struct kink_engine *en, struct kink_msg *m,
 		goto out;
 	input_epoch(x->xa_peer, m->m_ap_rep_epoch, x->xa_pair);
 	xact_status_seen(x->xa_peer);
+	input_rtt(en, x);
 	/*
 	 * 3.2: an ACK whenever an authenticated REPLY has ACKREQ, "even if
 	 * [we believe] the responder was in error".  CREATE does it itself

@@ -177,14 +177,28 @@ int
 xact_send(struct kink_xact *x, int retrans)
 {
 	struct kink_conf *c = x->xa_en->en_conf;
+	uint32_t iv = x->xa_interval, cycle;
 	int rv;
 
 	rv = engine_send(x->xa_en, &x->xa_local, &x->xa_remote,
 	    x->xa_msg.b_data, x->xa_msg.b_len);
 	x->xa_tries++;
 	if (retrans) {
+		/*
+		 * A command started from a longer, measured interval still
+		 * waits one configured cycle in all (T-retrans, which
+		 * T-rekey and the peer's reply cache are sized by): the
+		 * last wait is cut short and xact_timeout gives up there.
+		 */
+		if (x->xa_role == XR_INIT) {
+			cycle = conf_retrans_cycle_ms(c);
+			if (x->xa_waited_ms < cycle &&
+			    iv > cycle - x->xa_waited_ms)
+				iv = cycle - x->xa_waited_ms;
+			x->xa_waited_ms += iv;
+		}
 		/* A failed send is retried on the timer like a lost one. */
-		timer_add_ms(&x->xa_timer, x->xa_interval);
+		timer_add_ms(&x->xa_timer, iv);
 		x->xa_interval = x->xa_interval * 2 > c->c_retrans_max_ms ?
 		    c->c_retrans_max_ms : x->xa_interval * 2;
 	}
@@ -194,8 +208,22 @@ xact_send(struct kink_xact *x, int retrans)
 int
 xact_send_first(struct kink_xact *x)
 {
+	struct kink_conf *c = x->xa_en->en_conf;
+
 	x->xa_tries = 0;
-	x->xa_interval = x->xa_en->en_conf->c_retrans_ms;
+	x->xa_waited_ms = 0;
+	x->xa_interval = c->c_retrans_ms;
+	x->xa_sent_ms = 0;
+	/*
+	 * Our commands wait as long as this peer's round trips say; a REPLY
+	 * waiting for its ACK keeps the configured interval, which the
+	 * peer's reply cache and aging are sized by.
+	 */
+	if (x->xa_role == XR_INIT && x->xa_peer != NULL) {
+		x->xa_interval = rtt_first_ms(&x->xa_peer->pe_rtt,
+		    c->c_retrans_ms, c->c_retrans_max_ms);
+		x->xa_sent_ms = timer_now_ms();
+	}
 	return xact_send(x, 1);
 }
 

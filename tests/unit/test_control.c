@@ -121,12 +121,17 @@ h_show_peers(struct control_req *rq, const struct ctl_req *r, void *arg)
 	p.cp_epoch = 0x5f5e100;
 	p.cp_clock_offset = -3;
 	p.cp_nsa = 2;
+	p.cp_rto_ms = 1350;
+	p.cp_rtt_samples = 3;
+	p.cp_srtt_ms = 450;
+	p.cp_rttvar_ms = 225;
 	control_send_peer(rq, &p);
 	memset(&p, 0, sizeof(p));
 	strcpy(p.cp_name, "gamma");
 	strcpy(p.cp_principal, "kink/gamma@EXAMPLE.ORG");
 	strcpy(p.cp_lasterr, "initiator CREATE: no answer after 5 sends");
 	p.cp_lasterr_time = (uint64_t)time(NULL) - 5;
+	p.cp_rto_ms = 2000;
 	control_send_peer(rq, &p);
 	control_end(rq);
 }
@@ -747,9 +752,11 @@ TEST(show_peers)
 	ASSERT_STR_EQ(strstr(le, " ago: "),
 	    " ago: initiator CREATE: no answer after 5 sends\n");
 	*le = '\0';
+	/* The round trip only once measured (gamma's 2000 is a backoff). */
 	ASSERT_STR_EQ(r->out,
 "NAME         STATE     EPOCH      OFFSET  LASTSEEN  SAS  PRINCIPAL                      ADDRESSES\n"
 "beta         alive     0x05f5e100 -3      -         2    kink/beta@EXAMPLE.ORG          192.0.2.2,2001:db8::2\n"
+"  round trip 450 ms (rttvar 225 ms, 3 samples), first retransmit after 1350 ms\n"
 "gamma        unknown   -          0       -         0    kink/gamma@EXAMPLE.ORG         -\n");
 	ASSERT_INT_EQ(CTL(r, "-j", "show", "peers"), 0);
 	ASSERT_TRUE(json_ok(r->out, 0));
@@ -757,7 +764,8 @@ TEST(show_peers)
 	    "\"principal\":\"kink/beta@EXAMPLE.ORG\",\"state\":\"alive\","
 	    "\"addresses\":[\"192.0.2.2\",\"2001:db8::2\"],\"epoch\":100000000,"
 	    "\"clock_offset\":-3,\"last_seen\":0,\"sas\":2,"
-	    "\"last_error\":null},"
+	    "\"last_error\":null,\"rto_ms\":1350,\"rtt\":{\"srtt_ms\":450,"
+	    "\"rttvar_ms\":225,\"samples\":3}},"
 	    "{\"name\":\"gamma\",\"principal\":\"kink/gamma@EXAMPLE.ORG\","
 	    "\"state\":\"unknown\",\"addresses\":[],\"epoch\":null,"
 	    "\"clock_offset\":0,\"last_seen\":0,\"sas\":0,"
@@ -765,7 +773,7 @@ TEST(show_peers)
 	    "\"initiator CREATE: no answer after 5 sends\",\"time\":";
 	ASSERT_TRUE(strncmp(r->out, want, strlen(want)) == 0);
 	ASSERT_STR_EQ(r->out + strlen(want) + strspn(r->out + strlen(want),
-	    "0123456789"), "}}]}\n");
+	    "0123456789"), "},\"rto_ms\":2000,\"rtt\":null}]}\n");
 	free(r);
 }
 
