@@ -84,6 +84,9 @@ struct sadb_ops {
 	/* Optional: see sadb_spd_repair(). */
 	int	(*spd_repair)(struct sadb *, const struct kink_policy *,
 		    sadb_spd_cb, void *);
+	/* Optional, read-only: see sadb_spd_get(). */
+	int	(*spd_get)(struct sadb *, const struct kink_policy *,
+		    sadb_spd_cb, void *);
 };
 
 /* Shared by sadb.c and the backends; the daemon treats it as opaque. */
@@ -151,6 +154,14 @@ int	sadb_spd_del(struct sadb *, const struct kink_policy *, sadb_done_cb,
  * sadb_spd_add()).
  */
 int	sadb_spd_repair(struct sadb *, const struct kink_policy *, sadb_spd_cb,
+	    void *);
+/*
+ * Ask the kernel, without changing anything, which of a policy's SPD
+ * entries it holds now: cb once per direction with 0 (held), ENOENT (not
+ * held) or another error (cannot tell).  Returns how many callbacks will
+ * come, or -1 (ENOTSUP: the backend cannot answer).
+ */
+int	sadb_spd_get(struct sadb *, const struct kink_policy *, sadb_spd_cb,
 	    void *);
 /*
  * Delete every SA that dump returns (kinkd's reqids): shutdown with
