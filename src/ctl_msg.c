@@ -423,6 +423,7 @@ dec_policy(struct rbuf *r, struct ctl_policy *p)
 	D(get_str(r, p->cpo_name, CTL_NAME_MAX));
 	D(get_u32(r, &p->cpo_reqid));
 	D(get_u8(r, &p->cpo_mode));
+	RANGE(p->cpo_mode, ENCAP_MODE_TUNNEL, ENCAP_MODE_TRANSPORT);
 	D(get_addr(r, &p->cpo_src));
 	D(get_u8(r, &p->cpo_src_plen));
 	D(get_addr(r, &p->cpo_dst));
@@ -730,6 +731,7 @@ enc_policy(struct buf *b, const struct ctl_policy *p)
 	int e = CTL_E_OK;
 
 	RANGE(p->cpo_ndir, 1, CTL_POL_DIR_MAX);
+	RANGE(p->cpo_mode, ENCAP_MODE_TUNNEL, ENCAP_MODE_TRANSPORT);
 	E(put_str(b, p->cpo_peer, CTL_NAME_MAX));
 	E(put_str(b, p->cpo_name, CTL_NAME_MAX));
 	P(buf_put_u32(b, p->cpo_reqid));
