@@ -202,6 +202,12 @@ int	sadb_null_refuse_gcm(struct sadb *, int on);
  */
 int	sadb_null_refuse_add(struct sadb *, unsigned dirs);
 /*
+ * Make the null backend answer spd_get with ENOTSUP (on != 0), as a
+ * backend that cannot be asked does, or answer again (the test build's
+ * `refuse spd-get`, ended by `refuse none`).
+ */
+int	sadb_null_refuse_spd_get(struct sadb *, int on);
+/*
  * A completion that only logs (and counts) a failure; `what` is a
  * constant string naming the request.
  */

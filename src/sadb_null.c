@@ -77,6 +77,8 @@ struct null_db {
 	int			 nb_nsa, nb_nspd;
 	int			 nb_refuse_gcm;	/* act like PF_KEY */
 	unsigned		 nb_refuse_add;	/* SA_DIR_* bits: ENOSYS */
+	int			 nb_refuse_spd_get; /* act like a backend
+						       without spd_get */
 	struct timer		 nb_timer;
 };
 
@@ -472,6 +474,10 @@ null_spd_get(struct sadb *sd, const struct kink_policy *pol,
 	uint8_t dirs[3];
 	int n, i;
 
+	if (((struct null_db *)sd->sd_priv)->nb_refuse_spd_get) {
+		errno = ENOTSUP;
+		return -1;
+	}
 	if ((n = kern_pol_dirs(pol, gen, dirs)) <= 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -574,6 +580,17 @@ sadb_null_refuse_add(struct sadb *sd, unsigned dirs)
 		return -1;
 	}
 	((struct null_db *)sd->sd_priv)->nb_refuse_add = dirs;
+	return 0;
+}
+
+int
+sadb_null_refuse_spd_get(struct sadb *sd, int on)
+{
+	if (sd->sd_ops != &sadb_null_ops) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	((struct null_db *)sd->sd_priv)->nb_refuse_spd_get = on != 0;
 	return 0;
 }
 

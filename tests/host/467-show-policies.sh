@@ -65,6 +65,19 @@ check_eq removed/still-no "$(pol_kernel web)" '["no","no"]'
 ctl alpha show policies > "$T/pol2.out" 2>&1
 check_eq removed/text "$(sed -n '/policy web/,/policy lan/p' "$T/pol2.out" | grep -c 'kernel: no')" 2
 
+# A backend that cannot be asked (pfkey and xfrm for now, -P) never
+# says yes: every entry is unknown, in text and JSON.
+inject alpha "refuse spd-get"
+require refused wait_until "$HOST_WAIT" grep -q 'inject: refuse spd-get' "$T/alpha.log"
+ctlj alpha show policies > "$T/unk.json" 2>&1
+check_eq unknown/json "$(jq -c '[.policies[].dirs[].kernel] | unique' "$T/unk.json")" '["unknown"]'
+check unknown/schema python3 tests/lib/json_schema.py etc/kinkctl.schema.json "$T/unk.json"
+ctl alpha show policies > "$T/unk.out" 2>&1
+check_eq unknown/text "$(grep -c 'kernel: unknown$' "$T/unk.out")" 7
+check_eq unknown/no-yes "$(grep -c 'kernel: yes' "$T/unk.out")" 0
+inject alpha "refuse none"
+check asked-again wait_until "$HOST_WAIT" is = '["yes","yes"]' pol_kernel host
+
 # Unknown words after the command are refused.
 ctl alpha show policies extra > "$T/extra.out" 2>&1
 check_eq extra/refused $? 2

@@ -434,8 +434,17 @@ test_inject(struct kinkd *kd)
 				log_info("inject: refuse add (0x%x)", dirs);
 			continue;
 		}
-		if (strncmp(line, "refuse none", 11) == 0)
+		if (strncmp(line, "refuse spd-get", 14) == 0) {
+			/* A backend that cannot be asked (pfkey, -P). */
+			if (sadb_null_refuse_spd_get(kd->kd_eng.en_sadb,
+			    1) == 0)
+				log_info("inject: refuse spd-get");
+			continue;
+		}
+		if (strncmp(line, "refuse none", 11) == 0) {
 			sadb_null_refuse_add(kd->kd_eng.en_sadb, 0);
+			sadb_null_refuse_spd_get(kd->kd_eng.en_sadb, 0);
+		}
 		if (sscanf(line, "refuse %15s", what) == 1) {
 			if (sadb_null_refuse_gcm(kd->kd_eng.en_sadb,
 			    strcmp(what, "gcm") == 0) == 0)
