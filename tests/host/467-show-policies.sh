@@ -65,7 +65,7 @@ check_eq removed/still-no "$(pol_kernel web)" '["no","no"]'
 ctl alpha show policies > "$T/pol2.out" 2>&1
 check_eq removed/text "$(sed -n '/policy web/,/policy lan/p' "$T/pol2.out" | grep -c 'kernel: no')" 2
 
-# A backend that cannot be asked (pfkey and xfrm for now, -P) never
+# A backend that cannot be asked (pfkey for now, -P) never
 # says yes: every entry is unknown, in text and JSON.
 inject alpha "refuse spd-get"
 require refused wait_until "$HOST_WAIT" grep -q 'inject: refuse spd-get' "$T/alpha.log"
