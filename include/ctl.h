@@ -53,6 +53,8 @@
  *			reconcile_orphans, reconcile_spd) when the run ends.
  *			Added in version 1 without a bump: an older kinkd
  *			answers an unknown type with CTL_E_TYPE, as for any.
+ *	SHOW_POLICIES	empty; one POLICY record per configured policy
+ *			(added in version 1 without a bump, as RECONCILE)
  * INITIATE, DELETE_SA, FLUSH_SA, RELOAD, LOG, RECONCILE and SHOW_SA with
  * CTL_F_KEYS
  * change state or disclose keys: kinkd refuses them (CTL_ERR_PERM) to a
@@ -89,6 +91,13 @@
  *		(CTL_TEXT_MAX); SHOW_SELF answers with one per fact
  *		("version", "principal", "listen", ...), a name possibly
  *		repeated (one "listen" per address)
+ *	POLICY	str peer, str name, u32 reqid, u8 mode (ENCAP_MODE_*),
+ *		addr src, u8 src_plen, addr dst, u8 dst_plen (the selectors:
+ *		src is this host's side; port 0 = any), u8 ulproto (0 = any),
+ *		u32 priority (the kernel's), u8 ndir (1..CTL_POL_DIR_MAX),
+ *		ndir x { u8 dir (CTL_POL_DIR_*), u8 kernel (CTL_POL_K_*) }:
+ *		kernel is what the kernel answered when asked for the entry
+ *		while the request was served, never kinkd's own record
  *	END	empty
  *	ERROR	u16 code (CTL_ERR_*), str text (CTL_ERRTEXT_MAX; may hold
  *		several lines, e.g. every error of a config file)
@@ -121,7 +130,8 @@
 #define CTL_REQ_MONITOR		10
 #define CTL_REQ_SHOW_SELF	11	/* kinkd's version, identity, sockets */
 #define CTL_REQ_RECONCILE	12
-#define CTL_REQ_MAX		12
+#define CTL_REQ_SHOW_POLICIES	13
+#define CTL_REQ_MAX		13
 
 /* ch_type: answers */
 #define CTL_REC_SA		64
@@ -130,6 +140,7 @@
 #define CTL_REC_STATS		67
 #define CTL_REC_EVENT		68
 #define CTL_REC_INFO		69
+#define CTL_REC_POLICY		70
 #define CTL_END			126
 #define CTL_ERROR		127
 
@@ -169,6 +180,15 @@
  */
 #define CTL_SA_KERNEL_ONLY	4	/* kernel has it, kinkd has no record */
 #define CTL_SA_MISSING		5	/* kinkd's record; the kernel lost it */
+
+/* POLICY direction entries and what the kernel said of each */
+#define CTL_POL_DIR_OUT		1
+#define CTL_POL_DIR_IN		2
+#define CTL_POL_DIR_FWD		3
+#define CTL_POL_DIR_MAX		3
+#define CTL_POL_K_NO		0	/* the kernel does not hold it */
+#define CTL_POL_K_YES		1
+#define CTL_POL_K_UNKNOWN	2	/* the backend cannot say */
 
 /* PEER state */
 #define CTL_PEER_UNKNOWN	0	/* configured, never heard from */
@@ -316,6 +336,20 @@ struct ctl_event {
 struct ctl_info {
 	char		ci_name[CTL_STAT_NAME_MAX + 1];
 	char		ci_value[CTL_TEXT_MAX + 1];
+};
+
+struct ctl_policy {
+	char		cpo_peer[CTL_NAME_MAX + 1];
+	char		cpo_name[CTL_NAME_MAX + 1];
+	uint32_t	cpo_reqid;
+	uint8_t		cpo_mode;
+	struct ctl_addr	cpo_src, cpo_dst;
+	uint8_t		cpo_src_plen, cpo_dst_plen;
+	uint8_t		cpo_ulproto;
+	uint32_t	cpo_priority;
+	uint8_t		cpo_ndir;
+	uint8_t		cpo_dir[CTL_POL_DIR_MAX];
+	uint8_t		cpo_kernel[CTL_POL_DIR_MAX];
 };
 
 struct ctl_error {

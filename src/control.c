@@ -303,6 +303,20 @@ control_send_stats(struct control_req *rq, const struct ctl_stats *s)
 }
 
 int
+control_send_policy(struct control_req *rq, const struct ctl_policy *p)
+{
+	struct ctl_msg *m;
+	int rv;
+
+	if (!control_req_alive(rq) || (m = malloc(sizeof(*m))) == NULL)
+		return -1;
+	m->m_policy = *p;
+	rv = req_send(rq, m, CTL_REC_POLICY);
+	free(m);
+	return rv;
+}
+
+int
 control_send_info(struct control_req *rq, const char *name, const char *fmt,
     ...)
 {
@@ -533,6 +547,7 @@ handler_for(const struct control *c, uint8_t type)
 	case CTL_REQ_LOG:		return c->c_h.h_log;
 	case CTL_REQ_SHOW_SELF:		return c->c_h.h_show_self;
 	case CTL_REQ_RECONCILE:		return c->c_h.h_reconcile;
+	case CTL_REQ_SHOW_POLICIES:	return c->c_h.h_show_policies;
 	}
 	return NULL;
 }

@@ -62,6 +62,7 @@ struct control_handlers {
 	control_cb	*h_reconcile;	/* one STATS record, then END */
 	control_cb	*h_log;		/* r->cr_level: CTL_LOG_* */
 	control_cb	*h_show_self;	/* answers with INFO records */
+	control_cb	*h_show_policies;	/* POLICY records */
 };
 
 /* Limits. */
@@ -128,6 +129,7 @@ int	control_send_sa(struct control_req *, const struct ctl_sa *);
 int	control_send_peer(struct control_req *, const struct ctl_peer *);
 int	control_send_xact(struct control_req *, const struct ctl_xact *);
 int	control_send_stats(struct control_req *, const struct ctl_stats *);
+int	control_send_policy(struct control_req *, const struct ctl_policy *);
 /* One INFO record (SHOW_SELF): a name and a printf value. */
 int	control_send_info(struct control_req *, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -55,12 +55,14 @@ ctl_type_name(uint8_t t)
 	case CTL_REQ_MONITOR:		return "monitor";
 	case CTL_REQ_SHOW_SELF:		return "show-self";
 	case CTL_REQ_RECONCILE:		return "reconcile";
+	case CTL_REQ_SHOW_POLICIES:	return "show-policies";
 	case CTL_REC_SA:		return "sa";
 	case CTL_REC_PEER:		return "peer";
 	case CTL_REC_XACT:		return "xact";
 	case CTL_REC_STATS:		return "stats";
 	case CTL_REC_EVENT:		return "event";
 	case CTL_REC_INFO:		return "info";
+	case CTL_REC_POLICY:		return "policy";
 	case CTL_END:			return "end";
 	case CTL_ERROR:			return "error";
 	}
@@ -416,6 +418,35 @@ out:
 }
 
 static int
+dec_policy(struct rbuf *r, struct ctl_policy *p)
+{
+	int e = CTL_E_OK;
+
+	memset(p, 0, sizeof(*p));
+	D(get_str(r, p->cpo_peer, CTL_NAME_MAX));
+	D(get_str(r, p->cpo_name, CTL_NAME_MAX));
+	D(get_u32(r, &p->cpo_reqid));
+	D(get_u8(r, &p->cpo_mode));
+	RANGE(p->cpo_mode, ENCAP_MODE_TUNNEL, ENCAP_MODE_TRANSPORT);
+	D(get_addr(r, &p->cpo_src));
+	D(get_u8(r, &p->cpo_src_plen));
+	D(get_addr(r, &p->cpo_dst));
+	D(get_u8(r, &p->cpo_dst_plen));
+	D(get_u8(r, &p->cpo_ulproto));
+	D(get_u32(r, &p->cpo_priority));
+	D(get_u8(r, &p->cpo_ndir));
+	RANGE(p->cpo_ndir, 1, CTL_POL_DIR_MAX);
+	for (unsigned i = 0; i < p->cpo_ndir; i++) {
+		D(get_u8(r, &p->cpo_dir[i]));
+		RANGE(p->cpo_dir[i], CTL_POL_DIR_OUT, CTL_POL_DIR_MAX);
+		D(get_u8(r, &p->cpo_kernel[i]));
+		RANGE(p->cpo_kernel[i], CTL_POL_K_NO, CTL_POL_K_UNKNOWN);
+	}
+out:
+	return e;
+}
+
+static int
 dec_error(struct rbuf *r, struct ctl_error *er)
 {
 	int e = CTL_E_OK;
@@ -452,6 +483,7 @@ ctl_payload_decode(uint8_t type, uint16_t flags, struct rbuf r,
 		case CTL_REC_STATS:	e = dec_stats(&r, &m->m_stats); break;
 		case CTL_REC_EVENT:	e = dec_event(&r, &m->m_event); break;
 		case CTL_REC_INFO:	e = dec_info(&r, &m->m_info); break;
+		case CTL_REC_POLICY:	e = dec_policy(&r, &m->m_policy); break;
 		case CTL_ERROR:		e = dec_error(&r, &m->m_error); break;
 		default:		e = CTL_E_OK; break;	/* END */
 		}
@@ -702,6 +734,34 @@ out:
 }
 
 static int
+enc_policy(struct buf *b, const struct ctl_policy *p)
+{
+	int e = CTL_E_OK;
+
+	RANGE(p->cpo_ndir, 1, CTL_POL_DIR_MAX);
+	RANGE(p->cpo_mode, ENCAP_MODE_TUNNEL, ENCAP_MODE_TRANSPORT);
+	E(put_str(b, p->cpo_peer, CTL_NAME_MAX));
+	E(put_str(b, p->cpo_name, CTL_NAME_MAX));
+	P(buf_put_u32(b, p->cpo_reqid));
+	P(buf_put_u8(b, p->cpo_mode));
+	E(put_addr(b, &p->cpo_src));
+	P(buf_put_u8(b, p->cpo_src_plen));
+	E(put_addr(b, &p->cpo_dst));
+	P(buf_put_u8(b, p->cpo_dst_plen));
+	P(buf_put_u8(b, p->cpo_ulproto));
+	P(buf_put_u32(b, p->cpo_priority));
+	P(buf_put_u8(b, p->cpo_ndir));
+	for (unsigned i = 0; i < p->cpo_ndir; i++) {
+		RANGE(p->cpo_dir[i], CTL_POL_DIR_OUT, CTL_POL_DIR_MAX);
+		RANGE(p->cpo_kernel[i], CTL_POL_K_NO, CTL_POL_K_UNKNOWN);
+		P(buf_put_u8(b, p->cpo_dir[i]));
+		P(buf_put_u8(b, p->cpo_kernel[i]));
+	}
+out:
+	return e;
+}
+
+static int
 enc_error(struct buf *b, const struct ctl_error *er)
 {
 	int e = CTL_E_OK;
@@ -742,6 +802,7 @@ ctl_msg_encode(struct buf *out, const struct ctl_msg *m)
 		case CTL_REC_STATS:	e = enc_stats(out, &m->m_stats); break;
 		case CTL_REC_EVENT:	e = enc_event(out, &m->m_event); break;
 		case CTL_REC_INFO:	e = enc_info(out, &m->m_info); break;
+		case CTL_REC_POLICY:	e = enc_policy(out, &m->m_policy); break;
 		case CTL_ERROR:		e = enc_error(out, &m->m_error); break;
 		default:		e = CTL_E_OK; break;
 		}

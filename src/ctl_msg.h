@@ -45,6 +45,7 @@ struct ctl_msg {
 		struct ctl_stats	m_stats;
 		struct ctl_event	m_event;
 		struct ctl_info		m_info;
+		struct ctl_policy	m_policy;
 		struct ctl_error	m_error;
 	};
 };

@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "ctl_msg.h"
+#include "kern_msg.h"
 #include "kinkd.h"
 #include "krb.h"
 #include "log.h"
@@ -278,10 +280,151 @@ h_show_sa(struct control_req *req, const struct ctl_req *r, void *arg)
 		show_sa_chunk(ss);
 }
 
+/*
+ * SHOW_POLICIES asks the backend for every direction entry of every
+ * policy and answers once all the answers are in: what the kernel holds
+ * now, not what kinkd wrote.  A backend that cannot tell leaves
+ * CTL_POL_K_UNKNOWN.
+ */
+struct show_pol;
+struct show_pol_slot {
+	struct show_pol		*ps_sp;
+	struct ctl_policy	 ps_cp;
+};
+
+struct show_pol {
+	TAILQ_ENTRY(show_pol)	 sp_entry;	/* show_pols */
+	struct kinkd		*sp_kd;
+	struct control_req	*sp_req;
+	struct show_pol_slot	*sp_slot;
+	int			 sp_nslot;
+	int			 sp_pending;	/* backend callbacks to come */
+};
+
+static TAILQ_HEAD(, show_pol) show_pols = TAILQ_HEAD_INITIALIZER(show_pols);
+
+static void
+show_pol_free(struct show_pol *sp)
+{
+	TAILQ_REMOVE(&show_pols, sp, sp_entry);
+	free(sp->sp_slot);
+	free(sp);
+}
+
+static void
+show_pol_answer(struct show_pol *sp)
+{
+	int i;
+
+	for (i = 0; i < sp->sp_nslot; i++)
+		control_send_policy(sp->sp_req, &sp->sp_slot[i].ps_cp);
+	control_end(sp->sp_req);
+	show_pol_free(sp);
+}
+
+static void
+show_pol_release(struct show_pol *sp)
+{
+	if (--sp->sp_pending == 0)
+		show_pol_answer(sp);
+}
+
+static void
+show_pol_spd(int err, int dir, void *arg)
+{
+	struct show_pol_slot *ps = arg;
+	struct show_pol *sp = ps->ps_sp;
+	int i;
+
+	for (i = 0; i < ps->ps_cp.cpo_ndir; i++)
+		if (ps->ps_cp.cpo_dir[i] == dir)
+			ps->ps_cp.cpo_kernel[i] = err == 0 ? CTL_POL_K_YES :
+			    err == ENOENT ? CTL_POL_K_NO : CTL_POL_K_UNKNOWN;
+	show_pol_release(sp);
+}
+
+static void
+show_pol_fill(struct ctl_policy *cp, const struct kink_peer *pe,
+    const struct kink_policy *pol)
+{
+	static const uint8_t gen[3] = { CTL_POL_DIR_OUT, CTL_POL_DIR_IN,
+	    CTL_POL_DIR_FWD };
+	int n, i;
+
+	memset(cp, 0, sizeof(*cp));
+	strlcpy(cp->cpo_peer, pe->pe_name, sizeof(cp->cpo_peer));
+	strlcpy(cp->cpo_name, pol->pol_name, sizeof(cp->cpo_name));
+	cp->cpo_reqid = pol->pol_reqid;
+	cp->cpo_mode = pol->pol_mode;
+	ctl_addr_from_sockaddr(&cp->cpo_src,
+	    (const struct sockaddr *)&pol->pol_src.sel_addr);
+	cp->cpo_src.ca_port = pol->pol_src.sel_port;
+	cp->cpo_src_plen = pol->pol_src.sel_plen;
+	ctl_addr_from_sockaddr(&cp->cpo_dst,
+	    (const struct sockaddr *)&pol->pol_dst.sel_addr);
+	cp->cpo_dst.ca_port = pol->pol_dst.sel_port;
+	cp->cpo_dst_plen = pol->pol_dst.sel_plen;
+	cp->cpo_ulproto = pol->pol_ulproto;
+	cp->cpo_priority = kern_pol_priority(pol);
+	n = kern_pol_dirs(pol, gen, cp->cpo_dir);
+	cp->cpo_ndir = (uint8_t)(n > 0 ? n : 0);
+	for (i = 0; i < CTL_POL_DIR_MAX; i++)
+		cp->cpo_kernel[i] = CTL_POL_K_UNKNOWN;
+}
+
+static void
+h_show_policies(struct control_req *req, const struct ctl_req *r, void *arg)
+{
+	struct kinkd *kd = arg;
+	struct kink_engine *en = &kd->kd_eng;
+	struct kink_peer *pe;
+	struct show_pol *sp;
+	struct show_pol_slot *ps;
+	int n = 0, i, k;
+
+	TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
+		if (pe->pe_conf != NULL)
+			n += pe->pe_conf->p_npolicies;
+	if ((sp = calloc(1, sizeof(*sp))) == NULL || (n > 0 &&
+	    (sp->sp_slot = calloc((size_t)n, sizeof(*sp->sp_slot))) == NULL)) {
+		free(sp);
+		control_error(req, CTL_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	TAILQ_INSERT_TAIL(&show_pols, sp, sp_entry);
+	sp->sp_kd = kd;
+	sp->sp_req = req;
+	/* Held while asking, so no early answer can end the request. */
+	sp->sp_pending = 1;
+	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
+		for (i = 0; pe->pe_conf != NULL &&
+		    i < pe->pe_conf->p_npolicies && sp->sp_nslot < n; i++) {
+			ps = &sp->sp_slot[sp->sp_nslot++];
+			ps->ps_sp = sp;
+			show_pol_fill(&ps->ps_cp, pe, &pe->pe_conf->p_policies[i]);
+			if (ps->ps_cp.cpo_ndir == 0 || en->en_stopping ||
+			    (k = sadb_spd_get(en->en_sadb,
+			    &pe->pe_conf->p_policies[i], show_pol_spd, ps)) <= 0)
+				continue;
+			sp->sp_pending += k;
+		}
+	}
+	show_pol_release(sp);
+}
+
 void
 daemon_ctl_fini(struct kinkd *kd)
 {
 	struct show_sa *ss, *next;
+	struct show_pol *sp, *spnext;
+
+	for (sp = TAILQ_FIRST(&show_pols); sp != NULL; sp = spnext) {
+		spnext = TAILQ_NEXT(sp, sp_entry);
+		if (sp->sp_kd != kd)
+			continue;
+		control_error(sp->sp_req, CTL_ERR_INTERNAL, "shutting down");
+		show_pol_free(sp);
+	}
 
 	for (ss = TAILQ_FIRST(&show_sas); ss != NULL; ss = next) {
 		next = TAILQ_NEXT(ss, ss_entry);
@@ -614,4 +757,5 @@ const struct control_handlers kinkd_ctl_handlers = {
 	.h_log = h_log,
 	.h_show_self = h_show_self,
 	.h_reconcile = h_reconcile,
+	.h_show_policies = h_show_policies,
 };

@@ -64,6 +64,8 @@ enum kreq_op {
 	KREQ_SPD_ADD,		/* kr_pol, kr_dir, kr_reqid */
 	KREQ_SPD_DEL,		/* kr_pol, kr_dir */
 	KREQ_REGISTER,		/* kr_proto (PF_KEY only) */
+	KREQ_SPD_GET,		/* kr_pol, kr_dir (XFRM only): read one
+				   entry; the ACK 0 or ENOENT says */
 };
 
 struct kreq {

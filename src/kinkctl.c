@@ -41,7 +41,7 @@ usage_to(int asked)
 	fprintf(asked ? stdout : stderr,
 "usage: kinkctl [-hjqV] [-s socket] [-t seconds] command [arg ...]\n"
 "  show sa [peer NAME] [keys] | show peers | show xact | show stats\n"
-"  show self | version\n"
+"  show self | show policies | version\n"
 "  flush sa [peer NAME] | delete sa SPI | initiate PEER [POLICY]\n"
 "  reload [FILE] | reconcile | log verbose|brief|debug|info|warning\n"
 "  monitor [-n count] [-t seconds] [-e type ...]\n"
@@ -139,6 +139,7 @@ request_type(enum action a)
 	case A_SHOW_SELF:
 	case A_VERSION:		return CTL_REQ_SHOW_SELF;
 	case A_RECONCILE:	return CTL_REQ_RECONCILE;
+	case A_SHOW_POLICIES:	return CTL_REQ_SHOW_POLICIES;
 	default:		return 0;
 	}
 }
@@ -155,6 +156,7 @@ record_type(uint8_t req)
 	case CTL_REQ_MONITOR:		return CTL_REC_EVENT;
 	case CTL_REQ_SHOW_SELF:		return CTL_REC_INFO;
 	case CTL_REQ_RECONCILE:		return CTL_REC_STATS;
+	case CTL_REQ_SHOW_POLICIES:	return CTL_REC_POLICY;
 	}
 	return 0;
 }
@@ -168,6 +170,7 @@ record_size(uint8_t rec)
 	case CTL_REC_XACT:	return sizeof(struct ctl_xact);
 	case CTL_REC_STATS:	return sizeof(struct ctl_stats);
 	case CTL_REC_INFO:	return sizeof(struct ctl_info);
+	case CTL_REC_POLICY:	return sizeof(struct ctl_policy);
 	}
 	return 0;
 }
@@ -330,6 +333,10 @@ render(const struct parse_result *pr, uint8_t rtype, struct records *rs)
 		else
 			kinkctl_render_self((struct ctl_info *const *)rs->r_v,
 			    rs->r_n, out_flags());
+		break;
+	case CTL_REC_POLICY:
+		kinkctl_render_policies((struct ctl_policy *const *)rs->r_v,
+		    rs->r_n, out_flags());
 		break;
 	default:
 		if (opt_json)

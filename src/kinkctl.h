@@ -27,7 +27,7 @@ enum action {
 	A_NONE, A_SHOW_SA, A_SHOW_PEERS, A_SHOW_XACT, A_SHOW_STATS,
 	A_INITIATE, A_DELETE_SA, A_FLUSH_SA, A_RELOAD, A_LOG_VERBOSE,
 	A_LOG_BRIEF, A_LOG_DEBUG, A_LOG_INFO, A_LOG_WARNING, A_MONITOR,
-	A_SHOW_SELF, A_VERSION, A_PROMETHEUS, A_RECONCILE,
+	A_SHOW_SELF, A_VERSION, A_PROMETHEUS, A_RECONCILE, A_SHOW_POLICIES,
 	/* argument slots and modifiers */
 	A_PEER, A_POLICY, A_SPI, A_FILE, A_KEYS
 };
@@ -70,6 +70,7 @@ void	kinkctl_render_xact(struct ctl_xact *const *, size_t, int flags);
 void	kinkctl_render_stats(struct ctl_stats *const *, size_t, int flags);
 void	kinkctl_render_event(const struct ctl_event *, int flags);
 void	kinkctl_render_self(struct ctl_info *const *, size_t, int flags);
+void	kinkctl_render_policies(struct ctl_policy *const *, size_t, int flags);
 void	kinkctl_render_version(const char *client, struct ctl_info *const *,
 	    size_t, int flags);
 

@@ -56,6 +56,7 @@ static const struct token t_show[] = {
 	{ T_KEYWORD, "xact", A_SHOW_XACT, t_end },
 	{ T_KEYWORD, "stats", A_SHOW_STATS, t_show_stats },
 	{ T_KEYWORD, "self", A_SHOW_SELF, t_end },
+	{ T_KEYWORD, "policies", A_SHOW_POLICIES, t_end },
 	{ T_END, NULL, A_NONE, NULL }
 };
 static const struct token t_show_stats[] = {

@@ -766,3 +766,112 @@ kinkctl_render_prometheus(struct ctl_stats *const *v, size_t n,
 	prom_peer_series(p, np, "peer_last_seen_seconds", "gauge",
 	    "Unix time the peer was last heard from, 0 = never", 3);
 }
+
+static const char *
+pol_dir_name(uint8_t d)
+{
+	return d == CTL_POL_DIR_OUT ? "out" : d == CTL_POL_DIR_IN ? "in" :
+	    "fwd";
+}
+
+static const char *
+pol_kernel_name(uint8_t k)
+{
+	return k == CTL_POL_K_YES ? "yes" : k == CTL_POL_K_NO ? "no" :
+	    "unknown";
+}
+
+static const char *
+ulproto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 0:		return "any";
+	case 1:		return "icmp";
+	case 6:		return "tcp";
+	case 17:	return "udp";
+	case 58:	return "ipv6-icmp";
+	}
+	snprintf(buf, len, "%u", p);
+	return buf;
+}
+
+static void
+pol_sel_json(const char *k, const struct ctl_addr *a, uint8_t plen, int *f)
+{
+	char s[64];
+	int g = 1;
+
+	json_key(k, f);
+	putchar('{');
+	json_kstr("addr", addr_str(a, s, sizeof(s)), &g);
+	json_knum("prefix", plen, &g);
+	json_knum("port", a->ca_port, &g);
+	putchar('}');
+}
+
+static void
+pol_json(const struct ctl_policy *p)
+{
+	int f = 1;
+
+	putchar('{');
+	json_kstr("peer", p->cpo_peer, &f);
+	json_kstr("name", p->cpo_name, &f);
+	json_knum("reqid", p->cpo_reqid, &f);
+	json_kstr("mode", p->cpo_mode == ENCAP_MODE_TUNNEL ? "tunnel" :
+	    "transport", &f);
+	pol_sel_json("src", &p->cpo_src, p->cpo_src_plen, &f);
+	pol_sel_json("dst", &p->cpo_dst, p->cpo_dst_plen, &f);
+	json_knum("proto", p->cpo_ulproto, &f);
+	json_knum("priority", p->cpo_priority, &f);
+	json_key("dirs", &f);
+	putchar('[');
+	for (unsigned d = 0; d < p->cpo_ndir; d++) {
+		int g = 1;
+
+		printf("%s{", d ? "," : "");
+		json_kstr("dir", pol_dir_name(p->cpo_dir[d]), &g);
+		json_kstr("kernel", pol_kernel_name(p->cpo_kernel[d]), &g);
+		putchar('}');
+	}
+	printf("]}");
+}
+
+/*
+ * show policies: a block per policy, the selectors from this host's side,
+ * then one line per kernel SPD entry saying whether the kernel has it.
+ */
+void
+kinkctl_render_policies(struct ctl_policy *const *v, size_t n, int flags)
+{
+	char s[64], d[64], pb[8];
+
+	if ((flags & KINKCTL_JSON)) {
+		printf("{\"policies\":[");
+		for (size_t i = 0; i < n; i++) {
+			printf("%s", i ? "," : "");
+			pol_json(v[i]);
+		}
+		printf("]}\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ctl_policy *p = v[i];
+
+		printf("peer ");
+		kinkctl_put_text(stdout, p->cpo_peer, 0);
+		printf(" policy ");
+		kinkctl_put_text(stdout, p->cpo_name, 0);
+		printf(" reqid %" PRIu32 " %s priority %" PRIu32 "\n",
+		    p->cpo_reqid, p->cpo_mode == ENCAP_MODE_TUNNEL ?
+		    "tunnel" : "transport", p->cpo_priority);
+		printf("  %s/%u port %u -> %s/%u port %u proto %s\n",
+		    addr_str(&p->cpo_src, s, sizeof(s)), p->cpo_src_plen,
+		    p->cpo_src.ca_port, addr_str(&p->cpo_dst, d, sizeof(d)),
+		    p->cpo_dst_plen, p->cpo_dst.ca_port,
+		    ulproto_name(p->cpo_ulproto, pb, sizeof(pb)));
+		for (unsigned k = 0; k < p->cpo_ndir; k++)
+			printf("  %s kernel: %s\n", pol_dir_name(p->cpo_dir[k]),
+			    pol_kernel_name(p->cpo_kernel[k]));
+	}
+}

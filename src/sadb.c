@@ -134,6 +134,17 @@ sadb_spd_repair(struct sadb *sd, const struct kink_policy *pol,
 }
 
 int
+sadb_spd_get(struct sadb *sd, const struct kink_policy *pol,
+    sadb_spd_cb cb, void *arg)
+{
+	if (sd->sd_ops->spd_get == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return sd->sd_ops->spd_get(sd, pol, cb, arg);
+}
+
+int
 sadb_del_larval(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
     void *arg)
 {

@@ -84,6 +84,9 @@ struct sadb_ops {
 	/* Optional: see sadb_spd_repair(). */
 	int	(*spd_repair)(struct sadb *, const struct kink_policy *,
 		    sadb_spd_cb, void *);
+	/* Optional, read-only: see sadb_spd_get(). */
+	int	(*spd_get)(struct sadb *, const struct kink_policy *,
+		    sadb_spd_cb, void *);
 };
 
 /* Shared by sadb.c and the backends; the daemon treats it as opaque. */
@@ -153,6 +156,14 @@ int	sadb_spd_del(struct sadb *, const struct kink_policy *, sadb_done_cb,
 int	sadb_spd_repair(struct sadb *, const struct kink_policy *, sadb_spd_cb,
 	    void *);
 /*
+ * Ask the kernel, without changing anything, which of a policy's SPD
+ * entries it holds now: cb once per direction with 0 (held), ENOENT (not
+ * held) or another error (cannot tell).  Returns how many callbacks will
+ * come, or -1 (ENOTSUP: the backend cannot answer).
+ */
+int	sadb_spd_get(struct sadb *, const struct kink_policy *, sadb_spd_cb,
+	    void *);
+/*
  * Delete every SA that dump returns (kinkd's reqids): shutdown with
  * "flush", and stale SAs of a previous run at start.  cb gets 0 or the
  * first error; SAs that vanished meanwhile (ESRCH) are not errors.
@@ -190,6 +201,12 @@ int	sadb_null_refuse_gcm(struct sadb *, int on);
  * kernel without the transform does (the test build's `refuse add`).
  */
 int	sadb_null_refuse_add(struct sadb *, unsigned dirs);
+/*
+ * Make the null backend answer spd_get with ENOTSUP (on != 0), as a
+ * backend that cannot be asked does, or answer again (the test build's
+ * `refuse spd-get`, ended by `refuse none`).
+ */
+int	sadb_null_refuse_spd_get(struct sadb *, int on);
 /*
  * A completion that only logs (and counts) a failure; `what` is a
  * constant string naming the request.

@@ -919,6 +919,38 @@ xfrm_open(struct sadb *sd)
 	return sadb_kern_open(sd, &sadb_xfrm_fmt);
 }
 
+/*
+ * Read-only: one GETPOLICY per direction; each answers 0 (the kernel has
+ * the entry) or ENOENT.  XFRM only: PF_KEY finds entries by id, not by
+ * selector, so pfkey leaves the op NULL.
+ */
+static int
+sadb_kern_spd_get(struct sadb *sd, const struct kink_policy *pol,
+    sadb_spd_cb cb, void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = KREQ_SPD_GET, .kr_pol = pol };
+	static const int gen[3] = { SADB_SPD_OUT, SADB_SPD_IN, SADB_SPD_FWD };
+	struct sadb_req *rq;
+	uint8_t dirs[3];
+	int n, i;
+
+	n = k->k_fmt->kf_dirs(pol, dirs);
+	for (i = 0; i < n; i++) {
+		if ((rq = sadb_req_new(k, SADB_REQ_SPDNEW, arg)) == NULL)
+			break;
+		rq->rq_spdcb = cb;
+		rq->rq_spddir = gen[i];
+		rq->rq_sa.sa_reqid = pol->pol_reqid;
+		kr.kr_dir = dirs[i];
+		if (kern_request(k, &kr, rq) == -1) {
+			sadb_req_free(rq);
+			break;
+		}
+	}
+	return i == 0 ? -1 : i;
+}
+
 const struct sadb_ops sadb_pfkey_ops = {
 	.name = "pfkey",
 	.open = pfkey_open,
@@ -947,4 +979,5 @@ const struct sadb_ops sadb_xfrm_ops = {
 	.get = sadb_kern_get,
 	.del_larval = sadb_kern_del_larval,
 	.spd_repair = sadb_kern_spd_repair,
+	.spd_get = sadb_kern_spd_get,
 };

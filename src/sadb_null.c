@@ -24,6 +24,7 @@
 
 #include "addr.h"
 #include "isakmp_num.h"
+#include "kern_msg.h"
 #include "log.h"
 #include "net.h"
 #include "sadb.h"
@@ -38,7 +39,7 @@
 #define NULL_DUMP_CHUNK	512	/* SAs a dump sends per loop pass */
 #define NULL_MAX_SPD	4096
 
-enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_GET, NOP_EVENT };
+enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_GET, NOP_EVENT, NOP_SPD };
 
 struct null_pending {
 	TAILQ_ENTRY(null_pending) np_entry;
@@ -48,6 +49,7 @@ struct null_pending {
 	sadb_done_cb	 np_done;
 	sadb_spi_cb	 np_spicb;
 	sadb_dump_cb	 np_dumpcb;
+	sadb_spd_cb	 np_spdcb;	/* NOP_SPD: np_spi holds the direction */
 	void		*np_arg;
 	struct sadb_event np_ev;
 	struct kink_sa	 np_sa;		/* NOP_GET: what to look up; NOP_DUMP:
@@ -75,6 +77,8 @@ struct null_db {
 	int			 nb_nsa, nb_nspd;
 	int			 nb_refuse_gcm;	/* act like PF_KEY */
 	unsigned		 nb_refuse_add;	/* SA_DIR_* bits: ENOSYS */
+	int			 nb_refuse_spd_get; /* act like a backend
+						       without spd_get */
 	struct timer		 nb_timer;
 };
 
@@ -96,6 +100,18 @@ null_sa_cmp(const struct null_sa *a, const struct null_sa *b)
 /* libbsd's RB_GENERATE_STATIC names a __unused glibc leaves undefined. */
 RB_GENERATE_INTERNAL(null_sas, null_sa, ns_node, null_sa_cmp,
     __attribute__((__unused__)) static)
+
+/* The store holds an entry of this reqid. */
+static int
+null_spd_reqid(struct null_db *nb, uint32_t reqid)
+{
+	struct null_spd *nd;
+
+	TAILQ_FOREACH(nd, &nb->nb_spd, nd_entry)
+		if (nd->nd_pol.pol_reqid == reqid)
+			return 1;
+	return 0;
+}
 
 static struct null_sa *null_find(struct null_db *,
 		    const struct sockaddr_storage *, uint8_t, uint32_t);
@@ -195,6 +211,11 @@ null_drain(void *arg)
 			break;
 		case NOP_EVENT:
 			sadb_upcall(sd, &np->np_ev);
+			break;
+		case NOP_SPD:
+			/* The store as it is now, as a kernel would answer. */
+			np->np_spdcb(null_spd_reqid(nb, np->np_sa.sa_reqid) ?
+			    0 : ENOENT, (int)np->np_spi, np->np_arg);
 			break;
 		}
 		free(np);
@@ -425,6 +446,37 @@ null_spd_find(struct null_db *nb, const struct kink_policy *pol)
 	return NULL;
 }
 
+/*
+ * One entry stands for all of a policy's directions, so every direction
+ * is answered the same.
+ */
+static int
+null_spd_get(struct sadb *sd, const struct kink_policy *pol,
+    sadb_spd_cb cb, void *arg)
+{
+	static const uint8_t gen[3] = { SADB_SPD_OUT, SADB_SPD_IN,
+	    SADB_SPD_FWD };
+	struct null_pending *np;
+	uint8_t dirs[3];
+	int n, i;
+
+	if (((struct null_db *)sd->sd_priv)->nb_refuse_spd_get) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	if ((n = kern_pol_dirs(pol, gen, dirs)) <= 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((np = null_queue(sd, NOP_SPD)) == NULL)
+			break;
+		np->np_spdcb = cb;
+		np->np_arg = arg;
+		np->np_spi = dirs[i];
+		np->np_sa.sa_reqid = pol->pol_reqid;
+	}
+	return i == 0 ? -1 : i;
+}
+
 static int
 null_spd_add(struct sadb *sd, const struct kink_policy *pol,
     sadb_done_cb cb, void *arg)
@@ -517,6 +569,17 @@ sadb_null_refuse_add(struct sadb *sd, unsigned dirs)
 	return 0;
 }
 
+int
+sadb_null_refuse_spd_get(struct sadb *sd, int on)
+{
+	if (sd->sd_ops != &sadb_null_ops) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	((struct null_db *)sd->sd_priv)->nb_refuse_spd_get = on != 0;
+	return 0;
+}
+
 const struct sadb_ops sadb_null_ops = {
 	.name = "null",
 	.open = null_open,
@@ -527,6 +590,7 @@ const struct sadb_ops sadb_null_ops = {
 	.dump = null_dump,
 	.spd_add = null_spd_add,
 	.spd_del = null_spd_del,
+	.spd_get = null_spd_get,
 	.get = null_get,
 	.supports = null_supports,
 };

@@ -309,13 +309,17 @@ build_pol(struct nlw *m, const struct kink_policy *pol, uint8_t dir,
 	(void)nl_attr(m, XFRMA_TMPL, t, sizeof(t[0]) * (size_t)nt, NULL);
 }
 
+/*
+ * DELPOLICY, or GETPOLICY: the kernel sends the entry (ignored) and then,
+ * as NLM_F_ACK asks, the ACK; ENOENT when it has none.
+ */
 static void
-build_poldel(struct nlw *m, const struct kink_policy *pol, uint8_t dir)
+build_polid(struct nlw *m, uint16_t type, const struct kink_policy *pol,
+    uint8_t dir)
 {
 	struct xfrm_userpolicy_id *p;
 
-	if ((p = nl_init(m, XFRM_MSG_DELPOLICY, NLM_F_ACK, sizeof(*p))) ==
-	    NULL)
+	if ((p = nl_init(m, type, NLM_F_ACK, sizeof(*p))) == NULL)
 		return;
 	pol_sel(pol, dir, &p->sel);
 	p->dir = dir;
@@ -351,7 +355,10 @@ xfrm_build(const struct kreq *rq, uint8_t *buf, size_t cap)
 		    rq->kr_reqid);
 		break;
 	case KREQ_SPD_DEL:
-		build_poldel(&m, rq->kr_pol, rq->kr_dir);
+		build_polid(&m, XFRM_MSG_DELPOLICY, rq->kr_pol, rq->kr_dir);
+		break;
+	case KREQ_SPD_GET:
+		build_polid(&m, XFRM_MSG_GETPOLICY, rq->kr_pol, rq->kr_dir);
 		break;
 	default:	/* REGISTER is PF_KEY's */
 		errno = EINVAL;

@@ -35,6 +35,7 @@ valid show-peers show peers
 valid show-xact show xact
 valid show-stats show stats
 valid show-self show self
+valid show-policies show policies
 valid version version
 valid reload reload
 valid log log info

@@ -136,7 +136,10 @@ static void
 inject_kernel(struct kinkd *kd, const char *line)
 {
 	char src[INET6_ADDRSTRLEN + 1], dst[INET6_ADDRSTRLEN + 1];
+	char peer[65], pol[65];
 	unsigned long spi, reqid;
+	struct kink_peer *pe;
+	struct kink_policy *kp;
 	struct kink_sarec *sr;
 	struct kink_sa sa;
 
@@ -161,6 +164,16 @@ inject_kernel(struct kinkd *kd, const char *line)
 		    (void *)"inject kernel-add");
 		sa_free_keys(&sa);
 		log_info("inject: kernel-add 0x%lx", spi);
+	} else if (sscanf(line, "kernel-spd-del %64s %64s", peer, pol) == 2) {
+		/* An admin's `ip xfrm policy delete`: kinkd's records stay. */
+		if ((pe = peer_by_name(&kd->kd_eng, peer)) == NULL ||
+		    (kp = peer_policy(pe, pol)) == NULL) {
+			log_warnx("inject: kernel-spd-del: no policy %s", line);
+			return;
+		}
+		sadb_spd_del(kd->kd_eng.en_sadb, kp, sadb_done_log,
+		    (void *)"inject kernel-spd-del");
+		log_info("inject: kernel-spd-del %s %s", peer, pol);
 	} else if (sscanf(line, "kernel-del %li", (long *)&spi) == 1) {
 		sr = sarec_find(&kd->kd_eng, 0, (uint32_t)spi, 0);
 		if (sr == NULL) {
@@ -421,8 +434,17 @@ test_inject(struct kinkd *kd)
 				log_info("inject: refuse add (0x%x)", dirs);
 			continue;
 		}
-		if (strncmp(line, "refuse none", 11) == 0)
+		if (strncmp(line, "refuse spd-get", 14) == 0) {
+			/* A backend that cannot be asked (pfkey, -P). */
+			if (sadb_null_refuse_spd_get(kd->kd_eng.en_sadb,
+			    1) == 0)
+				log_info("inject: refuse spd-get");
+			continue;
+		}
+		if (strncmp(line, "refuse none", 11) == 0) {
 			sadb_null_refuse_add(kd->kd_eng.en_sadb, 0);
+			sadb_null_refuse_spd_get(kd->kd_eng.en_sadb, 0);
+		}
 		if (sscanf(line, "refuse %15s", what) == 1) {
 			if (sadb_null_refuse_gcm(kd->kd_eng.en_sadb,
 			    strcmp(what, "gcm") == 0) == 0)

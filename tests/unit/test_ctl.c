@@ -116,8 +116,32 @@ fill_event(struct ctl_event *ev)
 	strcpy(ev->ce_text, "esp out spi 0xdeadbeef");
 }
 
+static void
+fill_policy(struct ctl_policy *p)
+{
+	strcpy(p->cpo_peer, "beta");
+	strcpy(p->cpo_name, "lan");
+	p->cpo_reqid = 0x01020304;
+	p->cpo_mode = ENCAP_MODE_TUNNEL;
+	p->cpo_src.ca_af = p->cpo_dst.ca_af = CTL_AF_INET;
+	inet_pton(AF_INET, "10.1.0.0", p->cpo_src.ca_addr);
+	inet_pton(AF_INET, "10.2.0.0", p->cpo_dst.ca_addr);
+	p->cpo_dst.ca_port = 443;
+	p->cpo_src_plen = 16;
+	p->cpo_dst_plen = 24;
+	p->cpo_ulproto = 6;
+	p->cpo_priority = 952;
+	p->cpo_ndir = 3;
+	p->cpo_dir[0] = CTL_POL_DIR_OUT;
+	p->cpo_dir[1] = CTL_POL_DIR_IN;
+	p->cpo_dir[2] = CTL_POL_DIR_FWD;
+	p->cpo_kernel[0] = CTL_POL_K_YES;
+	p->cpo_kernel[1] = CTL_POL_K_NO;
+	p->cpo_kernel[2] = CTL_POL_K_UNKNOWN;
+}
+
 /* One valid message of each kind, for the loops below. */
-#define NSAMPLES 22
+#define NSAMPLES 24
 static struct ctl_msg *
 sample(int i)
 {
@@ -162,6 +186,9 @@ sample(int i)
 	case 21: m = msg_new(CTL_REC_INFO, 0, 22);
 		strcpy(m->m_info.ci_name, "listen");
 		strcpy(m->m_info.ci_value, "192.0.2.1 port 910"); break;
+	case 22: m = msg_new(CTL_REQ_SHOW_POLICIES, 0, 23); break;
+	case 23: m = msg_new(CTL_REC_POLICY, 0, 24);
+		fill_policy(&m->m_policy); break;
 	default: m = msg_new(CTL_REC_STATS, 0, 20);
 		fill_stats(&m->m_stats, 0); break;
 	}
@@ -179,6 +206,7 @@ body_size(uint8_t type)
 	case CTL_REC_STATS:	return sizeof(struct ctl_stats);
 	case CTL_REC_EVENT:	return sizeof(struct ctl_event);
 	case CTL_REC_INFO:	return sizeof(struct ctl_info);
+	case CTL_REC_POLICY:	return sizeof(struct ctl_policy);
 	case CTL_ERROR:		return sizeof(struct ctl_error);
 	case CTL_END:		return 0;
 	}
@@ -216,6 +244,30 @@ TEST(golden_delete_sa)
 		1, CTL_REQ_DELETE_SA, 0, 0, 0, 0, 0, 4, 0, 0, 0, 7,
 		0x12, 0x34, 0x56, 0x78 };
 	struct ctl_msg *m = sample(6);
+	struct buf b;
+
+	buf_init(&b, 0);
+	ASSERT_INT_EQ(ctl_msg_encode(&b, m), CTL_E_OK);
+	ASSERT_INT_EQ(b.b_len, sizeof(want));
+	ASSERT_MEM_EQ(b.b_data, want, sizeof(want));
+	buf_free(&b);
+	free(m);
+}
+
+TEST(golden_policy)
+{
+	static const uint8_t want[] = {
+		1, CTL_REC_POLICY, 0, 0, 0, 0, 0, 70, 0, 0, 0, 24,
+		0, 4, 'b', 'e', 't', 'a', 0, 3, 'l', 'a', 'n',
+		1, 2, 3, 4, ENCAP_MODE_TUNNEL,
+		CTL_AF_INET, 0, 0, 0, 10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 16,
+		CTL_AF_INET, 0, 0x01, 0xbb, 10, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 24,
+		6, 0, 0, 0x03, 0xb8, 3,
+		CTL_POL_DIR_OUT, CTL_POL_K_YES, CTL_POL_DIR_IN, CTL_POL_K_NO,
+		CTL_POL_DIR_FWD, CTL_POL_K_UNKNOWN };
+	struct ctl_msg *m = sample(23);
 	struct buf b;
 
 	buf_init(&b, 0);
@@ -442,6 +494,13 @@ static void m_err_code(struct ctl_msg *m, uint8_t *p) { m->m_error.er_code = 0; 
 static void m_log(struct ctl_msg *m, uint8_t *p)
 { m->m_req.cr_level = CTL_LOG_MAX + 1; }
 static void m_info_name(struct ctl_msg *m, uint8_t *p) { m->m_info.ci_name[0] = 0; }
+static void m_pol_mode(struct ctl_msg *m, uint8_t *p) { m->m_policy.cpo_mode = 0; }
+static void m_pol_ndir0(struct ctl_msg *m, uint8_t *p) { m->m_policy.cpo_ndir = 0; }
+static void m_pol_ndir(struct ctl_msg *m, uint8_t *p)
+{ m->m_policy.cpo_ndir = CTL_POL_DIR_MAX + 1; }
+static void m_pol_dir(struct ctl_msg *m, uint8_t *p) { m->m_policy.cpo_dir[1] = 0; }
+static void m_pol_kernel(struct ctl_msg *m, uint8_t *p)
+{ m->m_policy.cpo_kernel[2] = CTL_POL_K_UNKNOWN + 1; }
 
 TEST(values_encoder)
 {
@@ -461,6 +520,11 @@ TEST(values_encoder)
 	ASSERT_TRUE(mutated(18, m_err_code, CTL_E_VALUE));
 	ASSERT_TRUE(mutated(9, m_log, CTL_E_VALUE));
 	ASSERT_TRUE(mutated(21, m_info_name, CTL_E_VALUE));
+	ASSERT_TRUE(mutated(23, m_pol_mode, CTL_E_VALUE));
+	ASSERT_TRUE(mutated(23, m_pol_ndir0, CTL_E_VALUE));
+	ASSERT_TRUE(mutated(23, m_pol_ndir, CTL_E_VALUE));
+	ASSERT_TRUE(mutated(23, m_pol_dir, CTL_E_VALUE));
+	ASSERT_TRUE(mutated(23, m_pol_kernel, CTL_E_VALUE));
 }
 
 TEST(values_decoder)
@@ -517,6 +581,18 @@ TEST(values_decoder)
 	ASSERT_INT_EQ(patched(16, 8, v, 2), CTL_E_VALUE);
 	/* INFO (21): empty name (the rest then reads as trailing) */
 	ASSERT_INT_EQ(patched(21, 0, v, 2), CTL_E_VALUE);
+	/* POLICY (23): peer 6, name 5, reqid 4, mode at 15; ndir at 63,
+	 * then dir/kernel pairs */
+	v[0] = 0;
+	ASSERT_INT_EQ(patched(23, 15, v, 1), CTL_E_VALUE);
+	ASSERT_INT_EQ(patched(23, 63, v, 1), CTL_E_VALUE);
+	v[0] = CTL_POL_DIR_MAX + 1;
+	ASSERT_INT_EQ(patched(23, 63, v, 1), CTL_E_VALUE);
+	ASSERT_INT_EQ(patched(23, 64, v, 1), CTL_E_VALUE);
+	v[0] = CTL_POL_K_UNKNOWN + 1;
+	ASSERT_INT_EQ(patched(23, 65, v, 1), CTL_E_VALUE);
+	v[0] = 2;	/* two entries: the third pair is left over */
+	ASSERT_INT_EQ(patched(23, 63, v, 1), CTL_E_TRAILING);
 }
 
 TEST(keys_and_sizes)
@@ -592,7 +668,7 @@ TEST(names)
 	for (unsigned t = 0; t < 256; t++)
 		if (ctl_type_name((uint8_t)t) != NULL)
 			ntypes++;
-	ASSERT_INT_EQ(ntypes, CTL_REQ_MAX + 8);
+	ASSERT_INT_EQ(ntypes, CTL_REQ_MAX + 9);
 	for (unsigned c = 1; c <= CTL_ERR_MAX; c++)
 		ASSERT_TRUE(ctl_errcode_name((uint16_t)c) != NULL);
 	ASSERT_TRUE(ctl_errcode_name(0) == NULL);
@@ -705,6 +781,7 @@ main(void)
 {
 	RUN(roundtrip_every_type);
 	RUN(golden_delete_sa);
+	RUN(golden_policy);
 	RUN(golden_event_and_error);
 	RUN(header_errors);
 	RUN(truncation_exact_codes);

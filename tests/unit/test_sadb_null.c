@@ -63,6 +63,25 @@ dump_cb(int err, const struct kink_sa *sa, void *arg)
 	r->last = *sa;
 }
 
+/* spd_get answers: bit (dir - 1) set per call; err of each kept. */
+struct spd_result {
+	int	 calls;
+	unsigned dirs;
+	int	 err[4];
+};
+
+static void
+spd_cb(int err, int dir, void *arg)
+{
+	struct spd_result *r = arg;
+
+	r->calls++;
+	if (dir >= SADB_SPD_OUT && dir <= SADB_SPD_FWD) {
+		r->dirs |= 1u << (dir - 1);
+		r->err[dir] = err;
+	}
+}
+
 static void
 up_cb(const struct sadb_event *ev, void *arg)
 {
@@ -241,6 +260,78 @@ TEST(null_spd)
 	ASSERT_INT_EQ(r.err, ESRCH);
 	sadb_free(sd);
 	event_base_free(base);
+}
+
+/*
+ * spd_get reads the store as it is when the answer runs (later, from the
+ * loop), one answer per direction, and changes nothing.
+ */
+TEST(null_spd_get)
+{
+	struct event_base *base = event_base_new();
+	struct sadb *sd = sadb_new(base, "null", up_cb, NULL);
+	struct kink_policy pol, tun;
+	struct spd_result g;
+	struct result r;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.pol_reqid = 77;
+	pol.pol_mode = ENCAP_MODE_TRANSPORT;
+	tun = pol;
+	tun.pol_reqid = 78;
+	tun.pol_mode = ENCAP_MODE_TUNNEL;
+	memset(&r, 0, sizeof(r));
+	sadb_spd_add(sd, &pol, done_cb, &r);
+	sadb_spd_add(sd, &tun, done_cb, &r);
+	run_loop(base);
+	ASSERT_INT_EQ(r.calls, 2);
+
+	memset(&g, 0, sizeof(g));
+	ASSERT_INT_EQ(sadb_spd_get(sd, &pol, spd_cb, &g), 2);
+	ASSERT_INT_EQ(g.calls, 0);		/* never inside the call */
+	run_loop(base);
+	ASSERT_INT_EQ(g.calls, 2);
+	ASSERT_INT_EQ(g.dirs, 3);		/* out, in */
+	ASSERT_INT_EQ(g.err[SADB_SPD_OUT], 0);
+	ASSERT_INT_EQ(g.err[SADB_SPD_IN], 0);
+	memset(&g, 0, sizeof(g));
+	ASSERT_INT_EQ(sadb_spd_get(sd, &tun, spd_cb, &g), 3);
+	run_loop(base);
+	ASSERT_INT_EQ(g.dirs, 7);		/* and fwd */
+	ASSERT_INT_EQ(g.err[SADB_SPD_FWD], 0);
+
+	/* Gone from the store: ENOENT; the other policy is untouched. */
+	sadb_spd_del(sd, &pol, done_cb, &r);
+	run_loop(base);
+	memset(&g, 0, sizeof(g));
+	ASSERT_INT_EQ(sadb_spd_get(sd, &pol, spd_cb, &g), 2);
+	run_loop(base);
+	ASSERT_INT_EQ(g.calls, 2);
+	ASSERT_INT_EQ(g.err[SADB_SPD_OUT], ENOENT);
+	ASSERT_INT_EQ(g.err[SADB_SPD_IN], ENOENT);
+	memset(&g, 0, sizeof(g));
+	ASSERT_INT_EQ(sadb_spd_get(sd, &tun, spd_cb, &g), 3);
+	run_loop(base);
+	ASSERT_INT_EQ(g.err[SADB_SPD_IN], 0);
+	sadb_free(sd);
+	event_base_free(base);
+}
+
+static const struct sadb_ops no_spd_get_ops = { .name = "bare" };
+
+/* A backend without the op: ENOTSUP, and no callback ever. */
+TEST(spd_get_enotsup)
+{
+	struct sadb sd = { .sd_ops = &no_spd_get_ops };
+	struct kink_policy pol;
+	struct spd_result g;
+
+	memset(&pol, 0, sizeof(pol));
+	memset(&g, 0, sizeof(g));
+	errno = 0;
+	ASSERT_INT_EQ(sadb_spd_get(&sd, &pol, spd_cb, &g), -1);
+	ASSERT_INT_EQ(errno, ENOTSUP);
+	ASSERT_INT_EQ(g.calls, 0);
 }
 
 TEST(null_inject_upcall_deferred)
@@ -456,6 +547,8 @@ main(void)
 	RUN(null_getspi_deferred_unique);
 	RUN(null_add_replace_delete_dump);
 	RUN(null_spd);
+	RUN(null_spd_get);
+	RUN(spd_get_enotsup);
 	RUN(null_inject_upcall_deferred);
 	RUN(null_close_with_pending);
 	RUN(null_supports_knob);

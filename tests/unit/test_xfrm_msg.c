@@ -68,6 +68,76 @@ TEST(build_dirs)
 	ASSERT_INT_EQ(d[2], XFRM_POLICY_FWD);
 }
 
+/*
+ * GETPOLICY (show policies) names the entry exactly as DELPOLICY does:
+ * each one is its DELPOLICY golden message with only the type changed.
+ */
+TEST(build_spd_get)
+{
+	static const struct {
+		const char *kind;
+		int tunnel;
+		uint8_t dir;
+	} t[] = {
+		{ "spddel-transport-out", 0, XFRM_POLICY_OUT },
+		{ "spddel-transport-in", 0, XFRM_POLICY_IN },
+		{ "spddel-tunnel-out", 1, XFRM_POLICY_OUT },
+		{ "spddel-tunnel-in", 1, XFRM_POLICY_IN },
+		{ "spddel-tunnel-fwd", 1, XFRM_POLICY_FWD },
+	};
+	uint8_t want[KMSG_MAX] KBUF_ALIGN, got[KMSG_MAX] KBUF_ALIGN;
+	struct nlmsghdr *h = (struct nlmsghdr *)want;
+	size_t wl;
+	struct kc c;
+
+	for (int fam = AF_INET; fam != -1;
+	    fam = fam == AF_INET ? AF_INET6 : -1) {
+		kc_init(&c, fam);
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			struct kreq rq = { .kr_op = KREQ_SPD_GET,
+			    .kr_seq = KC_SEQ, .kr_dir = t[i].dir,
+			    .kr_pol = t[i].tunnel ? &c.tunnel : &c.transport };
+
+			ASSERT_INT_EQ(golden(fam, t[i].kind, want, &wl), 0);
+			ASSERT_INT_EQ(h->nlmsg_type, XFRM_MSG_DELPOLICY);
+			h->nlmsg_type = XFRM_MSG_GETPOLICY;
+			ASSERT_INT_EQ(build(&rq, got, sizeof(got)), wl);
+			ASSERT_MEM_EQ(got, want, wl);
+		}
+	}
+}
+
+/* What ends a GETPOLICY: the ACK (held) or ENOENT; the entry itself,
+ * sent first, is not an answer. */
+TEST(parse_spd_get_answers)
+{
+	uint8_t buf[256] KBUF_ALIGN;
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct nlmsgerr e;
+	struct kin in;
+
+	memset(buf, 0, sizeof(buf));
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct xfrm_userpolicy_info));
+	h->nlmsg_type = XFRM_MSG_NEWPOLICY;
+	h->nlmsg_seq = KC_SEQ;
+	h->nlmsg_pid = 77;
+	xfrm_parse(buf, h->nlmsg_len, &in);
+	ASSERT_INT_EQ(in.ki_kind, KIN_IGNORE);
+
+	memset(buf, 0, sizeof(buf));
+	memset(&e, 0, sizeof(e));
+	e.error = -ENOENT;
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(e));
+	h->nlmsg_type = NLMSG_ERROR;
+	h->nlmsg_seq = KC_SEQ;
+	h->nlmsg_pid = 77;
+	memcpy(NLMSG_DATA(h), &e, sizeof(e));
+	xfrm_parse(buf, h->nlmsg_len, &in);
+	ASSERT_INT_EQ(in.ki_kind, KIN_DONE);
+	ASSERT_INT_EQ(in.ki_seq, KC_SEQ);
+	ASSERT_INT_EQ(in.ki_err, ENOENT);
+}
+
 TEST(build_refuses)
 {
 	struct kc c;
@@ -475,6 +545,8 @@ main(void)
 	RUN(build_golden_v4);
 	RUN(build_golden_v6);
 	RUN(build_dirs);
+	RUN(build_spd_get);
+	RUN(parse_spd_get_answers);
 	RUN(build_refuses);
 	RUN(parse_ack_and_errors);
 	RUN(parse_sa_entries);
