@@ -132,9 +132,13 @@ fx_ap_req(struct fx *fx, krb5_creds *c, int u2u, krb5_data *out)
 static void
 fx_conf(void)
 {
-	char path[] = "/tmp/kinkd-fuzz-krb5.XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char path[1024];
 	FILE *f;
 	int fd;
+
+	snprintf(path, sizeof(path), "%s/kinkd-fuzz-krb5.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
 
 	/* No KDC at all: the TGT fetch krb_ctx_new starts fails at once
 	 * instead of looking for one in DNS. */
