@@ -212,3 +212,9 @@ if [ "${HREALM_AS_REALM:-}" = 1 ]; then
 	realm_kadmin() { hrealm_kadmin "$@"; }
 	realm_stop() { hrealm_stop "$@"; }
 fi
+
+# `sh tests/lib/realm_heimdal.sh fetch`: fill the cache now, for a tier
+# about to enter a network namespace (tests/host/run.sh).
+case "$0:${1:-}" in
+*realm_heimdal.sh:fetch) hrealm_bins ;;
+esac
