@@ -21,7 +21,7 @@ REALM_KDC_EXTRA=" master_key_type = aes256-cts-hmac-sha1-96
   default_principal_flags = +preauth
   reject_bad_transit = true
   max_renewable_life = 7d"
-MATRIX_KRB5_EXTRA=" kdc_req_checksum_type = 2
+REALM_KRB5_EXTRA=" kdc_req_checksum_type = 2
  ap_req_checksum_type = 2
  safe_checksum_type = 3
  udp_preference_limit = 1
@@ -29,7 +29,7 @@ MATRIX_KRB5_EXTRA=" kdc_req_checksum_type = 2
  ticket_lifetime = 24h
  renew_lifetime = 7d
  dns_canonicalize_hostname = false"
-export REALM_KDC_EXTRA
+export REALM_KDC_EXTRA REALM_KRB5_EXTRA
 host_realm alpha beta || exit 1
 
 kadmin.local -r "$HOST_REALM" -q "getprinc kink/beta.test@$HOST_REALM" \

@@ -22,19 +22,17 @@
 #     (sa_pair_ok: `kinkctl show sa keys`, SPI by SPI);
 #   - STATUS (dead-peer 1 s: alpha probes, beta answers, beta stays alive);
 #   - DELETE of one pair by SPI from alpha, and of the other from beta.
-# MATRIX_KRB5_EXTRA: more [libdefaults] lines for the cell's krb5.conf.
 
 # matrix_krb5_conf OUT ENCTYPE: the realm's krb5.conf with ENCTYPE as the
 # only enctype of the TGT's and every service ticket's session key (MIT's
 # client refuses a TGT whose session key is not among its TGS enctypes).
 matrix_krb5_conf() {
-	awk -v et="$2" -v extra="${MATRIX_KRB5_EXTRA:-}" '
+	awk -v et="$2" '
 	    /^[ \t]*default_t(gs|kt)_enctypes[ \t]*=/ { next }
 	    { print }
 	    /^\[libdefaults\]/ {
 		print " default_tkt_enctypes = " et
 		print " default_tgs_enctypes = " et
-		if (extra != "") print extra
 	    }' "$REALM_DIR/krb5.conf" > "$1"
 }
 
