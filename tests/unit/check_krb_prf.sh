@@ -100,6 +100,47 @@ prf_openssl_rc4() {	# KEYHEX INPUT
 	    tr 'A-F' 'a-f'
 }
 
+# des3-cbc-sha1-kd (RFC 3961 6.3): DK = random-to-key(DR), DR the first
+# 168 bits of E(key, n-fold(C, 64)), E(key, that), ... (3DES, one block
+# each); random-to-key makes each 7 octets 8: the eighth from the low bits
+# of the seven, odd parity in all.  PRF = 3DES-CBC(DK, SHA-1(in) cut to
+# 16 octets, iv 0).
+des3_ecb() { unhex "$2" | openssl enc -des-ede3 -nopad -K "$1" | tohex; }
+des3_r2k() {
+	awk -v h="$1" '
+	function hv(c) { return index("0123456789abcdef", c) - 1 }
+	function par(v,  n, b) {
+		v -= v % 2; n = 0
+		for (b = v; b > 0; b = int(b / 2)) n += b % 2
+		return n % 2 == 0 ? v + 1 : v
+	}
+	BEGIN {
+		for (c = 0; c < 3; c++) {
+			e = 0
+			for (i = 0; i < 7; i++) {
+				o = 2 * (7 * c + i)
+				v = hv(substr(h, o + 1, 1)) * 16 + hv(substr(h, o + 2, 1))
+				e += (v % 2) * 2 ^ (i + 1)
+				printf "%02x", par(v)
+			}
+			printf "%02x", par(e)
+		}
+		printf "\n"
+	}'
+}
+des3_dk() {	# KEYHEX CONSTHEX
+	b1=$(des3_ecb "$1" "$(nfold "$2" 8)")
+	b2=$(des3_ecb "$1" "$b1")
+	b3=$(des3_ecb "$1" "$b2")
+	des3_r2k "$(printf '%s' "$b1$b2$b3" | cut -c1-42)"
+}
+prf_openssl_des3() {	# KEYHEX INPUT
+	dk=$(des3_dk "$1" 707266)
+	h=$(printf '%s' "$2" | openssl dgst -sha1 -binary | tohex | cut -c1-32)
+	unhex "$h" | openssl enc -des-ede3-cbc -nopad -K "$dk" \
+	    -iv 0000000000000000 | tohex
+}
+
 rc=0
 # check_kind NAME KIND ETYPE KEYHEX INPUT WANT [PUBLISHED]: krb_prf of that
 # kind (src/krb.c, the function kinkd's KEYMAT uses) gives WANT, the value
@@ -151,6 +192,15 @@ check check_prf_aes256_other 18 \
 check check_prf_aes128 17 "636869636b656e207465726979616b69" "hello KINK"
 check check_prf_aes128_empty 17 "00112233445566778899aabbccddeeff" ""
 
+# The des3 recomputation against RFC 3961 A.3 first (usage 0000000155).
+got=$(des3_dk dce06b1f64c857a11c3db57c51899b2cc1791008ce973b92 0000000155)
+if [ "$got" = 925179d04591a79b5d3192c4a7e9c289b049c71f6ee604cd ]; then
+	echo "PASS check_des3_dk_openssl_rfc3961_a3"
+else
+	echo "FAIL check_des3_dk_openssl_rfc3961_a3: got $got"
+	rc=1
+fi
+
 # krb_prf, both kinds, per enctype.  aes-sha1: the kinds differ (20 vs 16
 # octets); the SHA-2 and RC4 enctypes have one PRF each, which both kinds
 # give (their RFC's; RFC 3961's simplified profile does not apply).
@@ -178,5 +228,11 @@ for kind in rfc3961 mit; do
 	check_kind "check_krb_prf_23_${kind}" "$kind" 23 \
 	    00112233445566778899aabbccddeeff "KEYMAT seed" \
 	    "$(prf_openssl_rc4 00112233445566778899aabbccddeeff "KEYMAT seed")"
+done
+# des3: the kinds agree (RFC 3961's m = 8 cut is a block multiple)
+k3=dce06b1f64c857a11c3db57c51899b2cc1791008ce973b92
+for kind in rfc3961 mit; do
+	check_kind "check_krb_prf_16_${kind}" "$kind" 16 "$k3" "KEYMAT seed" \
+	    "$(prf_openssl_des3 "$k3" "KEYMAT seed")"
 done
 exit $rc
