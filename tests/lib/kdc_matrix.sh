@@ -21,7 +21,8 @@
 #   - the KEYMAT-derived keys of both sides equal byte for byte
 #     (sa_pair_ok: `kinkctl show sa keys`, SPI by SPI);
 #   - STATUS (dead-peer 1 s: alpha probes, beta answers, beta stays alive);
-#   - DELETE of one pair by SPI from alpha, and of the other from beta.
+#   - DELETE of one pair by SPI from alpha, and of the other from beta
+#     (delete-grace 0: the inbound SAs go at once, nothing to wait for).
 
 # matrix_krb5_conf OUT ENCTYPE: the realm's krb5.conf with ENCTYPE as the
 # only enctype of the TGT's and every service ticket's session key (MIT's
@@ -73,6 +74,7 @@ matrix_mit_ses_ok() {
 
 matrix_cell() {
 	local c=$1 et=$2 prf=${3:-} conf skey from etnum spi sx cx
+	local t0=$(date +%s%N)
 	conf=$T/krb5-$c.conf
 	matrix_krb5_conf "$conf" "$et"
 	from=$(( $(wc -l < "$REALM_DIR/kdc.log" 2>/dev/null || echo 0) + 1 ))
@@ -83,9 +85,9 @@ matrix_cell() {
 		return 1
 	fi
 
-	DEADPEER=1s XFORMS="esp enc aes-256-cbc auth hmac-sha2-256, esp enc aes-128-cbc auth hmac-sha1" \
+	DELGRACE=0s DEADPEER=1s XFORMS="esp enc aes-256-cbc auth hmac-sha2-256, esp enc aes-128-cbc auth hmac-sha1" \
 	    VIA=1 write_conf alpha v4
-	DEADPEER=1s XFORMS="esp enc aes-128-cbc auth hmac-sha1" \
+	DELGRACE=0s DEADPEER=1s XFORMS="esp enc aes-128-cbc auth hmac-sha1" \
 	    VIA=1 write_conf beta v4
 	if [ -n "$prf" ]; then
 		sed -i "s|^\tprincipal \"kink/[a-z]*.test@$HOST_REALM\"|&\n\tprf $prf|" \
@@ -143,6 +145,7 @@ matrix_cell() {
 	stop_kinkd alpha
 	stop_kinkd beta
 	relay_stop
+	echo "# cell $c: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 }
 
 matrix_etnum() {
