@@ -28,6 +28,7 @@
 #include "log.h"
 #include "net.h"
 #include "sadb.h"
+#include "sa_rec.h"
 #include "timer.h"
 
 /*
@@ -60,7 +61,7 @@ struct null_pending {
 struct null_sa {
 	RB_ENTRY(null_sa) ns_node;
 	int		 ns_larval;	/* SPI reserved by getspi only */
-	struct kink_sa	 ns_sa;
+	struct kink_sa_rec ns_sa;	/* compact: a store of 100,000s */
 };
 
 struct null_spd {
@@ -87,8 +88,7 @@ null_sa_cmp(const struct null_sa *a, const struct null_sa *b)
 {
 	int c;
 
-	if ((c = addr_cmp(addr_sa(&a->ns_sa.sa_dst),
-	    addr_sa(&b->ns_sa.sa_dst))) != 0)
+	if ((c = addr_cmp(&a->ns_sa.sa_dst.sa, &b->ns_sa.sa_dst.sa)) != 0)
 		return c;
 	if (a->ns_sa.sa_proto != b->ns_sa.sa_proto)
 		return a->ns_sa.sa_proto < b->ns_sa.sa_proto ? -1 : 1;
@@ -122,7 +122,7 @@ null_after(struct null_db *nb, const struct kink_sa *k)
 {
 	struct null_sa find, *ns;
 
-	find.ns_sa.sa_dst = k->sa_dst;
+	sa_addr_set(&find.ns_sa.sa_dst, &k->sa_dst);
 	find.ns_sa.sa_proto = k->sa_proto;
 	find.ns_sa.sa_spi = k->sa_spi;
 	ns = RB_NFIND(null_sas, &nb->nb_sas, &find);
@@ -148,13 +148,13 @@ null_dump_chunk(struct null_db *nb, struct null_pending *np)
 	for (n = 0; ns != NULL; ns = null_after(nb, &np->np_sa)) {
 		if (n == NULL_DUMP_CHUNK)
 			return 0;
-		np->np_sa.sa_dst = ns->ns_sa.sa_dst;
+		sa_addr_get(&ns->ns_sa.sa_dst, &np->np_sa.sa_dst);
 		np->np_sa.sa_proto = ns->ns_sa.sa_proto;
 		np->np_sa.sa_spi = ns->ns_sa.sa_spi;
 		np->np_started = 1;
 		if (ns->ns_larval)
 			continue;
-		copy = ns->ns_sa;
+		sa_rec_get(&ns->ns_sa, &copy);
 		np->np_dumpcb(0, &copy, np->np_arg);
 		sa_free_keys(&copy);
 		n++;
@@ -202,8 +202,9 @@ null_drain(void *arg)
 			if (ns == NULL || ns->ns_larval)
 				np->np_dumpcb(ESRCH, NULL, np->np_arg);
 			else {
-				struct kink_sa copy = ns->ns_sa;
+				struct kink_sa copy;
 
+				sa_rec_get(&ns->ns_sa, &copy);
 				sa_free_keys(&copy);
 				np->np_dumpcb(0, &copy, np->np_arg);
 				np->np_dumpcb(0, NULL, np->np_arg);
@@ -260,7 +261,7 @@ null_find(struct null_db *nb, const struct sockaddr_storage *dst,
 	/* addr_eq() matches no other family; neither does the store. */
 	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
 		return NULL;
-	find.ns_sa.sa_dst = *dst;
+	sa_addr_set(&find.ns_sa.sa_dst, dst);
 	find.ns_sa.sa_proto = proto;
 	find.ns_sa.sa_spi = spi;
 	return RB_FIND(null_sas, &nb->nb_sas, &find);
@@ -302,7 +303,7 @@ null_close(struct sadb *sd)
 	}
 	while ((ns = RB_MIN(null_sas, &nb->nb_sas)) != NULL) {
 		RB_REMOVE(null_sas, &nb->nb_sas, ns);
-		sa_free_keys(&ns->ns_sa);
+		sa_rec_free(&ns->ns_sa);
 		free(ns);
 	}
 	while ((nd = TAILQ_FIRST(&nb->nb_spd)) != NULL) {
@@ -336,8 +337,8 @@ null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 		err = ENOMEM;
 	else {
 		ns->ns_larval = 1;
-		ns->ns_sa.sa_src = *src;
-		ns->ns_sa.sa_dst = *dst;
+		sa_addr_set(&ns->ns_sa.sa_src, src);
+		sa_addr_set(&ns->ns_sa.sa_dst, dst);
 		ns->ns_sa.sa_proto = proto;
 		ns->ns_sa.sa_spi = spi;
 		ns->ns_sa.sa_dir = SA_DIR_IN;
@@ -376,13 +377,26 @@ null_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	else {
 		int fresh = ns->ns_sa.sa_spi == 0;
 
-		/* The key stays: a replace or a larval SPI has the same. */
-		sa_free_keys(&ns->ns_sa);
-		ns->ns_sa = *sa;
-		ns->ns_larval = 0;
-		if (fresh) {
-			RB_INSERT(null_sas, &nb->nb_sas, ns);
-			nb->nb_nsa++;
+		/*
+		 * The key stays: a replace or a larval SPI has the same.
+		 * Without memory for the keys an entry that held some is
+		 * gone, as a kernel's would be; a larval one stays larval.
+		 */
+		if (sa_rec_set(&ns->ns_sa, sa, 1) == -1) {
+			err = ENOMEM;
+			if (fresh)
+				free(ns);
+			else if (!ns->ns_larval) {
+				RB_REMOVE(null_sas, &nb->nb_sas, ns);
+				nb->nb_nsa--;
+				free(ns);
+			}
+		} else {
+			ns->ns_larval = 0;
+			if (fresh) {
+				RB_INSERT(null_sas, &nb->nb_sas, ns);
+				nb->nb_nsa++;
+			}
 		}
 	}
 	return null_done(sd, err, cb, arg);
@@ -402,7 +416,7 @@ null_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
 	else {
 		RB_REMOVE(null_sas, &nb->nb_sas, ns);
 		nb->nb_nsa--;
-		sa_free_keys(&ns->ns_sa);
+		sa_rec_free(&ns->ns_sa);
 		free(ns);
 	}
 	return null_done(sd, err, cb, arg);

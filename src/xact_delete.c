@@ -129,8 +129,8 @@ xact_delete_start_pairs(struct kink_engine *en, const uint32_t *pairs,
 		free(qm);
 		return -1;
 	}
-	x->xa_remote = in->sr_sa.sa_src;
-	x->xa_local = in->sr_sa.sa_dst;
+	sa_addr_get(&in->sr_sa.sa_src, &x->xa_remote);
+	sa_addr_get(&in->sr_sa.sa_dst, &x->xa_local);
 	addr_set_port(&x->xa_remote, en->en_conf->c_port);
 	addr_set_port(&x->xa_local, en->en_conf->c_port);
 	memset(&k, 0, sizeof(k));

@@ -362,11 +362,13 @@ sas_pairwise_equal(void)
 	    a = sarec_next(&alpha.s_en, a, NULL)) {
 		b = sarec_find(&beta.s_en, a->sr_sa.sa_proto, a->sr_sa.sa_spi,
 		    a->sr_sa.sa_dir == SA_DIR_IN ? SA_DIR_OUT : SA_DIR_IN);
+		/* Both keys, one allocation each: equal lengths, equal bytes. */
 		if (b == NULL || a->sr_sa.sa_enckey_len !=
-		    b->sr_sa.sa_enckey_len || memcmp(a->sr_sa.sa_enckey,
-		    b->sr_sa.sa_enckey, a->sr_sa.sa_enckey_len) != 0 ||
+		    b->sr_sa.sa_enckey_len ||
 		    a->sr_sa.sa_authkey_len != b->sr_sa.sa_authkey_len ||
-		    memcmp(a->sr_sa.sa_authkey, b->sr_sa.sa_authkey,
+		    a->sr_sa.sa_keys == NULL || b->sr_sa.sa_keys == NULL ||
+		    memcmp(a->sr_sa.sa_keys, b->sr_sa.sa_keys,
+		    (size_t)a->sr_sa.sa_enckey_len +
 		    a->sr_sa.sa_authkey_len) != 0 ||
 		    a->sr_pair == 0 || b->sr_pair == 0 ||
 		    a->sr_state != CTL_SA_MATURE || b->sr_state !=
