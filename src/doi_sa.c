@@ -181,8 +181,35 @@ out:
 	return rc;
 }
 
+/*
+ * A number in [0, n) from the random word r (multiply and shift: the
+ * bias, n / 2^32 at most, is nothing next to a lifetime's seconds).
+ */
+static uint32_t
+rand_below(uint32_t r, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)r * n) >> 32);
+}
+
+/* The next of the exchange's random words, all drawn in one call. */
+static uint32_t
+ctx_rand(struct doi_ctx *c)
+{
+	if (c->c_nrand == 0) {
+		arc4random_buf(c->c_rand, sizeof(c->c_rand));
+		c->c_nrand = (uint8_t)(sizeof(c->c_rand) / sizeof(c->c_rand[0]));
+	}
+	return c->c_rand[--c->c_nrand];
+}
+
 uint32_t
 doi_soft_secs(uint32_t hard, uint32_t t_retrans)
+{
+	return doi_soft_secs_r(hard, t_retrans, arc4random());
+}
+
+uint32_t
+doi_soft_secs_r(uint32_t hard, uint32_t t_retrans, uint32_t r)
 {
 	uint32_t lo, hi;
 
@@ -200,14 +227,18 @@ doi_soft_secs(uint32_t hard, uint32_t t_retrans)
 	}
 	if (lo == 0)
 		lo = 1;
-	return hard - (lo + arc4random_uniform(hi - lo + 1));
+	return hard - (lo + rand_below(r, hi - lo + 1));
 }
 
 static uint64_t
-soft_bytes(uint64_t hard)
+soft_bytes(struct doi_ctx *c, uint64_t hard)
 {
+	/* No limit draws nothing. */
+	if (hard == 0)
+		return 0;
 	/* 80..90 % of the hard limit. */
-	return hard - hard / 10 - (hard / 10) * arc4random_uniform(1001) / 1000;
+	return hard - hard / 10 -
+	    (hard / 10) * rand_below(ctx_rand(c), 1001) / 1000;
 }
 
 /*
@@ -267,9 +298,10 @@ make_sa(struct doi_ctx *c, const struct doi_pick *pk, int dir, uint32_t spi,
 	/* Absent means the default (RFC 2407 4.5), never "no expiry". */
 	hard = eff_secs(a->a_life_secs);
 	sa->sa_life_hard_secs = hard;
-	sa->sa_life_soft_secs = doi_soft_secs(hard, c->c_t_retrans);
+	sa->sa_life_soft_secs = doi_soft_secs_r(hard, c->c_t_retrans,
+	    ctx_rand(c));
 	sa->sa_life_hard_bytes = (uint64_t)a->a_life_kbytes * 1024;
-	sa->sa_life_soft_bytes = soft_bytes(sa->sa_life_hard_bytes);
+	sa->sa_life_soft_bytes = soft_bytes(c, sa->sa_life_hard_bytes);
 	/* Selectors: this host's side is the source of outbound traffic. */
 	if (c->c_nid == 2) {
 		int me = c->c_role == ROLE_INIT ? 0 : 1;

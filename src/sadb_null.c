@@ -4,7 +4,8 @@
  * runs.  It behaves like a kernel backend as far as the daemon can tell:
  * every completion is delivered later from the event loop (a queue drained
  * by a zero timer), never inside the request call; getspi hands out unique
- * random SPIs; adding an SPI that exists fails with EEXIST unless
+ * random SPIs (drawn 64 at a time: a draw is a system call); adding an
+ * SPI that exists fails with EEXIST unless
  * `replace`; deleting an unknown SA fails with ESRCH.  sadb_null_event()
  * makes it emit ACQUIRE/EXPIRE as a kernel would.  The store is a
  * red-black tree by (destination, protocol, SPI), the key a kernel uses,
@@ -39,6 +40,7 @@
 #define NULL_MAX_SA	(4096 * 256 * 4)
 #define NULL_DUMP_CHUNK	512	/* SAs a dump sends per loop pass */
 #define NULL_MAX_SPD	4096
+#define NULL_SPI_DRAW	64
 
 enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_GET, NOP_EVENT, NOP_SPD };
 
@@ -81,6 +83,13 @@ struct null_db {
 	int			 nb_refuse_spd_get; /* act like a backend
 						       without spd_get */
 	struct timer		 nb_timer;
+	/*
+	 * SPI candidates drawn NULL_SPI_DRAW at a time: an arc4random
+	 * call is a system call (libbsd's fork check), which a kernel
+	 * backend's getspi does not cost kinkd either.
+	 */
+	uint32_t		 nb_spis[NULL_SPI_DRAW];
+	int			 nb_nspis;
 };
 
 static int
@@ -326,9 +335,13 @@ null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 	int err = 0;
 
 	do {
+		if (nb->nb_nspis == 0) {
+			arc4random_buf(nb->nb_spis, sizeof(nb->nb_spis));
+			nb->nb_nspis = NULL_SPI_DRAW;
+		}
+		spi = nb->nb_spis[--nb->nb_nspis];
 		/* 256..0xffffffff: 1-255 are reserved (RFC 4303 2.1). */
-		spi = arc4random_uniform(0xffffff00U) + 0x100;
-	} while (null_find(nb, dst, proto, spi) != NULL);
+	} while (spi < 0x100 || null_find(nb, dst, proto, spi) != NULL);
 	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
 		err = EAFNOSUPPORT;	/* no key in the store */
 	else if (nb->nb_nsa >= NULL_MAX_SA)
