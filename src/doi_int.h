@@ -57,13 +57,6 @@ struct doi_ctx {
 	int		 c_optimistic;
 	int		 c_chosen;
 	uint32_t	 c_t_retrans;	/* seconds of one retransmit cycle */
-	/*
-	 * Random words for the SAs' lifetime jitter, drawn once per
-	 * exchange: each arc4random call costs a system call (libbsd's
-	 * fork check; glibc's own is a getrandom per call).
-	 */
-	uint32_t	 c_rand[4 * DOI_MAX_SA];
-	uint8_t		 c_nrand;
 	char		 c_narrowed[512];	/* responder: IDs
 					   narrower than the policy, for the
 					   log; "" = as configured */

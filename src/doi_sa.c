@@ -191,15 +191,25 @@ rand_below(uint32_t r, uint32_t n)
 	return (uint32_t)(((uint64_t)r * n) >> 32);
 }
 
-/* The next of the exchange's random words, all drawn in one call. */
+/*
+ * A word for the soft lifetimes' jitter.  It only keeps the two ends
+ * from rekeying at once (RFC 4430 3.6); it is no secret (the peer sees
+ * when we rekey) and keys nothing, so it comes from POSIX's jrand48,
+ * seeded once per thread by arc4random: every arc4random call is a
+ * system call (libbsd's fork check is a getpid; glibc's own arc4random
+ * a getrandom), which a CREATE would otherwise make per SA value.
+ */
 static uint32_t
-ctx_rand(struct doi_ctx *c)
+jitter_word(void)
 {
-	if (c->c_nrand == 0) {
-		arc4random_buf(c->c_rand, sizeof(c->c_rand));
-		c->c_nrand = (uint8_t)(sizeof(c->c_rand) / sizeof(c->c_rand[0]));
+	static _Thread_local unsigned short xs[3];
+	static _Thread_local int seeded;
+
+	if (!seeded) {
+		arc4random_buf(xs, sizeof(xs));
+		seeded = 1;
 	}
-	return c->c_rand[--c->c_nrand];
+	return (uint32_t)jrand48(xs);
 }
 
 uint32_t
@@ -231,14 +241,14 @@ doi_soft_secs_r(uint32_t hard, uint32_t t_retrans, uint32_t r)
 }
 
 static uint64_t
-soft_bytes(struct doi_ctx *c, uint64_t hard)
+soft_bytes(uint64_t hard)
 {
 	/* No limit draws nothing. */
 	if (hard == 0)
 		return 0;
 	/* 80..90 % of the hard limit. */
 	return hard - hard / 10 -
-	    (hard / 10) * rand_below(ctx_rand(c), 1001) / 1000;
+	    (hard / 10) * rand_below(jitter_word(), 1001) / 1000;
 }
 
 /*
@@ -299,9 +309,9 @@ make_sa(struct doi_ctx *c, const struct doi_pick *pk, int dir, uint32_t spi,
 	hard = eff_secs(a->a_life_secs);
 	sa->sa_life_hard_secs = hard;
 	sa->sa_life_soft_secs = doi_soft_secs_r(hard, c->c_t_retrans,
-	    ctx_rand(c));
+	    jitter_word());
 	sa->sa_life_hard_bytes = (uint64_t)a->a_life_kbytes * 1024;
-	sa->sa_life_soft_bytes = soft_bytes(c, sa->sa_life_hard_bytes);
+	sa->sa_life_soft_bytes = soft_bytes(sa->sa_life_hard_bytes);
 	/* Selectors: this host's side is the source of outbound traffic. */
 	if (c->c_nid == 2) {
 		int me = c->c_role == ROLE_INIT ? 0 : 1;
