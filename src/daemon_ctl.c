@@ -37,8 +37,9 @@
 static void
 fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr, int bytes_known)
 {
-	const struct kink_sa *sa = &sr->sr_sa;
+	struct kink_sa full, *sa = &full;
 
+	sa_rec_get(&sr->sr_sa, &full);
 	memset(cs, 0, sizeof(*cs));
 	strlcpy(cs->cs_peer, sr->sr_peer->pe_name, sizeof(cs->cs_peer));
 	strlcpy(cs->cs_policy, sr->sr_policy, sizeof(cs->cs_policy));
@@ -65,7 +66,9 @@ fill_sa(struct ctl_sa *cs, const struct kink_sarec *sr, int bytes_known)
 	cs->cs_life_hard_bytes = sa->sa_life_hard_bytes;
 	cs->cs_created = (uint64_t)sr->sr_created;
 	cs->cs_bytes = bytes_known ? sr->sr_bytes : CTL_UNKNOWN64;
-	strlcpy(cs->cs_reason, sr->sr_why, sizeof(cs->cs_reason));
+	if (sr->sr_why != NULL)
+		strlcpy(cs->cs_reason, sr->sr_why, sizeof(cs->cs_reason));
+	sa_free_keys(&full);
 }
 
 /*

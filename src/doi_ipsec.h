@@ -175,6 +175,8 @@ int	doi_auth_keylen(uint16_t auth_alg);
  * T-retrans (`t_retrans` seconds, 0 = the default 31) and 4 x T-retrans.
  */
 uint32_t doi_soft_secs(uint32_t hard, uint32_t t_retrans);
+/* The same from the random word `r` (no draw of its own). */
+uint32_t doi_soft_secs_r(uint32_t hard, uint32_t t_retrans, uint32_t r);
 /* T-retrans of this context's SAs: the daemon's retransmission cycle. */
 void	doi_set_retrans(struct doi_ctx *, uint32_t secs);
 

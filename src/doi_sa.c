@@ -181,8 +181,45 @@ out:
 	return rc;
 }
 
+/*
+ * A number in [0, n) from the random word r (multiply and shift: the
+ * bias, n / 2^32 at most, is nothing next to a lifetime's seconds).
+ */
+static uint32_t
+rand_below(uint32_t r, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)r * n) >> 32);
+}
+
+/*
+ * A word for the soft lifetimes' jitter.  It only keeps the two ends
+ * from rekeying at once (RFC 4430 3.6); it is no secret (the peer sees
+ * when we rekey) and keys nothing, so it comes from POSIX's jrand48,
+ * seeded once per thread by arc4random: every arc4random call is a
+ * system call (libbsd's fork check is a getpid; glibc's own arc4random
+ * a getrandom), which a CREATE would otherwise make per SA value.
+ */
+static uint32_t
+jitter_word(void)
+{
+	static _Thread_local unsigned short xs[3];
+	static _Thread_local int seeded;
+
+	if (!seeded) {
+		arc4random_buf(xs, sizeof(xs));
+		seeded = 1;
+	}
+	return (uint32_t)jrand48(xs);
+}
+
 uint32_t
 doi_soft_secs(uint32_t hard, uint32_t t_retrans)
+{
+	return doi_soft_secs_r(hard, t_retrans, arc4random());
+}
+
+uint32_t
+doi_soft_secs_r(uint32_t hard, uint32_t t_retrans, uint32_t r)
 {
 	uint32_t lo, hi;
 
@@ -200,14 +237,18 @@ doi_soft_secs(uint32_t hard, uint32_t t_retrans)
 	}
 	if (lo == 0)
 		lo = 1;
-	return hard - (lo + arc4random_uniform(hi - lo + 1));
+	return hard - (lo + rand_below(r, hi - lo + 1));
 }
 
 static uint64_t
 soft_bytes(uint64_t hard)
 {
+	/* No limit draws nothing. */
+	if (hard == 0)
+		return 0;
 	/* 80..90 % of the hard limit. */
-	return hard - hard / 10 - (hard / 10) * arc4random_uniform(1001) / 1000;
+	return hard - hard / 10 -
+	    (hard / 10) * rand_below(jitter_word(), 1001) / 1000;
 }
 
 /*
@@ -267,7 +308,8 @@ make_sa(struct doi_ctx *c, const struct doi_pick *pk, int dir, uint32_t spi,
 	/* Absent means the default (RFC 2407 4.5), never "no expiry". */
 	hard = eff_secs(a->a_life_secs);
 	sa->sa_life_hard_secs = hard;
-	sa->sa_life_soft_secs = doi_soft_secs(hard, c->c_t_retrans);
+	sa->sa_life_soft_secs = doi_soft_secs_r(hard, c->c_t_retrans,
+	    jitter_word());
 	sa->sa_life_hard_bytes = (uint64_t)a->a_life_kbytes * 1024;
 	sa->sa_life_soft_bytes = soft_bytes(sa->sa_life_hard_bytes);
 	/* Selectors: this host's side is the source of outbound traffic. */

@@ -388,15 +388,19 @@ kinkd_stop(struct kinkd *kd)
 	if (en->en_conf->c_shutdown == CONF_SHUTDOWN_KEEP)
 		sarec_forget_all(en);
 	else {
+		uint64_t t0 = timer_now_ms();
+
 		/* Removed on purpose: the peers must stop sending into them. */
 		n = xact_delete_tell(en, NULL, NULL, NULL, "shutdown",
 		    &kd->kd_stop_deletes);
 		TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
 			if (pe->pe_conf != NULL)
 				spd_remove(kd, pe->pe_conf);
+		/* The time is the benchmark's (tests/bench/scale.sh). */
 		if (kd->kd_stop_deletes > 0)
 			log_info("shutdown: %d SAs removed, %d DELETEs to "
-			    "peers", n, kd->kd_stop_deletes);
+			    "peers in %llu ms", n, kd->kd_stop_deletes,
+			    (unsigned long long)(timer_now_ms() - t0));
 	}
 	kd->kd_stop_end_ms = timer_now_ms() + (kd->kd_stop_deletes > 0 ?
 	    stop_bound_ms(en->en_conf) : KINKD_STOP_MS);

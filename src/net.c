@@ -30,75 +30,106 @@ struct net_sock {
 	struct net		*ns_net;
 };
 
+/*
+ * Datagrams one recvmmsg() takes: the socket is read in one call per
+ * wake-up instead of one per datagram plus one that finds it empty.
+ */
+#define NET_RX_BATCH	8
+
+/* The receive batch; one octet more than we accept, to notice oversize. */
+struct net_rx {
+	uint8_t			 rx_buf[NET_RX_BATCH][KINK_MAX_MSG + 1];
+	union {
+		struct cmsghdr	 hdr;
+		uint8_t		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+				    CMSG_SPACE(sizeof(struct in_pktinfo))];
+	}			 rx_cm[NET_RX_BATCH];
+	struct sockaddr_storage	 rx_from[NET_RX_BATCH];
+	struct iovec		 rx_iov[NET_RX_BATCH];
+	struct mmsghdr		 rx_msg[NET_RX_BATCH];
+};
+
 struct net {
 	struct net_sock		 n_socks[NET_MAX_SOCKS];
 	int			 n_nsocks;
 	net_input_cb		*n_cb;
 	void			*n_arg;
+	struct net_rx		 n_rx;
 };
+
+/* Where the datagram was sent to: the socket's address, pktinfo's host. */
+static void
+net_dest(const struct net_sock *ns, struct msghdr *msg,
+    struct sockaddr_storage *to)
+{
+	struct cmsghdr *c;
+
+	*to = ns->ns_addr;
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in *)to)->sin_addr = pi.ipi_addr;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in6 *)to)->sin6_addr = pi.ipi6_addr;
+		}
+	}
+}
 
 static void
 net_read(evutil_socket_t fd, short ev, void *arg)
 {
 	struct net_sock *ns = arg;
 	struct net *n = ns->ns_net;
-	/* One octet more than we accept, to notice oversize datagrams. */
-	uint8_t buf[KINK_MAX_MSG + 1];
-	union {
-		struct cmsghdr hdr;
-		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-		    CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} cm;
-	struct sockaddr_storage from, to;
-	struct msghdr msg;
-	struct iovec iov;
-	struct cmsghdr *c;
-	ssize_t len;
-	int i;
+	struct net_rx *rx = &n->n_rx;
+	struct sockaddr_storage to;
+	struct msghdr *msg;
+	size_t len;
+	int i, got, round;
 
 	/* Bounded batch: a flood cannot starve timers and the control. */
-	for (i = 0; i < 64; i++) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = buf;
-		iov.iov_len = sizeof(buf);
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof(from);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
-		if ((len = recvmsg(fd, &msg, 0)) == -1) {
+	for (round = 0; round < 64 / NET_RX_BATCH; round++) {
+		memset(rx->rx_msg, 0, sizeof(rx->rx_msg));
+		for (i = 0; i < NET_RX_BATCH; i++) {
+			rx->rx_iov[i].iov_base = rx->rx_buf[i];
+			rx->rx_iov[i].iov_len = sizeof(rx->rx_buf[i]);
+			msg = &rx->rx_msg[i].msg_hdr;
+			msg->msg_name = &rx->rx_from[i];
+			msg->msg_namelen = sizeof(rx->rx_from[i]);
+			msg->msg_iov = &rx->rx_iov[i];
+			msg->msg_iovlen = 1;
+			msg->msg_control = rx->rx_cm[i].buf;
+			msg->msg_controllen = sizeof(rx->rx_cm[i].buf);
+		}
+		if ((got = recvmmsg(fd, rx->rx_msg, NET_RX_BATCH, MSG_DONTWAIT,
+		    NULL)) == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
-				log_warn("recvmsg");
+				log_warn("recvmmsg");
 			return;
 		}
-		stats_inc(STAT_RX);
-		stats_add(STAT_RX_BYTES, (uint64_t)len);
-		if ((size_t)len > KINK_MAX_MSG || (msg.msg_flags & MSG_TRUNC)) {
-			stats_inc(STAT_DROP_TRUNC);
-			continue;
-		}
-		to = ns->ns_addr;
-		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
-		    c = CMSG_NXTHDR(&msg, c)) {
-			if (c->cmsg_level == IPPROTO_IP &&
-			    c->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				((struct sockaddr_in *)&to)->sin_addr =
-				    pi.ipi_addr;
-			} else if (c->cmsg_level == IPPROTO_IPV6 &&
-			    c->cmsg_type == IPV6_PKTINFO) {
-				struct in6_pktinfo pi;
-
-				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-				((struct sockaddr_in6 *)&to)->sin6_addr =
-				    pi.ipi6_addr;
+		for (i = 0; i < got; i++) {
+			msg = &rx->rx_msg[i].msg_hdr;
+			len = rx->rx_msg[i].msg_len;
+			stats_inc(STAT_RX);
+			stats_add(STAT_RX_BYTES, (uint64_t)len);
+			if (len > KINK_MAX_MSG || (msg->msg_flags & MSG_TRUNC)) {
+				stats_inc(STAT_DROP_TRUNC);
+				continue;
 			}
+			net_dest(ns, msg, &to);
+			n->n_cb(n->n_arg, &rx->rx_from[i], &to, rx->rx_buf[i],
+			    len);
 		}
-		n->n_cb(n->n_arg, &from, &to, buf, (size_t)len);
+		/* Fewer than asked: the socket is empty, no call to learn it. */
+		if (got < NET_RX_BATCH)
+			return;
 	}
 }
 

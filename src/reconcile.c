@@ -164,7 +164,7 @@ rc_record(struct kink_engine *en, uint8_t proto, uint32_t spi,
 
 /* "what (reconcile HH:MM:SS)": when it was found, local time. */
 static void
-rc_why(char *out, size_t len, const char *what)
+rc_why(struct kink_sarec *sr, const char *what)
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -173,7 +173,7 @@ rc_why(char *out, size_t len, const char *what)
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
 		strlcpy(hms, "?", sizeof(hms));
-	snprintf(out, len, "%s (reconcile %s)", what, hms);
+	sarec_why(sr, "%s (reconcile %s)", what, hms);
 }
 
 /* Lost: marked, and the pair renegotiated once per pair. */
@@ -199,7 +199,7 @@ rc_lost(struct reconcile *rc)
 		/* Gone from the kernel: removing it later must not ask. */
 		sr->sr_installed = 0;
 		sr->sr_state = CTL_SA_MISSING;
-		rc_why(sr->sr_why, sizeof(sr->sr_why), "kernel lost it");
+		rc_why(sr, "kernel lost it");
 		log_warnx("reconcile: peer %s policy %s: SA %s %s spi "
 		    "0x%08x lost by the kernel; renegotiating",
 		    sr->sr_peer->pe_name, sr->sr_policy,
@@ -474,6 +474,7 @@ reconcile_start(struct kinkd *kd, const char *why, reconcile_done_fn *done,
 {
 	struct kink_engine *en = &kd->kd_eng;
 	struct kink_sarec *sr;
+	struct kink_sa key;
 	struct reconcile *rc;
 
 	if (en->en_stopping || (rc = calloc(1, sizeof(*rc))) == NULL)
@@ -483,12 +484,16 @@ reconcile_start(struct kinkd *kd, const char *why, reconcile_done_fn *done,
 	rc->rc_done = done;
 	rc->rc_arg = arg;
 	for (sr = sarec_next(en, NULL, NULL); sr != NULL;
-	    sr = sarec_next(en, sr, NULL))
-		if (sr->sr_installed && rc_push(&rc->rc_before,
-		    &sr->sr_sa) == -1) {
+	    sr = sarec_next(en, sr, NULL)) {
+		if (!sr->sr_installed)
+			continue;
+		sa_rec_get(&sr->sr_sa, &key);
+		sa_free_keys(&key);
+		if (rc_push(&rc->rc_before, &key) == -1) {
 			rc_free(rc);
 			return -1;
 		}
+	}
 	rc->rc_next = kd->kd_rc_runs;
 	kd->kd_rc_runs = rc;
 	log_debug("reconcile (%s): %zu records", why, rc->rc_before.rl_n);

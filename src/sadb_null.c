@@ -4,7 +4,8 @@
  * runs.  It behaves like a kernel backend as far as the daemon can tell:
  * every completion is delivered later from the event loop (a queue drained
  * by a zero timer), never inside the request call; getspi hands out unique
- * random SPIs; adding an SPI that exists fails with EEXIST unless
+ * random SPIs (drawn 64 at a time: a draw is a system call); adding an
+ * SPI that exists fails with EEXIST unless
  * `replace`; deleting an unknown SA fails with ESRCH.  sadb_null_event()
  * makes it emit ACQUIRE/EXPIRE as a kernel would.  The store is a
  * red-black tree by (destination, protocol, SPI), the key a kernel uses,
@@ -28,6 +29,7 @@
 #include "log.h"
 #include "net.h"
 #include "sadb.h"
+#include "sa_rec.h"
 #include "timer.h"
 
 /*
@@ -38,6 +40,7 @@
 #define NULL_MAX_SA	(4096 * 256 * 4)
 #define NULL_DUMP_CHUNK	512	/* SAs a dump sends per loop pass */
 #define NULL_MAX_SPD	4096
+#define NULL_SPI_DRAW	64
 
 enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_GET, NOP_EVENT, NOP_SPD };
 
@@ -60,7 +63,7 @@ struct null_pending {
 struct null_sa {
 	RB_ENTRY(null_sa) ns_node;
 	int		 ns_larval;	/* SPI reserved by getspi only */
-	struct kink_sa	 ns_sa;
+	struct kink_sa_rec ns_sa;	/* compact: a store of 100,000s */
 };
 
 struct null_spd {
@@ -80,6 +83,13 @@ struct null_db {
 	int			 nb_refuse_spd_get; /* act like a backend
 						       without spd_get */
 	struct timer		 nb_timer;
+	/*
+	 * SPI candidates drawn NULL_SPI_DRAW at a time: an arc4random
+	 * call is a system call (libbsd's fork check), which a kernel
+	 * backend's getspi does not cost kinkd either.
+	 */
+	uint32_t		 nb_spis[NULL_SPI_DRAW];
+	int			 nb_nspis;
 };
 
 static int
@@ -87,8 +97,7 @@ null_sa_cmp(const struct null_sa *a, const struct null_sa *b)
 {
 	int c;
 
-	if ((c = addr_cmp(addr_sa(&a->ns_sa.sa_dst),
-	    addr_sa(&b->ns_sa.sa_dst))) != 0)
+	if ((c = addr_cmp(&a->ns_sa.sa_dst.sa, &b->ns_sa.sa_dst.sa)) != 0)
 		return c;
 	if (a->ns_sa.sa_proto != b->ns_sa.sa_proto)
 		return a->ns_sa.sa_proto < b->ns_sa.sa_proto ? -1 : 1;
@@ -122,7 +131,7 @@ null_after(struct null_db *nb, const struct kink_sa *k)
 {
 	struct null_sa find, *ns;
 
-	find.ns_sa.sa_dst = k->sa_dst;
+	sa_addr_set(&find.ns_sa.sa_dst, &k->sa_dst);
 	find.ns_sa.sa_proto = k->sa_proto;
 	find.ns_sa.sa_spi = k->sa_spi;
 	ns = RB_NFIND(null_sas, &nb->nb_sas, &find);
@@ -148,13 +157,13 @@ null_dump_chunk(struct null_db *nb, struct null_pending *np)
 	for (n = 0; ns != NULL; ns = null_after(nb, &np->np_sa)) {
 		if (n == NULL_DUMP_CHUNK)
 			return 0;
-		np->np_sa.sa_dst = ns->ns_sa.sa_dst;
+		sa_addr_get(&ns->ns_sa.sa_dst, &np->np_sa.sa_dst);
 		np->np_sa.sa_proto = ns->ns_sa.sa_proto;
 		np->np_sa.sa_spi = ns->ns_sa.sa_spi;
 		np->np_started = 1;
 		if (ns->ns_larval)
 			continue;
-		copy = ns->ns_sa;
+		sa_rec_get(&ns->ns_sa, &copy);
 		np->np_dumpcb(0, &copy, np->np_arg);
 		sa_free_keys(&copy);
 		n++;
@@ -202,8 +211,9 @@ null_drain(void *arg)
 			if (ns == NULL || ns->ns_larval)
 				np->np_dumpcb(ESRCH, NULL, np->np_arg);
 			else {
-				struct kink_sa copy = ns->ns_sa;
+				struct kink_sa copy;
 
+				sa_rec_get(&ns->ns_sa, &copy);
 				sa_free_keys(&copy);
 				np->np_dumpcb(0, &copy, np->np_arg);
 				np->np_dumpcb(0, NULL, np->np_arg);
@@ -260,7 +270,7 @@ null_find(struct null_db *nb, const struct sockaddr_storage *dst,
 	/* addr_eq() matches no other family; neither does the store. */
 	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
 		return NULL;
-	find.ns_sa.sa_dst = *dst;
+	sa_addr_set(&find.ns_sa.sa_dst, dst);
 	find.ns_sa.sa_proto = proto;
 	find.ns_sa.sa_spi = spi;
 	return RB_FIND(null_sas, &nb->nb_sas, &find);
@@ -302,7 +312,7 @@ null_close(struct sadb *sd)
 	}
 	while ((ns = RB_MIN(null_sas, &nb->nb_sas)) != NULL) {
 		RB_REMOVE(null_sas, &nb->nb_sas, ns);
-		sa_free_keys(&ns->ns_sa);
+		sa_rec_free(&ns->ns_sa);
 		free(ns);
 	}
 	while ((nd = TAILQ_FIRST(&nb->nb_spd)) != NULL) {
@@ -325,9 +335,13 @@ null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 	int err = 0;
 
 	do {
+		if (nb->nb_nspis == 0) {
+			arc4random_buf(nb->nb_spis, sizeof(nb->nb_spis));
+			nb->nb_nspis = NULL_SPI_DRAW;
+		}
+		spi = nb->nb_spis[--nb->nb_nspis];
 		/* 256..0xffffffff: 1-255 are reserved (RFC 4303 2.1). */
-		spi = arc4random_uniform(0xffffff00U) + 0x100;
-	} while (null_find(nb, dst, proto, spi) != NULL);
+	} while (spi < 0x100 || null_find(nb, dst, proto, spi) != NULL);
 	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
 		err = EAFNOSUPPORT;	/* no key in the store */
 	else if (nb->nb_nsa >= NULL_MAX_SA)
@@ -336,8 +350,8 @@ null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 		err = ENOMEM;
 	else {
 		ns->ns_larval = 1;
-		ns->ns_sa.sa_src = *src;
-		ns->ns_sa.sa_dst = *dst;
+		sa_addr_set(&ns->ns_sa.sa_src, src);
+		sa_addr_set(&ns->ns_sa.sa_dst, dst);
 		ns->ns_sa.sa_proto = proto;
 		ns->ns_sa.sa_spi = spi;
 		ns->ns_sa.sa_dir = SA_DIR_IN;
@@ -376,13 +390,26 @@ null_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	else {
 		int fresh = ns->ns_sa.sa_spi == 0;
 
-		/* The key stays: a replace or a larval SPI has the same. */
-		sa_free_keys(&ns->ns_sa);
-		ns->ns_sa = *sa;
-		ns->ns_larval = 0;
-		if (fresh) {
-			RB_INSERT(null_sas, &nb->nb_sas, ns);
-			nb->nb_nsa++;
+		/*
+		 * The key stays: a replace or a larval SPI has the same.
+		 * Without memory for the keys an entry that held some is
+		 * gone, as a kernel's would be; a larval one stays larval.
+		 */
+		if (sa_rec_set(&ns->ns_sa, sa, 1) == -1) {
+			err = ENOMEM;
+			if (fresh)
+				free(ns);
+			else if (!ns->ns_larval) {
+				RB_REMOVE(null_sas, &nb->nb_sas, ns);
+				nb->nb_nsa--;
+				free(ns);
+			}
+		} else {
+			ns->ns_larval = 0;
+			if (fresh) {
+				RB_INSERT(null_sas, &nb->nb_sas, ns);
+				nb->nb_nsa++;
+			}
 		}
 	}
 	return null_done(sd, err, cb, arg);
@@ -402,7 +429,7 @@ null_del(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
 	else {
 		RB_REMOVE(null_sas, &nb->nb_sas, ns);
 		nb->nb_nsa--;
-		sa_free_keys(&ns->ns_sa);
+		sa_rec_free(&ns->ns_sa);
 		free(ns);
 	}
 	return null_done(sd, err, cb, arg);

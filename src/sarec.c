@@ -4,6 +4,8 @@
 
 #include <netinet/in.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,8 +36,7 @@ spi_cmp(const struct kink_sarec *a, const struct kink_sarec *b)
 		return a->sr_sa.sa_spi < b->sr_sa.sa_spi ? -1 : 1;
 	if (a->sr_sa.sa_proto != b->sr_sa.sa_proto)
 		return a->sr_sa.sa_proto < b->sr_sa.sa_proto ? -1 : 1;
-	if ((c = addr_cmp(addr_sa(&a->sr_sa.sa_dst),
-	    addr_sa(&b->sr_sa.sa_dst))) != 0)
+	if ((c = addr_cmp(&a->sr_sa.sa_dst.sa, &b->sr_sa.sa_dst.sa)) != 0)
 		return c;
 	return seq_cmp(a, b);
 }
@@ -106,7 +107,8 @@ sarec_add_cb(struct kink_engine *en, struct kink_peer *pe,
     struct kink_sarec **srp)
 {
 	struct kink_sarec *sr;
-	int rc = 0;
+	struct kink_sa full;
+	int rc = 0, add;
 	char a[ADDR_STRLEN];
 
 	if (replace && (sr = sarec_find(en, sa->sa_proto, sa->sa_spi,
@@ -114,15 +116,24 @@ sarec_add_cb(struct kink_engine *en, struct kink_peer *pe,
 		/* The new SA may change the keys the record is found by. */
 		RB_REMOVE(kink_sarec_pairs, &en->en_sa_pairs, sr);
 		RB_REMOVE(kink_sarec_spis, &en->en_sa_spis, sr);
-		sa_free_keys(&sr->sr_sa);
-		sr->sr_sa = *sa;
+		if (sa_rec_set(&sr->sr_sa, sa, 1) == -1) {
+			/* The old keys are gone: the record goes too. */
+			log_warn("sarec_add");
+			RB_INSERT(kink_sarec_spis, &en->en_sa_spis, sr);
+			RB_INSERT(kink_sarec_pairs, &en->en_sa_pairs, sr);
+			sarec_del(sr, "no memory for its new keys");
+			*srp = NULL;
+			return -1;
+		}
 		sr->sr_pair = pair;
 		RB_INSERT(kink_sarec_spis, &en->en_sa_spis, sr);
 		RB_INSERT(kink_sarec_pairs, &en->en_sa_pairs, sr);
 	} else {
 		*srp = NULL;
-		if ((sr = calloc(1, sizeof(*sr))) == NULL) {
+		if ((sr = calloc(1, sizeof(*sr))) == NULL ||
+		    sa_rec_set(&sr->sr_sa, sa, 1) == -1) {
 			log_warn("sarec_add");
+			free(sr);
 			return -1;
 		}
 		/* The grace timer is made when needed: most SAs never wait. */
@@ -133,7 +144,6 @@ sarec_add_cb(struct kink_engine *en, struct kink_peer *pe,
 		sr->sr_pair = pair;
 		sr->sr_initiator = initiator;
 		sr->sr_created = time(NULL);
-		sr->sr_sa = *sa;
 		sarec_link(en, sr);
 		replace = 0;
 	}
@@ -141,7 +151,11 @@ sarec_add_cb(struct kink_engine *en, struct kink_peer *pe,
 	sr->sr_installed = 1;
 	sr->sr_sa.sa_reqid = reqid;
 	*srp = sr;
-	if (sadb_add(en->en_sadb, &sr->sr_sa, replace, cb, arg) == -1) {
+	full = *sa;
+	full.sa_reqid = reqid;
+	add = sadb_add(en->en_sadb, &full, replace, cb, arg);
+	sa_free_keys(&full);
+	if (add == -1) {
 		/* Never called back: the kernel has no such SA. */
 		log_warnx("peer %s: sadb add failed", pe->pe_name);
 		sr->sr_installed = 0;
@@ -172,7 +186,8 @@ sarec_forget(struct kink_sarec *sr)
 	engine_event(en, CTL_EV_SA_DEL, sr->sr_peer->pe_name, 0,
 	    "%s %s spi 0x%08x", sr->sr_sa.sa_dir == SA_DIR_IN ? "in" : "out",
 	    proto_name(sr->sr_sa.sa_proto), sr->sr_sa.sa_spi);
-	sa_free_keys(&sr->sr_sa);
+	sa_rec_free(&sr->sr_sa);
+	free(sr->sr_why);
 	free(sr);
 }
 
@@ -182,9 +197,17 @@ sarec_del(struct kink_sarec *sr, const char *why)
 	log_debug("peer %s: SA %s %s spi 0x%08x removed: %s",
 	    sr->sr_peer->pe_name, sr->sr_sa.sa_dir == SA_DIR_IN ? "in" : "out",
 	    proto_name(sr->sr_sa.sa_proto), sr->sr_sa.sa_spi, why);
-	if (sr->sr_installed && sadb_del(sr->sr_en->en_sadb, &sr->sr_sa,
-	    sadb_done_log, (void *)"delete SA") == -1)
-		log_warnx("peer %s: sadb delete failed", sr->sr_peer->pe_name);
+	if (sr->sr_installed) {
+		struct kink_sa key;
+
+		/* What a delete names: no keys. */
+		sa_rec_get(&sr->sr_sa, &key);
+		sa_free_keys(&key);
+		if (sadb_del(sr->sr_en->en_sadb, &key, sadb_done_log,
+		    (void *)"delete SA") == -1)
+			log_warnx("peer %s: sadb delete failed",
+			    sr->sr_peer->pe_name);
+	}
 	sarec_forget(sr);
 }
 
@@ -317,14 +340,14 @@ sarec_find_dst(struct kink_engine *en, const struct sockaddr_storage *dst,
 
 	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
 		return NULL;	/* addr_eq() matches no other family */
-	find.sr_sa.sa_dst = *dst;
+	sa_addr_set(&find.sr_sa.sa_dst, dst);
 	find.sr_sa.sa_spi = spi;
 	find.sr_sa.sa_proto = proto;
 	find.sr_seq = 0;
 	sr = RB_NFIND(kink_sarec_spis, &en->en_sa_spis, &find);
 	if (sr == NULL || sr->sr_sa.sa_spi != spi ||
 	    sr->sr_sa.sa_proto != proto ||
-	    addr_cmp(addr_sa(&sr->sr_sa.sa_dst), addr_sa(dst)) != 0)
+	    addr_cmp(&sr->sr_sa.sa_dst.sa, addr_sa(dst)) != 0)
 		return NULL;
 	return sr;
 }
@@ -337,8 +360,7 @@ sarec_next_dst(struct kink_sarec *sr)
 	n = RB_NEXT(kink_sarec_spis, &sr->sr_en->en_sa_spis, sr);
 	if (n == NULL || n->sr_sa.sa_spi != sr->sr_sa.sa_spi ||
 	    n->sr_sa.sa_proto != sr->sr_sa.sa_proto ||
-	    addr_cmp(addr_sa(&n->sr_sa.sa_dst),
-	    addr_sa(&sr->sr_sa.sa_dst)) != 0)
+	    addr_cmp(&n->sr_sa.sa_dst.sa, &sr->sr_sa.sa_dst.sa) != 0)
 		return NULL;
 	return n;
 }
@@ -457,6 +479,19 @@ sarec_pair_why(struct kink_engine *en, uint32_t pair, const char *why)
 
 	for (sr = sarec_next(en, NULL, &k); sr != NULL;
 	    sr = sarec_next(en, sr, &k))
-		if (sr->sr_why[0] == '\0')
-			strlcpy(sr->sr_why, why, sizeof(sr->sr_why));
+		if (sr->sr_why == NULL)
+			sarec_why(sr, "%s", why);
+}
+
+void
+sarec_why(struct kink_sarec *sr, const char *fmt, ...)
+{
+	char buf[CTL_REASON_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(sr->sr_why);
+	sr->sr_why = strdup(buf);
 }

@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "sadb.h"
 #include "sa.h"
+#include "sa_rec.h"
 #include "timer.h"
 
 struct kink_peer;
@@ -44,9 +45,10 @@ struct kink_sarec {
 	uint64_t		 sr_del_serial;	/* DELETE xact naming it */
 	uint64_t		 sr_bytes;	/* from the last backend dump */
 	uint64_t		 sr_dump_gen;	/* last listing that saw it */
-	struct kink_sa		 sr_sa;		/* keys wiped on free */
-	/* Why it is not in force (missing, dying), for `show sa`. */
-	char			 sr_why[CTL_REASON_MAX + 1];
+	/* Compact (one is held per SA): keys wiped on free. */
+	struct kink_sa_rec	 sr_sa;
+	/* Why it is not in force (missing, dying), for `show sa`; NULL: none. */
+	char			*sr_why;
 };
 
 /* Which records a walk visits; a zero field matches any. */
@@ -117,6 +119,12 @@ int	sarec_flush(struct kink_engine *, struct kink_peer *, const char *why);
 /* Every SA of the peer except those of `keep_pair` (0 = none); how many. */
 int	sarec_flush_but(struct kink_engine *, struct kink_peer *,
 	    uint32_t keep_pair, const char *why);
+/*
+ * Why the SA is not in force (at most CTL_REASON_MAX octets kept); a
+ * reason that cannot be stored is dropped, the record stays.
+ */
+void	sarec_why(struct kink_sarec *, const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
 /* Every record forgotten, the backend untouched (shutdown). */
 void	sarec_forget_all(struct kink_engine *);
 int	sarec_count(struct kink_engine *, const struct kink_peer *);

@@ -93,8 +93,8 @@ upcall_sadb(const struct sadb_event *ev, void *arg)
 			 */
 			sr->sr_installed = 0;
 			sr->sr_state = CTL_SA_DYING;
-			strlcpy(sr->sr_why, "expired (hard): the kernel "
-			    "removed it", sizeof(sr->sr_why));
+			sarec_why(sr, "expired (hard): the kernel "
+			    "removed it");
 			if (xact_delete_start(en, pair, NULL) == -1)
 				sarec_pair_del(en, pair, "twin expired");
 		}

@@ -210,8 +210,8 @@ create_inst_cb(int err, void *arg)
 		if ((sr = sarec_find(en, iw->iw_sa.sa_proto, iw->iw_sa.sa_spi,
 		    iw->iw_sa.sa_dir)) != NULL) {
 			sr->sr_installed = 0;
-			snprintf(sr->sr_why, sizeof(sr->sr_why),
-			    "install refused: %s", strerror(err));
+			sarec_why(sr, "install refused: %s",
+			    strerror(err));
 		}
 		/* The SPI getspi reserved (a larval state) goes back now. */
 		if (iw->iw_sa.sa_dir == SA_DIR_IN)

@@ -75,15 +75,42 @@ note_spi(struct kink_xact *x, uint32_t spi)
 	strlcat(x->xa_note, one, sizeof(x->xa_note));
 }
 
-static int
-in_list(uint32_t pair, const uint32_t *pairs, int n)
+/*
+ * The oldest record (the first a walk in the order made meets) of the
+ * pairs, and of those the oldest inbound one of its peer: through the
+ * pair index, so the cost is that of the pairs named, not of the table.
+ */
+static void
+pairs_first(struct kink_engine *en, const uint32_t *pairs, int npairs,
+    struct kink_peer **pep, struct kink_sarec **inp)
 {
+	struct kink_sarec *sr, *first = NULL, *in = NULL;
+	struct sarec_key k;
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (pairs[i] == pair)
-			return 1;
-	return 0;
+	memset(&k, 0, sizeof(k));
+	for (i = 0; i < npairs; i++) {
+		k.k_pair = pairs[i];
+		for (sr = sarec_next(en, NULL, &k); sr != NULL;
+		    sr = sarec_next(en, sr, &k))
+			if (first == NULL || sr->sr_seq < first->sr_seq)
+				first = sr;
+	}
+	*pep = first != NULL ? first->sr_peer : NULL;
+	if (first == NULL) {
+		*inp = NULL;
+		return;
+	}
+	for (i = 0; i < npairs; i++) {
+		k.k_pair = pairs[i];
+		for (sr = sarec_next(en, NULL, &k); sr != NULL;
+		    sr = sarec_next(en, sr, &k))
+			if (sr->sr_peer == first->sr_peer &&
+			    sr->sr_sa.sa_dir == SA_DIR_IN &&
+			    (in == NULL || sr->sr_seq < in->sr_seq))
+				in = sr;
+	}
+	*inp = in;
 }
 
 int
@@ -96,24 +123,16 @@ int
 xact_delete_start_pairs(struct kink_engine *en, const uint32_t *pairs,
     int npairs, struct xact_waiter *w)
 {
-	struct kink_sarec *sr, *next, *in = NULL;
+	struct kink_sarec *sr, *next, *in;
 	struct isakmp_msg *qm;
 	struct kink_xact *x;
-	struct kink_peer *pe = NULL;
+	struct kink_peer *pe;
 	struct sarec_key k;
 	int i;
 
 	if (npairs <= 0 || npairs > XACT_DELETE_MAX_PAIRS)
 		return -1;
-	for (sr = sarec_next(en, NULL, NULL); sr != NULL;
-	    sr = sarec_next(en, sr, NULL))
-		if (in_list(sr->sr_pair, pairs, npairs)) {
-			if (pe == NULL)
-				pe = sr->sr_peer;
-			if (sr->sr_peer == pe &&
-			    sr->sr_sa.sa_dir == SA_DIR_IN && in == NULL)
-				in = sr;
-		}
+	pairs_first(en, pairs, npairs, &pe, &in);
 	if (pe == NULL)
 		return -1;
 	if (in == NULL) {
@@ -129,23 +148,26 @@ xact_delete_start_pairs(struct kink_engine *en, const uint32_t *pairs,
 		free(qm);
 		return -1;
 	}
-	x->xa_remote = in->sr_sa.sa_src;
-	x->xa_local = in->sr_sa.sa_dst;
+	sa_addr_get(&in->sr_sa.sa_src, &x->xa_remote);
+	sa_addr_get(&in->sr_sa.sa_dst, &x->xa_local);
 	addr_set_port(&x->xa_remote, en->en_conf->c_port);
 	addr_set_port(&x->xa_local, en->en_conf->c_port);
 	memset(&k, 0, sizeof(k));
-	k.k_peer = pe;
-	for (sr = sarec_next(en, NULL, &k); sr != NULL; sr = next) {
-		next = sarec_next(en, sr, &k);
-		if (!in_list(sr->sr_pair, pairs, npairs))
-			continue;
-		if (sr->sr_sa.sa_dir == SA_DIR_IN) {
-			add_delete(qm, sr->sr_sa.sa_proto, sr->sr_sa.sa_spi);
-			sr->sr_state = CTL_SA_DYING;
-			sr->sr_del_serial = x->xa_serial;
-			note_spi(x, sr->sr_sa.sa_spi);
-		} else
-			sarec_del(sr, "deleting");	/* 3.3: outbound 1st */
+	for (i = 0; i < npairs; i++) {
+		k.k_pair = pairs[i];
+		for (sr = sarec_next(en, NULL, &k); sr != NULL; sr = next) {
+			next = sarec_next(en, sr, &k);
+			if (sr->sr_peer != pe)
+				continue;
+			if (sr->sr_sa.sa_dir == SA_DIR_IN) {
+				add_delete(qm, sr->sr_sa.sa_proto,
+				    sr->sr_sa.sa_spi);
+				sr->sr_state = CTL_SA_DYING;
+				sr->sr_del_serial = x->xa_serial;
+				note_spi(x, sr->sr_sa.sa_spi);
+			} else
+				sarec_del(sr, "deleting"); /* 3.3: outbound 1st */
+		}
 	}
 	if (isakmp_build(qm, &x->xa_qm, &x->xa_first) != 0) {
 		free(qm);
@@ -160,6 +182,125 @@ xact_delete_start_pairs(struct kink_engine *en, const uint32_t *pairs,
 	return xact_gettgt_ticket(x, delete_send);
 }
 
+/* A pair picked by a tell, and when its first record was met. */
+struct tell_pair {
+	uint32_t	 tp_pair;
+	size_t		 tp_ord;
+};
+
+static int
+tell_by_pair(const void *va, const void *vb)
+{
+	const struct tell_pair *a = va, *b = vb;
+
+	if (a->tp_pair != b->tp_pair)
+		return a->tp_pair < b->tp_pair ? -1 : 1;
+	return a->tp_ord < b->tp_ord ? -1 : a->tp_ord > b->tp_ord;
+}
+
+static int
+tell_by_ord(const void *va, const void *vb)
+{
+	const struct tell_pair *a = va, *b = vb;
+
+	return a->tp_ord < b->tp_ord ? -1 : a->tp_ord > b->tp_ord;
+}
+
+/*
+ * The pairs of `pe` with a record `sel` picks, each once, in the order
+ * their first picked record was made; *np of them (-1: no memory).  One
+ * walk of the peer's list and a sort: a flush of 100,000 pairs must not
+ * walk the table once per DELETE.  -1 when out of memory.
+ */
+static int
+tell_pairs(struct kink_peer *pe, int (*sel)(const struct kink_sarec *,
+    void *), void *arg, struct tell_pair **vp, size_t *np)
+{
+	struct tell_pair *v, *nv;
+	struct kink_sarec *sr;
+	size_t n = 0, cap = 0, i, j;
+
+	v = NULL;
+	TAILQ_FOREACH(sr, &pe->pe_sas, sr_peer_entry) {
+		if (sel != NULL && !sel(sr, arg))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				free(v);
+				return -1;
+			}
+			v = nv;
+		}
+		v[n].tp_pair = sr->sr_pair;
+		v[n].tp_ord = n;
+		n++;
+	}
+	if (n > 1) {
+		qsort(v, n, sizeof(*v), tell_by_pair);
+		for (i = 1, j = 1; i < n; i++)
+			if (v[i].tp_pair != v[j - 1].tp_pair)
+				v[j++] = v[i];
+		n = j;
+		qsort(v, n, sizeof(*v), tell_by_ord);
+	}
+	*vp = v;
+	*np = n;
+	return 0;
+}
+
+/* One peer's part of xact_delete_tell(); the SAs removed, -1: no memory. */
+static int
+tell_peer(struct kink_engine *en, struct kink_peer *pe,
+    int (*sel)(const struct kink_sarec *, void *), void *arg,
+    const char *why, int *ndelete)
+{
+	uint32_t pairs[XACT_DELETE_MAX_PAIRS];
+	struct tell_pair *v = NULL;
+	struct kink_sarec *sr;
+	struct sarec_key k;
+	size_t nv = 0, at;
+	int n = 0, np, i;
+
+	if (TAILQ_EMPTY(&pe->pe_sas))
+		return 0;
+	if (tell_pairs(pe, sel, arg, &v, &nv) == -1) {
+		/* Still removed, as the caller wants, but untold. */
+		log_warnx("peer %s: no memory to list the pairs a DELETE "
+		    "names: removing them without telling the peer",
+		    pe->pe_name);
+		for (sr = TAILQ_FIRST(&pe->pe_sas); sr != NULL; )
+			if (sel == NULL || sel(sr, arg)) {
+				n += sarec_pair_del(en, sr->sr_pair, why);
+				sr = TAILQ_FIRST(&pe->pe_sas);
+			} else
+				sr = TAILQ_NEXT(sr, sr_peer_entry);
+		return n;
+	}
+	memset(&k, 0, sizeof(k));
+	for (at = 0; at < nv; at += (size_t)np) {
+		np = nv - at > XACT_DELETE_MAX_PAIRS ? XACT_DELETE_MAX_PAIRS :
+		    (int)(nv - at);
+		for (i = 0; i < np; i++)
+			pairs[i] = v[at + (size_t)i].tp_pair;
+		/* Counted first: the DELETE removes the outbound ones itself. */
+		for (i = 0; i < np; i++) {
+			k.k_pair = pairs[i];
+			for (sr = sarec_next(en, NULL, &k); sr != NULL;
+			    sr = sarec_next(en, sr, &k))
+				if (sr->sr_peer == pe)
+					n++;
+		}
+		if (xact_delete_start_pairs(en, pairs, np, NULL) == 0 &&
+		    ndelete != NULL)
+			(*ndelete)++;
+		for (i = 0; i < np; i++)
+			sarec_pair_del(en, pairs[i], why);
+	}
+	free(v);
+	return n;
+}
+
 /*
  * Tell the peers, then drop now: every pair with an SA `sel` picks (NULL:
  * every SA of `pe`, or of every peer when `pe` is NULL) is named in one
@@ -172,40 +313,14 @@ xact_delete_tell(struct kink_engine *en, struct kink_peer *pe,
     int (*sel)(const struct kink_sarec *, void *), void *arg,
     const char *why, int *ndelete)
 {
-	uint32_t pairs[XACT_DELETE_MAX_PAIRS];
-	struct kink_sarec *sr;
-	struct sarec_key k;
-	int n = 0, np, i;
+	struct kink_peer *p, *next;
+	int n = 0;
 
-	for (;;) {
-		memset(&k, 0, sizeof(k));
-		k.k_peer = pe;
-		for (sr = sarec_next(en, NULL, &k); sr != NULL;
-		    sr = sarec_next(en, sr, &k))
-			if (sel == NULL || sel(sr, arg))
-				break;
-		if (sr == NULL)
-			break;
-		k.k_peer = sr->sr_peer;
-		for (np = 0; sr != NULL; sr = sarec_next(en, sr, &k)) {
-			if (np == XACT_DELETE_MAX_PAIRS ||
-			    (sel != NULL && !sel(sr, arg)))
-				continue;
-			for (i = 0; i < np && pairs[i] != sr->sr_pair; i++)
-				;
-			if (i == np)
-				pairs[np++] = sr->sr_pair;
-		}
-		/* Counted first: the DELETE removes the outbound ones itself. */
-		for (sr = sarec_next(en, NULL, &k); sr != NULL;
-		    sr = sarec_next(en, sr, &k))
-			if (in_list(sr->sr_pair, pairs, np))
-				n++;
-		if (xact_delete_start_pairs(en, pairs, np, NULL) == 0 &&
-		    ndelete != NULL)
-			(*ndelete)++;
-		for (i = 0; i < np; i++)
-			sarec_pair_del(en, pairs[i], why);
+	if (pe != NULL)
+		return tell_peer(en, pe, sel, arg, why, ndelete);
+	for (p = TAILQ_FIRST(&en->en_peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, pe_entry);
+		n += tell_peer(en, p, sel, arg, why, ndelete);
 	}
 	return n;
 }

@@ -51,8 +51,8 @@ xact_status_start(struct kink_engine *en, struct kink_peer *pe,
 	xact_wait(x, w);
 	/* Where our SAs with the peer are, else its first address. */
 	if ((sr = sarec_first_dir(en, pe, SA_DIR_IN)) != NULL) {
-		x->xa_remote = sr->sr_sa.sa_src;
-		x->xa_local = sr->sr_sa.sa_dst;
+		sa_addr_get(&sr->sr_sa.sa_src, &x->xa_remote);
+		sa_addr_get(&sr->sr_sa.sa_dst, &x->xa_local);
 	}
 	if (x->xa_remote.ss_family == 0) {
 		if (cp == NULL || cp->p_naddrs == 0) {

@@ -12,6 +12,11 @@
 #
 # scale pairs=N create_cpu_us=X create_p50_ms=X create_p99_ms=X rate_per_s=X rss_per_pair_b=X show_sa_ms=X loop_max_busy_ms=X
 #
+# and, at the end, beta's shutdown with every pair held (the DELETE walk
+# that tells alpha, then the time until beta has exited):
+#
+# shutdown pairs=N tell_ms=X exit_ms=X
+#
 #	sh tests/bench/scale.sh              (B=build: no sanitizers, -O2)
 #	SCALE_POINTS="0 10000" SCALE_N=500 SCALE_CONC=8 sh tests/bench/scale.sh
 #
@@ -126,8 +131,17 @@ for pts in $SCALE_POINTS; do
 	echo "# show sa listed ${nsa:-?} SAs; beta RSS $rss KiB (at start $rss0 KiB); longest wall gap between two probe ticks ${wall} ms (the machine is shared: time not given to kinkd counts there, not in loop_max_busy_ms, the loop thread CPU between two ticks)"
 	echo "scale pairs=$pts create_cpu_us=$cpu_us create_p50_ms=$p50 create_p99_ms=$p99 rate_per_s=$rate rss_per_pair_b=$rpp show_sa_ms=$(( (t1 - t0) / 1000000 )) loop_max_busy_ms=$busy"
 done
+# Shutdown with everything held: beta tells alpha (one DELETE per 32
+# pairs) and removes every SA; tell_ms is that walk (beta logs it),
+# exit_ms the time from SIGTERM until beta is gone (the DELETEs answered).
+t0=$(date +%s%N)
+kill -TERM "$bpid"
+wait "$bpid" 2>/dev/null	# a child of this shell: wait, not kill -0
+t1=$(date +%s%N)
+rm -f "$T/beta.pid"
+tell=$(grep -o "DELETEs to peers in [0-9]* ms" "$T/beta.log" | tail -n 1 | awk "{ print \$5 }")
+echo "shutdown pairs=$have tell_ms=${tell:-?} exit_ms=$(( (t1 - t0) / 1000000 ))"
 echo "# load after: $(cut -d" " -f1-3 /proc/loadavg)"
 stop_kinkd alpha
-stop_kinkd beta
 exit 0
 '

@@ -362,11 +362,13 @@ sas_pairwise_equal(void)
 	    a = sarec_next(&alpha.s_en, a, NULL)) {
 		b = sarec_find(&beta.s_en, a->sr_sa.sa_proto, a->sr_sa.sa_spi,
 		    a->sr_sa.sa_dir == SA_DIR_IN ? SA_DIR_OUT : SA_DIR_IN);
+		/* Both keys, one allocation each: equal lengths, equal bytes. */
 		if (b == NULL || a->sr_sa.sa_enckey_len !=
-		    b->sr_sa.sa_enckey_len || memcmp(a->sr_sa.sa_enckey,
-		    b->sr_sa.sa_enckey, a->sr_sa.sa_enckey_len) != 0 ||
+		    b->sr_sa.sa_enckey_len ||
 		    a->sr_sa.sa_authkey_len != b->sr_sa.sa_authkey_len ||
-		    memcmp(a->sr_sa.sa_authkey, b->sr_sa.sa_authkey,
+		    a->sr_sa.sa_keys == NULL || b->sr_sa.sa_keys == NULL ||
+		    memcmp(a->sr_sa.sa_keys, b->sr_sa.sa_keys,
+		    (size_t)a->sr_sa.sa_enckey_len +
 		    a->sr_sa.sa_authkey_len) != 0 ||
 		    a->sr_pair == 0 || b->sr_pair == 0 ||
 		    a->sr_state != CTL_SA_MATURE || b->sr_state !=
@@ -718,6 +720,68 @@ TEST(delete_grace_keeps_inbound)
 	ASSERT_INT_EQ(pair_sas(&beta, bpair, SA_DIR_IN), 1);
 }
 
+/* A tell's selector: the test's own pairs, each call counted. */
+static int tell_calls;
+
+static int
+tell_sel(const struct kink_sarec *sr, void *arg)
+{
+	(void)arg;
+	tell_calls++;
+	return sr->sr_pair >= 0x7f000000;
+}
+
+/*
+ * A flush-like tell visits each record of the peer once, whatever the
+ * number of DELETEs it starts (it walked the peer's records again for
+ * every 32 pairs, a shutdown at 100,000 pairs quadratic), names each
+ * picked pair once, and removes only those.
+ */
+TEST(tell_walks_each_record_once)
+{
+	struct kink_peer *pe = peer_of(&alpha);
+	struct kink_sarec *sr, *in = NULL;
+	struct kink_sa sa;
+	int i, before, nd = 0, n;
+
+	create_one_more();
+	if (test_failed_cur)
+		return;
+	for (sr = sarec_next(&alpha.s_en, NULL, NULL); sr != NULL;
+	    sr = sarec_next(&alpha.s_en, sr, NULL))
+		if (sr->sr_sa.sa_dir == SA_DIR_IN)
+			in = sr;
+	ASSERT_TRUE(in != NULL);
+	before = alpha.s_en.en_nsas;
+	/* 70 pairs more, in and out, straight into the table. */
+	for (i = 0; i < 140; i++) {
+		sa_rec_get(&in->sr_sa, &sa);
+		if (i % 2) {
+			struct sockaddr_storage t = sa.sa_src;
+
+			sa.sa_src = sa.sa_dst;
+			sa.sa_dst = t;
+			sa.sa_dir = SA_DIR_OUT;
+		}
+		sa.sa_spi = 0x70000000u + (uint32_t)i;
+		ASSERT_TRUE(sarec_add(&alpha.s_en, pe, "p", sa.sa_reqid,
+		    0x7f000000u + (uint32_t)(i / 2), 1, &sa, 0) != NULL);
+		sa_free_keys(&sa);
+	}
+	ASSERT_INT_EQ(alpha.s_en.en_nsas, before + 140);
+	tell_calls = 0;
+	n = xact_delete_tell(&alpha.s_en, pe, tell_sel, NULL, "test", &nd);
+	ASSERT_INT_EQ(tell_calls, before + 140);
+	ASSERT_INT_EQ(n, 140);
+	ASSERT_INT_EQ(nd, 3);	/* 32 + 32 + 6 pairs */
+	ASSERT_INT_EQ(alpha.s_en.en_nsas, before);
+	for (sr = sarec_next(&alpha.s_en, NULL, NULL); sr != NULL;
+	    sr = sarec_next(&alpha.s_en, sr, NULL))
+		ASSERT_TRUE(sr->sr_pair < 0x7f000000);
+	/* beta answers SPIs it never had; the exchanges end. */
+	ASSERT_TRUE(pump_until(no_initiator));
+}
+
 int
 main(void)
 {
@@ -747,6 +811,7 @@ main(void)
 	RUN(epoch_zero_ignored);
 	RUN(epoch_change_flushes);
 	RUN(delete_grace_keeps_inbound);
+	RUN(tell_walks_each_record_once);
 	side_close(&alpha);
 	side_close(&beta);
 	event_base_free(base);

@@ -141,6 +141,7 @@ inject_kernel(struct kinkd *kd, const char *line)
 	struct kink_peer *pe;
 	struct kink_policy *kp;
 	struct kink_sarec *sr;
+	struct kink_sa key;
 	struct kink_sa sa;
 
 	if (sscanf(line, "kernel-add %li %li %46s %46s", (long *)&spi,
@@ -180,7 +181,9 @@ inject_kernel(struct kinkd *kd, const char *line)
 			log_warnx("inject: kernel-del: no SA 0x%lx", spi);
 			return;
 		}
-		sadb_del(kd->kd_eng.en_sadb, &sr->sr_sa, sadb_done_log,
+		sa_rec_get(&sr->sr_sa, &key);
+		sa_free_keys(&key);
+		sadb_del(kd->kd_eng.en_sadb, &key, sadb_done_log,
 		    (void *)"inject kernel-del");
 		log_info("inject: kernel-del 0x%lx", spi);
 	}
@@ -464,15 +467,14 @@ test_inject(struct kinkd *kd)
 			    SADB_EV_EXPIRE_HARD;
 			sr = sarec_find(&kd->kd_eng, 0, (uint32_t)v, 0);
 			if (sr != NULL) {
-				ev.ev_sa = sr->sr_sa;
+				sa_rec_get(&sr->sr_sa, &ev.ev_sa);
 				sa_free_keys(&ev.ev_sa);
 				/* Another destination: not our SA that died. */
 				if (ev.ev_type == SADB_EV_EXPIRE_HARD &&
 				    dst[0] == '\0')
 					/* the kernel's SA is gone by now */
 					sadb_del(kd->kd_eng.en_sadb,
-					    &sr->sr_sa, NULL,
-					    NULL);
+					    &ev.ev_sa, NULL, NULL);
 			} else
 				ev.ev_sa.sa_spi = (uint32_t)v;
 			if (dst[0] != '\0' &&

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "buf.h"
 #include "dh.h"
@@ -226,6 +227,54 @@ reply_has_nonce(struct xchg *x)
 	    &m) != 0)
 		return -1;
 	return m.m_nonce.rb_p != NULL;
+}
+
+/*
+ * The random draws this program's code makes: these definitions take the
+ * place of libbsd's for every object linked in, so a test can count them
+ * (each costs kinkd a system call).  The octets still come from the kernel.
+ */
+static int draws;
+
+static void
+fill_random(void *p, size_t n)
+{
+	uint8_t *q = p;
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = getrandom(q, n, 0)) <= 0)
+			abort();
+		q += r;
+		n -= (size_t)r;
+	}
+}
+
+uint32_t
+arc4random(void)
+{
+	uint32_t v;
+
+	draws++;
+	fill_random(&v, sizeof(v));
+	return v;
+}
+
+void
+arc4random_buf(void *p, size_t n)
+{
+	draws++;
+	fill_random(p, n);
+}
+
+uint32_t
+arc4random_uniform(uint32_t n)
+{
+	uint32_t v;
+
+	draws++;
+	fill_random(&v, sizeof(v));
+	return n > 1 ? v % n : 0;
 }
 
 /* --- the negotiation table ------------------------------------------- */
@@ -1239,6 +1288,49 @@ TEST(key_sizes)
 	ASSERT_INT_EQ(doi_auth_keylen(AUTH_ALG_DES_MAC), -1);
 }
 
+/*
+ * The responder's SAs of a CREATE take their lifetime jitter (seconds
+ * and kilobytes, both directions) without a draw of arc4random (a system
+ * call each) once the jitter generator is seeded.
+ */
+TEST(responder_jitter_draws_nothing)
+{
+	struct kink_policy p;
+	struct xchg x = { 0 };
+
+	pol_aes128(&p, ENCAP_MODE_TRANSPORT);
+	ASSERT_INT_EQ(run(&x, &p, &p), 0);
+	ASSERT_INT_EQ(x.x_rres.dr_optimistic, 1);
+	/* Again with a kilobytes lifetime, counted over the finish alone. */
+	p.pol_life_kbytes = 5000;
+	x_free(&x);
+	buf_init(&x.x_create, 0);
+	buf_init(&x.x_reply, 0);
+	x.x_i = init_a(&p);
+	ASSERT_TRUE(x.x_i != NULL);
+	ASSERT_INT_EQ(doi_init_proposal(x.x_i, &x.x_create, &x.x_cfirst), 0);
+	x.x_r = resp_b();
+	ASSERT_TRUE(x.x_r != NULL);
+	{
+		const struct kink_policy *pols[1] = { &p };
+
+		ASSERT_INT_EQ(doi_resp_choose(x.x_r, pols, 1,
+		    x.x_create.b_data, x.x_create.b_len, x.x_cfirst,
+		    inuse_cb, &x, &x.x_rerr), 0);
+	}
+	draws = 0;
+	ASSERT_INT_EQ(doi_resp_finish(x.x_r, &spis_b, prf, NULL, &x.x_reply,
+	    &x.x_rfirst, &x.x_rres, &x.x_rerr), 0);
+	ASSERT_INT_EQ(x.x_rres.dr_optimistic, 1);
+	ASSERT_INT_EQ(x.x_rres.dr_nsa, 1);
+	ASSERT_TRUE(x.x_rres.dr_out[0].sa_life_soft_bytes > 0);
+	ASSERT_TRUE(x.x_rres.dr_in[0].sa_life_soft_bytes > 0);
+	ASSERT_TRUE(x.x_rres.dr_in[0].sa_life_soft_secs <
+	    x.x_rres.dr_in[0].sa_life_hard_secs);
+	ASSERT_INT_EQ(draws, 0);
+	x_free(&x);
+}
+
 TEST(soft_lifetime_random)
 {
 	uint32_t lo = UINT32_MAX, hi = 0, v;
@@ -1335,6 +1427,7 @@ main(void)
 	RUN(keymat_prf_failure);
 	RUN(key_sizes);
 	RUN(soft_lifetime_random);
+	RUN(responder_jitter_draws_nothing);
 	RUN(dh_groups);
 	return test_done();
 }

@@ -10,7 +10,9 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <event2/event.h>
 
@@ -123,6 +125,64 @@ mksa(struct kink_sa *sa, uint32_t spi, uint8_t keybyte)
 	memset(sa->sa_enckey, keybyte, 16);
 }
 
+/*
+ * The random draws of the code linked in: these take the place of
+ * libbsd's, so a test can count them (each costs a system call) and hand
+ * out chosen words once (`rigged`).
+ */
+static int draws, rigged;
+
+static void
+fill_random(void *p, size_t n)
+{
+	uint8_t *q = p;
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = getrandom(q, n, 0)) <= 0)
+			abort();
+		q += r;
+		n -= (size_t)r;
+	}
+}
+
+uint32_t
+arc4random(void)
+{
+	uint32_t v;
+
+	draws++;
+	fill_random(&v, sizeof(v));
+	return v;
+}
+
+/* Rigged: reserved SPIs (5) and one value (0x12345678) over and over. */
+void
+arc4random_buf(void *p, size_t n)
+{
+	uint32_t w[2] = { 5, 0x12345678 };
+	size_t i;
+
+	draws++;
+	if (!rigged) {
+		fill_random(p, n);
+		return;
+	}
+	rigged = 0;
+	for (i = 0; i < n; i++)
+		((uint8_t *)p)[i] = ((uint8_t *)w)[(i + 4) % sizeof(w)];
+}
+
+uint32_t
+arc4random_uniform(uint32_t n)
+{
+	uint32_t v;
+
+	draws++;
+	fill_random(&v, sizeof(v));
+	return n > 1 ? v % n : 0;
+}
+
 TEST(null_getspi_deferred_unique)
 {
 	struct event_base *base = event_base_new();
@@ -148,6 +208,61 @@ TEST(null_getspi_deferred_unique)
 			ASSERT_INT_NE(seen[j], r.spi);
 		seen[i] = r.spi;
 	}
+	sadb_free(sd);
+	event_base_free(base);
+}
+
+/* SPIs are drawn many at a time: 200 cost 4 draws, not 200. */
+TEST(null_getspi_draws_in_batches)
+{
+	struct event_base *base = event_base_new();
+	struct sadb *sd = sadb_new(base, "null", up_cb, NULL);
+	struct sockaddr_storage s, d;
+	struct result r;
+	int i;
+
+	ASSERT_TRUE(sd != NULL);
+	addr4(&s, "192.0.2.2");
+	addr4(&d, "192.0.2.1");
+	draws = 0;
+	for (i = 0; i < 200; i++) {
+		memset(&r, 0, sizeof(r));
+		ASSERT_INT_EQ(sadb_getspi(sd, &s, &d, 3, spi_cb, &r), 0);
+		run_loop(base);
+		ASSERT_INT_EQ(r.err, 0);
+	}
+	ASSERT_INT_EQ(draws, 4);
+	sadb_free(sd);
+	event_base_free(base);
+}
+
+/* A batch of reserved and repeated words: none handed out twice or < 256. */
+TEST(null_getspi_skips_reserved_and_taken)
+{
+	struct event_base *base = event_base_new();
+	struct sadb *sd = sadb_new(base, "null", up_cb, NULL);
+	struct sockaddr_storage s, d;
+	struct result r;
+	uint32_t first;
+
+	ASSERT_TRUE(sd != NULL);
+	addr4(&s, "192.0.2.2");
+	addr4(&d, "192.0.2.1");
+	rigged = 1;
+	memset(&r, 0, sizeof(r));
+	ASSERT_INT_EQ(sadb_getspi(sd, &s, &d, 3, spi_cb, &r), 0);
+	run_loop(base);
+	ASSERT_INT_EQ(r.err, 0);
+	ASSERT_INT_EQ(r.spi, 0x12345678);
+	first = r.spi;
+	memset(&r, 0, sizeof(r));
+	draws = 0;
+	ASSERT_INT_EQ(sadb_getspi(sd, &s, &d, 3, spi_cb, &r), 0);
+	run_loop(base);
+	ASSERT_INT_EQ(r.err, 0);
+	ASSERT_TRUE(r.spi >= 256);
+	ASSERT_INT_NE(r.spi, first);
+	ASSERT_INT_EQ(draws, 1);	/* the rest of the batch was unusable */
 	sadb_free(sd);
 	event_base_free(base);
 }
@@ -545,6 +660,8 @@ int
 main(void)
 {
 	RUN(null_getspi_deferred_unique);
+	RUN(null_getspi_draws_in_batches);
+	RUN(null_getspi_skips_reserved_and_taken);
 	RUN(null_add_replace_delete_dump);
 	RUN(null_spd);
 	RUN(null_spd_get);

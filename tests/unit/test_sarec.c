@@ -128,6 +128,16 @@ teardown(struct fixture *f)
 	event_base_free(f->f_base);
 }
 
+/* A record's destination as the storage lookups take. */
+static const struct sockaddr_storage *
+rec_dst(const struct kink_sarec *sr)
+{
+	static struct sockaddr_storage ss;
+
+	sa_addr_get(&sr->sr_sa.sa_dst, &ss);
+	return &ss;
+}
+
 /* What a walk of everything, oldest first, answers. */
 static struct kink_sarec *
 brute(struct fixture *f, const struct sockaddr_storage *dst,
@@ -144,7 +154,7 @@ brute(struct fixture *f, const struct sockaddr_storage *dst,
 		    (dir == 0 || sr->sr_sa.sa_dir == dir) &&
 		    (pe == NULL || sr->sr_peer == pe) &&
 		    (dst == NULL || addr_eq((const struct sockaddr *)dst,
-		    (const struct sockaddr *)&sr->sr_sa.sa_dst)))
+		    &sr->sr_sa.sa_dst.sa)))
 			return sr;
 	}
 	return NULL;
@@ -188,7 +198,7 @@ check_all(struct fixture *f)
 		/* By its own key (a replacement may have moved it). */
 		if (f->f_rec[i] != NULL)
 			ASSERT_TRUE(sarec_find_dst(&f->f_en,
-			    &f->f_rec[i]->sr_sa.sa_dst, sa.sa_proto,
+			    rec_dst(f->f_rec[i]), sa.sa_proto,
 			    sa.sa_spi) == f->f_rec[i]);
 		ASSERT_TRUE(sarec_find(&f->f_en, 0, sa.sa_spi, 0) ==
 		    brute(f, NULL, NULL, 0, sa.sa_spi, 0));
@@ -348,7 +358,7 @@ TEST(sarec_replace_moves_pair)
 		    &sa, 0);
 	}
 	for (i = 0; i < 64; i++) {
-		ASSERT_TRUE(sarec_find_dst(&f->f_en, &extra[i]->sr_sa.sa_dst,
+		ASSERT_TRUE(sarec_find_dst(&f->f_en, rec_dst(extra[i]),
 		    extra[i]->sr_sa.sa_proto, extra[i]->sr_sa.sa_spi) ==
 		    extra[i]);
 		sarec_forget(extra[i]);
