@@ -325,8 +325,10 @@ krb_prf(struct krb_key *k, enum krb_prf_kind kind, const uint8_t *p,
 		if (k->kk_prf != NULL &&
 		    krb_prf_key_run(k->kk_prf, p, len, out, outlen) == 0)
 			return 0;
-		/* krb_prf.c covers des3/aes-sha1; for the rest MIT follows
-		 * the enctype's own RFC, so krb5_c_prf is the RFC function. */
+		/* krb_prf.c covers des3, aes-sha1 and rc4 (RFC 4757's
+		 * HMAC-SHA1, which krb5_c_prf computes too); for the rest MIT
+		 * follows the enctype's own RFC, so krb5_c_prf is the RFC
+		 * function. */
 		if (et == ENCTYPE_DES3_CBC_SHA1 ||
 		    et == ENCTYPE_AES128_CTS_HMAC_SHA1_96 ||
 		    et == ENCTYPE_AES256_CTS_HMAC_SHA1_96)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Recompute the RFC 3961/3962 PRF for AES keys with nothing but openssl(1)
-# and awk, straight from the RFC definitions, and compare it with
+# Recompute the RFC 3961/3962 PRF for AES keys (and RFC 4757's for RC4)
+# with nothing but openssl(1) and awk, straight from the RFC definitions,
+# and compare it with
 # src/krb_prf.c (through the krbprf tool):
 #   DK  = K1 | K2 (aes256) or K1 (aes128), K1 = AES(key, n-fold("prf", 128)),
 #         K2 = AES(key, K1)
@@ -102,4 +103,25 @@ check check_prf_aes256_other 18 \
     "KEYMAT seed: protocol 3, SPI, Ni_b"
 check check_prf_aes128 17 "636869636b656e207465726979616b69" "hello KINK"
 check check_prf_aes128_empty 17 "00112233445566778899aabbccddeeff" ""
+
+# arcfour-hmac (23), RFC 4757's PRF: HMAC-SHA1 keyed with the 16-octet
+# session key, all 20 octets.
+check_rc4() {	# NAME KEYHEX INPUT
+	want=$(printf '%s' "$3" | openssl dgst -sha1 -mac HMAC \
+	    -macopt "hexkey:$2" -binary | tohex)
+	got=$("$tool" 23 "$2" "$3")
+	if [ ${#want} -ne 40 ]; then
+		echo "FAIL $1: openssl HMAC-SHA1 gave '$want'"
+		rc=1
+	elif [ "$got" != "$want" ]; then
+		echo "FAIL $1: krb_prf_rfc3961 $got != openssl $want"
+		rc=1
+	else
+		echo "PASS $1"
+	fi
+}
+check_rc4 check_prf_rc4 "8846f7eaee8fb117ad06bdd830b7586c" "hello KINK"
+check_rc4 check_prf_rc4_keymat "00112233445566778899aabbccddeeff" \
+    "KEYMAT seed: protocol 3, SPI, Ni_b"
+check_rc4 check_prf_rc4_empty "f0e1d2c3b4a5968778695a4b3c2d1e0f" ""
 exit $rc
