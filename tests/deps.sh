@@ -14,10 +14,14 @@ set -eu
 RUNTIME="libkrb5-3 libk5crypto3 libevent-2.1-7 libbsd0 libssl3 libsystemd0 libseccomp2"
 BUILD="make gcc libc6-dev autoconf pkg-config binutils libkrb5-dev \
 libevent-dev libbsd-dev libssl-dev libsystemd-dev libseccomp-dev"
-# Test tiers: a real KDC, namespaces, the docs checks, the fuzzers (clang).
+# Test tiers: a real KDC, namespaces, the docs checks, the fuzzers (clang);
+# Samba's AD DC as a second KDC (tests/lib/realm_ad.sh: provisioning needs
+# the templates in samba-ad-provision and the sysvol ACL module in
+# samba-vfs-modules; no winbind).
 TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq \
 openssl libcap2-bin systemd groff-base faketime clang libclang-rt-14-dev \
-bash-completion universal-ctags python3-jsonschema"
+bash-completion universal-ctags python3-jsonschema \
+samba samba-ad-provision samba-dsdb-modules samba-vfs-modules"
 VM="qemu-system-x86 busybox-static cpio kmod"
 # The package and sysd tiers: build the .deb, lint it, Debian roots to install
 # it in (the sysd tier boots one with qemu: the VM list too).
