@@ -325,8 +325,10 @@ krb_prf(struct krb_key *k, enum krb_prf_kind kind, const uint8_t *p,
 		if (k->kk_prf != NULL &&
 		    krb_prf_key_run(k->kk_prf, p, len, out, outlen) == 0)
 			return 0;
-		/* krb_prf.c covers des3/aes-sha1; for the rest MIT follows
-		 * the enctype's own RFC, so krb5_c_prf is the RFC function. */
+		/* krb_prf.c covers des3, aes-sha1 and rc4 (RFC 4757's
+		 * HMAC-SHA1, which krb5_c_prf computes too); for the rest MIT
+		 * follows the enctype's own RFC, so krb5_c_prf is the RFC
+		 * function. */
 		if (et == ENCTYPE_DES3_CBC_SHA1 ||
 		    et == ENCTYPE_AES128_CTS_HMAC_SHA1_96 ||
 		    et == ENCTYPE_AES256_CTS_HMAC_SHA1_96)
@@ -597,7 +599,14 @@ krb_client_mk_req(struct krb_client *cl, struct buf *out)
 		goto out;
 	}
 	if (buf_put(out, req.data, req.length) == -1) {
-		log_warnx("krb: AP-REQ for %s: buffer full", cl->cl_tkt->kt_peer);
+		/* An AD ticket's PAC grows with the client's groups: say why
+		 * the message cannot be sent, with the sizes. */
+		log_warnx("krb: AP-REQ for %s is %u octets (ticket %u), more "
+		    "than a KINK message can carry (%zu): our ticket's "
+		    "authorization data (an AD PAC: group memberships) is "
+		    "too large", cl->cl_tkt->kt_peer, req.length,
+		    cl->cl_tkt->kt_creds->ticket.length,
+		    out->b_max != 0 ? out->b_max : (size_t)BUF_MAX);
 		err = ENOMEM;
 		goto out;
 	}

@@ -271,6 +271,9 @@ struct krb_kt_entry {
  */
 int		 krb_keytab_keys(const char *keytab, const char *principal,
 		    struct krb_kt_entry *, int max, char *why, size_t whylen);
+/* The enctype's name as MIT spells it ("aes256-cts-hmac-sha1-96",
+ * "arcfour-hmac"), or "etype N"; into buf, which is returned. */
+const char	*krb_enctype_name(int enctype, char *buf, size_t len);
 /* End time of the TGT the worker obtained, 0 while there is none. */
 time_t		 krb_ctx_tgt_endtime(const struct krb_ctx *);
 

@@ -35,6 +35,14 @@ kt_note(krb5_context k, const krb5_keytab_entry *e, struct krb_kt_entry *out)
 	(void)k;
 }
 
+const char *
+krb_enctype_name(int enctype, char *buf, size_t len)
+{
+	if (krb5_enctype_to_name((krb5_enctype)enctype, 0, buf, len) != 0)
+		snprintf(buf, len, "etype %d", enctype);
+	return buf;
+}
+
 int
 krb_keytab_keys(const char *keytab, const char *principal,
     struct krb_kt_entry *out, int max, char *why, size_t whylen)

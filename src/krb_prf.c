@@ -1,8 +1,10 @@
 /*
  * RFC 3961 simplified-profile PRF (section 5.3) for the enctypes KINK peers
  * use in practice: des3-cbc-sha1-kd (16), aes128/aes256-cts-hmac-sha1-96
- * (17/18, RFC 3962).  Written against the RFC texts; libcrypto supplies the
- * raw block ciphers and SHA-1 that MIT's public API does not expose.
+ * (17/18, RFC 3962); and RFC 4757's PRF for arcfour-hmac (23), which Active
+ * Directory still issues: HMAC-SHA1 keyed with the session key, 20 octets.
+ * Written against the RFC texts; libcrypto supplies the raw block ciphers,
+ * SHA-1 and HMAC that MIT's public API does not expose.
  */
 #include "config.h"
 
@@ -11,12 +13,15 @@
 
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 
 #include "krb_prf.h"
 
 #define ET_DES3		16
 #define ET_AES128	17
 #define ET_AES256	18
+#define ET_RC4		23	/* arcfour-hmac, RFC 4757 */
+#define RC4_KEYLEN	16
 
 #define NFOLD_MAX	64	/* largest n-fold output we ever need, octets */
 #define CTS_MAX		256	/* longest CTS input (the PRF needs 20) */
@@ -252,9 +257,10 @@ krb_prf_aes_cts(const uint8_t *key, size_t keylen, const uint8_t *in,
  * cipher fetches and key schedules).
  */
 struct krb_prf_key {
-	const struct prf_etype	*pk_pe;
+	const struct prf_etype	*pk_pe;		/* NULL for RC4 */
 	EVP_CIPHER_CTX		*pk_cbc;	/* keyed, no padding */
 	EVP_MD			*pk_sha1;
+	uint8_t			 pk_rc4[RC4_KEYLEN]; /* RC4: the HMAC key */
 };
 
 void
@@ -264,7 +270,7 @@ krb_prf_key_free(struct krb_prf_key *pk)
 		return;
 	EVP_CIPHER_CTX_free(pk->pk_cbc);	/* wipes the key schedule */
 	EVP_MD_free(pk->pk_sha1);
-	OPENSSL_free(pk);
+	OPENSSL_clear_free(pk, sizeof(*pk));
 }
 
 struct krb_prf_key *
@@ -278,6 +284,10 @@ krb_prf_key_new(int enctype, const uint8_t *key, size_t keylen)
 
 	if ((pk = OPENSSL_zalloc(sizeof(*pk))) == NULL)
 		return NULL;
+	if (enctype == ET_RC4 && keylen == RC4_KEYLEN) {
+		memcpy(pk->pk_rc4, key, RC4_KEYLEN);
+		return pk;
+	}
 	if ((pk->pk_pe = prf_etype_find(enctype, keylen)) == NULL) {
 		OPENSSL_free(pk);
 		return NULL;
@@ -324,6 +334,13 @@ krb_prf_key_run(struct krb_prf_key *pk, const uint8_t *in, size_t inlen,
 	size_t		 tlen, nblk, last;
 	int		 rc = -1;
 
+	if (pe == NULL) {	/* RC4: PRF = HMAC-SHA1(key, in) (RFC 4757) */
+		if (HMAC(EVP_sha1(), pk->pk_rc4, RC4_KEYLEN, in, inlen, out,
+		    &hlen) == NULL || hlen != SHA1_LEN)
+			return -1;
+		*outlen = hlen;
+		return 0;
+	}
 	if (EVP_Digest(in, inlen, h, &hlen, pk->pk_sha1, NULL) != 1 ||
 	    hlen != SHA1_LEN)
 		goto out;

@@ -19,6 +19,7 @@ enum krb_prf_kind { KRB_PRF_RFC3961 = 0, KRB_PRF_MIT = 1 };
 /* RFC 3961 pseudo-random function of `enctype` keyed with the raw session key
  * (key/keylen). For aes128/aes256-cts-hmac-sha1-96 (17/18) per RFC 3962 with m = 1: 20-octet
  * output = AES-CTS(DK(key,"prf"), SHA-1(in), iv 0). des3-cbc-sha1-kd (16): 16 octets.
+ * arcfour-hmac (23): RFC 4757's own PRF, HMAC-SHA1(key, in), 20 octets.
  * Returns 0 and sets *outlen, or -1 (unsupported enctype / error). Pure libcrypto.
  * `out` must hold KRB_PRF_MAX octets. */
 int krb_prf_rfc3961(int enctype, const uint8_t *key, size_t keylen,

@@ -99,6 +99,15 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 		xact_fail(x, CTL_ERR_INTERNAL, "krb client");
 		return;
 	}
+	/* The KDC picks the session key (AD still gives RC4 to accounts
+	 * set to it): the one fact about it an operator may need. */
+	if (log_enabled(1)) {
+		char en[48];
+
+		log_debug("xid 0x%08x peer %s: ticket, session key %s",
+		    XARG(x), krb_enctype_name(krb_key_enctype(
+		    krb_client_key(x->xa_client)), en, sizeof(en)));
+	}
 	next(x);
 }
 

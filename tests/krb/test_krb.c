@@ -433,6 +433,34 @@ TEST(prf_kat_and_agreement)
 	krb_ctx_free(b);
 }
 
+/*
+ * arcfour-hmac (23, what AD issues to accounts set to RC4): krb_prf.c's
+ * RFC 4757 PRF (HMAC-SHA1, 20 octets; check_krb_prf.sh recomputes it with
+ * openssl) and MIT's krb5_c_prf are the same function, so "prf rfc3961"
+ * and "prf mit" agree for RC4.
+ */
+TEST(prf_rc4_agrees_with_mit)
+{
+	struct krb_ctx	*a = ctx_for("alpha");
+	struct krb_key	*k;
+	uint8_t		 key[16], x[KRB_PRF_MAX], y[KRB_PRF_MAX];
+	size_t		 i, xl, yl;
+
+	ASSERT_TRUE(a != NULL);
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(0xa5 ^ i);
+	ASSERT_TRUE((k = krb_key_new(a, 23, key, sizeof(key))) != NULL);
+	ASSERT_INT_EQ(krb_prf(k, KRB_PRF_RFC3961, (const uint8_t *)"KEYMAT", 6,
+	    x, &xl), 0);
+	ASSERT_INT_EQ(krb_prf(k, KRB_PRF_MIT, (const uint8_t *)"KEYMAT", 6,
+	    y, &yl), 0);
+	ASSERT_INT_EQ(xl, 20);
+	ASSERT_INT_EQ(yl, 20);
+	ASSERT_MEM_EQ(x, y, 20);
+	krb_key_free(k);
+	krb_ctx_free(a);
+}
+
 TEST(replay_is_repeat)
 {
 	struct krb_ctx		*a = ctx_for("alpha"), *b = ctx_for("beta");
@@ -1086,6 +1114,7 @@ main(void)
 	RUN(crypto_aes128_sha256);
 	RUN(crypto_aes256_sha384);
 	RUN(prf_kat_and_agreement);
+	RUN(prf_rc4_agrees_with_mit);
 	RUN(replay_is_repeat);
 	RUN(skew_error_and_offset);
 	RUN(krb_error_plain);

@@ -235,4 +235,24 @@ for kind in rfc3961 mit; do
 	check_kind "check_krb_prf_16_${kind}" "$kind" 16 "$k3" "KEYMAT seed" \
 	    "$(prf_openssl_des3 "$k3" "KEYMAT seed")"
 done
+# arcfour-hmac (23), RFC 4757's PRF: HMAC-SHA1 keyed with the 16-octet
+# session key, all 20 octets.
+check_rc4() {	# NAME KEYHEX INPUT
+	want=$(printf '%s' "$3" | openssl dgst -sha1 -mac HMAC \
+	    -macopt "hexkey:$2" -binary | tohex)
+	got=$("$tool" 23 "$2" "$3")
+	if [ ${#want} -ne 40 ]; then
+		echo "FAIL $1: openssl HMAC-SHA1 gave '$want'"
+		rc=1
+	elif [ "$got" != "$want" ]; then
+		echo "FAIL $1: krb_prf_rfc3961 $got != openssl $want"
+		rc=1
+	else
+		echo "PASS $1"
+	fi
+}
+check_rc4 check_prf_rc4 "8846f7eaee8fb117ad06bdd830b7586c" "hello KINK"
+check_rc4 check_prf_rc4_keymat "00112233445566778899aabbccddeeff" \
+    "KEYMAT seed: protocol 3, SPI, Ni_b"
+check_rc4 check_prf_rc4_empty "f0e1d2c3b4a5968778695a4b3c2d1e0f" ""
 exit $rc

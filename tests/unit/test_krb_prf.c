@@ -182,7 +182,13 @@ TEST(prf_lengths_and_rejects)
 	ASSERT_INT_EQ(outlen, 16);
 	ASSERT_INT_EQ(krb_prf_rfc3961(18, key, 16, (const uint8_t *)"x", 1,
 	    out, &outlen), -1);
+	/* arcfour-hmac: RFC 4757's HMAC-SHA1, 20 octets, 16-octet keys only */
 	ASSERT_INT_EQ(krb_prf_rfc3961(23, key, 16, (const uint8_t *)"x", 1,
+	    out, &outlen), 0);
+	ASSERT_INT_EQ(outlen, 20);
+	ASSERT_INT_EQ(krb_prf_rfc3961(23, key, 32, (const uint8_t *)"x", 1,
+	    out, &outlen), -1);
+	ASSERT_INT_EQ(krb_prf_rfc3961(24, key, 16, (const uint8_t *)"x", 1,
 	    out, &outlen), -1);
 	ASSERT_INT_EQ(krb_prf_rfc3961(20, key, 32, (const uint8_t *)"x", 1,
 	    out, &outlen), -1);
