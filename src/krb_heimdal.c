@@ -7,7 +7,10 @@
 #include "config.h"
 
 #ifdef KINK_HEIMDAL
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "krb_int.h"
 #include "krb_heimdal.h"
@@ -101,13 +104,29 @@ krb_hd_rd_req_why(struct krb_ctx *ctx, const krb5_data *in, krb_err err)
 	return why;
 }
 
+/* The ASN.1 value of type T sealed in `e` under `crypto` (key usage u). */
+#define KRB_HD_OPEN(k, crypto, u, e, T, out) __extension__ ({		\
+	krb5_data	 d_;						\
+	krb_err		 r_;						\
+	size_t		 l_;						\
+	krb5_data_zero(&d_);						\
+	r_ = krb5_decrypt_EncryptedData((k), (crypto), (u), (e), &d_);	\
+	if (r_ == 0)							\
+		r_ = decode_##T(d_.data, d_.length, (out), &l_);	\
+	if (d_.data != NULL)						\
+		explicit_bzero(d_.data, d_.length);			\
+	krb5_data_free(&d_);						\
+	r_; })
+
 /*
  * Heimdal checks the ticket's times (TKT_EXPIRED, TKT_NYV) before it
- * decrypts the authenticator, so after those it holds neither the session
- * key nor the client's ctime, which MIT keeps and RFC 4430 3.4 needs for a
- * protected error.  Verify again without the ticket time check
- * (KRB5_VERIFY_AP_REQ_IGNORE_INVALID; the authenticator's own skew check
- * stays); on success *key and *auth are the caller's.
+ * decrypts the authenticator, and krb5_verify_ap_req2 checks them
+ * whatever its flags, so after those it holds neither the session key
+ * nor the client's ctime, which MIT keeps and RFC 4430 3.4 needs for a
+ * protected error.  Open the ticket with the keytab key and the
+ * authenticator with its session key here, checking that both name the
+ * same client; the key is used for nothing but that error.  On success
+ * *key and *auth are the caller's.
  */
 krb_err
 krb_hd_rd_req_untimed(struct krb_ctx *ctx, const krb5_data *in,
@@ -116,33 +135,53 @@ krb_hd_rd_req_untimed(struct krb_ctx *ctx, const krb5_data *in,
 	krb5_context		k = ctx->kc_ctx;
 	krb5_ap_req		ap;
 	krb5_keytab_entry	e;
-	krb5_auth_context	ac = NULL;
-	krb5_ticket		*t = NULL;
+	krb5_crypto		c = NULL;
+	EncTicketPart		tkt;
+	Authenticator		*au;
 	krb_err			err;
 
 	*key = NULL;
 	*auth = NULL;
-	if ((err = krb5_decode_ap_req(k, in, &ap)) != 0)
-		return err;
-	if ((err = krb_hd_ktent(ctx, &ap, 0, &e)) != 0) {
-		free_AP_REQ(&ap);
+	memset(&tkt, 0, sizeof(tkt));
+	if ((au = calloc(1, sizeof(*au))) == NULL)
+		return ENOMEM;
+	if ((err = krb5_decode_ap_req(k, in, &ap)) != 0) {
+		free(au);
 		return err;
 	}
-	if ((err = krb5_auth_con_init(k, &ac)) == 0 &&
-	    (err = krb5_verify_ap_req2(k, &ac, &ap, ctx->kc_princ,
-	    &e.keyblock, KRB5_VERIFY_AP_REQ_IGNORE_INVALID, NULL, &t,
-	    KRB5_KU_AP_REQ_AUTH)) == 0 &&
-	    (err = krb5_auth_con_getkey(k, ac, key)) == 0 &&
-	    (err = krb5_auth_con_getauthenticator(k, ac, auth)) != 0) {
-		krb5_free_keyblock(k, *key);
-		*key = NULL;
+	if ((err = krb_hd_ktent(ctx, &ap, 0, &e)) != 0)
+		goto out;
+	if ((err = krb5_crypto_init(k, &e.keyblock, 0, &c)) == 0 &&
+	    (err = KRB_HD_OPEN(k, c, KRB5_KU_TICKET, &ap.ticket.enc_part,
+	    EncTicketPart, &tkt)) == 0) {
+		krb5_crypto_destroy(k, c);
+		c = NULL;
+		if ((err = krb5_crypto_init(k, &tkt.key, 0, &c)) == 0)
+			err = KRB_HD_OPEN(k, c, KRB5_KU_AP_REQ_AUTH,
+			    &ap.authenticator, Authenticator, au);
+		if (err == 0) {
+			Principal	pa, pt;
+
+			pa.name = au->cname;
+			pa.realm = au->crealm;
+			pt.name = tkt.cname;
+			pt.realm = tkt.crealm;
+			if (!krb5_principal_compare(k, &pa, &pt))
+				err = KRB5KRB_AP_ERR_BADMATCH;
+		}
+		if (err == 0)
+			err = krb5_copy_keyblock(k, &tkt.key, key);
 	}
-	if (t != NULL)
-		krb5_free_ticket(k, t);
-	if (ac != NULL)
-		krb5_auth_con_free(k, ac);
+	if (c != NULL)
+		krb5_crypto_destroy(k, c);
+	free_EncTicketPart(&tkt);
 	krb5_kt_free_entry(k, &e);
+ out:
 	free_AP_REQ(&ap);
+	if (err == 0)
+		*auth = au;
+	else
+		krb5_free_authenticator(k, &au);
 	return err;
 }
 #endif

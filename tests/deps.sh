@@ -14,6 +14,9 @@ set -eu
 RUNTIME="libkrb5-3 libk5crypto3 libevent-2.1-7 libbsd0 libssl3 libsystemd0 libseccomp2"
 BUILD="make gcc libc6-dev autoconf pkg-config binutils libkrb5-dev \
 libevent-dev libbsd-dev libssl-dev libsystemd-dev libseccomp-dev"
+# The Heimdal build (./configure --with-krb5=heimdal, make KRB5=heimdal;
+# the heimdal tier): headers and libraries beside MIT's, no conflict.
+BUILD="$BUILD heimdal-multidev"
 # Test tiers: a real KDC, namespaces, the docs checks, the fuzzers (clang).
 TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq \
 openssl libcap2-bin systemd groff-base faketime clang libclang-rt-14-dev \

@@ -6,7 +6,7 @@
 # Environment: B (build dir), VALGRIND=1 (unit tier under valgrind).
 set -u
 : "${B:=build}"
-TIERS=${*:-unit krb daemon host vm sysd fuzz docs pkg}
+TIERS=${*:-unit krb heimdal daemon host vm sysd fuzz docs pkg}
 export B VALGRIND FUZZ_SMOKE
 top=$(pwd)
 log=$(mktemp -d /tmp/kinkd-test.XXXXXX)
