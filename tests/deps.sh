@@ -17,10 +17,18 @@ libevent-dev libbsd-dev libssl-dev libsystemd-dev libseccomp-dev"
 # The Heimdal build (./configure --with-krb5=heimdal, make KRB5=heimdal;
 # the heimdal tier): headers and libraries beside MIT's, no conflict.
 BUILD="$BUILD heimdal-multidev"
+# The Heimdal KDC of tests/lib/realm_heimdal.sh: heimdal-kdc conflicts with
+# krb5-kdc, so the test unpacks it (apt-get download); these are the shared
+# libraries its kdc and kadmin need, which install beside MIT's.
+HEIMDAL_KDC_LIBS="libasn1-8-heimdal libgssapi3-heimdal libhcrypto5-heimdal \
+libhdb9-heimdal libheimbase1-heimdal libheimntlm0-heimdal libhx509-5-heimdal \
+libkadm5clnt7-heimdal libkadm5srv8-heimdal libkdc2-heimdal libkrb5-26-heimdal \
+libroken19-heimdal libsl0-heimdal libwind0-heimdal libcap-ng0 libedit2"
 # Test tiers: a real KDC, namespaces, the docs checks, the fuzzers (clang).
 TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq \
 openssl libcap2-bin systemd groff-base faketime clang libclang-rt-14-dev \
-bash-completion universal-ctags python3-jsonschema"
+bash-completion universal-ctags python3-jsonschema \
+$HEIMDAL_KDC_LIBS"
 VM="qemu-system-x86 busybox-static cpio kmod"
 # The package and sysd tiers: build the .deb, lint it, Debian roots to install
 # it in (the sysd tier boots one with qemu: the VM list too).

@@ -6,7 +6,9 @@
 #	realm_ktadd kink/alpha.test "$dir/alpha.keytab"
 #	...                          # realm_stop runs on EXIT (trap)
 #
-# REALM_CLOCKSKEW (seconds, default 300) goes into krb5.conf's clockskew.
+# REALM_CLOCKSKEW (seconds, default 300) goes into krb5.conf's clockskew;
+# REALM_KDC_EXTRA (lines) into kdc.conf's realm block, REALM_KRB5_EXTRA
+# into krb5.conf's [libdefaults].
 # Exports KRB5_CONFIG, KRB5_KDC_PROFILE, KRB5RCACHEDIR, KRB5CCNAME,
 # REALM (the realm name), REALM_DIR, REALM_PORT.  Nothing outside DIR is
 # touched; no system KDC or krb5.conf is used.  Set REALM_NO_TRAP=1 to manage
@@ -46,6 +48,7 @@ realm_start() {
 	  max_life = 10h
 	  max_renewable_life = 1d
 	  supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal des3-cbc-sha1:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal
+	${REALM_KDC_EXTRA:-}
 	 }
 	[logging]
 	 kdc = FILE:$REALM_DIR/kdc.log
@@ -66,6 +69,7 @@ realm_start() {
 	 default_tkt_enctypes = DEFAULT des3-cbc-sha1
 	 kdc_timesync = 0
 	 clockskew = ${REALM_CLOCKSKEW:-300}
+	${REALM_KRB5_EXTRA:-}
 	[realms]
 	 $REALM = {
 	  kdc = 127.0.0.1:$REALM_PORT

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Recompute the RFC 3961/3962 PRF for AES keys with nothing but openssl(1)
 # and awk, straight from the RFC definitions, and compare it with
-# src/krb_prf.c (through the krbprf tool):
+# src/krb_prf.c and with krb_prf() of src/krb.c, both kinds (through the
+# krbprf tool); then the RFC 8009 PRF (openssl kdf KBKDF, and the RFC's
+# vectors) and RC4-HMAC's (openssl mac HMAC) the same way:
 #   DK  = K1 | K2 (aes256) or K1 (aes128), K1 = AES(key, n-fold("prf", 128)),
 #         K2 = AES(key, K1)
 #   PRF = AES-CTS(DK, SHA-1(input), iv 0): CBC of P1|P2|0^12, last two blocks
@@ -70,7 +72,94 @@ prf_openssl() {	# KEYHEX INPUT
 	echo "$(printf '%s' "$ct" | cut -c33-64)$(printf '%s' "$ct" | cut -c1-8)"
 }
 
+# MIT's krb5_c_prf for AES-SHA1: SHA-1 cut to one block, one AES-CBC
+# block with DK (16 octets: RFC 3961's "m" taken as the block size).
+prf_openssl_mit() {	# KEYHEX INPUT
+	c=$(nfold 707266 16)
+	k1=$(aes_ecb "$1" "$c")
+	if [ ${#1} -eq 64 ]; then dk=$k1$(aes_ecb "$1" "$k1"); else dk=$k1; fi
+	h=$(printf '%s' "$2" | openssl dgst -sha1 -binary | tohex | cut -c1-32)
+	aes_cbc0 "$dk" "$h"
+}
+
+# RFC 8009 section 5: PRF = KDF-HMAC-SHA2(key, "prf", input, 256 | 384),
+# the SP 800-108 counter-mode KDF that openssl 3 calls KBKDF (32-bit
+# counter, label, 0x00, context, 32-bit L: its defaults).
+prf_openssl_sha2() {	# ETYPE KEYHEX INPUT
+	case $1 in 19) d=SHA256 l=32 ;; 20) d=SHA384 l=48 ;; esac
+	openssl kdf -keylen "$l" -kdfopt mac:HMAC -kdfopt "digest:$d" \
+	    -kdfopt "hexkey:$2" -kdfopt salt:prf \
+	    -kdfopt "hexinfo:$(printf '%s' "$3" | tohex)" KBKDF |
+	    tr -d ':\n' | tr 'A-F' 'a-f'
+}
+
+# RC4-HMAC: RFC 4757 defines no PRF (its IESG note says it lacks RFC 3961
+# operations); MIT and Heimdal both compute HMAC-SHA1(key, input).
+prf_openssl_rc4() {	# KEYHEX INPUT
+	printf '%s' "$2" | openssl mac -digest SHA1 -macopt "hexkey:$1" HMAC |
+	    tr 'A-F' 'a-f'
+}
+
+# des3-cbc-sha1-kd (RFC 3961 6.3): DK = random-to-key(DR), DR the first
+# 168 bits of E(key, n-fold(C, 64)), E(key, that), ... (3DES, one block
+# each); random-to-key makes each 7 octets 8: the eighth from the low bits
+# of the seven, odd parity in all.  PRF = 3DES-CBC(DK, SHA-1(in) cut to
+# 16 octets, iv 0).
+des3_ecb() { unhex "$2" | openssl enc -des-ede3 -nopad -K "$1" | tohex; }
+des3_r2k() {
+	awk -v h="$1" '
+	function hv(c) { return index("0123456789abcdef", c) - 1 }
+	function par(v,  n, b) {
+		v -= v % 2; n = 0
+		for (b = v; b > 0; b = int(b / 2)) n += b % 2
+		return n % 2 == 0 ? v + 1 : v
+	}
+	BEGIN {
+		for (c = 0; c < 3; c++) {
+			e = 0
+			for (i = 0; i < 7; i++) {
+				o = 2 * (7 * c + i)
+				v = hv(substr(h, o + 1, 1)) * 16 + hv(substr(h, o + 2, 1))
+				e += (v % 2) * 2 ^ (i + 1)
+				printf "%02x", par(v)
+			}
+			printf "%02x", par(e)
+		}
+		printf "\n"
+	}'
+}
+des3_dk() {	# KEYHEX CONSTHEX
+	b1=$(des3_ecb "$1" "$(nfold "$2" 8)")
+	b2=$(des3_ecb "$1" "$b1")
+	b3=$(des3_ecb "$1" "$b2")
+	des3_r2k "$(printf '%s' "$b1$b2$b3" | cut -c1-42)"
+}
+prf_openssl_des3() {	# KEYHEX INPUT
+	dk=$(des3_dk "$1" 707266)
+	h=$(printf '%s' "$2" | openssl dgst -sha1 -binary | tohex | cut -c1-32)
+	unhex "$h" | openssl enc -des-ede3-cbc -nopad -K "$dk" \
+	    -iv 0000000000000000 | tohex
+}
+
 rc=0
+# check_kind NAME KIND ETYPE KEYHEX INPUT WANT [PUBLISHED]: krb_prf of that
+# kind (src/krb.c, the function kinkd's KEYMAT uses) gives WANT, the value
+# recomputed with openssl; WANT is also the RFC's published one if given.
+check_kind() {
+	if [ -n "${7:-}" ] && [ "$6" != "$7" ]; then
+		echo "FAIL $1: openssl recomputation $6 != published $7"
+		rc=1
+		return
+	fi
+	got=$("$tool" -k "$2" "$3" "$4" "$5")
+	if [ -n "$6" ] && [ "$got" = "$6" ]; then
+		echo "PASS $1"
+	else
+		echo "FAIL $1: krb_prf($2) $got != openssl ${6:-(nothing)}"
+		rc=1
+	fi
+}
+
 check() {	# NAME ETYPE KEYHEX INPUT [EXPECTED]
 	want=$(prf_openssl "$3" "$4")
 	got=$("$tool" "$2" "$3" "$4")
@@ -102,4 +191,48 @@ check check_prf_aes256_other 18 \
     "KEYMAT seed: protocol 3, SPI, Ni_b"
 check check_prf_aes128 17 "636869636b656e207465726979616b69" "hello KINK"
 check check_prf_aes128_empty 17 "00112233445566778899aabbccddeeff" ""
+
+# The des3 recomputation against RFC 3961 A.3 first (usage 0000000155).
+got=$(des3_dk dce06b1f64c857a11c3db57c51899b2cc1791008ce973b92 0000000155)
+if [ "$got" = 925179d04591a79b5d3192c4a7e9c289b049c71f6ee604cd ]; then
+	echo "PASS check_des3_dk_openssl_rfc3961_a3"
+else
+	echo "FAIL check_des3_dk_openssl_rfc3961_a3: got $got"
+	rc=1
+fi
+
+# krb_prf, both kinds, per enctype.  aes-sha1: the kinds differ (20 vs 16
+# octets); the SHA-2 and RC4 enctypes have one PRF each, which both kinds
+# give (their RFC's; RFC 3961's simplified profile does not apply).
+for et in 18 17; do
+	case $et in 18) k=$k256 ;; 17) k=636869636b656e207465726979616b69 ;; esac
+	check_kind "check_krb_prf_${et}_rfc3961" rfc3961 "$et" "$k" "KEYMAT" \
+	    "$(prf_openssl "$k" KEYMAT)"
+	check_kind "check_krb_prf_${et}_mit" mit "$et" "$k" "KEYMAT" \
+	    "$(prf_openssl_mit "$k" KEYMAT)"
+done
+# RFC 8009 appendix A's PRF vectors (input "test"), then another input.
+k19=3705d96080c17728a0e800eab6e0d23c
+k20=6d404d37faf79f9df0d33568d320669800eb4836472ea8a026d16b7182460c52
+for kind in rfc3961 mit; do
+	check_kind "check_krb_prf_19_rfc8009_${kind}" "$kind" 19 "$k19" test \
+	    "$(prf_openssl_sha2 19 "$k19" test)" \
+	    9d188616f63852fe86915bb840b4a886ff3e6bb0f819b49b893393d393854295
+	check_kind "check_krb_prf_20_rfc8009_${kind}" "$kind" 20 "$k20" test \
+	    "$(prf_openssl_sha2 20 "$k20" test)" \
+	    9801f69a368c2bf675e59521e177d9a07f67efe1cfde8d3c8d6f6a0256e3b17db3c1b62ad1b8553360d17367eb1514d2
+	check_kind "check_krb_prf_19_${kind}" "$kind" 19 "$k19" "KEYMAT seed" \
+	    "$(prf_openssl_sha2 19 "$k19" "KEYMAT seed")"
+	check_kind "check_krb_prf_20_${kind}" "$kind" 20 "$k20" "KEYMAT seed" \
+	    "$(prf_openssl_sha2 20 "$k20" "KEYMAT seed")"
+	check_kind "check_krb_prf_23_${kind}" "$kind" 23 \
+	    00112233445566778899aabbccddeeff "KEYMAT seed" \
+	    "$(prf_openssl_rc4 00112233445566778899aabbccddeeff "KEYMAT seed")"
+done
+# des3: the kinds agree (RFC 3961's m = 8 cut is a block multiple)
+k3=dce06b1f64c857a11c3db57c51899b2cc1791008ce973b92
+for kind in rfc3961 mit; do
+	check_kind "check_krb_prf_16_${kind}" "$kind" 16 "$k3" "KEYMAT seed" \
+	    "$(prf_openssl_des3 "$k3" "KEYMAT seed")"
+done
 exit $rc
