@@ -103,3 +103,39 @@ cell_run() {
 	stop_kinkd beta
 	echo "# $HOST_NAME: $(( $(date +%s) - t0 ))s"
 }
+
+# cell_hrealm SUFFIX [-e ENCTYPES]: a Heimdal KDC (tests/lib/realm_heimdal.sh)
+# in $T/realm-SUFFIX with kink/alpha.test and kink/beta.test and their
+# keytabs in $T, for tests/lib/kdc_matrix.sh's matrix_cell (as host 601).
+cell_hrealm() {
+	local n d=$T/realm-$1
+	shift
+	hrealm_stop
+	if ! hrealm_start "$d" > "$T/realm.out" 2>&1; then
+		fail realm "Heimdal realm_start failed: $(tail -n 3 "$T/realm.out")"
+		return 1
+	fi
+	HOST_BG="$HOST_BG $HREALM_KDC_PID"
+	for n in alpha beta; do
+		rm -f "$T/$n.keytab"
+		if ! hrealm_addprinc "kink/$n.test" "$@" >>"$T/realm.out" 2>&1 ||
+		    ! hrealm_ktadd "kink/$n.test" "$T/$n.keytab" >>"$T/realm.out" 2>&1
+		then
+			fail realm "principal kink/$n.test: $(tail -n 3 "$T/realm.out")"
+			return 1
+		fi
+	done
+}
+
+# cell_hkdc: the Heimdal KDC cells, aes256 then aes128 session keys (the
+# aes128 realm's principals have only aes128 keys), each
+# tests/lib/kdc_matrix.sh's matrix_cell.
+cell_hkdc() {
+	REALM_NO_TRAP=1
+	REALM=$HOST_REALM
+	. tests/lib/realm_heimdal.sh
+	cell_hrealm both || exit 1
+	matrix_cell hkdc-aes256-cts-hmac-sha1-96 aes256-cts-hmac-sha1-96
+	cell_hrealm aes128 -e aes128-cts-hmac-sha1-96 || exit 1
+	matrix_cell hkdc-aes128-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96
+}

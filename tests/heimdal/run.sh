@@ -5,7 +5,8 @@
 #    "heimdal/");
 #  - host cells (tests/heimdal/64N-*.sh, tests/heimdal/cell.sh): a pair of
 #    Heimdal-built daemons, and an MIT-built one ($B) with a Heimdal-built
-#    one in one realm.
+#    one in one realm; against the MIT KDC (640-643) and against the
+#    Heimdal KDC of tests/lib/realm_heimdal.sh (644, 645).
 # Only what those need is built.  Environment: B (the MIT build dir, for
 # the mixed pair), HEIMDAL_ONLY="640 642" (only those cells, no unit/krb).
 set -u
