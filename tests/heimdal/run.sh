@@ -26,7 +26,8 @@ want=
 for f in tests/unit/test_*.c tests/krb/test_*.c tests/tools/*.c; do
 	want="$want $HEIMDAL_B/${f%.c}"
 done
-if ! ${MAKE:-make} -s -j2 KRB5=heimdal SAN=1 "$HEIMDAL_B/kinkd" \
+# B on the command line: the environment's B is the MIT build's.
+if ! ${MAKE:-make} -s -j2 KRB5=heimdal SAN=1 B="$HEIMDAL_B" "$HEIMDAL_B/kinkd" \
     "$HEIMDAL_B/kinkctl" "$HEIMDAL_B/tests/kinkd-test" $want \
     > /tmp/kinkd-heimdal-build.$$ 2>&1; then
 	echo "FAIL heimdal/build: make KRB5=heimdal SAN=1 failed:"
