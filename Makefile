@@ -3,6 +3,9 @@
 #
 #   make [all]        kinkd and kinkctl                      (build/)
 #   make SAN=1        same with ASan+UBSan                   (build-san/)
+#   make KRB5=heimdal [SAN=1]  against Heimdal instead of MIT (build-heimdal/,
+#                     build-heimdal-san/); KRB5=mit the other way round when
+#                     ./configure --with-krb5=heimdal made Heimdal the default
 #   make tests        the test programs and tools
 #   make check        tests, then every test tier: "N passed, N failed"
 #   make check VALGRIND=1   unit tier under valgrind (plain build)
@@ -23,7 +26,31 @@ VALGRIND ?=
 ifeq ($(VALGRIND),1)
 SAN :=
 endif
-B ?= build$(if $(SAN),-san)
+# Kerberos library: configure's choice unless KRB5=mit|heimdal says
+# otherwise.  A Heimdal build gets its own directory and -DKINK_HEIMDAL,
+# which only src/krb*.c look at (docs/arch/krb.md).
+KRB5 ?= $(KRB5_DEFAULT)
+ifeq ($(KRB5),heimdal)
+KRB5_CFLAGS := $(KRB5_HEIMDAL_CFLAGS) -DKINK_HEIMDAL=1
+KRB5_LIBS := $(KRB5_HEIMDAL_LIBS)
+KRB5_DIR := -heimdal
+else
+KRB5_CFLAGS := $(KRB5_MIT_CFLAGS)
+KRB5_LIBS := $(KRB5_MIT_LIBS) -lgssapi_krb5
+KRB5_DIR :=
+endif
+ifneq ($(filter-out mit heimdal,$(KRB5)),)
+$(error KRB5=$(KRB5): expected mit or heimdal)
+endif
+ifneq ($(KRB5_DEFAULT),)
+ifeq ($(strip $(KRB5_LIBS)),-lgssapi_krb5)
+$(error MIT Kerberos was not found by ./configure: apt-get install libkrb5-dev, then ./configure)
+endif
+ifeq ($(strip $(KRB5_LIBS)),)
+$(error Heimdal was not found by ./configure: apt-get install heimdal-multidev, then ./configure)
+endif
+endif
+B ?= build$(KRB5_DIR)$(if $(SAN),-san)
 FUZZ_TIME ?= 60
 FUZZ_SMOKE ?= 20
 
@@ -36,7 +63,7 @@ ALL_CPPFLAGS := -D_GNU_SOURCE -I. -Iinclude -Isrc -Itests/lib $(KRB5_CFLAGS) \
 	$(EVENT_CFLAGS) $(BSD_CFLAGS) $(CRYPTO_CFLAGS) $(SYSTEMD_CFLAGS) $(SECCOMP_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(if $(SAN),$(SANFLAGS)) $(CFLAGS)
 ALL_LDFLAGS := $(if $(SAN),$(SANFLAGS)) $(LDFLAGS)
-LIBS := $(KRB5_LIBS) -lgssapi_krb5 $(EVENT_LIBS) $(BSD_LIBS) $(CRYPTO_LIBS) \
+LIBS := $(KRB5_LIBS) $(EVENT_LIBS) $(BSD_LIBS) $(CRYPTO_LIBS) \
 	$(SYSTEMD_LIBS) $(SECCOMP_LIBS) -lpthread
 
 PROG_SRCS := $(wildcard src/kinkd.c src/kinkctl.c)
@@ -194,7 +221,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(schemadir) 2>/dev/null
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-heimdal build-heimdal-san build-fuzz
 distclean: clean
 	rm -rf config.mk config.h config.log config.status configure autom4te.cache
 

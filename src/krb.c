@@ -1,6 +1,7 @@
 /*
- * The Kerberos layer on MIT libkrb5's public API (see krb.h for the
- * contract and docs/arch/krb.md for the choices).  With krb_kdc.c the
+ * The Kerberos layer on the public API of MIT libkrb5 or Heimdal (see
+ * krb.h for the contract, docs/arch/krb.md for the choices, krb_int.h for
+ * the differences between the two libraries).  With krb_kdc.c the
  * only files that include <krb5.h> (through krb_int.h).
  *
  * Two krb5_contexts: kc_ctx belongs to the event-loop thread and does the
@@ -22,6 +23,7 @@
 #include "buf.h"
 #include "log.h"
 #include "krb_int.h"
+#include "krb_heimdal.h"
 #include "krb_prf.h"
 #include "krb_rcache.h"
 
@@ -70,8 +72,12 @@ krb_err_rfc(krb_err err)
 	switch (err) {
 	case KRB5KRB_AP_WRONG_PRINC:
 		return KRB_AP_ERR_NOT_US;
+#ifndef KINK_HEIMDAL
+	/* Heimdal has no code of its own for "principal there, kvno not":
+	 * its keytab says KRB5_KT_NOTFOUND (NOKEY) for both. */
 	case KRB5_KT_KVNONOTFOUND:
 		return KRB_AP_ERR_BADKEYVER;
+#endif
 	case KRB5_KT_NOTFOUND:
 	case KRB5_KT_END:
 	case ENOENT:
@@ -92,17 +98,25 @@ static struct krb_key *
 krb_key_new_raw(krb5_context kctx, int enctype, const uint8_t *p, size_t len)
 {
 	struct krb_key	*k;
+	void		*q;
 
 	if (len == 0 || len > 256 || (k = calloc(1, sizeof(*k))) == NULL)
 		return NULL;
-	if ((k->kk_kb.contents = malloc(len)) == NULL) {
+	if ((q = malloc(len)) == NULL) {
 		free(k);
 		return NULL;
 	}
-	memcpy(k->kk_kb.contents, p, len);
+	memcpy(q, p, len);
+#ifdef KINK_HEIMDAL
+	k->kk_kb.keyvalue.data = q;
+	k->kk_kb.keyvalue.length = len;
+	k->kk_kb.keytype = enctype;
+#else
+	k->kk_kb.contents = q;
 	k->kk_kb.length = len;
 	k->kk_kb.enctype = enctype;
 	k->kk_kb.magic = KV5M_KEYBLOCK;
+#endif
 	k->kk_ctx = kctx;
 	return k;
 }
@@ -118,7 +132,8 @@ krb_key_new(struct krb_ctx *ctx, int enctype, const uint8_t *p, size_t len)
 static struct krb_key *
 krb_key_from_kb(krb5_context kctx, const krb5_keyblock *kb)
 {
-	return krb_key_new_raw(kctx, kb->enctype, kb->contents, kb->length);
+	return krb_key_new_raw(kctx, KRB_KB_ETYPE(kb), KRB_KB_DATA(kb),
+	    KRB_KB_LEN(kb));
 }
 
 struct krb_key *
@@ -133,25 +148,191 @@ krb_key_free(struct krb_key *k)
 	if (k == NULL)
 		return;
 	krb_prf_key_free(k->kk_prf);
+#ifdef KINK_HEIMDAL
+	if (k->kk_k5 != NULL)
+		krb5_crypto_destroy(k->kk_ctx, k->kk_k5);
+#else
 	krb5_k_free_key(k->kk_ctx, k->kk_k5);
-	freezero(k->kk_kb.contents, k->kk_kb.length);
+#endif
+	freezero(KRB_KB_DATA(&k->kk_kb), KRB_KB_LEN(&k->kk_kb));
 	freezero(k, sizeof(*k));
 }
 
 int
 krb_key_enctype(const struct krb_key *k)
 {
-	return k->kk_kb.enctype;
+	return KRB_KB_ETYPE(&k->kk_kb);
 }
 
-/* The krb5_key form of k, made once (MIT keeps its derived keys in it). */
-static krb5_key
+#ifdef KINK_HEIMDAL
+/*
+ * Heimdal: the Cksum, KINK_ENCRYPT and the library PRF go through one
+ * krb5_crypto per key, made at first use (it keeps the derived keys, as
+ * MIT's krb5_key does).  Heimdal allocates every output; kinkd copies it
+ * into its buffer and wipes the library's copy of plaintext and PRF.
+ */
+static krb_err
 krb_key_k5(struct krb_key *k)
 {
-	if (k->kk_k5 == NULL &&
-	    krb5_k_create_key(k->kk_ctx, &k->kk_kb, &k->kk_k5) != 0)
-		k->kk_k5 = NULL;
-	return k->kk_k5;
+	if (k->kk_k5 != NULL)
+		return 0;
+	return krb5_crypto_init(k->kk_ctx, &k->kk_kb, 0, &k->kk_k5);
+}
+
+/* The enctype's mandatory checksum type is the krb5_crypto's own; RFC
+ * 4430 requires a keyed one. */
+static krb_err
+krb_key_cksumtype(struct krb_key *k)
+{
+	krb5_cksumtype	t = 0;
+	krb_err		err;
+
+	if (k->kk_cksumtype != 0)
+		return 0;
+	if ((err = krb_key_k5(k)) != 0 ||
+	    (err = krb5_crypto_get_checksum_type(k->kk_ctx, k->kk_k5, &t)) != 0)
+		return err;
+	if (!krb5_c_is_keyed_cksum(t))
+		return KRB5_BAD_ENCTYPE;
+	k->kk_cksumtype = t;
+	return 0;
+}
+
+krb_err
+krb_cksum_make(struct krb_key *k, const uint8_t *p, size_t len,
+    struct buf *out)
+{
+	krb5_checksum	cs;
+	krb_err		err;
+
+	if (len > BUF_MAX)
+		return KRB5_BAD_MSIZE;
+	if ((err = krb_key_cksumtype(k)) != 0)
+		return err;
+	memset(&cs, 0, sizeof(cs));
+	if ((err = krb5_create_checksum(k->kk_ctx, k->kk_k5,
+	    KRB_USAGE_KINK_CKSUM, k->kk_cksumtype, (void *)(uintptr_t)p, len,
+	    &cs)) != 0)
+		return err;
+	if (buf_put(out, cs.checksum.data, cs.checksum.length) == -1)
+		err = ENOMEM;
+	krb5_free_checksum_contents(k->kk_ctx, &cs);
+	return err;
+}
+
+krb_err
+krb_cksum_verify(struct krb_key *k, const uint8_t *p, size_t len,
+    const uint8_t *cksum, size_t cksumlen)
+{
+	krb5_checksum	cs;
+	size_t		want;
+	krb_err		err;
+
+	if (len > BUF_MAX)
+		return KRB5_BAD_MSIZE;
+	if ((err = krb_cksum_len(k, &want)) != 0)
+		return err;
+	if (cksumlen != want)
+		return KRB5KRB_AP_ERR_BAD_INTEGRITY;
+	memset(&cs, 0, sizeof(cs));
+	cs.cksumtype = k->kk_cksumtype;
+	cs.checksum.length = cksumlen;
+	cs.checksum.data = (void *)(uintptr_t)cksum;
+	/* 0, or KRB5KRB_AP_ERR_BAD_INTEGRITY when it does not match. */
+	return krb5_verify_checksum(k->kk_ctx, k->kk_k5, KRB_USAGE_KINK_CKSUM,
+	    (void *)(uintptr_t)p, len, &cs);
+}
+
+/* Heimdal's krb5_c_encrypt_length makes a random key per call: the
+ * key's own krb5_crypto answers without one. */
+krb_err
+krb_encrypt_len(struct krb_key *k, size_t inlen, size_t *outlen)
+{
+	krb_err	err;
+
+	if ((err = krb_key_k5(k)) != 0)
+		return err;
+	*outlen = krb5_get_wrapped_length(k->kk_ctx, k->kk_k5, inlen);
+	return 0;
+}
+
+krb_err
+krb_encrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
+{
+	krb5_data	enc;
+	krb_err		err;
+
+	if (len > BUF_MAX)
+		return KRB5_BAD_MSIZE;
+	if ((err = krb_key_k5(k)) != 0)
+		return err;
+	krb5_data_zero(&enc);
+	if ((err = krb5_encrypt(k->kk_ctx, k->kk_k5, KRB_USAGE_KINK_ENCRYPT,
+	    p, len, &enc)) == 0 &&
+	    buf_put(out, enc.data, enc.length) == -1)
+		err = ENOMEM;
+	krb5_data_free(&enc);
+	return err;
+}
+
+krb_err
+krb_decrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
+{
+	krb5_data	plain;
+	krb_err		err;
+
+	if (len == 0 || len > BUF_MAX)
+		return KRB5_BAD_MSIZE;
+	if ((err = krb_key_k5(k)) != 0)
+		return err;
+	krb5_data_zero(&plain);
+	if ((err = krb5_decrypt(k->kk_ctx, k->kk_k5, KRB_USAGE_KINK_ENCRYPT,
+	    (void *)(uintptr_t)p, len, &plain)) == 0 &&
+	    buf_put(out, plain.data, plain.length) == -1)
+		err = ENOMEM;
+	if (plain.data != NULL)
+		explicit_bzero(plain.data, plain.length);
+	krb5_data_free(&plain);
+	return err;
+}
+
+/*
+ * The library's PRF of the key's enctype (RFC 3961 section 3 as each
+ * enctype's RFC defines it): Heimdal's krb5_crypto_prf.  Its output
+ * length is the one to trust: Heimdal 7.8's krb5_crypto_prf_length says
+ * 16 for aes-sha2 (the PRF gives 32 and 48, as RFC 8009 and MIT) and
+ * fails for rc4 (the PRF gives 20).
+ */
+static int
+krb_prf_lib(struct krb_key *k, const uint8_t *p, size_t len, uint8_t *out,
+    size_t *outlen)
+{
+	krb5_data	in = krb_data_view(p, len), o;
+	int		rc = -1;
+
+	if (krb_key_k5(k) != 0)
+		return -1;
+	krb5_data_zero(&o);
+	if (krb5_crypto_prf(k->kk_ctx, k->kk_k5, &in, &o) != 0)
+		return -1;
+	if (o.length > 0 && o.length <= KRB_PRF_MAX) {
+		memcpy(out, o.data, o.length);
+		*outlen = o.length;
+		rc = 0;
+	}
+	explicit_bzero(o.data, o.length);
+	krb5_data_free(&o);
+	return rc;
+}
+#else
+/* MIT: the krb5_key form of k, made once (MIT keeps its derived keys in
+ * it), for krb5_k_make_checksum, krb5_k_encrypt and krb5_k_prf. */
+static krb_err
+krb_key_k5(struct krb_key *k)
+{
+	if (k->kk_k5 != NULL)
+		return 0;
+	return krb5_k_create_key(k->kk_ctx, &k->kk_kb, &k->kk_k5);
 }
 
 /*
@@ -182,21 +363,11 @@ krb_key_cksumtype(struct krb_key *k)
 }
 
 krb_err
-krb_cksum_len(struct krb_key *k, size_t *len)
-{
-	krb_err	err;
-
-	if ((err = krb_key_cksumtype(k)) != 0)
-		return err;
-	return krb5_c_checksum_length(k->kk_ctx, k->kk_cksumtype, len);
-}
-
-krb_err
 krb_cksum_make(struct krb_key *k, const uint8_t *p, size_t len,
     struct buf *out)
 {
 	krb5_checksum	cs;
-	krb5_data	in = { KV5M_DATA, (unsigned int)len, (char *)p };
+	krb5_data	in = krb_data_view(p, len);
 	krb_err		err;
 
 	if (len > BUF_MAX)
@@ -204,8 +375,8 @@ krb_cksum_make(struct krb_key *k, const uint8_t *p, size_t len,
 	if ((err = krb_key_cksumtype(k)) != 0)
 		return err;
 	memset(&cs, 0, sizeof(cs));
-	if (krb_key_k5(k) == NULL)
-		return ENOMEM;
+	if ((err = krb_key_k5(k)) != 0)
+		return err;
 	if ((err = krb5_k_make_checksum(k->kk_ctx, k->kk_cksumtype, k->kk_k5,
 	    KRB_USAGE_KINK_CKSUM, &in, &cs)) != 0)
 		return err;
@@ -220,7 +391,7 @@ krb_cksum_verify(struct krb_key *k, const uint8_t *p, size_t len,
     const uint8_t *cksum, size_t cksumlen)
 {
 	krb5_checksum	cs;
-	krb5_data	in = { KV5M_DATA, (unsigned int)len, (char *)p };
+	krb5_data	in = krb_data_view(p, len);
 	krb5_boolean	valid = 0;
 	size_t		want;
 	krb_err		err;
@@ -236,8 +407,8 @@ krb_cksum_verify(struct krb_key *k, const uint8_t *p, size_t len,
 	cs.checksum_type = k->kk_cksumtype;
 	cs.length = cksumlen;
 	cs.contents = (krb5_octet *)cksum;
-	if (krb_key_k5(k) == NULL)
-		return ENOMEM;
+	if ((err = krb_key_k5(k)) != 0)
+		return err;
 	if ((err = krb5_k_verify_checksum(k->kk_ctx, k->kk_k5,
 	    KRB_USAGE_KINK_CKSUM, &in, &cs, &valid)) != 0)
 		return err;
@@ -253,7 +424,7 @@ krb_encrypt_len(struct krb_key *k, size_t inlen, size_t *outlen)
 krb_err
 krb_encrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 {
-	krb5_data	in = { KV5M_DATA, (unsigned int)len, (char *)p };
+	krb5_data	in = krb_data_view(p, len);
 	krb5_enc_data	enc;
 	size_t		clen;
 	krb_err		err;
@@ -262,8 +433,8 @@ krb_encrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 		return KRB5_BAD_MSIZE;
 	if ((err = krb_encrypt_len(k, len, &clen)) != 0)
 		return err;
-	if (krb_key_k5(k) == NULL)
-		return ENOMEM;
+	if ((err = krb_key_k5(k)) != 0)
+		return err;
 	memset(&enc, 0, sizeof(enc));
 	if ((enc.ciphertext.data = malloc(clen)) == NULL)
 		return ENOMEM;
@@ -286,8 +457,8 @@ krb_decrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 
 	if (len == 0 || len > BUF_MAX)
 		return KRB5_BAD_MSIZE;
-	if (krb_key_k5(k) == NULL)
-		return ENOMEM;
+	if ((err = krb_key_k5(k)) != 0)
+		return err;
 	memset(&enc, 0, sizeof(enc));
 	enc.magic = KV5M_ENC_DATA;
 	enc.enctype = k->kk_kb.enctype;
@@ -306,44 +477,60 @@ krb_decrypt(struct krb_key *k, const uint8_t *p, size_t len, struct buf *out)
 	return err;
 }
 
+/* MIT: krb5_k_prf (krb5_c_prf on the cached krb5_key). */
+static int
+krb_prf_lib(struct krb_key *k, const uint8_t *p, size_t len, uint8_t *out,
+    size_t *outlen)
+{
+	krb5_data	in = krb_data_view(p, len), o;
+	size_t		plen;
+
+	if (krb5_c_prf_length(k->kk_ctx, KRB_KB_ETYPE(&k->kk_kb), &plen) != 0 ||
+	    plen > KRB_PRF_MAX || krb_key_k5(k) != 0)
+		return -1;
+	o = krb_data_view(out, plen);
+	if (krb5_k_prf(k->kk_ctx, k->kk_k5, &in, &o) != 0)
+		return -1;
+	*outlen = plen;
+	return 0;
+}
+#endif
+
+krb_err
+krb_cksum_len(struct krb_key *k, size_t *len)
+{
+	krb_err	err;
+
+	if ((err = krb_key_cksumtype(k)) != 0)
+		return err;
+	return krb5_c_checksum_length(k->kk_ctx, k->kk_cksumtype, len);
+}
+
 int
 krb_prf(struct krb_key *k, enum krb_prf_kind kind, const uint8_t *p,
     size_t len, uint8_t *out, size_t *outlen)
 {
-	krb5_data	in = { KV5M_DATA, (unsigned int)len, (char *)p };
-	krb5_data	o;
-	krb5_key	k5;
-	size_t		plen;
-	int		et = k->kk_kb.enctype;
+	int	et = KRB_KB_ETYPE(&k->kk_kb);
 
 	if (len > BUF_MAX)
 		return -1;
 	if (kind == KRB_PRF_RFC3961) {
 		if (k->kk_prf == NULL)
-			k->kk_prf = krb_prf_key_new(et, k->kk_kb.contents,
-			    k->kk_kb.length);
+			k->kk_prf = krb_prf_key_new(et, KRB_KB_DATA(&k->kk_kb),
+			    KRB_KB_LEN(&k->kk_kb));
 		if (k->kk_prf != NULL &&
 		    krb_prf_key_run(k->kk_prf, p, len, out, outlen) == 0)
 			return 0;
 		/* krb_prf.c covers des3, aes-sha1 and rc4 (RFC 4757's
-		 * HMAC-SHA1, which krb5_c_prf computes too); for the rest MIT
-		 * follows the enctype's own RFC, so krb5_c_prf is the RFC
-		 * function. */
+		 * HMAC-SHA1, which the library's PRF computes too); for the
+		 * rest the library follows the enctype's own RFC, so its PRF is
+		 * the RFC function. */
 		if (et == ENCTYPE_DES3_CBC_SHA1 ||
 		    et == ENCTYPE_AES128_CTS_HMAC_SHA1_96 ||
 		    et == ENCTYPE_AES256_CTS_HMAC_SHA1_96)
 			return -1;
 	}
-	if (krb5_c_prf_length(k->kk_ctx, et, &plen) != 0 || plen > KRB_PRF_MAX)
-		return -1;
-	o.magic = KV5M_DATA;
-	o.length = plen;
-	o.data = (char *)out;
-	if ((k5 = krb_key_k5(k)) == NULL ||
-	    krb5_k_prf(k->kk_ctx, k5, &in, &o) != 0)
-		return -1;
-	*outlen = plen;
-	return 0;
+	return krb_prf_lib(k, p, len, out, outlen);
 }
 
 /* ---- principal names ----------------------------------------------- */
@@ -510,7 +697,7 @@ krb_client_new(struct krb_ctx *ctx, struct krb_ticket *t)
 	cl->cl_ctx = ctx;
 	/* The ticket's session key: KINK ignores subkeys (RFC 4430 7). */
 	if ((cl->cl_key = krb_key_from_kb(ctx->kc_ctx,
-	    &t->kt_creds->keyblock)) == NULL) {
+	    KRB_CREDS_KEY(t->kt_creds))) == NULL) {
 		free(cl);
 		return NULL;
 	}
@@ -546,11 +733,17 @@ krb_client_key(struct krb_client *cl)
 static void
 krb_clock_set(krb5_context k, int32_t off)
 {
+#ifdef KINK_HEIMDAL
+	/* Heimdal sets the offset itself, exactly; its krb5_us_timeofday
+	 * ignores the microsecond part of one set with set_real_time. */
+	krb5_set_kdc_sec_offset(k, off, 0);
+#else
 	struct timeval	tv;
 
 	gettimeofday(&tv, NULL);
 	krb5_set_real_time(k, (krb5_timestamp)(tv.tv_sec + off),
-	    (krb5_int32)tv.tv_usec);
+	    (int32_t)tv.tv_usec);
+#endif
 }
 
 /* krb5_us_timeofday in microseconds (includes any offset set on k). */
@@ -558,7 +751,7 @@ static int64_t
 krb_now_us(krb5_context k)
 {
 	krb5_timestamp	sec = 0;
-	krb5_int32	usec = 0;
+	int32_t	usec = 0;
 
 	krb5_us_timeofday(k, &sec, &usec);
 	return (int64_t)(uint32_t)sec * 1000000 + usec;
@@ -577,7 +770,7 @@ krb_client_mk_req(struct krb_client *cl, struct buf *out)
 	struct krb_ctx		*ctx = cl->cl_ctx;
 	krb5_context		 k = ctx->kc_ctx;
 	krb5_auth_context	 ac = NULL;
-	krb5_data		 req = { KV5M_DATA, 0, NULL };
+	krb5_data		 req = krb_data_view(NULL, 0);
 	krb5_flags		 opts = AP_OPTS_MUTUAL_REQUIRED;
 	int32_t			 off = 0;
 	int64_t			 lo, hi;
@@ -628,7 +821,7 @@ krb_client_mk_req(struct krb_client *cl, struct buf *out)
  out:
 	if (ac != NULL)
 		krb5_auth_con_free(k, ac);
-	krb5_free_data_contents(k, &req);
+	krb_data_free(k, &req);
 	return err;
 }
 
@@ -636,7 +829,7 @@ krb_err
 krb_client_rd_rep(struct krb_client *cl, const uint8_t *p, size_t len)
 {
 	krb5_context		 k = cl->cl_ctx->kc_ctx;
-	krb5_data		 in = { KV5M_DATA, (unsigned int)len, (char *)p };
+	krb5_data		 in = krb_data_view(p, len);
 	krb5_ap_rep_enc_part	*repl = NULL;
 	krb_err			 err = KRB5_MUTUAL_FAILED, e;
 	size_t			 i;
@@ -653,8 +846,10 @@ krb_client_rd_rep(struct krb_client *cl, const uint8_t *p, size_t len)
 			return 0;
 		}
 		/* A mismatch of one authenticator says nothing; anything
-		 * else (garbage, wrong key) is the same for all of them. */
-		if (e != KRB5_MUTUAL_FAILED) {
+		 * else (garbage, wrong key) is the same for all of them.
+		 * MIT says KRB5_MUTUAL_FAILED for it, Heimdal
+		 * KRB5KRB_AP_ERR_MUT_FAIL. */
+		if (e != KRB5_MUTUAL_FAILED && e != KRB5KRB_AP_ERR_MUT_FAIL) {
 			err = e;
 			break;
 		}
@@ -748,8 +943,13 @@ krb_rd_req_has_auth(krb_err err)
 	case 0:
 	case KRB5KRB_AP_ERR_SKEW:
 	case KRB5KRB_AP_ERR_REPEAT:
+#ifndef KINK_HEIMDAL
+	/* Heimdal checks the ticket's times before the authenticator
+	 * (krb_rd_req_untimed); its getauthenticator would copy an empty
+	 * one. */
 	case KRB5KRB_AP_ERR_TKT_EXPIRED:
 	case KRB5KRB_AP_ERR_TKT_NYV:
+#endif
 		return 1;
 	default:
 		return 0;
@@ -763,7 +963,7 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 {
 	krb5_context		 k = ctx->kc_ctx;
 	krb5_ticket		*tkt = NULL;
-	krb5_authenticator	*auth = NULL;
+	krb_authp		 auth = NULL;
 	krb5_keyblock		*key = NULL;
 	krb5_flags		 apopts = 0;
 	krb_err			 err;
@@ -774,8 +974,15 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 	 * own (krb_rd_req_replay), without file I/O per ticket. */
 	if ((err = krb5_auth_con_setflags(k, a->ac_ac, 0)) != 0)
 		return err;
+	/* User-to-user: the ticket is sealed in kb.  MIT's name for the
+	 * call is setuseruserkey, Heimdal's setuserkey; both make rd_req
+	 * decrypt the ticket with it instead of a keytab key. */
 	if (kb != NULL &&
+#ifdef KINK_HEIMDAL
+	    (err = krb5_auth_con_setuserkey(k, a->ac_ac,
+#else
 	    (err = krb5_auth_con_setuseruserkey(k, a->ac_ac,
+#endif
 	    (krb5_keyblock *)kb)) != 0)
 		return err;
 	err = krb5_rd_req(k, &a->ac_ac, in, ctx->kc_princ,
@@ -795,24 +1002,24 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 		a->ac_has_ctime = 1;
 		a->ac_ctime = auth->ctime;
 		a->ac_cusec = auth->cusec;
-		if (auth->client != NULL)
-			krb5_copy_principal(k, auth->client, &a->ac_cprinc);
-		krb5_free_authenticator(k, auth);
+		krb_auth_client(k, auth, &a->ac_cprinc);
+		krb_auth_free(k, auth);
 	}
-	if (err == 0 && tkt != NULL && tkt->enc_part2 != NULL) {
+	if (err == 0 && tkt != NULL && KRB_TKT_CLIENT(tkt) != NULL) {
 		char *name = NULL;
 
-		if ((err = krb5_unparse_name(k, tkt->enc_part2->client,
+		if ((err = krb5_unparse_name(k, KRB_TKT_CLIENT(tkt),
 		    &name)) == 0) {
 			a->ac_client = strdup(name);
-			krb5_free_unparsed_name(k, name);
+			krb_name_free(k, name);
 			if (a->ac_client == NULL)
 				err = ENOMEM;
 		}
 		if (err == 0 && a->ac_key == NULL)
 			err = KRB5KRB_AP_ERR_NOKEY;
 	}
-	krb5_free_ticket(k, tkt);
+	if (tkt != NULL)	/* Heimdal's krb5_free_ticket needs one */
+		krb5_free_ticket(k, tkt);
 	return err;
 }
 
@@ -840,7 +1047,9 @@ krb_rd_req_try_u2u(krb_err err)
 	case KRB5KRB_AP_ERR_NOKEY:
 	case KRB5KRB_AP_ERR_BADKEYVER:
 	case KRB5_KT_NOTFOUND:
+#ifndef KINK_HEIMDAL
 	case KRB5_KT_KVNONOTFOUND:
+#endif
 	case KRB5_KT_END:
 	case ENOENT:
 	case EACCES:
@@ -883,6 +1092,28 @@ krb_rd_req_skewed(struct krb_ctx *ctx, const krb5_data *in,
 	free(b.ac_client);
 }
 
+#ifdef KINK_HEIMDAL
+/* Heimdal: the key and ctime of an AP-REQ refused for its ticket's times,
+ * which MIT's rd_req leaves in the auth context (krb_heimdal.c). */
+static void
+krb_rd_req_untimed(struct krb_ctx *ctx, const krb5_data *in,
+    struct krb_acceptor *a)
+{
+	krb5_keyblock	*key = NULL;
+	krb_authp	 auth = NULL;
+
+	if (krb_hd_rd_req_untimed(ctx, in, &key, &auth) != 0)
+		return;
+	a->ac_key = krb_key_from_kb(ctx->kc_ctx, key);
+	a->ac_has_ctime = 1;
+	a->ac_ctime = auth->ctime;
+	a->ac_cusec = auth->cusec;
+	krb_auth_client(ctx->kc_ctx, auth, &a->ac_cprinc);
+	krb_auth_free(ctx->kc_ctx, auth);
+	krb5_free_keyblock(ctx->kc_ctx, key);
+}
+#endif
+
 /*
  * The replay check of a verified AP-REQ.  The digest covers what makes an
  * authenticator unique to its sender (client, ctime, cusec) and the
@@ -898,7 +1129,7 @@ krb_rd_req_replay(struct krb_ctx *ctx, struct krb_acceptor *a)
 	uint8_t		 h[EVP_MAX_MD_SIZE];
 	unsigned int	 hlen = 0;
 	uint32_t	 ct = (uint32_t)a->ac_ctime;
-	int32_t		 cu = a->ac_cusec, et = a->ac_key->kk_kb.enctype;
+	int32_t		 cu = a->ac_cusec, et = KRB_KB_ETYPE(&a->ac_key->kk_kb);
 	struct timeval	 tv;
 	int		 ok;
 
@@ -913,8 +1144,8 @@ krb_rd_req_replay(struct krb_ctx *ctx, struct krb_acceptor *a)
 	    EVP_DigestUpdate(md, &ct, sizeof(ct)) == 1 &&
 	    EVP_DigestUpdate(md, &cu, sizeof(cu)) == 1 &&
 	    EVP_DigestUpdate(md, &et, sizeof(et)) == 1 &&
-	    EVP_DigestUpdate(md, a->ac_key->kk_kb.contents,
-	    a->ac_key->kk_kb.length) == 1 &&
+	    EVP_DigestUpdate(md, KRB_KB_DATA(&a->ac_key->kk_kb),
+	    KRB_KB_LEN(&a->ac_key->kk_kb)) == 1 &&
 	    EVP_DigestFinal_ex(md, h, &hlen) == 1 && hlen >= KRB_RC_DIGEST;
 	EVP_MD_CTX_free(md);
 	if (!ok)
@@ -943,7 +1174,7 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
     struct krb_acceptor **accp)
 {
 	struct krb_acceptor	*a;
-	krb5_data		 in = { KV5M_DATA, (unsigned int)len, (char *)p };
+	krb5_data		 in = krb_data_view(p, len);
 	krb_err			 err;
 
 	*accp = NULL;
@@ -957,6 +1188,10 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 		return ENOMEM;
 	a->ac_ctx = ctx;
 	err = krb_rd_req_one(ctx, &in, NULL, a);
+#ifdef KINK_HEIMDAL
+	if (err == KRB5KRB_AP_ERR_TKT_EXPIRED || err == KRB5KRB_AP_ERR_TKT_NYV)
+		krb_rd_req_untimed(ctx, &in, a);
+#endif
 	/* TKT_EXPIRED too: RFC 4430 3.4 has the initiator act on it only
 	 * when protected, so it needs the key as much as SKEW does. */
 	if ((err == KRB5KRB_AP_ERR_SKEW || err == KRB5KRB_AP_ERR_TKT_EXPIRED) &&
@@ -965,10 +1200,14 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 	if (err != 0 && (flags & KRB_RDREQ_U2U) && ctx->kc_tgt != NULL &&
 	    krb_rd_req_try_u2u(err)) {
 		krb_acceptor_reset(a);
-		err = krb_rd_req_one(ctx, &in, &ctx->kc_tgt->keyblock, a);
+		err = krb_rd_req_one(ctx, &in, KRB_CREDS_KEY(ctx->kc_tgt), a);
 	}
 	if (err == 0)
 		err = krb_rd_req_replay(ctx, a);
+#ifdef KINK_HEIMDAL
+	if (err != 0)
+		err = krb_hd_rd_req_why(ctx, &in, err);
+#endif
 	if (err != 0) {
 		krb_log(ctx, err, "AP-REQ");
 		if (a->ac_key == NULL && !a->ac_has_ctime) {
@@ -985,7 +1224,7 @@ krb_err
 krb_acceptor_mk_rep(struct krb_acceptor *a, struct buf *out)
 {
 	krb5_context	k = a->ac_ctx->kc_ctx;
-	krb5_data	rep = { KV5M_DATA, 0, NULL };
+	krb5_data	rep = krb_data_view(NULL, 0);
 	krb_err		err;
 
 	if (a->ac_client == NULL)
@@ -996,19 +1235,90 @@ krb_acceptor_mk_rep(struct krb_acceptor *a, struct buf *out)
 	}
 	if (buf_put(out, rep.data, rep.length) == -1)
 		err = ENOMEM;
-	krb5_free_data_contents(k, &rep);
+	krb_data_free(k, &rep);
 	return err;
 }
 
 /* ---- KRB-ERROR ----------------------------------------------------- */
 
+#ifdef KINK_HEIMDAL
+/*
+ * Heimdal's krb5_mk_error takes the fields as arguments (the code as a
+ * library error, ERROR_TABLE_BASE_krb5 + the RFC number) and reads the
+ * time itself, with the context's offset, as MIT's caller does.
+ */
+krb_err
+krb_mk_error(struct krb_ctx *ctx, int rfc_code, const struct krb_acceptor *a,
+    struct buf *out)
+{
+	krb5_context	k = ctx->kc_ctx;
+	krb5_data	der;
+	time_t		ctime, *ctp = NULL;
+	int		cusec, *cup = NULL;
+	krb5_principal	client = NULL;
+	krb_err		err;
+
+	if (rfc_code < 0 || rfc_code > 127)
+		return KRB5_PROG_ETYPE_NOSUPP;
+	if (a != NULL && a->ac_has_ctime) {
+		/* RFC 4120 5.9.1: reflect the client's ctime/cusec. */
+		ctime = (time_t)a->ac_ctime;
+		cusec = a->ac_cusec;
+		ctp = &ctime;
+		cup = &cusec;
+		client = a->ac_cprinc;
+	}
+	krb5_data_zero(&der);
+	if ((err = krb5_mk_error(k, ERROR_TABLE_BASE_krb5 + rfc_code, NULL,
+	    NULL, client, ctx->kc_princ, ctp, cup, &der)) != 0) {
+		krb_log(ctx, err, "KRB-ERROR %d", rfc_code);
+		return err;
+	}
+	if (buf_put(out, der.data, der.length) == -1)
+		err = ENOMEM;
+	krb5_data_free(&der);
+	return err;
+}
+
+/* Heimdal's krb5_rd_error fills the ASN.1 KRB_ERROR: ctime and cusec
+ * are optional pointers there, plain numbers (0 = absent) in MIT. */
+krb_err
+krb_rd_error(struct krb_ctx *ctx, const uint8_t *p, size_t len,
+    struct krb_error_info *ei)
+{
+	krb5_context	 k = ctx->kc_ctx;
+	krb5_data	 in = krb_data_view(p, len);
+	krb5_error	 e;
+	krb_err		 err;
+
+	memset(ei, 0, sizeof(*ei));
+	if (len == 0 || len > BUF_MAX)
+		return KRB5_BAD_MSIZE;
+	memset(&e, 0, sizeof(e));
+	if ((err = krb5_rd_error(k, &in, &e)) != 0) {
+		krb_log(ctx, err, "KRB-ERROR");
+		return err;
+	}
+	/* Heimdal's rd_error adds the error table base; MIT's does not. */
+	ei->ke_code = (int)(e.error_code - ERROR_TABLE_BASE_krb5);
+	ei->ke_stime = (time_t)(uint32_t)e.stime;
+	ei->ke_susec = e.susec;
+	if (e.ctime != NULL && *e.ctime != 0) {
+		ei->ke_has_ctime = 1;
+		ei->ke_ctime = (time_t)(uint32_t)*e.ctime;
+		ei->ke_cusec = e.cusec != NULL ? *e.cusec : 0;
+	}
+	krb5_free_error_contents(k, &e);
+	return 0;
+}
+#else
 krb_err
 krb_mk_error(struct krb_ctx *ctx, int rfc_code, const struct krb_acceptor *a,
     struct buf *out)
 {
 	krb5_context	k = ctx->kc_ctx;
 	krb5_error	e;
-	krb5_data	der = { KV5M_DATA, 0, NULL };
+	krb5_data	der = krb_data_view(NULL, 0);
 	krb_err		err;
 
 	if (rfc_code < 0 || rfc_code > 127)
@@ -1031,7 +1341,7 @@ krb_mk_error(struct krb_ctx *ctx, int rfc_code, const struct krb_acceptor *a,
 	}
 	if (buf_put(out, der.data, der.length) == -1)
 		err = ENOMEM;
-	krb5_free_data_contents(k, &der);
+	krb_data_free(k, &der);
 	return err;
 }
 
@@ -1040,7 +1350,7 @@ krb_rd_error(struct krb_ctx *ctx, const uint8_t *p, size_t len,
     struct krb_error_info *ei)
 {
 	krb5_context	 k = ctx->kc_ctx;
-	krb5_data	 in = { KV5M_DATA, (unsigned int)len, (char *)p };
+	krb5_data	 in = krb_data_view(p, len);
 	krb5_error	*e = NULL;
 	krb_err		 err;
 
@@ -1062,3 +1372,4 @@ krb_rd_error(struct krb_ctx *ctx, const uint8_t *p, size_t len,
 	krb5_free_error(k, e);
 	return 0;
 }
+#endif

@@ -14,12 +14,93 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <krb5.h>
 
 #include "krb.h"
 #include "log.h"
+
+/*
+ * MIT libkrb5 and Heimdal (make KRB5=heimdal, -DKINK_HEIMDAL): the same
+ * protocol, two APIs.  Every difference kinkd meets is named here or in an
+ * `#ifdef KINK_HEIMDAL` of src/krb*.c, and nowhere else
+ * (docs/arch/krb.md, "MIT and Heimdal"):
+ *
+ * - keyblock: MIT {enctype, length, contents}; Heimdal's EncryptionKey
+ *   {keytype, keyvalue {length, data}}.  creds: MIT `keyblock`, Heimdal
+ *   `session`.  keytab entry: MIT `key`, Heimdal `keyblock`.
+ * - krb5_data: MIT has a magic first member, Heimdal is heim_octet_string
+ *   {length, data}; freeing one: krb5_free_data_contents (MIT) /
+ *   krb5_data_free (Heimdal, where the MIT name is deprecated).
+ * - crypto: MIT's krb5_key (krb5_k_*) caches derived keys; Heimdal's
+ *   krb5_crypto (krb5_create_checksum, krb5_encrypt, krb5_crypto_prf)
+ *   does the same, and allocates its outputs.
+ */
+#ifdef KINK_HEIMDAL
+#define KRB_KB_ETYPE(kb)	((kb)->keytype)
+#define KRB_KB_DATA(kb)		((uint8_t *)(kb)->keyvalue.data)
+#define KRB_KB_LEN(kb)		((kb)->keyvalue.length)
+#define KRB_CREDS_KEY(c)	(&(c)->session)
+#define KRB_KTE_KEY(e)		(&(e)->keyblock)
+#define krb_data_free(k, d)	krb5_data_free(d)
+#define krb_kte_free(k, e)	krb5_kt_free_entry((k), (e))
+typedef krb5_crypto		krb_k5key;
+/* Heimdal's krb5_authenticator is already a pointer; its ticket carries
+ * the client at the top, MIT's in enc_part2. */
+typedef krb5_authenticator	krb_authp;
+#define krb_auth_free(k, a)	krb5_free_authenticator((k), &(a))
+#define KRB_TKT_CLIENT(t)	((t)->client)
+#define krb_name_free(k, n)	krb5_xfree(n)
+#else
+#define KRB_KB_ETYPE(kb)	((kb)->enctype)
+#define KRB_KB_DATA(kb)		((uint8_t *)(kb)->contents)
+#define KRB_KB_LEN(kb)		((kb)->length)
+#define KRB_CREDS_KEY(c)	(&(c)->keyblock)
+#define KRB_KTE_KEY(e)		(&(e)->key)
+#define krb_data_free(k, d)	krb5_free_data_contents((k), (d))
+#define krb_kte_free(k, e)	krb5_free_keytab_entry_contents((k), (e))
+typedef krb5_key		krb_k5key;
+typedef krb5_authenticator	*krb_authp;
+#define krb_auth_free(k, a)	krb5_free_authenticator((k), (a))
+#define KRB_TKT_CLIENT(t)	((t)->enc_part2 != NULL ? (t)->enc_part2->client : NULL)
+#define krb_name_free(k, n)	krb5_free_unparsed_name((k), (n))
+#endif
+
+/* The authenticator's client as a principal of its own (*out stays NULL
+ * when there is none).  MIT's authenticator holds a krb5_principal;
+ * Heimdal's the ASN.1 cname and crealm, which its Principal wraps. */
+static inline void
+krb_auth_client(krb5_context k, krb_authp auth, krb5_principal *out)
+{
+#ifdef KINK_HEIMDAL
+	Principal	p;
+
+	p.name = auth->cname;
+	p.realm = auth->crealm;
+	if (p.realm != NULL)
+		krb5_copy_principal(k, &p, out);
+#else
+	if (auth->client != NULL)
+		krb5_copy_principal(k, auth->client, out);
+#endif
+}
+
+/* A krb5_data viewing `len` octets at `p` (not copied). */
+static inline krb5_data
+krb_data_view(const void *p, size_t len)
+{
+	krb5_data	d;
+
+	memset(&d, 0, sizeof(d));
+#ifndef KINK_HEIMDAL
+	d.magic = KV5M_DATA;
+#endif
+	d.length = len;
+	d.data = (void *)(uintptr_t)p;
+	return d;
+}
 
 #define KRB_TKT_MARGIN_MIN	60	/* s: least life left to reuse a ticket */
 
@@ -72,9 +153,9 @@ struct krb_key {
 	krb5_context		 kk_ctx;
 	krb5_keyblock		 kk_kb;
 	krb5_cksumtype		 kk_cksumtype;	/* 0 until first needed */
-	/* Made at first use, kept while the key lives: MIT caches derived
-	 * keys in a krb5_key, krb_prf.c its DK and cipher in kk_prf. */
-	krb5_key		 kk_k5;
+	/* Made at first use, kept while the key lives: the library caches
+	 * derived keys in it, krb_prf.c its DK and cipher in kk_prf. */
+	krb_k5key		 kk_k5;
 	struct krb_prf_key	*kk_prf;
 };
 
@@ -139,7 +220,7 @@ struct krb_acceptor {
 	krb5_principal		 ac_cprinc;
 	int			 ac_has_ctime;
 	krb5_timestamp		 ac_ctime;
-	krb5_int32		 ac_cusec;
+	int32_t			 ac_cusec;
 };
 
 /* krb.c, for krb_kdc.c. */

@@ -338,7 +338,9 @@ krb_get_ticket_u2u(struct krb_ctx *ctx, const char *peer, const uint8_t *tgt,
 	}
 	memcpy(j->kj_tgt.data, tgt, tgtlen);
 	j->kj_tgt.length = tgtlen;
+#ifndef KINK_HEIMDAL
 	j->kj_tgt.magic = KV5M_DATA;
+#endif
 	return krb_req_start(ctx, r, j);
  nomem:
 	log_warnx("krb: u2u ticket for %s: out of memory", peer);
@@ -462,12 +464,18 @@ krb_get_tgt(struct krb_ctx *ctx, struct buf *out)
 
 /* ---- context ------------------------------------------------------- */
 
-/* MIT's clock skew (krb5.conf [libdefaults] clockskew), read once: the
- * replay cache must remember an authenticator as long as rd_req could
- * accept it. */
+/* The library's clock skew (krb5.conf [libdefaults] clockskew), read
+ * once: the replay cache must remember an authenticator as long as rd_req
+ * could accept it.  MIT: through its profile; Heimdal keeps it in the
+ * context. */
 static uint32_t
 krb_clockskew(krb5_context k)
 {
+#ifdef KINK_HEIMDAL
+	time_t	skew = krb5_get_max_time_skew(k);
+
+	return skew >= 0 ? (uint32_t)skew : 300;
+#else
 	profile_t	prof = NULL;
 	int		skew = 300;
 
@@ -478,6 +486,7 @@ krb_clockskew(krb5_context k)
 		profile_release(prof);
 	}
 	return (uint32_t)skew;
+#endif
 }
 
 /*

@@ -57,7 +57,7 @@ kt_copy(struct krb_ctx *ctx, krb5_keytab *out, int *nent)
 	if ((err = krb5_kt_start_seq_get(k, file, &cur)) == 0) {
 		while ((err = krb5_kt_next_entry(k, file, &ent, &cur)) == 0) {
 			err = krb5_kt_add_entry(k, mem, &ent);
-			krb5_free_keytab_entry_contents(k, &ent);
+			krb_kte_free(k, &ent);
 			if (err != 0)
 				break;
 			(*nent)++;

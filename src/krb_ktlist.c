@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "krb_int.h"
@@ -26,13 +27,25 @@ kt_why(krb5_context k, krb5_error_code err, const char *what, char *why,
 static void
 kt_note(krb5_context k, const krb5_keytab_entry *e, struct krb_kt_entry *out)
 {
-	out->kte_kvno = (int)e->vno;
-	out->kte_enctype = (int)e->key.enctype;
-	if (krb5_enctype_to_name(e->key.enctype, 0, out->kte_etype,
+	int	et = (int)KRB_KB_ETYPE(KRB_KTE_KEY(e));
+#ifdef KINK_HEIMDAL
+	char	*name = NULL;
+
+	/* Heimdal allocates the name; MIT writes into a buffer. */
+	if (krb5_enctype_to_string(k, et, &name) == 0) {
+		snprintf(out->kte_etype, sizeof(out->kte_etype), "%s", name);
+		free(name);
+	} else
+#else
+	if (krb5_enctype_to_name(et, 0, out->kte_etype,
 	    sizeof(out->kte_etype)) != 0)
-		snprintf(out->kte_etype, sizeof(out->kte_etype), "etype %d",
-		    (int)e->key.enctype);
+#endif
+		snprintf(out->kte_etype, sizeof(out->kte_etype), "etype %d", et);
+	out->kte_kvno = (int)e->vno;
+	out->kte_enctype = et;
+#ifndef KINK_HEIMDAL
 	(void)k;
+#endif
 }
 
 const char *
@@ -78,7 +91,7 @@ krb_keytab_keys(const char *keytab, const char *principal,
 				kt_note(k, &e, &out[n]);
 			n++;
 		}
-		krb5_free_keytab_entry_contents(k, &e);
+		krb_kte_free(k, &e);
 	}
 	krb5_kt_end_seq_get(k, kt, &cur);
 	if (err != KRB5_KT_END) {

@@ -14,6 +14,9 @@ set -eu
 RUNTIME="libkrb5-3 libk5crypto3 libevent-2.1-7 libbsd0 libssl3 libsystemd0 libseccomp2"
 BUILD="make gcc libc6-dev autoconf pkg-config binutils libkrb5-dev \
 libevent-dev libbsd-dev libssl-dev libsystemd-dev libseccomp-dev"
+# The Heimdal build (./configure --with-krb5=heimdal, make KRB5=heimdal;
+# the heimdal tier): headers and libraries beside MIT's, no conflict.
+BUILD="$BUILD heimdal-multidev"
 # The Heimdal KDC of tests/lib/realm_heimdal.sh: heimdal-kdc conflicts with
 # krb5-kdc, so the test unpacks it (apt-get download); these are the shared
 # libraries its kdc and kadmin need, which install beside MIT's.

@@ -696,6 +696,10 @@ TEST(expired_ticket)
 	ASSERT_INT_EQ(krb_client_mk_req(cl, &req), 0);
 	ASSERT_INT_EQ(krb_err_rfc(krb_rd_req(e, req.b_data, req.b_len, 0,
 	    &x)), KRB_AP_ERR_TKT_EXPIRED);
+	/* The error is protected (RFC 4430 3.4): the responder still has
+	 * the session key and the client's ctime, with either library. */
+	ASSERT_TRUE(x != NULL && krb_acceptor_key(x) != NULL);
+	ASSERT_TRUE(keys_equal(krb_acceptor_key(x), krb_client_key(cl)));
 	krb_acceptor_free(x);
 	krb_client_free(cl);
 	krb_ticket_free(t);

@@ -6,8 +6,8 @@
 #
 # Without arguments every tier runs, in three lanes at once: the tiers of
 # real daemons on the host, which mostly wait on timers; the VM tier and the
-# fuzzers; the package build and the systemd guest.  The whole suite is
-# mostly waiting (its CPU time is about a third of its wall time when run
+# fuzzers; the package build, the systemd guest and the Heimdal build.  The
+# whole suite is mostly waiting (its CPU time is about a third of its wall time when run
 # serially on two cores), so lanes cut the wall time to the longest lane.
 # The lanes share nothing (each host scenario has its own network namespace,
 # the guests their own disks, the package build its own copy of the tree);
@@ -18,7 +18,7 @@
 # HARNESS_SERIAL=1 (the default list, one tier after another).
 set -u
 : "${B:=build}"
-LANES="unit krb daemon host docs|vm fuzz|pkg sysd"
+LANES="unit krb daemon host docs|vm fuzz|pkg sysd heimdal"
 export B VALGRIND FUZZ_SMOKE
 top=$(pwd)
 log=$(mktemp -d "${TMPDIR:-/tmp}/kinkd-test.XXXXXX")

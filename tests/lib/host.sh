@@ -44,6 +44,8 @@ HOST_RETRANS=${HOST_RETRANS:-"2s max 2s tries 3"}
 # test.  It covers a full retransmit cycle above with room for a slow,
 # loaded machine.
 HOST_WAIT=${HOST_WAIT:-30}
+# HOST_B2: the build dir of the daemon named beta (default: $B, like
+#	alpha), for a pair of two builds (tests/heimdal: MIT <-> Heimdal)
 # HOST_VERBOSE: kinkd's verbosity flags (default -v; empty for benches)
 # HOST_WRAPPER: run each kinkd under it, e.g. on a plain (no SAN) build
 #	HOST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full"
@@ -314,16 +316,19 @@ sock_of() { echo "$T/$1.sock"; }
 # $T/NAME.log; returns once the control socket answers, or 1 when the
 # daemon died or did not answer in time.
 start_kinkd() {
-	local name conf
+	local name conf bin=$KINKD
 	name=$1
 	conf=$2
 	shift 2
+	if [ "$name" = beta ] && [ -n "${HOST_B2:-}" ]; then
+		bin=$HOST_TOP/$HOST_B2/tests/kinkd-test
+	fi
 	: > "$T/$name.log"
 	date +%s > "$T/$name.started"
 	# Own ccache and replay cache: two daemons share this host.
 	mkdir -p "$T/$name.rc"
 	KRB5CCNAME="FILE:$T/$name.ccache" KRB5RCACHEDIR="$T/$name.rc" \
-	    ${HOST_WRAPPER:-} "$KINKD" -d ${HOST_VERBOSE--v} -f "$conf" -s "$(sock_of "$name")" "$@" \
+	    ${HOST_WRAPPER:-} "$bin" -d ${HOST_VERBOSE--v} -f "$conf" -s "$(sock_of "$name")" "$@" \
 	    >>"$T/$name.log" 2>&1 &
 	echo $! > "$T/$name.pid"
 	case " $HOST_DAEMONS " in

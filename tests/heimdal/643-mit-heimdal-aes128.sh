@@ -1,0 +1,9 @@
+#!/bin/bash
+# Heimdal matrix cell: alpha built with MIT, beta with Heimdal, one realm, aes128-cts-hmac-sha1-96.
+# (tests/heimdal/cell.sh: CREATE optimistic both ways and non-optimistic,
+# STATUS, DELETE, KEYMAT compared byte for byte; MIT KDC).
+. tests/lib/host.sh
+HOST_B2=$HEIMDAL_B
+. tests/heimdal/cell.sh
+host_init 643-mit-heimdal-aes128
+cell_run aes128-cts-hmac-sha1-96 mit heimdal
