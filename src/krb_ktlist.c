@@ -51,7 +51,18 @@ kt_note(krb5_context k, const krb5_keytab_entry *e, struct krb_kt_entry *out)
 const char *
 krb_enctype_name(int enctype, char *buf, size_t len)
 {
+#ifdef KINK_HEIMDAL
+	char	*name = NULL;
+
+	/* Heimdal's lookup takes a context only to set an error message and
+	 * allows NULL (7.8); the name is allocated. */
+	if (krb5_enctype_to_string(NULL, (krb5_enctype)enctype, &name) == 0) {
+		snprintf(buf, len, "%s", name);
+		free(name);
+	} else
+#else
 	if (krb5_enctype_to_name((krb5_enctype)enctype, 0, buf, len) != 0)
+#endif
 		snprintf(buf, len, "etype %d", enctype);
 	return buf;
 }
