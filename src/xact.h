@@ -114,6 +114,8 @@ struct kink_xact {
 	/* What follows the ticket. */
 	void			(*xa_next)(struct kink_xact *);
 	uint8_t			 xa_u2u_tried;
+	uint8_t			 xa_plain_tried;	/* an ordinary ticket asked */
+	uint8_t			 xa_u2u_fallback; /* after KINK_U2UDENIED */
 	/* Started over (xact_restart): no second time. */
 	uint8_t			 xa_renewed;
 	uint8_t			 xa_u2u_used;	/* our ticket is User-to-User */
