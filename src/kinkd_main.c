@@ -950,6 +950,7 @@ kinkd_open(struct kinkd *kd)
 	if ((kd->kd_net = net_new(en->en_base, la, i, xact_input, en)) ==
 	    NULL)
 		fatalx("cannot open the KINK sockets");
+	net_set_icmp(kd->kd_net, xact_status_icmp);
 	en->en_send = kinkd_net_send;
 	en->en_local_for = kinkd_net_local;
 	en->en_net = kd->kd_net;

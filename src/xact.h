@@ -288,6 +288,13 @@ int	xact_status_start(struct kink_engine *, struct kink_peer *,
 	    struct xact_waiter *);
 /* Authenticated traffic from the peer: alive, restart the DPD clock. */
 void	xact_status_seen(struct kink_peer *);
+/*
+ * net's ICMP callback (arg: the engine): an unreachable for a peer's KINK
+ * port starts a STATUS probe early (RFC 4430 3.7), at most one per peer
+ * per retransmission cycle; nothing else changes.
+ */
+void	xact_status_icmp(void *, const struct sockaddr_storage *,
+	    const char *);
 /* (Re)arm the dead-peer timer from the active config. */
 void	xact_status_dpd_arm(struct kink_peer *);
 
