@@ -184,9 +184,10 @@ status_dpd(void *arg)
 /*
  * RFC 4430 3.7: ICMP unreachable "SHOULD" be taken as a hint to check the
  * peer.  Unauthenticated, so it only starts the STATUS probe dead-peer
- * detection would send later; the probe's own outcome decides (an answer:
- * alive; silence: suspected, SAs kept).  Rate: no probe in flight, and
- * one per peer per retransmission cycle (at least 1 s).
+ * detection would send later, to a peer that dead-peer detection would
+ * probe (SAs with it, or talked to); the probe's own outcome decides (an
+ * answer: alive; silence: suspected, SAs kept).  Rate: no probe in
+ * flight, and one per peer per retransmission cycle (at least 1 s).
  */
 void
 xact_status_icmp(void *arg, const struct sockaddr_storage *dst,
@@ -203,6 +204,9 @@ xact_status_icmp(void *arg, const struct sockaddr_storage *dst,
 		return;
 	cp = conf_peer_by_addr(en->en_conf, (const struct sockaddr *)dst);
 	if (cp == NULL || (pe = peer_by_name(en, cp->p_name)) == NULL)
+		return;
+	/* As for the dead-peer timer: a peer we hold SAs with or talked to. */
+	if (sarec_count(en, pe) == 0 && pe->pe_last_seen == 0)
 		return;
 	gap = xact_cycle_ms(en);
 	if (gap < 1000)
