@@ -207,6 +207,7 @@ conf_policy_same(const struct kink_policy *a, const struct kink_policy *b)
 	    a->pol_life_secs != b->pol_life_secs ||
 	    a->pol_life_kbytes != b->pol_life_kbytes ||
 	    a->pol_pfs_group != b->pol_pfs_group ||
+	    a->pol_pfs_optional != b->pol_pfs_optional ||
 	    !sel_same(&a->pol_src, &b->pol_src) ||
 	    !sel_same(&a->pol_dst, &b->pol_dst) ||
 	    !tun_same(&a->pol_tun_local, &b->pol_tun_local) ||

@@ -224,7 +224,8 @@ put_policy(FILE *fp, const struct kink_policy *pol)
 	if (pol->pol_life_kbytes)
 		fprintf(fp, " %u kbytes", pol->pol_life_kbytes);
 	g = conf_pfs_name(pol->pol_pfs_group);
-	fprintf(fp, " pfs %s reqid %u\n", g ? g : "?", pol->pol_reqid);
+	fprintf(fp, " pfs %s%s reqid %u\n", g ? g : "?",
+	    pol->pol_pfs_optional ? " optional" : "", pol->pol_reqid);
 }
 
 void

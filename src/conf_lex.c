@@ -38,7 +38,7 @@ const char *const conf_keywords[] = {
 	"responder-lifetime", "send", "omit",
 	/* policy */
 	"policy", "transport", "tunnel", "from", "to", "proto", "lifetime",
-	"kbytes", "pfs", "none", "remote", "reqid",
+	"kbytes", "pfs", "none", "optional", "remote", "reqid",
 	NULL
 };
 

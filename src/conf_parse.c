@@ -31,7 +31,7 @@
  *   policy   = [ "policy" STRING ] ( "esp" | "ah" ) ( "transport" | "tunnel" )
  *              "from" NET [ "port" NUM ] "to" NET [ "port" NUM ] { popt } .
  *   popt     = "proto" PROTO | "transforms" ( STRING | "{" suites "}" )
- *            | "lifetime" life { life } | "pfs" GROUP
+ *            | "lifetime" life { life } | "pfs" GROUP [ "optional" ]
  *            | "local" ADDR | "remote" ADDR | "reqid" NUM .
  *   life     = DUR | NUM "kbytes" .
  *   NET      = ADDR [ "/" NUM ] .   DUR = NUM [ "ms" | "s" | "m" | "h" | "d" ] .
@@ -680,6 +680,11 @@ get_policy_pfs(struct conf_parser *p, struct kink_policy *pol)
 		return ctok_err_expected(p, gs, NULL);
 	pol->pol_pfs_group = g->g_id;
 	ctok_next(p);
+	/* RFC 4430 3.2: a peer refusing KE may be asked again without it. */
+	if (g->g_id != 0 && ctok_is_kw(p, "optional")) {
+		pol->pol_pfs_optional = 1;
+		ctok_next(p);
+	}
 	return 0;
 }
 

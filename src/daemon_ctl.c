@@ -718,6 +718,26 @@ self_keys(struct control_req *req, struct kinkd *kd)
 }
 
 /*
+ * What the kernel can install, as the backend learnt it at start (PF_KEY
+ * SADB_REGISTER, or the crypto API for XFRM); nothing from a backend
+ * that cannot tell (null, the privsep proxy).
+ */
+static void
+self_kernel_algs(struct control_req *req, struct sadb *sd)
+{
+	struct sadb_caps caps;
+	char names[256];
+
+	if (sadb_caps(sd, &caps) == -1)
+		return;
+	control_send_info(req, "kernel_algs", "%s", caps.kc_source);
+	sadb_caps_names(&caps, 1, names, sizeof(names));
+	control_send_info(req, "kernel_enc", "%s", names);
+	sadb_caps_names(&caps, 0, names, sizeof(names));
+	control_send_info(req, "kernel_auth", "%s", names);
+}
+
+/*
  * Who this kinkd is, for an admin asking why nothing happens: version,
  * identity and where it listens, as one INFO record per fact.
  */
@@ -737,6 +757,7 @@ h_show_self(struct control_req *req, const struct ctl_req *r, void *arg)
 	control_send_info(req, "socket", "%s", kd->kd_sockpath);
 	control_send_info(req, "backend", "%s",
 	    sadb_backend(kd->kd_eng.en_sadb));
+	self_kernel_algs(req, kd->kd_eng.en_sadb);
 	control_send_info(req, "pid", "%d", (int)getpid());
 	control_send_info(req, "uptime_s", "%llu", (unsigned long long)
 	    ((timer_now_ms() - kd->kd_start_ms) / 1000));

@@ -132,17 +132,20 @@ choose_proposal(struct doi_ctx *c, const struct isakmp_msg *m,
 		    sa->sa_prop[s].p_num)
 			e++;
 		for (int i = 0; i < npols && !found; i++) {
-			const struct kink_policy *pol = pols[i];
+			struct kink_policy pol = *pols[i];
 			int ft;
 
-			if (!doi_ids_match(c, m, pol) ||
-			    (pol->pol_pfs_group != 0) != (m->m_ke.rb_p != NULL))
+			/* "pfs G optional" also holds a CREATE without KE. */
+			if (pol.pol_pfs_optional && m->m_ke.rb_p == NULL)
+				pol.pol_pfs_group = 0;
+			if (!doi_ids_match(c, m, pols[i]) ||
+			    (pol.pol_pfs_group != 0) != (m->m_ke.rb_p != NULL))
 				continue;
-			if (try_proposal(sa, s, e, pol, c->c_pick, &c->c_npick,
-			    &ft)) {
+			if (try_proposal(sa, s, e, &pol, c->c_pick,
+			    &c->c_npick, &ft)) {
 				found = 1;
-				c->c_polp = pol;
-				c->c_pol = *pol;
+				c->c_polp = pols[i];
+				c->c_pol = pol;
 				c->c_pick_num = sa->sa_prop[s].p_num;
 				c->c_optimistic = s == 0 && ft;
 			}

@@ -3,7 +3,11 @@
  * algorithm tables, the check that an SA's algorithms exist in the
  * kernel, and the SPD directions a policy needs.
  */
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "isakmp_num.h"
 #include "kern_msg.h"
@@ -29,6 +33,99 @@ static const struct sadb_algmap auth_algs[] = {
 	{ AUTH_ALG_HMAC_SHA2_512, 7, "hmac(sha512)",	256, 0 },
 	{ AUTH_ALG_AES_XCBC_MAC, 9, "xcbc(aes)",	96, 0 },
 };
+
+const struct sadb_algmap *
+sadb_alg_enc_at(int i)
+{
+	if (i < 0 || (size_t)i >= sizeof(enc_algs) / sizeof(enc_algs[0]))
+		return NULL;
+	return &enc_algs[i];
+}
+
+const struct sadb_algmap *
+sadb_alg_auth_at(int i)
+{
+	if (i < 0 || (size_t)i >= sizeof(auth_algs) / sizeof(auth_algs[0]))
+		return NULL;
+	return &auth_algs[i];
+}
+
+static int
+caps_index(const struct sadb_algmap *(*at)(int), const struct sadb_algmap *m)
+{
+	for (int i = 0; at(i) != NULL; i++)
+		if (at(i) == m)
+			return i;
+	return -1;
+}
+
+int
+sadb_caps_xform(const struct sadb_caps *c, uint8_t proto,
+    const struct kink_xform *x, char *why, size_t len)
+{
+	const struct sadb_algmap *m;
+	int i;
+
+	if (!c->kc_known)
+		return 1;
+	if (proto == IPPROTO_ESP && x->x_id != 0) {
+		if ((m = sadb_alg_enc(x->x_id)) == NULL ||
+		    (i = caps_index(sadb_alg_enc_at, m)) < 0 ||
+		    i >= SADB_CAPS_MAX || !c->kc_enc[i]) {
+			snprintf(why, len, "the kernel has no %s (%s)",
+			    m != NULL ? m->al_xfrm : "such cipher",
+			    c->kc_source);
+			return 0;
+		}
+		if (x->x_keylen != 0 && ((c->kc_enc_min[i] != 0 &&
+		    x->x_keylen < c->kc_enc_min[i]) || (c->kc_enc_max[i] != 0 &&
+		    x->x_keylen > c->kc_enc_max[i]))) {
+			snprintf(why, len, "the kernel's %s takes %u..%u-bit "
+			    "keys, not %u (%s)", m->al_xfrm, c->kc_enc_min[i],
+			    c->kc_enc_max[i], x->x_keylen, c->kc_source);
+			return 0;
+		}
+	}
+	if (x->x_auth != 0) {
+		if ((m = sadb_alg_auth(x->x_auth)) == NULL ||
+		    (i = caps_index(sadb_alg_auth_at, m)) < 0 ||
+		    i >= SADB_CAPS_MAX || !c->kc_auth[i]) {
+			snprintf(why, len, "the kernel has no %s (%s)",
+			    m != NULL ? m->al_xfrm : "such integrity algorithm",
+			    c->kc_source);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+void
+sadb_caps_names(const struct sadb_caps *c, int enc, char *out, size_t len)
+{
+	const struct sadb_algmap *(*at)(int) = enc ? sadb_alg_enc_at :
+	    sadb_alg_auth_at;
+	const uint8_t *have = enc ? c->kc_enc : c->kc_auth;
+
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	for (int i = 0; at(i) != NULL && i < SADB_CAPS_MAX; i++) {
+		int dup = 0;
+
+		if (!have[i])
+			continue;
+		/* The GCM ICV sizes share one name. */
+		for (int j = 0; j < i; j++)
+			if (have[j] && strcmp(at(j)->al_xfrm,
+			    at(i)->al_xfrm) == 0)
+				dup = 1;
+		if (dup)
+			continue;
+		if (out[0] != '\0')
+			strlcat(out, " ", len);
+		strlcat(out, at(i)->al_xfrm, len);
+	}
+}
 
 const struct sadb_algmap *
 sadb_alg_enc(uint8_t t)

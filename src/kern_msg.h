@@ -26,6 +26,9 @@ struct sadb_algmap {
 	uint8_t		 al_aead;	/* AES-GCM: one key, XFRMA_ALG_AEAD */
 };
 
+/* The i-th table entry (caps, show self), NULL past the end. */
+const struct sadb_algmap *sadb_alg_enc_at(int i);
+const struct sadb_algmap *sadb_alg_auth_at(int i);
 /* NULL when the DOI value has no kernel equivalent. */
 const struct sadb_algmap *sadb_alg_enc(uint8_t esp_transform);
 const struct sadb_algmap *sadb_alg_auth(uint16_t auth_attr);

@@ -609,6 +609,31 @@ self_keys_json(struct ctl_info *const *v, size_t n, int *f)
 	printf("]");
 }
 
+/* A space-separated list (kernel_enc, kernel_auth) as a JSON array. */
+static void
+self_words_json(const char *k, const char *val, int *f)
+{
+	char w[CTL_TEXT_MAX + 1];
+	int fw = 1;
+
+	json_key(k, f);
+	printf("[");
+	while (*val != '\0') {
+		size_t n = strcspn(val, " ");
+
+		if (n > 0 && n < sizeof(w)) {
+			memcpy(w, val, n);
+			w[n] = '\0';
+			printf("%s", fw ? "" : ",");
+			fw = 0;
+			json_str(w);
+		}
+		val += n;
+		val += strspn(val, " ");
+	}
+	printf("]");
+}
+
 /*
  * show self: one "name value" line per INFO record (a repeated name, like
  * listen or key, gives one line each); JSON keeps the names as keys, the
@@ -638,6 +663,11 @@ kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
 
 		if (strcmp(k, "listen") == 0 || strcmp(k, "key") == 0)
 			continue;
+		if (strcmp(k, "kernel_enc") == 0 ||
+		    strcmp(k, "kernel_auth") == 0) {
+			self_words_json(k, val, &f);
+			continue;
+		}
 		num = strtoull(val, &end, 10);
 		if ((strcmp(k, "pid") == 0 || strcmp(k, "uptime_s") == 0) &&
 		    *val != '\0' && *end == '\0')

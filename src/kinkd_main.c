@@ -712,6 +712,60 @@ check_user(struct kinkd *kd)
 }
 
 /*
+ * -n on the host: a transform the configuration asks for that this
+ * kernel cannot install is a warning (the daemon would skip that suite
+ * at start).  The crypto API is asked without a backend, which would need
+ * root: the names XFRM installs, through AF_ALG, which PF_KEY's supported
+ * lists come from too.
+ */
+static void
+check_kernel_algs(const struct kink_conf *c)
+{
+	struct sadb_caps caps;
+	char why[160];
+
+	if (c->c_backend == CONF_BACKEND_NULL || sadb_caps_probe(&caps) == -1)
+		return;
+	for (int i = 0; i < c->c_npeers; i++)
+		for (int j = 0; j < c->c_peers[i].p_npolicies; j++) {
+			const struct kink_policy *pol =
+			    &c->c_peers[i].p_policies[j];
+
+			for (int k = 0; k < pol->pol_nsuites; k++) {
+				const struct kink_suite *s =
+				    &pol->pol_suites[k];
+
+				if ((!s->s_esp.x_present ||
+				    sadb_caps_xform(&caps, IPPROTO_ESP,
+				    &s->s_esp, why, sizeof(why))) &&
+				    (!s->s_ah.x_present ||
+				    sadb_caps_xform(&caps, IPPROTO_AH,
+				    &s->s_ah, why, sizeof(why))))
+					continue;
+				check_say(LOG_WARNING, "kinkd: warning: peer "
+				    "%s policy %s suite %d: %s: kinkd would "
+				    "skip it\n", c->c_peers[i].p_name,
+				    pol->pol_name, k + 1, why);
+			}
+		}
+}
+
+/* At start: what the backend learnt the kernel can install. */
+static void
+log_kernel_algs(struct sadb *sd)
+{
+	struct sadb_caps caps;
+	char enc[256], auth[256];
+
+	if (sadb_caps(sd, &caps) == -1)
+		return;
+	sadb_caps_names(&caps, 1, enc, sizeof(enc));
+	sadb_caps_names(&caps, 0, auth, sizeof(auth));
+	log_info("kernel algorithms (%s): encryption %s; integrity %s",
+	    caps.kc_source, enc[0] ? enc : "none", auth[0] ? auth : "none");
+}
+
+/*
  * -n: the file is valid, the keytab holds our principal, the user can
  * take over; -nv prints every effective setting first.
  */
@@ -738,6 +792,7 @@ kinkd_check(struct kinkd *kd)
 		bad = 1;
 	if (check_user(kd) == -1)
 		bad = 1;
+	check_kernel_algs(c);
 	if (!bad && !kd->kd_verbose)
 		fprintf(stderr, "configuration OK\n");
 	conf_free(c);
@@ -942,6 +997,7 @@ kinkd_open(struct kinkd *kd)
 		fatal("SA backend %s", backend_name(c->c_backend));
 	if (kd->kd_hooks != NULL && kd->kd_hooks->kh_backend != NULL)
 		kd->kd_hooks->kh_backend(kd);
+	log_kernel_algs(en->en_sadb);
 	if (reload_filter(en->en_sadb, c, NULL, 0) == -1)
 		fatalx("%s: a policy has no suite the %s backend can install",
 		    kd->kd_conf_path, sadb_backend(en->en_sadb));
@@ -954,6 +1010,7 @@ kinkd_open(struct kinkd *kd)
 	if ((kd->kd_net = net_new(en->en_base, la, i, xact_input, en)) ==
 	    NULL)
 		fatalx("cannot open the KINK sockets");
+	net_set_icmp(kd->kd_net, xact_status_icmp);
 	en->en_send = kinkd_net_send;
 	en->en_local_for = kinkd_net_local;
 	en->en_net = kd->kd_net;

@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <linux/errqueue.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/ipsec.h>
 #include <linux/pfkeyv2.h>
 #include <linux/xfrm.h>
@@ -53,6 +56,7 @@ struct net {
 	struct net_sock		 n_socks[NET_MAX_SOCKS];
 	int			 n_nsocks;
 	net_input_cb		*n_cb;
+	net_icmp_cb		*n_icmp;
 	void			*n_arg;
 	struct net_rx		 n_rx;
 };
@@ -82,6 +86,104 @@ net_dest(const struct net_sock *ns, struct msghdr *msg,
 	}
 }
 
+/* An ICMP error's name if it says the destination is unreachable. */
+static const char *
+icmp_what(const struct sock_extended_err *ee)
+{
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP &&
+	    ee->ee_type == ICMP_DEST_UNREACH) {
+		switch (ee->ee_code) {
+		case ICMP_PORT_UNREACH:
+			return "port unreachable";
+		case ICMP_HOST_UNREACH:
+			return "host unreachable";
+		case ICMP_NET_UNREACH:
+			return "network unreachable";
+		case ICMP_PROT_UNREACH:
+			return "protocol unreachable";
+		default:
+			return "destination unreachable";
+		}
+	}
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6 &&
+	    ee->ee_type == ICMPV6_DEST_UNREACH) {
+		switch (ee->ee_code) {
+		case ICMPV6_PORT_UNREACH:
+			return "port unreachable";
+		case ICMPV6_ADDR_UNREACH:
+			return "address unreachable";
+		case ICMPV6_NOROUTE:
+			return "no route";
+		default:
+			return "destination unreachable";
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The socket's error queue (IP_RECVERR): each entry names the datagram's
+ * destination.  Drained every time, as a queued error keeps the socket
+ * readable (EPOLLERR) until read; bounded like the data loop.
+ */
+static void
+net_read_errqueue(struct net_sock *ns)
+{
+	struct net *n = ns->ns_net;
+	union {
+		struct cmsghdr hdr;
+		uint8_t buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+		    sizeof(struct sockaddr_in6)) * 2];
+	} cm;
+	struct sockaddr_storage dst;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	uint8_t buf[64];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		memset(&msg, 0, sizeof(msg));
+		memset(&dst, 0, sizeof(dst));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		msg.msg_name = &dst;
+		msg.msg_namelen = sizeof(dst);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		if (recvmsg(ns->ns_fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) == -1)
+			return;
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
+		    c = CMSG_NXTHDR(&msg, c)) {
+			struct sock_extended_err ee;
+			const char *what;
+
+			if (!((c->cmsg_level == IPPROTO_IP &&
+			    c->cmsg_type == IP_RECVERR) ||
+			    (c->cmsg_level == IPPROTO_IPV6 &&
+			    c->cmsg_type == IPV6_RECVERR)) ||
+			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			stats_inc(STAT_ICMP_RCVD);
+			if ((what = icmp_what(&ee)) != NULL &&
+			    n->n_icmp != NULL && msg.msg_namelen > 0 &&
+			    dst.ss_family == ns->ns_addr.ss_family)
+				n->n_icmp(n->n_arg, &dst, what);
+		}
+	}
+}
+
+/* A pending ICMP error a plain recvmsg/sendmsg reports once (sk_err). */
+static int
+net_icmp_errno(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH ||
+	    e == EHOSTDOWN || e == ENETDOWN || e == EPROTO;
+}
+
 static void
 net_read(evutil_socket_t fd, short ev, void *arg)
 {
@@ -93,6 +195,7 @@ net_read(evutil_socket_t fd, short ev, void *arg)
 	size_t len;
 	int i, got, round;
 
+	net_read_errqueue(ns);
 	/* Bounded batch: a flood cannot starve timers and the control. */
 	for (round = 0; round < 64 / NET_RX_BATCH; round++) {
 		memset(rx->rx_msg, 0, sizeof(rx->rx_msg));
@@ -109,6 +212,9 @@ net_read(evutil_socket_t fd, short ev, void *arg)
 		}
 		if ((got = recvmmsg(fd, rx->rx_msg, NET_RX_BATCH, MSG_DONTWAIT,
 		    NULL)) == -1) {
+			/* Already read from the error queue. */
+			if (net_icmp_errno(errno))
+				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
 				log_warn("recvmmsg");
@@ -251,6 +357,16 @@ net_open(struct net *n, struct event_base *base,
 	} else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
 	    sizeof(on)) == -1)
 		goto fail;
+	/*
+	 * ICMP unreachables for what we send (RFC 4430 3.7: a hint for
+	 * dead-peer detection).  Without it Linux reports nothing to an
+	 * unconnected UDP socket; a failure only costs the hint.
+	 */
+	if (addr->ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on,
+		    sizeof(on));
+	else
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	net_bypass(fd, addr->ss_family);
 	if (bind(fd, addr_sa(addr), addr_len(addr_sa(addr))) == -1)
 		goto fail;
@@ -303,6 +419,12 @@ net_new(struct event_base *base, const struct sockaddr_storage *addrs, int na,
 			return NULL;
 		}
 	return n;
+}
+
+void
+net_set_icmp(struct net *n, net_icmp_cb *cb)
+{
+	n->n_icmp = cb;
 }
 
 void
@@ -427,7 +549,12 @@ net_send(struct net *n, const struct sockaddr_storage *from,
 	msg.msg_namelen = addr_len(addr_sa(to));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (sendmsg(ns->ns_fd, &msg, 0) == -1) {
+	/*
+	 * An ICMP error pending on the socket (IP_RECVERR) fails the next
+	 * send once without sending; the error queue has it already.
+	 */
+	if (sendmsg(ns->ns_fd, &msg, 0) == -1 && (!net_icmp_errno(errno) ||
+	    sendmsg(ns->ns_fd, &msg, 0) == -1)) {
 		log_warn("sendmsg to %s port %u",
 		    addr_ntop(addr_sa(to), a, sizeof(a)),
 		    addr_port(addr_sa(to)));

@@ -26,11 +26,22 @@ struct net;
 typedef void net_input_cb(void *arg, const struct sockaddr_storage *from,
     const struct sockaddr_storage *to, const uint8_t *p, size_t len);
 
+/*
+ * An ICMP or ICMPv6 unreachable for a datagram we sent (IP_RECVERR /
+ * IPV6_RECVERR on every socket): `dst` is where that datagram went (with
+ * its port), `what` a short name ("port unreachable", "host
+ * unreachable"...).  Unauthenticated: a hint, never a verdict.
+ */
+typedef void net_icmp_cb(void *arg, const struct sockaddr_storage *dst,
+    const char *what);
+
 /* addrs: `n` local addresses with their ports.  NULL on failure (logged). */
 struct net	*net_new(struct event_base *,
 		    const struct sockaddr_storage *addrs, int n, net_input_cb *,
 		    void *);
 void		 net_free(struct net *);
+/* Who hears of ICMP errors (same arg as the input callback); NULL: none. */
+void		 net_set_icmp(struct net *, net_icmp_cb *);
 /*
  * Send from local address `from` (its port is ignored; ss_family 0 = any
  * socket of `to`'s family) to `to`.  0 or -1 (logged).

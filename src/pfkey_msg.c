@@ -464,6 +464,69 @@ ext_min(uint16_t type)
 	}
 }
 
+/* One supported list: each algorithm PF_KEY names, onto the table. */
+static int
+caps_list(const struct sadb_ext *e, int enc, struct sadb_caps *c)
+{
+	const struct sadb_algmap *(*at)(int) = enc ? sadb_alg_enc_at :
+	    sadb_alg_auth_at;
+	size_t el = (size_t)e->sadb_ext_len * 8, off;
+	struct sadb_alg a;
+
+	if (el < sizeof(struct sadb_supported) ||
+	    (el - sizeof(struct sadb_supported)) % sizeof(a) != 0)
+		return -1;
+	for (off = sizeof(struct sadb_supported); off < el; off += sizeof(a)) {
+		memcpy(&a, (const uint8_t *)e + off, sizeof(a));
+		for (int i = 0; at(i) != NULL && i < SADB_CAPS_MAX; i++) {
+			if (at(i)->al_pfkey != a.sadb_alg_id || at(i)->al_aead)
+				continue;
+			if (!enc) {
+				c->kc_auth[i] = 1;
+				continue;
+			}
+			c->kc_enc[i] = 1;
+			c->kc_enc_min[i] = a.sadb_alg_minbits;
+			c->kc_enc_max[i] = a.sadb_alg_maxbits;
+		}
+	}
+	return 0;
+}
+
+int
+pfkey_caps_parse(const uint8_t *buf, size_t len, struct sadb_caps *c)
+{
+	const struct sadb_msg *h = (const void *)buf;
+	size_t off;
+	int seen = 0;
+
+	if (len < sizeof(*h) || h->sadb_msg_version != PF_KEY_V2 ||
+	    h->sadb_msg_type != SADB_REGISTER)
+		return 0;
+	if ((size_t)h->sadb_msg_len * 8 != len || h->sadb_msg_errno != 0)
+		return -1;
+	for (off = sizeof(*h); off + sizeof(struct sadb_ext) <= len; ) {
+		const struct sadb_ext *e = (const void *)(buf + off);
+		size_t el = (size_t)e->sadb_ext_len * 8;
+
+		if (el < sizeof(*e) || off + el > len)
+			return -1;
+		if (e->sadb_ext_type == SADB_EXT_SUPPORTED_AUTH ||
+		    e->sadb_ext_type == SADB_EXT_SUPPORTED_ENCRYPT) {
+			if (caps_list(e, e->sadb_ext_type ==
+			    SADB_EXT_SUPPORTED_ENCRYPT, c) == -1)
+				return -1;
+			seen = 1;
+		}
+		off += el;
+	}
+	if (off != len || !seen)
+		return -1;
+	c->kc_known = 1;
+	c->kc_source = "SADB_REGISTER";
+	return 1;
+}
+
 /* Received message, split into its extensions (views into the buffer). */
 struct pk_parsed {
 	const struct sadb_msg *p_h;

@@ -52,6 +52,13 @@ int	pfkey_dirs(const struct kink_policy *, uint8_t dirs[3]);
  */
 int	pfkey_build(const struct pfkey_state *, const struct kreq *,
 	    uint8_t *buf, size_t cap);
+/*
+ * An SADB_REGISTER answer's supported lists (RFC 2367 2.3.8,
+ * SADB_EXT_SUPPORTED_AUTH / _ENCRYPT) into caps, added to what it holds
+ * (the ESP and AH answers carry the same lists).  1 when buf is such an
+ * answer, 0 when it is another message, -1 when it is malformed.
+ */
+int	pfkey_caps_parse(const uint8_t *buf, size_t len, struct sadb_caps *);
 /* Decode one received message (buf 8-aligned) into *out. */
 void	pfkey_parse(const struct pfkey_state *, const uint8_t *buf,
 	    size_t len, struct kin *out);

@@ -51,6 +51,7 @@ struct kink_policy {
 	uint32_t	 pol_life_secs;		/* 0 = no seconds lifetime */
 	uint32_t	 pol_life_kbytes;	/* 0 = no kilobytes lifetime */
 	uint16_t	 pol_pfs_group;	/* 0 = no PFS, else DH group (14, 19) */
+	uint8_t		 pol_pfs_optional;	/* "pfs G optional": without KE too */
 	/* Tunnel endpoints (tunnel mode only): this host and the peer. */
 	struct sockaddr_storage pol_tun_local;
 	struct sockaddr_storage pol_tun_remote;

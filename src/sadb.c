@@ -192,6 +192,16 @@ sadb_supports(struct sadb *sd, const struct kink_suite *s, const char **why)
 }
 
 int
+sadb_caps(struct sadb *sd, struct sadb_caps *out)
+{
+	if (sd->sd_ops->caps == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return sd->sd_ops->caps(sd, out);
+}
+
+int
 sadb_spd_add(struct sadb *sd, const struct kink_policy *pol,
     sadb_done_cb cb, void *arg)
 {

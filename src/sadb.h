@@ -19,6 +19,7 @@
 
 struct event_base;
 struct sadb;
+struct sadb_caps;
 
 enum sadb_event_type {
 	SADB_EV_ACQUIRE = 1,	/* traffic matched a policy with no SA */
@@ -87,6 +88,8 @@ struct sadb_ops {
 	/* Optional, read-only: see sadb_spd_get(). */
 	int	(*spd_get)(struct sadb *, const struct kink_policy *,
 		    sadb_spd_cb, void *);
+	/* Optional: see sadb_caps(). */
+	int	(*caps)(struct sadb *, struct sadb_caps *);
 };
 
 /* Shared by sadb.c and the backends; the daemon treats it as opaque. */
@@ -176,6 +179,37 @@ int	sadb_flush(struct sadb *, sadb_done_cb, void *);
  */
 int	sadb_supports(struct sadb *, const struct kink_suite *,
 	    const char **why);
+/*
+ * What this kernel can install, per entry of the algorithm tables
+ * (kern_alg.c: sadb_alg_enc_at(), sadb_alg_auth_at()): from PF_KEY's
+ * SADB_REGISTER answer (its supported lists, which Linux fills by asking
+ * the crypto API, modules loaded on demand) or, for XFRM and `kinkd -n`,
+ * from the crypto API itself (AF_ALG bind per name, which loads modules
+ * the same way; else /proc/crypto, which lists only what is loaded).
+ * kc_known 0: nothing learnt, nothing refused.
+ */
+#define SADB_CAPS_MAX	16
+struct sadb_caps {
+	int		 kc_known;
+	const char	*kc_source;	/* "SADB_REGISTER", "AF_ALG", ... */
+	uint8_t		 kc_enc[SADB_CAPS_MAX];	/* 1: available */
+	uint16_t	 kc_enc_min[SADB_CAPS_MAX];	/* key bits; 0: any */
+	uint16_t	 kc_enc_max[SADB_CAPS_MAX];
+	uint8_t		 kc_auth[SADB_CAPS_MAX];
+};
+/* The backend's view (0), or -1 when it has none (null, or unknown). */
+int	sadb_caps(struct sadb *, struct sadb_caps *);
+/* The crypto API's answer without a backend (kinkd -n): 0 or -1. */
+int	sadb_caps_probe(struct sadb_caps *);
+/*
+ * Whether caps allow the transform (proto IPPROTO_ESP / IPPROTO_AH): 1,
+ * or 0 with the reason in why ("the kernel has no hmac(sha512)").
+ */
+int	sadb_caps_xform(const struct sadb_caps *, uint8_t proto,
+	    const struct kink_xform *, char *why, size_t);
+/* The names caps hold, space-separated: "cbc(aes) ..." (enc 1, auth 0). */
+void	sadb_caps_names(const struct sadb_caps *, int enc, char *, size_t);
+
 /*
  * Backends deliver kernel events here.  Inline, so a backend reaches the
  * registered upcall without calling up into sadb.c, which calls down into

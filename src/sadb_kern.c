@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -81,6 +83,9 @@ struct sadb_kern {
 	int		 k_incb;	/* inside the read callback */
 	int		 k_dead;	/* closed while k_incb: free on the way out */
 	uint32_t	 k_dump;	/* kf_one_dump: seq of the dump, or 0 */
+	struct sadb_caps k_caps;	/* what the kernel can install */
+	int		 k_caps_n;	/* REGISTER answers read */
+	char		 k_why[160];	/* sadb_kern_supports' reason */
 };
 
 static void	sadb_req_finish(struct sadb_req *, int);
@@ -758,6 +763,9 @@ kern_dispatch(struct sadb_kern *k, const uint8_t *msg, size_t len)
 {
 	struct kin in;
 
+	if (k->k_fmt->kf_caps != NULL &&
+	    k->k_fmt->kf_caps(msg, len, &k->k_caps) == 1)
+		k->k_caps_n++;
 	k->k_fmt->kf_parse(k->k_state, msg, len, &in);
 	switch (in.ki_kind) {
 	case KIN_IGNORE:
@@ -830,6 +838,59 @@ kern_read(evutil_socket_t fd, short what, void *arg)
 		kern_free(k);
 }
 
+/*
+ * The REGISTER answers carry the supported lists, and the start-up suite
+ * filter runs before the event loop: read them here, at most 2 s (other
+ * messages meanwhile go their usual way).  Without them nothing is known
+ * and nothing refused.
+ */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+kern_wait_caps(struct sadb_kern *k)
+{
+	struct pollfd pfd = { .fd = k->k_fd, .events = POLLIN };
+	uint64_t end = mono_ms() + 2000, now;
+
+	while (k->k_caps_n < 2 && (now = mono_ms()) < end &&
+	    poll(&pfd, 1, (int)(end - now)) > 0 && !k->k_dead)
+		kern_read(k->k_fd, EV_READ, k);
+	if (k->k_caps_n == 0)
+		log_warnx("sadb %s: no SADB_REGISTER answer; the kernel's "
+		    "algorithms are unknown", k->k_fmt->kf_name);
+}
+
+static int
+sadb_kern_caps(struct sadb *sd, struct sadb_caps *out)
+{
+	struct sadb_kern *k = sd->sd_priv;
+
+	if (k == NULL || !k->k_caps.kc_known)
+		return -1;
+	*out = k->k_caps;
+	return 0;
+}
+
+static int
+sadb_kern_supports(struct sadb *sd, uint8_t proto,
+    const struct kink_xform *x, const char **why)
+{
+	struct sadb_kern *k = sd->sd_priv;
+
+	if (k == NULL || sadb_caps_xform(&k->k_caps, proto, x, k->k_why,
+	    sizeof(k->k_why)))
+		return 1;
+	*why = k->k_why;
+	return 0;
+}
+
 static int
 kern_register(struct sadb_kern *k, uint8_t proto)
 {
@@ -875,6 +936,10 @@ sadb_kern_open(struct sadb *sd, const struct sadb_kfmt *fmt)
 		sd->sd_priv = NULL;
 		goto fail;
 	}
+	if (fmt->kf_caps != NULL)
+		kern_wait_caps(k);
+	if (fmt->kf_probe != NULL && fmt->kf_probe(&k->k_caps) == -1)
+		memset(&k->k_caps, 0, sizeof(k->k_caps));
 	return 0;
  fail:
 	e = errno;
@@ -964,6 +1029,8 @@ const struct sadb_ops sadb_pfkey_ops = {
 	.get = sadb_kern_get,
 	.del_larval = sadb_kern_del_larval,
 	.spd_repair = sadb_kern_spd_repair,
+	.caps = sadb_kern_caps,
+	.supports = sadb_kern_supports,
 };
 
 const struct sadb_ops sadb_xfrm_ops = {
@@ -980,4 +1047,6 @@ const struct sadb_ops sadb_xfrm_ops = {
 	.del_larval = sadb_kern_del_larval,
 	.spd_repair = sadb_kern_spd_repair,
 	.spd_get = sadb_kern_spd_get,
+	.caps = sadb_kern_caps,
+	.supports = sadb_kern_supports,
 };

@@ -62,6 +62,13 @@ struct sadb_kfmt {
 	size_t	(*kf_next)(const uint8_t *buf, size_t len);
 	void	(*kf_parse)(const void *state, const uint8_t *buf,
 		    size_t len, struct kin *);
+	/*
+	 * Optional: what the kernel can install.  kf_caps reads one received
+	 * message (PF_KEY's SADB_REGISTER answer: 1 when it was one);
+	 * kf_probe asks at open (XFRM: the crypto API).
+	 */
+	int	(*kf_caps)(const uint8_t *buf, size_t len, struct sadb_caps *);
+	int	(*kf_probe)(struct sadb_caps *);
 };
 
 /* The two formats (sadb_pfkey.c, sadb_xfrm.c); sadb_pfkey_ops and

@@ -88,4 +88,5 @@ const struct sadb_kfmt sadb_pfkey_fmt = {
 	.kf_build = pfkey_build_msg,
 	.kf_next = pfkey_next,
 	.kf_parse = pfkey_parse_msg,
+	.kf_caps = pfkey_caps_parse,
 };

@@ -7,13 +7,123 @@
  * (docs/arch/kernel.md).
  */
 #include <sys/socket.h>
+#include <linux/if_alg.h>
 #include <linux/netlink.h>
 #include <linux/xfrm.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sadb_kern.h"
 #include "xfrm_msg.h"
+
+/* An algorithm the crypto API can instantiate (loading its modules). */
+static int
+alg_bind(int fd, const char *type, const char *name)
+{
+	struct sockaddr_alg sa = { .salg_family = AF_ALG };
+
+	strlcpy((char *)sa.salg_type, type, sizeof(sa.salg_type));
+	strlcpy((char *)sa.salg_name, name, sizeof(sa.salg_name));
+	return bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+}
+
+static char *
+read_all(const char *path)
+{
+	char *text = NULL, *t;
+	size_t cap = 0, len = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	for (;;) {
+		if (len + 4097 > cap) {
+			if ((t = realloc(text, cap + 65536)) == NULL) {
+				free(text);
+				close(fd);
+				return NULL;
+			}
+			text = t;
+			cap += 65536;
+		}
+		if ((n = read(fd, text + len, 4096)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	text[len] = '\0';
+	return text;
+}
+
+/* /proc/crypto holds a "name : NAME" line: only what is loaded. */
+static int
+proc_has(const char *text, const char *name)
+{
+	char want[160];
+
+	snprintf(want, sizeof(want), ": %s\n", name);
+	return strstr(text, want) != NULL;
+}
+
+/*
+ * XFRM installs whatever the crypto API can instantiate under the names
+ * of kern_alg.c.  AF_ALG answers that exactly (a bind per name, loading
+ * modules as an SA add would); without AF_ALG, /proc/crypto says what is
+ * loaded now, a lower bound.  One fresh socket per name: a bound AF_ALG
+ * socket cannot be bound again.
+ */
+int
+sadb_caps_probe(struct sadb_caps *c)
+{
+	const struct sadb_algmap *m;
+	char *text = NULL;
+	int fd, i, alg;
+
+	memset(c, 0, sizeof(*c));
+	if ((fd = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) != -1) {
+		close(fd);
+		alg = 1;
+		c->kc_source = "AF_ALG";
+	} else {
+		if ((text = read_all("/proc/crypto")) == NULL)
+			return -1;
+		alg = 0;
+		c->kc_source = "/proc/crypto";
+	}
+	for (i = 0; (m = sadb_alg_enc_at(i)) != NULL && i < SADB_CAPS_MAX;
+	    i++) {
+		if (!alg) {
+			c->kc_enc[i] = proc_has(text, m->al_xfrm);
+			continue;
+		}
+		if ((fd = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			break;
+		c->kc_enc[i] = alg_bind(fd, m->al_aead ? "aead" : "skcipher",
+		    m->al_xfrm);
+		close(fd);
+	}
+	for (i = 0; (m = sadb_alg_auth_at(i)) != NULL && i < SADB_CAPS_MAX;
+	    i++) {
+		if (!alg) {
+			c->kc_auth[i] = proc_has(text, m->al_xfrm);
+			continue;
+		}
+		if ((fd = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			break;
+		c->kc_auth[i] = alg_bind(fd, "hash", m->al_xfrm);
+		close(fd);
+	}
+	free(text);
+	c->kc_known = 1;
+	return 0;
+}
 
 /* XFRM keeps no state beyond the driver's: a token, never read. */
 static char xfrm_nostate;
@@ -68,4 +178,5 @@ const struct sadb_kfmt sadb_xfrm_fmt = {
 	.kf_build = xfrm_build_msg,
 	.kf_next = xfrm_next,
 	.kf_parse = xfrm_parse_msg,
+	.kf_probe = sadb_caps_probe,
 };

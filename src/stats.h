@@ -51,7 +51,9 @@
 	X(EXPIRE_SOFT, "expire_soft")					\
 	X(EXPIRE_HARD, "expire_hard")					\
 	X(RELOAD_OK, "reload_ok")					\
-	X(RELOAD_FAIL, "reload_failed")
+	X(RELOAD_FAIL, "reload_failed")					\
+	X(ICMP_RCVD, "icmp_received")	/* errors on KINK sockets */	\
+	X(ICMP_PROBE, "icmp_probes")	/* STATUS started by one */
 
 enum stat_id {
 #define STAT_ENUM(id, name)	STAT_##id,

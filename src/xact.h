@@ -114,6 +114,8 @@ struct kink_xact {
 	/* What follows the ticket. */
 	void			(*xa_next)(struct kink_xact *);
 	uint8_t			 xa_u2u_tried;
+	uint8_t			 xa_plain_tried;	/* an ordinary ticket asked */
+	uint8_t			 xa_u2u_fallback; /* after KINK_U2UDENIED */
 	/* Started over (xact_restart): no second time. */
 	uint8_t			 xa_renewed;
 	uint8_t			 xa_u2u_used;	/* our ticket is User-to-User */
@@ -286,6 +288,13 @@ int	xact_status_start(struct kink_engine *, struct kink_peer *,
 	    struct xact_waiter *);
 /* Authenticated traffic from the peer: alive, restart the DPD clock. */
 void	xact_status_seen(struct kink_peer *);
+/*
+ * net's ICMP callback (arg: the engine): an unreachable for a peer's KINK
+ * port starts a STATUS probe early (RFC 4430 3.7), at most one per peer
+ * per retransmission cycle; nothing else changes.
+ */
+void	xact_status_icmp(void *, const struct sockaddr_storage *,
+	    const char *);
 /* (Re)arm the dead-peer timer from the active config. */
 void	xact_status_dpd_arm(struct kink_peer *);
 

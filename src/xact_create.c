@@ -464,6 +464,36 @@ create_refused(struct kink_xact *x, const struct kink_msg *m,
 }
 
 /*
+ * RFC 4430 3.2: a responder that cannot do KE answers INVALID-PAYLOAD-TYPE
+ * naming KE, and the initiator "MAY retry without a KE payload (as
+ * another transaction) if its policy allows that": `pfs G optional`.
+ * The new transaction carries the policy without PFS; a rekey asks with
+ * KE again, since the peer may have learnt it.  1 if started over.
+ */
+static int
+create_ke_refused(struct kink_xact *x, const struct kink_msg *m,
+    const struct doi_error *de)
+{
+	if (de->de_err != ISAKMP_ERR_PEER_NOTIFY ||
+	    de->de_notify != ISAKMP_NTYPE_INVALID_PAYLOAD_TYPE ||
+	    de->de_datalen < 1 || de->de_data[0] != ISAKMP_NPTYPE_KE ||
+	    x->xa_pol.pol_pfs_group == 0 || wire_ackreq(m))
+		return 0;
+	if (!x->xa_pol.pol_pfs_optional) {
+		log_info(XFMT "the peer refused KE (INVALID-PAYLOAD-TYPE); "
+		    "policy %s requires PFS, no retry", XARG(x),
+		    x->xa_pol.pol_name);
+		return 0;
+	}
+	log_info(XFMT "the peer refused KE (INVALID-PAYLOAD-TYPE): policy %s "
+	    "has pfs optional, retrying without PFS", XARG(x),
+	    x->xa_pol.pol_name);
+	x->xa_pol.pol_pfs_group = 0;
+	xact_restart(x, "peer refused KE");
+	return 1;
+}
+
+/*
  * The Notify payloads a CREATE or REPLY carried.  In a request every one
  * is ignored (RFC 4430 5.5), but an error type there is unusual enough
  * to say so with its number and name; status types are routine.
@@ -533,6 +563,8 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 	}
 	if (doi_init_reply(x->xa_doi, ip->ip_body.rb_p, ip->ip_body.rb_len,
 	    ip->ip_inner_next, xact_prf, x, r, &de) == -1) {
+		if (create_ke_refused(x, m, &de))
+			return;
 		create_refused(x, m, "%s%s (notify %u %s), policy %s",
 		    de.de_err == ISAKMP_ERR_PEER_NOTIFY ? "peer refused: " :
 		    "bad REPLY: ", isakmp_strerror(de.de_err), de.de_notify,

@@ -5,8 +5,14 @@
  * peer's ticket and the peer's policy says "u2u allow", the transaction
  * sends GETTGT{TGT_REQ(peer principal)} (unauthenticated, retransmitted
  * like any command), takes the TGT from the KINK_TGT_REP, gets a U2U
- * ticket under it and carries on.  An unauthenticated KINK_ERROR
- * (U2UDENIED) is recorded, not acted on: the exchange gives up on time.
+ * ticket under it and carries on.  A KINK_U2UDENIED (unauthenticated)
+ * has the exchange ask the KDC for an ordinary ticket if it has not yet
+ * (RFC 4430 5.6: "MAY retry with the non-User-to-User mode (if it has
+ * not yet been tried)"): a peer we knew as User-to-User that got a
+ * service key.  Only that ticket's success clears the peer's
+ * User-to-User state, so a forged denial costs one exchange at most.
+ * If the KDC already refused this exchange an ordinary ticket, the
+ * denial is recorded and the exchange gives up on time.
  * The other trigger, a KRB_AP_ERR_USER_TO_USER_REQUIRED REPLY from the
  * peer, starts the exchange over (new XID) straight with GETTGT.  The
  * peer's TGT and the U2U ticket are cached per peer (struct kink_peer):
@@ -77,6 +83,14 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 		gettgt_start(x);
 		return;
 	}
+	if (err == 0 && x->xa_u2u_fallback && !krb_ticket_is_u2u(tkt)) {
+		struct kink_peer *pe = x->xa_peer;
+
+		log_info(XFMT "ordinary ticket for %s: the peer is no longer "
+		    "User-to-User", XARG(x), pe->pe_principal);
+		pe->pe_u2u = 0;
+		xact_gettgt_forget(pe, 1);
+	}
 	if (err == 0 && krb_ticket_is_u2u(tkt)) {
 		struct kink_peer *pe = x->xa_peer;
 
@@ -88,9 +102,10 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 	}
 	if (err != 0) {
 		stats_inc(STAT_KDC_ERR);
-		xact_fail(x, CTL_ERR_FAILED, "no ticket for %s: %s",
+		xact_fail(x, CTL_ERR_FAILED, "no ticket for %s: %s%s",
 		    x->xa_peer->pe_principal,
-		    krb_err_str(x->xa_en->en_krb, err));
+		    krb_err_str(x->xa_en->en_krb, err), x->xa_u2u_fallback ?
+		    " (after the peer denied User-to-User)" : "");
 		return;
 	}
 	x->xa_client = krb_client_new(x->xa_en->en_krb, tkt);
@@ -191,11 +206,12 @@ gettgt_cached_u2u(struct kink_xact *x)
 	return gettgt_start(x);
 }
 
+static int	gettgt_plain(struct kink_xact *,
+		    void (*)(struct kink_xact *));
+
 int
 xact_gettgt_ticket(struct kink_xact *x, void (*next)(struct kink_xact *))
 {
-	struct ticket_wait *tw;
-
 	if (xact_state(x, XS_I_TICKET) == -1)
 		return -1;
 	if ((x->xa_peer->pe_u2u || x->xa_peer->pe_u2u_next) &&
@@ -203,6 +219,16 @@ xact_gettgt_ticket(struct kink_xact *x, void (*next)(struct kink_xact *))
 		x->xa_next = next;
 		return gettgt_cached_u2u(x);
 	}
+	return gettgt_plain(x, next);
+}
+
+/* An ordinary service ticket for the peer from the KDC. */
+static int
+gettgt_plain(struct kink_xact *x, void (*next)(struct kink_xact *))
+{
+	struct ticket_wait *tw;
+
+	x->xa_plain_tried = 1;
 	if ((tw = calloc(1, sizeof(*tw))) == NULL) {
 		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
 		return -1;
@@ -405,6 +431,22 @@ gettgt_reply(struct kink_xact *x, const struct kink_msg *m)
 		snprintf(x->xa_lasterr, sizeof(x->xa_lasterr),
 		    "KINK_ERROR %s to GETTGT (unauthenticated)",
 		    wire_error_name(m->m_error));
+	if (!wire_has(m, KINK_ERROR) || m->m_error != KINK_U2UDENIED ||
+	    x->xa_u2u_fallback)
+		return;
+	if (x->xa_plain_tried) {
+		log_info(XFMT "the peer denies User-to-User (KINK_U2UDENIED) "
+		    "and the KDC refused an ordinary ticket: no retry",
+		    XARG(x));
+		x->xa_u2u_fallback = 1;	/* said once */
+		return;
+	}
+	log_info(XFMT "the peer denies User-to-User (KINK_U2UDENIED): "
+	    "retrying with an ordinary ticket", XARG(x));
+	x->xa_u2u_fallback = 1;
+	if (xact_state(x, XS_I_TICKET) == -1)
+		return;
+	gettgt_plain(x, x->xa_next);
 }
 
 int

@@ -181,6 +181,48 @@ status_dpd(void *arg)
 	xact_status_start(en, pe, NULL);
 }
 
+/*
+ * RFC 4430 3.7: ICMP unreachable "SHOULD" be taken as a hint to check the
+ * peer.  Unauthenticated, so it only starts the STATUS probe dead-peer
+ * detection would send later, to a peer that dead-peer detection would
+ * probe (SAs with it, or talked to); the probe's own outcome decides (an
+ * answer: alive; silence: suspected, SAs kept).  Rate: no probe in
+ * flight, and one per peer per retransmission cycle (at least 1 s).
+ */
+void
+xact_status_icmp(void *arg, const struct sockaddr_storage *dst,
+    const char *what)
+{
+	struct kink_engine *en = arg;
+	struct kink_peer *pe;
+	struct conf_peer *cp;
+	char a[ADDR_STRLEN];
+	uint64_t now = timer_now_ms(), gap;
+
+	if (en->en_stopping || addr_port((const struct sockaddr *)dst) !=
+	    en->en_conf->c_port)
+		return;
+	cp = conf_peer_by_addr(en->en_conf, (const struct sockaddr *)dst);
+	if (cp == NULL || (pe = peer_by_name(en, cp->p_name)) == NULL)
+		return;
+	/* As for the dead-peer timer: a peer we hold SAs with or talked to. */
+	if (sarec_count(en, pe) == 0 && pe->pe_last_seen == 0)
+		return;
+	gap = xact_cycle_ms(en);
+	if (gap < 1000)
+		gap = 1000;
+	if (pe->pe_probe != NULL || (pe->pe_icmp_ms != 0 &&
+	    now - pe->pe_icmp_ms < gap))
+		return;
+	pe->pe_icmp_ms = now;
+	stats_inc(STAT_ICMP_PROBE);
+	log_info("peer %s: ICMP %s from %s port %u: probing with STATUS "
+	    "(a hint, not a verdict)", pe->pe_name, what,
+	    addr_ntop((const struct sockaddr *)dst, a, sizeof(a)),
+	    addr_port((const struct sockaddr *)dst));
+	xact_status_start(en, pe, NULL);
+}
+
 static int
 status_peer_new(struct kink_peer *pe)
 {

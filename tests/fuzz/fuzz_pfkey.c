@@ -5,6 +5,7 @@
  * never carries a key; an SA the decoder returns can be encoded again as
  * a request without failing for any reason but an unknown algorithm.  The
  * state knows a policy id and a stand-in reqid, so both mappings run.
+ * The same input goes through the SADB_REGISTER list reader.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -47,6 +48,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	memcpy(msg, data, len);
 	pfkey_parse(&ps, msg, len, &in);
+	{
+		/* The SADB_REGISTER lists: a known answer, within bounds. */
+		struct sadb_caps caps;
+		int rc;
+
+		memset(&caps, 0, sizeof(caps));
+		rc = pfkey_caps_parse(msg, len, &caps);
+		CHECK(rc >= -1 && rc <= 1 && (rc == 1) == caps.kc_known);
+	}
 	free(msg);
 	switch (in.ki_kind) {
 	case KIN_IGNORE:

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "isakmp_num.h"
 #include "kern_golden.h"
 #include "pfkey_msg.h"
 #include "sadb_kern.h"
@@ -400,6 +401,109 @@ TEST(parse_garbled)
 	ASSERT_TRUE(!in.ki_have);
 }
 
+/* The table index of an encryption / integrity algorithm (DOI value). */
+static int
+enc_idx(uint8_t doi)
+{
+	for (int i = 0; sadb_alg_enc_at(i) != NULL; i++)
+		if (sadb_alg_enc_at(i)->al_doi == doi)
+			return i;
+	return -1;
+}
+
+static int
+auth_idx(uint16_t doi)
+{
+	for (int i = 0; sadb_alg_auth_at(i) != NULL; i++)
+		if (sadb_alg_auth_at(i)->al_doi == doi)
+			return i;
+	return -1;
+}
+
+/* SADB_REGISTER's supported lists onto the algorithm table (golden). */
+TEST(caps_register_answer)
+{
+	uint8_t buf[KMSG_MAX] KBUF_ALIGN;
+	struct sadb_caps c;
+	struct kink_xform x;
+	char why[160], names[256];
+	size_t len;
+
+	ASSERT_INT_EQ(golden(AF_INET, "register-answer", buf, &len), 0);
+	memset(&c, 0, sizeof(c));
+	ASSERT_INT_EQ(pfkey_caps_parse(buf, len, &c), 1);
+	ASSERT_TRUE(c.kc_known);
+	ASSERT_STR_EQ(c.kc_source, "SADB_REGISTER");
+	ASSERT_TRUE(c.kc_enc[enc_idx(ESP_AES_CBC)]);
+	ASSERT_INT_EQ(c.kc_enc_min[enc_idx(ESP_AES_CBC)], 128);
+	ASSERT_INT_EQ(c.kc_enc_max[enc_idx(ESP_AES_CBC)], 256);
+	ASSERT_TRUE(c.kc_enc[enc_idx(ESP_AES_CTR)]);
+	ASSERT_TRUE(c.kc_enc[enc_idx(ESP_NULL)]);
+	ASSERT_TRUE(!c.kc_enc[enc_idx(ESP_3DES)]);
+	/* PF_KEY never lists AEAD; GCM stays refused. */
+	ASSERT_TRUE(!c.kc_enc[enc_idx(ESP_AES_GCM_16)]);
+	ASSERT_TRUE(c.kc_auth[auth_idx(AUTH_ALG_HMAC_SHA)]);
+	ASSERT_TRUE(c.kc_auth[auth_idx(AUTH_ALG_HMAC_SHA2_512)]);
+	ASSERT_TRUE(c.kc_auth[auth_idx(AUTH_ALG_AES_XCBC_MAC)]);
+	sadb_caps_names(&c, 1, names, sizeof(names));
+	ASSERT_STR_EQ(names, "cbc(des) ecb(cipher_null) cbc(aes) "
+	    "rfc3686(ctr(aes))");
+	sadb_caps_names(&c, 0, names, sizeof(names));
+	ASSERT_STR_EQ(names, "hmac(md5) hmac(sha1) hmac(sha256) hmac(sha384) "
+	    "hmac(sha512) xcbc(aes)");
+	/* Transforms against it: allowed, missing cipher, key too long. */
+	memset(&x, 0, sizeof(x));
+	x.x_present = 1;
+	x.x_id = ESP_AES_CBC;
+	x.x_keylen = 256;
+	x.x_auth = AUTH_ALG_HMAC_SHA2_256;
+	ASSERT_INT_EQ(sadb_caps_xform(&c, IPPROTO_ESP, &x, why, sizeof(why)),
+	    1);
+	x.x_keylen = 512;
+	ASSERT_INT_EQ(sadb_caps_xform(&c, IPPROTO_ESP, &x, why, sizeof(why)),
+	    0);
+	ASSERT_STR_EQ(why, "the kernel's cbc(aes) takes 128..256-bit keys, "
+	    "not 512 (SADB_REGISTER)");
+	x.x_id = ESP_3DES;
+	x.x_keylen = 0;
+	ASSERT_INT_EQ(sadb_caps_xform(&c, IPPROTO_ESP, &x, why, sizeof(why)),
+	    0);
+	ASSERT_STR_EQ(why, "the kernel has no cbc(des3_ede) (SADB_REGISTER)");
+	/* Nothing known: nothing refused. */
+	memset(&c, 0, sizeof(c));
+	ASSERT_INT_EQ(sadb_caps_xform(&c, IPPROTO_ESP, &x, why, sizeof(why)),
+	    1);
+}
+
+/* Other messages are not REGISTER answers; broken ones are refused. */
+TEST(caps_register_bad)
+{
+	uint8_t buf[KMSG_MAX] KBUF_ALIGN, *cut;
+	struct sadb_msg *h = (struct sadb_msg *)buf;
+	struct sadb_caps c;
+	size_t len, l;
+
+	memset(&c, 0, sizeof(c));
+	len = kernel_msg(AF_INET, "add", SADB_GET, KC_PID, KC_SEQ, buf);
+	ASSERT_INT_EQ(pfkey_caps_parse(buf, len, &c), 0);
+	/* Our own REGISTER request: no supported list. */
+	ASSERT_INT_EQ(golden(AF_INET, "register-esp", buf, &len), 0);
+	ASSERT_INT_EQ(pfkey_caps_parse(buf, len, &c), -1);
+	ASSERT_INT_EQ(golden(AF_INET, "register-answer", buf, &len), 0);
+	for (l = 0; l < len; l++) {
+		ASSERT_TRUE((cut = malloc(l + 1)) != NULL);
+		memcpy(cut, buf, l);
+		ASSERT_TRUE(pfkey_caps_parse(cut, l, &c) != 1);
+		free(cut);
+	}
+	h->sadb_msg_errno = EINVAL;
+	ASSERT_INT_EQ(pfkey_caps_parse(buf, len, &c), -1);
+	h->sadb_msg_errno = 0;
+	buf[16] = 0;	/* an extension of no length: no progress */
+	ASSERT_INT_EQ(pfkey_caps_parse(buf, len, &c), -1);
+	ASSERT_TRUE(!c.kc_known);
+}
+
 int
 main(void)
 {
@@ -415,5 +519,7 @@ main(void)
 	RUN(parse_expire_soft_hard);
 	RUN(parse_truncated);
 	RUN(parse_garbled);
+	RUN(caps_register_answer);
+	RUN(caps_register_bad);
 	return test_done();
 }
