@@ -195,7 +195,6 @@ net_read(evutil_socket_t fd, short ev, void *arg)
 	size_t len;
 	int i, got, round;
 
-	net_read_errqueue(ns);
 	/* Bounded batch: a flood cannot starve timers and the control. */
 	for (round = 0; round < 64 / NET_RX_BATCH; round++) {
 		memset(rx->rx_msg, 0, sizeof(rx->rx_msg));
@@ -212,9 +211,21 @@ net_read(evutil_socket_t fd, short ev, void *arg)
 		}
 		if ((got = recvmmsg(fd, rx->rx_msg, NET_RX_BATCH, MSG_DONTWAIT,
 		    NULL)) == -1) {
-			/* Already read from the error queue. */
-			if (net_icmp_errno(errno))
+			/*
+			 * The error queue is read only when the socket says
+			 * there is one: an ICMP error fails the read once
+			 * (sk_err), and a wake-up with nothing to read is an
+			 * error queued after a send took sk_err.  A read of
+			 * the queue on every wake-up would cost a system call
+			 * per datagram.
+			 */
+			if (net_icmp_errno(errno)) {
+				net_read_errqueue(ns);
 				continue;
+			}
+			if (round == 0 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK))
+				net_read_errqueue(ns);
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
 				log_warn("recvmmsg");
