@@ -50,6 +50,7 @@ struct broker {
 struct breq {
 	struct broker	*br_bk;
 	uint32_t	 br_seq;
+	int		 br_left;	/* SPD answers still to come */
 };
 
 static void
@@ -136,6 +137,50 @@ bk_dump(int err, const struct kink_sa *sa, void *arg)
 	free(r);
 }
 
+static void
+bk_spd(int err, int dir, void *arg)
+{
+	struct breq *r = arg;
+	struct bmsg m;
+
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_R_SPD;
+	m.bm_seq = r->br_seq;
+	m.bm_err = err;
+	m.bm_flag = (uint32_t)dir;
+	bk_send(r->br_bk, &m);
+	if (--r->br_left <= 0)
+		free(r);
+}
+
+/*
+ * SPD repair and query: the engine's op returns how many answers will
+ * come, so it waits for R_COUNT; the per-direction R_SPDs follow from
+ * the loop (a backend never calls back from inside the request).
+ */
+static int
+bk_spd_run(struct broker *bk, struct bmsg *m, struct breq *r)
+{
+	int n;
+
+	if (m->bm_type == BM_SPD_REPAIR)
+		n = sadb_spd_repair(bk->bk_sadb, &m->bm_pol, bk_spd, r);
+	else
+		n = sadb_spd_get(bk->bk_sadb, &m->bm_pol, bk_spd, r);
+	if (n <= 0) {
+		if (n == 0)
+			errno = EIO;
+		return -1;
+	}
+	r->br_left = n;
+	memset(m, 0, sizeof(*m));
+	m->bm_type = BM_R_COUNT;
+	m->bm_seq = r->br_seq;
+	m->bm_flag = (uint32_t)n;
+	bk_send(bk, m);
+	return 0;
+}
+
 static struct timespec
 conf_mtime(const char *path)
 {
@@ -214,6 +259,11 @@ bk_run(struct broker *bk, struct bmsg *m, struct breq *r)
 		return sadb_spd_add(bk->bk_sadb, &m->bm_pol, bk_done, r);
 	case BM_SPD_DEL:
 		return sadb_spd_del(bk->bk_sadb, &m->bm_pol, bk_done, r);
+	case BM_DEL_LARVAL:
+		return sadb_del_larval(bk->bk_sadb, &m->bm_sa, bk_done, r);
+	case BM_SPD_REPAIR:
+	case BM_SPD_GET:
+		return bk_spd_run(bk, m, r);
 	case BM_SUPPORTS:
 		memset(&su, 0, sizeof(su));
 		if (m->bm_proto == IPPROTO_AH)
@@ -246,6 +296,9 @@ bk_fail_type(uint8_t type)
 		return BM_R_END;
 	case BM_SUPPORTS:
 		return BM_R_SUPPORTS;
+	case BM_SPD_REPAIR:
+	case BM_SPD_GET:
+		return BM_R_COUNT;
 	default:
 		return BM_R_DONE;
 	}

@@ -8,7 +8,8 @@
 # the engine's allowlist kills the engine (SIGSYS), and the broker logs it
 # and exits with status 1 (init restarts the service).  Beta's engine runs
 # as nobody: the broker, which has no CAP_KILL, passes SIGTERM on over the
-# socket, and the pair stops with status 0.
+# socket, and the pair stops with status 0.  `show policies` gets the
+# kernel's answer through the broker (SPD_GET).
 . tests/lib/host.sh
 HOST_NEEDS="$KINKD $KINKCTL"
 host_init 250-privsep
@@ -46,6 +47,8 @@ check_eq beta-broker-root "$(status_of "$(cat "$T/beta.pid")" Uid | cut -f1)" 0
 check initiate ctl alpha initiate beta
 check pairwise sa_pair_ok alpha beta
 check_eq backend-named "$(ctlj alpha show self | jq -r .backend)" null
+# the SPD query goes through the broker: the kernel's answer, not unknown
+check_eq spd-get-proxied "$(ctlj alpha show policies | jq -c '[.policies[].dirs[].kernel] | unique')" '["yes"]'
 
 # out of the configuration: refused by the broker, logged, nothing added
 inject alpha privsep-spd
