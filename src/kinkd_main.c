@@ -897,6 +897,8 @@ kinkd_privsep(struct kinkd *kd, struct pidfh **pfh)
 	ba.ba_conf_path = kd->kd_conf_path;
 	ba.ba_defines = kd->kd_defines;
 	ba.ba_backend = backend_name(kd->kd_eng.en_conf->c_backend);
+	if (kd->kd_hooks != NULL)
+		ba.ba_test = kd->kd_hooks->kh_broker_test;
 	return broker_main(&ba);
 }
 

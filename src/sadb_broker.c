@@ -491,6 +491,29 @@ static const struct sadb_ops sadb_broker_ops = {
 	.spd_get = sbk_spd_get,
 };
 
+int
+sadb_broker_test(struct sadb *sd, uint32_t knob, uint32_t arg,
+    const struct sadb_event *ev, sadb_done_cb cb, void *cbarg)
+{
+	struct bmsg m;
+
+	if (sd->sd_ops->close != sbk_close) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	if (ev != NULL) {
+		m.bm_type = BM_TEST_EVENT;
+		m.bm_ev = *ev;
+		sa_free_keys(&m.bm_ev.ev_sa);
+	} else {
+		m.bm_type = BM_TEST;
+		m.bm_flag = knob;
+		m.bm_spi = arg;
+	}
+	return sbk_request(sd, &m, PK_DONE, cb, NULL, NULL, cbarg);
+}
+
 struct sadb *
 sadb_broker_new(struct event_base *base, int fd, sadb_upcall_cb cb,
     void *arg)

@@ -48,7 +48,13 @@ check initiate ctl alpha initiate beta
 check pairwise sa_pair_ok alpha beta
 check_eq backend-named "$(ctlj alpha show self | jq -r .backend)" null
 # the SPD query goes through the broker: the kernel's answer, not unknown
-check_eq spd-get-proxied "$(ctlj alpha show policies | jq -c '[.policies[].dirs[].kernel] | unique')" '["yes"]'
+pol_kernel() { ctlj alpha show policies | jq -c '[.policies[].dirs[].kernel] | unique'; }
+check_eq spd-get-proxied "$(pol_kernel)" '["yes"]'
+# the test build's knobs reach the broker's backend (its test hook)
+inject alpha "refuse spd-get"
+check knob-through-broker wait_until "$HOST_WAIT" is = '["unknown"]' pol_kernel
+inject alpha "refuse none"
+check knob-undone wait_until "$HOST_WAIT" is = '["yes"]' pol_kernel
 
 # out of the configuration: refused by the broker, logged, nothing added
 inject alpha privsep-spd

@@ -68,6 +68,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "broker_msg.h"
 #include "conf.h"
 #include "ctl.h"
 #include "engine.h"
@@ -77,6 +78,7 @@
 #include "log.h"
 #include "peer.h"
 #include "sadb.h"
+#include "sadb_broker.h"
 #include "sarec.h"
 
 static int	knob_refuse_replies;
@@ -98,6 +100,52 @@ static uint16_t	knob_send_notify;
 static unsigned	knob_loss_pct, knob_dup_pct;
 static engine_send_fn *knob_real_send;
 static unsigned long knob_lost, knob_dup;
+
+/*
+ * The null backend's knobs: on the engine's handle, or, under privsep
+ * (the handle a proxy), through the broker's test hook below.
+ */
+static int
+knob_null(struct kinkd *kd, uint32_t knob, uint32_t arg,
+    const struct sadb_event *ev)
+{
+	struct sadb *sd = kd->kd_eng.en_sadb;
+	int r;
+
+	if (ev != NULL)
+		r = sadb_null_event(sd, ev);
+	else if (knob == SBK_TEST_REFUSE_GCM)
+		r = sadb_null_refuse_gcm(sd, (int)arg);
+	else if (knob == SBK_TEST_REFUSE_ADD)
+		r = sadb_null_refuse_add(sd, arg);
+	else
+		r = sadb_null_refuse_spd_get(sd, (int)arg);
+	if (r == -1 && errno == EOPNOTSUPP)
+		r = sadb_broker_test(sd, knob, arg, ev, sadb_done_log,
+		    (void *)"test knob through the broker");
+	return r;
+}
+
+/* The broker's end (test build only): the knob on the real backend. */
+static int
+knob_broker(struct sadb *sd, const struct bmsg *m)
+{
+	int r;
+
+	if (m->bm_type == BM_TEST_EVENT)
+		r = sadb_null_event(sd, &m->bm_ev);
+	else if (m->bm_flag == SBK_TEST_REFUSE_GCM)
+		r = sadb_null_refuse_gcm(sd, m->bm_spi != 0);
+	else if (m->bm_flag == SBK_TEST_REFUSE_ADD)
+		r = sadb_null_refuse_add(sd, m->bm_spi);
+	else if (m->bm_flag == SBK_TEST_REFUSE_SPD_GET)
+		r = sadb_null_refuse_spd_get(sd, m->bm_spi != 0);
+	else {
+		errno = EINVAL;
+		r = -1;
+	}
+	return r == -1 ? errno : 0;
+}
 
 /* Between the engine and the sockets: what a lossy network would do. */
 static int
@@ -429,25 +477,25 @@ test_inject(struct kinkd *kd)
 			    1u << SA_DIR_OUT : (1u << SA_DIR_IN) |
 			    (1u << SA_DIR_OUT);
 
-			if (sadb_null_refuse_add(kd->kd_eng.en_sadb,
-			    dirs) == 0)
+			if (knob_null(kd, SBK_TEST_REFUSE_ADD, dirs,
+			    NULL) == 0)
 				log_info("inject: refuse add (0x%x)", dirs);
 			continue;
 		}
 		if (strncmp(line, "refuse spd-get", 14) == 0) {
 			/* A backend that cannot be asked (pfkey, -P). */
-			if (sadb_null_refuse_spd_get(kd->kd_eng.en_sadb,
-			    1) == 0)
+			if (knob_null(kd, SBK_TEST_REFUSE_SPD_GET, 1,
+			    NULL) == 0)
 				log_info("inject: refuse spd-get");
 			continue;
 		}
 		if (strncmp(line, "refuse none", 11) == 0) {
-			sadb_null_refuse_add(kd->kd_eng.en_sadb, 0);
-			sadb_null_refuse_spd_get(kd->kd_eng.en_sadb, 0);
+			knob_null(kd, SBK_TEST_REFUSE_ADD, 0, NULL);
+			knob_null(kd, SBK_TEST_REFUSE_SPD_GET, 0, NULL);
 		}
 		if (sscanf(line, "refuse %15s", what) == 1) {
-			if (sadb_null_refuse_gcm(kd->kd_eng.en_sadb,
-			    strcmp(what, "gcm") == 0) == 0)
+			if (knob_null(kd, SBK_TEST_REFUSE_GCM,
+			    strcmp(what, "gcm") == 0, NULL) == 0)
 				log_info("inject: refuse %s", what);
 			continue;
 		}
@@ -482,7 +530,7 @@ test_inject(struct kinkd *kd)
 			}
 		} else
 			continue;
-		if (sadb_null_event(kd->kd_eng.en_sadb, &ev) == -1) {
+		if (knob_null(kd, 0, 0, &ev) == -1) {
 			log_warn("inject %s", what);
 			break;
 		}
@@ -538,7 +586,7 @@ test_backend(struct kinkd *kd)
 	struct timeval ms = { 0, 1000 };
 
 	if (env != NULL && strcmp(env, "gcm") == 0)
-		sadb_null_refuse_gcm(kd->kd_eng.en_sadb, 1);
+		knob_null(kd, SBK_TEST_REFUSE_GCM, 1, NULL);
 	env = getenv("KINKD_LOOP_PROBE");
 	if (env != NULL && strcmp(env, "1") == 0 && probe_ev == NULL &&
 	    (probe_ev = event_new(kd->kd_eng.en_base, -1, EV_PERSIST,
@@ -557,6 +605,7 @@ static const struct kinkd_hooks test_hooks = {
 	.kh_backend = test_backend,
 	.kh_sigusr1 = test_inject,
 	.kh_engine = &test_engine_hooks,
+	.kh_broker_test = knob_broker,
 };
 
 int
