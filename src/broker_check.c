@@ -157,7 +157,8 @@ sa_fits(const struct conf_peer *cp, const struct kink_policy *p,
 	const struct sockaddr_storage *lo, *re;
 	const struct kink_selector *sl, *sr;
 
-	if (sa->sa_mode != p->pol_mode)
+	/* A delete by reconciliation names no mode (0): SPI and reqid do. */
+	if (sa->sa_mode != p->pol_mode && (selectors || sa->sa_mode != 0))
 		return "mode differs from the policy's";
 	if (!has_proto(p, sa->sa_proto))
 		return "protocol not in the policy's suites";

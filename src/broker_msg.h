@@ -39,7 +39,7 @@ enum bm_type {
 	BM_SPD_GET,		/* pol: answered R_COUNT, then R_SPD each */
 	/* The test build's null-backend knobs: refused by a broker
 	 * without the test build's hook (docs/arch/privsep.md). */
-	BM_TEST,		/* flag: which knob, spi: its argument */
+	BM_TEST,		/* flag: which knob, spi: its argument, sa */
 	BM_TEST_EVENT,		/* ev: have the backend emit it */
 	/* broker -> engine */
 	BM_R_DONE = 64,		/* err */

@@ -70,13 +70,15 @@ static void __attribute__((noreturn))
 usage(int asked)
 {
 	fprintf(asked ? stdout : stderr,
-	    "usage: kinkd [-dhnPSvV] [-f file] [-s socket] [-D macro=value]\n"
+	    "usage: kinkd [-dhnPSUvV] [-f file] [-s socket] [-D macro=value]\n"
 	    "  -d foreground, log to stderr   -n check the configuration\n"
 	    "  -v more verbose (repeatable)   -f file (default " KINKD_CONF ")\n"
 	    "  -s control socket              -D macro=value for the file\n"
 	    "  -S a failed privilege drop is fatal (set strict-privileges)\n"
 	    "  -h, --help this text           -V, --version the version\n"
-	    "  -P privilege separation: a sandboxed engine and a broker\n");
+	    "  -P privilege separation: a sandboxed engine and a broker "
+	    "(the default)\n"
+	    "  -U, --no-privsep one process, no sandbox (debugging)\n");
 	exit(asked ? 0 : 2);
 }
 
@@ -462,7 +464,7 @@ struct kinkd_args {
 	const char	*ka_sockpath;
 	int		 ka_check;	/* -n */
 	int		 ka_strict;	/* -S */
-	int		 ka_privsep;	/* -P */
+	int		 ka_privsep;	/* on unless -U */
 };
 
 static void
@@ -474,11 +476,13 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "no-privsep", no_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	ka->ka_conffile = KINKD_CONF;
-	while ((ch = getopt_long(argc, argv, "dhnPSvVf:s:D:", longopts,
+	ka->ka_privsep = 1;
+	while ((ch = getopt_long(argc, argv, "dhnPSUvVf:s:D:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -497,6 +501,9 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 			break;
 		case 'P':
 			ka->ka_privsep = 1;
+			break;
+		case 'U':
+			ka->ka_privsep = 0;
 			break;
 		case 'v':
 			kd->kd_verbose++;

@@ -493,9 +493,11 @@ static const struct sadb_ops sadb_broker_ops = {
 
 int
 sadb_broker_test(struct sadb *sd, uint32_t knob, uint32_t arg,
-    const struct sadb_event *ev, sadb_done_cb cb, void *cbarg)
+    const struct sadb_event *ev, const struct kink_sa *sa, sadb_done_cb cb,
+    void *cbarg)
 {
 	struct bmsg m;
+	int r;
 
 	if (sd->sd_ops->close != sbk_close) {
 		errno = EOPNOTSUPP;
@@ -510,8 +512,12 @@ sadb_broker_test(struct sadb *sd, uint32_t knob, uint32_t arg,
 		m.bm_type = BM_TEST;
 		m.bm_flag = knob;
 		m.bm_spi = arg;
+		if (sa != NULL)
+			m.bm_sa = *sa;
 	}
-	return sbk_request(sd, &m, PK_DONE, cb, NULL, NULL, cbarg);
+	r = sbk_request(sd, &m, PK_DONE, cb, NULL, NULL, cbarg);
+	explicit_bzero(&m, sizeof(m));
+	return r;
 }
 
 struct sadb *

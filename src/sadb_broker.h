@@ -26,7 +26,9 @@ struct sadb *sadb_broker_new(struct event_base *, int fd, sadb_upcall_cb,
 #define SBK_TEST_REFUSE_GCM	1	/* arg: on */
 #define SBK_TEST_REFUSE_ADD	2	/* arg: directions, as sadb_null */
 #define SBK_TEST_REFUSE_SPD_GET	3	/* arg: on */
+#define SBK_TEST_KERNEL_ADD	4	/* sa: added as if by another tool */
 int	sadb_broker_test(struct sadb *, uint32_t knob, uint32_t arg,
-	    const struct sadb_event *ev, sadb_done_cb, void *);
+	    const struct sadb_event *ev, const struct kink_sa *sa,
+	    sadb_done_cb, void *);
 
 #endif

@@ -107,11 +107,20 @@ static unsigned long knob_lost, knob_dup;
  */
 static int
 knob_null(struct kinkd *kd, uint32_t knob, uint32_t arg,
-    const struct sadb_event *ev)
+    const struct sadb_event *ev, const struct kink_sa *sa)
 {
 	struct sadb *sd = kd->kd_eng.en_sadb;
 	int r;
 
+	if (sa != NULL) {
+		/* Another tool's SA, not the engine's request: unchecked. */
+		r = sadb_broker_test(sd, knob, 0, NULL, sa, sadb_done_log,
+		    (void *)"inject kernel-add");
+		if (r == -1 && errno == EOPNOTSUPP)
+			r = sadb_add(sd, sa, 0, sadb_done_log,
+			    (void *)"inject kernel-add");
+		return r;
+	}
 	if (ev != NULL)
 		r = sadb_null_event(sd, ev);
 	else if (knob == SBK_TEST_REFUSE_GCM)
@@ -121,7 +130,7 @@ knob_null(struct kinkd *kd, uint32_t knob, uint32_t arg,
 	else
 		r = sadb_null_refuse_spd_get(sd, (int)arg);
 	if (r == -1 && errno == EOPNOTSUPP)
-		r = sadb_broker_test(sd, knob, arg, ev, sadb_done_log,
+		r = sadb_broker_test(sd, knob, arg, ev, sa, sadb_done_log,
 		    (void *)"test knob through the broker");
 	return r;
 }
@@ -140,6 +149,10 @@ knob_broker(struct sadb *sd, const struct bmsg *m)
 		r = sadb_null_refuse_add(sd, m->bm_spi);
 	else if (m->bm_flag == SBK_TEST_REFUSE_SPD_GET)
 		r = sadb_null_refuse_spd_get(sd, m->bm_spi != 0);
+	else if (m->bm_flag == SBK_TEST_KERNEL_ADD)
+		/* Answered at once: the add's own result is logged. */
+		r = sadb_add(sd, &m->bm_sa, 0, sadb_done_log,
+		    (void *)"inject kernel-add");
 	else {
 		errno = EINVAL;
 		r = -1;
@@ -208,8 +221,7 @@ inject_kernel(struct kinkd *kd, const char *line)
 		sa.sa_enc_keylen = 128;
 		sa.sa_enckey_len = 16;
 		arc4random_buf(sa.sa_enckey, sa.sa_enckey_len);
-		sadb_add(kd->kd_eng.en_sadb, &sa, 0, sadb_done_log,
-		    (void *)"inject kernel-add");
+		knob_null(kd, SBK_TEST_KERNEL_ADD, 0, NULL, &sa);
 		sa_free_keys(&sa);
 		log_info("inject: kernel-add 0x%lx", spi);
 	} else if (sscanf(line, "kernel-spd-del %64s %64s", peer, pol) == 2) {
@@ -478,24 +490,24 @@ test_inject(struct kinkd *kd)
 			    (1u << SA_DIR_OUT);
 
 			if (knob_null(kd, SBK_TEST_REFUSE_ADD, dirs,
-			    NULL) == 0)
+			    NULL, NULL) == 0)
 				log_info("inject: refuse add (0x%x)", dirs);
 			continue;
 		}
 		if (strncmp(line, "refuse spd-get", 14) == 0) {
 			/* A backend that cannot be asked (pfkey, -P). */
 			if (knob_null(kd, SBK_TEST_REFUSE_SPD_GET, 1,
-			    NULL) == 0)
+			    NULL, NULL) == 0)
 				log_info("inject: refuse spd-get");
 			continue;
 		}
 		if (strncmp(line, "refuse none", 11) == 0) {
-			knob_null(kd, SBK_TEST_REFUSE_ADD, 0, NULL);
-			knob_null(kd, SBK_TEST_REFUSE_SPD_GET, 0, NULL);
+			knob_null(kd, SBK_TEST_REFUSE_ADD, 0, NULL, NULL);
+			knob_null(kd, SBK_TEST_REFUSE_SPD_GET, 0, NULL, NULL);
 		}
 		if (sscanf(line, "refuse %15s", what) == 1) {
 			if (knob_null(kd, SBK_TEST_REFUSE_GCM,
-			    strcmp(what, "gcm") == 0, NULL) == 0)
+			    strcmp(what, "gcm") == 0, NULL, NULL) == 0)
 				log_info("inject: refuse %s", what);
 			continue;
 		}
@@ -530,7 +542,7 @@ test_inject(struct kinkd *kd)
 			}
 		} else
 			continue;
-		if (knob_null(kd, 0, 0, &ev) == -1) {
+		if (knob_null(kd, 0, 0, &ev, NULL) == -1) {
 			log_warn("inject %s", what);
 			break;
 		}
@@ -586,7 +598,7 @@ test_backend(struct kinkd *kd)
 	struct timeval ms = { 0, 1000 };
 
 	if (env != NULL && strcmp(env, "gcm") == 0)
-		knob_null(kd, SBK_TEST_REFUSE_GCM, 1, NULL);
+		knob_null(kd, SBK_TEST_REFUSE_GCM, 1, NULL, NULL);
 	env = getenv("KINKD_LOOP_PROBE");
 	if (env != NULL && strcmp(env, "1") == 0 && probe_ev == NULL &&
 	    (probe_ev = event_new(kd->kd_eng.en_base, -1, EV_PERSIST,

@@ -203,7 +203,8 @@ TEST(broker_msg_golden_spd_larval)
 	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* lifetimes, PFS */
 	    0, 0, 0, 0, 0, 0,			/* no tunnel */
 	    0, 0, 0x20, 0x01 };			/* reqid */
-	static const uint8_t test[] = { 1, BM_TEST, 0, 0, 0, 0, 0, 1,
+	/* an empty SA: 77 octets of zero */
+	static const uint8_t test[16 + 77] = { 1, BM_TEST, 0, 0, 0, 0, 0, 1,
 	    0, 0, 0, 4, 0, 0, 0, 1 };
 	struct bmsg m, d;
 	uint8_t buf[BM_MAX];
@@ -503,6 +504,15 @@ TEST(broker_check_sa_in_and_out_of_config)
 	memset(&m.bm_sa.sa_src, 0, sizeof(m.bm_sa.sa_src));
 	m.bm_sa.sa_dir = 0;
 	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
+	/* reconciliation's delete of an orphan names no mode */
+	m.bm_sa.sa_mode = 0;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
+	/* but a mode that is not the policy's is still refused */
+	m.bm_sa.sa_mode = ENCAP_MODE_TUNNEL;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	m.bm_type = BM_ADD;
+	m.bm_sa.sa_mode = 0;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
 	conf_free(c);
 }
 
