@@ -9,7 +9,8 @@
 # and exits with status 1 (init restarts the service).  Beta's engine runs
 # as nobody: the broker, which has no CAP_KILL, passes SIGTERM on over the
 # socket, and the pair stops with status 0.  `show policies` gets the
-# kernel's answer through the broker (SPD_GET).
+# kernel's answer through the broker (SPD_GET).  The engine cannot open a
+# file for writing (EROFS).
 . tests/lib/host.sh
 HOST_NEEDS="$KINKD $KINKCTL"
 host_init 250-privsep
@@ -72,6 +73,12 @@ check sa-engine-told wait_until "$HOST_WAIT" grep -q \
 check_eq still-two-sas "$(sa_count alpha)" 2
 check_eq two-refusals "$(grep -c "broker refused" "$T/alpha.log")" 2
 check engine-alive kill -0 "$eng"
+# no writable filesystem: an open for writing fails as on a read-only mount
+inject alpha privsep-write
+check write-refused wait_until "$HOST_WAIT" grep -q \
+    "privsep-write: open for writing failed (Read-only file system)" "$T/alpha.log"
+check write-nothing-made test ! -e "$(sock_of alpha).written"
+check engine-alive-after-write kill -0 "$eng"
 
 # a policy added by a reload: the broker reads the file itself and allows it
 for h in alpha beta; do

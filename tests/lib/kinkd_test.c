@@ -42,6 +42,8 @@
  *				203.0.113.2): the broker refuses it (-P)
  *	privsep-sa		ask for an SA under the first configured
  *				policy's reqid towards 203.0.113.2
+ *	privsep-write		open "<control socket>.written" for writing:
+ *				-P fails it with EROFS (no writable filesystem)
  *	privsep-syscall		make a system call outside the engine's
  *				seccomp allowlist (mknodat): -P kills it
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
@@ -357,6 +359,20 @@ inject_privsep(struct kinkd *kd, const char *line)
 	struct kink_sa sa;
 	long r;
 
+	if (strncmp(line, "privsep-write", 13) == 0) {
+		char path[1100];
+		int fd;
+
+		/* Beside the control socket: a directory the daemon may write. */
+		snprintf(path, sizeof(path), "%s.written", kd->kd_sockpath);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		log_info("inject: privsep-write: open for writing %s (%s)",
+		    fd == -1 ? "failed" : "succeeded",
+		    fd == -1 ? strerror(errno) : "a writable filesystem");
+		if (fd != -1)
+			close(fd);
+		return;
+	}
 	if (strncmp(line, "privsep-syscall", 15) == 0) {
 		log_info("inject: privsep-syscall: mknodat");
 		/* An empty path: harmless (ENOENT) where nothing forbids it. */
