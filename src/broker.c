@@ -30,6 +30,7 @@
 #include "broker_check.h"
 #include "broker_msg.h"
 #include "log.h"
+#include "pfkey_msg.h"
 #include "sadb.h"
 #include "sandbox.h"
 #include "timer.h"
@@ -212,13 +213,32 @@ bk_load(struct broker *bk)
 	return 0;
 }
 
+/*
+ * A delete of a previous run's SA under PF_KEY: the kernel holds the
+ * stand-in reqid that run handed out (0x2000..0x3fff, for a reqid over
+ * 0x3fff), which this backend cannot map back to a policy.  Every SA in
+ * that range is kinkd's (the start-up cleanup and reconcile find them by
+ * it); removing one takes nothing a compromised engine could not take by
+ * deleting the SAs of its configured policies.
+ */
+static int
+bk_stale_standin(struct broker *bk, const struct bmsg *m)
+{
+	return (m->bm_type == BM_DEL || m->bm_type == BM_DEL_LARVAL) &&
+	    strcmp(sadb_backend(bk->bk_sadb), "pfkey") == 0 &&
+	    m->bm_sa.sa_reqid >= PFKEY_KREQID_FIRST &&
+	    m->bm_sa.sa_reqid <= SADB_PFKEY_REQID_MAX &&
+	    (m->bm_type == BM_DEL_LARVAL ? m->bm_sa.sa_spi == 0 : 1);
+}
+
 static int
 bk_allowed(struct broker *bk, const struct bmsg *m)
 {
 	struct timespec mt;
 	char why[256];
 
-	if (bk_check(bk->bk_conf, m, why, sizeof(why)))
+	if (bk_check(bk->bk_conf, m, why, sizeof(why)) ||
+	    bk_stale_standin(bk, m))
 		return 1;
 	/*
 	 * A policy added by a reload the broker has not read yet: read the
