@@ -10,6 +10,7 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,6 +36,20 @@
 #include "sandbox.h"
 #include "timer.h"
 
+/* An answer or event the engine's socket had no room for yet. */
+struct bk_out {
+	TAILQ_ENTRY(bk_out)	 bo_entry;
+	size_t			 bo_len;
+	uint8_t			 bo_buf[];
+};
+
+/*
+ * Queued for the engine, in octets, before the broker stops reading its
+ * requests until half of it went out: a bound on what an engine that
+ * never reads can make the broker hold (a dump of 100,000 SAs is ~15 MB).
+ */
+#define BK_OUTQ_MAX	(64u << 20)
+
 struct broker {
 	const struct broker_args *bk_args;
 	struct event_base	*bk_base;
@@ -42,7 +57,10 @@ struct broker {
 	struct kink_conf	*bk_conf;
 	uint64_t		 bk_conf_ms;	/* when it was last read */
 	struct timespec		 bk_conf_mtime;	/* the file's, then */
-	struct event		*bk_ev_read, *bk_ev_sig[5];
+	struct event		*bk_ev_read, *bk_ev_write, *bk_ev_sig[5];
+	TAILQ_HEAD(, bk_out)	 bk_outq;
+	size_t			 bk_outq_len;
+	int			 bk_paused;	/* reading stopped: outq full */
 	int			 bk_status;
 	int			 bk_reaped;	/* never signal a reused pid */
 };
@@ -54,18 +72,79 @@ struct breq {
 	int		 br_left;	/* SPD answers still to come */
 };
 
+/*
+ * Never blocks on the engine: an engine blocked sending requests while
+ * the broker blocked sending answers would be a deadlock (fill-sas of
+ * 8,000 pairs did it).  What does not fit waits in order in bk_outq.
+ */
+static int
+bk_send_now(struct broker *bk, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while ((n = send(bk->bk_args->ba_fd, buf, len, MSG_NOSIGNAL |
+	    MSG_DONTWAIT)) == -1 && errno == EINTR)
+		;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == ENOBUFS))
+		return 0;
+	/* Sent, or the engine gone: SIGCHLD ends the loop. */
+	return 1;
+}
+
+static void
+bk_drain(evutil_socket_t fd, short ev, void *arg)
+{
+	struct broker *bk = arg;
+	struct bk_out *o;
+
+	(void)fd;
+	(void)ev;
+	while ((o = TAILQ_FIRST(&bk->bk_outq)) != NULL) {
+		if (!bk_send_now(bk, o->bo_buf, o->bo_len))
+			return;
+		TAILQ_REMOVE(&bk->bk_outq, o, bo_entry);
+		bk->bk_outq_len -= o->bo_len;
+		free(o);
+		if (bk->bk_paused && bk->bk_outq_len < BK_OUTQ_MAX / 2) {
+			bk->bk_paused = 0;
+			event_add(bk->bk_ev_read, NULL);
+		}
+	}
+	event_del(bk->bk_ev_write);
+}
+
 static void
 bk_send(struct broker *bk, struct bmsg *m)
 {
 	uint8_t buf[BM_MAX];
+	struct bk_out *o;
 	int n;
 
 	if ((n = bm_encode(m, buf, sizeof(buf))) == -1) {
 		log_warnx("privsep: cannot encode %s", bm_type_name(m->bm_type));
 		return;
 	}
-	/* The engine gone: SIGCHLD ends the loop. */
-	(void)send(bk->bk_args->ba_fd, buf, (size_t)n, MSG_NOSIGNAL);
+	if (TAILQ_EMPTY(&bk->bk_outq) && bk_send_now(bk, buf, (size_t)n))
+		return;
+	if ((o = malloc(sizeof(*o) + (size_t)n)) == NULL) {
+		log_warn("privsep: broker: an answer to the engine lost");
+		return;
+	}
+	o->bo_len = (size_t)n;
+	memcpy(o->bo_buf, buf, (size_t)n);
+	TAILQ_INSERT_TAIL(&bk->bk_outq, o, bo_entry);
+	bk->bk_outq_len += (size_t)n;
+	if (bk->bk_ev_write != NULL)
+		event_add(bk->bk_ev_write, NULL);
+	if (!bk->bk_paused && bk->bk_outq_len > BK_OUTQ_MAX &&
+	    bk->bk_ev_read != NULL) {
+		bk->bk_paused = 1;
+		event_del(bk->bk_ev_read);
+		log_warnx("privsep: broker: the engine does not read its "
+		    "answers (%zu octets queued); its requests wait",
+		    bk->bk_outq_len);
+	}
 }
 
 static void
@@ -204,7 +283,8 @@ bk_load(struct broker *bk)
 	conf_errors_free(&e);
 	bk->bk_conf_ms = timer_now_ms();
 	if (c == NULL) {
-		log_warnx("privsep: broker: %s does not load; the previous "
+		/* The engine reads the same file and reports its errors. */
+		log_info("privsep: broker: %s does not load; the previous "
 		    "configuration stays in force", bk->bk_args->ba_conf_path);
 		return -1;
 	}
@@ -373,6 +453,8 @@ bk_read(evutil_socket_t fd, short ev, void *arg)
 
 	(void)ev;
 	for (;;) {
+		if (bk->bk_paused)
+			return;
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -476,10 +558,12 @@ broker_main(const struct broker_args *ba)
 	static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT,
 	    SIGUSR1 };
 	struct broker bk_store, *bk = &bk_store;
+	struct bk_out *o;
 	struct bmsg m;
 	size_t i;
 
 	memset(bk, 0, sizeof(*bk));
+	TAILQ_INIT(&bk->bk_outq);
 	bk->bk_args = ba;
 	bk->bk_status = 1;
 	if ((bk->bk_base = event_base_new()) == NULL)
@@ -501,6 +585,11 @@ broker_main(const struct broker_args *ba)
 	m.bm_type = BM_R_HELLO;
 	strlcpy(m.bm_text, sadb_backend(bk->bk_sadb), sizeof(m.bm_text));
 	bk_send(bk, &m);
+	if ((bk->bk_ev_write = event_new(bk->bk_base, ba->ba_fd,
+	    EV_WRITE | EV_PERSIST, bk_drain, bk)) == NULL)
+		fatalx("privsep: broker: event_new failed");
+	if (!TAILQ_EMPTY(&bk->bk_outq))
+		event_add(bk->bk_ev_write, NULL);
 	if ((bk->bk_ev_read = event_new(bk->bk_base, ba->ba_fd,
 	    EV_READ | EV_PERSIST, bk_read, bk)) == NULL ||
 	    event_add(bk->bk_ev_read, NULL) == -1)
@@ -517,6 +606,12 @@ out:
 	}
 	if (bk->bk_ev_read != NULL)
 		event_free(bk->bk_ev_read);
+	if (bk->bk_ev_write != NULL)
+		event_free(bk->bk_ev_write);
+	while ((o = TAILQ_FIRST(&bk->bk_outq)) != NULL) {
+		TAILQ_REMOVE(&bk->bk_outq, o, bo_entry);
+		free(o);
+	}
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (bk->bk_ev_sig[i] != NULL)
 			event_free(bk->bk_ev_sig[i]);
