@@ -47,6 +47,8 @@
  *	privsep-syscall		make a system call outside the engine's
  *				seccomp allowlist (mknodat): -P kills it
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
+ * Under privilege separation the null-backend lines reach the broker's
+ * backend through knob_broker, the broker's test hook (kh_broker_test).
  * KINKD_NULL_REFUSE=gcm in the environment has the null backend refuse
  * AES-GCM from the start (so start-up filtering can be tested too).
  * KINKD_LOOP_PROBE=1 starts the loop probe: a 1 ms timer whose lateness
