@@ -10,6 +10,7 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,9 +31,24 @@
 #include "broker_check.h"
 #include "broker_msg.h"
 #include "log.h"
+#include "pfkey_msg.h"
 #include "sadb.h"
 #include "sandbox.h"
 #include "timer.h"
+
+/* An answer or event the engine's socket had no room for yet. */
+struct bk_out {
+	TAILQ_ENTRY(bk_out)	 bo_entry;
+	size_t			 bo_len;
+	uint8_t			 bo_buf[];
+};
+
+/*
+ * Queued for the engine, in octets, before the broker stops reading its
+ * requests until half of it went out: a bound on what an engine that
+ * never reads can make the broker hold (a dump of 100,000 SAs is ~15 MB).
+ */
+#define BK_OUTQ_MAX	(64u << 20)
 
 struct broker {
 	const struct broker_args *bk_args;
@@ -41,7 +57,10 @@ struct broker {
 	struct kink_conf	*bk_conf;
 	uint64_t		 bk_conf_ms;	/* when it was last read */
 	struct timespec		 bk_conf_mtime;	/* the file's, then */
-	struct event		*bk_ev_read, *bk_ev_sig[5];
+	struct event		*bk_ev_read, *bk_ev_write, *bk_ev_sig[5];
+	TAILQ_HEAD(, bk_out)	 bk_outq;
+	size_t			 bk_outq_len;
+	int			 bk_paused;	/* reading stopped: outq full */
 	int			 bk_status;
 	int			 bk_reaped;	/* never signal a reused pid */
 };
@@ -50,20 +69,82 @@ struct broker {
 struct breq {
 	struct broker	*br_bk;
 	uint32_t	 br_seq;
+	int		 br_left;	/* SPD answers still to come */
 };
+
+/*
+ * Never blocks on the engine: an engine blocked sending requests while
+ * the broker blocked sending answers would be a deadlock (fill-sas of
+ * 8,000 pairs did it).  What does not fit waits in order in bk_outq.
+ */
+static int
+bk_send_now(struct broker *bk, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while ((n = send(bk->bk_args->ba_fd, buf, len, MSG_NOSIGNAL |
+	    MSG_DONTWAIT)) == -1 && errno == EINTR)
+		;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == ENOBUFS))
+		return 0;
+	/* Sent, or the engine gone: SIGCHLD ends the loop. */
+	return 1;
+}
+
+static void
+bk_drain(evutil_socket_t fd, short ev, void *arg)
+{
+	struct broker *bk = arg;
+	struct bk_out *o;
+
+	(void)fd;
+	(void)ev;
+	while ((o = TAILQ_FIRST(&bk->bk_outq)) != NULL) {
+		if (!bk_send_now(bk, o->bo_buf, o->bo_len))
+			return;
+		TAILQ_REMOVE(&bk->bk_outq, o, bo_entry);
+		bk->bk_outq_len -= o->bo_len;
+		free(o);
+		if (bk->bk_paused && bk->bk_outq_len < BK_OUTQ_MAX / 2) {
+			bk->bk_paused = 0;
+			event_add(bk->bk_ev_read, NULL);
+		}
+	}
+	event_del(bk->bk_ev_write);
+}
 
 static void
 bk_send(struct broker *bk, struct bmsg *m)
 {
 	uint8_t buf[BM_MAX];
+	struct bk_out *o;
 	int n;
 
 	if ((n = bm_encode(m, buf, sizeof(buf))) == -1) {
 		log_warnx("privsep: cannot encode %s", bm_type_name(m->bm_type));
 		return;
 	}
-	/* The engine gone: SIGCHLD ends the loop. */
-	(void)send(bk->bk_args->ba_fd, buf, (size_t)n, MSG_NOSIGNAL);
+	if (TAILQ_EMPTY(&bk->bk_outq) && bk_send_now(bk, buf, (size_t)n))
+		return;
+	if ((o = malloc(sizeof(*o) + (size_t)n)) == NULL) {
+		log_warn("privsep: broker: an answer to the engine lost");
+		return;
+	}
+	o->bo_len = (size_t)n;
+	memcpy(o->bo_buf, buf, (size_t)n);
+	TAILQ_INSERT_TAIL(&bk->bk_outq, o, bo_entry);
+	bk->bk_outq_len += (size_t)n;
+	if (bk->bk_ev_write != NULL)
+		event_add(bk->bk_ev_write, NULL);
+	if (!bk->bk_paused && bk->bk_outq_len > BK_OUTQ_MAX &&
+	    bk->bk_ev_read != NULL) {
+		bk->bk_paused = 1;
+		event_del(bk->bk_ev_read);
+		log_warnx("privsep: broker: the engine does not read its "
+		    "answers (%zu octets queued); its requests wait",
+		    bk->bk_outq_len);
+	}
 }
 
 static void
@@ -136,6 +217,50 @@ bk_dump(int err, const struct kink_sa *sa, void *arg)
 	free(r);
 }
 
+static void
+bk_spd(int err, int dir, void *arg)
+{
+	struct breq *r = arg;
+	struct bmsg m;
+
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_R_SPD;
+	m.bm_seq = r->br_seq;
+	m.bm_err = err;
+	m.bm_flag = (uint32_t)dir;
+	bk_send(r->br_bk, &m);
+	if (--r->br_left <= 0)
+		free(r);
+}
+
+/*
+ * SPD repair and query: the engine's op returns how many answers will
+ * come, so it waits for R_COUNT; the per-direction R_SPDs follow from
+ * the loop (a backend never calls back from inside the request).
+ */
+static int
+bk_spd_run(struct broker *bk, struct bmsg *m, struct breq *r)
+{
+	int n;
+
+	if (m->bm_type == BM_SPD_REPAIR)
+		n = sadb_spd_repair(bk->bk_sadb, &m->bm_pol, bk_spd, r);
+	else
+		n = sadb_spd_get(bk->bk_sadb, &m->bm_pol, bk_spd, r);
+	if (n <= 0) {
+		if (n == 0)
+			errno = EIO;
+		return -1;
+	}
+	r->br_left = n;
+	memset(m, 0, sizeof(*m));
+	m->bm_type = BM_R_COUNT;
+	m->bm_seq = r->br_seq;
+	m->bm_flag = (uint32_t)n;
+	bk_send(bk, m);
+	return 0;
+}
+
 static struct timespec
 conf_mtime(const char *path)
 {
@@ -158,7 +283,8 @@ bk_load(struct broker *bk)
 	conf_errors_free(&e);
 	bk->bk_conf_ms = timer_now_ms();
 	if (c == NULL) {
-		log_warnx("privsep: broker: %s does not load; the previous "
+		/* The engine reads the same file and reports its errors. */
+		log_info("privsep: broker: %s does not load; the previous "
 		    "configuration stays in force", bk->bk_args->ba_conf_path);
 		return -1;
 	}
@@ -167,13 +293,32 @@ bk_load(struct broker *bk)
 	return 0;
 }
 
+/*
+ * A delete of a previous run's SA under PF_KEY: the kernel holds the
+ * stand-in reqid that run handed out (0x2000..0x3fff, for a reqid over
+ * 0x3fff), which this backend cannot map back to a policy.  Every SA in
+ * that range is kinkd's (the start-up cleanup and reconcile find them by
+ * it); removing one takes nothing a compromised engine could not take by
+ * deleting the SAs of its configured policies.
+ */
+static int
+bk_stale_standin(struct broker *bk, const struct bmsg *m)
+{
+	return (m->bm_type == BM_DEL || m->bm_type == BM_DEL_LARVAL) &&
+	    strcmp(sadb_backend(bk->bk_sadb), "pfkey") == 0 &&
+	    m->bm_sa.sa_reqid >= PFKEY_KREQID_FIRST &&
+	    m->bm_sa.sa_reqid <= SADB_PFKEY_REQID_MAX &&
+	    (m->bm_type == BM_DEL_LARVAL ? m->bm_sa.sa_spi == 0 : 1);
+}
+
 static int
 bk_allowed(struct broker *bk, const struct bmsg *m)
 {
 	struct timespec mt;
 	char why[256];
 
-	if (bk_check(bk->bk_conf, m, why, sizeof(why)))
+	if (bk_check(bk->bk_conf, m, why, sizeof(why)) ||
+	    bk_stale_standin(bk, m))
 		return 1;
 	/*
 	 * A policy added by a reload the broker has not read yet: read the
@@ -214,6 +359,11 @@ bk_run(struct broker *bk, struct bmsg *m, struct breq *r)
 		return sadb_spd_add(bk->bk_sadb, &m->bm_pol, bk_done, r);
 	case BM_SPD_DEL:
 		return sadb_spd_del(bk->bk_sadb, &m->bm_pol, bk_done, r);
+	case BM_DEL_LARVAL:
+		return sadb_del_larval(bk->bk_sadb, &m->bm_sa, bk_done, r);
+	case BM_SPD_REPAIR:
+	case BM_SPD_GET:
+		return bk_spd_run(bk, m, r);
 	case BM_SUPPORTS:
 		memset(&su, 0, sizeof(su));
 		if (m->bm_proto == IPPROTO_AH)
@@ -246,6 +396,9 @@ bk_fail_type(uint8_t type)
 		return BM_R_END;
 	case BM_SUPPORTS:
 		return BM_R_SUPPORTS;
+	case BM_SPD_REPAIR:
+	case BM_SPD_GET:
+		return BM_R_COUNT;
 	default:
 		return BM_R_DONE;
 	}
@@ -263,6 +416,12 @@ bk_request(struct broker *bk, const uint8_t *buf, size_t len)
 	if ((d = bm_decode(buf, len, BM_FROM_ENGINE, m)) != BM_OK) {
 		log_warnx("privsep: broker refused a malformed request from "
 		    "the engine (%zu octets): %s", len, bm_strerror(d));
+		goto out;
+	}
+	if ((m->bm_type == BM_TEST || m->bm_type == BM_TEST_EVENT) &&
+	    bk->bk_args->ba_test != NULL) {
+		bk_answer(bk, BM_R_DONE, m->bm_seq,
+		    bk->bk_args->ba_test(bk->bk_sadb, m));
 		goto out;
 	}
 	if (!bk_allowed(bk, m)) {
@@ -294,6 +453,8 @@ bk_read(evutil_socket_t fd, short ev, void *arg)
 
 	(void)ev;
 	for (;;) {
+		if (bk->bk_paused)
+			return;
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -397,10 +558,12 @@ broker_main(const struct broker_args *ba)
 	static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT,
 	    SIGUSR1 };
 	struct broker bk_store, *bk = &bk_store;
+	struct bk_out *o;
 	struct bmsg m;
 	size_t i;
 
 	memset(bk, 0, sizeof(*bk));
+	TAILQ_INIT(&bk->bk_outq);
 	bk->bk_args = ba;
 	bk->bk_status = 1;
 	if ((bk->bk_base = event_base_new()) == NULL)
@@ -422,6 +585,11 @@ broker_main(const struct broker_args *ba)
 	m.bm_type = BM_R_HELLO;
 	strlcpy(m.bm_text, sadb_backend(bk->bk_sadb), sizeof(m.bm_text));
 	bk_send(bk, &m);
+	if ((bk->bk_ev_write = event_new(bk->bk_base, ba->ba_fd,
+	    EV_WRITE | EV_PERSIST, bk_drain, bk)) == NULL)
+		fatalx("privsep: broker: event_new failed");
+	if (!TAILQ_EMPTY(&bk->bk_outq))
+		event_add(bk->bk_ev_write, NULL);
 	if ((bk->bk_ev_read = event_new(bk->bk_base, ba->ba_fd,
 	    EV_READ | EV_PERSIST, bk_read, bk)) == NULL ||
 	    event_add(bk->bk_ev_read, NULL) == -1)
@@ -438,6 +606,12 @@ out:
 	}
 	if (bk->bk_ev_read != NULL)
 		event_free(bk->bk_ev_read);
+	if (bk->bk_ev_write != NULL)
+		event_free(bk->bk_ev_write);
+	while ((o = TAILQ_FIRST(&bk->bk_outq)) != NULL) {
+		TAILQ_REMOVE(&bk->bk_outq, o, bo_entry);
+		free(o);
+	}
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (bk->bk_ev_sig[i] != NULL)
 			event_free(bk->bk_ev_sig[i]);

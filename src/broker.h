@@ -10,12 +10,20 @@
 
 #include "conf.h"
 
+struct bmsg;
+struct sadb;
+
 struct broker_args {
 	int			 ba_fd;		/* our end of the socketpair */
 	pid_t			 ba_engine;	/* the engine's pid */
 	const char		*ba_conf_path;	/* re-read by the broker itself */
 	const struct conf_macro	*ba_defines;
 	const char		*ba_backend;	/* "null", "pfkey", "xfrm", "auto" */
+	/*
+	 * The test build's: apply a BM_TEST or BM_TEST_EVENT knob to the
+	 * backend, 0 or an errno value.  NULL (kinkd): knobs are refused.
+	 */
+	int		       (*ba_test)(struct sadb *, const struct bmsg *);
 };
 
 /*

@@ -14,7 +14,12 @@
  *    selector), unless the peer is responder-only (realm-wide): then
  *    Kerberos, which the broker cannot see, is what binds the address;
  *  - GETSPI: some policy whose local and remote sides fit dst and src;
- *  - DUMP and SUPPORTS: always (they change nothing).
+ *  - DEL_LARVAL: like a delete, of the SPI-0 placeholder only;
+ *  - SPD_REPAIR, SPD_GET: like SPD add (a query of a configured policy's
+ *    entries only: the rest of the SPD is not the engine's business);
+ *  - DUMP and SUPPORTS: always (they change nothing);
+ *  - the test build's knobs: never (the broker's test hook, when there
+ *    is one, takes them before this check).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -152,7 +157,8 @@ sa_fits(const struct conf_peer *cp, const struct kink_policy *p,
 	const struct sockaddr_storage *lo, *re;
 	const struct kink_selector *sl, *sr;
 
-	if (sa->sa_mode != p->pol_mode)
+	/* A delete by reconciliation names no mode (0): SPI and reqid do. */
+	if (sa->sa_mode != p->pol_mode && (selectors || sa->sa_mode != 0))
 		return "mode differs from the policy's";
 	if (!has_proto(p, sa->sa_proto))
 		return "protocol not in the policy's suites";
@@ -273,9 +279,23 @@ bk_check(const struct kink_conf *c, const struct bmsg *m, char *why,
 	case BM_DEL:
 	case BM_GET:
 		return check_sa(c, &m->bm_sa, 0, why, len);
+	case BM_DEL_LARVAL:
+		if (m->bm_sa.sa_spi != 0) {
+			snprintf(why, len, "larval SA with spi 0x%08x",
+			    m->bm_sa.sa_spi);
+			return 0;
+		}
+		return check_sa(c, &m->bm_sa, 0, why, len);
 	case BM_SPD_ADD:
 	case BM_SPD_DEL:
+	case BM_SPD_REPAIR:
+	case BM_SPD_GET:
 		return check_spd(c, &m->bm_pol, why, len);
+	case BM_TEST:
+	case BM_TEST_EVENT:
+		snprintf(why, len, "a test knob, and this is not the test "
+		    "build");
+		return 0;
 	default:
 		snprintf(why, len, "type %u is not a request", m->bm_type);
 		return 0;

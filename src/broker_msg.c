@@ -42,6 +42,11 @@ static const struct bm_row {
 	{ BM_SPD_DEL,	BM_FROM_ENGINE, "SPD_DEL", { F_POL } },
 	{ BM_GET,	BM_FROM_ENGINE, "GET", { F_SA } },
 	{ BM_SUPPORTS,	BM_FROM_ENGINE, "SUPPORTS", { F_PROTO, F_XF } },
+	{ BM_DEL_LARVAL, BM_FROM_ENGINE, "DEL_LARVAL", { F_SA } },
+	{ BM_SPD_REPAIR, BM_FROM_ENGINE, "SPD_REPAIR", { F_POL } },
+	{ BM_SPD_GET,	BM_FROM_ENGINE, "SPD_GET", { F_POL } },
+	{ BM_TEST,	BM_FROM_ENGINE, "TEST", { F_FLAG, F_SPI, F_SA } },
+	{ BM_TEST_EVENT, BM_FROM_ENGINE, "TEST_EVENT", { F_EV } },
 	{ BM_R_DONE,	BM_FROM_BROKER, "R_DONE", { F_ERR } },
 	{ BM_R_SPI,	BM_FROM_BROKER, "R_SPI", { F_ERR, F_SPI } },
 	{ BM_R_SA,	BM_FROM_BROKER, "R_SA", { F_SA } },
@@ -50,6 +55,8 @@ static const struct bm_row {
 	{ BM_R_EVENT,	BM_FROM_BROKER, "R_EVENT", { F_EV } },
 	{ BM_R_HELLO,	BM_FROM_BROKER, "R_HELLO", { F_TEXT } },
 	{ BM_R_SIGNAL,	BM_FROM_BROKER, "R_SIGNAL", { F_FLAG } },
+	{ BM_R_COUNT,	BM_FROM_BROKER, "R_COUNT", { F_ERR, F_FLAG } },
+	{ BM_R_SPD,	BM_FROM_BROKER, "R_SPD", { F_ERR, F_FLAG } },
 };
 
 static const struct bm_row *

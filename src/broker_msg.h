@@ -34,6 +34,13 @@ enum bm_type {
 	BM_SPD_DEL,
 	BM_GET,
 	BM_SUPPORTS,
+	BM_DEL_LARVAL,		/* sa: a larval SA as a dump returned it */
+	BM_SPD_REPAIR,		/* pol: answered R_COUNT, then R_SPD each */
+	BM_SPD_GET,		/* pol: answered R_COUNT, then R_SPD each */
+	/* The test build's null-backend knobs: refused by a broker
+	 * without the test build's hook (docs/arch/privsep.md). */
+	BM_TEST,		/* flag: which knob, spi: its argument, sa */
+	BM_TEST_EVENT,		/* ev: have the backend emit it */
 	/* broker -> engine */
 	BM_R_DONE = 64,		/* err */
 	BM_R_SPI,		/* err, spi */
@@ -43,6 +50,8 @@ enum bm_type {
 	BM_R_EVENT,		/* an upcall: ACQUIRE, EXPIRE */
 	BM_R_HELLO,		/* text: the backend's name */
 	BM_R_SIGNAL,		/* flag: a signal the broker got, for the engine */
+	BM_R_COUNT,		/* err, flag: how many R_SPD will follow */
+	BM_R_SPD,		/* err, flag: the SPD direction (SADB_SPD_*) */
 };
 
 /* Who may send a type: the broker decodes only BM_FROM_ENGINE. */

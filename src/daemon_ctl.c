@@ -758,7 +758,9 @@ h_show_self(struct control_req *req, const struct ctl_req *r, void *arg)
 	control_send_info(req, "backend", "%s",
 	    sadb_backend(kd->kd_eng.en_sadb));
 	self_kernel_algs(req, kd->kd_eng.en_sadb);
-	control_send_info(req, "pid", "%d", (int)getpid());
+	/* The pid the pidfile and init know: the broker's under privsep. */
+	control_send_info(req, "pid", "%d", (int)(kd->kd_privsep_fd != -1 ?
+	    getppid() : getpid()));
 	control_send_info(req, "uptime_s", "%llu", (unsigned long long)
 	    ((timer_now_ms() - kd->kd_start_ms) / 1000));
 	for (int i = 0; i < c->c_nlisten; i++) {

@@ -25,6 +25,8 @@ struct control;
 
 struct kinkd_hooks;
 struct reconcile;
+struct bmsg;
+struct sadb;
 
 struct kinkd {
 	struct kink_engine	 kd_eng;	/* base, conf, krb, sadb... */
@@ -62,6 +64,8 @@ struct kinkd_hooks {
 	const struct engine_hooks *kh_engine;
 	/* -P: the engine's sandbox is in place (privsep knobs). */
 	void	(*kh_sandboxed)(struct kinkd *);
+	/* Privsep: the broker's test hook (struct broker_args ba_test). */
+	int	(*kh_broker_test)(struct sadb *, const struct bmsg *);
 };
 
 /* kinkd_main.c: the whole daemon, option parsing to exit status. */

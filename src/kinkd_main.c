@@ -70,13 +70,15 @@ static void __attribute__((noreturn))
 usage(int asked)
 {
 	fprintf(asked ? stdout : stderr,
-	    "usage: kinkd [-dhnPSvV] [-f file] [-s socket] [-D macro=value]\n"
+	    "usage: kinkd [-dhnPSUvV] [-f file] [-s socket] [-D macro=value]\n"
 	    "  -d foreground, log to stderr   -n check the configuration\n"
 	    "  -v more verbose (repeatable)   -f file (default " KINKD_CONF ")\n"
 	    "  -s control socket              -D macro=value for the file\n"
 	    "  -S a failed privilege drop is fatal (set strict-privileges)\n"
 	    "  -h, --help this text           -V, --version the version\n"
-	    "  -P privilege separation: a sandboxed engine and a broker\n");
+	    "  -P privilege separation: a sandboxed engine and a broker "
+	    "(the default)\n"
+	    "  -U, --no-privsep one process, no sandbox (debugging)\n");
 	exit(asked ? 0 : 2);
 }
 
@@ -466,7 +468,7 @@ struct kinkd_args {
 	const char	*ka_sockpath;
 	int		 ka_check;	/* -n */
 	int		 ka_strict;	/* -S */
-	int		 ka_privsep;	/* -P */
+	int		 ka_privsep;	/* on unless -U */
 };
 
 static void
@@ -478,11 +480,13 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "no-privsep", no_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	ka->ka_conffile = KINKD_CONF;
-	while ((ch = getopt_long(argc, argv, "dhnPSvVf:s:D:", longopts,
+	ka->ka_privsep = 1;
+	while ((ch = getopt_long(argc, argv, "dhnPSUvVf:s:D:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -501,6 +505,9 @@ parse_args(struct kinkd *kd, int argc, char *argv[], struct kinkd_args *ka)
 			break;
 		case 'P':
 			ka->ka_privsep = 1;
+			break;
+		case 'U':
+			ka->ka_privsep = 0;
 			break;
 		case 'v':
 			kd->kd_verbose++;
@@ -956,6 +963,8 @@ kinkd_privsep(struct kinkd *kd, struct pidfh **pfh)
 	ba.ba_conf_path = kd->kd_conf_path;
 	ba.ba_defines = kd->kd_defines;
 	ba.ba_backend = backend_name(kd->kd_eng.en_conf->c_backend);
+	if (kd->kd_hooks != NULL)
+		ba.ba_test = kd->kd_hooks->kh_broker_test;
 	return broker_main(&ba);
 }
 

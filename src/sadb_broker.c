@@ -21,7 +21,7 @@
 #include "sadb.h"
 #include "sadb_broker.h"
 
-enum pend_kind { PK_DONE, PK_SPI, PK_DUMP };
+enum pend_kind { PK_DONE, PK_SPI, PK_DUMP, PK_SPD };
 
 struct pend {
 	TAILQ_ENTRY(pend)	 p_entry;
@@ -30,6 +30,8 @@ struct pend {
 	sadb_done_cb		 p_done;
 	sadb_spi_cb		 p_spi;
 	sadb_dump_cb		 p_dump;
+	sadb_spd_cb		 p_spd;
+	int			 p_left;	/* PK_SPD: answers to come */
 	void			*p_arg;
 };
 
@@ -142,6 +144,21 @@ sbk_dispatch(struct sadb *sd, const uint8_t *buf, size_t len)
 	if (m->bm_type == BM_R_SA && p->p_kind == PK_DUMP) {
 		if (p->p_dump != NULL)
 			p->p_dump(0, &m->bm_sa, p->p_arg);
+		goto out;
+	}
+	if (p->p_kind == PK_SPD) {
+		/* Its count came synchronously (sbk_spdq). */
+		if (m->bm_type != BM_R_SPD) {
+			log_warnx("privsep: broker answer %s to an SPD query",
+			    bm_type_name(m->bm_type));
+			goto out;
+		}
+		if (--p->p_left <= 0)
+			TAILQ_REMOVE(&s->sb_pend, p, p_entry);
+		if (p->p_spd != NULL)
+			p->p_spd(m->bm_err, (int)m->bm_flag, p->p_arg);
+		if (p->p_left <= 0)
+			free(p);
 		goto out;
 	}
 	TAILQ_REMOVE(&s->sb_pend, p, p_entry);
@@ -371,6 +388,67 @@ sbk_spd_del(struct sadb *sd, const struct kink_policy *pol, sadb_done_cb cb,
 	return sbk_spd(sd, BM_SPD_DEL, pol, cb, arg);
 }
 
+static int
+sbk_del_larval(struct sadb *sd, const struct kink_sa *sa, sadb_done_cb cb,
+    void *arg)
+{
+	return sbk_sa(sd, BM_DEL_LARVAL, sa, 0, PK_DONE, cb, NULL, arg);
+}
+
+/*
+ * SPD repair and query return how many callbacks will come: the broker
+ * answers R_COUNT at once (its backend queued the work), then one R_SPD
+ * per direction through the loop.
+ */
+static int
+sbk_spdq(struct sadb *sd, uint8_t type, const struct kink_policy *pol,
+    sadb_spd_cb cb, void *arg)
+{
+	struct sbk *s = sbk(sd);
+	struct bmsg *m;
+	struct pend *p;
+	int n;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -1;
+	m->bm_type = type;
+	m->bm_pol = *pol;
+	if (sbk_request(sd, m, PK_SPD, NULL, NULL, NULL, arg) == -1) {
+		free(m);
+		return -1;
+	}
+	p = pend_find(s, m->bm_seq);
+	p->p_spd = cb;
+	if (sbk_wait(sd, BM_R_COUNT, m->bm_seq, m) == -1)
+		sbk_gone();
+	/* At most one answer per direction: out, in, forward. */
+	n = m->bm_err != 0 ? -m->bm_err : m->bm_flag == 0 ||
+	    m->bm_flag > 3 ? -EPROTO : (int)m->bm_flag;
+	free(m);
+	if (n < 0) {
+		TAILQ_REMOVE(&s->sb_pend, p, p_entry);
+		free(p);
+		errno = -n;
+		return -1;
+	}
+	p->p_left = n;
+	return n;
+}
+
+static int
+sbk_spd_repair(struct sadb *sd, const struct kink_policy *pol,
+    sadb_spd_cb cb, void *arg)
+{
+	return sbk_spdq(sd, BM_SPD_REPAIR, pol, cb, arg);
+}
+
+static int
+sbk_spd_get(struct sadb *sd, const struct kink_policy *pol, sadb_spd_cb cb,
+    void *arg)
+{
+	return sbk_spdq(sd, BM_SPD_GET, pol, cb, arg);
+}
+
 /* Synchronous, as the op is: the start-up and reload filters ask it. */
 static int
 sbk_supports(struct sadb *sd, uint8_t proto, const struct kink_xform *x,
@@ -408,7 +486,39 @@ static const struct sadb_ops sadb_broker_ops = {
 	.spd_del = sbk_spd_del,
 	.get = sbk_get,
 	.supports = sbk_supports,
+	.del_larval = sbk_del_larval,
+	.spd_repair = sbk_spd_repair,
+	.spd_get = sbk_spd_get,
 };
+
+int
+sadb_broker_test(struct sadb *sd, uint32_t knob, uint32_t arg,
+    const struct sadb_event *ev, const struct kink_sa *sa, sadb_done_cb cb,
+    void *cbarg)
+{
+	struct bmsg m;
+	int r;
+
+	if (sd->sd_ops->close != sbk_close) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	if (ev != NULL) {
+		m.bm_type = BM_TEST_EVENT;
+		m.bm_ev = *ev;
+		sa_free_keys(&m.bm_ev.ev_sa);
+	} else {
+		m.bm_type = BM_TEST;
+		m.bm_flag = knob;
+		m.bm_spi = arg;
+		if (sa != NULL)
+			m.bm_sa = *sa;
+	}
+	r = sbk_request(sd, &m, PK_DONE, cb, NULL, NULL, cbarg);
+	explicit_bzero(&m, sizeof(m));
+	return r;
+}
 
 struct sadb *
 sadb_broker_new(struct event_base *base, int fd, sadb_upcall_cb cb,

@@ -15,6 +15,7 @@
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,15 +63,50 @@ static const int allowed[] = {
 	SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(getrusage),
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(tgkill), SCMP_SYS(kill),
 	SCMP_SYS(set_tid_address), SCMP_SYS(arch_prctl), SCMP_SYS(prctl),
-	/* reading files (krb5.conf, the keytab, /etc/hosts...) */
-	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(unlink),
+	/* the control socket's removal at exit */
+	SCMP_SYS(unlink),
 };
 
 /*
- * Until the replay cache lives in memory (MIT's file cache writes under
- * KRB5RCACHEDIR for every AP-REQ) open(2) keeps its write flags; the
- * control socket's unlink at exit needs unlink.
+ * No writable filesystem: open and openat only read (krb5.conf, the
+ * keytab, /etc/hosts...).  The replay cache's file is opened (and mapped)
+ * before the sandbox; any later open for writing, creating, truncating or
+ * appending fails with EROFS, as on a read-only mount, rather than
+ * killing the engine (a library probing a file it may write is not an
+ * attack).  Every other call that changes the filesystem (creat, mkdir,
+ * rename, link, chmod, truncate...) is outside the list and kills.
  */
+#define SB_WRITE_FLAGS	(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)
+
+static int
+open_rules(scmp_filter_ctx ctx)
+{
+	static const int bits[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC,
+	    O_APPEND };
+	size_t i;
+	int rc;
+
+	/* open(path, flags, mode): flags is argument 1; openat's is 2. */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, SB_WRITE_FLAGS, 0))) < 0 &&
+	    rc != -EDOM && rc != -EFAULT)
+		return rc;
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, SB_WRITE_FLAGS, 0))) < 0)
+		return rc;
+	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EROFS),
+		    SCMP_SYS(open), 1, SCMP_A1(SCMP_CMP_MASKED_EQ,
+		    (scmp_datum_t)bits[i], (scmp_datum_t)bits[i]))) < 0 &&
+		    rc != -EDOM && rc != -EFAULT)
+			return rc;
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EROFS),
+		    SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
+		    (scmp_datum_t)bits[i], (scmp_datum_t)bits[i]))) < 0)
+			return rc;
+	}
+	return 0;
+}
 
 #if defined(__SANITIZE_ADDRESS__)
 #define KINK_SANITIZED	1
@@ -144,6 +180,8 @@ sandbox_engine(char *why, size_t len)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0))
 		    < 0 && rc != -EDOM && rc != -EFAULT)
 			goto fail;
+	if ((rc = open_rules(ctx)) < 0)
+		goto fail;
 #ifdef KINK_SANITIZED
 	for (i = 0; i < sizeof(allowed_san) / sizeof(allowed_san[0]); i++)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_san[i],

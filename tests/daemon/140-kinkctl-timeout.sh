@@ -10,7 +10,7 @@ host_init 140-kinkctl-timeout
 host_realm alpha beta || exit 1
 
 host_pair v4 || { fail start "daemons did not start"; exit 1; }
-pid=$(cat "$T/alpha.pid")
+pid=$(engine_pid alpha)	# the process that answers kinkctl
 kill -STOP "$pid"
 for cmd in "show stats" "show sa" "initiate beta" "reload"; do
 	name=${cmd// /-}

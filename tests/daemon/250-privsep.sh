@@ -8,7 +8,9 @@
 # the engine's allowlist kills the engine (SIGSYS), and the broker logs it
 # and exits with status 1 (init restarts the service).  Beta's engine runs
 # as nobody: the broker, which has no CAP_KILL, passes SIGTERM on over the
-# socket, and the pair stops with status 0.
+# socket, and the pair stops with status 0.  `show policies` gets the
+# kernel's answer through the broker (SPD_GET).  The engine cannot open a
+# file for writing (EROFS).
 . tests/lib/host.sh
 HOST_NEEDS="$KINKD $KINKCTL"
 host_init 250-privsep
@@ -46,6 +48,14 @@ check_eq beta-broker-root "$(status_of "$(cat "$T/beta.pid")" Uid | cut -f1)" 0
 check initiate ctl alpha initiate beta
 check pairwise sa_pair_ok alpha beta
 check_eq backend-named "$(ctlj alpha show self | jq -r .backend)" null
+# the SPD query goes through the broker: the kernel's answer, not unknown
+pol_kernel() { ctlj alpha show policies | jq -c '[.policies[].dirs[].kernel] | unique'; }
+check_eq spd-get-proxied "$(pol_kernel)" '["yes"]'
+# the test build's knobs reach the broker's backend (its test hook)
+inject alpha "refuse spd-get"
+check knob-through-broker wait_until "$HOST_WAIT" is = '["unknown"]' pol_kernel
+inject alpha "refuse none"
+check knob-undone wait_until "$HOST_WAIT" is = '["yes"]' pol_kernel
 
 # out of the configuration: refused by the broker, logged, nothing added
 inject alpha privsep-spd
@@ -63,6 +73,12 @@ check sa-engine-told wait_until "$HOST_WAIT" grep -q \
 check_eq still-two-sas "$(sa_count alpha)" 2
 check_eq two-refusals "$(grep -c "broker refused" "$T/alpha.log")" 2
 check engine-alive kill -0 "$eng"
+# no writable filesystem: an open for writing fails as on a read-only mount
+inject alpha privsep-write
+check write-refused wait_until "$HOST_WAIT" grep -q \
+    "privsep-write: open for writing failed (Read-only file system)" "$T/alpha.log"
+check write-nothing-made test ! -e "$(sock_of alpha).written"
+check engine-alive-after-write kill -0 "$eng"
 
 # a policy added by a reload: the broker reads the file itself and allows it
 for h in alpha beta; do

@@ -64,7 +64,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	CHECK(ok == 0 || ok == 1);
 	CHECK(ok == 1 || why[0] != '\0');
 	CHECK(memchr(why, '\0', sizeof(why)) != NULL);
-	if (ok && (m.bm_type == BM_SPD_ADD || m.bm_type == BM_SPD_DEL)) {
+	/* the test build's knobs never pass the check */
+	CHECK(!ok || (m.bm_type != BM_TEST && m.bm_type != BM_TEST_EVENT));
+	/* a larval delete never names a live SA */
+	CHECK(!ok || m.bm_type != BM_DEL_LARVAL || m.bm_sa.sa_spi == 0);
+	if (ok && (m.bm_type == BM_SPD_ADD || m.bm_type == BM_SPD_DEL ||
+	    m.bm_type == BM_SPD_REPAIR || m.bm_type == BM_SPD_GET)) {
 		int found = 0;
 
 		for (i = 0; i < conf->c_npeers; i++)

@@ -703,5 +703,15 @@ peer_field() {
 	jqctl "$1" ".peers[] | select(.name == \"$2\") | .$3" show peers
 }
 
-# uid_of NAME: the real uid NAME's daemon runs as.
-uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$(cat "$T/$1.pid")/status"; }
+# engine_pid NAME: the process of NAME's daemon that parses the network:
+# under privilege separation the pidfile names the broker (root) and the
+# engine is its child; without, the pidfile's process itself.
+engine_pid() {
+	local p c
+	p=$(cat "$T/$1.pid") || return 1
+	c=$(pgrep -P "$p" | head -n 1)
+	echo "${c:-$p}"
+}
+
+# uid_of NAME: the real uid NAME's daemon (its engine) runs as.
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$(engine_pid "$1")/status"; }

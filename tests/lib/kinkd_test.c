@@ -42,9 +42,13 @@
  *				203.0.113.2): the broker refuses it (-P)
  *	privsep-sa		ask for an SA under the first configured
  *				policy's reqid towards 203.0.113.2
+ *	privsep-write		open "<control socket>.written" for writing:
+ *				-P fails it with EROFS (no writable filesystem)
  *	privsep-syscall		make a system call outside the engine's
  *				seccomp allowlist (mknodat): -P kills it
  * SPI and REQID in decimal or 0x hex.  Other backends ignore the file.
+ * Under privilege separation the null-backend lines reach the broker's
+ * backend through knob_broker, the broker's test hook (kh_broker_test).
  * KINKD_NULL_REFUSE=gcm in the environment has the null backend refuse
  * AES-GCM from the start (so start-up filtering can be tested too).
  * KINKD_LOOP_PROBE=1 starts the loop probe: a 1 ms timer whose lateness
@@ -68,6 +72,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "broker_msg.h"
 #include "conf.h"
 #include "ctl.h"
 #include "engine.h"
@@ -77,6 +82,7 @@
 #include "log.h"
 #include "peer.h"
 #include "sadb.h"
+#include "sadb_broker.h"
 #include "sarec.h"
 
 static int	knob_refuse_replies;
@@ -98,6 +104,65 @@ static uint16_t	knob_send_notify;
 static unsigned	knob_loss_pct, knob_dup_pct;
 static engine_send_fn *knob_real_send;
 static unsigned long knob_lost, knob_dup;
+
+/*
+ * The null backend's knobs: on the engine's handle, or, under privsep
+ * (the handle a proxy), through the broker's test hook below.
+ */
+static int
+knob_null(struct kinkd *kd, uint32_t knob, uint32_t arg,
+    const struct sadb_event *ev, const struct kink_sa *sa)
+{
+	struct sadb *sd = kd->kd_eng.en_sadb;
+	int r;
+
+	if (sa != NULL) {
+		/* Another tool's SA, not the engine's request: unchecked. */
+		r = sadb_broker_test(sd, knob, 0, NULL, sa, sadb_done_log,
+		    (void *)"inject kernel-add");
+		if (r == -1 && errno == EOPNOTSUPP)
+			r = sadb_add(sd, sa, 0, sadb_done_log,
+			    (void *)"inject kernel-add");
+		return r;
+	}
+	if (ev != NULL)
+		r = sadb_null_event(sd, ev);
+	else if (knob == SBK_TEST_REFUSE_GCM)
+		r = sadb_null_refuse_gcm(sd, (int)arg);
+	else if (knob == SBK_TEST_REFUSE_ADD)
+		r = sadb_null_refuse_add(sd, arg);
+	else
+		r = sadb_null_refuse_spd_get(sd, (int)arg);
+	if (r == -1 && errno == EOPNOTSUPP)
+		r = sadb_broker_test(sd, knob, arg, ev, sa, sadb_done_log,
+		    (void *)"test knob through the broker");
+	return r;
+}
+
+/* The broker's end (test build only): the knob on the real backend. */
+static int
+knob_broker(struct sadb *sd, const struct bmsg *m)
+{
+	int r;
+
+	if (m->bm_type == BM_TEST_EVENT)
+		r = sadb_null_event(sd, &m->bm_ev);
+	else if (m->bm_flag == SBK_TEST_REFUSE_GCM)
+		r = sadb_null_refuse_gcm(sd, m->bm_spi != 0);
+	else if (m->bm_flag == SBK_TEST_REFUSE_ADD)
+		r = sadb_null_refuse_add(sd, m->bm_spi);
+	else if (m->bm_flag == SBK_TEST_REFUSE_SPD_GET)
+		r = sadb_null_refuse_spd_get(sd, m->bm_spi != 0);
+	else if (m->bm_flag == SBK_TEST_KERNEL_ADD)
+		/* Answered at once: the add's own result is logged. */
+		r = sadb_add(sd, &m->bm_sa, 0, sadb_done_log,
+		    (void *)"inject kernel-add");
+	else {
+		errno = EINVAL;
+		r = -1;
+	}
+	return r == -1 ? errno : 0;
+}
 
 /* Between the engine and the sockets: what a lossy network would do. */
 static int
@@ -161,8 +226,7 @@ inject_kernel(struct kinkd *kd, const char *line)
 		sa.sa_enc_keylen = 128;
 		sa.sa_enckey_len = 16;
 		arc4random_buf(sa.sa_enckey, sa.sa_enckey_len);
-		sadb_add(kd->kd_eng.en_sadb, &sa, 0, sadb_done_log,
-		    (void *)"inject kernel-add");
+		knob_null(kd, SBK_TEST_KERNEL_ADD, 0, NULL, &sa);
 		sa_free_keys(&sa);
 		log_info("inject: kernel-add 0x%lx", spi);
 	} else if (sscanf(line, "kernel-spd-del %64s %64s", peer, pol) == 2) {
@@ -300,6 +364,20 @@ inject_privsep(struct kinkd *kd, const char *line)
 	struct kink_sa sa;
 	long r;
 
+	if (strncmp(line, "privsep-write", 13) == 0) {
+		char path[1100];
+		int fd;
+
+		/* Beside the control socket: a directory the daemon may write. */
+		snprintf(path, sizeof(path), "%s.written", kd->kd_sockpath);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		log_info("inject: privsep-write: open for writing %s (%s)",
+		    fd == -1 ? "failed" : "succeeded",
+		    fd == -1 ? strerror(errno) : "a writable filesystem");
+		if (fd != -1)
+			close(fd);
+		return;
+	}
 	if (strncmp(line, "privsep-syscall", 15) == 0) {
 		log_info("inject: privsep-syscall: mknodat");
 		/* An empty path: harmless (ENOENT) where nothing forbids it. */
@@ -432,25 +510,25 @@ test_inject(struct kinkd *kd)
 			    1u << SA_DIR_OUT : (1u << SA_DIR_IN) |
 			    (1u << SA_DIR_OUT);
 
-			if (sadb_null_refuse_add(kd->kd_eng.en_sadb,
-			    dirs) == 0)
+			if (knob_null(kd, SBK_TEST_REFUSE_ADD, dirs,
+			    NULL, NULL) == 0)
 				log_info("inject: refuse add (0x%x)", dirs);
 			continue;
 		}
 		if (strncmp(line, "refuse spd-get", 14) == 0) {
 			/* A backend that cannot be asked (pfkey, -P). */
-			if (sadb_null_refuse_spd_get(kd->kd_eng.en_sadb,
-			    1) == 0)
+			if (knob_null(kd, SBK_TEST_REFUSE_SPD_GET, 1,
+			    NULL, NULL) == 0)
 				log_info("inject: refuse spd-get");
 			continue;
 		}
 		if (strncmp(line, "refuse none", 11) == 0) {
-			sadb_null_refuse_add(kd->kd_eng.en_sadb, 0);
-			sadb_null_refuse_spd_get(kd->kd_eng.en_sadb, 0);
+			knob_null(kd, SBK_TEST_REFUSE_ADD, 0, NULL, NULL);
+			knob_null(kd, SBK_TEST_REFUSE_SPD_GET, 0, NULL, NULL);
 		}
 		if (sscanf(line, "refuse %15s", what) == 1) {
-			if (sadb_null_refuse_gcm(kd->kd_eng.en_sadb,
-			    strcmp(what, "gcm") == 0) == 0)
+			if (knob_null(kd, SBK_TEST_REFUSE_GCM,
+			    strcmp(what, "gcm") == 0, NULL, NULL) == 0)
 				log_info("inject: refuse %s", what);
 			continue;
 		}
@@ -484,7 +562,7 @@ test_inject(struct kinkd *kd)
 			}
 		} else
 			continue;
-		if (sadb_null_event(kd->kd_eng.en_sadb, &ev) == -1) {
+		if (knob_null(kd, 0, 0, &ev, NULL) == -1) {
 			log_warn("inject %s", what);
 			break;
 		}
@@ -540,7 +618,7 @@ test_backend(struct kinkd *kd)
 	struct timeval ms = { 0, 1000 };
 
 	if (env != NULL && strcmp(env, "gcm") == 0)
-		sadb_null_refuse_gcm(kd->kd_eng.en_sadb, 1);
+		knob_null(kd, SBK_TEST_REFUSE_GCM, 1, NULL, NULL);
 	env = getenv("KINKD_LOOP_PROBE");
 	if (env != NULL && strcmp(env, "1") == 0 && probe_ev == NULL &&
 	    (probe_ev = event_new(kd->kd_eng.en_base, -1, EV_PERSIST,
@@ -559,6 +637,7 @@ static const struct kinkd_hooks test_hooks = {
 	.kh_backend = test_backend,
 	.kh_sigusr1 = test_inject,
 	.kh_engine = &test_engine_hooks,
+	.kh_broker_test = knob_broker,
 };
 
 int

@@ -52,10 +52,25 @@ case $st in
 "principal kink/alpha.test@$REALM, 1 peers") pass sysd-status-text ;;
 *) fail sysd-status-text "StatusText=$st" ;;
 esac
-if journal kinkd@alpha | grep -q "^running as _kinkd (uid [0-9]*), keeping CAP_NET_ADMIN"; then
+# Privilege separation (the default): MainPID is the broker, root with
+# CAP_NET_ADMIN; its child the engine, _kinkd with no capability and
+# seccomp on, which sent READY (the unit's NotifyAccess=all).
+if journal kinkd@alpha | grep -q "^running as _kinkd (uid [0-9]*)$" &&
+    journal kinkd@alpha | grep -q "^privsep: engine sandboxed"; then
 	pass sysd-privdrop
 else
-	fail sysd-privdrop "no 'running as _kinkd' in the journal"
+	fail sysd-privdrop "no 'running as _kinkd' or 'engine sandboxed' in the journal"
+fi
+main=$(systemctl show -p MainPID --value kinkd@alpha)
+eng=$(cat /proc/$main/task/$main/children 2>/dev/null | awk '{ print $1 }')
+sf() { awk -v k="$2:" '$1 == k { print $2 }' /proc/$1/status; }
+if [ -n "$eng" ] && [ "$(sf $main Uid)" = 0 ] &&
+    [ "$(sf $main CapEff)" = 0000000000001000 ] &&
+    [ "$(sf $eng Uid)" != 0 ] && [ "$(sf $eng CapEff)" = 0000000000000000 ] &&
+    [ "$(sf $eng Seccomp)" = 2 ]; then
+	pass sysd-privsep
+else
+	fail sysd-privsep "broker $main (Uid $(sf $main Uid), CapEff $(sf $main CapEff)), engine '$eng' (Uid $(sf "$eng" Uid), CapEff $(sf "$eng" CapEff), Seccomp $(sf "$eng" Seccomp))"
 fi
 
 if negotiate; then

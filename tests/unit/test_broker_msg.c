@@ -94,11 +94,31 @@ fill(struct bmsg *m, uint8_t type)
 	case BM_DEL:
 	case BM_GET:
 	case BM_R_SA:
+	case BM_DEL_LARVAL:
 		fill_sa(&m->bm_sa);
 		break;
 	case BM_SPD_ADD:
 	case BM_SPD_DEL:
+	case BM_SPD_REPAIR:
+	case BM_SPD_GET:
 		fill_pol(&m->bm_pol);
+		break;
+	case BM_TEST:
+		m->bm_flag = 2;
+		m->bm_spi = 6;
+		break;
+	case BM_TEST_EVENT:
+		m->bm_ev.ev_type = SADB_EV_ACQUIRE;
+		m->bm_ev.ev_reqid = 0x2001;
+		addr_parse("192.0.2.1", &m->bm_ev.ev_src);
+		addr_parse("192.0.2.2", &m->bm_ev.ev_dst);
+		break;
+	case BM_R_COUNT:
+		m->bm_flag = 3;
+		break;
+	case BM_R_SPD:
+		m->bm_err = 2;
+		m->bm_flag = SADB_SPD_FWD;
 		break;
 	case BM_SUPPORTS:
 		m->bm_proto = IPPROTO_ESP;
@@ -141,7 +161,8 @@ fill(struct bmsg *m, uint8_t type)
 static const uint8_t all_types[] = {
 	BM_GETSPI, BM_ADD, BM_DEL, BM_DUMP, BM_SPD_ADD, BM_SPD_DEL, BM_GET,
 	BM_SUPPORTS, BM_R_DONE, BM_R_SPI, BM_R_SA, BM_R_END, BM_R_SUPPORTS,
-	BM_R_EVENT, BM_R_HELLO, BM_R_SIGNAL,
+	BM_R_EVENT, BM_R_HELLO, BM_R_SIGNAL, BM_DEL_LARVAL, BM_SPD_REPAIR,
+	BM_SPD_GET, BM_TEST, BM_TEST_EVENT, BM_R_COUNT, BM_R_SPD,
 };
 #define NTYPES	(sizeof(all_types) / sizeof(all_types[0]))
 
@@ -162,6 +183,97 @@ TEST(broker_msg_roundtrip_every_type)
 		ASSERT_MEM_EQ(&d, &m, sizeof(m));
 		ASSERT_TRUE(bm_type_name(m.bm_type) != NULL);
 	}
+}
+
+/* The octets of the SPD ops and their answers, written out by hand. */
+TEST(broker_msg_golden_spd_larval)
+{
+	static const uint8_t count[] = { 1, BM_R_COUNT, 0, 0, 0, 0, 0, 9,
+	    0, 0, 0, 0, 0, 0, 0, 2 };
+	static const uint8_t spd[] = { 1, BM_R_SPD, 0, 0, 0, 0, 0, 9,
+	    0, 0, 0, 2, 0, 0, 0, 3 };
+	static const uint8_t get[] = { 1, BM_SPD_GET, 0, 0, 0, 0, 0, 7,
+	    1, 'p',				/* name */
+	    2,					/* mode: transport */
+	    4, 0, 0, 192, 0, 2, 1, 32, 0, 0,	/* src selector */
+	    6, 0x01, 0xbb, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0, 64, 0x01, 0xbb,		/* dst, port 443 */
+	    6,					/* TCP */
+	    0,					/* no suites */
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* lifetimes, PFS */
+	    0, 0, 0, 0, 0, 0,			/* no tunnel */
+	    0, 0, 0x20, 0x01 };			/* reqid */
+	/* an empty SA: 77 octets of zero */
+	static const uint8_t test[16 + 77] = { 1, BM_TEST, 0, 0, 0, 0, 0, 1,
+	    0, 0, 0, 4, 0, 0, 0, 1 };
+	struct bmsg m, d;
+	uint8_t buf[BM_MAX];
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_R_COUNT;
+	m.bm_seq = 9;
+	m.bm_flag = 2;
+	n = bm_encode(&m, buf, sizeof(buf));
+	ASSERT_INT_EQ(n, (int)sizeof(count));
+	ASSERT_MEM_EQ(buf, count, sizeof(count));
+	m.bm_type = BM_R_SPD;
+	m.bm_err = 2;
+	m.bm_flag = SADB_SPD_FWD;
+	n = bm_encode(&m, buf, sizeof(buf));
+	ASSERT_INT_EQ(n, (int)sizeof(spd));
+	ASSERT_MEM_EQ(buf, spd, sizeof(spd));
+	ASSERT_INT_EQ(bm_decode(spd, sizeof(spd), BM_FROM_BROKER, &d), BM_OK);
+	ASSERT_INT_EQ(d.bm_err, 2);
+	ASSERT_INT_EQ(d.bm_flag, SADB_SPD_FWD);
+
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_SPD_GET;
+	m.bm_seq = 7;
+	strcpy(m.bm_pol.pol_name, "p");
+	m.bm_pol.pol_mode = ENCAP_MODE_TRANSPORT;
+	addr_parse("192.0.2.1", &m.bm_pol.pol_src.sel_addr);
+	m.bm_pol.pol_src.sel_plen = 32;
+	addr_parse("2001:db8::", &m.bm_pol.pol_dst.sel_addr);
+	addr_set_port(&m.bm_pol.pol_dst.sel_addr, 443);
+	m.bm_pol.pol_dst.sel_plen = 64;
+	m.bm_pol.pol_dst.sel_port = 443;
+	m.bm_pol.pol_ulproto = IPPROTO_TCP;
+	m.bm_pol.pol_reqid = 0x2001;
+	n = bm_encode(&m, buf, sizeof(buf));
+	ASSERT_INT_EQ(n, (int)sizeof(get));
+	ASSERT_MEM_EQ(buf, get, sizeof(get));
+	ASSERT_INT_EQ(bm_decode(get, sizeof(get), BM_FROM_ENGINE, &d), BM_OK);
+	ASSERT_INT_EQ(d.bm_type, BM_SPD_GET);
+	ASSERT_INT_EQ(d.bm_pol.pol_reqid, 0x2001);
+	ASSERT_INT_EQ(d.bm_pol.pol_dst.sel_port, 443);
+	/* the same octets as a repair; a larval delete is an SA message */
+	memcpy(buf, get, sizeof(get));
+	buf[1] = BM_SPD_REPAIR;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(get), BM_FROM_ENGINE, &d), BM_OK);
+	buf[1] = BM_DEL_LARVAL;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(get), BM_FROM_ENGINE, &d),
+	    BM_E_FAMILY);
+	ASSERT_INT_EQ(bm_decode(test, sizeof(test), BM_FROM_ENGINE, &d),
+	    BM_OK);
+	ASSERT_INT_EQ(d.bm_flag, 4);
+	ASSERT_INT_EQ(d.bm_spi, 1);
+	/* answers are the broker's: the engine side cannot send them */
+	ASSERT_INT_EQ(bm_decode(count, sizeof(count), BM_FROM_ENGINE, &d),
+	    BM_E_TYPE);
+	ASSERT_INT_EQ(bm_decode(get, sizeof(get), BM_FROM_BROKER, &d),
+	    BM_E_TYPE);
+	/* an R_SPD with a negative error, a truncated SPD_GET */
+	memcpy(buf, spd, sizeof(spd));
+	buf[8] = 0x80;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(spd), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	ASSERT_INT_EQ(bm_decode(get, sizeof(get) - 1, BM_FROM_ENGINE, &d),
+	    BM_E_SHORT);
+	/* a TEST_EVENT whose event type is no event */
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_TEST_EVENT;
+	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), -1);
 }
 
 TEST(broker_msg_wrong_side_refused)
@@ -392,6 +504,15 @@ TEST(broker_check_sa_in_and_out_of_config)
 	memset(&m.bm_sa.sa_src, 0, sizeof(m.bm_sa.sa_src));
 	m.bm_sa.sa_dir = 0;
 	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
+	/* reconciliation's delete of an orphan names no mode */
+	m.bm_sa.sa_mode = 0;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
+	/* but a mode that is not the policy's is still refused */
+	m.bm_sa.sa_mode = ENCAP_MODE_TUNNEL;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	m.bm_type = BM_ADD;
+	m.bm_sa.sa_mode = 0;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
 	conf_free(c);
 }
 
@@ -433,15 +554,69 @@ TEST(broker_check_spd_and_getspi)
 	conf_free(c);
 }
 
+TEST(broker_check_larval_repair_get_test)
+{
+	struct kink_conf *c = check_load();
+	struct bmsg m;
+	char why[200];
+
+	ASSERT_TRUE(c != NULL);
+	/* SPD repair and query: configured policies only */
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_SPD_REPAIR;
+	m.bm_pol = c->c_peers[0].p_policies[0];
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
+	m.bm_type = BM_SPD_GET;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
+	addr_parse("203.0.113.2", &m.bm_pol.pol_dst.sel_addr);
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	ASSERT_TRUE(strstr(why, "is not a configured policy") != NULL);
+	m.bm_type = BM_SPD_REPAIR;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	m.bm_pol = c->c_peers[0].p_policies[0];
+	m.bm_pol.pol_reqid++;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	/* a larval SA as a dump returns it: no direction, SPI 0 */
+	out_sa(c, &m);
+	m.bm_type = BM_DEL_LARVAL;
+	m.bm_sa.sa_spi = 0;
+	m.bm_sa.sa_dir = 0;
+	memset(&m.bm_sa.sa_sel_src, 0, sizeof(m.bm_sa.sa_sel_src));
+	memset(&m.bm_sa.sa_sel_dst, 0, sizeof(m.bm_sa.sa_sel_dst));
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
+	/* toward an address nobody configured, or under a foreign reqid */
+	addr_parse("203.0.113.2", &m.bm_sa.sa_dst);
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	ASSERT_TRUE(strncmp(why, "SA spi 0x00000000 reqid ", 24) == 0);
+	addr_parse("192.0.2.2", &m.bm_sa.sa_dst);
+	m.bm_sa.sa_reqid ^= 1;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	/* a "larval" delete of a live SA */
+	m.bm_sa.sa_reqid ^= 1;
+	m.bm_sa.sa_spi = 0x1000;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	ASSERT_TRUE(strstr(why, "larval SA with spi") != NULL);
+	/* the test knobs: never through the check */
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_TEST;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	ASSERT_TRUE(strstr(why, "not the test build") != NULL);
+	m.bm_type = BM_TEST_EVENT;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	conf_free(c);
+}
+
 int
 main(void)
 {
 	RUN(broker_msg_roundtrip_every_type);
+	RUN(broker_msg_golden_spd_larval);
 	RUN(broker_msg_wrong_side_refused);
 	RUN(broker_msg_truncated_trailing_oversized);
 	RUN(broker_msg_fields_out_of_range);
 	RUN(broker_msg_every_octet_mutated);
 	RUN(broker_check_sa_in_and_out_of_config);
 	RUN(broker_check_spd_and_getspi);
+	RUN(broker_check_larval_repair_get_test);
 	return test_done();
 }
