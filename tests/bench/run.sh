@@ -74,8 +74,8 @@ for c in $BENCH_CONC; do
 		kill -INT $ppid
 		wait $ppid
 		echo "# profile conc=$c: responder, self time by object"
-		perf report -i "$T/perf.$c.data" --no-children --sort dso \
-		    --stdio 2>/dev/null | grep -v "^#" | grep . |
+		perf report -i "$T/perf.$c.data" --no-children -g none \
+		    --sort dso --stdio 2>/dev/null | grep -v "^#" | grep . |
 		    head -n "${BENCH_PERF_TOP:-12}" | sed "s/^/# profile dso /"
 		echo "# profile conc=$c: responder, self time by symbol"
 		perf report -i "$T/perf.$c.data" --no-children -g none \
