@@ -118,6 +118,8 @@ struct kink_engine {
 	struct kink_sarec_pairs	 en_sa_pairs;
 	uint64_t		 en_sa_seq;	/* last record's sr_seq */
 	struct kink_xact_head	 en_xacts;
+	/* responders in R_ACKWAIT: their outbound SPIs are taken (CREATE) */
+	struct kink_xact_head	 en_ackwait;
 	int			 en_nxact;
 	struct kink_xact_xids	 en_xact_xids;
 	struct kink_xact_serials en_xact_serials;

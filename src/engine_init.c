@@ -23,6 +23,7 @@ engine_init(struct kink_engine *en)
 	RB_INIT(&en->en_sa_spis);
 	RB_INIT(&en->en_sa_pairs);
 	TAILQ_INIT(&en->en_xacts);
+	TAILQ_INIT(&en->en_ackwait);
 	RB_INIT(&en->en_xact_xids);
 	RB_INIT(&en->en_xact_serials);
 	/*

@@ -198,6 +198,8 @@ xact_free(struct kink_xact *x)
 	en = x->xa_en;
 	timer_fini(&x->xa_timer);
 	TAILQ_REMOVE(&en->en_xacts, x, xa_entry);
+	if (x->xa_state == XS_R_ACKWAIT)
+		TAILQ_REMOVE(&en->en_ackwait, x, xa_ackwait_entry);
 	RB_REMOVE(kink_xact_xids, &en->en_xact_xids, x);
 	RB_REMOVE(kink_xact_serials, &en->en_xact_serials, x);
 	en->en_nxact--;
@@ -266,6 +268,10 @@ xact_state(struct kink_xact *x, enum xact_st to)
 	log_debug(XFMT "%s -> %s", XARG(x), xact_state_name(from),
 	    xact_state_name(to));
 	x->xa_state = to;
+	if (from == XS_R_ACKWAIT)
+		TAILQ_REMOVE(&x->xa_en->en_ackwait, x, xa_ackwait_entry);
+	if (to == XS_R_ACKWAIT)
+		TAILQ_INSERT_TAIL(&x->xa_en->en_ackwait, x, xa_ackwait_entry);
 	timer_del(&x->xa_timer);
 	switch (to) {
 	case XS_I_GETSPI:

@@ -85,6 +85,7 @@ struct xact_waiter {
 
 struct kink_xact {
 	TAILQ_ENTRY(kink_xact)	 xa_entry;
+	TAILQ_ENTRY(kink_xact)	 xa_ackwait_entry;	/* en_ackwait */
 	RB_ENTRY(kink_xact)	 xa_xid_node;	/* en_xact_xids */
 	RB_ENTRY(kink_xact)	 xa_serial_node;	/* en_xact_serials */
 	struct kink_engine	*xa_en;

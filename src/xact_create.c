@@ -673,6 +673,8 @@ create_aged(struct kink_xact *x)
  * The CREATE's SPI is the peer's inbound SPI: taken if we hold an
  * outbound SA to the peer with it, or will once the ACK of a pair we
  * answered comes (its outbound SAs wait in the transaction until then).
+ * Only those waiting for an ACK are walked, not every transaction kept
+ * for the reply cache (thousands at a few thousand CREATEs a second).
  */
 static int
 spi_inuse(void *arg, uint8_t proto, uint32_t spi)
@@ -683,9 +685,8 @@ spi_inuse(void *arg, uint8_t proto, uint32_t spi)
 	if (sarec_find_peer(x->xa_en, x->xa_peer, proto, spi,
 	    SA_DIR_OUT) != NULL)
 		return 1;
-	TAILQ_FOREACH(o, &x->xa_en->en_xacts, xa_entry) {
-		if (o == x || o->xa_peer != x->xa_peer ||
-		    o->xa_role != XR_RESP || o->xa_state != XS_R_ACKWAIT)
+	TAILQ_FOREACH(o, &x->xa_en->en_ackwait, xa_ackwait_entry) {
+		if (o == x || o->xa_peer != x->xa_peer)
 			continue;
 		for (i = 0; i < o->xa_res.dr_nsa; i++)
 			if (o->xa_res.dr_out[i].sa_proto == proto &&

@@ -2,7 +2,7 @@
 # kinkd against strongSwan (numbers only, never pass/fail): the same work,
 # SA pairs created one after another and with N in flight, in interleaved
 # rounds (kinkd, charon, kinkd, charon...), the responder's CPU per pair
-# (utime+stime from /proc over the round) and the rate; one line per
+# (the process CPU clock over the round, ns) and the rate; one line per
 # setting with the medians of the rounds:
 #
 #   compare where=native|vm inflight=N kinkd_cpu_us=X swan_cpu_us=X
@@ -18,11 +18,11 @@
 #
 #	sh tests/deps.sh bench              (once, as root: charon, swanctl)
 #	sh tests/bench/compare.sh           (as root; B=build, -O2)
-#	BENCH_N=1000 BENCH_ROUNDS=3 BENCH_CONC="1 8" COMPARE_WHERE="native vm"
+#	BENCH_N=1000 BENCH_ROUNDS=5 BENCH_CONC="1 8" COMPARE_WHERE="native vm"
 set -u
 : "${B:=build}"
 : "${BENCH_N:=1000}"
-: "${BENCH_ROUNDS:=3}"
+: "${BENCH_ROUNDS:=5}"
 : "${BENCH_CONC:=1 8}"
 : "${COMPARE_WHERE:=native vm}"
 export B BENCH_N BENCH_ROUNDS BENCH_CONC

@@ -8,12 +8,18 @@
 #	BENCH_N=2000 BENCH_CONC="1 4 16" sh tests/bench/run.sh
 #	BENCH_STRACE=1 sh tests/bench/run.sh   (also the responder's syscalls
 #	                                         per CREATE, strace -c -f)
+#	BENCH_PERF=1 BENCH_CONC=8 sh tests/bench/run.sh   (also a profile of
+#	    the responder over the run: perf record -g attached to it, top
+#	    objects and symbols by self time; BENCH_PERF_OPTS for record,
+#	    BENCH_PERF_TOP lines, BENCH_PERF_KEEP=DIR keeps perf.CONC.data)
 set -u
 : "${B:=build}"
 : "${BENCH_N:=500}"
 : "${BENCH_CONC:=1 8}"
 : "${BENCH_STRACE:=}"
+: "${BENCH_PERF:=}"
 export B BENCH_N BENCH_CONC BENCH_STRACE BENCH_STRACE_OPTS BENCH_STRACE_KEEP
+export BENCH_PERF BENCH_PERF_OPTS BENCH_PERF_TOP BENCH_PERF_KEEP
 
 if [ -z "${KINK_HOST_NETNS:-}" ]; then
 	${MAKE:-make} -s B="$B" "$B/tests/kinkd-test" "$B/kinkctl" \
@@ -44,6 +50,14 @@ for c in $BENCH_CONC; do
 		spid=$!
 		sleep 1		# attached (a few syscalls more only inflate)
 	fi
+	if [ -n "$BENCH_PERF" ]; then
+		# sampling costs the responder CPU: its figures from this run
+		# are not the benchmark'"'"'s, only where the time goes
+		perf record ${BENCH_PERF_OPTS:--g} -p "$(cat "$T/beta.pid")" \
+		    -o "$T/perf.$c.data" > "$T/perf.$c.log" 2>&1 &
+		ppid=$!
+		sleep 1
+	fi
 	"$HOST_TOP/$B/tests/bench/bench_create" -s "$(sock_of alpha)" \
 	    -p beta -n "$BENCH_N" -c "$c" -r "$(cat "$T/beta.pid")" \
 	    -i "$(cat "$T/alpha.pid")"
@@ -55,6 +69,21 @@ for c in $BENCH_CONC; do
 		    $4 / n, c, $4 }'"'"' "$T/strace.$c"
 		sed -n "3,14p" "$T/strace.$c"
 		[ -z "${BENCH_STRACE_KEEP:-}" ] || cp "$T/strace.$c" "$BENCH_STRACE_KEEP"
+	fi
+	if [ -n "$BENCH_PERF" ]; then
+		kill -INT $ppid
+		wait $ppid
+		echo "# profile conc=$c: responder, self time by object"
+		perf report -i "$T/perf.$c.data" --no-children -g none \
+		    --sort dso --stdio 2>/dev/null | grep -v "^#" | grep . |
+		    head -n "${BENCH_PERF_TOP:-12}" | sed "s/^/# profile dso /"
+		echo "# profile conc=$c: responder, self time by symbol"
+		perf report -i "$T/perf.$c.data" --no-children -g none \
+		    --sort dso,sym --stdio 2>/dev/null | grep -v "^#" |
+		    grep . | head -n "${BENCH_PERF_TOP:-30}" |
+		    sed "s/^/# profile sym /"
+		[ -z "${BENCH_PERF_KEEP:-}" ] ||
+		    cp "$T/perf.$c.data" "$BENCH_PERF_KEEP/perf.$c.data"
 	fi
 	stop_kinkd alpha
 	stop_kinkd beta

@@ -157,24 +157,29 @@ swan_warm() {
 	done
 }
 
-# cpu_ns PID: CPU time of every thread of a process in ns, from
-# /proc/PID/task/*/schedstat (the clock ticks of /proc/PID/stat are 10 ms:
-# too coarse for a few hundred exchanges); empty when the kernel has none
+# cpu_ns PID: CPU time of every live thread of a process in ns, from
+# /proc/PID/task/*/schedstat; empty when the kernel has none.  A cross-
+# check of the drivers' figure (the process CPU clock, which also counts
+# threads that exited during the round)
 cpu_ns() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
 	    awk '{ s += $1 } END { if (NR) printf "%.0f\n", s }'
 }
 
-# bench_parse FILE [NS0 NS1]: "rate cpu_us" from bench_create's or
-# bench_vici's output; the CPU per exchange from the two cpu_ns readings
-# around the run when there are both, else the driver's own (ticks)
+# bench_parse FILE [NS0 NS1]: "rate cpu_us sched_us" from bench_create's
+# or bench_vici's output: the CPU per exchange as the driver read it from
+# the responder's process CPU clock (ns; clock ticks only when the clock
+# cannot be read), then the same from the two cpu_ns readings around the
+# run ("-" without them)
 bench_parse() {
 	awk -v n0="${2:-}" -v n1="${3:-}" '
 	    /exchanges, concurrency/ { n = $2 }
 	    /exchanges\/s/ { r = $2 }
 	    /responder CPU/ { gsub(/\(/, "", $5); c = $5 * 1000 }
-	    END { if (n0 != "" && n1 != "" && n > 0) c = (n1 - n0) / 1000 / n
-		if (r == "" || c == "") exit 1; printf "%s %.1f\n", r, c }' "$1"
+	    END { s = "-"
+		if (n0 != "" && n1 != "" && n > 0)
+			s = sprintf("%.1f", (n1 - n0) / 1000 / n)
+		if (r == "" || c == "") exit 1; printf "%s %.1f %s\n", r, c, s }' "$1"
 }
 
 # median of the numbers on stdin
@@ -184,8 +189,16 @@ median() {
 	    else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# compare_line WHERE CONC RESDIR: the medians of the rounds, one line
+# compare_line WHERE CONC RESDIR: the medians of the rounds, one line,
+# after a comment with every round's figures (their spread)
 compare_line() {
+	for f in kinkd swan; do
+		awk -v f=$f -v w="$1" -v n="$2" '
+		    { r = r sep $1; c = c sep $2; s = s sep $3; sep = "," }
+		    END { printf "# rounds %s where=%s inflight=%s rate=%s " \
+			"cpu_us=%s schedstat_cpu_us=%s\n", f, w, n, r, c, s }' \
+		    "$3/$f.$2"
+	done
 	kc=$(cut -d' ' -f2 "$3/kinkd.$2" | median)
 	sc=$(cut -d' ' -f2 "$3/swan.$2" | median)
 	kr=$(cut -d' ' -f1 "$3/kinkd.$2" | median)
