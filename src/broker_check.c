@@ -237,29 +237,56 @@ check_spd(const struct kink_conf *c, const struct kink_policy *q, char *why,
 	return 0;
 }
 
+/* Some policy may use `proto` from `remote` to `local`. */
 static int
-check_getspi(const struct kink_conf *c, const struct bmsg *m, char *why,
-    size_t len)
+pair_ok(const struct kink_conf *c, uint8_t proto,
+    const struct sockaddr_storage *remote,
+    const struct sockaddr_storage *local)
 {
 	int i, j;
 
-	if (m->bm_proto != PROTO_IPSEC_ESP && m->bm_proto != PROTO_IPSEC_AH) {
-		snprintf(why, len, "GETSPI for protocol %u", m->bm_proto);
-		return 0;
-	}
 	for (i = 0; i < c->c_npeers; i++)
 		for (j = 0; j < c->c_peers[i].p_npolicies; j++) {
 			const struct conf_peer *cp = &c->c_peers[i];
 			const struct kink_policy *p = &cp->p_policies[j];
 
-			if (has_proto(p, m->bm_proto) &&
-			    remote_ok(cp, p, &m->bm_src) &&
-			    local_ok(cp, p, &m->bm_dst))
+			if (has_proto(p, proto) && remote_ok(cp, p, remote) &&
+			    local_ok(cp, p, local))
 				return 1;
 		}
+	return 0;
+}
+
+static int
+check_getspi(const struct kink_conf *c, const struct bmsg *m, char *why,
+    size_t len)
+{
+	if (m->bm_proto != PROTO_IPSEC_ESP && m->bm_proto != PROTO_IPSEC_AH) {
+		snprintf(why, len, "GETSPI for protocol %u", m->bm_proto);
+		return 0;
+	}
+	if (pair_ok(c, m->bm_proto, &m->bm_src, &m->bm_dst))
+		return 1;
 	snprintf(why, len, "GETSPI: no configured policy for that pair of "
 	    "addresses");
 	return 0;
+}
+
+/*
+ * A DEL without a reqid releases an SPI that GETSPI reserved (an inbound SA
+ * whose add the kernel refused is still the larval state the reservation
+ * made, which carries no reqid): allowed where the GETSPI was, inbound from
+ * a configured remote to a configured local address.
+ */
+static int
+check_del(const struct kink_conf *c, const struct kink_sa *sa, char *why,
+    size_t len)
+{
+	if (sa->sa_reqid == 0 && (sa->sa_proto == PROTO_IPSEC_ESP ||
+	    sa->sa_proto == PROTO_IPSEC_AH) &&
+	    pair_ok(c, sa->sa_proto, &sa->sa_src, &sa->sa_dst))
+		return 1;
+	return check_sa(c, sa, 0, why, len);
 }
 
 int
@@ -277,6 +304,7 @@ bk_check(const struct kink_conf *c, const struct bmsg *m, char *why,
 	case BM_ADD:
 		return check_sa(c, &m->bm_sa, 1, why, len);
 	case BM_DEL:
+		return check_del(c, &m->bm_sa, why, len);
 	case BM_GET:
 		return check_sa(c, &m->bm_sa, 0, why, len);
 	case BM_DEL_LARVAL:

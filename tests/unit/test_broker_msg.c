@@ -516,6 +516,39 @@ TEST(broker_check_sa_in_and_out_of_config)
 	conf_free(c);
 }
 
+/*
+ * The kernel refused an inbound SA: the engine releases the SPI GETSPI
+ * reserved, a state without a reqid (daemon 200 under privsep).
+ */
+TEST(broker_check_del_releases_reserved_spi)
+{
+	struct kink_conf *c = check_load();
+	struct bmsg m;
+	char why[200];
+
+	ASSERT_TRUE(c != NULL);
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_DEL;
+	addr_parse("192.0.2.2", &m.bm_sa.sa_src);
+	addr_parse("192.0.2.1", &m.bm_sa.sa_dst);
+	m.bm_sa.sa_proto = PROTO_IPSEC_ESP;
+	m.bm_sa.sa_spi = 0x2000;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
+	/* not from an address nobody configured */
+	addr_parse("192.0.2.99", &m.bm_sa.sa_src);
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	/* not outbound: we reserve only our own SPIs */
+	addr_parse("192.0.2.1", &m.bm_sa.sa_src);
+	addr_parse("192.0.2.2", &m.bm_sa.sa_dst);
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	/* nor a protocol GETSPI never reserves */
+	addr_parse("192.0.2.2", &m.bm_sa.sa_src);
+	addr_parse("192.0.2.1", &m.bm_sa.sa_dst);
+	m.bm_sa.sa_proto = PROTO_IPCOMP;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
+	conf_free(c);
+}
+
 TEST(broker_check_spd_and_getspi)
 {
 	struct kink_conf *c = check_load();
@@ -617,6 +650,7 @@ main(void)
 	RUN(broker_msg_every_octet_mutated);
 	RUN(broker_check_sa_in_and_out_of_config);
 	RUN(broker_check_spd_and_getspi);
+	RUN(broker_check_del_releases_reserved_spi);
 	RUN(broker_check_larval_repair_get_test);
 	return test_done();
 }
