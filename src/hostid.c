@@ -162,6 +162,17 @@ set_nameservers(struct hostid *h, const struct hostid_opts *o)
 	return 0;
 }
 
+/* evdns's own messages (a nameserver down or back) through our logger,
+   not libevent's default of raw stderr */
+static void
+evdns_log(int is_warn, const char *msg)
+{
+	if (is_warn)
+		log_info("hostid: evdns: %s", msg);
+	else
+		log_debug2("hostid: evdns: %s", msg);
+}
+
 struct hostid *
 hostid_new(struct event_base *base, const struct hostid_opts *o)
 {
@@ -170,6 +181,7 @@ hostid_new(struct event_base *base, const struct hostid_opts *o)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
 	h->h_base = base;
+	evdns_set_log_fn(evdns_log);
 	TAILQ_INIT(&h->h_ents);
 	TAILQ_INIT(&h->h_reqs);
 	LIST_INIT(&h->h_files);
