@@ -14,10 +14,11 @@ set -eu
 RUNTIME="libkrb5-3 libk5crypto3 libevent-2.1-7 libbsd0 libssl3 libsystemd0 libseccomp2"
 BUILD="make gcc libc6-dev autoconf pkg-config binutils libkrb5-dev \
 libevent-dev libbsd-dev libssl-dev libsystemd-dev libseccomp-dev"
-# Test tiers: a real KDC, namespaces, the docs checks, the fuzzers (clang).
+# Test tiers: a real KDC, a DNS server, namespaces, the docs checks, the
+# fuzzers (clang).
 TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq \
 openssl libcap2-bin systemd groff-base faketime clang libclang-rt-14-dev \
-bash-completion universal-ctags python3-jsonschema"
+bash-completion universal-ctags python3-jsonschema dnsmasq-base"
 VM="qemu-system-x86 busybox-static cpio kmod"
 # The package and sysd tiers: build the .deb, lint it, Debian roots to install
 # it in (the sysd tier boots one with qemu: the VM list too).
