@@ -236,6 +236,45 @@ sel_fill(struct kink_selector *sel, const struct sockaddr *addr,
 	sel->sel_plen = v->sa_family == AF_INET ? 32 : 128;
 }
 
+int
+conf_policy_spd(const struct conf_peer *cp, const struct kink_policy *pol,
+    struct kink_policy *out, int max)
+{
+	int n = 0;
+
+	if (pol->pol_src.sel_var == 0 && pol->pol_dst.sel_var == 0) {
+		if (max < 1)
+			return 0;
+		out[0] = *pol;
+		return 1;
+	}
+	for (int i = 0; i < cp->p_nranges && n < max; i++) {
+		const struct kink_selector *r = &cp->p_ranges[i];
+		struct kink_policy q = *pol;
+		struct kink_selector *sels[2] = { &q.pol_src, &q.pol_dst };
+		int ok = 1;
+
+		for (int k = 0; k < 2; k++) {
+			struct kink_selector *sel = sels[k];
+			uint16_t port = sel->sel_port;
+
+			if (sel->sel_var == SEL_VAR_PEER) {
+				*sel = *r;
+				sel->sel_port = port;
+			} else if (sel->sel_var == SEL_VAR_ME) {
+				memset(sel, 0, sizeof(*sel));
+				sel->sel_addr.ss_family = r->sel_addr.ss_family;
+				sel->sel_port = port;
+			} else if (sel->sel_addr.ss_family !=
+			    r->sel_addr.ss_family)
+				ok = 0;
+		}
+		if (ok)
+			out[n++] = q;
+	}
+	return n;
+}
+
 void
 conf_peer_free(struct conf_peer *cp)
 {

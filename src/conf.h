@@ -213,6 +213,14 @@ struct conf_peer *conf_peer_learned(const struct conf_peer *tmpl,
 	    const char *name, const char *principal,
 	    const struct sockaddr *addr, const struct sockaddr *local);
 void	conf_peer_free(struct conf_peer *);	/* NULL-safe */
+/*
+ * The kernel policies of `pol` of peer `cp`, into out[0..max): the policy
+ * itself, or for a range peer's "me"/"peer" policy one per range of a
+ * fitting family ("me" any address, "peer" the range), so an ACQUIRE
+ * comes for every host of the range.  Returns how many.
+ */
+int	conf_policy_spd(const struct conf_peer *cp,
+	    const struct kink_policy *pol, struct kink_policy *out, int max);
 
 /*
  * 1 when two policies are the same in every field that matters for an

@@ -84,6 +84,8 @@ struct kink_peer {
 	char			 pe_range[CTL_NAME_MAX + 1];
 	char			 pe_how[CTL_REASON_MAX + 1];
 	uint64_t		 pe_idle_ms;
+	struct sockaddr_storage	 pe_local;	/* "me" in its policies */
+	struct conf_peer	*pe_next_conf;	/* during a reload */
 };
 
 /* A new entry in the engine's table; NULL on allocation failure. */

@@ -184,8 +184,8 @@ learned_make(struct kink_engine *en, struct conf_peer *cp,
 	log_esc(ep, sizeof(ep), princ, strlen(princ));
 	if (!cap_ok(en, cp->p_name, a))
 		return NULL;
-	if (strlen(princ) > CTL_PRINC_MAX || (pe = peer_by_principal(en,
-	    princ)) != NULL && !pe->pe_learned) {
+	if (strlen(princ) > CTL_PRINC_MAX || ((pe = peer_by_principal(en,
+	    princ)) != NULL && !pe->pe_learned)) {
 		log_warnx("peer %s: %s: principal %s is a listed peer's or "
 		    "too long; refused, nothing created", cp->p_name, a, ep);
 		return NULL;
@@ -205,6 +205,8 @@ learned_make(struct kink_engine *en, struct conf_peer *cp,
 	strlcpy(pe->pe_range, cp->p_name, sizeof(pe->pe_range));
 	strlcpy(pe->pe_how, how, sizeof(pe->pe_how));
 	pe->pe_idle_ms = timer_now_ms();
+	memcpy(&pe->pe_local, local, local->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	log_info("peer %s: learned, principal %s (%s)", name, ep, how);
 	engine_event(en, CTL_EV_XACT_START, name, 0, "learned peer, %s", how);
 	if (en->en_site != NULL && !timer_pending(&en->en_site->s_sweep))
@@ -228,8 +230,6 @@ req_start(struct kink_engine *en, struct kink_peer *pe, const char *policy,
 		if (w == NULL && xact_create_in_progress(en, pe, pol->pol_name))
 			continue;
 		n++;
-		if (w != NULL)
-			w->w_pending++;
 		if (xact_create_start(en, pe, pol, w, 0) == -1 && w != NULL &&
 		    !w->w_failed) {
 			w->w_failed = 1;
@@ -426,9 +426,11 @@ site_input(struct kink_engine *en, const char *princ,
 	if ((cp = range_for(en, NULL, addr_sa(from))) == NULL)
 		return NULL;
 	addr_ntop(addr_sa(from), a, sizeof(a));
-	TAILQ_FOREACH(sq, en->en_site ? &en->en_site->s_reqs : NULL, sq_entry)
-		if (sq->sq_resp && addr_eq(addr_sa(&sq->sq_addr), addr_sa(from)))
-			return NULL;	/* already being checked */
+	if (en->en_site != NULL)
+		TAILQ_FOREACH(sq, &en->en_site->s_reqs, sq_entry)
+			if (sq->sq_resp && addr_eq(addr_sa(&sq->sq_addr),
+			    addr_sa(from)))
+				return NULL;	/* already being checked */
 	if (!cap_ok(en, cp->p_name, a) || (sq = req_new(en, cp, addr_sa(from)))
 	    == NULL)
 		return NULL;
@@ -486,13 +488,25 @@ site_sweep(void *arg)
 }
 
 void
-site_reload(struct kink_engine *en)
+site_reload_prepare(struct kink_engine *en, struct kink_conf *nc)
 {
-	struct kink_peer *pe, *next;
+	struct kink_peer *pe;
+	struct conf_peer *cp;
+	const struct sockaddr *a;
 
-	for (pe = TAILQ_FIRST(&en->en_peers); pe != NULL; pe = next) {
-		next = TAILQ_NEXT(pe, pe_entry);
-		if (pe->pe_learned && pe->pe_conf == NULL)
-			xact_peer_remove(pe, "no range covers it any more");
+	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
+		if (!pe->pe_learned || pe->pe_conf == NULL)
+			continue;
+		a = addr_sa(&pe->pe_conf->p_addrs[0]);
+		cp = conf_peer_by_range(nc, a);
+		pe->pe_next_conf = NULL;
+		if (cp != NULL && strcmp(cp->p_name, pe->pe_range) == 0 &&
+		    conf_peer_by_addr(nc, a) == NULL)
+			pe->pe_next_conf = conf_peer_learned(cp, pe->pe_name,
+			    pe->pe_principal, a, addr_sa(&pe->pe_local));
+		if (pe->pe_next_conf == NULL)
+			log_info("peer %s: reload: no range of peer %s covers "
+			    "it any more, forgotten", pe->pe_name,
+			    pe->pe_range);
 	}
 }

@@ -46,11 +46,12 @@ struct kink_peer *site_input(struct kink_engine *, const char *princ,
 struct kink_peer *site_peer_by_addr(struct kink_engine *,
 	    const struct sockaddr *);
 /*
- * After a reload swapped in `en_conf`: each learned peer takes its range
- * peer's new policies, or is removed when no range covers it any more
- * (reload.c keeps the SAs of unchanged policies, as for listed peers).
+ * Before a reload to `nc`: each learned peer's configuration under the
+ * new file in pe_next_conf, NULL when no range of its range peer covers
+ * it any more (or a listed peer took its address); reload.c then keeps
+ * the SAs of unchanged policies and removes the peers left without one.
  */
-void	site_reload(struct kink_engine *);
+void	site_reload_prepare(struct kink_engine *, struct kink_conf *nc);
 /* Pending lookups cancelled, the idle timer stopped (engine_fini). */
 void	site_fini(struct kink_engine *);
 
