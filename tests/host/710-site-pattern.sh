@@ -173,3 +173,7 @@ stop_kinkd beta
   echo "set keytab \"$T/$H1.keytab\""
   cat "$HOST_TOP/etc/kinkd-site.conf"; } > "$T/site-example.conf"
 check example-conf "$KINKD" -n -f "$T/site-example.conf"
+# privilege separation does not know range peers yet: a clear refusal
+"$KINKD" -d -P -f "$T/site-example.conf" -s "$T/p.sock" > "$T/p.out" 2>&1
+check_eq privsep/refused $? 1
+check privsep/says-why grep -q "peer site: range peers are not supported with -P yet" "$T/p.out"
