@@ -223,6 +223,7 @@ conf_check_finish(struct conf_parser *p)
 		if (c->c_peers[i].p_name == NULL) {
 			free(c->c_peers[i].p_principal);
 			free(c->c_peers[i].p_policies);
+			free(c->c_peers[i].p_find_arg);
 			continue;
 		}
 		c->c_peers[n++] = c->c_peers[i];
