@@ -170,7 +170,7 @@ evdns_log(int is_warn, const char *msg)
 	if (is_warn)
 		log_info("hostid: evdns: %s", msg);
 	else
-		log_debug2("hostid: evdns: %s", msg);
+		log_debug3("hostid: evdns: %s", msg);
 }
 
 struct hostid *
