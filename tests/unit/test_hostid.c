@@ -210,6 +210,8 @@ TEST(hostid_file_line_cases)
 	ASSERT_INT_EQ(FL("10.0.0.1 @R", p, &why), -1);
 	ASSERT_INT_EQ(FL("10.0.0.1 kink/a@", p, &why), -1);
 	ASSERT_INT_EQ(FL("10.0.0.1 kink/a@R@S", p, &why), -1);
+	ASSERT_INT_EQ(FL("10.0.0.1 kink/a#b@R", p, &why), -1);
+	ASSERT_STR_EQ(why, "not a principal (name@REALM)");
 	/* hostile octets: NUL, non-ASCII, escapes, DEL */
 	ASSERT_INT_EQ(FL("10.0.0.1 kink/a\0b@R", p, &why), -1);
 	ASSERT_STR_EQ(why, "NUL octet");
