@@ -778,6 +778,54 @@ count_peers(const struct kink_conf *c)
 }
 
 static void
+gen_nameservers(FILE *fp, int n)
+{
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "set nameserver 192.0.2.%d\n", i);
+}
+
+static void
+err_nameservers(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:%d:16: too many name servers (at most %d)\n", f, n,
+	    CONF_MAX_NAMESERVERS);
+}
+
+static int
+count_nameservers(const struct kink_conf *c)
+{
+	return c->c_nnameservers;
+}
+
+static void
+gen_ranges(FILE *fp, int n)
+{
+	fprintf(fp, "peer \"x\" {\n\tprincipal \"kink/%%{host}@R\"\n"
+	    "\taddresses");
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, " 10.%d.0.0/16", i);
+	fprintf(fp, "\n}\n");
+}
+
+static void
+err_ranges(FILE *fp, const char *f, int n)
+{
+	/* the column of the one range too many */
+	int col = 12;
+
+	for (int i = 1; i < n; i++)
+		col += (int)strlen(" 10.0.0.0/16") + (i >= 10);
+	fprintf(fp, "%s:3:%d: too many address ranges (at most %d)\n", f, col,
+	    CONF_MAX_PEER_ADDRS);
+}
+
+static int
+count_ranges(const struct kink_conf *c)
+{
+	return c->c_npeers == 1 ? c->c_peers[0].p_nranges : -1;
+}
+
+static void
 gen_addrs(FILE *fp, int n)
 {
 	fprintf(fp, "peer \"x\" {\n\tprincipal \"kink/x@R\"\n");
@@ -976,6 +1024,10 @@ static const struct limit limits[] = {
 	{ "peers", CONF_MAX_PEERS, gen_peers, err_peers, count_peers, 0 },
 	{ "peer-addrs", CONF_MAX_PEER_ADDRS, gen_addrs, err_addrs,
 	    count_addrs, 0 },
+	{ "nameservers", CONF_MAX_NAMESERVERS, gen_nameservers,
+	    err_nameservers, count_nameservers, 0 },
+	{ "ranges", CONF_MAX_PEER_ADDRS, gen_ranges, err_ranges, count_ranges,
+	    0 },
 	{ "policies", CONF_MAX_POLICIES, gen_policies, err_policies,
 	    count_policies, 0 },
 	{ "xform-sets", CONF_MAX_XFORM_SETS, gen_xsets, err_xsets,
