@@ -390,9 +390,11 @@ resp_checked(void *arg, enum hostid_status st, const char *princ,
 	} else if (st != HOSTID_OK) {
 		if (engine_log_ok(en))
 			log_warnx("peer %s: CREATE from %s, principal %s: "
-			    "refused, the principal is not bound to that "
-			    "address (%s, %s); nothing created", cp->p_name,
-			    a, ep, refusal(st), how ? how : "-");
+			    "refused, %s (%s, %s); nothing created", cp->p_name,
+			    a, ep, st == HOSTID_TEMPFAIL || st == HOSTID_LIMITED ?
+			    "its address cannot be confirmed now" :
+			    "the principal is not bound to that address",
+			    refusal(st), how ? how : "-");
 	} else if (site_peer_by_addr(en, addr_sa(&sq->sq_addr)) == NULL)
 		sq->sq_made = learned_make(en, cp, addr_sa(&sq->sq_addr),
 		    addr_sa(&sq->sq_local), princ, how ? how : "");

@@ -158,5 +158,12 @@ check_eq idle/kept-with-sas "$(sleep 3; learned_count beta)" 1
 ctl beta flush sa > "$T/flush.out" 2>&1
 check idle/forgotten wait_until "$HOST_WAIT" learned_is beta 0
 check idle/logged grep -q "learned peer idle for 2000 ms without SAs, forgotten" "$T/beta.log"
+# --- a kernel ACQUIRE for the range policy: the host is found from the
+# destination and a CREATE runs
+reqid=$("$KINKD" -n -v -f "$T/beta.conf" 2>/dev/null | awk '/from me to peer/ { p = 1 } p && /reqid/ { print $NF; exit }')
+check acquire/read inject beta "acquire $reqid 127.0.0.1"
+check acquire/learned wait_until "$HOST_WAIT" learned_is beta 1
+check acquire/beta-2-sas wait_until "$HOST_WAIT" sa_count_is beta 2
+check acquire/alpha-2-sas wait_until "$HOST_WAIT" sa_count_is alpha 2
 stop_kinkd alpha
 stop_kinkd beta
