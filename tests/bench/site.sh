@@ -102,6 +102,7 @@ tickets=$(grep -c "ISSUE:" "$REALM_DIR/kdc.log")
 echo "# $nfail initiates failed; full mesh $((N * (N - 1) / 2)) pairs; load after $(cut -d" " -f1-3 /proc/loadavg)"
 echo "site hosts=$N pairs=$((sas / 4)) mesh_s=$(awk "BEGIN { printf \"%.1f\", ($t1 - $t0) / 1e9 }") kdc_tickets=$tickets rss_per_host_kb=$((rss / N))"
 # all at once: one by one, each would send DELETEs to peers already gone
+exec 2> /dev/null
 for i in $(seq "$N"); do
 	kill -KILL "$(cat "$T/h$i.pid")" 2>/dev/null
 done
