@@ -212,7 +212,6 @@ parse_include(struct conf_parser *p)
 	return 0;
 }
 
-/* set = "set" ( ... ) */
 /* "set nameserver ADDR", repeatable */
 static int
 parse_nameserver(struct conf_parser *p)
@@ -371,12 +370,8 @@ parse_set(struct conf_parser *p)
 			return -1;
 		c->c_strict_priv = k;
 		return 0;
-	case 16:
-	case 17:
-	case 18:
-		return parse_set_site(p, k);
 	}
-	return -1;
+	return k >= 16 ? parse_set_site(p, k) : -1;
 }
 
 /* listen = "listen" "on" ADDR [ "port" NUM ] */

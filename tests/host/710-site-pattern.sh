@@ -167,3 +167,13 @@ check acquire/beta-2-sas wait_until "$HOST_WAIT" sa_count_is beta 2
 check acquire/alpha-2-sas wait_until "$HOST_WAIT" sa_count_is alpha 2
 stop_kinkd alpha
 stop_kinkd beta
+
+# --- the shipped one-file-for-every-host example loads -------------------
+{ echo "set principal \"kink/$H1.test@$HOST_REALM\""
+  echo "set keytab \"$T/$H1.keytab\""
+  cat "$HOST_TOP/etc/kinkd-site.conf"; } > "$T/site-example.conf"
+check example-conf "$KINKD" -n -f "$T/site-example.conf"
+# privilege separation does not know range peers yet: a clear refusal
+"$KINKD" -d -P -f "$T/site-example.conf" -s "$T/p.sock" > "$T/p.out" 2>&1
+check_eq privsep/refused $? 1
+check privsep/says-why grep -q "peer site: range peers are not supported with -P yet" "$T/p.out"
