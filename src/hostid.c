@@ -146,6 +146,8 @@ set_nameservers(struct hostid *h, const struct hostid_opts *o)
 		h->h_opts.max_ttl_ms = DEF_TTL_MS;
 	if (h->h_opts.per_source_per_s == 0)
 		h->h_opts.per_source_per_s = DEF_PER_S;
+	if (h->h_opts.per_source_per_s > INT_MAX / RATELIM_SRCS)
+		h->h_opts.per_source_per_s = INT_MAX / RATELIM_SRCS;
 	for (i = 0; i < o->nnameservers; i++) {
 		if (addr_port(addr_sa(&ns[i])) == 0)
 			addr_set_port(&ns[i], 53);
@@ -170,7 +172,7 @@ evdns_log(int is_warn, const char *msg)
 	if (is_warn)
 		log_info("hostid: evdns: %s", msg);
 	else
-		log_debug2("hostid: evdns: %s", msg);
+		log_debug3("hostid: evdns: %s", msg);
 }
 
 struct hostid *
@@ -628,8 +630,11 @@ ent_get(struct hostid *h, struct hostid_req *r, enum qtype t, const char *key,
 		return e;
 	if (e != NULL)
 		ent_free(h, e);
+	/* the total: what a full table of sources may ask together, so many
+	   sources at once cannot go unbudgeted either */
 	if (!r->r_counted && !ratelim_ok(&h->h_rl, addr_sa(&r->r_addr),
-	    timer_now_ms(), (int)h->h_opts.per_source_per_s, INT_MAX)) {
+	    timer_now_ms(), (int)h->h_opts.per_source_per_s,
+	    (int)h->h_opts.per_source_per_s * RATELIM_SRCS)) {
 		*st = HOSTID_LIMITED;
 		return NULL;
 	}

@@ -203,13 +203,14 @@ hostid_pattern_host(const char *pattern, const struct sockaddr *addr,
 }
 
 /* A principal as a mapping file may give it: "name@REALM", printable
-   ASCII without blanks, one '@' with something on both sides. */
+   ASCII without blanks, one '@' with something on both sides, no '#'
+   (which reads as a comment to anyone editing the file). */
 static int
 princ_ok(const char *s, size_t n)
 {
 	const char *at = memchr(s, '@', n);
 
-	return at != NULL && at != s && at != s + n - 1 &&
+	return at != NULL && memchr(s, '#', n) == NULL && at != s && at != s + n - 1 &&
 	    memchr(at + 1, '@', (size_t)(s + n - at - 1)) == NULL;
 }
 

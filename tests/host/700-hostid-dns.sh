@@ -30,6 +30,9 @@ dns_host alpha.test 127.0.0.1 "$V6A"
 dns_host beta.test 127.0.0.2 "$V6B"
 # a PTR that names beta, whose own records say 127.0.0.2
 dns_ptr 127.0.0.66 beta.test
+# PTRs whose names are no host names: no principal is made of them
+dns_ptr 127.0.0.88 'x@y.test'
+dns_ptr 127.0.0.89 'kink/evil.test'
 require dns-up dns_start "$T/dns" "$NS"
 
 # --- initiator and responder, v4 and v6 --------------------------------
@@ -58,6 +61,15 @@ check_eq badprinc "$(ans "$out" "check host/gamma.test@KINK.TEST 127.0.0.1")" \
     "BADPRINC host/gamma.test@KINK.TEST dns"
 # a principal outside the pattern is refused before any query
 check_eq badprinc-no-query "$(dns_queries A gamma.test)" 0
+
+out=$(q lookup 127.0.0.88 lookup 127.0.0.89)
+check_eq ptr-not-a-host "$(ans "$out" "lookup 127.0.0.88")/$(ans "$out" "lookup 127.0.0.89")" \
+    "MISMATCH - dns ptr/MISMATCH - dns ptr"
+# no nameserver given: /etc/resolv.conf's (a private one, bind-mounted)
+echo "nameserver $NS" > "$T/resolv.conf"
+out=$(unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec "$2" lookup 127.0.0.1' \
+    - "$T/resolv.conf" "$HOSTIDQ" 2>> "$T/hostidq.log")
+check_eq resolv-conf "$(ans "$out" "lookup 127.0.0.1")" "OK $A dns ptr+a"
 
 # --- cache: an answer is reused for its TTL, and only for it ----------
 # alpha's PTR: asked once above; the same process asks again within the

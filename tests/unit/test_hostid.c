@@ -210,6 +210,8 @@ TEST(hostid_file_line_cases)
 	ASSERT_INT_EQ(FL("10.0.0.1 @R", p, &why), -1);
 	ASSERT_INT_EQ(FL("10.0.0.1 kink/a@", p, &why), -1);
 	ASSERT_INT_EQ(FL("10.0.0.1 kink/a@R@S", p, &why), -1);
+	ASSERT_INT_EQ(FL("10.0.0.1 kink/a#b@R", p, &why), -1);
+	ASSERT_STR_EQ(why, "not a principal (name@REALM)");
 	/* hostile octets: NUL, non-ASCII, escapes, DEL */
 	ASSERT_INT_EQ(FL("10.0.0.1 kink/a\0b@R", p, &why), -1);
 	ASSERT_STR_EQ(why, "NUL octet");
@@ -546,6 +548,48 @@ TEST(hostid_dns_pending_limit_cancel_free)
 	close(s);
 }
 
+/* Many sources at once: each within its own budget, all of them held to
+   the total (64 sources' worth). */
+TEST(hostid_dns_total_budget)
+{
+	struct hostid_rule rule = { HOSTID_DNS, PAT, NULL, NULL };
+	struct sockaddr_storage ns = A("127.0.0.1");
+	struct hostid_opts o;
+	struct event_base *base;
+	struct hostid *h;
+	struct res r[66];
+	socklen_t sl = sizeof(ns);
+	char p[64], a[32];
+	int s, i, limited = 0, pending = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_TRUE(s >= 0);
+	ASSERT_INT_EQ(bind(s, addr_sa(&ns), addr_len(addr_sa(&ns))), 0);
+	ASSERT_INT_EQ(getsockname(s, (struct sockaddr *)&ns, &sl), 0);
+	memset(&o, 0, sizeof(o));
+	o.nameservers = &ns;
+	o.nnameservers = 1;
+	o.per_source_per_s = 1;
+	base = event_base_new();
+	h = hostid_new(base, &o);
+	ASSERT_TRUE(h != NULL);
+	for (i = 0; i < 66; i++) {
+		snprintf(p, sizeof(p), "kink/h%d.test@KINK.TEST", i);
+		snprintf(a, sizeof(a), "10.0.1.%d", i);
+		chk(h, &rule, p, a, &r[i]);
+		if (r[i].n == 1 && r[i].st == HOSTID_LIMITED)
+			limited++;
+		else if (r[i].n == 0)
+			pending++;
+	}
+	ASSERT_INT_EQ(pending, 64);
+	ASSERT_INT_EQ(limited, 2);
+	hostid_free(h);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	event_base_free(base);
+	close(s);
+}
+
 TEST(hostid_status_strings)
 {
 	ASSERT_STR_EQ(hostid_status_str(HOSTID_OK), "ok");
@@ -567,6 +611,7 @@ main(void)
 	RUN(hostid_bad_rules);
 	RUN(hostid_file_mode);
 	RUN(hostid_dns_pending_limit_cancel_free);
+	RUN(hostid_dns_total_budget);
 	RUN(hostid_status_strings);
 	return test_done();
 }
