@@ -79,7 +79,11 @@
  *		peer minus us), u64 last_seen (Unix seconds, 0 = never),
  *		u32 nsa, str last_error (CTL_REASON_MAX; empty = none: the
  *		last exchange with the peer that failed, and why),
- *		u64 last_error_time (Unix seconds, 0 = none)
+ *		u64 last_error_time (Unix seconds, 0 = none), the round
+ *		trip (u32 rto_ms, rtt_samples, srtt_ms, rttvar_ms), u8
+ *		learned (0/1), str range (CTL_NAME_MAX; the range peer it
+ *		was learned from), str how (CTL_REASON_MAX; how its
+ *		principal and address were confirmed, e.g. "dns ptr+a")
  *	XACT	u32 xid, str peer, u8 cmd (KINK_MSGTYPE_*), u8 role
  *		(CTL_ROLE_*), str state (CTL_STATE_MAX, e.g. "I_CREATE"),
  *		u16 tries, u32 age_ms
@@ -303,6 +307,10 @@ struct ctl_peer {
 	uint32_t	cp_rtt_samples;	/* 0: srtt/rttvar not measured */
 	uint32_t	cp_srtt_ms;
 	uint32_t	cp_rttvar_ms;
+	/* A learned peer: its range peer and how its address was confirmed */
+	uint8_t		cp_learned;
+	char		cp_range[CTL_NAME_MAX + 1];
+	char		cp_how[CTL_REASON_MAX + 1];
 };
 
 struct ctl_xact {

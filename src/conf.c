@@ -46,6 +46,8 @@ conf_new_defaults(void)
 	c->c_max_xact = CONF_DEF_MAX_XACT;
 	c->c_backend = CONF_BACKEND_AUTO;
 	c->c_shutdown = CONF_SHUTDOWN_FLUSH;
+	c->c_max_learned = CONF_DEF_MAX_LEARNED;
+	c->c_learned_idle_ms = CONF_DEF_LEARNED_IDLE_MS;
 	return c;
 }
 
@@ -64,6 +66,7 @@ conf_free(struct kink_conf *c)
 		free(c->c_peers[i].p_name);
 		free(c->c_peers[i].p_principal);
 		free(c->c_peers[i].p_policies);
+		free(c->c_peers[i].p_find_arg);
 	}
 	free(c->c_peers);
 	free(c);
@@ -101,9 +104,14 @@ hash_sel(uint32_t h, struct kink_selector *sel)
 	uint8_t v[3] = { sel->sel_plen, (uint8_t)(sel->sel_port >> 8),
 	    (uint8_t)sel->sel_port };
 	size_t len;
-	const uint8_t *b = addr_bytes(addr_sa(&sel->sel_addr), &len);
+	const uint8_t *b;
 
-	h = fnv1a(h, b, len);
+	/* "me"/"peer": the word, so a listed peer's names stay as they were */
+	if (sel->sel_var != 0)
+		h = fnv1a(h, sel->sel_var == SEL_VAR_ME ? "me" : "peer",
+		    sel->sel_var == SEL_VAR_ME ? 2 : 4);
+	else if ((b = addr_bytes(addr_sa(&sel->sel_addr), &len)) != NULL)
+		h = fnv1a(h, b, len);
 	return fnv1a(h, v, sizeof(v));
 }
 
@@ -173,9 +181,162 @@ conf_policy_by_name(const struct conf_peer *pe, const char *name)
 	return NULL;
 }
 
+/* `sa` lies in prefix `sel` (same family, the first sel_plen bits). */
+static int
+sel_holds(const struct kink_selector *sel, const struct sockaddr *sa)
+{
+	const uint8_t *a, *b;
+	size_t alen, blen, i;
+	unsigned bits = sel->sel_plen;
+
+	if (sel->sel_addr.ss_family != sa->sa_family ||
+	    (a = addr_bytes(addr_sa(&sel->sel_addr), &alen)) == NULL ||
+	    (b = addr_bytes(sa, &blen)) == NULL || alen != blen ||
+	    bits > alen * 8)
+		return 0;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (a[i] != b[i])
+			return 0;
+	return bits == 0 ||
+	    ((a[i] ^ b[i]) & (uint8_t)(0xff << (8 - bits))) == 0;
+}
+
+struct conf_peer *
+conf_peer_by_range(const struct kink_conf *c, const struct sockaddr *sa)
+{
+	struct conf_peer *best = NULL;
+	int bestlen = -1;
+
+	for (int i = 0; i < c->c_npeers; i++)
+		for (int j = 0; c->c_peers[i].p_name != NULL &&
+		    j < c->c_peers[i].p_nranges; j++) {
+			const struct kink_selector *r = &c->c_peers[i].p_ranges[j];
+
+			if (r->sel_plen > bestlen && sel_holds(r, sa)) {
+				best = &c->c_peers[i];
+				bestlen = r->sel_plen;
+			}
+		}
+	return best;
+}
+
+/* "me"/"peer" of a template selector resolved for one learned peer. */
+static void
+sel_fill(struct kink_selector *sel, const struct sockaddr *addr,
+    const struct sockaddr *local)
+{
+	const struct sockaddr *v = sel->sel_var == SEL_VAR_ME ? local : addr;
+
+	if (sel->sel_var == 0)
+		return;
+	memset(&sel->sel_addr, 0, sizeof(sel->sel_addr));
+	memcpy(&sel->sel_addr, v, v->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	addr_set_port(&sel->sel_addr, 0);
+	sel->sel_plen = v->sa_family == AF_INET ? 32 : 128;
+}
+
+int
+conf_policy_spd(const struct conf_peer *cp, const struct kink_policy *pol,
+    struct kink_policy *out, int max)
+{
+	int n = 0;
+
+	if (pol->pol_src.sel_var == 0 && pol->pol_dst.sel_var == 0) {
+		if (max < 1)
+			return 0;
+		out[0] = *pol;
+		return 1;
+	}
+	for (int i = 0; i < cp->p_nranges && n < max; i++) {
+		const struct kink_selector *r = &cp->p_ranges[i];
+		struct kink_policy q = *pol;
+		struct kink_selector *sels[2] = { &q.pol_src, &q.pol_dst };
+		int ok = 1;
+
+		for (int k = 0; k < 2; k++) {
+			struct kink_selector *sel = sels[k];
+			uint16_t port = sel->sel_port;
+
+			if (sel->sel_var == SEL_VAR_PEER) {
+				*sel = *r;
+				sel->sel_port = port;
+			} else if (sel->sel_var == SEL_VAR_ME) {
+				memset(sel, 0, sizeof(*sel));
+				sel->sel_addr.ss_family = r->sel_addr.ss_family;
+				sel->sel_port = port;
+			} else if (sel->sel_addr.ss_family !=
+			    r->sel_addr.ss_family)
+				ok = 0;
+		}
+		if (ok)
+			out[n++] = q;
+	}
+	return n;
+}
+
+void
+conf_peer_free(struct conf_peer *cp)
+{
+	if (cp == NULL)
+		return;
+	free(cp->p_name);
+	free(cp->p_principal);
+	free(cp->p_policies);
+	free(cp->p_find_arg);
+	free(cp);
+}
+
+struct conf_peer *
+conf_peer_learned(const struct conf_peer *tmpl, const char *name,
+    const char *principal, const struct sockaddr *addr,
+    const struct sockaddr *local)
+{
+	struct conf_peer *cp;
+	int af = addr->sa_family;
+
+	if (local->sa_family != af || (af != AF_INET && af != AF_INET6) ||
+	    (cp = calloc(1, sizeof(*cp))) == NULL)
+		return NULL;
+	cp->p_name = strdup(name);
+	cp->p_principal = strdup(principal);
+	cp->p_policies = calloc(tmpl->p_npolicies + 1, sizeof(*cp->p_policies));
+	if (cp->p_name == NULL || cp->p_principal == NULL ||
+	    cp->p_policies == NULL) {
+		conf_peer_free(cp);
+		return NULL;
+	}
+	memcpy(&cp->p_addrs[0], addr, af == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	addr_set_port(&cp->p_addrs[0], 0);
+	cp->p_naddrs = 1;
+	cp->p_local = tmpl->p_local;
+	cp->p_prf = tmpl->p_prf;
+	cp->p_u2u = tmpl->p_u2u;
+	cp->p_resp_life = tmpl->p_resp_life;
+	cp->p_find = tmpl->p_find;
+	for (int i = 0; i < tmpl->p_npolicies; i++) {
+		struct kink_policy pol = tmpl->p_policies[i];
+
+		sel_fill(&pol.pol_src, addr, local);
+		sel_fill(&pol.pol_dst, addr, local);
+		if (pol.pol_src.sel_addr.ss_family != af ||
+		    pol.pol_dst.sel_addr.ss_family != af)
+			continue;
+		cp->p_policies[cp->p_npolicies++] = pol;
+	}
+	if (cp->p_npolicies == 0) {
+		conf_peer_free(cp);
+		return NULL;
+	}
+	return cp;
+}
+
 static int
 sel_same(const struct kink_selector *a, const struct kink_selector *b)
 {
+	if (a->sel_var != 0 || b->sel_var != 0)
+		return a->sel_var == b->sel_var && a->sel_port == b->sel_port;
 	return addr_eq(addr_sa(&a->sel_addr), addr_sa(&b->sel_addr)) &&
 	    a->sel_plen == b->sel_plen && a->sel_port == b->sel_port;
 }

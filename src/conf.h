@@ -37,6 +37,8 @@
 #define CONF_MAX_PEER_ADDRS	16
 #define CONF_MAX_POLICIES	256	/* per peer */
 #define CONF_MAX_XFORM_SETS	256
+#define CONF_MAX_NAMESERVERS	8
+#define CONF_MAX_LEARNED	100000	/* set max-learned-peers */
 
 /* Defaults (see docs/arch/conf.md and kinkd.conf(5)). */
 #define CONF_DEF_PORT		910
@@ -50,6 +52,8 @@
 #define CONF_DEF_MAX_XACT_PEER	64
 #define CONF_DEF_MAX_XACT	4096
 #define CONF_DEF_LIFE_SECS	28800	/* 8h */
+#define CONF_DEF_MAX_LEARNED	1024
+#define CONF_DEF_LEARNED_IDLE_MS 600000	/* 10m */
 
 /* A -D name=value definition; arrays of these end with cm_name == NULL. */
 struct conf_macro {
@@ -81,6 +85,13 @@ enum conf_prf {
 	CONF_PRF_MIT,		/* racoon2/MIT-compatible variant */
 };
 
+/* How a range peer's hosts are found; the values of enum hostid_mode. */
+enum conf_find {
+	CONF_FIND_DNS = 1,	/* PTR, then forward confirmation */
+	CONF_FIND_PATTERN,	/* host name from the address by a pattern */
+	CONF_FIND_FILE,		/* "ADDRESS PRINCIPAL" lines */
+};
+
 struct conf_listen {
 	struct sockaddr_storage	 l_addr;	/* address and port set */
 };
@@ -107,6 +118,15 @@ struct conf_peer {
 	 */
 	struct kink_policy	*p_policies;
 	int			 p_npolicies;
+	/*
+	 * A range peer ("addresses" with prefixes) is a template: no entry
+	 * in the peer table of its own; a learned peer is made from it for
+	 * each host found in a range (p_principal holds "%{host}").
+	 */
+	struct kink_selector	 p_ranges[CONF_MAX_PEER_ADDRS];
+	int			 p_nranges;
+	enum conf_find		 p_find;	/* range peers only */
+	char			*p_find_arg;	/* pattern or file name */
 };
 
 struct kink_conf {
@@ -131,6 +151,11 @@ struct kink_conf {
 	enum conf_backend	 c_backend;
 	enum conf_shutdown	 c_shutdown;
 	int			 c_verbose;		/* 0..3, adds to -v */
+	/* Range peers: name servers (none: /etc/resolv.conf), learned peers */
+	struct sockaddr_storage	 c_nameservers[CONF_MAX_NAMESERVERS];
+	int			 c_nnameservers;
+	uint32_t		 c_max_learned;
+	uint32_t		 c_learned_idle_ms;
 
 	struct conf_xform_set	*c_xsets;
 	int			 c_nxsets;
@@ -174,6 +199,28 @@ struct conf_peer *conf_peer_by_addr(const struct kink_conf *,
 	    const struct sockaddr *);
 struct kink_policy *conf_policy_by_name(const struct conf_peer *,
 	    const char *);
+/* The range peer whose range holds `sa` (the longest prefix); NULL if none. */
+struct conf_peer *conf_peer_by_range(const struct kink_conf *,
+	    const struct sockaddr *);
+/*
+ * A learned peer's own configuration: a copy of range peer `tmpl` named
+ * `name`, with `principal`, the one address `addr`, and "me"/"peer" in
+ * its policies replaced by `local` and `addr` (policies of the other
+ * address family left out).  NULL on allocation failure or when no policy
+ * is left; free with conf_peer_free().
+ */
+struct conf_peer *conf_peer_learned(const struct conf_peer *tmpl,
+	    const char *name, const char *principal,
+	    const struct sockaddr *addr, const struct sockaddr *local);
+void	conf_peer_free(struct conf_peer *);	/* NULL-safe */
+/*
+ * The kernel policies of `pol` of peer `cp`, into out[0..max): the policy
+ * itself, or for a range peer's "me"/"peer" policy one per range of a
+ * fitting family ("me" any address, "peer" the range), so an ACQUIRE
+ * comes for every host of the range.  Returns how many.
+ */
+int	conf_policy_spd(const struct conf_peer *cp,
+	    const struct kink_policy *pol, struct kink_policy *out, int max);
 
 /*
  * 1 when two policies are the same in every field that matters for an

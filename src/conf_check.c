@@ -198,12 +198,14 @@ conf_check_finish(struct conf_parser *p)
 	for (int i = 0; i < c->c_npeers; i++) {
 		struct conf_peer *a = &c->c_peers[i];
 
-		if (a->p_name == NULL || a->p_principal == NULL)
+		/* Range peers' principals are patterns: ranges may share one. */
+		if (a->p_name == NULL || a->p_principal == NULL ||
+		    a->p_nranges > 0)
 			continue;
 		for (int j = 0; j < i; j++) {
 			struct conf_peer *b = &c->c_peers[j];
 
-			if (b->p_name && b->p_principal &&
+			if (b->p_name && b->p_principal && b->p_nranges == 0 &&
 			    strcmp(a->p_principal, b->p_principal) == 0) {
 				ctok_err_at(p, &p->cp_peers[i].pe_principal_at,
 				    "principal \"%s\" already belongs to peer "
@@ -221,6 +223,7 @@ conf_check_finish(struct conf_parser *p)
 		if (c->c_peers[i].p_name == NULL) {
 			free(c->c_peers[i].p_principal);
 			free(c->c_peers[i].p_policies);
+			free(c->c_peers[i].p_find_arg);
 			continue;
 		}
 		c->c_peers[n++] = c->c_peers[i];

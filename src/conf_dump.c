@@ -134,8 +134,11 @@ put_sel(FILE *fp, const struct kink_selector *sel)
 {
 	int full = sel->sel_addr.ss_family == AF_INET ? 32 : 128;
 
-	put_addr(fp, &sel->sel_addr);
-	if (sel->sel_plen != full)
+	if (sel->sel_var != 0)
+		fputs(sel->sel_var == SEL_VAR_ME ? "me" : "peer", fp);
+	else
+		put_addr(fp, &sel->sel_addr);
+	if (sel->sel_var == 0 && sel->sel_plen != full)
 		fprintf(fp, "/%u", sel->sel_plen);
 	if (sel->sel_port)
 		fprintf(fp, " port %u", sel->sel_port);
@@ -265,6 +268,15 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 	fprintf(fp, "\nset strict-privileges %s\n",
 	    c->c_strict_priv ? "yes" : "no");
 	fprintf(fp, "set verbose %d\n", c->c_verbose);
+	for (int i = 0; i < c->c_nnameservers; i++) {
+		fputs("set nameserver ", fp);
+		put_addr(fp, &c->c_nameservers[i]);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "set max-learned-peers %u\nset learned-idle ",
+	    c->c_max_learned);
+	put_dur(fp, c->c_learned_idle_ms);
+	fputc('\n', fp);
 	for (int i = 0; i < c->c_nlisten; i++) {
 		fputs("listen on ", fp);
 		put_addr(fp, &c->c_listen[i].l_addr);
@@ -295,6 +307,25 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 		for (int j = 0; j < p->p_naddrs; j++) {
 			fputs("\taddress ", fp);
 			put_addr(fp, &p->p_addrs[j]);
+			fputc('\n', fp);
+		}
+		if (p->p_nranges > 0) {
+			static const char *const finds[] = {
+				"?", "dns", "pattern", "file"
+			};
+
+			fputs("\taddresses", fp);
+			for (int j = 0; j < p->p_nranges; j++) {
+				fputc(' ', fp);
+				put_addr(fp, &p->p_ranges[j].sel_addr);
+				fprintf(fp, "/%u", p->p_ranges[j].sel_plen);
+			}
+			fprintf(fp, "\n\tfind %s", finds[p->p_find <= 3 ?
+			    p->p_find : 0]);
+			if (p->p_find_arg != NULL) {
+				fputc(' ', fp);
+				put_string(fp, p->p_find_arg);
+			}
 			fputc('\n', fp);
 		}
 		if (p->p_local.ss_family) {

@@ -30,12 +30,14 @@ const char *const conf_keywords[] = {
 	"dead-peer", "delete-grace", "reply-cache", "backend", "auto",
 	"pfkey", "xfrm", "null", "on-shutdown", "flush", "keep",
 	"max-xact-peer", "max-xact", "socket", "user", "verbose",
-	"strict-privileges", "yes", "no",
+	"strict-privileges", "yes", "no", "nameserver", "max-learned-peers",
+	"learned-idle",
 	/* transforms */
 	"esp", "ah", "enc", "auth",
 	/* peer */
 	"address", "local", "prf", "rfc3961", "mit", "u2u", "allow", "deny",
-	"responder-lifetime", "send", "omit",
+	"responder-lifetime", "send", "omit", "addresses", "find", "dns",
+	"pattern", "file", "me",
 	/* policy */
 	"policy", "transport", "tunnel", "from", "to", "proto", "lifetime",
 	"kbytes", "pfs", "none", "optional", "remote", "reqid",

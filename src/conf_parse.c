@@ -17,7 +17,9 @@
  *            | "backend" ( "auto" | "pfkey" | "xfrm" | "null" )
  *            | "on-shutdown" ( "flush" | "keep" )
  *            | "max-xact-peer" NUM | "max-xact" NUM
- *            | "socket" STRING | "user" STRING | "verbose" NUM ) .
+ *            | "socket" STRING | "user" STRING | "verbose" NUM
+ *            | "nameserver" ADDR | "max-learned-peers" NUM
+ *            | "learned-idle" DUR ) .
  *   listen   = "listen" "on" ADDR [ "port" NUM ] .
  *   xforms   = "transforms" STRING "{" suites "}" .
  *   suites   = { [ suite ] ( NL | "," ) } .            (at least one suite)
@@ -27,9 +29,12 @@
  *   pstmt    = "principal" STRING | "address" ADDR | "local" ADDR
  *            | "prf" ( "rfc3961" | "mit" ) | "u2u" ( "allow" | "deny" )
  *            | "responder-lifetime" ( "omit" | "send" )
+ *            | "addresses" NET { NET }                 (a range peer)
+ *            | "find" ( "dns" | "pattern" STRING | "file" STRING )
  *            | policy .
  *   policy   = [ "policy" STRING ] ( "esp" | "ah" ) ( "transport" | "tunnel" )
- *              "from" NET [ "port" NUM ] "to" NET [ "port" NUM ] { popt } .
+ *              "from" SEL [ "port" NUM ] "to" SEL [ "port" NUM ] { popt } .
+ *   SEL      = NET | "me" | "peer" .          ("me"/"peer": range peers only)
  *   popt     = "proto" PROTO | "transforms" ( STRING | "{" suites "}" )
  *            | "lifetime" life { life } | "pfs" GROUP [ "optional" ]
  *            | "local" ADDR | "remote" ADDR | "reqid" NUM .
@@ -207,7 +212,49 @@ parse_include(struct conf_parser *p)
 	return 0;
 }
 
-/* set = "set" ( ... ) */
+/* "set nameserver ADDR", repeatable */
+static int
+parse_nameserver(struct conf_parser *p)
+{
+	struct kink_conf *c = p->cp_conf;
+	struct conf_where at = ctok_where(p, &p->cp_tok);
+	struct sockaddr_storage ss;
+
+	if (ctok_get_addr(p, &ss) == -1)
+		return -1;
+	if (c->c_nnameservers >= CONF_MAX_NAMESERVERS)
+		return ctok_err_at(p, &at, "too many name servers (at most "
+		    "%d)", CONF_MAX_NAMESERVERS);
+	for (int i = 0; i < c->c_nnameservers; i++)
+		if (addr_eq(addr_sa(&c->c_nameservers[i]), addr_sa(&ss)))
+			return ctok_err_at(p, &at, "name server given twice");
+	c->c_nameservers[c->c_nnameservers++] = ss;
+	return 0;
+}
+
+/* The range-peer settings: 16 nameserver, 17 max-learned-peers, 18 learned-idle */
+static int
+parse_set_site(struct conf_parser *p, int k)
+{
+	struct kink_conf *c = p->cp_conf;
+	uint64_t v;
+
+	if (k == 16)
+		return parse_nameserver(p);
+	if (k == 17) {
+		if (ctok_get_num(p, "max-learned-peers", 0, CONF_MAX_LEARNED,
+		    &v) == -1)
+			return -1;
+		c->c_max_learned = (uint32_t)v;
+		return 0;
+	}
+	if (ctok_get_dur(p, "learned-idle", 1000, 86400000, "1s to 1d",
+	    &v) == -1)
+		return -1;
+	c->c_learned_idle_ms = (uint32_t)v;
+	return 0;
+}
+
 static int
 parse_set(struct conf_parser *p)
 {
@@ -215,7 +262,8 @@ parse_set(struct conf_parser *p)
 		"principal", "keytab", "port", "retransmit", "dead-peer",
 		"delete-grace", "reply-cache", "backend", "on-shutdown",
 		"max-xact-peer", "max-xact", "socket", "user", "verbose",
-		"reconcile", "strict-privileges", NULL
+		"reconcile", "strict-privileges", "nameserver",
+		"max-learned-peers", "learned-idle", NULL
 	};
 	static const char *const noyes[] = { "no", "yes", NULL };
 	static const char *const backends[] = {
@@ -227,7 +275,7 @@ parse_set(struct conf_parser *p)
 	int k;
 
 	ctok_next(p);
-	switch (ctok_expect_kw(p, kws)) {
+	switch ((k = ctok_expect_kw(p, kws))) {
 	case 0:
 		return ctok_get_dup_string(p, "a principal", &c->c_principal);
 	case 1:
@@ -323,7 +371,7 @@ parse_set(struct conf_parser *p)
 		c->c_strict_priv = k;
 		return 0;
 	}
-	return -1;
+	return k >= 16 ? parse_set_site(p, k) : -1;
 }
 
 /* listen = "listen" "on" ADDR [ "port" NUM ] */
@@ -582,7 +630,11 @@ get_selector(struct conf_parser *p, struct kink_selector *sel,
 	uint64_t v;
 
 	*at = ctok_where(p, &p->cp_tok);
-	if (ctok_get_net(p, sel) == -1)
+	if (ctok_is_kw(p, "me") || ctok_is_kw(p, "peer")) {
+		memset(sel, 0, sizeof(*sel));
+		sel->sel_var = ctok_is_kw(p, "me") ? SEL_VAR_ME : SEL_VAR_PEER;
+		ctok_next(p);
+	} else if (ctok_get_net(p, sel) == -1)
 		return -1;
 	if (ctok_is_kw(p, "port")) {
 		ctok_next(p);
@@ -750,15 +802,21 @@ static int
 check_policy(struct conf_parser *p, struct kink_policy *pol,
     const struct pol_info *pi, int esp, const struct pol_where *w)
 {
+	if ((pol->pol_src.sel_var || pol->pol_dst.sel_var) &&
+	    (pol->pol_mode != ENCAP_MODE_TRANSPORT || pi->pi_local_set ||
+	    pi->pi_remote_set))
+		return ctok_err_at(p, &w->pw_at, "\"me\" and \"peer\" are "
+		    "for transport mode only");
 	if (pol->pol_mode == ENCAP_MODE_TRANSPORT) {
 		int full =
 		    pol->pol_src.sel_addr.ss_family == AF_INET ? 32 : 128;
 
-		if (pol->pol_src.sel_plen != full)
+		if (pol->pol_src.sel_var == 0 && pol->pol_src.sel_plen != full)
 			return ctok_err_at(p, &w->pw_src, "transport mode "
 			    "needs host addresses, not a /%u prefix",
 			    pol->pol_src.sel_plen);
-		if (pol->pol_dst.sel_plen != full)
+		full = pol->pol_dst.sel_addr.ss_family == AF_INET ? 32 : 128;
+		if (pol->pol_dst.sel_var == 0 && pol->pol_dst.sel_plen != full)
 			return ctok_err_at(p, &w->pw_dst, "transport mode "
 			    "needs host addresses, not a /%u prefix",
 			    pol->pol_dst.sel_plen);
@@ -883,7 +941,8 @@ parse_policy(struct conf_parser *p, int peer)
 	    ctok_expect_kw1(p, "to") == -1 ||
 	    get_selector(p, &pol.pol_dst, &w.pw_dst, &w.pw_port) == -1)
 		return -1;
-	if (pol.pol_src.sel_addr.ss_family != pol.pol_dst.sel_addr.ss_family)
+	if (pol.pol_src.sel_var == 0 && pol.pol_dst.sel_var == 0 &&
+	    pol.pol_src.sel_addr.ss_family != pol.pol_dst.sel_addr.ss_family)
 		return ctok_err_at(p, &w.pw_dst, "mixed address families: "
 		    "\"from\" is IPv%d, \"to\" is IPv%d",
 		    pol.pol_src.sel_addr.ss_family == AF_INET ? 4 : 6,
@@ -916,13 +975,94 @@ parse_resp_life(struct conf_parser *p, struct conf_peer *pe)
 	return 0;
 }
 
+/*
+ * "addresses" NET { NET }: the peer is a range; its hosts are found
+ * (see "find") and each becomes a learned peer.
+ */
+static int
+parse_ranges(struct conf_parser *p, struct conf_peer *pe)
+{
+	struct kink_selector sel;
+	struct conf_where at;
+
+	ctok_next(p);
+	do {
+		at = ctok_where(p, &p->cp_tok);
+		memset(&sel, 0, sizeof(sel));
+		if (ctok_get_net(p, &sel) == -1)
+			return -1;
+		if (pe->p_nranges >= CONF_MAX_PEER_ADDRS)
+			return ctok_err_at(p, &at, "too many address ranges "
+			    "(at most %d)", CONF_MAX_PEER_ADDRS);
+		for (int i = 0; i < pe->p_nranges; i++)
+			if (pe->p_ranges[i].sel_plen == sel.sel_plen &&
+			    addr_eq(addr_sa(&pe->p_ranges[i].sel_addr),
+			    addr_sa(&sel.sel_addr)))
+				return ctok_err_at(p, &at, "address range "
+				    "given twice");
+		pe->p_ranges[pe->p_nranges++] = sel;
+	} while (p->cp_tok.t_type == CT_WORD);
+	return 0;
+}
+
+/* "find" ( "dns" | "pattern" STRING | "file" STRING ) */
+static int
+parse_find(struct conf_parser *p, struct conf_peer *pe)
+{
+	static const char *const kws[] = { "dns", "pattern", "file", NULL };
+	int k;
+
+	ctok_next(p);
+	if ((k = ctok_expect_kw(p, kws)) == -1)
+		return -1;
+	pe->p_find = (enum conf_find)(k + CONF_FIND_DNS);
+	free(pe->p_find_arg);
+	pe->p_find_arg = NULL;
+	if (k == 0)
+		return 0;
+	return ctok_get_dup_string(p, k == 1 ? "a host name pattern" :
+	    "a file name", &pe->p_find_arg);
+}
+
+/* A range peer's own rules, at its closing brace. */
+static void
+check_range_peer(struct conf_parser *p, struct conf_peer *pe,
+    const struct conf_where *at)
+{
+	int var = 0;
+
+	for (int i = 0; i < pe->p_npolicies; i++)
+		if (pe->p_policies[i].pol_src.sel_var ||
+		    pe->p_policies[i].pol_dst.sel_var)
+			var = 1;
+	if (pe->p_nranges == 0) {
+		if (var)
+			ctok_err_at(p, at, "peer \"%s\": \"me\" and \"peer\" "
+			    "need \"addresses\" (a range peer)", pe->p_name);
+		else if (pe->p_find != 0)
+			ctok_err_at(p, at, "peer \"%s\": \"find\" needs "
+			    "\"addresses\" (a range peer)", pe->p_name);
+		return;
+	}
+	if (pe->p_naddrs > 0)
+		ctok_err_at(p, at, "peer \"%s\": \"address\" and "
+		    "\"addresses\" do not mix (a range peer's hosts are found)",
+		    pe->p_name);
+	if (pe->p_principal != NULL && strstr(pe->p_principal, "%{host}") ==
+	    NULL)
+		ctok_err_at(p, at, "peer \"%s\": a range peer's principal "
+		    "needs %%{host}, like \"kink/%%{host}@REALM\"", pe->p_name);
+	if (pe->p_find == 0)
+		pe->p_find = CONF_FIND_DNS;
+}
+
 /* pstmt = "principal" STRING | "address" ADDR | ... | policy */
 static int
 parse_pstmt(struct conf_parser *p, int peer)
 {
 	static const char *const kws[] = {
 		"principal", "address", "local", "prf", "u2u", "policy",
-		"esp", "ah", NULL
+		"esp", "ah", "addresses", "find", "responder-lifetime", NULL
 	};
 	static const char *const prfs[] = { "rfc3961", "mit", NULL };
 	static const char *const u2us[] = { "deny", "allow", NULL };
@@ -932,11 +1072,15 @@ parse_pstmt(struct conf_parser *p, int peer)
 	struct conf_where at;
 	int k;
 
-	for (k = 5; kws[k]; k++)
+	for (k = 5; k < 8; k++)
 		if (ctok_is_kw(p, kws[k]))
 			return parse_policy(p, peer);
 	if (ctok_is_kw(p, "responder-lifetime"))
 		return parse_resp_life(p, pe);
+	if (ctok_is_kw(p, "addresses"))
+		return parse_ranges(p, pe);
+	if (ctok_is_kw(p, "find"))
+		return parse_find(p, pe);
 	switch (ctok_expect_kw(p, kws)) {
 	case 0:
 		p->cp_peers[peer].pe_principal_at = ctok_where(p, &p->cp_tok);
@@ -1055,6 +1199,8 @@ parse_peer(struct conf_parser *p)
 	pe = &c->c_peers[idx];
 	if (pe->p_principal == NULL && !dup)
 		ctok_err_at(p, &at, "peer \"%s\" has no principal", name);
+	if (!dup)
+		check_range_peer(p, pe, &at);
 	if (dup) {
 		/* Keep the arrays parallel; finish() skips dropped peers. */
 		free(pe->p_name);

@@ -342,6 +342,10 @@ dec_peer(struct rbuf *r, struct ctl_peer *p)
 	D(get_u32(r, &p->cp_rtt_samples));
 	D(get_u32(r, &p->cp_srtt_ms));
 	D(get_u32(r, &p->cp_rttvar_ms));
+	D(get_u8(r, &p->cp_learned));
+	RANGE(p->cp_learned, 0, 1);
+	D(get_str(r, p->cp_range, CTL_NAME_MAX));
+	D(get_str(r, p->cp_how, CTL_REASON_MAX));
 out:
 	return e;
 }
@@ -648,6 +652,7 @@ enc_peer(struct buf *b, const struct ctl_peer *p)
 	RANGE(p->cp_state, CTL_PEER_UNKNOWN, CTL_PEER_SUSPECTED);
 	RANGE(p->cp_naddr, 0, CTL_PEER_ADDR_MAX);
 	RANGE(p->cp_epoch_known, 0, 1);
+	RANGE(p->cp_learned, 0, 1);
 	E(put_str(b, p->cp_name, CTL_NAME_MAX));
 	E(put_str(b, p->cp_principal, CTL_PRINC_MAX));
 	P(buf_put_u8(b, p->cp_state));
@@ -665,6 +670,9 @@ enc_peer(struct buf *b, const struct ctl_peer *p)
 	P(buf_put_u32(b, p->cp_rtt_samples));
 	P(buf_put_u32(b, p->cp_srtt_ms));
 	P(buf_put_u32(b, p->cp_rttvar_ms));
+	P(buf_put_u8(b, p->cp_learned));
+	E(put_str(b, p->cp_range, CTL_NAME_MAX));
+	E(put_str(b, p->cp_how, CTL_REASON_MAX));
 out:
 	return e;
 }

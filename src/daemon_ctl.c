@@ -27,6 +27,7 @@
 #include "reconcile.h"
 #include "reload.h"
 #include "sarec.h"
+#include "site.h"
 #include "sadb.h"
 #include "stats.h"
 #include "timer.h"
@@ -471,6 +472,9 @@ h_show_peers(struct control_req *req, const struct ctl_req *r, void *arg)
 		cp.cp_rtt_samples = pe->pe_rtt.re_samples;
 		cp.cp_srtt_ms = pe->pe_rtt.re_srtt_ms;
 		cp.cp_rttvar_ms = pe->pe_rtt.re_rttvar_ms;
+		cp.cp_learned = pe->pe_learned;
+		strlcpy(cp.cp_range, pe->pe_range, sizeof(cp.cp_range));
+		strlcpy(cp.cp_how, pe->pe_how, sizeof(cp.cp_how));
 		control_send_peer(req, &cp);
 	}
 	control_end(req);
@@ -516,6 +520,45 @@ h_show_stats(struct control_req *req, const struct ctl_req *r, void *arg)
 	control_end(req);
 }
 
+static void h_initiate(struct control_req *, const struct ctl_req *, void *);
+
+/*
+ * "initiate ADDRESS": a listed peer with that address, else the host of a
+ * range (found first).  1 when the request was taken.
+ */
+static int
+h_initiate_addr(struct control_req *req, const struct ctl_req *r,
+    struct kinkd *kd)
+{
+	struct sockaddr_storage ss;
+	struct conf_peer *cp;
+	struct kink_peer *pe;
+	struct xact_waiter *w;
+
+	if (addr_parse(r->cr_peer, &ss) == -1)
+		return 0;
+	if ((cp = conf_peer_by_addr(kd->kd_eng.en_conf, addr_sa(&ss))) != NULL &&
+	    (pe = peer_by_name(&kd->kd_eng, cp->p_name)) != NULL) {
+		struct ctl_req r2 = *r;
+
+		strlcpy(r2.cr_peer, pe->pe_name, sizeof(r2.cr_peer));
+		h_initiate(req, &r2, kd);
+		return 1;
+	}
+	if (conf_peer_by_range(kd->kd_eng.en_conf, addr_sa(&ss)) == NULL)
+		return 0;
+	if ((w = xact_waiter_new(req)) == NULL) {
+		control_error(req, CTL_ERR_INTERNAL, "out of memory");
+		return 1;
+	}
+	w->w_pending = 1;
+	if (site_initiate(&kd->kd_eng, addr_sa(&ss), r->cr_policy, 0, w) == -1)
+		xact_waiter_done(w, 0, CTL_ERR_NOPEER, "address in no range");
+	else
+		xact_waiter_done(w, 1, 0, "");
+	return 1;
+}
+
 static void
 h_initiate(struct control_req *req, const struct ctl_req *r, void *arg)
 {
@@ -525,8 +568,10 @@ h_initiate(struct control_req *req, const struct ctl_req *r, void *arg)
 	struct xact_waiter *w;
 	int i, n = 0;
 
-	if ((pe = peer_by_name(&kd->kd_eng, r->cr_peer)) == NULL ||
-	    pe->pe_conf == NULL) {
+	if ((pe = peer_by_name(&kd->kd_eng, r->cr_peer)) == NULL &&
+	    h_initiate_addr(req, r, kd))
+		return;
+	if (pe == NULL || pe->pe_conf == NULL) {
 		control_error(req, CTL_ERR_NOPEER, "no peer %s", r->cr_peer);
 		return;
 	}

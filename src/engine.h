@@ -28,6 +28,8 @@ struct event_base;
 struct kink_conf;
 struct krb_ctx;
 struct sadb;
+struct hostid;
+struct site;
 struct kink_peer;
 struct kink_sarec;
 struct kink_xact;
@@ -101,6 +103,9 @@ struct kink_engine {
 	engine_listening_fn	*en_listening;	/* may be NULL */
 	void			*en_event_arg;
 	const struct engine_hooks *en_hooks;	/* NULL but in tests */
+	struct hostid		*en_hostid;	/* range peers; may be NULL */
+	struct site		*en_site;	/* src/site.c, made on first use */
+	int			 en_nlearned;	/* learned peers in the table */
 
 	char			 en_principal[CTL_PRINC_MAX + 1];
 	uint32_t		 en_epoch;	/* ours (RFC 4430 3.7) */

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "peer.h"
 #include "sarec.h"
+#include "site.h"
 #include "xact.h"
 
 void
@@ -48,6 +49,7 @@ engine_fini(struct kink_engine *en)
 	struct kink_peer *pe;
 
 	en->en_stopping = 1;
+	site_fini(en);
 	xact_abort_peer(en, NULL, "shutting down");
 	while ((pe = TAILQ_FIRST(&en->en_peers)) != NULL) {
 		/* Shutdown already flushed or kept them; forget the rest. */

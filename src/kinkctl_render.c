@@ -423,6 +423,16 @@ kinkctl_render_peers(struct ctl_peer *const *v, size_t n, int flags)
 				printf("}");
 			} else
 				printf("null");
+			json_key("learned", &f);
+			if (p->cp_learned) {
+				int g = 1;
+
+				printf("{");
+				json_kstr("range", p->cp_range, &g);
+				json_kstr("how", p->cp_how, &g);
+				printf("}");
+			} else
+				printf("null");
 			printf("}");
 		}
 		printf("]}\n");
@@ -464,6 +474,13 @@ kinkctl_render_peers(struct ctl_peer *const *v, size_t n, int flags)
 			    " ms, %" PRIu32 " samples), first retransmit after "
 			    "%" PRIu32 " ms\n", p->cp_srtt_ms, p->cp_rttvar_ms,
 			    p->cp_rtt_samples, p->cp_rto_ms);
+		if (p->cp_learned) {
+			printf("  learned from range peer ");
+			kinkctl_put_text(stdout, p->cp_range, 0);
+			printf(", confirmed by ");
+			kinkctl_put_text(stdout, p->cp_how, 0);
+			printf("\n");
+		}
 	}
 }
 

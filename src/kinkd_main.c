@@ -47,6 +47,7 @@
 #include "kink.h"
 #include "kinkd.h"
 #include "krb.h"
+#include "hostid.h"
 #include "log.h"
 #include "net.h"
 #include "peer.h"
@@ -102,24 +103,33 @@ backend_name(enum conf_backend b)
 static void
 spd_install(struct kinkd *kd, struct conf_peer *cp)
 {
-	int i;
+	struct kink_policy q[CONF_MAX_PEER_ADDRS];
+	int i, j, n;
 
-	for (i = 0; i < cp->p_npolicies; i++)
-		if (sadb_spd_add(kd->kd_eng.en_sadb, &cp->p_policies[i],
-		    sadb_done_log, (void *)"add SPD entry") == -1)
-			log_warnx("peer %s policy %s: SPD entry not installed",
-			    cp->p_name, cp->p_policies[i].pol_name);
+	for (i = 0; i < cp->p_npolicies; i++) {
+		n = conf_policy_spd(cp, &cp->p_policies[i], q,
+		    CONF_MAX_PEER_ADDRS);
+		for (j = 0; j < n; j++)
+			if (sadb_spd_add(kd->kd_eng.en_sadb, &q[j],
+			    sadb_done_log, (void *)"add SPD entry") == -1)
+				log_warnx("peer %s policy %s: SPD entry not "
+				    "installed", cp->p_name, q[j].pol_name);
+	}
 }
 
 static void
 spd_remove(struct kinkd *kd, struct conf_peer *cp)
 {
-	int i;
+	struct kink_policy q[CONF_MAX_PEER_ADDRS];
+	int i, j, n;
 
-	for (i = 0; i < cp->p_npolicies; i++)
-		sadb_spd_del(kd->kd_eng.en_sadb, &cp->p_policies[i],
-		    sadb_done_log,
-		    (void *)"delete SPD entry");
+	for (i = 0; i < cp->p_npolicies; i++) {
+		n = conf_policy_spd(cp, &cp->p_policies[i], q,
+		    CONF_MAX_PEER_ADDRS);
+		for (j = 0; j < n; j++)
+			sadb_spd_del(kd->kd_eng.en_sadb, &q[j], sadb_done_log,
+			    (void *)"delete SPD entry");
+	}
 }
 
 /* SAs a previous run left in the kernel: kinkd owns none of them now. */
@@ -1023,9 +1033,13 @@ kinkd_open(struct kinkd *kd)
 	en->en_send = kinkd_net_send;
 	en->en_local_for = kinkd_net_local;
 	en->en_net = kd->kd_net;
+	/* Range peers are templates: their hosts become learned peers. */
 	for (i = 0; i < c->c_npeers; i++)
-		if (xact_peer_add(en, &c->c_peers[i]) == NULL)
+		if (c->c_peers[i].p_nranges == 0 &&
+		    xact_peer_add(en, &c->c_peers[i]) == NULL)
 			fatalx("out of memory");
+	if (reload_hostid(en, c) == -1)
+		fatalx("cannot set up host name lookups");
 	if ((kd->kd_ctl = control_new(en->en_base, kd->kd_sockpath,
 	    &kinkd_ctl_handlers, kd)) == NULL)
 		fatalx("cannot create the control socket %s", kd->kd_sockpath);
@@ -1074,6 +1088,8 @@ kinkd_close(struct kinkd *kd)
 	kd->kd_ctl = NULL;
 	en->en_event_arg = NULL;
 	engine_fini(en);
+	hostid_free(en->en_hostid);
+	en->en_hostid = NULL;
 	net_free(kd->kd_net);
 	krb_ctx_free(en->en_krb);
 	sadb_free(en->en_sadb);
@@ -1098,6 +1114,11 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	parse_args(kd, argc, argv, &ka);
 	log_init("kinkd", kd->kd_foreground || ka.ka_check, kd->kd_verbose);
 	kinkd_load(kd, &ka);
+	/* The broker's check does not know range policies (docs/arch/daemon.md). */
+	for (int i = 0; ka.ka_privsep && i < en->en_conf->c_npeers; i++)
+		if (en->en_conf->c_peers[i].p_nranges > 0)
+			fatalx("peer %s: range peers are not supported with -P "
+			    "yet", en->en_conf->c_peers[i].p_name);
 	engine_init(en);
 	en->en_hooks = hooks != NULL ? hooks->kh_engine : NULL;
 	/* Before anything is touched: socket, port or kernel. */

@@ -69,6 +69,10 @@ peer_free(struct kink_peer *pe)
 	TAILQ_REMOVE(&pe->pe_en->en_peers, pe, pe_entry);
 	RB_REMOVE(kink_peer_names, &pe->pe_en->en_peer_names, pe);
 	RB_REMOVE(kink_peer_princs, &pe->pe_en->en_peer_princs, pe);
+	if (pe->pe_learned) {
+		pe->pe_en->en_nlearned--;
+		conf_peer_free(pe->pe_conf);
+	}
 	free(pe);
 }
 

@@ -75,6 +75,18 @@ struct kink_peer {
 	time_t			 pe_lasterr_time;
 	/* Round trips of our commands: their first retransmit interval. */
 	struct rtt_est		 pe_rtt;
+	/*
+	 * A learned peer (src/site.c): made from range peer pe_range for
+	 * the host found at its one address; pe_conf is its own copy
+	 * (freed with the peer), pe_how says how the binding of principal
+	 * and address was confirmed.  pe_idle_ms: when it last had no SA.
+	 */
+	uint8_t			 pe_learned;
+	char			 pe_range[CTL_NAME_MAX + 1];
+	char			 pe_how[CTL_REASON_MAX + 1];
+	uint64_t		 pe_idle_ms;
+	struct sockaddr_storage	 pe_local;	/* "me" in its policies */
+	struct conf_peer	*pe_next_conf;	/* during a reload */
 };
 
 /* A new entry in the engine's table; NULL on allocation failure. */

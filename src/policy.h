@@ -38,7 +38,14 @@ struct kink_selector {
 	struct sockaddr_storage sel_addr;	/* family AF_INET or AF_INET6 */
 	uint8_t		 sel_plen;		/* prefix length */
 	uint16_t	 sel_port;		/* 0 = any */
+	/*
+	 * SEL_VAR_*: "me" or "peer" in a range peer's policy (sel_addr is
+	 * AF_UNSPEC there); a learned peer's copy has the address filled in.
+	 */
+	uint8_t		 sel_var;
 };
+#define SEL_VAR_ME	1
+#define SEL_VAR_PEER	2
 
 struct kink_policy {
 	char		 pol_name[POL_NAME_MAX];

@@ -12,7 +12,9 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "addr.h"
 #include "conf.h"
+#include "hostid.h"
 #include "ctl.h"
 #include "engine.h"
 #include "kinkd.h"
@@ -21,6 +23,7 @@
 #include "peer.h"
 #include "reconcile.h"
 #include "reload.h"
+#include "site.h"
 #include "sadb.h"
 #include "sarec.h"
 #include "stats.h"
@@ -154,9 +157,12 @@ errs_text(const struct conf_errors *e, char *out, size_t len)
 static struct conf_peer *
 reload_peer_conf(const struct kink_peer *pe, struct kink_conf *nc)
 {
-	struct conf_peer *np = conf_peer_by_name(nc, pe->pe_name);
+	struct conf_peer *np;
 
-	if (np == NULL || strcmp(np->p_principal, pe->pe_principal) != 0)
+	if (pe->pe_learned)
+		return pe->pe_next_conf;
+	np = conf_peer_by_name(nc, pe->pe_name);
+	if (np == NULL || np->p_nranges > 0 || strcmp(np->p_principal, pe->pe_principal) != 0)
 		return NULL;
 	return np;
 }
@@ -211,6 +217,37 @@ reload_sas(struct kink_engine *en, struct kink_conf *nc, int *kept,
 	}
 }
 
+/* Same ranges (both listed peers, or the same prefixes in order). */
+static int
+ranges_same(const struct conf_peer *a, const struct conf_peer *b)
+{
+	if (a == NULL || b == NULL || a->p_nranges != b->p_nranges)
+		return 0;
+	for (int i = 0; i < a->p_nranges; i++)
+		if (a->p_ranges[i].sel_plen != b->p_ranges[i].sel_plen ||
+		    !addr_eq(addr_sa(&a->p_ranges[i].sel_addr),
+		    addr_sa(&b->p_ranges[i].sel_addr)))
+			return 0;
+	return 1;
+}
+
+/* One policy's kernel entries (a range peer's: one per range). */
+static void
+spd_each(struct sadb *sd, const struct conf_peer *cp,
+    const struct kink_policy *pol, int add)
+{
+	struct kink_policy q[CONF_MAX_PEER_ADDRS];
+	int n = conf_policy_spd(cp, pol, q, CONF_MAX_PEER_ADDRS);
+
+	for (int i = 0; i < n; i++)
+		if (add)
+			sadb_spd_add(sd, &q[i], sadb_done_log,
+			    (void *)"add SPD entry");
+		else
+			sadb_spd_del(sd, &q[i], sadb_done_log,
+			    (void *)"delete SPD entry");
+}
+
 /* SPD: out with what changed or went, in with what changed or came. */
 static void
 reload_spd(struct sadb *sd, struct kink_conf *old, struct kink_conf *nc)
@@ -226,9 +263,9 @@ reload_spd(struct sadb *sd, struct kink_conf *old, struct kink_conf *nc)
 
 			if (np != NULL)
 				b = conf_policy_by_name(np, a->pol_name);
-			if (b == NULL || !conf_policy_same(a, b))
-				sadb_spd_del(sd, a, sadb_done_log,
-				    (void *)"delete SPD entry");
+			if (b == NULL || !conf_policy_same(a, b) ||
+			    !ranges_same(op, np))
+				spd_each(sd, op, a, 0);
 		}
 	}
 	for (i = 0; i < nc->c_npeers; i++) {
@@ -240,9 +277,9 @@ reload_spd(struct sadb *sd, struct kink_conf *old, struct kink_conf *nc)
 
 			if (op != NULL)
 				a = conf_policy_by_name(op, b->pol_name);
-			if (a == NULL || !conf_policy_same(a, b))
-				sadb_spd_add(sd, b, sadb_done_log,
-				    (void *)"add SPD entry");
+			if (a == NULL || !conf_policy_same(a, b) ||
+			    !ranges_same(op, np))
+				spd_each(sd, np, b, 1);
 		}
 	}
 }
@@ -258,6 +295,18 @@ reload_peers(struct kink_engine *en, struct kink_conf *nc)
 		struct conf_peer *np;
 
 		pnext = TAILQ_NEXT(pe, pe_entry);
+		if (pe->pe_learned) {
+			/* Its own copy: the old one goes with it or now. */
+			if ((np = pe->pe_next_conf) == NULL)
+				xact_peer_remove(pe, "no range covers it any "
+				    "more");
+			else {
+				conf_peer_free(pe->pe_conf);
+				pe->pe_conf = np;
+				pe->pe_next_conf = NULL;
+			}
+			continue;
+		}
 		if ((np = reload_peer_conf(pe, nc)) == NULL) {
 			pe->pe_conf = NULL;
 			xact_peer_remove(pe, "peer removed");
@@ -265,8 +314,31 @@ reload_peers(struct kink_engine *en, struct kink_conf *nc)
 			pe->pe_conf = np;
 	}
 	for (i = 0; i < nc->c_npeers; i++)
-		if (peer_by_name(en, nc->c_peers[i].p_name) == NULL)
+		if (nc->c_peers[i].p_nranges == 0 &&
+		    peer_by_name(en, nc->c_peers[i].p_name) == NULL)
 			xact_peer_add(en, &nc->c_peers[i]);
+}
+
+int
+reload_hostid(struct kink_engine *en, const struct kink_conf *c)
+{
+	struct hostid_opts o;
+	int i, any = 0;
+
+	for (i = 0; i < c->c_npeers; i++)
+		any |= c->c_peers[i].p_nranges > 0;
+	if (!any && en->en_hostid == NULL)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.nameservers = c->c_nnameservers > 0 ? c->c_nameservers : NULL;
+	o.nnameservers = c->c_nnameservers;
+	if (en->en_hostid != NULL)
+		return hostid_reconfigure(en->en_hostid, &o);
+	if ((en->en_hostid = hostid_new(en->en_base, &o)) == NULL) {
+		log_warn("hostid");
+		return -1;
+	}
+	return 0;
 }
 
 /* A value from a file, fit for one log line. */
@@ -384,6 +456,7 @@ reload_config(struct kinkd *kd, const char *path, char *errtext,
 			xact_fail(x, CTL_ERR_FAILED, "configuration reloaded");
 	}
 	reload_settings(en->en_conf, nc, kd->kd_sockpath);
+	site_reload_prepare(en, nc);
 	reload_sas(en, nc, &kept, &dropped, &ndelete);
 	reload_spd(en->en_sadb, old, nc);
 	reload_peers(en, nc);
@@ -392,6 +465,8 @@ reload_config(struct kinkd *kd, const char *path, char *errtext,
 		    "restart");
 	en->en_conf = nc;
 	conf_free(old);
+	if (reload_hostid(en, nc) == -1)
+		log_warnx("reload: host name lookups keep their old settings");
 	TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
 		xact_status_dpd_arm(pe);
 	log_setverbose(kd->kd_verbose + nc->c_verbose);

@@ -7,6 +7,7 @@
 struct kinkd;
 struct kink_conf;
 struct sadb;
+struct kink_engine;
 
 /*
  * Parse `path` (NULL = current) into a new config and swap it in when it
@@ -24,5 +25,11 @@ int	reload_config(struct kinkd *, const char *path, char *errtext,
  */
 int	reload_filter(struct sadb *sd, struct kink_conf *c, char *errtext,
 	    size_t errlen);
+
+/*
+ * Host name lookups for range peers: made when the first range peer
+ * appears, given the file's name servers on each reload.  0 / -1.
+ */
+int	reload_hostid(struct kink_engine *, const struct kink_conf *);
 
 #endif

@@ -15,6 +15,7 @@
 #include "peer.h"
 #include "sadb.h"
 #include "sarec.h"
+#include "site.h"
 #include "stats.h"
 #include "upcall.h"
 #include "xact.h"
@@ -32,6 +33,14 @@ upcall_sadb(const struct sadb_event *ev, void *arg)
 	switch (ev->ev_type) {
 	case SADB_EV_ACQUIRE:
 		stats_inc(STAT_ACQUIRE);
+		/* A range peer's policy: the host is found first. */
+		if (site_reqid(en, ev->ev_reqid)) {
+			if (site_initiate(en, (const struct sockaddr *)
+			    &ev->ev_dst, "", ev->ev_reqid, NULL) == -1)
+				log_info("ACQUIRE for reqid %u: destination "
+				    "in no range", ev->ev_reqid);
+			return;
+		}
 		if ((pe = peer_by_reqid(en, ev->ev_reqid, &pol)) == NULL) {
 			log_info("ACQUIRE for reqid %u: no such policy",
 			    ev->ev_reqid);

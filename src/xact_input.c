@@ -25,6 +25,7 @@
 #include "net.h"
 #include "peer.h"
 #include "sarec.h"
+#include "site.h"
 #include "stats.h"
 #include "wire.h"
 #include "xact.h"
@@ -218,6 +219,21 @@ input_bad_inner(struct kink_engine *en, struct kink_msg *m,
 }
 
 /*
+ * The peer of a verified AP-REQ: a listed peer by principal, else a
+ * learned one, found or confirmed for a source address in a range.
+ */
+static struct kink_peer *
+input_peer(struct kink_engine *en, const char *princ,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	struct kink_peer *pe = peer_by_principal(en, princ);
+
+	if (pe != NULL && !pe->pe_learned)
+		return pe;
+	return site_input(en, princ, from, to);
+}
+
+/*
  * AP-REQ, peer, Cksum and KINK_ENCRYPT of a command: the peer, with *accp
  * holding the session, or NULL when the message was dropped or answered.
  */
@@ -250,7 +266,7 @@ input_authenticate(struct kink_engine *en, struct kink_msg *m,
 		return NULL;
 	}
 	if ((princ = krb_acceptor_client(*accp)) == NULL ||
-	    (pe = peer_by_principal(en, princ)) == NULL) {
+	    (pe = input_peer(en, princ, from, to)) == NULL) {
 		input_drop(en, STAT_DROP_NOPEER, "", m->m_xid,
 		    "from %s: not a configured peer", a);
 		if (engine_log_ok(en))

@@ -24,13 +24,13 @@ HEIMDAL_KDC_LIBS="libasn1-8-heimdal libgssapi3-heimdal libhcrypto5-heimdal \
 libhdb9-heimdal libheimbase1-heimdal libheimntlm0-heimdal libhx509-5-heimdal \
 libkadm5clnt7-heimdal libkadm5srv8-heimdal libkdc2-heimdal libkrb5-26-heimdal \
 libroken19-heimdal libsl0-heimdal libwind0-heimdal libcap-ng0 libedit2"
-# Test tiers: a real KDC, namespaces, the docs checks, the fuzzers (clang);
+# Test tiers: a real KDC, a DNS server, namespaces, the docs checks, the fuzzers (clang);
 # Samba's AD DC as a second KDC (tests/lib/realm_ad.sh: provisioning needs
 # the templates in samba-ad-provision and the sysvol ACL module in
 # samba-vfs-modules; no winbind).
 TEST="krb5-kdc krb5-admin-server krb5-user valgrind iproute2 mandoc procps jq \
 openssl libcap2-bin systemd groff-base faketime clang libclang-rt-14-dev \
-bash-completion universal-ctags python3-jsonschema \
+bash-completion universal-ctags python3-jsonschema dnsmasq-base \
 samba samba-ad-provision samba-dsdb-modules samba-vfs-modules \
 $HEIMDAL_KDC_LIBS"
 VM="qemu-system-x86 busybox-static cpio kmod"

@@ -171,6 +171,10 @@ host_cleanup() {
 	then
 		realm_stop >/dev/null 2>&1
 	fi
+	# tests/lib/dns.sh's server, when the scenario started one
+	if command -v dns_stop >/dev/null 2>&1; then
+		dns_stop >/dev/null 2>&1
+	fi
 	# Sanitizer reports from any daemon fail the scenario.
 	if [ -n "$T" ] && grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|ERROR SUMMARY: [1-9]' \
 	    "$T"/*.log >/dev/null 2>&1; then

@@ -5,7 +5,8 @@
  *
  * On SIGUSR1 the daemon reads "<control socket>.inject", one line each,
  * and removes it:
- *	acquire REQID		ACQUIRE for the policy with that reqid
+ *	acquire REQID [DST]	ACQUIRE for the policy with that reqid
+ *				(DST: the destination, for a range peer)
  *	soft SPI | hard SPI	soft / hard EXPIRE of the SA with that SPI
  *	soft SPI DST		the same SPI and protocol, destination DST
  *				(another SA a kernel may hold: not ours)
@@ -539,6 +540,11 @@ test_inject(struct kinkd *kd)
 		if (strcmp(what, "acquire") == 0) {
 			ev.ev_type = SADB_EV_ACQUIRE;
 			ev.ev_reqid = (uint32_t)v;
+			/* a range peer's policy: the destination names the host */
+			if (dst[0] != '\0' && addr_parse(dst, &ev.ev_dst) == -1) {
+				log_warnx("inject: bad address");
+				continue;
+			}
 		} else if (strcmp(what, "soft") == 0 ||
 		    strcmp(what, "hard") == 0) {
 			ev.ev_type = what[0] == 's' ? SADB_EV_EXPIRE_SOFT :

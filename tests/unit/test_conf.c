@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "addr.h"
 #include "conf.h"
 #include "test.h"
 
@@ -608,6 +609,87 @@ TEST(reqid_limit)
 	conf_errors_free(&e);
 }
 
+static const struct sockaddr *
+sa_of(const char *a, struct sockaddr_storage *ss)
+{
+	if (addr_parse(a, ss) == -1)
+		memset(ss, 0, sizeof(*ss));	/* then no range holds it */
+	return (const struct sockaddr *)ss;
+}
+
+/*
+ * Range peers: the longest prefix wins, a learned peer's copy has "me" and
+ * "peer" filled in and only the policies of its family, and the kernel
+ * gets one policy per range for a "me"/"peer" policy.
+ */
+TEST(site_ranges)
+{
+	static const char s[] =
+	    "peer wide { addresses 10.0.0.0/8 2001:db8::/32\n"
+	    " principal \"k/%{host}@R\"\n"
+	    " policy a esp transport from me to peer\n"
+	    " policy b esp transport from 10.1.1.1 to peer\n}\n"
+	    "peer narrow { addresses 10.1.0.0/16; principal \"n/%{host}@R\"\n"
+	    " find file \"/h\"; esp transport from me to peer }\n";
+	struct conf_errors e;
+	struct kink_conf *c = parse_str(s, NULL, &e);
+	struct sockaddr_storage a, l, a6, l6;
+	struct kink_policy q[CONF_MAX_PEER_ADDRS];
+	struct conf_peer *lp;
+	char buf[64];
+
+	ASSERT_TRUE(c != NULL);
+	ASSERT_INT_EQ(c->c_peers[0].p_find, CONF_FIND_DNS);
+	ASSERT_INT_EQ(c->c_peers[1].p_find, CONF_FIND_FILE);
+	ASSERT_TRUE(conf_peer_by_range(c, sa_of("10.2.0.1", &a)) ==
+	    &c->c_peers[0]);
+	ASSERT_TRUE(conf_peer_by_range(c, sa_of("10.1.0.1", &a)) ==
+	    &c->c_peers[1]);
+	ASSERT_TRUE(conf_peer_by_range(c, sa_of("2001:db8:1::5", &a6)) ==
+	    &c->c_peers[0]);
+	ASSERT_TRUE(conf_peer_by_range(c, sa_of("11.0.0.1", &l)) == NULL);
+	ASSERT_TRUE(conf_peer_by_range(c, sa_of("2001:db9::1", &l)) == NULL);
+	/* v4: both policies, "me" and "peer" as host addresses */
+	lp = conf_peer_learned(&c->c_peers[0], "wide/10.2.0.1", "k/h@R",
+	    sa_of("10.2.0.1", &a), sa_of("10.9.9.9", &l));
+	ASSERT_TRUE(lp != NULL);
+	ASSERT_INT_EQ(lp->p_npolicies, 2);
+	ASSERT_INT_EQ(lp->p_naddrs, 1);
+	ASSERT_STR_EQ(lp->p_principal, "k/h@R");
+	ASSERT_STR_EQ(addr_ntop(addr_sa(&lp->p_policies[0].pol_src.sel_addr),
+	    buf, sizeof(buf)), "10.9.9.9");
+	ASSERT_INT_EQ(lp->p_policies[0].pol_src.sel_plen, 32);
+	ASSERT_STR_EQ(addr_ntop(addr_sa(&lp->p_policies[0].pol_dst.sel_addr),
+	    buf, sizeof(buf)), "10.2.0.1");
+	ASSERT_INT_EQ(lp->p_policies[0].pol_reqid,
+	    c->c_peers[0].p_policies[0].pol_reqid);
+	conf_peer_free(lp);
+	/* v6: policy b is IPv4 only and left out */
+	lp = conf_peer_learned(&c->c_peers[0], "wide/x", "k/h@R",
+	    sa_of("2001:db8::5", &a6), sa_of("2001:db8::1", &l6));
+	ASSERT_TRUE(lp != NULL);
+	ASSERT_INT_EQ(lp->p_npolicies, 1);
+	ASSERT_STR_EQ(lp->p_policies[0].pol_name, "a");
+	conf_peer_free(lp);
+	/* local of the other family: nothing */
+	ASSERT_TRUE(conf_peer_learned(&c->c_peers[0], "w", "k/h@R",
+	    sa_of("2001:db8::5", &a6), sa_of("10.9.9.9", &l)) == NULL);
+	/* kernel policies: a per range, b only for the v4 range */
+	ASSERT_INT_EQ(conf_policy_spd(&c->c_peers[0],
+	    &c->c_peers[0].p_policies[0], q, CONF_MAX_PEER_ADDRS), 2);
+	ASSERT_INT_EQ(q[0].pol_src.sel_plen, 0);
+	ASSERT_INT_EQ(q[0].pol_src.sel_addr.ss_family, AF_INET);
+	ASSERT_INT_EQ(q[0].pol_dst.sel_plen, 8);
+	ASSERT_INT_EQ(q[1].pol_dst.sel_addr.ss_family, AF_INET6);
+	ASSERT_INT_EQ(q[1].pol_dst.sel_plen, 32);
+	ASSERT_INT_EQ(conf_policy_spd(&c->c_peers[0],
+	    &c->c_peers[0].p_policies[1], q, CONF_MAX_PEER_ADDRS), 1);
+	ASSERT_INT_EQ(conf_policy_spd(&c->c_peers[0],
+	    &c->c_peers[0].p_policies[0], q, 1), 1);
+	conf_free(c);
+	conf_errors_free(&e);
+}
+
 TEST(lookups)
 {
 	static const char s[] =
@@ -775,6 +857,54 @@ static int
 count_peers(const struct kink_conf *c)
 {
 	return c->c_npeers;
+}
+
+static void
+gen_nameservers(FILE *fp, int n)
+{
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, "set nameserver 192.0.2.%d\n", i);
+}
+
+static void
+err_nameservers(FILE *fp, const char *f, int n)
+{
+	fprintf(fp, "%s:%d:16: too many name servers (at most %d)\n", f, n,
+	    CONF_MAX_NAMESERVERS);
+}
+
+static int
+count_nameservers(const struct kink_conf *c)
+{
+	return c->c_nnameservers;
+}
+
+static void
+gen_ranges(FILE *fp, int n)
+{
+	fprintf(fp, "peer \"x\" {\n\tprincipal \"kink/%%{host}@R\"\n"
+	    "\taddresses");
+	for (int i = 1; i <= n; i++)
+		fprintf(fp, " 10.%d.0.0/16", i);
+	fprintf(fp, "\n}\n");
+}
+
+static void
+err_ranges(FILE *fp, const char *f, int n)
+{
+	/* the column of the one range too many */
+	int col = 12;
+
+	for (int i = 1; i < n; i++)
+		col += (int)strlen(" 10.0.0.0/16") + (i >= 10);
+	fprintf(fp, "%s:3:%d: too many address ranges (at most %d)\n", f, col,
+	    CONF_MAX_PEER_ADDRS);
+}
+
+static int
+count_ranges(const struct kink_conf *c)
+{
+	return c->c_npeers == 1 ? c->c_peers[0].p_nranges : -1;
 }
 
 static void
@@ -976,6 +1106,10 @@ static const struct limit limits[] = {
 	{ "peers", CONF_MAX_PEERS, gen_peers, err_peers, count_peers, 0 },
 	{ "peer-addrs", CONF_MAX_PEER_ADDRS, gen_addrs, err_addrs,
 	    count_addrs, 0 },
+	{ "nameservers", CONF_MAX_NAMESERVERS, gen_nameservers,
+	    err_nameservers, count_nameservers, 0 },
+	{ "ranges", CONF_MAX_PEER_ADDRS, gen_ranges, err_ranges, count_ranges,
+	    0 },
 	{ "policies", CONF_MAX_POLICIES, gen_policies, err_policies,
 	    count_policies, 0 },
 	{ "xform-sets", CONF_MAX_XFORM_SETS, gen_xsets, err_xsets,
@@ -1123,6 +1257,7 @@ main(void)
 	RUN(reqid_collision);
 	RUN(reqid_limit);
 	RUN(lookups);
+	RUN(site_ranges);
 	RUN(keyword_table);
 	RUN(mutations);
 	teardown();

@@ -125,6 +125,9 @@ h_show_peers(struct control_req *rq, const struct ctl_req *r, void *arg)
 	p.cp_rtt_samples = 3;
 	p.cp_srtt_ms = 450;
 	p.cp_rttvar_ms = 225;
+	p.cp_learned = 1;
+	strcpy(p.cp_range, "site");
+	strcpy(p.cp_how, "dns ptr+a");
 	control_send_peer(rq, &p);
 	memset(&p, 0, sizeof(p));
 	strcpy(p.cp_name, "gamma");
@@ -757,6 +760,7 @@ TEST(show_peers)
 "NAME         STATE     EPOCH      OFFSET  LASTSEEN  SAS  PRINCIPAL                      ADDRESSES\n"
 "beta         alive     0x05f5e100 -3      -         2    kink/beta@EXAMPLE.ORG          192.0.2.2,2001:db8::2\n"
 "  round trip 450 ms (rttvar 225 ms, 3 samples), first retransmit after 1350 ms\n"
+"  learned from range peer site, confirmed by dns ptr+a\n"
 "gamma        unknown   -          0       -         0    kink/gamma@EXAMPLE.ORG         -\n");
 	ASSERT_INT_EQ(CTL(r, "-j", "show", "peers"), 0);
 	ASSERT_TRUE(json_ok(r->out, 0));
@@ -765,7 +769,8 @@ TEST(show_peers)
 	    "\"addresses\":[\"192.0.2.2\",\"2001:db8::2\"],\"epoch\":100000000,"
 	    "\"clock_offset\":-3,\"last_seen\":0,\"sas\":2,"
 	    "\"last_error\":null,\"rto_ms\":1350,\"rtt\":{\"srtt_ms\":450,"
-	    "\"rttvar_ms\":225,\"samples\":3}},"
+	    "\"rttvar_ms\":225,\"samples\":3},"
+	    "\"learned\":{\"range\":\"site\",\"how\":\"dns ptr+a\"}},"
 	    "{\"name\":\"gamma\",\"principal\":\"kink/gamma@EXAMPLE.ORG\","
 	    "\"state\":\"unknown\",\"addresses\":[],\"epoch\":null,"
 	    "\"clock_offset\":0,\"last_seen\":0,\"sas\":0,"
@@ -773,7 +778,8 @@ TEST(show_peers)
 	    "\"initiator CREATE: no answer after 5 sends\",\"time\":";
 	ASSERT_TRUE(strncmp(r->out, want, strlen(want)) == 0);
 	ASSERT_STR_EQ(r->out + strlen(want) + strspn(r->out + strlen(want),
-	    "0123456789"), "},\"rto_ms\":2000,\"rtt\":null}]}\n");
+	    "0123456789"), "},\"rto_ms\":2000,\"rtt\":null,"
+	    "\"learned\":null}]}\n");
 	free(r);
 }
 
