@@ -13,7 +13,14 @@
  *    names for it (tunnel endpoint, a peer address, or inside the remote
  *    selector), unless the peer is responder-only (realm-wide): then
  *    Kerberos, which the broker cannot see, is what binds the address;
+ *  - a range peer's policy is a template: the remote outer address must
+ *    lie in one of its ranges, the local one be its "local" when set, and
+ *    the SA fit the template with "peer" and "me" set to those two host
+ *    addresses (one learned peer's policy, never the whole range); its SPD
+ *    entries are the ones conf_policy_spd makes of the template;
  *  - GETSPI: some policy whose local and remote sides fit dst and src;
+ *  - a delete without reqid: the release of an SPI GETSPI reserved, where
+ *    the GETSPI was allowed;
  *  - DEL_LARVAL: like a delete, of the SPI-0 placeholder only;
  *  - SPD_REPAIR, SPD_GET: like SPD add (a query of a configured policy's
  *    entries only: the rest of the SPD is not the engine's business);
@@ -150,6 +157,98 @@ local_ok(const struct conf_peer *cp, const struct kink_policy *p,
 }
 
 /* One SA against one policy; NULL if it fits, else why not. */
+static const char *sa_fits(const struct conf_peer *, const struct kink_policy *,
+    const struct kink_sa *, int);
+
+/* Is a inside one of range peer cp's "addresses" prefixes? */
+static int
+in_range(const struct conf_peer *cp, const struct sockaddr_storage *a)
+{
+	int i;
+
+	for (i = 0; i < cp->p_nranges; i++)
+		if (in_prefix(a, &cp->p_ranges[i]))
+			return 1;
+	return 0;
+}
+
+/* The local outer address of a range peer: its "local" when it has one. */
+static int
+range_local_ok(const struct conf_peer *cp, const struct sockaddr_storage *lo)
+{
+	if (!fam_ok(lo->ss_family))
+		return 0;
+	return cp->p_local.ss_family == 0 ||
+	    addr_eq(addr_sa(lo), addr_sa(&cp->p_local));
+}
+
+/* "me"/"peer" of a template side set to one host address (/32, /128). */
+static int
+var_fill(struct kink_selector *sel, const struct sockaddr_storage *lo,
+    const struct sockaddr_storage *re)
+{
+	const struct sockaddr_storage *v;
+
+	if (sel->sel_var == 0)
+		return 1;
+	v = sel->sel_var == SEL_VAR_ME ? lo : re;
+	if (!fam_ok(v->ss_family))
+		return 0;
+	sel->sel_addr = *v;
+	addr_set_port(&sel->sel_addr, 0);
+	sel->sel_plen = v->ss_family == AF_INET ? 32 : 128;
+	sel->sel_var = 0;
+	return 1;
+}
+
+/*
+ * One SA against a range peer's template policy: the policy of the one
+ * learned peer its outer addresses make, and nothing wider.
+ */
+static const char *
+range_fits(const struct conf_peer *cp, const struct kink_policy *p,
+    const struct kink_sa *sa, int selectors)
+{
+	const struct sockaddr_storage *lo, *re;
+	struct kink_policy q = *p;
+	struct conf_peer one;
+
+	if (sa->sa_dir != SA_DIR_IN && sa->sa_dir != SA_DIR_OUT)
+		return "no direction";
+	lo = sa->sa_dir == SA_DIR_IN ? &sa->sa_dst : &sa->sa_src;
+	re = sa->sa_dir == SA_DIR_IN ? &sa->sa_src : &sa->sa_dst;
+	if ((selectors || re->ss_family != 0) && !in_range(cp, re))
+		return "remote address outside the range peer's addresses";
+	if ((selectors || lo->ss_family != 0) && !range_local_ok(cp, lo))
+		return "local address not the range peer's local";
+	if (selectors) {
+		if (!var_fill(&q.pol_src, lo, re) ||
+		    !var_fill(&q.pol_dst, lo, re))
+			return "no address for the template's me or peer";
+		/* No selector would be any traffic: wider than one host. */
+		if (sa->sa_sel_src.sel_addr.ss_family == 0 ||
+		    sa->sa_sel_dst.sel_addr.ss_family == 0)
+			return "selectors missing for a range peer's SA";
+	}
+	memset(&one, 0, sizeof(one));
+	one.p_local = cp->p_local;
+	one.p_naddrs = 1;	/* never "any remote" */
+	if (fam_ok(re->ss_family)) {
+		one.p_addrs[0] = *re;
+		addr_set_port(&one.p_addrs[0], 0);
+	}
+	return sa_fits(&one, &q, sa, selectors);
+}
+
+static const char *
+peer_fits(const struct conf_peer *cp, const struct kink_policy *p,
+    const struct kink_sa *sa, int selectors)
+{
+	if (cp->p_nranges > 0)
+		return range_fits(cp, p, sa, selectors);
+	return sa_fits(cp, p, sa, selectors);
+}
+
 static const char *
 sa_fits(const struct conf_peer *cp, const struct kink_policy *p,
     const struct kink_sa *sa, int selectors)
@@ -202,7 +301,7 @@ check_sa(const struct kink_conf *c, const struct kink_sa *sa, int selectors,
 
 			if (p->pol_reqid != sa->sa_reqid)
 				continue;
-			if ((r = sa_fits(&c->c_peers[i], p, sa, selectors)) ==
+			if ((r = peer_fits(&c->c_peers[i], p, sa, selectors)) ==
 			    NULL)
 				return 1;
 			last = r;
@@ -211,10 +310,10 @@ check_sa(const struct kink_conf *c, const struct kink_sa *sa, int selectors,
 				continue;
 			t = *sa;
 			t.sa_dir = SA_DIR_IN;
-			if (sa_fits(&c->c_peers[i], p, &t, 0) == NULL)
+			if (peer_fits(&c->c_peers[i], p, &t, 0) == NULL)
 				return 1;
 			t.sa_dir = SA_DIR_OUT;
-			if (sa_fits(&c->c_peers[i], p, &t, 0) == NULL)
+			if (peer_fits(&c->c_peers[i], p, &t, 0) == NULL)
 				return 1;
 		}
 	snprintf(why, len, "SA spi 0x%08x reqid %u: %s", sa->sa_spi,
@@ -229,9 +328,17 @@ check_spd(const struct kink_conf *c, const struct kink_policy *q, char *why,
 	int i, j;
 
 	for (i = 0; i < c->c_npeers; i++)
-		for (j = 0; j < c->c_peers[i].p_npolicies; j++)
-			if (spd_same(&c->c_peers[i].p_policies[j], q))
-				return 1;
+		for (j = 0; j < c->c_peers[i].p_npolicies; j++) {
+			/* A range peer's template: the entries it makes. */
+			struct kink_policy e[CONF_MAX_PEER_ADDRS];
+			int k, n = conf_policy_spd(&c->c_peers[i],
+			    &c->c_peers[i].p_policies[j], e,
+			    CONF_MAX_PEER_ADDRS);
+
+			for (k = 0; k < n; k++)
+				if (spd_same(&e[k], q))
+					return 1;
+		}
 	snprintf(why, len, "SPD entry reqid %u is not a configured policy",
 	    q->pol_reqid);
 	return 0;
@@ -250,8 +357,11 @@ pair_ok(const struct kink_conf *c, uint8_t proto,
 			const struct conf_peer *cp = &c->c_peers[i];
 			const struct kink_policy *p = &cp->p_policies[j];
 
-			if (has_proto(p, proto) && remote_ok(cp, p, remote) &&
-			    local_ok(cp, p, local))
+			if (!has_proto(p, proto))
+				continue;
+			if (cp->p_nranges > 0 ? in_range(cp, remote) &&
+			    range_local_ok(cp, local) :
+			    remote_ok(cp, p, remote) && local_ok(cp, p, local))
 				return 1;
 		}
 	return 0;

@@ -1114,11 +1114,6 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 	parse_args(kd, argc, argv, &ka);
 	log_init("kinkd", kd->kd_foreground || ka.ka_check, kd->kd_verbose);
 	kinkd_load(kd, &ka);
-	/* The broker's check does not know range policies (docs/arch/daemon.md). */
-	for (int i = 0; ka.ka_privsep && i < en->en_conf->c_npeers; i++)
-		if (en->en_conf->c_peers[i].p_nranges > 0)
-			fatalx("peer %s: range peers are not supported with -P "
-			    "yet", en->en_conf->c_peers[i].p_name);
 	engine_init(en);
 	en->en_hooks = hooks != NULL ? hooks->kh_engine : NULL;
 	/* Before anything is touched: socket, port or kernel. */

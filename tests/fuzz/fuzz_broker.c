@@ -5,7 +5,8 @@
  * breaks: the decoder answers BM_OK or a defined error; what decodes
  * encodes back to exactly the same octets (no field is read loosely); a
  * decoded request can be checked against a configuration without fault,
- * and an allowed SPD entry is one the configuration has.
+ * and an allowed SPD entry is one the configuration has (a range peer's
+ * "site" is there, so the template check runs too).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +33,11 @@ static const char conf_text[] =
     "peer \"gamma\" {\n"
     "  principal kink/gamma.example.org@EXAMPLE.ORG\n"
     "  esp transport from 192.0.2.1 to 198.51.100.7\n"
+    "}\n"
+    "peer \"site\" {\n"
+    "  addresses 10.0.0.0/8 2001:db8:5::/48\n"
+    "  principal \"kink/%{host}@EXAMPLE.ORG\"\n"
+    "  esp transport from me to peer\n"
     "}\n";
 
 static struct kink_conf *conf;

@@ -6,7 +6,8 @@
 # confirmed for the source address; both sides show a learned peer.  Then:
 # a valid principal of the realm claiming another host's address is
 # refused with a log line saying why; a listed peer keeps precedence over
-# the range; the cap; idle expiry; a reload that changes the range.
+# the range; the cap; idle expiry; a reload that changes the range; the
+# shipped example starts under privilege separation (-P).
 . tests/lib/host.sh
 host_init 710-site-pattern
 
@@ -173,7 +174,10 @@ stop_kinkd beta
   echo "set keytab \"$T/$H1.keytab\""
   cat "$HOST_TOP/etc/kinkd-site.conf"; } > "$T/site-example.conf"
 check example-conf "$KINKD" -n -f "$T/site-example.conf"
-# privilege separation does not know range peers yet: a clear refusal
-"$KINKD" -d -P -f "$T/site-example.conf" -s "$T/p.sock" > "$T/p.out" 2>&1
-check_eq privsep/refused $? 1
-check privsep/says-why grep -q "peer site: range peers are not supported with -P yet" "$T/p.out"
+# privilege separation takes range peers (the broker's check: host 728)
+{ echo "set backend null"; echo "set port $HOST_PORT"
+  cat "$T/site-example.conf"; } > "$T/site-privsep.conf"
+require privsep/starts start_kinkd pex "$T/site-privsep.conf" -P
+check privsep/sandboxed grep -q "privsep: engine sandboxed" "$T/pex.log"
+check_eq privsep/nothing-refused "$(grep -c "broker refused" "$T/pex.log")" 0
+stop_kinkd pex
