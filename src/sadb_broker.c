@@ -191,8 +191,14 @@ out:
 static void __attribute__((noreturn))
 sbk_gone(void)
 {
-	/* Nothing works without the kernel: init restarts the pair. */
-	fatalx("privsep: the broker is gone");
+	/*
+	 * Nothing works without the kernel: init restarts the pair.  _exit,
+	 * not exit: the exit handlers join the KDC worker, which may sit in
+	 * a KDC request for seconds while this engine still holds the
+	 * control socket's lock, and a restarted kinkd would find it taken.
+	 */
+	log_warnx("privsep: the broker is gone; the engine exits");
+	_exit(1);
 }
 
 static void
