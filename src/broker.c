@@ -336,6 +336,30 @@ bk_allowed(struct broker *bk, const struct bmsg *m)
 	return 0;
 }
 
+/* What the backend learnt the kernel installs; ENOENT: nothing. */
+static void
+bk_caps_answer(struct broker *bk, struct bmsg *m, struct breq *r)
+{
+	struct sadb_caps c;
+	int e;
+
+	memset(&c, 0, sizeof(c));
+	errno = 0;
+	e = sadb_caps(bk->bk_sadb, &c) == -1 ? (errno ? errno : ENOENT) : 0;
+	memset(m, 0, sizeof(*m));
+	m->bm_type = BM_R_CAPS;
+	m->bm_seq = r->br_seq;
+	m->bm_err = e;
+	if (e == 0) {
+		m->bm_caps = c;
+		m->bm_caps.kc_source = NULL;
+		if (c.kc_source != NULL)
+			strlcpy(m->bm_text, c.kc_source, sizeof(m->bm_text));
+	}
+	bk_send(bk, m);
+	free(r);
+}
+
 static int
 bk_run(struct broker *bk, struct bmsg *m, struct breq *r)
 {
@@ -364,6 +388,9 @@ bk_run(struct broker *bk, struct bmsg *m, struct breq *r)
 	case BM_SPD_REPAIR:
 	case BM_SPD_GET:
 		return bk_spd_run(bk, m, r);
+	case BM_CAPS:
+		bk_caps_answer(bk, m, r);
+		return 0;
 	case BM_SUPPORTS:
 		memset(&su, 0, sizeof(su));
 		if (m->bm_proto == IPPROTO_AH)
@@ -396,6 +423,8 @@ bk_fail_type(uint8_t type)
 		return BM_R_END;
 	case BM_SUPPORTS:
 		return BM_R_SUPPORTS;
+	case BM_CAPS:
+		return BM_R_CAPS;
 	case BM_SPD_REPAIR:
 	case BM_SPD_GET:
 		return BM_R_COUNT;

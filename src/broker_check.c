@@ -24,7 +24,7 @@
  *  - DEL_LARVAL: like a delete, of the SPI-0 placeholder only;
  *  - SPD_REPAIR, SPD_GET: like SPD add (a query of a configured policy's
  *    entries only: the rest of the SPD is not the engine's business);
- *  - DUMP and SUPPORTS: always (they change nothing);
+ *  - DUMP, SUPPORTS and CAPS: always (they change nothing);
  *  - the test build's knobs: never (the broker's test hook, when there
  *    is one, takes them before this check).
  */
@@ -408,6 +408,7 @@ bk_check(const struct kink_conf *c, const struct bmsg *m, char *why,
 	switch (m->bm_type) {
 	case BM_DUMP:
 	case BM_SUPPORTS:
+	case BM_CAPS:
 		return 1;
 	case BM_GETSPI:
 		return check_getspi(c, m, why, len);

@@ -24,6 +24,7 @@ enum bm_field {
 	F_XF,		/* bm_xf */
 	F_EV,		/* bm_ev */
 	F_TEXT,		/* bm_text */
+	F_CAPS,		/* bm_caps but kc_source */
 };
 
 #define BM_FIELDS_MAX	4
@@ -47,6 +48,7 @@ static const struct bm_row {
 	{ BM_SPD_GET,	BM_FROM_ENGINE, "SPD_GET", { F_POL } },
 	{ BM_TEST,	BM_FROM_ENGINE, "TEST", { F_FLAG, F_SPI, F_SA } },
 	{ BM_TEST_EVENT, BM_FROM_ENGINE, "TEST_EVENT", { F_EV } },
+	{ BM_CAPS,	BM_FROM_ENGINE, "CAPS", { F_END } },
 	{ BM_R_DONE,	BM_FROM_BROKER, "R_DONE", { F_ERR } },
 	{ BM_R_SPI,	BM_FROM_BROKER, "R_SPI", { F_ERR, F_SPI } },
 	{ BM_R_SA,	BM_FROM_BROKER, "R_SA", { F_SA } },
@@ -57,6 +59,7 @@ static const struct bm_row {
 	{ BM_R_SIGNAL,	BM_FROM_BROKER, "R_SIGNAL", { F_FLAG } },
 	{ BM_R_COUNT,	BM_FROM_BROKER, "R_COUNT", { F_ERR, F_FLAG } },
 	{ BM_R_SPD,	BM_FROM_BROKER, "R_SPD", { F_ERR, F_FLAG } },
+	{ BM_R_CAPS,	BM_FROM_BROKER, "R_CAPS", { F_ERR, F_CAPS, F_TEXT } },
 };
 
 static const struct bm_row *
@@ -300,6 +303,49 @@ w_pol(struct wr *w, const struct kink_policy *p)
 	w_u32(w, p->pol_reqid);
 }
 
+/* How many entries of a flag list count: up to the last one set. */
+static uint8_t
+caps_count(const uint8_t *have)
+{
+	uint8_t n = SADB_CAPS_MAX;
+
+	while (n > 0 && !have[n - 1])
+		n--;
+	return n;
+}
+
+/*
+ * u8 known (0, 1); u8 n (<= SADB_CAPS_MAX), n x (u8 have (0, 1),
+ * u16 min bits, u16 max bits) for encryption; u8 n, n x u8 have for
+ * integrity.  Entries past n are not set (their key bounds, meaningless
+ * then, are not sent).
+ */
+static void
+w_caps(struct wr *w, const struct sadb_caps *c)
+{
+	uint8_t i, n;
+
+	if (c->kc_known > 1 || c->kc_known < 0)
+		w->bad = 1;
+	w_u8(w, (uint8_t)c->kc_known);
+	n = caps_count(c->kc_enc);
+	w_u8(w, n);
+	for (i = 0; i < n; i++) {
+		if (c->kc_enc[i] > 1)
+			w->bad = 1;
+		w_u8(w, c->kc_enc[i]);
+		w_u16(w, c->kc_enc_min[i]);
+		w_u16(w, c->kc_enc_max[i]);
+	}
+	n = caps_count(c->kc_auth);
+	w_u8(w, n);
+	for (i = 0; i < n; i++) {
+		if (c->kc_auth[i] > 1)
+			w->bad = 1;
+		w_u8(w, c->kc_auth[i]);
+	}
+}
+
 static void
 w_field(struct wr *w, uint8_t f, const struct bmsg *m)
 {
@@ -345,6 +391,9 @@ w_field(struct wr *w, uint8_t f, const struct bmsg *m)
 		break;
 	case F_TEXT:
 		w_text(w, m->bm_text, BM_TEXT_MAX);
+		break;
+	case F_CAPS:
+		w_caps(w, &m->bm_caps);
 		break;
 	default:
 		w->bad = 1;
@@ -572,6 +621,40 @@ r_pol(struct rd *r, struct kink_policy *p)
 	p->pol_reqid = r_u32(r);
 }
 
+/*
+ * The writer's layout and bounds; a last entry not set is refused too,
+ * as the writer never sends one, so what decodes encodes the same.
+ */
+static void
+r_caps(struct rd *r, struct sadb_caps *c)
+{
+	uint8_t i, n;
+
+	c->kc_known = r_u8(r);
+	if (c->kc_known > 1)
+		r_fail(r, BM_E_RANGE);
+	if ((n = r_u8(r)) > SADB_CAPS_MAX) {
+		r_fail(r, BM_E_RANGE);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c->kc_enc[i] = r_u8(r);
+		c->kc_enc_min[i] = r_u16(r);
+		c->kc_enc_max[i] = r_u16(r);
+		if (c->kc_enc[i] > 1 || (i == n - 1 && !c->kc_enc[i]))
+			r_fail(r, BM_E_RANGE);
+	}
+	if ((n = r_u8(r)) > SADB_CAPS_MAX) {
+		r_fail(r, BM_E_RANGE);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c->kc_auth[i] = r_u8(r);
+		if (c->kc_auth[i] > 1 || (i == n - 1 && !c->kc_auth[i]))
+			r_fail(r, BM_E_RANGE);
+	}
+}
+
 static void
 r_field(struct rd *r, uint8_t f, struct bmsg *m)
 {
@@ -619,6 +702,9 @@ r_field(struct rd *r, uint8_t f, struct bmsg *m)
 		break;
 	case F_TEXT:
 		r_text(r, m->bm_text, BM_TEXT_MAX);
+		break;
+	case F_CAPS:
+		r_caps(r, &m->bm_caps);
 		break;
 	}
 }

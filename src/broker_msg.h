@@ -41,6 +41,7 @@ enum bm_type {
 	 * without the test build's hook (docs/arch/privsep.md). */
 	BM_TEST,		/* flag: which knob, spi: its argument, sa */
 	BM_TEST_EVENT,		/* ev: have the backend emit it */
+	BM_CAPS,		/* answered R_CAPS: the backend's sadb_caps */
 	/* broker -> engine */
 	BM_R_DONE = 64,		/* err */
 	BM_R_SPI,		/* err, spi */
@@ -52,6 +53,7 @@ enum bm_type {
 	BM_R_SIGNAL,		/* flag: a signal the broker got, for the engine */
 	BM_R_COUNT,		/* err, flag: how many R_SPD will follow */
 	BM_R_SPD,		/* err, flag: the SPD direction (SADB_SPD_*) */
+	BM_R_CAPS,		/* err, caps, text (caps' source) */
 };
 
 /* Who may send a type: the broker decodes only BM_FROM_ENGINE. */
@@ -83,6 +85,8 @@ struct bmsg {
 	struct kink_policy	 bm_pol;
 	struct kink_xform	 bm_xf;
 	struct sadb_event	 bm_ev;
+	struct sadb_caps	 bm_caps;	/* kc_source travels as bm_text;
+						 * decoded, it is NULL */
 	char			 bm_text[BM_TEXT_MAX + 1];
 };
 

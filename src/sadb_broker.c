@@ -50,6 +50,7 @@ struct sbk {
 	TAILQ_HEAD(, stash)	 sb_stash;
 	struct sadb_ops		 sb_ops;	/* named after the real backend */
 	char			 sb_name[BM_TEXT_MAX + 1];
+	char			 sb_caps_src[BM_TEXT_MAX + 1];
 };
 
 static struct sbk *
@@ -191,8 +192,14 @@ out:
 static void __attribute__((noreturn))
 sbk_gone(void)
 {
-	/* Nothing works without the kernel: init restarts the pair. */
-	fatalx("privsep: the broker is gone");
+	/*
+	 * Nothing works without the kernel: init restarts the pair.  _exit,
+	 * not exit: the exit handlers join the KDC worker, which may sit in
+	 * a KDC request for seconds while this engine still holds the
+	 * control socket's lock, and a restarted kinkd would find it taken.
+	 */
+	log_warnx("privsep: the broker is gone; the engine exits");
+	_exit(1);
 }
 
 static void
@@ -474,6 +481,34 @@ sbk_supports(struct sadb *sd, uint8_t proto, const struct kink_xform *x,
 	return 0;
 }
 
+/*
+ * Synchronous like SUPPORTS: start-up and `show self` ask it.  The
+ * source's text lives here, as the real backend's did in the broker.
+ */
+static int
+sbk_caps(struct sadb *sd, struct sadb_caps *out)
+{
+	struct sbk *s = sbk(sd);
+	struct bmsg m;
+	uint32_t seq;
+
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_CAPS;
+	if (sbk_send(s, &m) == -1)
+		sbk_gone();
+	seq = m.bm_seq;
+	if (sbk_wait(sd, BM_R_CAPS, seq, &m) == -1)
+		sbk_gone();
+	if (m.bm_err != 0 || !m.bm_caps.kc_known) {
+		errno = m.bm_err != 0 ? m.bm_err : ENOENT;
+		return -1;
+	}
+	strlcpy(s->sb_caps_src, m.bm_text, sizeof(s->sb_caps_src));
+	*out = m.bm_caps;
+	out->kc_source = s->sb_caps_src;
+	return 0;
+}
+
 static const struct sadb_ops sadb_broker_ops = {
 	.name = "broker",
 	.open = sbk_open,
@@ -486,6 +521,7 @@ static const struct sadb_ops sadb_broker_ops = {
 	.spd_del = sbk_spd_del,
 	.get = sbk_get,
 	.supports = sbk_supports,
+	.caps = sbk_caps,
 	.del_larval = sbk_del_larval,
 	.spd_repair = sbk_spd_repair,
 	.spd_get = sbk_spd_get,

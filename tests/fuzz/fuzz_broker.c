@@ -6,7 +6,8 @@
  * encodes back to exactly the same octets (no field is read loosely); a
  * decoded request can be checked against a configuration without fault,
  * and an allowed SPD entry is one the configuration has (a range peer's
- * "site" is there, so the template check runs too).
+ * "site" is there, so the template check runs too).  The same octets go
+ * through the engine's parser of the broker's answers.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +59,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    NULL, &e);
 		conf_errors_free(&e);
 		CHECK(conf != NULL);
+	}
+	/* The engine's parser of the answers (R_CAPS's lists) too. */
+	r = bm_decode(data, len, BM_FROM_BROKER, &m);
+	CHECK(r <= BM_OK && r >= BM_E_TEXT);
+	if (r == BM_OK) {
+		n = bm_encode(&m, out, sizeof(out));
+		CHECK(n >= 0 && (size_t)n == len &&
+		    memcmp(out, data, len) == 0);
 	}
 	r = bm_decode(data, len, BM_FROM_ENGINE, &m);
 	CHECK(r <= BM_OK && r >= BM_E_TEXT);

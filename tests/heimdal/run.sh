@@ -5,8 +5,11 @@
 #    "heimdal/");
 #  - host cells (tests/heimdal/64N-*.sh, tests/heimdal/cell.sh): a pair of
 #    Heimdal-built daemons, and an MIT-built one ($B) with a Heimdal-built
-#    one in one realm; against the MIT KDC (640-643) and against the
-#    Heimdal KDC of tests/lib/realm_heimdal.sh (644, 645).
+#    one in one realm; against the MIT KDC (640-643), the Heimdal KDC of
+#    tests/lib/realm_heimdal.sh (644, 645) and Samba's AD DC of
+#    tests/lib/realm_ad.sh (646 aes256, 647 RC4); 648: host 520's replay
+#    across a restart, refused by kinkd's own replay cache (Heimdal's
+#    rd_req keeps none).
 # Only what those need is built.  Environment: B (the MIT build dir, for
 # the mixed pair), HEIMDAL_ONLY="640 642" (only those cells, no unit/krb).
 set -u

@@ -155,6 +155,15 @@ fill(struct bmsg *m, uint8_t type)
 	case BM_R_SIGNAL:
 		m->bm_flag = 15;
 		break;
+	case BM_R_CAPS:
+		m->bm_caps.kc_known = 1;
+		m->bm_caps.kc_enc[0] = 1;
+		m->bm_caps.kc_enc_min[0] = 128;
+		m->bm_caps.kc_enc_max[0] = 256;
+		m->bm_caps.kc_enc[3] = 1;
+		m->bm_caps.kc_auth[SADB_CAPS_MAX - 1] = 1;
+		strcpy(m->bm_text, "SADB_REGISTER");
+		break;
 	}
 }
 
@@ -162,7 +171,8 @@ static const uint8_t all_types[] = {
 	BM_GETSPI, BM_ADD, BM_DEL, BM_DUMP, BM_SPD_ADD, BM_SPD_DEL, BM_GET,
 	BM_SUPPORTS, BM_R_DONE, BM_R_SPI, BM_R_SA, BM_R_END, BM_R_SUPPORTS,
 	BM_R_EVENT, BM_R_HELLO, BM_R_SIGNAL, BM_DEL_LARVAL, BM_SPD_REPAIR,
-	BM_SPD_GET, BM_TEST, BM_TEST_EVENT, BM_R_COUNT, BM_R_SPD,
+	BM_SPD_GET, BM_TEST, BM_TEST_EVENT, BM_R_COUNT, BM_R_SPD, BM_CAPS,
+	BM_R_CAPS,
 };
 #define NTYPES	(sizeof(all_types) / sizeof(all_types[0]))
 
@@ -273,6 +283,99 @@ TEST(broker_msg_golden_spd_larval)
 	/* a TEST_EVENT whose event type is no event */
 	memset(&m, 0, sizeof(m));
 	m.bm_type = BM_TEST_EVENT;
+	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), -1);
+}
+
+/* The kernel's lists: bounded, only up to the last entry set. */
+TEST(broker_msg_golden_caps)
+{
+	static const uint8_t req[] = { 1, BM_CAPS, 0, 0, 0, 0, 0, 5 };
+	static const uint8_t ans[] = { 1, BM_R_CAPS, 0, 0, 0, 0, 0, 5,
+	    0, 0, 0, 0,				/* err */
+	    1,					/* known */
+	    2, 0, 0, 0, 0, 0, 1, 0, 128, 1, 0,	/* enc: [1] 128..256 */
+	    3, 1, 0, 1,				/* auth: [0], [2] */
+	    6, 'A', 'F', '_', 'A', 'L', 'G' };
+	static const uint8_t none[] = { 1, BM_R_CAPS, 0, 0, 0, 0, 0, 6,
+	    0, 0, 0, 2, 0, 0, 0, 0 };
+	struct bmsg m, d;
+	uint8_t buf[BM_MAX];
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_CAPS;
+	m.bm_seq = 5;
+	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), (int)sizeof(req));
+	ASSERT_MEM_EQ(buf, req, sizeof(req));
+	ASSERT_INT_EQ(bm_decode(req, sizeof(req), BM_FROM_ENGINE, &d), BM_OK);
+	ASSERT_INT_EQ(d.bm_type, BM_CAPS);
+	m.bm_type = BM_R_CAPS;
+	m.bm_caps.kc_known = 1;
+	m.bm_caps.kc_enc[1] = 1;
+	m.bm_caps.kc_enc_min[1] = 128;
+	m.bm_caps.kc_enc_max[1] = 256;
+	m.bm_caps.kc_auth[0] = m.bm_caps.kc_auth[2] = 1;
+	/* the source goes as text: the pointer is not sent */
+	m.bm_caps.kc_source = "ignored";
+	strcpy(m.bm_text, "AF_ALG");
+	n = bm_encode(&m, buf, sizeof(buf));
+	ASSERT_INT_EQ(n, (int)sizeof(ans));
+	ASSERT_MEM_EQ(buf, ans, sizeof(ans));
+	ASSERT_INT_EQ(bm_decode(ans, sizeof(ans), BM_FROM_BROKER, &d), BM_OK);
+	ASSERT_INT_EQ(d.bm_caps.kc_known, 1);
+	ASSERT_TRUE(d.bm_caps.kc_source == NULL);
+	ASSERT_INT_EQ(d.bm_caps.kc_enc[0], 0);
+	ASSERT_INT_EQ(d.bm_caps.kc_enc[1], 1);
+	ASSERT_INT_EQ(d.bm_caps.kc_enc_max[1], 256);
+	ASSERT_INT_EQ(d.bm_caps.kc_auth[2], 1);
+	ASSERT_TRUE(strcmp(d.bm_text, "AF_ALG") == 0);
+	/* a refusal or a backend that learnt nothing: an error, no lists */
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_R_CAPS;
+	m.bm_seq = 6;
+	m.bm_err = 2;
+	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), (int)sizeof(none));
+	ASSERT_MEM_EQ(buf, none, sizeof(none));
+	/* the engine cannot answer itself; the broker cannot ask */
+	ASSERT_INT_EQ(bm_decode(ans, sizeof(ans), BM_FROM_ENGINE, &d),
+	    BM_E_TYPE);
+	ASSERT_INT_EQ(bm_decode(req, sizeof(req), BM_FROM_BROKER, &d),
+	    BM_E_TYPE);
+	/* malformed: known not 0/1, a list over SADB_CAPS_MAX, a flag
+	 * not 0/1, a list whose last entry is not set, a truncated list */
+	memcpy(buf, ans, sizeof(ans));
+	buf[12] = 2;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	memcpy(buf, ans, sizeof(ans));
+	buf[13] = SADB_CAPS_MAX + 1;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	memcpy(buf, ans, sizeof(ans));
+	buf[24] = SADB_CAPS_MAX + 1;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	memcpy(buf, ans, sizeof(ans));
+	buf[19] = 2;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	memcpy(buf, ans, sizeof(ans));
+	buf[27] = 0;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	ASSERT_INT_EQ(bm_decode(ans, 20, BM_FROM_BROKER, &d), BM_E_SHORT);
+	/* a control character in the source */
+	memcpy(buf, ans, sizeof(ans));
+	buf[sizeof(ans) - 1] = '\n';
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_TEXT);
+	/* the encoder applies the same bounds */
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_R_CAPS;
+	m.bm_caps.kc_known = 2;
+	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), -1);
+	m.bm_caps.kc_known = 1;
+	m.bm_caps.kc_auth[4] = 7;
 	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), -1);
 }
 
@@ -629,6 +732,10 @@ TEST(broker_check_larval_repair_get_test)
 	m.bm_sa.sa_spi = 0x1000;
 	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 0);
 	ASSERT_TRUE(strstr(why, "larval SA with spi") != NULL);
+	/* what the kernel installs: read-only, always */
+	memset(&m, 0, sizeof(m));
+	m.bm_type = BM_CAPS;
+	ASSERT_INT_EQ(bk_check(c, &m, why, sizeof(why)), 1);
 	/* the test knobs: never through the check */
 	memset(&m, 0, sizeof(m));
 	m.bm_type = BM_TEST;
@@ -644,6 +751,7 @@ main(void)
 {
 	RUN(broker_msg_roundtrip_every_type);
 	RUN(broker_msg_golden_spd_larval);
+	RUN(broker_msg_golden_caps);
 	RUN(broker_msg_wrong_side_refused);
 	RUN(broker_msg_truncated_trailing_oversized);
 	RUN(broker_msg_fields_out_of_range);
