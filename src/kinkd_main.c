@@ -408,6 +408,11 @@ kinkd_stop(struct kinkd *kd)
 		TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
 			if (pe->pe_conf != NULL)
 				spd_remove(kd, pe->pe_conf);
+		/* Range peers are no engine peers: their kernel policies
+		 * (one per range) are the configuration's. */
+		for (int i = 0; i < en->en_conf->c_npeers; i++)
+			if (en->en_conf->c_peers[i].p_nranges > 0)
+				spd_remove(kd, &en->en_conf->c_peers[i]);
 		/* The time is the benchmark's (tests/bench/scale.sh). */
 		if (kd->kd_stop_deletes > 0)
 			log_info("shutdown: %d SAs removed, %d DELETEs to "
@@ -1143,6 +1148,10 @@ kinkd_main(int argc, char *argv[], const struct kinkd_hooks *hooks)
 		spd_install(kd, pe->pe_conf);
 		xact_status_dpd_arm(pe);
 	}
+	/* A range's policies raise the ACQUIREs that find its hosts. */
+	for (int i = 0; i < en->en_conf->c_npeers; i++)
+		if (en->en_conf->c_peers[i].p_nranges > 0)
+			spd_install(kd, &en->en_conf->c_peers[i]);
 	reconcile_arm(kd);
 	log_info("kinkd started: principal %s, port %u, backend %s, "
 	    "epoch 0x%08x, %d peers", en->en_principal, en->en_conf->c_port,

@@ -26,10 +26,12 @@ vm_fail() {
 }
 
 # Module directories copied into the guest: ESP/AH, PF_KEY, XFRM netlink,
-# veth, and the crypto templates the kernel loads on demand (authenc,
-# gcm, seqiv, echainiv, ghash...).
+# veth, the bridge (the site scenario's hosts share one), and the crypto
+# templates the kernel loads on demand (authenc, gcm, seqiv, echainiv,
+# ghash...).
 VM_MODDIRS="kernel/net/ipv4 kernel/net/ipv6 kernel/net/key kernel/net/xfrm
-kernel/crypto kernel/lib kernel/arch/x86/crypto kernel/drivers/net/veth.ko"
+kernel/crypto kernel/lib kernel/arch/x86/crypto kernel/drivers/net/veth.ko
+kernel/net/bridge/bridge.ko kernel/net/802/stp.ko kernel/net/llc/llc.ko"
 
 vm_kernel_pkg() {
 	apt-cache depends "$VM_META" 2>/dev/null |
@@ -42,7 +44,15 @@ vm_kernel() {
 	if [ -f "$VM_CACHE/kernel/ok" ]; then
 		VM_KDIR=$VM_CACHE/kernel
 		VM_KVER=$(cat "$VM_KDIR/ok")
-		return 0
+		missing=
+		for d in $VM_MODDIRS; do
+			[ -e "$VM_KDIR/lib/modules/$VM_KVER/$d" ] || missing="$missing $d"
+		done
+		[ -z "$missing" ] && return 0
+		# A cache made before VM_MODDIRS grew: add what is missing in
+		# place (other runs may be reading it; depmod renames its output).
+		vm_kernel_add "$missing"
+		return
 	fi
 	command -v apt-get >/dev/null || { vm_fail vm-kernel "apt-get not found: cannot fetch $VM_META"; return 1; }
 	command -v depmod >/dev/null || { vm_fail vm-kernel "depmod not found (install kmod: tests/deps.sh)"; return 1; }
@@ -95,6 +105,29 @@ vm_kernel() {
 	VM_KDIR=$VM_CACHE/kernel
 	VM_KVER=$kver
 	echo "vm: cached kernel $pkg ($kver) in $VM_KDIR"
+}
+
+# vm_kernel_add "DIR...": copy these module paths of the cached kernel's
+# package into the cache and run depmod again.
+vm_kernel_add() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/kinkvm-kadd.XXXXXX") || return 1
+	pkg=linux-image-$VM_KVER
+	if ! (cd "$tmp" && apt-get download "$pkg" >download.log 2>&1) ||
+	    ! dpkg-deb -x "$tmp"/*.deb "$tmp/x"; then
+		sed 's/^/    /' "$tmp/download.log"
+		rm -rf "$tmp"
+		vm_fail vm-kernel "cannot fetch $pkg for modules$1"
+		return 1
+	fi
+	for d in $1; do
+		src=$tmp/x/lib/modules/$VM_KVER/$d
+		[ -e "$src" ] || { rm -rf "$tmp"; vm_fail vm-kernel "$pkg has no $d"; return 1; }
+		mkdir -p "$VM_KDIR/lib/modules/$VM_KVER/$(dirname "$d")"
+		cp -a "$src" "$VM_KDIR/lib/modules/$VM_KVER/$d" || { rm -rf "$tmp"; return 1; }
+	done
+	rm -rf "$tmp"
+	depmod -b "$VM_KDIR" "$VM_KVER" || { vm_fail vm-kernel "depmod -b failed"; return 1; }
+	echo "vm: added$1 to the cached kernel"
 }
 
 # Copy a program and its shared libraries (ldd's view) into root $1 (default /usr/bin, ahead of busybox in PATH).

@@ -23,14 +23,15 @@ for p in "$B"/tests/vm/test_* "$B"/kinkd "$B"/tests/kinkd-test "$B"/kinkctl; do
 	[ -x "$p" ] && progs="$progs $p"
 done
 # The KDC side for the kinkd scenarios (tests/lib/realm.sh in the guest),
-# with the database plugin kdb5_util and krb5kdc load at run time.
-for p in krb5kdc kdb5_util kadmin.local ss; do
+# with the database plugin kdb5_util and krb5kdc load at run time; the
+# site scenario's DNS server (tests/lib/dns.sh).
+for p in krb5kdc kdb5_util kadmin.local ss dnsmasq; do
 	p=$(command -v "$p") && progs="$progs $p"
 done
 # libverto picks its event-loop module at run time, as dlopen()s.
 VM_PLUGINS=$(ls /usr/lib/x86_64-linux-gnu/krb5/plugins/*/*.so \
     /usr/lib/x86_64-linux-gnu/libverto-*.so* 2>/dev/null)
-VM_EXTRA="tests/lib/realm.sh:/tests/realm.sh etc/kinkd.conf:/etc/kinkd.conf"
+VM_EXTRA="tests/lib/realm.sh:/tests/realm.sh tests/lib/dns.sh:/tests/dns.sh etc/kinkd.conf:/etc/kinkd.conf"
 export VM_PLUGINS VM_EXTRA
 work=$(mktemp -d "${TMPDIR:-/tmp}/kinkvm-run.XXXXXX")
 vm_initramfs "$work/initrd" tests/vm $progs || exit 1
