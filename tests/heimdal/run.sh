@@ -30,15 +30,16 @@ for f in tests/unit/test_*.c tests/krb/test_*.c tests/tools/*.c; do
 	want="$want $HEIMDAL_B/${f%.c}"
 done
 # B on the command line: the environment's B is the MIT build's.
+blog=$(mktemp "${TMPDIR:-/tmp}/kinkd-heimdal-build.XXXXXX") || exit 1
 if ! ${MAKE:-make} -s -j2 KRB5=heimdal SAN=1 B="$HEIMDAL_B" "$HEIMDAL_B/kinkd" \
     "$HEIMDAL_B/kinkctl" "$HEIMDAL_B/tests/kinkd-test" $want \
-    > /tmp/kinkd-heimdal-build.$$ 2>&1; then
+    > "$blog" 2>&1; then
 	echo "FAIL heimdal/build: make KRB5=heimdal SAN=1 failed:"
-	tail -n 30 /tmp/kinkd-heimdal-build.$$
-	rm -f /tmp/kinkd-heimdal-build.$$
+	tail -n 30 "$blog"
+	rm -f "$blog"
 	exit 1
 fi
-rm -f /tmp/kinkd-heimdal-build.$$
+rm -f "$blog"
 echo "PASS heimdal/build"
 # the mixed pair needs the MIT daemon too
 if [ ! -x "$B/tests/kinkd-test" ] || [ ! -x "$B/kinkctl" ]; then
