@@ -57,6 +57,10 @@ struct ticket_wait {
 	struct kink_engine	*tw_en;
 	uint64_t	 tw_serial;
 	void		(*tw_next)(struct kink_xact *);
+	/* The TGT a U2U ticket is asked under: cached only once the KDC
+	 * issued one (3.7.1: the old ticket stays until then). */
+	uint8_t		*tw_tgt;	/* same allocation, after the struct */
+	size_t		 tw_tgtlen;
 };
 
 static void
@@ -67,8 +71,8 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 	void (*next)(struct kink_xact *) = tw->tw_next;
 
 	x = xact_by_serial(tw->tw_en, tw->tw_serial);
-	free(tw);
 	if (x == NULL) {
+		free(tw);
 		krb_ticket_free(tkt);
 		return;
 	}
@@ -78,6 +82,7 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 	    !x->xa_u2u_tried && x->xa_peer->pe_conf != NULL &&
 	    x->xa_peer->pe_conf->p_u2u) {
 		/* 3.1: the peer's TGT by GETTGT, then a U2U ticket. */
+		free(tw);
 		x->xa_u2u_tried = 1;
 		x->xa_peer->pe_u2u = 1;
 		gettgt_start(x);
@@ -95,11 +100,15 @@ xact_ticket_cb(krb_err err, struct krb_ticket *tkt, void *arg)
 		struct kink_peer *pe = x->xa_peer;
 
 		x->xa_u2u_used = 1;
+		if (tw->tw_tgtlen > 0 && xact_gettgt_store_tgt(pe,
+		    tw->tw_tgt, tw->tw_tgtlen) == -1)
+			xact_gettgt_forget(pe, 1);
 		if (pe->pe_u2u_tkt != tkt) {
 			krb_ticket_free(pe->pe_u2u_tkt);
 			pe->pe_u2u_tkt = krb_ticket_ref(tkt);
 		}
 	}
+	free(tw);
 	if (err != 0) {
 		stats_inc(STAT_KDC_ERR);
 		xact_fail(x, CTL_ERR_FAILED, "no ticket for %s: %s%s",
@@ -256,13 +265,16 @@ xact_gettgt_ticket_u2u(struct kink_xact *x, const uint8_t *tgt, size_t len)
 
 	if (x->xa_state != XS_I_TICKET && xact_state(x, XS_I_TICKET) == -1)
 		return -1;
-	if ((tw = calloc(1, sizeof(*tw))) == NULL) {
+	if ((tw = calloc(1, sizeof(*tw) + len)) == NULL) {
 		xact_fail(x, CTL_ERR_INTERNAL, "out of memory");
 		return -1;
 	}
 	tw->tw_en = x->xa_en;
 	tw->tw_serial = x->xa_serial;
 	tw->tw_next = x->xa_next;
+	tw->tw_tgt = (uint8_t *)(tw + 1);
+	memcpy(tw->tw_tgt, tgt, len);
+	tw->tw_tgtlen = len;
 	x->xa_kreq = krb_get_ticket_u2u(x->xa_en->en_krb,
 	    x->xa_peer->pe_principal, tgt, len, xact_ticket_cb, tw);
 	if (x->xa_kreq == NULL) {
@@ -419,9 +431,8 @@ gettgt_reply(struct kink_xact *x, const struct kink_msg *m)
 	if (wire_has(m, KINK_TGT_REP)) {
 		log_debug(XFMT "TGT_REP: %zu octets", XARG(x),
 		    m->m_tgt_rep.rb_len);
-		/* Kept for the next exchanges: one GETTGT per peer TGT. */
-		(void)xact_gettgt_store_tgt(x->xa_peer, m->m_tgt_rep.rb_p,
-		    m->m_tgt_rep.rb_len);
+		/* Unauthenticated: it replaces the cached TGT and ticket
+		 * only once the KDC issued a ticket under it (3.7.1). */
 		xact_gettgt_ticket_u2u(x, m->m_tgt_rep.rb_p,
 		    m->m_tgt_rep.rb_len);
 		return;

@@ -10,6 +10,10 @@
 #    KRB_ERROR without Cksum keeps alpha's cached TGT and U2U ticket: the
 #    exchange started over fails (its GETTGT is dropped), and the next
 #    exchange reuses the cache with no GETTGT.
+#  forged-tgtrep: that started-over exchange asks beta for its TGT; a
+#    forged KINK_TGT_REP answering the GETTGT carries a TGT the KDC issues
+#    no ticket under, so the exchange fails and the cache stays (RFC 4430
+#    3.7.1, row 40): the next exchange reuses the cached ticket.
 # The forged errors carry the XID the relay saw; v4 only.
 HOST_RETRANS="300ms max 600ms tries 4"
 . tests/lib/host.sh
@@ -85,6 +89,26 @@ relay_rules
 check forged-41/next-create ctl alpha initiate beta
 check_eq forged-41/cache-kept "$(gettgts)" 1
 check forged-41/sas wait_until "$HOST_WAIT" sa_count_is beta 4
+
+# forged-tgtrep
+relay_rules "save=$T/ct.bin a2b CREATE 1" "save=$T/gt.bin a2b GETTGT 1" \
+    "drop a2b any all"
+initiate_bg "$T/it.out"
+require forged-tgtrep/create-saved wait_until "$HOST_WAIT" test -s "$T/ct.bin"
+forge forged-tgtrep "$(xid_of "$T/ct.bin")" 41
+require forged-tgtrep/gettgt-saved wait_until "$HOST_WAIT" test -s "$T/gt.bin"
+# REPLY, Length 28, the GETTGT's XID, KINK_TGT_REP: 8 octets, not a TGT
+"$KINKCRAFT" send -t "$ALPHA" -b "$FROM" -x \
+    "0310001c00000001$(xid_of "$T/gt.bin")050000000000000ca0a1a2a3a4a5a6a7" \
+    > "$T/tgtrep.out" 2>&1
+check forged-tgtrep/tgtrep-sent test $? -eq 0
+wait "$ini"
+check forged-tgtrep/exchange-fails test $? -ne 0
+check forged-tgtrep/no-ticket grep -q "no ticket for kink/beta.test" "$T/it.out"
+relay_rules
+check forged-tgtrep/next-create ctl alpha initiate beta
+check_eq forged-tgtrep/cache-kept "$(gettgts)" 1
+check forged-tgtrep/sas wait_until "$HOST_WAIT" sa_count_is beta 6
 relay_stop
 stop_kinkd alpha
 stop_kinkd beta
