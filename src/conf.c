@@ -288,6 +288,26 @@ conf_peer_free(struct conf_peer *cp)
 }
 
 struct conf_peer *
+conf_peer_bare(const struct conf_peer *cp)
+{
+	struct conf_peer *c;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	*c = *cp;
+	c->p_policies = NULL;
+	c->p_npolicies = 0;
+	c->p_find_arg = NULL;
+	c->p_name = strdup(cp->p_name);
+	c->p_principal = strdup(cp->p_principal);
+	if (c->p_name == NULL || c->p_principal == NULL) {
+		conf_peer_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct conf_peer *
 conf_peer_learned(const struct conf_peer *tmpl, const char *name,
     const char *principal, const struct sockaddr *addr,
     const struct sockaddr *local)

@@ -214,6 +214,13 @@ struct conf_peer *conf_peer_learned(const struct conf_peer *tmpl,
 	    const struct sockaddr *addr, const struct sockaddr *local);
 void	conf_peer_free(struct conf_peer *);	/* NULL-safe */
 /*
+ * A copy of `cp` with no policies (name, principal, addresses, options):
+ * what a peer removed by a reload needs to finish telling the peer, with
+ * nothing the SPD or an ACQUIRE could find.  NULL on allocation failure;
+ * free with conf_peer_free().
+ */
+struct conf_peer *conf_peer_bare(const struct conf_peer *cp);
+/*
  * The kernel policies of `pol` of peer `cp`, into out[0..max): the policy
  * itself, or for a range peer's "me"/"peer" policy one per range of a
  * fitting family ("me" any address, "peer" the range), so an ACQUIRE

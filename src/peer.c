@@ -67,13 +67,25 @@ peer_free(struct kink_peer *pe)
 	if (pe == NULL)
 		return;
 	TAILQ_REMOVE(&pe->pe_en->en_peers, pe, pe_entry);
+	if (!pe->pe_retired) {
+		RB_REMOVE(kink_peer_names, &pe->pe_en->en_peer_names, pe);
+		RB_REMOVE(kink_peer_princs, &pe->pe_en->en_peer_princs, pe);
+	}
+	if (pe->pe_learned)
+		pe->pe_en->en_nlearned--;
+	if (pe->pe_learned || pe->pe_retired)
+		conf_peer_free(pe->pe_conf);
+	free(pe);
+}
+
+void
+peer_unindex(struct kink_peer *pe)
+{
+	if (pe->pe_retired)
+		return;
 	RB_REMOVE(kink_peer_names, &pe->pe_en->en_peer_names, pe);
 	RB_REMOVE(kink_peer_princs, &pe->pe_en->en_peer_princs, pe);
-	if (pe->pe_learned) {
-		pe->pe_en->en_nlearned--;
-		conf_peer_free(pe->pe_conf);
-	}
-	free(pe);
+	pe->pe_retired = 1;
 }
 
 struct kink_peer *
@@ -119,7 +131,7 @@ peer_by_reqid(struct kink_engine *en, uint32_t reqid,
 
 	*polp = NULL;
 	TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
-		for (i = 0; pe->pe_conf && i < pe->pe_conf->p_npolicies; i++)
+		for (i = 0; !pe->pe_retired && pe->pe_conf && i < pe->pe_conf->p_npolicies; i++)
 			if (pe->pe_conf->p_policies[i].pol_reqid == reqid) {
 				*polp = &pe->pe_conf->p_policies[i];
 				return pe;

@@ -87,12 +87,21 @@ struct kink_peer {
 	uint64_t		 pe_idle_ms;
 	struct sockaddr_storage	 pe_local;	/* "me" in its policies */
 	struct conf_peer	*pe_next_conf;	/* during a reload */
+	/*
+	 * Removed from the configuration by a reload while its DELETEs were
+	 * in flight (xact_peer_retire): out of every lookup, pe_conf its own
+	 * bare copy (no policies), freed once its last transaction ends.
+	 */
+	uint8_t			 pe_retired;
+	struct timer		 pe_retire;
 };
 
 /* A new entry in the engine's table; NULL on allocation failure. */
 struct kink_peer *peer_new(struct kink_engine *, struct conf_peer *);
 /* Out of the table and freed; the caller released what hangs off it. */
 void	peer_free(struct kink_peer *);
+/* Out of the name, principal and reqid lookups, still in the list. */
+void	peer_unindex(struct kink_peer *);
 struct kink_peer *peer_by_name(struct kink_engine *, const char *);
 struct kink_peer *peer_by_principal(struct kink_engine *, const char *);
 /* Policy of a configured peer by name; NULL if absent. */

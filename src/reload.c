@@ -183,31 +183,44 @@ reload_sa_goes(const struct kink_sarec *sr, void *arg)
 	return op == NULL || npol == NULL || !conf_policy_same(op, npol);
 }
 
-/* A kept peer whose policy went or changed: the peer is told (DELETE). */
-static int
-reload_sa_tell(const struct kink_sarec *sr, void *arg)
-{
-	return reload_peer_conf(sr->sr_peer, arg) != NULL &&
-	    reload_sa_goes(sr, arg);
-}
-
 static void
 reload_sas(struct kink_engine *en, struct kink_conf *nc, int *kept,
     int *dropped, int *ndelete)
 {
 	struct kink_sarec *sr, *snext;
+	struct kink_peer *pe;
+	int n, nd;
 
 	for (sr = sarec_next(en, NULL, NULL); sr != NULL;
 	    sr = sarec_next(en, sr, NULL))
 		if (!reload_sa_goes(sr, nc))
 			(*kept)++;
 	/*
-	 * Removed on purpose, so the peer must stop sending into them.  A
-	 * peer the reload removes loses its transactions with it, so its
-	 * SAs just go (reload_peers).
+	 * Removed on purpose, so the peer must stop sending into them: a
+	 * kept peer's SAs whose policy went or changed, and every SA of a
+	 * configured peer the reload removes (that peer stays until its
+	 * DELETEs end, reload_peers).  A learned peer no range covers any
+	 * more is gone from the address it was learned at: its SAs just go.
 	 */
-	*dropped = xact_delete_tell(en, NULL, reload_sa_tell, nc,
-	    "policy changed by reload", ndelete);
+	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
+		if (pe->pe_retired)
+			continue;
+		if (reload_peer_conf(pe, nc) != NULL) {
+			*dropped += xact_delete_tell(en, pe, reload_sa_goes,
+			    nc, "policy changed by reload", ndelete);
+			continue;
+		}
+		if (pe->pe_learned)
+			continue;
+		nd = 0;
+		n = xact_delete_tell(en, pe, NULL, NULL,
+		    "peer removed by reload", &nd);
+		if (n > 0)
+			log_info("peer %s removed by reload: %d SAs deleted, "
+			    "%d DELETEs to it", pe->pe_name, n, nd);
+		*dropped += n;
+		*ndelete += nd;
+	}
 	for (sr = sarec_next(en, NULL, NULL); sr != NULL; sr = snext) {
 		snext = sarec_next(en, sr, NULL);
 		if (reload_sa_goes(sr, nc)) {
@@ -307,10 +320,12 @@ reload_peers(struct kink_engine *en, struct kink_conf *nc)
 			}
 			continue;
 		}
-		if ((np = reload_peer_conf(pe, nc)) == NULL) {
-			pe->pe_conf = NULL;
-			xact_peer_remove(pe, "peer removed");
-		} else
+		if (pe->pe_retired)
+			continue;
+		if ((np = reload_peer_conf(pe, nc)) == NULL)
+			/* Its own copy of what the DELETEs need. */
+			xact_peer_retire(pe, "peer removed");
+		else
 			pe->pe_conf = np;
 	}
 	for (i = 0; i < nc->c_npeers; i++)

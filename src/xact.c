@@ -204,6 +204,9 @@ xact_free(struct kink_xact *x)
 	RB_REMOVE(kink_xact_serials, &en->en_xact_serials, x);
 	en->en_nxact--;
 	x->xa_peer->pe_nxact--;
+	/* Not from in here: callers may still hold the peer. */
+	if (x->xa_peer->pe_retired && x->xa_peer->pe_nxact == 0)
+		timer_add_ms(&x->xa_peer->pe_retire, 0);
 	if (x->xa_peer->pe_probe == x)
 		x->xa_peer->pe_probe = NULL;
 	if (!x->xa_completed)
@@ -596,5 +599,49 @@ xact_peer_remove(struct kink_peer *pe, const char *why)
 		    en->en_ops[i]->xo_peer_gone != NULL)
 			en->en_ops[i]->xo_peer_gone(pe);
 	sarec_flush(en, pe, why);
+	timer_fini(&pe->pe_retire);
 	peer_free(pe);
+}
+
+static void
+peer_retired_cb(void *arg)
+{
+	struct kink_peer *pe = arg;
+
+	if (pe->pe_nxact == 0)
+		xact_peer_remove(pe, "peer removed");
+}
+
+void
+xact_peer_retire(struct kink_peer *pe, const char *why)
+{
+	struct kink_engine *en = pe->pe_en;
+	struct kink_xact *x, *next;
+	struct conf_peer *bare;
+
+	for (x = TAILQ_FIRST(&en->en_xacts); x != NULL; x = next) {
+		next = TAILQ_NEXT(x, xa_entry);
+		if (x->xa_peer != pe || (x->xa_role == XR_INIT &&
+		    x->xa_cmd == KINK_MSGTYPE_DELETE))
+			continue;
+		if (!x->xa_completed)
+			xact_complete(x, 0, CTL_ERR_FAILED, "%s", why);
+		xact_free(x);
+	}
+	if (pe->pe_nxact == 0 || pe->pe_conf == NULL ||
+	    (bare = conf_peer_bare(pe->pe_conf)) == NULL) {
+		xact_peer_remove(pe, why);
+		return;
+	}
+	if (timer_init(&pe->pe_retire, en->en_base, peer_retired_cb,
+	    pe) == -1) {
+		conf_peer_free(bare);
+		xact_peer_remove(pe, why);
+		return;
+	}
+	if (pe->pe_learned)
+		conf_peer_free(pe->pe_conf);
+	pe->pe_conf = bare;
+	peer_unindex(pe);
+	timer_del(&pe->pe_dpd);
 }

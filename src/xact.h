@@ -229,6 +229,13 @@ void	xact_restart(struct kink_xact *, const char *why);
 /* A configured peer enters the table / leaves it with all it holds. */
 struct kink_peer *xact_peer_add(struct kink_engine *, struct conf_peer *);
 void	xact_peer_remove(struct kink_peer *, const char *why);
+/*
+ * A configured peer a reload removes, after its SAs were named in
+ * DELETEs: every other transaction of it ends, and the peer stays, out of
+ * every lookup, until its DELETEs are answered or given up; then it is
+ * removed.  Without a DELETE in flight it is removed at once.
+ */
+void	xact_peer_retire(struct kink_peer *, const char *why);
 
 /* xact_msg.c: message assembly, sealing and sending. */
 /* Build xa_msg as a command (AP_REQ, [ENCRYPT{ISAKMP xa_qm}], Cksum). */

@@ -147,7 +147,8 @@ xact_status_dpd_arm(struct kink_peer *pe)
 	uint32_t ms = pe->pe_en->en_conf->c_deadpeer_ms;
 
 	timer_del(&pe->pe_dpd);
-	if (ms > 0)
+	/* A peer removed by reload is only finishing its DELETEs. */
+	if (ms > 0 && !pe->pe_retired)
 		timer_add_ms(&pe->pe_dpd, ms);
 }
 
