@@ -69,6 +69,8 @@ enum kreq_op {
 	KREQ_REGISTER,		/* kr_proto (PF_KEY only) */
 	KREQ_SPD_GET,		/* kr_pol, kr_dir (XFRM only): read one
 				   entry; the ACK 0 or ENOENT says */
+	KREQ_SPD_DUMP,		/* PF_KEY only: every SPD entry, as
+				   KIN_DUMP parts with ki_spd set */
 };
 
 struct kreq {
@@ -117,6 +119,16 @@ struct kin {
 	uint32_t		 ki_polid;
 	struct kink_sa		 ki_sa;		/* never with keys */
 	struct sadb_event	 ki_ev;
+	/*
+	 * KIN_DUMP of an SPD dump (PF_KEY): one kernel policy, with the
+	 * selector as the kernel holds it for its direction (the format's
+	 * value): source, destination, upper-layer protocol (0: any).
+	 */
+	int			 ki_spd;
+	uint8_t			 ki_spd_dir;
+	uint8_t			 ki_spd_ipsec;	/* type IPSEC (not bypass) */
+	uint8_t			 ki_spd_ulproto;
+	struct kink_selector	 ki_spd_src, ki_spd_dst;
 };
 
 #endif

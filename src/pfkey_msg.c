@@ -415,6 +415,9 @@ pfkey_build(const struct pfkey_state *ps, const struct kreq *rq,
 	case KREQ_DUMP:
 		pk_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC);
 		break;
+	case KREQ_SPD_DUMP:
+		pk_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC);
+		break;
 	case KREQ_SPD_ADD:
 	case KREQ_SPD_DEL:
 		build_pol(&m, rq->kr_pol, rq->kr_dir, rq->kr_op == KREQ_SPD_DEL,
@@ -683,6 +686,46 @@ pk_expire(const struct pfkey_state *ps, const struct pk_parsed *p,
 	out->ki_kind = KIN_EXPIRE;
 }
 
+/* An address extension as a selector: address, prefix, port, proto. */
+static int
+pk_getsel(const struct pk_parsed *p, uint16_t type, struct kink_selector *sel,
+    uint8_t *proto)
+{
+	const struct sadb_address *a = (const void *)p->p_ext[type];
+	const struct sockaddr *sa;
+
+	memset(sel, 0, sizeof(*sel));
+	if (pk_getaddr(p, type, &sel->sel_addr) == -1)
+		return -1;
+	sa = (const struct sockaddr *)(a + 1);
+	sel->sel_plen = a->sadb_address_prefixlen;
+	sel->sel_port = ntohs(sa->sa_family == AF_INET ?
+	    ((const struct sockaddr_in *)sa)->sin_port :
+	    ((const struct sockaddr_in6 *)sa)->sin6_port);
+	*proto = a->sadb_address_proto == IPSEC_ULPROTO_ANY ? 0 :
+	    a->sadb_address_proto;
+	return 0;
+}
+
+/* One part of an SPD dump: the entry's direction and selector. */
+static void
+pk_spd_part(const struct pk_parsed *p, struct kin *out)
+{
+	const struct sadb_x_policy *xp =
+	    (const void *)p->p_ext[SADB_X_EXT_POLICY];
+	uint8_t sp, dp;
+
+	out->ki_spd = 1;
+	if (out->ki_err != 0 || xp == NULL ||
+	    pk_getsel(p, SADB_EXT_ADDRESS_SRC, &out->ki_spd_src, &sp) == -1 ||
+	    pk_getsel(p, SADB_EXT_ADDRESS_DST, &out->ki_spd_dst, &dp) == -1)
+		return;
+	out->ki_have = 1;
+	out->ki_spd_dir = xp->sadb_x_policy_dir;
+	out->ki_spd_ipsec = xp->sadb_x_policy_type == IPSEC_POLICY_IPSEC;
+	out->ki_spd_ulproto = sp;
+}
+
 /* An answer to one of our requests (our pid). */
 static void
 pk_answer(const struct pfkey_state *ps, const struct pk_parsed *p,
@@ -703,6 +746,11 @@ pk_answer(const struct pfkey_state *ps, const struct pk_parsed *p,
 		out->ki_last = h->sadb_msg_seq == 0;
 		if (out->ki_err == 0)
 			out->ki_have = sa_from_pk(ps, p, &out->ki_sa) == 0;
+		return;
+	case SADB_X_SPDDUMP:
+		out->ki_kind = KIN_DUMP;
+		out->ki_last = h->sadb_msg_seq == 0;
+		pk_spd_part(p, out);
 		return;
 	case SADB_GETSPI:
 		if (out->ki_err != 0)

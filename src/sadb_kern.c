@@ -32,6 +32,7 @@ enum sadb_req_kind {
 	SADB_REQ_QUIET,		/* nobody waits (first half of delete + add) */
 	SADB_REQ_LARVAL,	/* getspi on a larval SA, then rq_done's delete */
 	SADB_REQ_SPDNEW,	/* rq_spdcb with rq_spddir */
+	SADB_REQ_SPDDUMP,	/* rq_spdcb per direction of rq_pol */
 };
 
 struct sadb_kern;
@@ -60,6 +61,14 @@ struct sadb_req {
 	uint32_t	 rq_parent;
 	int		 rq_prev_err;
 	struct event	*rq_timer;
+	/* SADB_REQ_SPDDUMP: the policy asked about, its directions (the
+	 * format's values) and which of them the dump showed; rq_queued:
+	 * not sent yet, another dump is in flight (PF_KEY serves one). */
+	struct kink_policy rq_pol;
+	uint8_t		 rq_dirs[3];
+	int		 rq_ndirs;
+	uint8_t		 rq_found;
+	int		 rq_queued;
 };
 
 struct sadb_larval {
@@ -89,6 +98,7 @@ struct sadb_kern {
 };
 
 static void	sadb_req_finish(struct sadb_req *, int);
+static void	kern_dump_next(struct sadb_kern *);
 static struct sadb_req *kern_one(struct sadb_kern *, enum sadb_req_kind,
 		    struct kreq *, void *);
 
@@ -178,6 +188,8 @@ sadb_req_finish(struct sadb_req *rq, int err)
 	uint32_t spi = rq->rq_spi;
 	struct sadb_kern *k = rq->rq_k;
 	struct kink_sa lsa;
+	int ndirs = rq->rq_ndirs, found = rq->rq_found, i;
+	static const int gen[3] = { SADB_SPD_OUT, SADB_SPD_IN, SADB_SPD_FWD };
 
 	if (err == 0 && (kind == SADB_REQ_SPI || kind == SADB_REQ_LARVAL) &&
 	    !rq->rq_gotspi)
@@ -192,7 +204,12 @@ sadb_req_finish(struct sadb_req *rq, int err)
 	}
 	if (kind == SADB_REQ_LARVAL)
 		lsa = rq->rq_sa;
+	if (k->k_dump == rq->rq_seq)
+		k->k_dump = 0;
 	sadb_req_free(rq);
+	/* Before the callbacks, which may close the backend. */
+	if (k->k_dump == 0)
+		kern_dump_next(k);
 	/* A NULL callback is allowed: fire and forget. */
 	switch (kind) {
 	case SADB_REQ_LARVAL:
@@ -227,6 +244,12 @@ sadb_req_finish(struct sadb_req *rq, int err)
 	case SADB_REQ_SPDNEW:
 		if (spdcb != NULL)
 			spdcb(err, spddir, arg);
+		break;
+	case SADB_REQ_SPDDUMP:
+		/* The callback may close us: only locals from here. */
+		for (i = 0; i < ndirs && spdcb != NULL; i++)
+			spdcb(err != 0 ? err : (found & (1 << i)) ? 0 : ENOENT,
+			    gen[i], arg);
 		break;
 	case SADB_REQ_QUIET:
 		break;
@@ -514,11 +537,19 @@ sadb_kern_dump(struct sadb *sd, sadb_dump_cb cb, void *arg)
 	struct kreq kr = { .kr_op = KREQ_DUMP };
 	struct sadb_req *rq;
 
-	/* A timed-out dump is no longer in the queue. */
+	/* A timed-out dump is no longer in the queue.  Behind an SPD dump
+	 * (pfkey_spd_get) an SA dump waits its turn. */
 	if (k->k_fmt->kf_one_dump && k->k_dump != 0 &&
-	    sadb_req_find(k, k->k_dump) != NULL) {
-		errno = EBUSY;
-		return -1;
+	    (rq = sadb_req_find(k, k->k_dump)) != NULL) {
+		if (rq->rq_kind != SADB_REQ_SPDDUMP) {
+			errno = EBUSY;
+			return -1;
+		}
+		if ((rq = sadb_req_new(k, SADB_REQ_DUMP, arg)) == NULL)
+			return -1;
+		rq->rq_dumpcb = cb;
+		rq->rq_queued = 1;
+		return 0;
 	}
 	if ((rq = kern_one(k, SADB_REQ_DUMP, &kr, arg)) == NULL)
 		return -1;
@@ -652,6 +683,35 @@ kern_event(struct sadb_kern *k, const struct kin *in)
 	sadb_upcall(k->k_sd, ev);
 }
 
+static int
+sel_same(const struct kink_selector *a, const struct kink_selector *b)
+{
+	return a->sel_plen == b->sel_plen && a->sel_port == b->sel_port &&
+	    addr_eq(addr_sa(&a->sel_addr), addr_sa(&b->sel_addr));
+}
+
+/* An SPD entry of the dump: one of the asked policy's directions? */
+static void
+kern_spd_part(struct sadb_req *rq, const struct kin *in)
+{
+	const struct kink_policy *pol = &rq->rq_pol;
+	int i, out;
+
+	if (!in->ki_spd_ipsec || in->ki_spd_ulproto != pol->pol_ulproto)
+		return;
+	for (i = 0; i < rq->rq_ndirs; i++) {
+		if (in->ki_spd_dir != rq->rq_dirs[i])
+			continue;
+		/* As the policy was written: out from src to dst, in and
+		 * fwd the other way (build_pol). */
+		out = i == 0;
+		if (sel_same(&in->ki_spd_src, out ? &pol->pol_src :
+		    &pol->pol_dst) && sel_same(&in->ki_spd_dst, out ?
+		    &pol->pol_dst : &pol->pol_src))
+			rq->rq_found |= (uint8_t)(1 << i);
+	}
+}
+
 /* A part of the dump in flight (PF_KEY numbers them on its own). */
 static void
 kern_dump_part(struct sadb_kern *k, const struct kin *in)
@@ -669,7 +729,9 @@ kern_dump_part(struct sadb_kern *k, const struct kin *in)
 		sadb_req_finish(rq, in->ki_err == ENOENT ? 0 : in->ki_err);
 		return;
 	}
-	if (in->ki_have && rq->rq_dumpcb != NULL &&
+	if (rq->rq_kind == SADB_REQ_SPDDUMP && in->ki_have && in->ki_spd)
+		kern_spd_part(rq, in);
+	else if (in->ki_have && !in->ki_spd && rq->rq_dumpcb != NULL &&
 	    sadb_reqid_ours(k->k_sd, in->ki_sa.sa_reqid))
 		rq->rq_dumpcb(0, &in->ki_sa, rq->rq_arg);
 	/* The callback may have closed us, or timed out nothing: look again. */
@@ -984,10 +1046,73 @@ xfrm_open(struct sadb *sd)
 	return sadb_kern_open(sd, &sadb_xfrm_fmt);
 }
 
+/* Send the first queued dump, if no dump is in flight. */
+static void
+kern_dump_next(struct sadb_kern *k)
+{
+	struct kreq kr = { .kr_op = KREQ_SPD_DUMP };
+	struct timeval tv = { SADB_KERN_TIMEOUT_MS / 1000,
+	    (SADB_KERN_TIMEOUT_MS % 1000) * 1000 };
+	struct sadb_req *rq;
+
+	while (k->k_dump == 0 && !k->k_dead) {
+		TAILQ_FOREACH(rq, &k->k_reqs, rq_entry)
+			if (rq->rq_queued)
+				break;
+		if (rq == NULL)
+			return;
+		rq->rq_queued = 0;
+		kr.kr_op = rq->rq_kind == SADB_REQ_DUMP ? KREQ_DUMP :
+		    KREQ_SPD_DUMP;
+		/* Its time runs from now, not from the wait. */
+		evtimer_add(rq->rq_timer, &tv);
+		if (kern_request(k, &kr, rq) == 0) {
+			k->k_dump = rq->rq_seq;
+			return;
+		}
+		sadb_req_finish(rq, errno);
+		return;		/* finish started the next one */
+	}
+}
+
+/*
+ * PF_KEY finds an SPD entry by id, not by selector, and kinkd knows no
+ * ids across restarts: one SPDDUMP per call (queued behind a dump in
+ * flight), each entry compared with the policy's selector per direction;
+ * at the end each direction answers 0 or ENOENT.
+ */
+static int
+pfkey_spd_get(struct sadb *sd, const struct kink_policy *pol,
+    sadb_spd_cb cb, void *arg)
+{
+	struct sadb_kern *k = sd->sd_priv;
+	struct kreq kr = { .kr_op = KREQ_SPD_DUMP };
+	struct sadb_req *rq;
+	int e;
+
+	if ((rq = sadb_req_new(k, SADB_REQ_SPDDUMP, arg)) == NULL)
+		return -1;
+	rq->rq_spdcb = cb;
+	rq->rq_pol = *pol;
+	rq->rq_ndirs = k->k_fmt->kf_dirs(pol, rq->rq_dirs);
+	if (k->k_dump != 0) {
+		rq->rq_queued = 1;
+		return rq->rq_ndirs;
+	}
+	/* Never a callback from inside the call: a failed send fails it. */
+	if (kern_request(k, &kr, rq) == -1) {
+		e = errno;
+		sadb_req_free(rq);
+		errno = e;
+		return -1;
+	}
+	k->k_dump = rq->rq_seq;
+	return rq->rq_ndirs;
+}
+
 /*
  * Read-only: one GETPOLICY per direction; each answers 0 (the kernel has
- * the entry) or ENOENT.  XFRM only: PF_KEY finds entries by id, not by
- * selector, so pfkey leaves the op NULL.
+ * the entry) or ENOENT.  XFRM; PF_KEY dumps (pfkey_spd_get).
  */
 static int
 sadb_kern_spd_get(struct sadb *sd, const struct kink_policy *pol,
@@ -1029,6 +1154,7 @@ const struct sadb_ops sadb_pfkey_ops = {
 	.get = sadb_kern_get,
 	.del_larval = sadb_kern_del_larval,
 	.spd_repair = sadb_kern_spd_repair,
+	.spd_get = pfkey_spd_get,
 	.caps = sadb_kern_caps,
 	.supports = sadb_kern_supports,
 };

@@ -205,6 +205,7 @@ kc_cases(const struct kc *c, int pfkey, struct kc_case *out, int dirs_out,
 		    .kr_proto = PROTO_IPSEC_ESP);
 		KC("register-ah", .kr_op = KREQ_REGISTER,
 		    .kr_proto = PROTO_IPSEC_AH);
+		KC("spddump", .kr_op = KREQ_SPD_DUMP);
 	}
 #undef KC
 	return n;

@@ -45,7 +45,7 @@ build_all(int fam)
 	    IPSEC_DIR_OUTBOUND, IPSEC_DIR_INBOUND, IPSEC_DIR_FWD
 	};
 
-	kg_build_all("pfkey", fam, 1, dirs, 24, build);
+	kg_build_all("pfkey", fam, 1, dirs, 25, build);
 }
 
 TEST(build_golden_v4)
@@ -317,6 +317,68 @@ TEST(parse_spd_answer_and_acquire)
 	ASSERT_INT_EQ(in.ki_kind, KIN_IGNORE);
 }
 
+static void
+check_sel(const struct kink_selector *got, const struct kink_selector *want)
+{
+	ASSERT_TRUE(addr_eq(addr_sa(&got->sel_addr), addr_sa(&want->sel_addr)));
+	ASSERT_INT_EQ(got->sel_plen, want->sel_plen);
+	ASSERT_INT_EQ(got->sel_port, want->sel_port);
+}
+
+/* SPDDUMP parts: each entry's direction and selector as the kernel has
+ * it (the SPDADD golden messages stand for the kernel's entries). */
+TEST(parse_spd_dump)
+{
+	static struct pfkey_state s = { .ps_pid = KC_PID };
+	uint8_t buf[KMSG_MAX] KBUF_ALIGN;
+	struct sadb_x_policy *xp;
+	struct kc c;
+	struct kin in;
+	size_t len;
+	int fam;
+
+	for (fam = AF_INET; fam != 0; fam = fam == AF_INET ? AF_INET6 : 0) {
+		kc_init(&c, fam);
+		ASSERT_TRUE((len = kernel_msg(fam, "spdadd-transport-in",
+		    SADB_X_SPDDUMP, KC_PID, 3, buf)) != 0);
+		pfkey_parse(&s, buf, len, &in);
+		ASSERT_INT_EQ(in.ki_kind, KIN_DUMP);
+		ASSERT_TRUE(in.ki_spd && in.ki_have && !in.ki_last);
+		ASSERT_INT_EQ(in.ki_spd_dir, IPSEC_DIR_INBOUND);
+		ASSERT_TRUE(in.ki_spd_ipsec);
+		ASSERT_INT_EQ(in.ki_spd_ulproto, c.transport.pol_ulproto);
+		/* Inbound: from the policy's destination to its source. */
+		check_sel(&in.ki_spd_src, &c.transport.pol_dst);
+		check_sel(&in.ki_spd_dst, &c.transport.pol_src);
+		ASSERT_TRUE((len = kernel_msg(fam, "spdadd-tunnel-out",
+		    SADB_X_SPDDUMP, KC_PID, 0, buf)) != 0);
+		pfkey_parse(&s, buf, len, &in);
+		ASSERT_TRUE(in.ki_kind == KIN_DUMP && in.ki_have && in.ki_last);
+		ASSERT_INT_EQ(in.ki_spd_dir, IPSEC_DIR_OUTBOUND);
+		check_sel(&in.ki_spd_src, &c.tunnel.pol_src);
+		check_sel(&in.ki_spd_dst, &c.tunnel.pol_dst);
+		/* A bypass entry is told apart from kinkd's IPSEC ones. */
+		xp = (void *)find_ext(buf, SADB_X_EXT_POLICY);
+		ASSERT_TRUE(xp != NULL);
+		xp->sadb_x_policy_type = IPSEC_POLICY_NONE;
+		pfkey_parse(&s, buf, len, &in);
+		ASSERT_TRUE(in.ki_have && !in.ki_spd_ipsec);
+		/* No policy extension: a part, but nothing to compare. */
+		find_ext(buf, SADB_X_EXT_POLICY)->sadb_ext_type = 99;
+		pfkey_parse(&s, buf, len, &in);
+		ASSERT_TRUE(in.ki_kind == KIN_DUMP && in.ki_spd && !in.ki_have);
+	}
+	/* An empty SPD: the kernel answers the request with ENOENT. */
+	len = kernel_msg(AF_INET, "spddump", SADB_X_SPDDUMP, KC_PID, KC_SEQ,
+	    buf);
+	((struct sadb_msg *)buf)->sadb_msg_errno = ENOENT;
+	pfkey_parse(&s, buf, len, &in);
+	ASSERT_INT_EQ(in.ki_kind, KIN_DUMP);
+	ASSERT_INT_EQ(in.ki_seq, KC_SEQ);
+	ASSERT_INT_EQ(in.ki_err, ENOENT);
+	ASSERT_TRUE(!in.ki_have);
+}
+
 TEST(parse_expire_soft_hard)
 {
 	uint8_t buf[KMSG_MAX] KBUF_ALIGN;
@@ -516,6 +578,7 @@ main(void)
 	RUN(parse_errno_answer);
 	RUN(parse_get_and_dump);
 	RUN(parse_spd_answer_and_acquire);
+	RUN(parse_spd_dump);
 	RUN(parse_expire_soft_hard);
 	RUN(parse_truncated);
 	RUN(parse_garbled);
