@@ -147,8 +147,10 @@ bk_send(struct broker *bk, struct bmsg *m)
 	}
 }
 
+/* An answer of one message: the SPI of R_SPI, the direction of R_SPD. */
 static void
-bk_answer(struct broker *bk, uint8_t type, uint32_t seq, int err)
+bk_answer_val(struct broker *bk, uint8_t type, uint32_t seq, int err,
+    uint32_t spi, uint32_t flag)
 {
 	struct bmsg m;
 
@@ -156,7 +158,15 @@ bk_answer(struct broker *bk, uint8_t type, uint32_t seq, int err)
 	m.bm_type = type;
 	m.bm_seq = seq;
 	m.bm_err = err;
+	m.bm_spi = spi;
+	m.bm_flag = flag;
 	bk_send(bk, &m);
+}
+
+static void
+bk_answer(struct broker *bk, uint8_t type, uint32_t seq, int err)
+{
+	bk_answer_val(bk, type, seq, err, 0, 0);
 }
 
 static void
@@ -185,14 +195,8 @@ static void
 bk_spi(int err, uint32_t spi, void *arg)
 {
 	struct breq *r = arg;
-	struct bmsg m;
 
-	memset(&m, 0, sizeof(m));
-	m.bm_type = BM_R_SPI;
-	m.bm_seq = r->br_seq;
-	m.bm_err = err;
-	m.bm_spi = spi;
-	bk_send(r->br_bk, &m);
+	bk_answer_val(r->br_bk, BM_R_SPI, r->br_seq, err, spi, 0);
 	free(r);
 }
 
@@ -221,14 +225,8 @@ static void
 bk_spd(int err, int dir, void *arg)
 {
 	struct breq *r = arg;
-	struct bmsg m;
 
-	memset(&m, 0, sizeof(m));
-	m.bm_type = BM_R_SPD;
-	m.bm_seq = r->br_seq;
-	m.bm_err = err;
-	m.bm_flag = (uint32_t)dir;
-	bk_send(r->br_bk, &m);
+	bk_answer_val(r->br_bk, BM_R_SPD, r->br_seq, err, 0, (uint32_t)dir);
 	if (--r->br_left <= 0)
 		free(r);
 }
