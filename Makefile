@@ -87,9 +87,14 @@ all: programs
 programs: $(PROGS)
 tests: $(PROGS) $(TEST_DAEMON) $(TESTS) $(TOOLS)
 
-# Grouped: one ./configure run makes both, even under make -j.
+# Grouped: one ./configure run makes both, even under make -j.  A re-run
+# keeps the arguments of the first (--with-krb5=heimdal, --sysconfdir):
+# config.status --recheck runs configure again with them.
 config.mk config.h &: configure config.mk.in
-	./configure -q
+	@if [ -x config.status ]; then \
+	  echo "./config.status --recheck (configure with its first arguments)"; \
+	  ./config.status --recheck >/dev/null && ./config.status -q; \
+	else ./configure -q; fi
 configure config.h.in &: configure.ac
 	@command -v autoconf >/dev/null || { \
 	  echo "autoconf not found: run 'make deps' (or apt-get install autoconf)"; exit 1; }

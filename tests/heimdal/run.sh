@@ -10,6 +10,8 @@
 #    tests/lib/realm_ad.sh (646 aes256, 647 RC4); 648: host 520's replay
 #    across a restart, refused by kinkd's own replay cache (Heimdal's
 #    rd_req keeps none).
+#  - sticky.sh: a --with-krb5=heimdal tree stays Heimdal when make runs
+#    configure again.
 # Only what those need is built.  Environment: B (the MIT build dir, for
 # the mixed pair), HEIMDAL_ONLY="640 642" (only those cells, no unit/krb).
 set -u
@@ -25,6 +27,8 @@ if ! grep -q '^KRB5_HEIMDAL_LIBS = .*-lkrb5' config.mk 2>/dev/null; then
 	echo "FAIL heimdal/configure: Heimdal not found by ./configure (tests/deps.sh installs heimdal-multidev)"
 	exit 1
 fi
+# the choice survives make re-running configure
+sh tests/heimdal/sticky.sh || sticky_rc=1
 want=
 for f in tests/unit/test_*.c tests/krb/test_*.c tests/tools/*.c; do
 	want="$want $HEIMDAL_B/${f%.c}"
@@ -47,7 +51,7 @@ if [ ! -x "$B/tests/kinkd-test" ] || [ ! -x "$B/kinkctl" ]; then
 	exit 1
 fi
 
-rc=0
+rc=${sticky_rc:-0}
 sub() {	# sub TIER: tests/TIER/run.sh on the Heimdal build, names prefixed
 	out=$(mktemp "${TMPDIR:-/tmp}/kinkd-heimdal-$1.XXXXXX")
 	B=$HEIMDAL_B sh "tests/$1/run.sh" > "$out" 2>&1
