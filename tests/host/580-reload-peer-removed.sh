@@ -6,8 +6,13 @@
 # backend) and `show sa` hold none for gamma, one log line names gamma
 # with the count, and gamma leaves `show peers` once its DELETE is done.
 # beta's SAs stay as they were on both sides.  Then gamma, no longer a
-# peer of alpha, gets nothing from it.  v4 only; no relay (gamma's own
-# SAs show that the DELETE arrived).
+# peer of alpha, gets nothing from it.
+# readd/: gamma back in the file, SAs again; gamma stopped (SIGSTOP), a
+# reload removes it (its DELETE waits for an answer) and the next reload
+# adds it back before the DELETE is answered: the removed peer and the new
+# one are apart (gamma continued, the DELETE is answered, a new exchange
+# with gamma works, one gamma in show peers).  v4 only; no relay (gamma's
+# own SAs show that the DELETE arrived).
 . tests/lib/host.sh
 host_init 580-reload-peer-removed
 host_realm alpha beta gamma || exit 1
@@ -31,6 +36,7 @@ peer "gamma" {
 	    transforms { esp enc aes-128-cbc auth hmac-sha1 } lifetime 1h
 }
 EOF
+cp "$T/alpha.conf" "$T/alpha.withgamma"
 # gamma: beta's file with gamma's name and address
 sed -e "s/beta/gamma/g" -e "s/$(addr_of v4 beta)/$GAMMA/g" "$T/beta.conf" \
     > "$T/gamma.conf"
@@ -69,6 +75,27 @@ check beta-still-works ctl alpha initiate beta
 # gamma is no peer of alpha's any more: its CREATE gets no SA
 check_eq gamma-refused "$(ctl_rc gamma initiate alpha)" 1
 check_eq alpha-still-0-gamma "$(peer_sas alpha gamma)" 0
+
+# readd/
+gammas() { jqctl alpha '[.peers[] | select(.name == "gamma")] | length' show peers; }
+cp "$T/alpha.withgamma" "$T/alpha.conf"
+check readd/reload ctl alpha reload
+check readd/initiate ctl alpha initiate gamma
+check readd/gamma-2-sas wait_until "$HOST_WAIT" sa_count_is gamma 2
+gd1=$(log_count gamma "answered DELETE ok")
+kill -STOP "$(engine_pid gamma)"
+cp "$T/alpha.nogamma" "$T/alpha.conf"
+check readd/reload-removes ctl alpha reload
+check_eq readd/retired-listed "$(gammas)" 1
+cp "$T/alpha.withgamma" "$T/alpha.conf"
+check readd/reload-adds ctl alpha reload
+check_eq readd/both-listed "$(gammas)" 2
+kill -CONT "$(engine_pid gamma)"
+check readd/gamma-told wait_until "$HOST_WAIT" is -gt "$gd1" log_count gamma "answered DELETE ok"
+check readd/one-gamma wait_until "$HOST_WAIT" is = 1 gammas
+check readd/initiate-again ctl alpha initiate gamma
+check readd/gamma-2-sas-again wait_until "$HOST_WAIT" sa_count_is gamma 2
+check_eq readd/alpha-2-gamma-sas "$(peer_sas alpha gamma)" 2
 
 stop_kinkd gamma
 stop_kinkd beta
