@@ -780,6 +780,11 @@ self_kernel_algs(struct control_req *req, struct sadb *sd)
 	control_send_info(req, "kernel_enc", "%s", names);
 	sadb_caps_names(&caps, 0, names, sizeof(names));
 	control_send_info(req, "kernel_auth", "%s", names);
+	/* IPComp's source is always the files (sadb.h): no name of its own. */
+	if (caps.kc_comp_known) {
+		sadb_caps_names(&caps, 2, names, sizeof(names));
+		control_send_info(req, "kernel_comp", "%s", names);
+	}
 }
 
 /*

@@ -626,7 +626,7 @@ self_keys_json(struct ctl_info *const *v, size_t n, int *f)
 	printf("]");
 }
 
-/* A space-separated list (kernel_enc, kernel_auth) as a JSON array. */
+/* A space-separated list (kernel_enc, _auth, _comp) as a JSON array. */
 static void
 self_words_json(const char *k, const char *val, int *f)
 {
@@ -681,7 +681,8 @@ kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
 		if (strcmp(k, "listen") == 0 || strcmp(k, "key") == 0)
 			continue;
 		if (strcmp(k, "kernel_enc") == 0 ||
-		    strcmp(k, "kernel_auth") == 0) {
+		    strcmp(k, "kernel_auth") == 0 ||
+		    strcmp(k, "kernel_comp") == 0) {
 			self_words_json(k, val, &f);
 			continue;
 		}
