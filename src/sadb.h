@@ -212,7 +212,8 @@ int	sadb_caps(struct sadb *, struct sadb_caps *);
 int	sadb_caps_probe(struct sadb_caps *);
 /* Only the IPComp part (kc_comp*), which every kernel backend adds. */
 void	sadb_caps_comp_probe(struct sadb_caps *);
-/* The same from these files (unit tests): -1 when none could be read. */
+/* The same from these files (unit tests): -1 (unknown) when neither
+ * module list could be read. */
 int	sadb_caps_comp_at(struct sadb_caps *, const char *proc_crypto,
 	    const char *proc_modules, const char *moddir);
 /*

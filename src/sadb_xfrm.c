@@ -126,7 +126,9 @@ sadb_caps_comp_at(struct sadb_caps *c, const char *crypto,
 		c->kc_comp[i] = proto && ((cr != NULL &&
 		    proc_has(cr, m->al_xfrm)) || mod_listed(dep, m->al_xfrm) ||
 		    mod_listed(bi, m->al_xfrm));
-	c->kc_comp_known = cr != NULL || dep != NULL || bi != NULL;
+	/* Without the module lists (a container, a kernel without modules
+	 * installed) nothing says what is built in: unknown, not "none". */
+	c->kc_comp_known = dep != NULL || bi != NULL;
 	free(cr);
 	free(lo);
 	free(dep);

@@ -391,9 +391,13 @@ TEST(caps_comp_files)
 	ASSERT_INT_EQ(sadb_caps_xform(&c, IPPROTO_COMP, &x, why, sizeof(why)),
 	    1);
 
-	/* deflate loaded, the protocol loadable */
+	/* deflate loaded, but no module lists: the protocol may be built
+	 * in or not, so unknown again */
 	ASSERT_INT_EQ(put(tmpl, "crypto", "name         : deflate\n"
 	    "driver       : deflate-scomp\n"), 0);
+	ASSERT_INT_EQ(sadb_caps_comp_at(&c, crypto, mods, tmpl), -1);
+	ASSERT_INT_EQ(c.kc_comp_known, 0);
+	/* deflate loaded, the protocol loadable */
 	ASSERT_INT_EQ(put(tmpl, "modules.dep",
 	    "kernel/net/ipv4/ipcomp.ko: kernel/net/xfrm/xfrm_ipcomp.ko\n"), 0);
 	memset(&c, 0, sizeof(c));
