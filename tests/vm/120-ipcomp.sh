@@ -11,6 +11,13 @@
 #    compress below deflate's threshold; the template is optional);
 #  - `kinkctl flush sa` (KINK DELETE) removes the IPComp SAs with the ESP
 #    ones in both kernels.
+# Then (xfrm, v4) deflate made unavailable: its module moved out of the
+# module tree and its modules.dep line removed, so neither /proc/crypto
+# nor the module lists name it and the kernel cannot load it (`ip xfrm
+# state add` of an IPComp SA failing is the independent check): `kinkd
+# -n` warns about the IPComp suite, the start skips it (one line), `show
+# self` lists no compression, and a CREATE negotiates the ESP-only suite
+# that follows it.  The module tree is restored at the end.
 # The policies cover ICMP only, so KINK and Kerberos stay in clear.
 . /tests/guest.sh
 . /tests/kinkd.sh
@@ -136,6 +143,82 @@ run() {
 	teardown $t
 }
 
+# Deflate gone from this kernel until restore_deflate; 0 when the kernel
+# then refuses an IPComp SA.
+MODDIR=/lib/modules/$(uname -r)
+hide_deflate() {
+	mkdir -p $W/hidden
+	cp $MODDIR/modules.dep $W/hidden/modules.dep
+	for f in $(find $MODDIR -name 'deflate.ko*'); do
+		mv $f $W/hidden/ && echo $f >> $W/hidden/list
+	done
+	sed -i '/\/deflate\.ko/d' $MODDIR/modules.dep
+	# The IPComp states of the runs above free their transforms late.
+	wait_until 10 sh -c '! grep -q "^deflate " /proc/modules ||
+	    rmmod deflate 2>/dev/null; ! grep -q "^deflate " /proc/modules'
+	! ip -n A xfrm state add src $A4 dst $B4 proto comp spi 0x1000 \
+	    comp deflate 2>/dev/null
+}
+
+restore_deflate() {
+	[ -f $W/hidden/list ] || return 0
+	while read -r f; do
+		mv $W/hidden/$(basename $f) $f
+	done < $W/hidden/list
+	cp $W/hidden/modules.dep $MODDIR/modules.dep
+	rm -rf $W/hidden
+}
+
+run_nodeflate() {
+	t=ipcomp-nodeflate
+	hosts_up || { fail $t "netns/veth setup"; return; }
+	if ! hide_deflate; then
+		fail $t-precondition "the kernel still installs an IPComp SA"
+		restore_deflate
+		hosts_down
+		return
+	fi
+	start_kdc
+	xf="transforms { esp enc aes-128-cbc auth hmac-sha1 ipcomp deflate, esp enc aes-128-cbc auth hmac-sha1 }"
+	write_conf alpha xfrm $A4 beta $B4 \
+	    "policy \"zip\" esp transport from $A4 to $B4 proto icmp $xf lifetime 1h"
+	write_conf beta xfrm $B4 alpha $A4 \
+	    "policy \"zip\" esp transport from $B4 to $A4 proto icmp $xf lifetime 1h"
+	/usr/sbin/ip netns exec A env KRB5_CONFIG=$W/krb5-A.conf \
+	    kinkd-test -n -f $W/alpha.conf > $W/n.out 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q 'kinkd: warning: peer beta policy zip suite 1: the kernel has no deflate (/proc/crypto, kernel modules): kinkd would skip it' $W/n.out &&
+	    ! grep -q 'suite 2' $W/n.out; then
+		pass $t-n-warns
+	else
+		fail $t-n-warns "exit $rc: $(cat $W/n.out)"
+	fi
+	start_both $t || { restore_deflate; return; }
+	if grep -q 'peer beta policy zip: suite .* skipped: the kernel has no deflate' $W/alpha.log &&
+	    grep -q 'kernel algorithms (AF_ALG): .*; compression none' $W/alpha.log; then
+		pass $t-start-skips
+	else
+		fail $t-start-skips "$(grep -E 'skipped|kernel algorithms' $W/alpha.log)"
+	fi
+	kinkctl -s $W/alpha.sock show self > $W/self.out 2>&1
+	if grep -q '^kernel_comp *$' $W/self.out; then
+		pass $t-show-self
+	else
+		fail $t-show-self "$(grep kernel_ $W/self.out)"
+	fi
+	ip netns exec A ping -c 1 -W 1 $B4 > /dev/null 2>&1
+	if wait_until 45 sh -c "[ \$(ip -n A xfrm state | grep -c 'proto esp spi') -eq 2 ]" &&
+	    [ "$(comp_count A)" -eq 0 ] && [ "$(comp_count B)" -eq 0 ] &&
+	    ip netns exec A ping -c 2 -i 0.3 -W 2 $B4 > /dev/null 2>&1; then
+		pass $t-esp-only
+	else
+		fail $t-esp-only "ESP A $(sa_count A), IPComp A $(comp_count A) B $(comp_count B)"
+		show_logs
+	fi
+	teardown $t
+	restore_deflate
+}
+
 if ! setup_realm; then
 	fail ipcomp-realm "realm setup failed"
 	exit 1
@@ -143,4 +226,5 @@ fi
 run xfrm-v4 xfrm 4
 run pfkey-v4 pfkey 4
 run xfrm-v6 xfrm 6
+run_nodeflate
 exit $FAILED
