@@ -99,7 +99,7 @@ sadb_caps_xform(const struct sadb_caps *c, uint8_t proto,
 		if ((m = sadb_alg_comp(x->x_id)) == NULL ||
 		    (i = caps_index(sadb_alg_comp_at, m)) < 0 ||
 		    i >= SADB_CAPS_MAX || !c->kc_comp[i]) {
-			snprintf(why, len, "the kernel has no %s (%s)",
+			snprintf(why, len, "the kernel has no IPComp %s (%s)",
 			    m != NULL ? m->al_xfrm : "such compression",
 			    SADB_CAPS_COMP_SOURCE);
 			return 0;

@@ -421,7 +421,7 @@ TEST(caps_comp_files)
 	ASSERT_INT_EQ(c.kc_comp[0], 0);
 	ASSERT_INT_EQ(sadb_caps_xform(&c, IPPROTO_COMP, &x, why, sizeof(why)),
 	    0);
-	ASSERT_TRUE(strstr(why, "the kernel has no deflate") != NULL);
+	ASSERT_TRUE(strstr(why, "the kernel has no IPComp deflate") != NULL);
 	sadb_caps_names(&c, 2, why, sizeof(why));
 	ASSERT_TRUE(strcmp(why, "") == 0);
 

@@ -11,13 +11,14 @@
 #    compress below deflate's threshold; the template is optional);
 #  - `kinkctl flush sa` (KINK DELETE) removes the IPComp SAs with the ESP
 #    ones in both kernels.
-# Then (xfrm, v4) deflate made unavailable: its module moved out of the
-# module tree and its modules.dep line removed, so neither /proc/crypto
-# nor the module lists name it and the kernel cannot load it (`ip xfrm
-# state add` of an IPComp SA failing is the independent check): `kinkd
-# -n` warns about the IPComp suite, the start skips it (one line), `show
-# self` lists no compression, and a CREATE negotiates the ESP-only suite
-# that follows it.  The module tree is restored at the end.
+# Then (xfrm, v4) IPComp made unavailable: Debian builds deflate in, so
+# the IPComp protocol modules (ipcomp, ipcomp6, xfrm_ipcomp) are unloaded,
+# moved out of the module tree and dropped from modules.dep; the kernel
+# cannot load them (`ip xfrm state add` of an IPComp SA failing is the
+# independent check): `kinkd -n` warns about the IPComp suite, the start
+# skips it (one line), `show self` lists no compression, and a CREATE
+# negotiates the ESP-only suite that follows it.  The module tree is
+# restored at the end.
 # The policies cover ICMP only, so KINK and Kerberos stay in clear.
 . /tests/guest.sh
 . /tests/kinkd.sh
@@ -143,24 +144,25 @@ run() {
 	teardown $t
 }
 
-# Deflate gone from this kernel until restore_deflate; 0 when the kernel
+# IPComp gone from this kernel until restore_ipcomp; 0 when the kernel
 # then refuses an IPComp SA.
 MODDIR=/lib/modules/$(uname -r)
-hide_deflate() {
+ipcomp_loaded() { grep -qE '^(xfrm_)?ipcomp6? ' /proc/modules; }
+hide_ipcomp() {
 	mkdir -p $W/hidden
 	cp $MODDIR/modules.dep $W/hidden/modules.dep
-	for f in $(find $MODDIR -name 'deflate.ko*'); do
+	for f in $(find $MODDIR -name '*ipcomp*.ko*'); do
 		mv $f $W/hidden/ && echo $f >> $W/hidden/list
 	done
-	sed -i '/\/deflate\.ko/d' $MODDIR/modules.dep
-	# The IPComp states of the runs above free their transforms late.
-	wait_until 10 sh -c '! grep -q "^deflate " /proc/modules ||
-	    rmmod deflate 2>/dev/null; ! grep -q "^deflate " /proc/modules'
-	! ip -n A xfrm state add src $A4 dst $B4 proto comp spi 0x1000 \
-	    comp deflate 2>/dev/null
+	sed -i '/ipcomp/d' $MODDIR/modules.dep
+	# The IPComp states of the runs above go (and free the modules) late.
+	wait_until 15 sh -c 'rmmod ipcomp6 ipcomp xfrm_ipcomp 2>/dev/null;
+	    ! grep -qE "^(xfrm_)?ipcomp6? " /proc/modules'
+	! ipcomp_loaded && ! ip -n A xfrm state add src $A4 dst $B4 \
+	    proto comp spi 0x1000 comp deflate 2>/dev/null
 }
 
-restore_deflate() {
+restore_ipcomp() {
 	[ -f $W/hidden/list ] || return 0
 	while read -r f; do
 		mv $W/hidden/$(basename $f) $f
@@ -169,12 +171,13 @@ restore_deflate() {
 	rm -rf $W/hidden
 }
 
-run_nodeflate() {
-	t=ipcomp-nodeflate
+run_missing() {
+	t=ipcomp-missing
 	hosts_up || { fail $t "netns/veth setup"; return; }
-	if ! hide_deflate; then
+	if ! hide_ipcomp; then
 		fail $t-precondition "the kernel still installs an IPComp SA"
-		restore_deflate
+		grep ipcomp /proc/modules
+		restore_ipcomp
 		hosts_down
 		return
 	fi
@@ -187,14 +190,14 @@ run_nodeflate() {
 	/usr/sbin/ip netns exec A env KRB5_CONFIG=$W/krb5-A.conf \
 	    kinkd-test -n -f $W/alpha.conf > $W/n.out 2>&1
 	rc=$?
-	if [ $rc -eq 0 ] && grep -q 'kinkd: warning: peer beta policy zip suite 1: the kernel has no deflate (/proc/crypto, kernel modules): kinkd would skip it' $W/n.out &&
+	if [ $rc -eq 0 ] && grep -q 'kinkd: warning: peer beta policy zip suite 1: the kernel has no IPComp deflate (/proc/crypto, kernel modules): kinkd would skip it' $W/n.out &&
 	    ! grep -q 'suite 2' $W/n.out; then
 		pass $t-n-warns
 	else
 		fail $t-n-warns "exit $rc: $(cat $W/n.out)"
 	fi
-	start_both $t || { restore_deflate; return; }
-	if grep -q 'peer beta policy zip: suite .* skipped: the kernel has no deflate' $W/alpha.log &&
+	start_both $t || { restore_ipcomp; return; }
+	if grep -q 'peer beta policy zip: suite .* skipped: the kernel has no IPComp deflate' $W/alpha.log &&
 	    grep -q 'kernel algorithms (AF_ALG): .*; compression none' $W/alpha.log; then
 		pass $t-start-skips
 	else
@@ -207,7 +210,7 @@ run_nodeflate() {
 		fail $t-show-self "$(grep kernel_ $W/self.out)"
 	fi
 	ip netns exec A ping -c 1 -W 1 $B4 > /dev/null 2>&1
-	if wait_until 45 sh -c "[ \$(ip -n A xfrm state | grep -c 'proto esp spi') -eq 2 ]" &&
+	if wait_until 45 sa_count_is A 2 &&
 	    [ "$(comp_count A)" -eq 0 ] && [ "$(comp_count B)" -eq 0 ] &&
 	    ip netns exec A ping -c 2 -i 0.3 -W 2 $B4 > /dev/null 2>&1; then
 		pass $t-esp-only
@@ -216,7 +219,7 @@ run_nodeflate() {
 		show_logs
 	fi
 	teardown $t
-	restore_deflate
+	restore_ipcomp
 }
 
 if ! setup_realm; then
@@ -226,5 +229,5 @@ fi
 run xfrm-v4 xfrm 4
 run pfkey-v4 pfkey 4
 run xfrm-v6 xfrm 6
-run_nodeflate
+run_missing
 exit $FAILED
