@@ -150,7 +150,8 @@ rc_spi_busy(struct kink_engine *en, uint32_t spi)
 
 	TAILQ_FOREACH(x, &en->en_xacts, xa_entry)
 		if (x->xa_state != XS_DONE && x->xa_state != XS_FAILED &&
-		    (x->xa_spis.ds_esp == spi || x->xa_spis.ds_ah == spi))
+		    (x->xa_spis.ds_esp == spi || x->xa_spis.ds_ah == spi ||
+		    x->xa_spis.ds_ipcomp == spi))
 			return 1;
 	return 0;
 }
