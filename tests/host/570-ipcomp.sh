@@ -48,6 +48,9 @@ bundle() {
 		check_eq "$tag/$n-same-life" "$(field "$n" ipcomp out life_hard_secs)" \
 		    "$(field "$n" esp out life_hard_secs)"
 	done
+	ctlj "$i" show sa > "$T/$tag.json" 2>&1
+	check "$tag/schema" python3 tests/lib/json_schema.py \
+	    etc/kinkctl.schema.json "$T/$tag.json"
 	ctl "$i" show sa > "$T/$tag.show" 2>&1
 	check "$tag/text" grep -Eq '^[a-z]+ +(in|out) +ipcomp +0x0000[0-9a-f]{4} .* deflate +none +mature' \
 	    "$T/$tag.show"

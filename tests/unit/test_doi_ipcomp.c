@@ -408,6 +408,44 @@ TEST(ipcomp_cpi_four_octets_received)
 	    ISAKMP_ERR_SPI_SIZE);
 }
 
+/* A Delete for IPCOMP: CPIs in 2 octets, or 4 (the value in 16 bits). */
+TEST(ipcomp_delete_cpi_sizes)
+{
+	static uint8_t d4[] = {
+		0, 0, 0, 16,  0, 0, 0, 1,  PROTO_IPCOMP, 4, 0, 1,
+		0, 0, 0x0a, 0x01,
+	};
+	static uint8_t d2[] = {
+		0, 0, 0, 16,  0, 0, 0, 1,  PROTO_IPCOMP, 2, 0, 2,
+		0x0a, 0x01, 0x0b, 0x01,
+	};
+	static struct isakmp_msg m;
+	struct buf b;
+	uint8_t first;
+
+	ASSERT_INT_EQ(isakmp_parse(d4, sizeof(d4), ISAKMP_NPTYPE_D, &m), 0);
+	ASSERT_INT_EQ(m.m_ndelete, 1);
+	ASSERT_INT_EQ(m.m_delete[0].d_proto, PROTO_IPCOMP);
+	ASSERT_INT_EQ(m.m_delete[0].d_spi[0], 0x0a01);
+	ASSERT_INT_EQ(isakmp_parse(d2, sizeof(d2), ISAKMP_NPTYPE_D, &m), 0);
+	ASSERT_INT_EQ(m.m_delete[0].d_nspi, 2);
+	ASSERT_INT_EQ(m.m_delete[0].d_spi[1], 0x0b01);
+	/* What we send: 2 octets, the same octets back. */
+	buf_init(&b, 0);
+	ASSERT_INT_EQ(isakmp_build(&m, &b, &first), 0);
+	ASSERT_INT_EQ(first, ISAKMP_NPTYPE_D);
+	ASSERT_INT_EQ(b.b_len, sizeof(d2));
+	ASSERT_MEM_EQ(b.b_data, d2, sizeof(d2));
+	buf_free(&b);
+	/* Above 16 bits in a 4-octet field, or size 3: refused. */
+	d4[13] = 1;
+	ASSERT_INT_EQ(isakmp_parse(d4, sizeof(d4), ISAKMP_NPTYPE_D, &m),
+	    ISAKMP_ERR_SPI_VALUE);
+	d4[13] = 0;
+	d4[9] = 3;
+	ASSERT_INT_NE(isakmp_parse(d4, sizeof(d4), ISAKMP_NPTYPE_D, &m), 0);
+}
+
 int
 main(void)
 {
@@ -421,5 +459,6 @@ main(void)
 	RUN(ipcomp_esp_only_needs_plain_suite);
 	RUN(ipcomp_bad_own_cpi);
 	RUN(ipcomp_cpi_four_octets_received);
+	RUN(ipcomp_delete_cpi_sizes);
 	return test_done();
 }
