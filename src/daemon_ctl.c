@@ -221,7 +221,8 @@ show_sa_stray(struct show_sa *ss, const struct kink_sa *sa)
 	cs.cs_life_soft_bytes = sa->sa_life_soft_bytes;
 	cs.cs_life_hard_bytes = sa->sa_life_hard_bytes;
 	cs.cs_bytes = sa->sa_cur_bytes;
-	if (cs.cs_proto != PROTO_IPSEC_AH && cs.cs_proto != PROTO_IPSEC_ESP)
+	if (cs.cs_proto != PROTO_IPSEC_AH && cs.cs_proto != PROTO_IPSEC_ESP &&
+	    cs.cs_proto != PROTO_IPCOMP)
 		return;		/* not one kinkd could have made */
 	control_send_sa(ss->ss_req, &cs);
 }
