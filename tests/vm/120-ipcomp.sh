@@ -1,5 +1,6 @@
 # ESP + IPComp (RFC 3173, RFC 2407 4.4.1) negotiated by two kinkd on this
-# kernel, transport mode, xfrm and pfkey over IPv4 and xfrm over IPv6:
+# kernel, transport mode, xfrm and pfkey over IPv4 (IPv6 IPComp SAs are
+# checked by 020-sadb's ipcomp_ping; a kinkd run here costs a minute):
 #  - `kinkctl show self` names deflate among the kernel's algorithms;
 #  - the SPD entries carry the optional IPComp template ("level use");
 #  - a ping with only the policies negotiates ESP and IPComp SAs in both
@@ -16,9 +17,9 @@
 # moved out of the module tree and dropped from modules.dep; the kernel
 # cannot load them (`ip xfrm state add` of an IPComp SA failing is the
 # independent check): `kinkd -n` warns about the IPComp suite, the start
-# skips it (one line), `show self` lists no compression, and a CREATE
-# negotiates the ESP-only suite that follows it.  The module tree is
-# restored at the end.
+# skips it (one line), `show self` lists no compression, and the policy's
+# kernel entries are the ESP-only suite's (no IPComp template).  The
+# module tree is restored at the end.
 # The policies cover ICMP only, so KINK and Kerberos stay in clear.
 . /tests/guest.sh
 . /tests/kinkd.sh
@@ -37,6 +38,16 @@ both_have() {
 	sa_count_is A 2 && sa_count_is B 2 && comp_count_is A 2 &&
 	    comp_count_is B 2
 }
+# The policy of namespace $1 in direction $2 (in, out) has the IPComp
+# template first (innermost) and optional ("level use").
+comp_tmpl_ok() {
+	ip -n $1 xfrm policy | awk -v want="$2" '
+	$1 == "dir" { d = $2; n = 0; next }
+	d == want && $1 == "proto" { n++; c = n == 1 && $2 == "comp"; next }
+	d == want && c && $1 == "level" && $2 == "use" { ok = 1 }
+	END { exit !ok }'
+}
+
 # Packets of the IPComp SAs of namespace $1 from address $2 (inbound: an
 # inbound IPComp SA counts only what came compressed).
 comp_in() {
@@ -49,6 +60,7 @@ comp_in() {
 # run NAME BACKEND FAMILY
 run() {
 	t=ipcomp-$1
+	t0=$(date +%s)
 	hosts_up || { fail $t "netns/veth setup"; return; }
 	if [ $3 = 6 ]; then
 		a=$A6 b=$B6 proto=ipv6-icmp
@@ -69,10 +81,8 @@ run() {
 	else
 		fail $t-show-self "$(cat $W/self.out; grep skipped $W/alpha.log)"
 	fi
-	if wait_spd && ip -n A xfrm policy | grep -A8 'dir in' |
-	    grep -q 'proto comp .*level use' &&
-	    ip -n B xfrm policy | grep -A8 'dir out' |
-	    grep -q 'proto comp .*level use'; then
+	if wait_spd && comp_tmpl_ok A in && comp_tmpl_ok A out &&
+	    comp_tmpl_ok B in && comp_tmpl_ok B out; then
 		pass $t-spd-optional-template
 	else
 		fail $t-spd-optional-template "$(ip -n A xfrm policy)"
@@ -97,7 +107,7 @@ run() {
 	kinkctl -s $W/alpha.sock show sa > $W/sa.out 2>&1
 	miss=
 	for c in $cpis; do
-		grep -qi "$c" $W/sa.out || miss="$miss $c"
+		grep -Eq " ipcomp +$c " $W/sa.out || miss="$miss $c"
 	done
 	if [ -z "$miss" ]; then
 		pass $t-cpis-shown
@@ -142,6 +152,7 @@ run() {
 		cat $W/flush.out
 	fi
 	teardown $t
+	echo "  $t: $(($(date +%s) - t0)) s"
 }
 
 # IPComp gone from this kernel until restore_ipcomp; 0 when the kernel
@@ -156,8 +167,8 @@ hide_ipcomp() {
 	done
 	sed -i '/ipcomp/d' $MODDIR/modules.dep
 	# The IPComp states of the runs above go (and free the modules) late.
-	wait_until 15 sh -c 'rmmod ipcomp6 ipcomp xfrm_ipcomp 2>/dev/null;
-	    ! grep -qE "^(xfrm_)?ipcomp6? " /proc/modules'
+	wait_until 15 sh -c 'for m in ipcomp6 ipcomp xfrm_ipcomp; do
+	    rmmod $m 2>/dev/null; done; ! grep -qE "^(xfrm_)?ipcomp6? " /proc/modules'
 	! ipcomp_loaded && ! ip -n A xfrm state add src $A4 dst $B4 \
 	    proto comp spi 0x1000 comp deflate 2>/dev/null
 }
@@ -171,8 +182,13 @@ restore_ipcomp() {
 	rm -rf $W/hidden
 }
 
+wait_spd_a() {
+	wait_until 20 sh -c "/usr/sbin/ip -n A xfrm policy | grep -q 'dir out'"
+}
+
 run_missing() {
 	t=ipcomp-missing
+	t0=$(date +%s)
 	hosts_up || { fail $t "netns/veth setup"; return; }
 	if ! hide_ipcomp; then
 		fail $t-precondition "the kernel still installs an IPComp SA"
@@ -196,7 +212,14 @@ run_missing() {
 	else
 		fail $t-n-warns "exit $rc: $(cat $W/n.out)"
 	fi
-	start_both $t || { restore_ipcomp; return; }
+	: > $W/alpha.log
+	if ! start_kinkd A alpha; then
+		fail $t-start "kinkd did not come up"
+		show_logs
+		teardown $t
+		restore_ipcomp
+		return
+	fi
 	if grep -q 'peer beta policy zip: suite .* skipped: the kernel has no IPComp deflate' $W/alpha.log &&
 	    grep -q 'kernel algorithms (AF_ALG): .*; compression none' $W/alpha.log; then
 		pass $t-start-skips
@@ -209,17 +232,15 @@ run_missing() {
 	else
 		fail $t-show-self "$(grep kernel_ $W/self.out)"
 	fi
-	ip netns exec A ping -c 1 -W 1 $B4 > /dev/null 2>&1
-	if wait_until 45 sa_count_is A 2 &&
-	    [ "$(comp_count A)" -eq 0 ] && [ "$(comp_count B)" -eq 0 ] &&
-	    ip netns exec A ping -c 2 -i 0.3 -W 2 $B4 > /dev/null 2>&1; then
-		pass $t-esp-only
+	# What is left is the ESP-only suite: no IPComp template.
+	if wait_spd_a && ! ip -n A xfrm policy | grep -q 'proto comp'; then
+		pass $t-no-template
 	else
-		fail $t-esp-only "ESP A $(sa_count A), IPComp A $(comp_count A) B $(comp_count B)"
-		show_logs
+		fail $t-no-template "$(ip -n A xfrm policy)"
 	fi
 	teardown $t
 	restore_ipcomp
+	echo "  $t: $(($(date +%s) - t0)) s"
 }
 
 if ! setup_realm; then
@@ -228,6 +249,5 @@ if ! setup_realm; then
 fi
 run xfrm-v4 xfrm 4
 run pfkey-v4 pfkey 4
-run xfrm-v6 xfrm 6
 run_missing
 exit $FAILED
