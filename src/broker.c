@@ -393,6 +393,8 @@ bk_run(struct broker *bk, struct bmsg *m, struct breq *r)
 		memset(&su, 0, sizeof(su));
 		if (m->bm_proto == IPPROTO_AH)
 			su.s_ah = m->bm_xf;
+		else if (m->bm_proto == IPPROTO_COMP)
+			su.s_ipcomp = m->bm_xf;	/* asked alone, as ESP is */
 		else
 			su.s_esp = m->bm_xf;
 		memset(m, 0, sizeof(*m));

@@ -8,7 +8,8 @@
  *    upper-layer protocol and tunnel endpoints (suites are not compared:
  *    the backend filter may have dropped some, and the SPD has none);
  *  - SA add/delete/get: the policy of the SA's reqid, its mode, a suite
- *    with the SA's protocol; selectors (when set) inside the policy's, in
+ *    with the SA's protocol (IPComp: a suite with s_ipcomp, so a policy
+ *    without IPComp gets no IPComp SA and reserves no CPI); selectors (when set) inside the policy's, in
  *    the SA's direction; the remote outer address one the configuration
  *    names for it (tunnel endpoint, a peer address, or inside the remote
  *    selector), unless the peer is responder-only (realm-wide): then
@@ -18,7 +19,8 @@
  *    the SA fit the template with "peer" and "me" set to those two host
  *    addresses (one learned peer's policy, never the whole range); its SPD
  *    entries are the ones conf_policy_spd makes of the template;
- *  - GETSPI: some policy whose local and remote sides fit dst and src;
+ *  - GETSPI (an SPI, or a CPI for IPComp): some policy with that protocol
+ *    whose local and remote sides fit dst and src;
  *  - a delete without reqid: the release of an SPI GETSPI reserved, where
  *    the GETSPI was allowed;
  *  - DEL_LARVAL: like a delete, of the SPI-0 placeholder only;
@@ -115,7 +117,9 @@ has_proto(const struct kink_policy *p, uint8_t proto)
 	for (i = 0; i < p->pol_nsuites; i++)
 		if ((proto == PROTO_IPSEC_ESP && p->pol_suites[i].s_esp.x_present)
 		    || (proto == PROTO_IPSEC_AH &&
-		    p->pol_suites[i].s_ah.x_present))
+		    p->pol_suites[i].s_ah.x_present) ||
+		    (proto == PROTO_IPCOMP &&
+		    p->pol_suites[i].s_ipcomp.x_present))
 			return 1;
 	return 0;
 }
@@ -371,7 +375,8 @@ static int
 check_getspi(const struct kink_conf *c, const struct bmsg *m, char *why,
     size_t len)
 {
-	if (m->bm_proto != PROTO_IPSEC_ESP && m->bm_proto != PROTO_IPSEC_AH) {
+	if (m->bm_proto != PROTO_IPSEC_ESP && m->bm_proto != PROTO_IPSEC_AH &&
+	    m->bm_proto != PROTO_IPCOMP) {
 		snprintf(why, len, "GETSPI for protocol %u", m->bm_proto);
 		return 0;
 	}
@@ -393,7 +398,7 @@ check_del(const struct kink_conf *c, const struct kink_sa *sa, char *why,
     size_t len)
 {
 	if (sa->sa_reqid == 0 && (sa->sa_proto == PROTO_IPSEC_ESP ||
-	    sa->sa_proto == PROTO_IPSEC_AH) &&
+	    sa->sa_proto == PROTO_IPSEC_AH || sa->sa_proto == PROTO_IPCOMP) &&
 	    pair_ok(c, sa->sa_proto, &sa->sa_src, &sa->sa_dst))
 		return 1;
 	return check_sa(c, sa, 0, why, len);

@@ -294,6 +294,7 @@ w_pol(struct wr *w, const struct kink_policy *p)
 	for (i = 0; i < p->pol_nsuites; i++) {
 		w_xf(w, &p->pol_suites[i].s_esp);
 		w_xf(w, &p->pol_suites[i].s_ah);
+		w_xf(w, &p->pol_suites[i].s_ipcomp);
 	}
 	w_u32(w, p->pol_life_secs);
 	w_u32(w, p->pol_life_kbytes);
@@ -317,8 +318,9 @@ caps_count(const uint8_t *have)
 /*
  * u8 known (0, 1); u8 n (<= SADB_CAPS_MAX), n x (u8 have (0, 1),
  * u16 min bits, u16 max bits) for encryption; u8 n, n x u8 have for
- * integrity.  Entries past n are not set (their key bounds, meaningless
- * then, are not sent).
+ * integrity; u8 compression known (0, 1), u8 n, n x u8 have for IPComp.
+ * Entries past n are not set (their key bounds, meaningless then, are
+ * not sent).
  */
 static void
 w_caps(struct wr *w, const struct sadb_caps *c)
@@ -343,6 +345,16 @@ w_caps(struct wr *w, const struct sadb_caps *c)
 		if (c->kc_auth[i] > 1)
 			w->bad = 1;
 		w_u8(w, c->kc_auth[i]);
+	}
+	if (c->kc_comp_known > 1 || c->kc_comp_known < 0)
+		w->bad = 1;
+	w_u8(w, (uint8_t)c->kc_comp_known);
+	n = caps_count(c->kc_comp);
+	w_u8(w, n);
+	for (i = 0; i < n; i++) {
+		if (c->kc_comp[i] > 1)
+			w->bad = 1;
+		w_u8(w, c->kc_comp[i]);
 	}
 }
 
@@ -612,6 +624,7 @@ r_pol(struct rd *r, struct kink_policy *p)
 	for (i = 0; i < p->pol_nsuites; i++) {
 		r_xf(r, &p->pol_suites[i].s_esp);
 		r_xf(r, &p->pol_suites[i].s_ah);
+		r_xf(r, &p->pol_suites[i].s_ipcomp);
 	}
 	p->pol_life_secs = r_u32(r);
 	p->pol_life_kbytes = r_u32(r);
@@ -651,6 +664,18 @@ r_caps(struct rd *r, struct sadb_caps *c)
 	for (i = 0; i < n; i++) {
 		c->kc_auth[i] = r_u8(r);
 		if (c->kc_auth[i] > 1 || (i == n - 1 && !c->kc_auth[i]))
+			r_fail(r, BM_E_RANGE);
+	}
+	c->kc_comp_known = r_u8(r);
+	if (c->kc_comp_known > 1)
+		r_fail(r, BM_E_RANGE);
+	if ((n = r_u8(r)) > SADB_CAPS_MAX) {
+		r_fail(r, BM_E_RANGE);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c->kc_comp[i] = r_u8(r);
+		if (c->kc_comp[i] > 1 || (i == n - 1 && !c->kc_comp[i]))
 			r_fail(r, BM_E_RANGE);
 	}
 }

@@ -397,7 +397,9 @@ conf_policy_same(const struct kink_policy *a, const struct kink_policy *b)
 	for (int i = 0; i < a->pol_nsuites; i++)
 		if (!xform_same(&a->pol_suites[i].s_esp,
 		    &b->pol_suites[i].s_esp) ||
-		    !xform_same(&a->pol_suites[i].s_ah, &b->pol_suites[i].s_ah))
+		    !xform_same(&a->pol_suites[i].s_ah, &b->pol_suites[i].s_ah) ||
+		    !xform_same(&a->pol_suites[i].s_ipcomp,
+		    &b->pol_suites[i].s_ipcomp))
 			return 0;
 	return 1;
 }

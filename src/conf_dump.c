@@ -165,6 +165,9 @@ put_suite(FILE *fp, const struct kink_suite *s)
 
 		fprintf(fp, "%sah auth %s", sep, a ? a : "?");
 	}
+	if (s->s_ipcomp.x_present)
+		fprintf(fp, " ipcomp %s", s->s_ipcomp.x_id == IPCOMP_DEFLATE ?
+		    "deflate" : "?");
 }
 
 static void

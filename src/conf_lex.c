@@ -33,7 +33,7 @@ const char *const conf_keywords[] = {
 	"strict-privileges", "yes", "no", "nameserver", "max-learned-peers",
 	"learned-idle",
 	/* transforms */
-	"esp", "ah", "enc", "auth",
+	"esp", "ah", "enc", "auth", "ipcomp",
 	/* peer */
 	"address", "local", "prf", "rfc3961", "mit", "u2u", "allow", "deny",
 	"responder-lifetime", "send", "omit", "addresses", "find", "dns",

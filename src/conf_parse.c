@@ -24,7 +24,8 @@
  *   xforms   = "transforms" STRING "{" suites "}" .
  *   suites   = { [ suite ] ( NL | "," ) } .            (at least one suite)
  *   suite    = xform { xform } .                       (each protocol once)
- *   xform    = "esp" "enc" ENC [ "auth" AUTH ] | "ah" "auth" AUTH .
+ *   xform    = "esp" "enc" ENC [ "auth" AUTH ] | "ah" "auth" AUTH
+ *            | "ipcomp" "deflate" .                   (with esp or ah)
  *   peer     = "peer" STRING "{" { [ pstmt ] ( NL | "," ) } "}" .
  *   pstmt    = "principal" STRING | "address" ADDR | "local" ADDR
  *            | "prf" ( "rfc3961" | "mit" ) | "u2u" ( "allow" | "deny" )
@@ -69,15 +70,15 @@
  * peers that prefer it over XFRM.
  */
 static const struct kink_suite default_esp[] = {
-	{ { 1, 12, 256, 5 }, { 0, 0, 0, 0 } },	/* aes-256-cbc hmac-sha2-256 */
-	{ { 1, 12, 128, 5 }, { 0, 0, 0, 0 } },	/* aes-128-cbc hmac-sha2-256 */
-	{ { 1, 12, 128, 2 }, { 0, 0, 0, 0 } },	/* aes-128-cbc hmac-sha1 */
-	{ { 1, 20, 256, 0 }, { 0, 0, 0, 0 } },	/* aes-256-gcm-16 */
-	{ { 1, 20, 128, 0 }, { 0, 0, 0, 0 } },	/* aes-128-gcm-16 */
+	{ { 1, 12, 256, 5 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },	/* aes-256-cbc hmac-sha2-256 */
+	{ { 1, 12, 128, 5 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },	/* aes-128-cbc hmac-sha2-256 */
+	{ { 1, 12, 128, 2 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },	/* aes-128-cbc hmac-sha1 */
+	{ { 1, 20, 256, 0 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },	/* aes-256-gcm-16 */
+	{ { 1, 20, 128, 0 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },	/* aes-128-gcm-16 */
 };
 static const struct kink_suite default_ah[] = {
-	{ { 0, 0, 0, 0 }, { 1, 5, 0, 5 } },	/* ah auth hmac-sha2-256 */
-	{ { 0, 0, 0, 0 }, { 1, 3, 0, 2 } },	/* ah auth hmac-sha1 */
+	{ { 0, 0, 0, 0 }, { 1, 5, 0, 5 }, { 0, 0, 0, 0 } },	/* ah auth hmac-sha2-256 */
+	{ { 0, 0, 0, 0 }, { 1, 3, 0, 2 }, { 0, 0, 0, 0 } },	/* ah auth hmac-sha1 */
 };
 
 /* ---------------------------------------------------------------- */
@@ -443,22 +444,37 @@ get_auth(struct conf_parser *p)
 static int
 parse_suite(struct conf_parser *p, struct kink_suite *s)
 {
-	static const char *const protos[] = { "esp", "ah", NULL };
+	static const char *const protos[] = { "esp", "ah", "ipcomp", NULL };
 	const struct conf_auth *a;
+	struct conf_where first = ctok_where(p, &p->cp_tok);
 	int k, n = 0;
 
 	memset(s, 0, sizeof(*s));
-	while (n == 0 || ctok_is_kw(p, "esp") || ctok_is_kw(p, "ah")) {
+	while (n == 0 || ctok_is_kw(p, "esp") || ctok_is_kw(p, "ah") ||
+	    ctok_is_kw(p, "ipcomp")) {
 		struct conf_where at = ctok_where(p, &p->cp_tok);
 
 		if ((k = ctok_expect_kw(p, protos)) == -1)
 			return -1;
 		n++;
 		if ((k == 0 && s->s_esp.x_present) ||
-		    (k == 1 && s->s_ah.x_present))
+		    (k == 1 && s->s_ah.x_present) ||
+		    (k == 2 && s->s_ipcomp.x_present))
 			return ctok_err_at(p, &at, "\"%s\" given twice in one "
 			    "suite", protos[k]);
-		if (k == 0) {
+		if (k == 2) {
+			/* RFC 2407 4.4.5; deflate is what every kernel has. */
+			if (!ctok_is_kw(p, "deflate")) {
+				char got[128];
+
+				ctok_describe(&p->cp_tok, got, sizeof(got));
+				return ctok_err_tok(p, "expected an IPComp "
+				    "algorithm (deflate), got %s", got);
+			}
+			ctok_next(p);
+			s->s_ipcomp.x_present = 1;
+			s->s_ipcomp.x_id = IPCOMP_DEFLATE;
+		} else if (k == 0) {
 			const struct conf_enc *e;
 			struct conf_where eat;
 
@@ -503,6 +519,11 @@ parse_suite(struct conf_parser *p, struct kink_suite *s)
 			s->s_ah.x_auth = a->a_attr;
 		}
 	}
+	/* IPComp compresses what ESP or AH protects, never alone. */
+	if (s->s_ipcomp.x_present && !s->s_esp.x_present &&
+	    !s->s_ah.x_present)
+		return ctok_err_at(p, &first, "\"ipcomp\" needs esp or ah in "
+		    "the same suite");
 	return 0;
 }
 

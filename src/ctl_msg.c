@@ -290,7 +290,7 @@ dec_sa(struct rbuf *r, struct ctl_sa *s)
 	D(get_u8(r, &s->cs_dir));
 	RANGE(s->cs_dir, CTL_SA_DIR_IN, CTL_SA_DIR_OUT);
 	D(get_u8(r, &s->cs_proto));
-	RANGE(s->cs_proto, PROTO_IPSEC_AH, PROTO_IPSEC_ESP);
+	RANGE(s->cs_proto, PROTO_IPSEC_AH, PROTO_IPCOMP);
 	D(get_u8(r, &s->cs_mode));
 	RANGE(s->cs_mode, ENCAP_MODE_TUNNEL, ENCAP_MODE_TRANSPORT);
 	D(get_u8(r, &s->cs_state));
@@ -616,7 +616,7 @@ enc_sa(struct buf *b, const struct ctl_sa *s)
 	int e = CTL_E_OK;
 
 	RANGE(s->cs_dir, CTL_SA_DIR_IN, CTL_SA_DIR_OUT);
-	RANGE(s->cs_proto, PROTO_IPSEC_AH, PROTO_IPSEC_ESP);
+	RANGE(s->cs_proto, PROTO_IPSEC_AH, PROTO_IPCOMP);
 	RANGE(s->cs_mode, ENCAP_MODE_TUNNEL, ENCAP_MODE_TRANSPORT);
 	RANGE(s->cs_state, CTL_SA_LARVAL, CTL_SA_MISSING);
 	E(put_str(b, s->cs_peer, CTL_NAME_MAX));

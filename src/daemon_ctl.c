@@ -221,7 +221,8 @@ show_sa_stray(struct show_sa *ss, const struct kink_sa *sa)
 	cs.cs_life_soft_bytes = sa->sa_life_soft_bytes;
 	cs.cs_life_hard_bytes = sa->sa_life_hard_bytes;
 	cs.cs_bytes = sa->sa_cur_bytes;
-	if (cs.cs_proto != PROTO_IPSEC_AH && cs.cs_proto != PROTO_IPSEC_ESP)
+	if (cs.cs_proto != PROTO_IPSEC_AH && cs.cs_proto != PROTO_IPSEC_ESP &&
+	    cs.cs_proto != PROTO_IPCOMP)
 		return;		/* not one kinkd could have made */
 	control_send_sa(ss->ss_req, &cs);
 }
@@ -780,6 +781,11 @@ self_kernel_algs(struct control_req *req, struct sadb *sd)
 	control_send_info(req, "kernel_enc", "%s", names);
 	sadb_caps_names(&caps, 0, names, sizeof(names));
 	control_send_info(req, "kernel_auth", "%s", names);
+	/* IPComp's source is always the files (sadb.h): no name of its own. */
+	if (caps.kc_comp_known) {
+		sadb_caps_names(&caps, 2, names, sizeof(names));
+		control_send_info(req, "kernel_comp", "%s", names);
+	}
 }
 
 /*

@@ -17,6 +17,8 @@ doi_policy_protos(const struct kink_policy *pol)
 			m |= DOI_PROTO_BIT(PROTO_IPSEC_ESP);
 		if (pol->pol_suites[i].s_ah.x_present)
 			m |= DOI_PROTO_BIT(PROTO_IPSEC_AH);
+		if (pol->pol_suites[i].s_ipcomp.x_present)
+			m |= DOI_PROTO_BIT(PROTO_IPCOMP);
 	}
 	return m;
 }
@@ -34,21 +36,26 @@ xform_attrs(const struct kink_policy *pol, uint8_t proto,
 	if (proto == PROTO_IPSEC_ESP) {
 		t->t_attrs.a_keylen = x->x_keylen;
 		t->t_attrs.a_auth = x->x_auth;
-	} else	/* RFC 2407 4.5: AH MUST carry the Auth Algorithm too. */
+	} else if (proto == PROTO_IPCOMP)
+		;	/* life, mode and group as its ESP/AH (racoon's shape) */
+	else	/* RFC 2407 4.5: AH MUST carry the Auth Algorithm too. */
 		t->t_attrs.a_auth = x->x_auth ? x->x_auth : doi_ah_auth(x->x_id);
 }
 
 static int
 suite_kind(const struct kink_suite *s)
 {
-	return (s->s_esp.x_present ? 1 : 0) | (s->s_ah.x_present ? 2 : 0);
+	return (s->s_esp.x_present ? 1 : 0) | (s->s_ah.x_present ? 2 : 0) |
+	    (s->s_ipcomp.x_present ? 4 : 0);
 }
 
 /*
  * Proposals from the policy's suites in order, so the first suite is the
  * optimistic proposal.  Consecutive single-protocol suites share one
  * Proposal as several Transforms (racoon2's shape, notes h.9); an AH+ESP
- * suite is a bundle of its own: two Proposals with the same number.
+ * suite, or one with IPComp, is a bundle of its own: a Proposal per
+ * protocol, all with the same number, IPCOMP last with its CPI in a
+ * 2-octet SPI field (RFC 2407 4.4.1).
  */
 static int
 build_offer(struct doi_ctx *c)
@@ -67,7 +74,7 @@ build_offer(struct doi_ctx *c)
 
 		if (kind == 0)
 			return -1;
-		if (kind != 3 && i > 0 && suite_kind(&pol->pol_suites[i - 1]) ==
+		if (kind != 3 && kind < 4 && i > 0 && suite_kind(&pol->pol_suites[i - 1]) ==
 		    kind && sa->sa_prop[sa->sa_nprop - 1].p_ntrans <
 		    ISAKMP_MAX_TRANS)
 			p = &sa->sa_prop[sa->sa_nprop - 1];
@@ -81,9 +88,12 @@ build_offer(struct doi_ctx *c)
 			continue;
 		}
 		num++;
-		for (int k = 0; k < 2; k++) {
-			uint8_t proto = k == 0 ? PROTO_IPSEC_ESP : PROTO_IPSEC_AH;
-			const struct kink_xform *x = k == 0 ? &s->s_esp : &s->s_ah;
+		for (int k = 0; k < 3; k++) {
+			static const uint8_t protos[] = { PROTO_IPSEC_ESP,
+			    PROTO_IPSEC_AH, PROTO_IPCOMP };
+			uint8_t proto = protos[k];
+			const struct kink_xform *x = k == 0 ? &s->s_esp :
+			    k == 1 ? &s->s_ah : &s->s_ipcomp;
 
 			if (!x->x_present)
 				continue;
@@ -92,7 +102,7 @@ build_offer(struct doi_ctx *c)
 			p = &sa->sa_prop[sa->sa_nprop++];
 			p->p_num = (uint8_t)num;
 			p->p_proto = proto;
-			p->p_spisize = 4;
+			p->p_spisize = proto == PROTO_IPCOMP ? 2 : 4;
 			p->p_spi = doi_in_spi(c, proto);
 			p->p_ntrans = 1;
 			xform_attrs(pol, proto, x, &p->p_trans[0]);
@@ -118,7 +128,9 @@ doi_init_new(const struct kink_policy *pol, const struct sockaddr *local,
 	c->c_in = *in;
 	need = doi_policy_protos(pol);
 	if (((need & DOI_PROTO_BIT(PROTO_IPSEC_ESP)) && in->ds_esp < 256) ||
-	    ((need & DOI_PROTO_BIT(PROTO_IPSEC_AH)) && in->ds_ah < 256))
+	    ((need & DOI_PROTO_BIT(PROTO_IPSEC_AH)) && in->ds_ah < 256) ||
+	    ((need & DOI_PROTO_BIT(PROTO_IPCOMP)) && (in->ds_ipcomp < 256 ||
+	    in->ds_ipcomp > 0xffff)))
 		goto fail;
 	if (build_offer(c) != 0)
 		goto fail;

@@ -16,6 +16,45 @@ doi_resp_new(const struct sockaddr *local, const struct sockaddr *remote)
 	return doi_ctx_new(ROLE_RESP, local, remote);
 }
 
+static const uint8_t try_protos[3] = { PROTO_IPSEC_ESP, PROTO_IPSEC_AH,
+    PROTO_IPCOMP };
+
+static const struct kink_xform *
+suite_xform(const struct kink_suite *su, int k)
+{
+	return k == 0 ? &su->s_esp : k == 1 ? &su->s_ah : &su->s_ipcomp;
+}
+
+/*
+ * One suite against the proposal's protocols (pi[k]: prop index of
+ * try_protos[k], -1 = absent): the same set of protocols (an ESP-only
+ * proposal never matches a suite with IPComp, nor the reverse), and the
+ * earliest matching transform of each into ti[].  1 if it holds.
+ */
+static int
+suite_holds(const struct isakmp_sa *sa, const int *pi,
+    const struct kink_suite *su, const struct kink_policy *pol, int *ti)
+{
+	for (int k = 0; k < 3; k++) {
+		const struct kink_xform *x = suite_xform(su, k);
+		const struct isakmp_prop *p;
+
+		ti[k] = -1;
+		if ((pi[k] >= 0) != (x->x_present != 0))
+			return 0;
+		if (pi[k] < 0)
+			continue;
+		p = &sa->sa_prop[pi[k]];
+		for (int t = 0; t < p->p_ntrans && ti[k] < 0; t++)
+			if (doi_trans_matches(try_protos[k], &p->p_trans[t], x,
+			    pol))
+				ti[k] = t;
+		if (ti[k] < 0)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Try one proposal (the props [start, end) with the same number) against
  * one policy: the suite giving the initiator's earliest transforms wins.
@@ -25,64 +64,47 @@ try_proposal(const struct isakmp_sa *sa, int start, int end,
     const struct kink_policy *pol, struct doi_pick *pk, int *npick,
     int *first_trans)
 {
-	int best = -1, besti[2] = { 0, 0 };
-	int pe = -1, pa = -1;
+	int best = -1, besti[3] = { 0, 0, 0 };
+	int pi[3] = { -1, -1, -1 };
 
 	for (int i = start; i < end; i++) {
-		if (sa->sa_prop[i].p_proto == PROTO_IPSEC_ESP && pe < 0)
-			pe = i;
-		else if (sa->sa_prop[i].p_proto == PROTO_IPSEC_AH && pa < 0)
-			pa = i;
-		else
-			return 0;	/* IPCOMP, or a protocol twice */
+		int k;
+
+		for (k = 0; k < 3; k++)
+			if (sa->sa_prop[i].p_proto == try_protos[k])
+				break;
+		if (k == 3 || pi[k] >= 0)
+			return 0;	/* a protocol twice */
+		pi[k] = i;
 	}
+	/* IPComp compresses for ESP or AH; never alone (RFC 3173 4). */
+	if (pi[0] < 0 && pi[1] < 0)
+		return 0;
 	for (int s = 0; s < pol->pol_nsuites && s < POL_MAX_SUITES; s++) {
-		const struct kink_suite *su = &pol->pol_suites[s];
-		int ie = -1, ia = -1;
+		int ti[3];
 
-		if ((pe >= 0) != su->s_esp.x_present ||
-		    (pa >= 0) != su->s_ah.x_present)
+		if (!suite_holds(sa, pi, &pol->pol_suites[s], pol, ti))
 			continue;
-		if (pe >= 0) {
-			const struct isakmp_prop *p = &sa->sa_prop[pe];
-
-			for (int t = 0; t < p->p_ntrans && ie < 0; t++)
-				if (doi_trans_matches(PROTO_IPSEC_ESP,
-				    &p->p_trans[t], &su->s_esp, pol))
-					ie = t;
-			if (ie < 0)
-				continue;
-		}
-		if (pa >= 0) {
-			const struct isakmp_prop *p = &sa->sa_prop[pa];
-
-			for (int t = 0; t < p->p_ntrans && ia < 0; t++)
-				if (doi_trans_matches(PROTO_IPSEC_AH,
-				    &p->p_trans[t], &su->s_ah, pol))
-					ia = t;
-			if (ia < 0)
-				continue;
-		}
-		if (best < 0 || ie < besti[0] ||
-		    (ie == besti[0] && ia < besti[1])) {
+		if (best < 0 || ti[0] < besti[0] || (ti[0] == besti[0] &&
+		    (ti[1] < besti[1] || (ti[1] == besti[1] &&
+		    ti[2] < besti[2])))) {
 			best = s;
-			besti[0] = ie;
-			besti[1] = ia;
+			memcpy(besti, ti, sizeof(besti));
 		}
 	}
 	if (best < 0)
 		return 0;
 	*npick = 0;
 	*first_trans = 1;
-	for (int k = 0; k < 2; k++) {
-		int pi = k == 0 ? pe : pa, ti = besti[k];
+	for (int k = 0; k < 3; k++) {
+		int ti = besti[k];
 
-		if (pi < 0)
+		if (pi[k] < 0)
 			continue;
 		memset(&pk[*npick], 0, sizeof(pk[0]));
-		pk[*npick].pk_proto = sa->sa_prop[pi].p_proto;
-		pk[*npick].pk_peer_spi = sa->sa_prop[pi].p_spi;
-		pk[*npick].pk_t = sa->sa_prop[pi].p_trans[ti];
+		pk[*npick].pk_proto = sa->sa_prop[pi[k]].p_proto;
+		pk[*npick].pk_peer_spi = sa->sa_prop[pi[k]].p_spi;
+		pk[*npick].pk_t = sa->sa_prop[pi[k]].p_trans[ti];
 		if (ti != 0)
 			*first_trans = 0;
 		(*npick)++;
@@ -155,6 +177,47 @@ choose_proposal(struct doi_ctx *c, const struct isakmp_msg *m,
 	return found;
 }
 
+/*
+ * NO-PROPOSAL-CHOSEN over IPComp, for the log: the initiator wants it and
+ * no policy has it, or every policy wants it and the initiator offers
+ * none.  Nothing when IPComp is not why (other algorithms differ).
+ */
+static void
+ipcomp_text(const struct isakmp_sa *sa, const struct kink_policy *const *pols,
+    int npols, struct doi_error *err)
+{
+	int offered = 0, plain = 0, want = 0, without = 0;
+
+	if (err == NULL || err->de_text[0] != '\0')
+		return;
+	for (int i = 0; i < sa->sa_nprop; i++) {
+		int has = 0;
+
+		for (int j = 0; j < sa->sa_nprop; j++)
+			if (sa->sa_prop[j].p_num == sa->sa_prop[i].p_num &&
+			    sa->sa_prop[j].p_proto == PROTO_IPCOMP)
+				has = 1;
+		if (has)
+			offered = 1;
+		else
+			plain = 1;
+	}
+	for (int i = 0; i < npols; i++)
+		for (int s = 0; s < pols[i]->pol_nsuites; s++) {
+			if (pols[i]->pol_suites[s].s_ipcomp.x_present)
+				want = 1;
+			else
+				without = 1;
+		}
+	if (offered && !plain && !want)
+		snprintf(err->de_text, sizeof(err->de_text), "every proposal "
+		    "asks for IPComp and no policy for this peer has "
+		    "\"ipcomp\"");
+	else if (plain && !offered && !without)
+		snprintf(err->de_text, sizeof(err->de_text), "no proposal "
+		    "offers IPComp and every policy for this peer wants "
+		    "\"ipcomp\"");
+}
 
 int
 doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
@@ -214,6 +277,7 @@ doi_resp_choose(struct doi_ctx *c, const struct kink_policy *const *pols,
 		/* Without IDs: the two hosts fit no policy; say which. */
 		if (!any_ids && npols > 0)
 			doi_id_policy_text(c, m, pols, npols, err);
+		ipcomp_text(&m->m_sa, pols, npols, err);
 		goto fail;
 	}
 	if (!doi_ids_narrowed(c, m, c->c_polp, c->c_narrowed,
@@ -300,7 +364,8 @@ add_life_notifies(const struct doi_ctx *c, struct isakmp_msg *m,
 		const struct doi_pick *pk = &c->c_pick[i];
 		struct isakmp_notify *n;
 
-		if (!pk->pk_lowered)
+		/* The IPComp SA has its ESP/AH SA's lifetimes anyway. */
+		if (!pk->pk_lowered || pk->pk_proto == PROTO_IPCOMP)
 			continue;
 		if (m->m_nnotify >= ISAKMP_MAX_NOTIFY ||
 		    buf_put_u32(&life[i], doi_in_spi(c, pk->pk_proto)) < 0 ||
@@ -337,7 +402,9 @@ doi_resp_finish(struct doi_ctx *c, const struct doi_spis *in,
 		goto fail;
 	c->c_in = *in;
 	for (int i = 0; i < c->c_npick; i++)
-		if (doi_in_spi(c, c->c_pick[i].pk_proto) < 256)
+		if (doi_in_spi(c, c->c_pick[i].pk_proto) < 256 ||
+		    (c->c_pick[i].pk_proto == PROTO_IPCOMP &&
+		    doi_in_spi(c, PROTO_IPCOMP) > 0xffff))
 			goto fail;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		rc = ISAKMP_ERR_NOMEM;
@@ -366,7 +433,8 @@ doi_resp_finish(struct doi_ctx *c, const struct doi_spis *in,
 
 		p->p_num = c->c_pick_num;
 		p->p_proto = c->c_pick[i].pk_proto;
-		p->p_spisize = 4;
+		/* Our CPI in 2 octets (RFC 2407 4.4.1) whatever they sent. */
+		p->p_spisize = p->p_proto == PROTO_IPCOMP ? 2 : 4;
 		p->p_spi = doi_in_spi(c, p->p_proto);
 		p->p_ntrans = 1;
 		p->p_trans[0] = c->c_pick[i].pk_t;

@@ -66,6 +66,7 @@ typedef int (*doi_spi_inuse_fn)(void *arg, uint8_t proto, uint32_t spi);
 struct doi_spis {
 	uint32_t	 ds_esp;
 	uint32_t	 ds_ah;
+	uint32_t	 ds_ipcomp;	/* the CPI (RFC 3173 2.2): 256..0xffff */
 };
 #define DOI_PROTO_BIT(p)	(1u << (p))	/* bits of doi_*_protos */
 
@@ -84,7 +85,7 @@ struct doi_error {
 	char		 de_text[512];
 };
 
-#define DOI_MAX_SA	2	/* AH + ESP bundle */
+#define DOI_MAX_SA	3	/* AH + ESP + IPCOMP bundle */
 
 struct doi_result {
 	uint8_t		 dr_optimistic;	/* the optimistic proposal won */
@@ -95,7 +96,10 @@ struct doi_result {
 	uint8_t		 dr_resp_life;	/* RESPONDER-LIFETIME sent (responder)
 					   or lowered a lifetime (initiator) */
 	int		 dr_nsa;	/* SAs per direction */
-	/* Index i of dr_in and dr_out: the same protocol. ESP before AH. */
+	/*
+	 * Index i of dr_in and dr_out: the same protocol. ESP, then AH,
+	 * then IPCOMP (sa_spi = the CPI, no keys: RFC 2407 4.4.1).
+	 */
 	struct kink_sa	 dr_in[DOI_MAX_SA];	/* dst = this host */
 	struct kink_sa	 dr_out[DOI_MAX_SA];	/* dst = the peer */
 	const struct kink_policy *dr_policy;	/* responder: the match */

@@ -106,7 +106,11 @@ doi_trans_usable(uint8_t proto, const struct isakmp_trans *t)
 	if (proto == PROTO_IPSEC_AH)
 		return a->a_keylen == 0 && doi_ah_auth(t->t_id) != 0 &&
 		    (a->a_auth == 0 || a->a_auth == doi_ah_auth(t->t_id));
-	return 0;	/* IPCOMP: not negotiated yet */
+	/* IPCOMP (RFC 2407 4.4.5): deflate only, and no keys of any kind. */
+	if (proto == PROTO_IPCOMP)
+		return t->t_id == IPCOMP_DEFLATE && a->a_keylen == 0 &&
+		    a->a_auth == 0;
+	return 0;
 }
 
 /* Does a transform match what a suite allows for its protocol? */
@@ -120,8 +124,17 @@ doi_trans_matches(uint8_t proto, const struct isakmp_trans *t,
 
 	if (!x->x_present || !doi_trans_usable(proto, t) || t->t_id != x->x_id)
 		return 0;
-	if (mode != pol->pol_mode || a->a_group != pol->pol_pfs_group)
+	if (mode != pol->pol_mode)
 		return 0;
+	/*
+	 * RFC 2409 5.5 wants the group in every transform with PFS; an
+	 * IPCOMP transform without it takes no KEYMAT, so it is let pass.
+	 */
+	if (a->a_group != pol->pol_pfs_group &&
+	    !(proto == PROTO_IPCOMP && a->a_group == 0))
+		return 0;
+	if (proto == PROTO_IPCOMP)
+		return 1;
 	if (proto == PROTO_IPSEC_AH) {
 		if (xauth == 0)
 			xauth = doi_ah_auth(x->x_id);
@@ -291,7 +304,9 @@ make_sa(struct doi_ctx *c, const struct doi_pick *pk, int dir, uint32_t spi,
 		sa->sa_enc_keylen = a->a_keylen;
 		sa->sa_auth = a->a_auth;
 		enc = doi_enc_keylen(pk->pk_t.t_id, a->a_keylen);
-	} else
+	} else if (pk->pk_proto == PROTO_IPCOMP)
+		sa->sa_enc = pk->pk_t.t_id;	/* the CPI's algorithm; no keys */
+	else
 		sa->sa_auth = a->a_auth ? a->a_auth : doi_ah_auth(pk->pk_t.t_id);
 	auth = doi_auth_keylen(sa->sa_auth);
 	if (enc < 0 || auth < 0 || enc > SA_KEY_MAX || auth > SA_KEY_MAX)
@@ -342,28 +357,52 @@ out:
 uint32_t
 doi_in_spi(const struct doi_ctx *c, uint8_t proto)
 {
+	if (proto == PROTO_IPCOMP)
+		return c->c_in.ds_ipcomp;
 	return proto == PROTO_IPSEC_AH ? c->c_in.ds_ah : c->c_in.ds_esp;
 }
 
-/* Both directions for every picked protocol, ESP before AH. */
+/*
+ * The IPComp SA lives and dies with the SA it compresses for: the same
+ * lifetimes (soft ones included), so both expire together.
+ */
+static void
+same_life(struct kink_sa *ipc, const struct kink_sa *with)
+{
+	ipc->sa_life_hard_secs = with->sa_life_hard_secs;
+	ipc->sa_life_soft_secs = with->sa_life_soft_secs;
+	ipc->sa_life_hard_bytes = with->sa_life_hard_bytes;
+	ipc->sa_life_soft_bytes = with->sa_life_soft_bytes;
+}
+
+/* Both directions for every picked protocol: ESP, AH, then IPCOMP. */
 int
 doi_make_sas(struct doi_ctx *c, const struct doi_pick *picks, int npick,
     doi_prf_fn prf, void *arg, struct doi_result *r, int want_out)
 {
+	static const uint8_t order[] = { PROTO_IPSEC_ESP, PROTO_IPSEC_AH,
+	    PROTO_IPCOMP };
 	int n = 0;
 
-	for (int pass = 0; pass < 2; pass++)
+	for (size_t pass = 0; pass < sizeof(order); pass++)
 		for (int i = 0; i < npick; i++) {
 			const struct doi_pick *pk = &picks[i];
 
-			if ((pass == 0) != (pk->pk_proto == PROTO_IPSEC_ESP))
+			if (pk->pk_proto != order[pass])
 				continue;
+			if (n >= DOI_MAX_SA)
+				return -1;
 			if (make_sa(c, pk, SA_DIR_IN, doi_in_spi(c, pk->pk_proto),
 			    prf, arg, &r->dr_in[n]) != 0)
 				return -1;
 			if (want_out && make_sa(c, pk, SA_DIR_OUT,
 			    pk->pk_peer_spi, prf, arg, &r->dr_out[n]) != 0)
 				return -1;
+			if (pk->pk_proto == PROTO_IPCOMP && n > 0) {
+				same_life(&r->dr_in[n], &r->dr_in[0]);
+				if (want_out)
+					same_life(&r->dr_out[n], &r->dr_out[0]);
+			}
 			n++;
 		}
 	r->dr_nsa = n;

@@ -248,11 +248,15 @@ parse_prop(struct rbuf body, struct isakmp_prop *p)
 		return ISAKMP_ERR_LENGTH;
 	if (proto_spisize(p->p_proto) < 0)
 		return ISAKMP_ERR_PROTO;
-	if (p->p_spisize != proto_spisize(p->p_proto))
+	if (p->p_spisize != proto_spisize(p->p_proto) &&
+	    !(p->p_proto == PROTO_IPCOMP && p->p_spisize == 4))
 		return ISAKMP_ERR_SPI_SIZE;
 	if (p->p_spisize == 4) {
 		if (rbuf_get_u32(&body, &p->p_spi) < 0)
 			return ISAKMP_ERR_LENGTH;
+		/* RFC 2407 4.4.1: a 4-octet CPI field still holds 16 bits. */
+		if (p->p_proto == PROTO_IPCOMP && p->p_spi > 0xffff)
+			return ISAKMP_ERR_SPI_VALUE;
 	} else {
 		uint16_t cpi;
 
@@ -457,7 +461,8 @@ parse_delete(struct rbuf body, struct isakmp_delete *d)
 		return ISAKMP_ERR_DOI;
 	if (proto_spisize(d->d_proto) < 0)
 		return ISAKMP_ERR_PROTO;
-	if (d->d_spisize != proto_spisize(d->d_proto))
+	if (d->d_spisize != proto_spisize(d->d_proto) &&
+	    !(d->d_proto == PROTO_IPCOMP && d->d_spisize == 4))
 		return ISAKMP_ERR_SPI_SIZE;
 	if (d->d_nspi == 0)
 		return ISAKMP_ERR_LENGTH;
@@ -466,9 +471,11 @@ parse_delete(struct rbuf body, struct isakmp_delete *d)
 	if (body.rb_len != (size_t)d->d_nspi * d->d_spisize)
 		return ISAKMP_ERR_LENGTH;
 	for (int i = 0; i < d->d_nspi; i++) {
-		if (d->d_spisize == 4)
+		if (d->d_spisize == 4) {
 			(void)rbuf_get_u32(&body, &d->d_spi[i]);
-		else {
+			if (d->d_proto == PROTO_IPCOMP && d->d_spi[i] > 0xffff)
+				return ISAKMP_ERR_SPI_VALUE;
+		} else {
 			uint16_t cpi;
 
 			(void)rbuf_get_u16(&body, &cpi);

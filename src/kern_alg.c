@@ -34,6 +34,33 @@ static const struct sadb_algmap auth_algs[] = {
 	{ AUTH_ALG_AES_XCBC_MAC, 9, "xcbc(aes)",	96, 0 },
 };
 
+/*
+ * IPComp transform (RFC 2407 4.4.5) -> PF_KEY SADB_X_CALG_* (which Linux
+ * takes in sadb_sa_encrypt of an IPCOMP SA) and the crypto API name.
+ */
+static const struct sadb_algmap comp_algs[] = {
+	{ IPCOMP_DEFLATE, 2, "deflate",	0, 0 },
+};
+
+const struct sadb_algmap *
+sadb_alg_comp_at(int i)
+{
+	if (i < 0 || (size_t)i >= sizeof(comp_algs) / sizeof(comp_algs[0]))
+		return NULL;
+	return &comp_algs[i];
+}
+
+const struct sadb_algmap *
+sadb_alg_comp(uint8_t t)
+{
+	const struct sadb_algmap *m;
+
+	for (int i = 0; (m = sadb_alg_comp_at(i)) != NULL; i++)
+		if (m->al_doi == t)
+			return m;
+	return NULL;
+}
+
 const struct sadb_algmap *
 sadb_alg_enc_at(int i)
 {
@@ -66,6 +93,19 @@ sadb_caps_xform(const struct sadb_caps *c, uint8_t proto,
 	const struct sadb_algmap *m;
 	int i;
 
+	if (proto == IPPROTO_COMP) {
+		if (!c->kc_comp_known)
+			return 1;
+		if ((m = sadb_alg_comp(x->x_id)) == NULL ||
+		    (i = caps_index(sadb_alg_comp_at, m)) < 0 ||
+		    i >= SADB_CAPS_MAX || !c->kc_comp[i]) {
+			snprintf(why, len, "the kernel has no IPComp %s (%s)",
+			    m != NULL ? m->al_xfrm : "such compression",
+			    SADB_CAPS_COMP_SOURCE);
+			return 0;
+		}
+		return 1;
+	}
 	if (!c->kc_known)
 		return 1;
 	if (proto == IPPROTO_ESP && x->x_id != 0) {
@@ -102,9 +142,10 @@ sadb_caps_xform(const struct sadb_caps *c, uint8_t proto,
 void
 sadb_caps_names(const struct sadb_caps *c, int enc, char *out, size_t len)
 {
-	const struct sadb_algmap *(*at)(int) = enc ? sadb_alg_enc_at :
-	    sadb_alg_auth_at;
-	const uint8_t *have = enc ? c->kc_enc : c->kc_auth;
+	const struct sadb_algmap *(*at)(int) = enc == 2 ? sadb_alg_comp_at :
+	    enc ? sadb_alg_enc_at : sadb_alg_auth_at;
+	const uint8_t *have = enc == 2 ? c->kc_comp : enc ? c->kc_enc :
+	    c->kc_auth;
 
 	if (len == 0)
 		return;
@@ -154,6 +195,18 @@ sadb_alg_sa(const struct kink_sa *sa, const struct sadb_algmap **enc,
     const struct sadb_algmap **auth)
 {
 	*enc = *auth = NULL;
+	/* IPComp: the compression algorithm in *enc, never a key. */
+	if (sa->sa_proto == PROTO_IPCOMP) {
+		if (sa->sa_auth != 0 || sa->sa_spi > 0xffff) {
+			errno = EINVAL;
+			return -1;
+		}
+		if ((*enc = sadb_alg_comp(sa->sa_enc)) == NULL) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+		return 0;
+	}
 	if (sa->sa_proto == PROTO_IPSEC_ESP &&
 	    (*enc = sadb_alg_enc(sa->sa_enc)) == NULL) {
 		errno = EOPNOTSUPP;

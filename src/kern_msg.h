@@ -32,8 +32,17 @@ const struct sadb_algmap *sadb_alg_auth_at(int i);
 /* NULL when the DOI value has no kernel equivalent. */
 const struct sadb_algmap *sadb_alg_enc(uint8_t esp_transform);
 const struct sadb_algmap *sadb_alg_auth(uint16_t auth_attr);
+/* IPComp: IPCOMP_* transform id -> PF_KEY SADB_X_CALG_*, crypto name. */
+const struct sadb_algmap *sadb_alg_comp_at(int i);
+const struct sadb_algmap *sadb_alg_comp(uint8_t ipcomp_transform);
+/* The CPIs kinkd reserves (RFC 3173 2.2: 0..255 are the well-known ones,
+ * 61440..65535 for private use); Linux wants IPComp SPIs below 0x10000. */
+#define KERN_CPI_MIN	0x100
+#define KERN_CPI_MAX	0xefff
 /* An SA's algorithms (NULL: none); -1 with errno EOPNOTSUPP when the
- * kernel has no such algorithm, EINVAL for AH without one. */
+ * kernel has no such algorithm, EINVAL for AH without one.  An IPComp SA
+ * has its compression algorithm in *enc (EINVAL: an integrity algorithm
+ * or a CPI above 16 bits). */
 int	sadb_alg_sa(const struct kink_sa *, const struct sadb_algmap **enc,
 	    const struct sadb_algmap **auth);
 /* The SPD directions a policy needs, in the format's values val[] =
@@ -111,7 +120,7 @@ struct kin {
 	int			 ki_err;	/* errno the kernel answered */
 	int			 ki_have;	/* ki_sa / ki_spi are set */
 	int			 ki_last;	/* KIN_DUMP: the last part */
-	int			 ki_foreign;	/* KIN_SA: not ESP/AH (IPComp) */
+	int			 ki_foreign;	/* KIN_SA: not ESP/AH/IPComp */
 	uint32_t		 ki_spi;
 	/* KIN_DONE: the outbound policy's id (PF_KEY SPD answers);
 	 * KIN_ACQUIRE: the policy that matched (PF_KEY). */

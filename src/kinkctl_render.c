@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "isakmp_num.h"
+#include "sa.h"
 #include "kink.h"
 #include "kinkctl.h"
 
@@ -182,6 +183,18 @@ enc_name(uint16_t id)
 	return NULL;
 }
 
+/* RFC 2407 4.4.5. */
+static const char *
+ipcomp_name(uint16_t id)
+{
+	switch (id) {
+	case IPCOMP_OUI:	return "oui";
+	case IPCOMP_DEFLATE:	return "deflate";
+	case IPCOMP_LZS:	return "lzs";
+	}
+	return NULL;
+}
+
 static const char *
 auth_name(uint16_t id)
 {
@@ -269,8 +282,7 @@ kinkctl_render_sa(struct ctl_sa *const *v, size_t n, int keys, int flags)
 			json_kstr("policy", s->cs_policy, &f);
 			json_kstr("dir", s->cs_dir == CTL_SA_DIR_IN ? "in" :
 			    "out", &f);
-			json_kstr("proto", s->cs_proto == PROTO_IPSEC_ESP ?
-			    "esp" : "ah", &f);
+			json_kstr("proto", sa_proto_name(s->cs_proto), &f);
 			snprintf(spi, sizeof(spi), "0x%08x", s->cs_spi);
 			json_kstr("spi", spi, &f);
 			json_kstr("src", addr_str(&s->cs_src, src,
@@ -280,8 +292,10 @@ kinkctl_render_sa(struct ctl_sa *const *v, size_t n, int keys, int flags)
 			json_kstr("mode", s->cs_mode == ENCAP_MODE_TUNNEL ?
 			    "tunnel" : "transport", &f);
 			json_kstr("state", sa_state_name[s->cs_state], &f);
-			json_kstr("enc", name_or_num(enc_name(s->cs_enc),
-			    s->cs_enc, nb, sizeof(nb)), &f);
+			json_kstr("enc", name_or_num(s->cs_proto ==
+			    PROTO_IPCOMP ? ipcomp_name(s->cs_enc) :
+			    enc_name(s->cs_enc), s->cs_enc, nb, sizeof(nb)),
+			    &f);
 			json_knum("enc_id", s->cs_enc, &f);
 			json_knum("enc_keylen", s->cs_enc_keylen, &f);
 			json_kstr("auth", name_or_num(auth_name(s->cs_auth),
@@ -327,6 +341,9 @@ kinkctl_render_sa(struct ctl_sa *const *v, size_t n, int keys, int flags)
 
 		if (s->cs_proto == PROTO_IPSEC_AH)
 			strlcpy(enc, "-", sizeof(enc));
+		else if (s->cs_proto == PROTO_IPCOMP)
+			strlcpy(enc, name_or_num(ipcomp_name(s->cs_enc),
+			    s->cs_enc, nb, sizeof(nb)), sizeof(enc));
 		else if (s->cs_enc_keylen != 0)
 			snprintf(enc, sizeof(enc), "%s/%u",
 			    name_or_num(enc_name(s->cs_enc), s->cs_enc, nb,
@@ -341,7 +358,7 @@ kinkctl_render_sa(struct ctl_sa *const *v, size_t n, int keys, int flags)
 		    strlen(s->cs_peer) < 12 ? (int)(12 -
 		    (s->cs_peer[0] ? strlen(s->cs_peer) : 1)) : 0, "",
 		    s->cs_dir == CTL_SA_DIR_IN ? "in" : "out",
-		    s->cs_proto == PROTO_IPSEC_ESP ? "esp" : "ah", s->cs_spi,
+		    sa_proto_name(s->cs_proto), s->cs_spi,
 		    addr_str(&s->cs_src, src, sizeof(src)),
 		    addr_str(&s->cs_dst, dst, sizeof(dst)),
 		    s->cs_mode == ENCAP_MODE_TUNNEL ? "tunnel" : "transport",
@@ -626,7 +643,7 @@ self_keys_json(struct ctl_info *const *v, size_t n, int *f)
 	printf("]");
 }
 
-/* A space-separated list (kernel_enc, kernel_auth) as a JSON array. */
+/* A space-separated list (kernel_enc, _auth, _comp) as a JSON array. */
 static void
 self_words_json(const char *k, const char *val, int *f)
 {
@@ -681,7 +698,8 @@ kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
 		if (strcmp(k, "listen") == 0 || strcmp(k, "key") == 0)
 			continue;
 		if (strcmp(k, "kernel_enc") == 0 ||
-		    strcmp(k, "kernel_auth") == 0) {
+		    strcmp(k, "kernel_auth") == 0 ||
+		    strcmp(k, "kernel_comp") == 0) {
 			self_words_json(k, val, &f);
 			continue;
 		}

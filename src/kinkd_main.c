@@ -762,7 +762,10 @@ check_kernel_algs(const struct kink_conf *c)
 				    &s->s_esp, why, sizeof(why))) &&
 				    (!s->s_ah.x_present ||
 				    sadb_caps_xform(&caps, IPPROTO_AH,
-				    &s->s_ah, why, sizeof(why))))
+				    &s->s_ah, why, sizeof(why))) &&
+				    (!s->s_ipcomp.x_present ||
+				    sadb_caps_xform(&caps, IPPROTO_COMP,
+				    &s->s_ipcomp, why, sizeof(why))))
 					continue;
 				check_say(LOG_WARNING, "kinkd: warning: peer "
 				    "%s policy %s suite %d: %s: kinkd would "
@@ -777,14 +780,17 @@ static void
 log_kernel_algs(struct sadb *sd)
 {
 	struct sadb_caps caps;
-	char enc[256], auth[256];
+	char enc[256], auth[256], comp[64];
 
 	if (sadb_caps(sd, &caps) == -1)
 		return;
 	sadb_caps_names(&caps, 1, enc, sizeof(enc));
 	sadb_caps_names(&caps, 0, auth, sizeof(auth));
-	log_info("kernel algorithms (%s): encryption %s; integrity %s",
-	    caps.kc_source, enc[0] ? enc : "none", auth[0] ? auth : "none");
+	sadb_caps_names(&caps, 2, comp, sizeof(comp));
+	log_info("kernel algorithms (%s): encryption %s; integrity %s; "
+	    "compression %s", caps.kc_source, enc[0] ? enc : "none",
+	    auth[0] ? auth : "none", !caps.kc_comp_known ? "unknown" :
+	    comp[0] ? comp : "none");
 }
 
 /*

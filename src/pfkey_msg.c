@@ -86,6 +86,57 @@ pfkey_pol_remember(struct pfkey_state *ps, uint32_t id, uint32_t reqid)
 	ps->ps_pol[ps->ps_npol++].pp_reqid = reqid;
 }
 
+static int
+comp_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		    &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	return a->ss_family == AF_INET6 &&
+	    memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+uint32_t
+pfkey_comp_remember(struct pfkey_state *ps, const struct kink_sa *sa)
+{
+	int i;
+
+	for (i = 0; i < ps->ps_ncomp; i++)
+		if (ps->ps_comp[i].pc_cpi == sa->sa_spi &&
+		    comp_same(&ps->ps_comp[i].pc_dst, &sa->sa_dst))
+			break;
+	if (i == ps->ps_ncomp) {
+		/* Full: the oldest goes (its SA is likely gone by now). */
+		if (ps->ps_ncomp == PFKEY_MAXCOMP) {
+			memmove(&ps->ps_comp[0], &ps->ps_comp[1],
+			    (PFKEY_MAXCOMP - 1) * sizeof(ps->ps_comp[0]));
+			ps->ps_ncomp--;
+		}
+		i = ps->ps_ncomp++;
+	}
+	ps->ps_comp[i].pc_cpi = sa->sa_spi;
+	ps->ps_comp[i].pc_dst = sa->sa_dst;
+	ps->ps_comp[i].pc_reqid = sa->sa_reqid;
+	return 0;
+}
+
+/* kinkd's reqid of an IPComp SA the kernel holds with reqid 0. */
+static uint32_t
+comp_reqid(const struct pfkey_state *ps, const struct sockaddr_storage *dst,
+    uint32_t cpi)
+{
+	int i;
+
+	for (i = 0; i < ps->ps_ncomp; i++)
+		if (ps->ps_comp[i].pc_cpi == cpi &&
+		    comp_same(&ps->ps_comp[i].pc_dst, dst))
+			return ps->ps_comp[i].pc_reqid;
+	return 0;
+}
+
 static uint32_t
 pol_reqid(const struct pfkey_state *ps, uint32_t id)
 {
@@ -174,7 +225,8 @@ pk_addr(struct pkw *m, uint16_t type, const struct sockaddr_storage *ss,
 static uint8_t
 pk_satype(uint8_t doi)
 {
-	return doi == PROTO_IPSEC_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP;
+	return doi == PROTO_IPSEC_AH ? SADB_SATYPE_AH : doi == PROTO_IPCOMP ?
+	    SADB_X_SATYPE_IPCOMP : SADB_SATYPE_ESP;
 }
 
 static void
@@ -241,10 +293,13 @@ build_sa(struct pkw *m, uint8_t type, const struct kink_sa *sa,
 	if ((s = pk_ext(m, SADB_EXT_SA, sizeof(*s))) == NULL)
 		return -1;
 	s->sadb_sa_spi = htonl(sa->sa_spi);
-	s->sadb_sa_replay = 32;		/* Linux caps PF_KEY windows at 32 */
 	s->sadb_sa_state = SADB_SASTATE_MATURE;
 	s->sadb_sa_auth = auth != NULL ? auth->al_pfkey : SADB_AALG_NONE;
+	/* IPComp (KAME, Linux af_key): SADB_X_CALG_* in sadb_sa_encrypt. */
 	s->sadb_sa_encrypt = enc != NULL ? enc->al_pfkey : SADB_EALG_NONE;
+	/* Linux caps PF_KEY windows at 32; IPComp has no sequence number. */
+	if (sa->sa_proto != PROTO_IPCOMP)
+		s->sadb_sa_replay = 32;
 	/* Linux wants HARD and SOFT together or neither. */
 	if (sa->sa_life_hard_secs || sa->sa_life_soft_secs ||
 	    sa->sa_life_hard_bytes || sa->sa_life_soft_bytes) {
@@ -260,7 +315,8 @@ build_sa(struct pkw *m, uint8_t type, const struct kink_sa *sa,
 	if (auth != NULL)
 		pk_key(m, SADB_EXT_KEY_AUTH, sa->sa_authkey,
 		    sa->sa_authkey_len);
-	if (enc != NULL)	/* even ESP NULL needs the extension */
+	/* Even ESP NULL needs the extension; IPComp has no key. */
+	if (enc != NULL && sa->sa_proto != PROTO_IPCOMP)
 		pk_key(m, SADB_EXT_KEY_ENCRYPT, sa->sa_enckey,
 		    sa->sa_enckey_len);
 	pk_sa2(m, pk_mode(sa->sa_mode), kreq);
@@ -280,7 +336,13 @@ build_getspi(struct pkw *m, const struct kreq *rq)
 	/* kr_sa: a larval SA to find, whose mode must match. */
 	pk_sa2(m, rq->kr_sa != NULL ? pk_mode(rq->kr_sa->sa_mode) :
 	    IPSEC_MODE_TRANSPORT, rq->kr_reqid);
-	if ((r = pk_ext(m, SADB_EXT_SPIRANGE, sizeof(*r))) != NULL) {
+	if ((r = pk_ext(m, SADB_EXT_SPIRANGE, sizeof(*r))) == NULL)
+		return;
+	if (rq->kr_proto == PROTO_IPCOMP) {
+		/* A CPI: af_key refuses a range past 16 bits. */
+		r->sadb_spirange_min = KERN_CPI_MIN;
+		r->sadb_spirange_max = KERN_CPI_MAX;
+	} else {
 		r->sadb_spirange_min = 0x100;	/* 1-255 reserved */
 		r->sadb_spirange_max = 0xffffffff;
 	}
@@ -333,10 +395,19 @@ pol_requests(struct sadb_x_policy *xp, const struct kink_policy *pol,
 		r->sadb_x_ipsecrequest_len = (uint16_t)rqlen;
 		r->sadb_x_ipsecrequest_proto = protos[i];
 		r->sadb_x_ipsecrequest_mode = pk_mode(pol->pol_mode);
-		/* UNIQUE: only SAs with this reqid serve the policy. */
-		r->sadb_x_ipsecrequest_level = kreq != 0 ?
-		    IPSEC_LEVEL_UNIQUE : IPSEC_LEVEL_REQUIRE;
-		r->sadb_x_ipsecrequest_reqid = kreq;
+		/*
+		 * UNIQUE: only SAs with this reqid serve the policy.  IPComp
+		 * is USE (optional: packets the kernel did not compress come
+		 * without it), and Linux keeps no reqid for a USE request:
+		 * its IPComp SAs carry reqid 0 (pfkey_comp_remember()).
+		 */
+		if (protos[i] == IPPROTO_COMP) {
+			r->sadb_x_ipsecrequest_level = IPSEC_LEVEL_USE;
+		} else {
+			r->sadb_x_ipsecrequest_level = kreq != 0 ?
+			    IPSEC_LEVEL_UNIQUE : IPSEC_LEVEL_REQUIRE;
+			r->sadb_x_ipsecrequest_reqid = kreq;
+		}
 		if (tl != 0) {
 			const struct sockaddr_storage *src, *dst;
 			uint8_t *p = (uint8_t *)(r + 1);
@@ -359,7 +430,7 @@ build_pol(struct pkw *m, const struct kink_policy *pol, uint8_t dir,
 	const struct kink_suite *su = &pol->pol_suites[0];
 	struct sadb_x_policy *xp;
 	uint8_t ul = pol->pol_ulproto ? pol->pol_ulproto : IPSEC_ULPROTO_ANY;
-	uint16_t protos[2];
+	uint16_t protos[3];
 	size_t rqlen, tl = 0;
 	int np = 0;
 
@@ -371,6 +442,9 @@ build_pol(struct pkw *m, const struct kink_policy *pol, uint8_t dir,
 	    s->sel_port, ul);
 	pk_addr(m, SADB_EXT_ADDRESS_DST, &d->sel_addr, d->sel_plen,
 	    d->sel_port, ul);
+	/* Innermost first, as XFRM: IPComp, ESP, AH. */
+	if (pol->pol_nsuites > 0 && su->s_ipcomp.x_present)
+		protos[np++] = IPPROTO_COMP;
 	if (pol->pol_nsuites == 0 || su->s_esp.x_present)
 		protos[np++] = IPPROTO_ESP;
 	if (pol->pol_nsuites > 0 && su->s_ah.x_present)
@@ -603,6 +677,17 @@ alg_back(uint8_t pfkey, int auth)
 	return 0;
 }
 
+static uint8_t
+comp_back(uint8_t pfkey)
+{
+	const struct sadb_algmap *al;
+
+	for (int i = 0; (al = sadb_alg_comp_at(i)) != NULL; i++)
+		if (al->al_pfkey == pfkey)
+			return al->al_doi;
+	return 0;
+}
+
 /* The kernel's SA (DUMP, GET, EXPIRE) as kinkd describes it, no keys. */
 static int
 sa_from_pk(const struct pfkey_state *ps, const struct pk_parsed *p,
@@ -618,14 +703,19 @@ sa_from_pk(const struct pfkey_state *ps, const struct pk_parsed *p,
 	    pk_getaddr(p, SADB_EXT_ADDRESS_DST, &sa->sa_dst))
 		return -1;
 	sa->sa_proto = p->p_h->sadb_msg_satype == SADB_SATYPE_AH ?
-	    PROTO_IPSEC_AH : PROTO_IPSEC_ESP;
+	    PROTO_IPSEC_AH : p->p_h->sadb_msg_satype == SADB_X_SATYPE_IPCOMP ?
+	    PROTO_IPCOMP : PROTO_IPSEC_ESP;
 	sa->sa_spi = ntohl(s->sadb_sa_spi);
 	sa->sa_auth = alg_back(s->sadb_sa_auth, 1);
 	if (sa->sa_proto == PROTO_IPSEC_ESP)
 		sa->sa_enc = alg_back(s->sadb_sa_encrypt, 0);
+	else if (sa->sa_proto == PROTO_IPCOMP)
+		sa->sa_enc = comp_back(s->sadb_sa_encrypt);
 	sa->sa_mode = ENCAP_MODE_TRANSPORT;
 	if (s2 != NULL) {
 		sa->sa_reqid = ureqid(ps, s2->sadb_x_sa2_reqid);
+		if (sa->sa_proto == PROTO_IPCOMP && sa->sa_reqid == 0)
+			sa->sa_reqid = comp_reqid(ps, &sa->sa_dst, sa->sa_spi);
 		if (s2->sadb_x_sa2_mode == IPSEC_MODE_TUNNEL)
 			sa->sa_mode = ENCAP_MODE_TUNNEL;
 	}

@@ -13,6 +13,7 @@
 #include "kern_msg.h"
 
 #define PFKEY_MAXPOL	1024	/* policy id -> reqid entries */
+#define PFKEY_MAXCOMP	256	/* IPComp (dst, CPI) -> reqid entries */
 
 /*
  * Linux keeps a policy template's reqid only up to 0x3fff (above, it
@@ -36,11 +37,25 @@ struct pfkey_state {
 	}		 ps_kr[PFKEY_MAXPOL];
 	int		 ps_nkr;
 	uint32_t	 ps_krnext;
+	struct {
+		struct sockaddr_storage pc_dst;
+		uint32_t pc_cpi;
+		uint32_t pc_reqid;	/* kinkd's */
+	}		 ps_comp[PFKEY_MAXCOMP];
+	int		 ps_ncomp;
 };
 
 /* The kernel's reqid for kinkd's reqid r (a stand-in above 0x3fff); 0
  * when no stand-in is free. */
 uint32_t pfkey_kreqid(struct pfkey_state *, uint32_t r);
+/*
+ * An IPComp SA's reqid in the kernel: 0, since Linux keeps no reqid for
+ * the policy's optional (IPSEC_LEVEL_USE) IPComp request and its outbound
+ * lookup wants the SA's reqid equal to the request's.  Remembers (dst,
+ * CPI) -> sa_reqid so that dumps and events give kinkd's reqid back (this
+ * run's SAs only).
+ */
+uint32_t pfkey_comp_remember(struct pfkey_state *, const struct kink_sa *);
 /* Remember the reqid of an outbound policy (its ACQUIREs carry the id). */
 void	pfkey_pol_remember(struct pfkey_state *, uint32_t id, uint32_t reqid);
 /* Directions a policy needs (IPSEC_DIR_*): out, in, and fwd for tunnels. */

@@ -31,6 +31,7 @@ struct kink_xform {
 struct kink_suite {
 	struct kink_xform s_esp;
 	struct kink_xform s_ah;
+	struct kink_xform s_ipcomp;	/* x_present, x_id = IPCOMP_* (DOI); no keys */
 };
 
 /* An address prefix with optional upper-layer protocol and port. */

@@ -150,7 +150,8 @@ rc_spi_busy(struct kink_engine *en, uint32_t spi)
 
 	TAILQ_FOREACH(x, &en->en_xacts, xa_entry)
 		if (x->xa_state != XS_DONE && x->xa_state != XS_FAILED &&
-		    (x->xa_spis.ds_esp == spi || x->xa_spis.ds_ah == spi))
+		    (x->xa_spis.ds_esp == spi || x->xa_spis.ds_ah == spi ||
+		    x->xa_spis.ds_ipcomp == spi))
 			return 1;
 	return 0;
 }
@@ -204,7 +205,7 @@ rc_lost(struct reconcile *rc)
 		    "0x%08x lost by the kernel; renegotiating",
 		    sr->sr_peer->pe_name, sr->sr_policy,
 		    sr->sr_sa.sa_dir == SA_DIR_IN ? "in" : "out",
-		    sr->sr_sa.sa_proto == PROTO_IPSEC_AH ? "ah" : "esp",
+		    sa_proto_name(sr->sr_sa.sa_proto),
 		    sr->sr_sa.sa_spi);
 		/* One rekey per pair: another lost SA of it is marked only. */
 		memset(&pk, 0, sizeof(pk));
@@ -250,7 +251,7 @@ rc_orphans(struct reconcile *rc)
 		sa.sa_dst = d->rs_dst;
 		log_warnx("reconcile: SA %s spi 0x%08x (reqid %u) is kinkd's "
 		    "but has no owner; removed",
-		    d->rs_proto == PROTO_IPSEC_AH ? "ah" : "esp", d->rs_spi,
+		    sa_proto_name(d->rs_proto), d->rs_spi,
 		    d->rs_reqid);
 		sadb_del(en->en_sadb, &sa, sadb_done_log,
 		    (void *)"delete orphaned SA");
@@ -265,7 +266,7 @@ reconcile_larval_log(const struct kink_sa *sa, const char *why)
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 
 	log_info("removing larval SA (acquire pending) %s %s -> %s reqid %u "
-	    "%s", sa->sa_proto == PROTO_IPSEC_AH ? "ah" : "esp",
+	    "%s", sa_proto_name(sa->sa_proto),
 	    addr_ntop((const struct sockaddr *)&sa->sa_src, src, sizeof(src)),
 	    addr_ntop((const struct sockaddr *)&sa->sa_dst, dst, sizeof(dst)),
 	    sa->sa_reqid, why);

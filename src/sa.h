@@ -40,6 +40,13 @@ struct kink_sa {
 	uint64_t	 sa_cur_bytes, sa_cur_packets;
 };
 
+/* "esp", "ah" or "ipcomp" for a DOI protocol (PROTO_IPSEC_ESP = 3). */
+static inline const char *
+sa_proto_name(uint8_t doi_proto)
+{
+	return doi_proto == 2 ? "ah" : doi_proto == 4 ? "ipcomp" : "esp";
+}
+
 static inline void
 sa_free_keys(struct kink_sa *sa)
 {

@@ -188,6 +188,9 @@ sadb_supports(struct sadb *sd, const struct kink_suite *s, const char **why)
 	if (s->s_ah.x_present &&
 	    !sd->sd_ops->supports(sd, IPPROTO_AH, &s->s_ah, why))
 		return 0;
+	if (s->s_ipcomp.x_present &&
+	    !sd->sd_ops->supports(sd, IPPROTO_COMP, &s->s_ipcomp, why))
+		return 0;
 	return 1;
 }
 

@@ -73,7 +73,7 @@ struct sadb_ops {
 		    void *);
 	/*
 	 * Optional: can this backend install the transform (proto is
-	 * IPPROTO_ESP or IPPROTO_AH)?  1 yes; 0 no, with *why set to a
+	 * IPPROTO_ESP, IPPROTO_AH or IPPROTO_COMP)?  1 yes; 0 no, with *why set to a
 	 * static reason.  NULL op: everything it is asked for.
 	 */
 	int	(*supports)(struct sadb *, uint8_t proto,
@@ -196,18 +196,34 @@ struct sadb_caps {
 	uint16_t	 kc_enc_min[SADB_CAPS_MAX];	/* key bits; 0: any */
 	uint16_t	 kc_enc_max[SADB_CAPS_MAX];
 	uint8_t		 kc_auth[SADB_CAPS_MAX];
+	/*
+	 * IPComp (sadb_alg_comp_at()): PF_KEY's REGISTER lists no
+	 * compression, AF_ALG has none, so for both backends this comes
+	 * from /proc/crypto (loaded) and the running kernel's module lists
+	 * (loadable on demand).  kc_comp_known 0: nothing refused.
+	 */
+	int		 kc_comp_known;
+	uint8_t		 kc_comp[SADB_CAPS_MAX];
 };
+#define SADB_CAPS_COMP_SOURCE	"/proc/crypto, kernel modules"
 /* The backend's view (0), or -1 when it has none (null, or unknown). */
 int	sadb_caps(struct sadb *, struct sadb_caps *);
 /* The crypto API's answer without a backend (kinkd -n): 0 or -1. */
 int	sadb_caps_probe(struct sadb_caps *);
+/* Only the IPComp part (kc_comp*), which every kernel backend adds. */
+void	sadb_caps_comp_probe(struct sadb_caps *);
+/* The same from these files (unit tests): -1 (unknown) when neither
+ * module list could be read. */
+int	sadb_caps_comp_at(struct sadb_caps *, const char *proc_crypto,
+	    const char *proc_modules, const char *moddir);
 /*
  * Whether caps allow the transform (proto IPPROTO_ESP / IPPROTO_AH): 1,
  * or 0 with the reason in why ("the kernel has no hmac(sha512)").
  */
 int	sadb_caps_xform(const struct sadb_caps *, uint8_t proto,
 	    const struct kink_xform *, char *why, size_t);
-/* The names caps hold, space-separated: "cbc(aes) ..." (enc 1, auth 0). */
+/* The names caps hold, space-separated: "cbc(aes) ..." (enc 1, auth 0,
+ * compression 2). */
 void	sadb_caps_names(const struct sadb_caps *, int enc, char *, size_t);
 
 /*

@@ -434,7 +434,9 @@ sadb_kern_add(struct sadb *sd, const struct kink_sa *sa, int replace,
 	struct sadb_req *rq, *del = NULL;
 	int larval, e;
 
-	if (k->k_fmt->kf_reqid != NULL && (kr.kr_reqid =
+	if (sa->sa_proto == PROTO_IPCOMP && k->k_fmt->kf_comp != NULL)
+		kr.kr_reqid = k->k_fmt->kf_comp(k->k_state, sa);
+	else if (k->k_fmt->kf_reqid != NULL && (kr.kr_reqid =
 	    k->k_fmt->kf_reqid(k->k_state, sa->sa_reqid)) == 0 &&
 	    sa->sa_reqid != 0) {
 		errno = ENOSPC;
@@ -1002,6 +1004,8 @@ sadb_kern_open(struct sadb *sd, const struct sadb_kfmt *fmt)
 		kern_wait_caps(k);
 	if (fmt->kf_probe != NULL && fmt->kf_probe(&k->k_caps) == -1)
 		memset(&k->k_caps, 0, sizeof(k->k_caps));
+	/* No kernel interface lists compression: files tell both formats. */
+	sadb_caps_comp_probe(&k->k_caps);
 	return 0;
  fail:
 	e = errno;

@@ -53,6 +53,9 @@ struct sadb_kfmt {
 	void	(*kf_free)(void *state);
 	/* The kernel's reqid for kinkd's (0: none free); NULL: the same. */
 	uint32_t (*kf_reqid)(void *state, uint32_t reqid);
+	/* Optional: the kernel's reqid for an IPComp SA (PF_KEY: 0, and the
+	 * SA's reqid remembered for dumps); NULL: as kf_reqid. */
+	uint32_t (*kf_comp)(void *state, const struct kink_sa *);
 	/* An outbound policy's id and reqid (PF_KEY ACQUIREs need it). */
 	void	(*kf_policy)(void *state, uint32_t id, uint32_t reqid);
 	int	(*kf_dirs)(const struct kink_policy *, uint8_t dirs[3]);

@@ -41,6 +41,7 @@
 #define NULL_DUMP_CHUNK	512	/* SAs a dump sends per loop pass */
 #define NULL_MAX_SPD	4096
 #define NULL_SPI_DRAW	64
+#define NULL_SPI_TRIES	4096	/* draws before getspi gives up */
 
 enum null_op { NOP_DONE, NOP_SPI, NOP_DUMP, NOP_GET, NOP_EVENT, NOP_SPD };
 
@@ -332,7 +333,7 @@ null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 	struct null_pending *np;
 	struct null_sa *ns;
 	uint32_t spi;
-	int err = 0;
+	int err = 0, tries = 0;
 
 	do {
 		if (nb->nb_nspis == 0) {
@@ -340,9 +341,18 @@ null_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 			nb->nb_nspis = NULL_SPI_DRAW;
 		}
 		spi = nb->nb_spis[--nb->nb_nspis];
+		/*
+		 * CPIs are 16 bits; 0x100..0xefff are the negotiated ones
+		 * (RFC 3173 2.2), the range Linux's XFRM hands out too.
+		 */
+		if (proto == PROTO_IPCOMP)
+			spi = 0x100 + spi % (0xefff - 0x100 + 1);
 		/* 256..0xffffffff: 1-255 are reserved (RFC 4303 2.1). */
-	} while (spi < 0x100 || null_find(nb, dst, proto, spi) != NULL);
-	if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
+	} while ((spi < 0x100 || null_find(nb, dst, proto, spi) != NULL) &&
+	    ++tries < NULL_SPI_TRIES);
+	if (tries == NULL_SPI_TRIES)
+		err = EAGAIN;	/* a CPI space this full: none free nearby */
+	else if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
 		err = EAFNOSUPPORT;	/* no key in the store */
 	else if (nb->nb_nsa >= NULL_MAX_SA)
 		err = ENOBUFS;

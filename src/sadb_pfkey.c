@@ -49,6 +49,12 @@ pfkey_reqid(void *state, uint32_t reqid)
 	return pfkey_kreqid(state, reqid);
 }
 
+static uint32_t
+pfkey_comp(void *state, const struct kink_sa *sa)
+{
+	return pfkey_comp_remember(state, sa);
+}
+
 static void
 pfkey_policy(void *state, uint32_t id, uint32_t reqid)
 {
@@ -83,6 +89,7 @@ const struct sadb_kfmt sadb_pfkey_fmt = {
 	.kf_open = pfkey_sock,
 	.kf_free = pfkey_free,
 	.kf_reqid = pfkey_reqid,
+	.kf_comp = pfkey_comp,
 	.kf_policy = pfkey_policy,
 	.kf_dirs = pfkey_dirs,
 	.kf_build = pfkey_build_msg,

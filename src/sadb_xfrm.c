@@ -7,6 +7,7 @@
  * (docs/arch/kernel.md).
  */
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <linux/if_alg.h>
 #include <linux/netlink.h>
 #include <linux/xfrm.h>
@@ -70,6 +71,84 @@ proc_has(const char *text, const char *name)
 	return strstr(text, want) != NULL;
 }
 
+/* "/NAME.ko" in a module list (modules.dep, modules.builtin): the slash
+ * keeps deflate.ko apart from zlib_deflate.ko. */
+static int
+mod_listed(const char *text, const char *name)
+{
+	char want[64];
+	const char *p;
+	size_t n;
+
+	if (text == NULL)
+		return 0;
+	n = (size_t)snprintf(want, sizeof(want), "/%s.ko", name);
+	for (p = text; (p = strstr(p, want)) != NULL; p += n)
+		if (p[n] == ':' || p[n] == '.' || p[n] == '\n' || p[n] == '\0')
+			return 1;
+	return 0;
+}
+
+/* A line "NAME ..." of /proc/modules: loaded now. */
+static int
+mod_loaded(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			return 1;
+	return 0;
+}
+
+int
+sadb_caps_comp_at(struct sadb_caps *c, const char *crypto,
+    const char *modules, const char *moddir)
+{
+	char path[512];
+	char *cr, *lo, *dep, *bi;
+	const struct sadb_algmap *m;
+	int proto;
+
+	cr = read_all(crypto);
+	lo = read_all(modules);
+	snprintf(path, sizeof(path), "%s/modules.dep", moddir);
+	dep = read_all(path);
+	snprintf(path, sizeof(path), "%s/modules.builtin", moddir);
+	bi = read_all(path);
+	/* The IPv4 IPComp type (xfrm type 108); xfrm_ipcomp comes with it. */
+	proto = (lo != NULL && mod_loaded(lo, "ipcomp")) ||
+	    mod_listed(dep, "ipcomp") || mod_listed(bi, "ipcomp");
+	for (int i = 0; (m = sadb_alg_comp_at(i)) != NULL &&
+	    i < SADB_CAPS_MAX; i++)
+		c->kc_comp[i] = proto && ((cr != NULL &&
+		    proc_has(cr, m->al_xfrm)) || mod_listed(dep, m->al_xfrm) ||
+		    mod_listed(bi, m->al_xfrm));
+	/* Without the module lists (a container, a kernel without modules
+	 * installed) nothing says what is built in: unknown, not "none". */
+	c->kc_comp_known = dep != NULL || bi != NULL;
+	free(cr);
+	free(lo);
+	free(dep);
+	free(bi);
+	return c->kc_comp_known ? 0 : -1;
+}
+
+void
+sadb_caps_comp_probe(struct sadb_caps *c)
+{
+	char dir[300];
+	struct utsname u;
+
+	if (uname(&u) == -1)
+		snprintf(dir, sizeof(dir), "/nonexistent");
+	else
+		snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
+	(void)sadb_caps_comp_at(c, "/proc/crypto", "/proc/modules", dir);
+}
+
 /*
  * XFRM installs whatever the crypto API can instantiate under the names
  * of kern_alg.c.  AF_ALG answers that exactly (a bind per name, loading
@@ -122,6 +201,7 @@ sadb_caps_probe(struct sadb_caps *c)
 	}
 	free(text);
 	c->kc_known = 1;
+	sadb_caps_comp_probe(c);
 	return 0;
 }
 

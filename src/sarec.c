@@ -62,7 +62,7 @@ sarec_grace(void *arg)
 static const char *
 proto_name(uint8_t proto)
 {
-	return proto == PROTO_IPSEC_AH ? "ah" : "esp";
+	return sa_proto_name(proto);
 }
 
 static void

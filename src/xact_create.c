@@ -90,6 +90,8 @@ create_spi_cb(int err, uint32_t spi, void *arg)
 		x->xa_spi_failed = 1;
 	} else if (proto == PROTO_IPSEC_ESP)
 		x->xa_spis.ds_esp = spi;
+	else if (proto == PROTO_IPCOMP)
+		x->xa_spis.ds_ipcomp = spi;
 	else
 		x->xa_spis.ds_ah = spi;
 	x->xa_spi_got |= DOI_PROTO_BIT(proto);
@@ -108,7 +110,8 @@ create_spi_cb(int err, uint32_t spi, void *arg)
 static int
 create_getspi(struct kink_xact *x, unsigned mask)
 {
-	static const uint8_t protos[] = { PROTO_IPSEC_ESP, PROTO_IPSEC_AH };
+	static const uint8_t protos[] = { PROTO_IPSEC_ESP, PROTO_IPSEC_AH,
+	    PROTO_IPCOMP };
 	struct sockaddr_storage src, dst;
 	struct spi_wait *sw;
 	size_t i;
@@ -158,6 +161,9 @@ create_cleanup(struct kink_xact *x)
 		if (x->xa_spis.ds_ah)
 			release_spi(en, &x->xa_remote, &x->xa_local,
 			    PROTO_IPSEC_AH, x->xa_spis.ds_ah);
+		if (x->xa_spis.ds_ipcomp)
+			release_spi(en, &x->xa_remote, &x->xa_local,
+			    PROTO_IPCOMP, x->xa_spis.ds_ipcomp);
 	}
 	x->xa_spis_used = 1;
 	x->xa_pair = 0;
@@ -178,6 +184,15 @@ sa_what(const struct kink_sa *sa, char *buf, size_t len)
 	const char *auth = conf_auth_name(sa->sa_auth);
 	char a[ADDR_STRLEN];
 
+	if (sa->sa_proto == PROTO_IPCOMP) {
+		snprintf(buf, len, "ipcomp %s cpi 0x%04x %s %s (%s)",
+		    sa->sa_dir == SA_DIR_IN ? "in" : "out", sa->sa_spi,
+		    sa->sa_dir == SA_DIR_IN ? "from" : "to",
+		    addr_ntop((const struct sockaddr *)(sa->sa_dir ==
+		    SA_DIR_IN ? &sa->sa_src : &sa->sa_dst), a, sizeof(a)),
+		    sa->sa_enc == IPCOMP_DEFLATE ? "deflate" : "?");
+		return buf;
+	}
 	snprintf(buf, len, "%s %s spi 0x%08x %s %s (%s%s%s)",
 	    sa->sa_proto == PROTO_IPSEC_AH ? "ah" : "esp",
 	    sa->sa_dir == SA_DIR_IN ? "in" : "out", sa->sa_spi,
@@ -303,8 +318,8 @@ spi_list(const struct doi_result *r, char *buf, size_t len)
 		char one[64];
 
 		snprintf(one, sizeof(one), "%s%s in 0x%08x out 0x%08x",
-		    i ? ", " : "", r->dr_in[i].sa_proto == PROTO_IPSEC_AH ?
-		    "ah" : "esp", r->dr_in[i].sa_spi, r->dr_out[i].sa_spi);
+		    i ? ", " : "", sa_proto_name(r->dr_in[i].sa_proto),
+		    r->dr_in[i].sa_spi, r->dr_out[i].sa_spi);
 		strlcat(buf, one, len);
 	}
 	return buf;
@@ -516,6 +531,39 @@ log_notifies(struct kink_xact *x, int request)
 	}
 }
 
+/*
+ * The peer chose a proposal without a protocol we got an SPI for (ESP
+ * alone where ESP+IPComp came first): the early inbound SA of that
+ * protocol goes, or its reservation is handed back.
+ */
+static void
+drop_unchosen(struct kink_xact *x, const struct doi_result *r)
+{
+	static const uint8_t protos[] = { PROTO_IPSEC_ESP, PROTO_IPSEC_AH,
+	    PROTO_IPCOMP };
+	struct kink_engine *en = x->xa_en;
+	struct kink_sarec *sr;
+
+	for (size_t k = 0; k < sizeof(protos); k++) {
+		uint32_t spi = protos[k] == PROTO_IPSEC_ESP ? x->xa_spis.ds_esp :
+		    protos[k] == PROTO_IPSEC_AH ? x->xa_spis.ds_ah :
+		    x->xa_spis.ds_ipcomp;
+		int chosen = 0;
+
+		for (int i = 0; i < r->dr_nsa; i++)
+			if (r->dr_in[i].sa_proto == protos[k])
+				chosen = 1;
+		if (spi == 0 || chosen)
+			continue;
+		sr = sarec_find(en, protos[k], spi, SA_DIR_IN);
+		if (sr != NULL && sr->sr_pair == x->xa_pair)
+			sarec_del(sr, "not in the proposal the peer chose");
+		else
+			release_spi(en, &x->xa_remote, &x->xa_local, protos[k],
+			    spi);
+	}
+}
+
 static void
 create_reply(struct kink_xact *x, const struct kink_msg *m)
 {
@@ -572,6 +620,7 @@ create_reply(struct kink_xact *x, const struct kink_msg *m)
 		return;
 	}
 	log_notifies(x, 0);
+	drop_unchosen(x, r);
 	if (r->dr_resp_life)
 		log_info(XFMT "the peer's RESPONDER-LIFETIME lowered the "
 		    "lifetime to %u s", XARG(x), r->dr_out[0].sa_life_hard_secs);

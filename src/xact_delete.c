@@ -41,7 +41,8 @@ add_delete(struct isakmp_msg *qm, uint8_t proto, uint32_t spi)
 		d = &qm->m_delete[qm->m_ndelete++];
 		d->d_doi = IPSEC_DOI;
 		d->d_proto = proto;
-		d->d_spisize = 4;
+		/* A CPI goes in 2 octets (RFC 2407 4.4.1). */
+		d->d_spisize = proto == PROTO_IPCOMP ? 2 : 4;
 	}
 	if (d->d_nspi < ISAKMP_MAX_DELETE_SPIS)
 		d->d_spi[d->d_nspi++] = spi;

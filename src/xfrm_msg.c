@@ -97,7 +97,8 @@ xfrm_to_addr(const xfrm_address_t *x, uint16_t family,
 static uint8_t
 xfrm_proto(uint8_t doi)
 {
-	return doi == PROTO_IPSEC_AH ? IPPROTO_AH : IPPROTO_ESP;
+	return doi == PROTO_IPSEC_AH ? IPPROTO_AH : doi == PROTO_IPCOMP ?
+	    IPPROTO_COMP : IPPROTO_ESP;
 }
 
 static void
@@ -134,6 +135,16 @@ static void
 sa_algs(struct nlw *m, const struct kink_sa *sa,
     const struct sadb_algmap *enc, const struct sadb_algmap *auth)
 {
+	if (sa->sa_proto == PROTO_IPCOMP) {
+		struct xfrm_algo *a;
+
+		/* Linux wants XFRMA_ALG_COMP alone: no key, nothing else. */
+		if (nl_attr(m, XFRMA_ALG_COMP, NULL, sizeof(*a),
+		    (void **)&a) == -1)
+			return;
+		strlcpy(a->alg_name, enc->al_xfrm, sizeof(a->alg_name));
+		return;
+	}
 	if (enc != NULL && enc->al_aead) {
 		struct xfrm_algo_aead *a;
 		size_t kl = sa->sa_enckey_len;
@@ -191,7 +202,8 @@ build_sa(struct nlw *m, uint16_t type, const struct kink_sa *sa,
 	p->mode = sa->sa_mode == ENCAP_MODE_TUNNEL ? XFRM_MODE_TUNNEL :
 	    XFRM_MODE_TRANSPORT;
 	p->reqid = reqid;
-	p->replay_window = 32;
+	/* IPComp has no sequence number to protect (RFC 3173 2.1). */
+	p->replay_window = sa->sa_proto == PROTO_IPCOMP ? 0 : 32;
 	p->lft.soft_byte_limit = lim(sa->sa_life_soft_bytes);
 	p->lft.hard_byte_limit = lim(sa->sa_life_hard_bytes);
 	p->lft.soft_packet_limit = XFRM_INF;
@@ -218,8 +230,14 @@ build_getspi(struct nlw *m, const struct kreq *rq)
 	    rq->kr_sa->sa_mode == ENCAP_MODE_TUNNEL ? XFRM_MODE_TUNNEL :
 	    XFRM_MODE_TRANSPORT;
 	p->info.reqid = rq->kr_reqid;
-	p->min = 0x100;		/* 1-255 are reserved (RFC 4303) */
-	p->max = 0xffffffff;
+	if (rq->kr_proto == PROTO_IPCOMP) {
+		/* A CPI: 16 bits, the kernel refuses a wider range. */
+		p->min = KERN_CPI_MIN;
+		p->max = KERN_CPI_MAX;
+	} else {
+		p->min = 0x100;		/* 1-255 are reserved (RFC 4303) */
+		p->max = 0xffffffff;
+	}
 }
 
 /* DELSA or GETSA: the SA by (dst, SPI, proto), the source if known. */
@@ -266,7 +284,7 @@ build_pol(struct nlw *m, const struct kink_policy *pol, uint8_t dir,
     int excl, uint32_t reqid)
 {
 	struct xfrm_userpolicy_info *p;
-	struct xfrm_user_tmpl t[2];
+	struct xfrm_user_tmpl t[3];
 	const struct kink_suite *s = &pol->pol_suites[0];
 	int nt = 0, i;
 
@@ -281,7 +299,15 @@ build_pol(struct nlw *m, const struct kink_policy *pol, uint8_t dir,
 	p->action = XFRM_POLICY_ALLOW;
 	p->share = XFRM_SHARE_ANY;
 	memset(t, 0, sizeof(t));
-	/* ESP inside AH for a bundle: templates go innermost first. */
+	/*
+	 * ESP inside AH for a bundle: templates go innermost first.  IPComp,
+	 * when asked for, is innermost (compress, then encrypt) and optional:
+	 * the kernel sends small or incompressible packets without it.
+	 */
+	if (pol->pol_nsuites > 0 && s->s_ipcomp.x_present) {
+		t[nt].id.proto = IPPROTO_COMP;
+		t[nt++].optional = 1;
+	}
 	if (pol->pol_nsuites == 0 || s->s_esp.x_present)
 		t[nt++].id.proto = IPPROTO_ESP;
 	if (pol->pol_nsuites > 0 && s->s_ah.x_present)
@@ -410,6 +436,17 @@ nl_find(const struct nlmsghdr *h, size_t hdrlen, uint16_t type)
 }
 
 static uint8_t
+comp_back(const char *name)
+{
+	const struct sadb_algmap *al;
+
+	for (int i = 0; (al = sadb_alg_comp_at(i)) != NULL; i++)
+		if (strcmp(al->al_xfrm, name) == 0)
+			return al->al_doi;
+	return 0;
+}
+
+static uint8_t
 alg_back(const char *name, int auth, uint16_t icv)
 {
 	unsigned v;
@@ -460,6 +497,13 @@ sa_algs_back(const struct nlmsghdr *h, size_t hdrlen, struct kink_sa *sa)
 		ALG_NAME(name, al);
 		sa->sa_auth = alg_back(name, 1, 0);
 	}
+	if ((a = nl_find(h, hdrlen, XFRMA_ALG_COMP)) != NULL &&
+	    a->nla_len >= NLA_HDRLEN + sizeof(struct xfrm_algo)) {
+		const struct xfrm_algo *al = (const void *)(a + 1);
+
+		ALG_NAME(name, al);
+		sa->sa_enc = comp_back(name);
+	}
 }
 
 /* The kernel's SA as kinkd describes it, without keys. */
@@ -471,7 +515,7 @@ sa_from_xfrm(const struct nlmsghdr *h, const struct xfrm_usersa_info *p,
 	xfrm_to_addr(&p->saddr, p->family, &sa->sa_src);
 	xfrm_to_addr(&p->id.daddr, p->family, &sa->sa_dst);
 	sa->sa_proto = p->id.proto == IPPROTO_AH ? PROTO_IPSEC_AH :
-	    PROTO_IPSEC_ESP;
+	    p->id.proto == IPPROTO_COMP ? PROTO_IPCOMP : PROTO_IPSEC_ESP;
 	sa->sa_mode = p->mode == XFRM_MODE_TUNNEL ? ENCAP_MODE_TUNNEL :
 	    ENCAP_MODE_TRANSPORT;
 	sa->sa_spi = ntohl(p->id.spi);
@@ -572,7 +616,11 @@ xfrm_answer(const struct nlmsghdr *h, struct kin *out)
 		out->ki_kind = KIN_SA;
 		out->ki_have = 1;
 		out->ki_spi = ntohl(info.id.spi);
-		out->ki_foreign = info.id.proto == IPPROTO_COMP;
+		/* Not kinkd's kind: IPIP (the kernel's own IPComp tunnel
+		 * helper states), or anything else an administrator has. */
+		out->ki_foreign = info.id.proto != IPPROTO_ESP &&
+		    info.id.proto != IPPROTO_AH &&
+		    info.id.proto != IPPROTO_COMP;
 		sa_from_xfrm(h, &info, sizeof(info), &out->ki_sa);
 		return;
 	}

@@ -24,7 +24,9 @@
  *				ACKREQ (section 4 allows it on CREATE only)
  *	send-notify T		our next CREATE's KINK_ISAKMP carries a
  *				Notify of type T (a Notify in a request)
- *	kernel-add SPI REQID SRC DST	an ESP SA kinkd has no record of
+ *	kernel-add SPI REQID SRC DST [ipcomp]	an ESP SA kinkd has no
+ *				record of (with "ipcomp": an IPComp SA, CPI
+ *				SPI, deflate)
  *	kernel-del SPI		the backend drops one of kinkd's SAs and
  *				kinkd is not told
  *	impair LOSS DUP		from now on drop LOSS % of the KINK
@@ -209,9 +211,10 @@ inject_kernel(struct kinkd *kd, const char *line)
 	struct kink_sarec *sr;
 	struct kink_sa key;
 	struct kink_sa sa;
+	char kind[8] = "";
 
-	if (sscanf(line, "kernel-add %li %li %46s %46s", (long *)&spi,
-	    (long *)&reqid, src, dst) == 4) {
+	if (sscanf(line, "kernel-add %li %li %46s %46s %7s", (long *)&spi,
+	    (long *)&reqid, src, dst, kind) >= 4) {
 		memset(&sa, 0, sizeof(sa));
 		if (addr_parse(src, &sa.sa_src) == -1 ||
 		    addr_parse(dst, &sa.sa_dst) == -1) {
@@ -227,6 +230,12 @@ inject_kernel(struct kinkd *kd, const char *line)
 		sa.sa_enc_keylen = 128;
 		sa.sa_enckey_len = 16;
 		arc4random_buf(sa.sa_enckey, sa.sa_enckey_len);
+		if (strcmp(kind, "ipcomp") == 0) {
+			sa.sa_proto = PROTO_IPCOMP;
+			sa.sa_enc = IPCOMP_DEFLATE;
+			sa.sa_enc_keylen = 0;
+			sa_free_keys(&sa);
+		}
 		knob_null(kd, SBK_TEST_KERNEL_ADD, 0, NULL, &sa);
 		sa_free_keys(&sa);
 		log_info("inject: kernel-add 0x%lx", spi);

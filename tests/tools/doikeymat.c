@@ -114,7 +114,7 @@ do_create(char **av)
 	struct kink_policy pi, pr;
 	const struct kink_policy *pols[1] = { &pr };
 	struct sockaddr_in a, b;
-	struct doi_spis sa = { 0x0000a0e5, 0 }, sb = { 0x0000b0e5, 0 };
+	struct doi_spis sa = { 0x0000a0e5, 0, 0 }, sb = { 0x0000b0e5, 0, 0 };
 	struct doi_ctx *ci = NULL, *cr = NULL;
 	struct doi_result ri, rr;
 	struct doi_error e;

@@ -65,6 +65,10 @@ fill_pol(struct kink_policy *p)
 		p->pol_suites[i].s_esp.x_keylen = 128;
 		p->pol_suites[i].s_esp.x_auth = 5;
 		p->pol_suites[i].s_ah.x_present = i & 1;
+		/* IPComp travels with the suite: its template needs it. */
+		p->pol_suites[i].s_ipcomp.x_present = (i & 2) != 0;
+		p->pol_suites[i].s_ipcomp.x_id =
+		    (i & 2) != 0 ? IPCOMP_DEFLATE : 0;
 	}
 	p->pol_life_secs = 3600;
 	p->pol_life_kbytes = 100000;
@@ -162,6 +166,8 @@ fill(struct bmsg *m, uint8_t type)
 		m->bm_caps.kc_enc_max[0] = 256;
 		m->bm_caps.kc_enc[3] = 1;
 		m->bm_caps.kc_auth[SADB_CAPS_MAX - 1] = 1;
+		m->bm_caps.kc_comp_known = 1;
+		m->bm_caps.kc_comp[2] = 1;
 		strcpy(m->bm_text, "SADB_REGISTER");
 		break;
 	}
@@ -295,9 +301,10 @@ TEST(broker_msg_golden_caps)
 	    1,					/* known */
 	    2, 0, 0, 0, 0, 0, 1, 0, 128, 1, 0,	/* enc: [1] 128..256 */
 	    3, 1, 0, 1,				/* auth: [0], [2] */
+	    1, 1, 1,				/* comp known: [0] */
 	    6, 'A', 'F', '_', 'A', 'L', 'G' };
 	static const uint8_t none[] = { 1, BM_R_CAPS, 0, 0, 0, 0, 0, 6,
-	    0, 0, 0, 2, 0, 0, 0, 0 };
+	    0, 0, 0, 2, 0, 0, 0, 0, 0, 0 };
 	struct bmsg m, d;
 	uint8_t buf[BM_MAX];
 	int n;
@@ -315,6 +322,8 @@ TEST(broker_msg_golden_caps)
 	m.bm_caps.kc_enc_min[1] = 128;
 	m.bm_caps.kc_enc_max[1] = 256;
 	m.bm_caps.kc_auth[0] = m.bm_caps.kc_auth[2] = 1;
+	m.bm_caps.kc_comp_known = 1;
+	m.bm_caps.kc_comp[0] = 1;
 	/* the source goes as text: the pointer is not sent */
 	m.bm_caps.kc_source = "ignored";
 	strcpy(m.bm_text, "AF_ALG");
@@ -328,6 +337,8 @@ TEST(broker_msg_golden_caps)
 	ASSERT_INT_EQ(d.bm_caps.kc_enc[1], 1);
 	ASSERT_INT_EQ(d.bm_caps.kc_enc_max[1], 256);
 	ASSERT_INT_EQ(d.bm_caps.kc_auth[2], 1);
+	ASSERT_INT_EQ(d.bm_caps.kc_comp_known, 1);
+	ASSERT_INT_EQ(d.bm_caps.kc_comp[0], 1);
 	ASSERT_TRUE(strcmp(d.bm_text, "AF_ALG") == 0);
 	/* a refusal or a backend that learnt nothing: an error, no lists */
 	memset(&m, 0, sizeof(m));
@@ -364,6 +375,20 @@ TEST(broker_msg_golden_caps)
 	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
 	    BM_E_RANGE);
 	ASSERT_INT_EQ(bm_decode(ans, 20, BM_FROM_BROKER, &d), BM_E_SHORT);
+	/* the same for the IPComp part */
+	memcpy(buf, ans, sizeof(ans));
+	buf[28] = 2;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	memcpy(buf, ans, sizeof(ans));
+	buf[29] = SADB_CAPS_MAX + 1;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	memcpy(buf, ans, sizeof(ans));
+	buf[30] = 0;
+	ASSERT_INT_EQ(bm_decode(buf, sizeof(ans), BM_FROM_BROKER, &d),
+	    BM_E_RANGE);
+	ASSERT_INT_EQ(bm_decode(ans, 30, BM_FROM_BROKER, &d), BM_E_SHORT);
 	/* a control character in the source */
 	memcpy(buf, ans, sizeof(ans));
 	buf[sizeof(ans) - 1] = '\n';
@@ -376,6 +401,12 @@ TEST(broker_msg_golden_caps)
 	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), -1);
 	m.bm_caps.kc_known = 1;
 	m.bm_caps.kc_auth[4] = 7;
+	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), -1);
+	m.bm_caps.kc_auth[4] = 0;
+	m.bm_caps.kc_comp_known = 2;
+	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), -1);
+	m.bm_caps.kc_comp_known = 1;
+	m.bm_caps.kc_comp[0] = 3;
 	ASSERT_INT_EQ(bm_encode(&m, buf, sizeof(buf)), -1);
 }
 

@@ -39,8 +39,8 @@ prf(void *arg, const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen)
 }
 
 static struct sockaddr_storage addr_a, addr_b;
-static const struct doi_spis spis_a = { 0x1000a001, 0x2000a002 };
-static const struct doi_spis spis_b = { 0x3000b001, 0x4000b002 };
+static const struct doi_spis spis_a = { 0x1000a001, 0x2000a002, 0 };
+static const struct doi_spis spis_b = { 0x3000b001, 0x4000b002, 0 };
 
 static void
 mkaddr(struct sockaddr_storage *ss, const char *ip)

@@ -472,7 +472,7 @@ patched(int i, size_t off, const uint8_t *v, size_t n)
 }
 
 static void m_sa_dir(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_dir = 3; }
-static void m_sa_proto(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_proto = 4; }
+static void m_sa_proto(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_proto = 5; }
 static void m_sa_mode(struct ctl_msg *m, uint8_t *p) { m->m_sa.cs_mode = 0; }
 static void m_sa_state(struct ctl_msg *m, uint8_t *p)
 { m->m_sa.cs_state = CTL_SA_MISSING + 1; }
@@ -538,7 +538,10 @@ TEST(values_decoder)
 	ASSERT_INT_EQ(patched(11, dir, v, 1), CTL_E_VALUE);
 	v[0] = 3;
 	ASSERT_INT_EQ(patched(11, dir, v, 1), CTL_E_VALUE);
+	/* IPComp SAs are listed (proto 4); 5 is no IPsec protocol. */
 	v[0] = PROTO_IPCOMP;
+	ASSERT_INT_EQ(patched(11, dir + 1, v, 1), 0);
+	v[0] = 5;
 	ASSERT_INT_EQ(patched(11, dir + 1, v, 1), CTL_E_VALUE);
 	v[0] = 3;
 	ASSERT_INT_EQ(patched(11, dir + 2, v, 1), CTL_E_VALUE);

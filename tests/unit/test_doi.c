@@ -105,8 +105,8 @@ pol_aes128(struct kink_policy *p, int mode)
 	add_esp(p, ESP_AES_CBC, 128, AUTH_ALG_HMAC_SHA);
 }
 
-static const struct doi_spis spis_a = { 0x1000a001, 0x2000a002 };
-static const struct doi_spis spis_b = { 0x3000b001, 0x4000b002 };
+static const struct doi_spis spis_a = { 0x1000a001, 0x2000a002, 0x0a01 };
+static const struct doi_spis spis_b = { 0x3000b001, 0x4000b002, 0x0b01 };
 
 /* A's initiator context towards B, and B's responder context for A. */
 static struct doi_ctx *

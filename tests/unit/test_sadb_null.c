@@ -352,6 +352,77 @@ TEST(null_add_replace_delete_dump)
 	event_base_free(base);
 }
 
+/*
+ * IPComp: CPIs from 0x100..0xefff (RFC 3173 2.2), unique per
+ * destination; an IPComp SA (no keys, sa_enc the transform id) is added,
+ * dumped, got and deleted like an ESP one, apart from an ESP SA with the
+ * same number.
+ */
+TEST(null_ipcomp_cpi_and_sa)
+{
+	struct event_base *base = event_base_new();
+	struct sadb *sd = sadb_new(base, "null", up_cb, NULL);
+	struct sockaddr_storage s, d;
+	struct kink_sa sa, esp;
+	struct result r;
+	uint32_t seen[300];
+	int i, j;
+
+	ASSERT_TRUE(sd != NULL);
+	addr4(&s, "192.0.2.2");
+	addr4(&d, "192.0.2.1");
+	for (i = 0; i < 300; i++) {
+		memset(&r, 0, sizeof(r));
+		ASSERT_INT_EQ(sadb_getspi(sd, &s, &d, PROTO_IPCOMP, spi_cb,
+		    &r), 0);
+		run_loop(base);
+		ASSERT_INT_EQ(r.err, 0);
+		ASSERT_TRUE(r.spi >= 0x100 && r.spi <= 0xefff);
+		for (j = 0; j < i; j++)
+			ASSERT_INT_NE(seen[j], r.spi);
+		seen[i] = r.spi;
+	}
+	memset(&sa, 0, sizeof(sa));
+	addr4(&sa.sa_src, "192.0.2.2");
+	addr4(&sa.sa_dst, "192.0.2.1");
+	sa.sa_proto = PROTO_IPCOMP;
+	sa.sa_dir = SA_DIR_IN;
+	sa.sa_spi = seen[0];
+	sa.sa_enc = IPCOMP_DEFLATE;
+	memset(&r, 0, sizeof(r));
+	sadb_add(sd, &sa, 0, done_cb, &r);
+	run_loop(base);
+	ASSERT_INT_EQ(r.err, 0);
+	/* An ESP SA with the same number is another SA. */
+	mksa(&esp, seen[0], 0x33);
+	memset(&r, 0, sizeof(r));
+	sadb_add(sd, &esp, 0, done_cb, &r);
+	run_loop(base);
+	ASSERT_INT_EQ(r.err, 0);
+	memset(&r, 0, sizeof(r));
+	sadb_get(sd, &sa, dump_cb, &r);
+	run_loop(base);
+	ASSERT_INT_EQ(r.ndump, 1);
+	ASSERT_INT_EQ(r.last.sa_proto, PROTO_IPCOMP);
+	ASSERT_INT_EQ(r.last.sa_spi, seen[0]);
+	ASSERT_INT_EQ(r.last.sa_enc, IPCOMP_DEFLATE);
+	memset(&r, 0, sizeof(r));
+	sadb_dump(sd, dump_cb, &r);
+	run_loop(base);
+	ASSERT_INT_EQ(r.ndump, 2);
+	memset(&r, 0, sizeof(r));
+	sadb_del(sd, &sa, done_cb, &r);
+	run_loop(base);
+	ASSERT_INT_EQ(r.err, 0);
+	memset(&r, 0, sizeof(r));
+	sadb_dump(sd, dump_cb, &r);
+	run_loop(base);
+	ASSERT_INT_EQ(r.ndump, 1);
+	ASSERT_INT_EQ(r.last.sa_proto, 3);
+	sadb_free(sd);
+	event_base_free(base);
+}
+
 TEST(null_spd)
 {
 	struct event_base *base = event_base_new();
@@ -663,6 +734,7 @@ main(void)
 	RUN(null_getspi_draws_in_batches);
 	RUN(null_getspi_skips_reserved_and_taken);
 	RUN(null_add_replace_delete_dump);
+	RUN(null_ipcomp_cpi_and_sa);
 	RUN(null_spd);
 	RUN(null_spd_get);
 	RUN(spd_get_enotsup);

@@ -294,10 +294,11 @@ TEST(parse_sa_entries)
 		if (test_failed_cur)
 			return;
 	}
-	/* IPComp SAs are not kinkd's. */
+	/* The IPIP states Linux makes for a tunnel-mode IPComp SA are not
+	 * kinkd's (IPComp SAs are: parse_ipcomp_sa). */
 	len = kernel_sa(AF_INET, "add", 5, buf);
 	buf[NLMSG_HDRLEN + offsetof(struct xfrm_usersa_info, id.proto)] =
-	    IPPROTO_COMP;
+	    IPPROTO_IPIP;
 	xfrm_parse(buf, len, &in);
 	ASSERT_INT_EQ(in.ki_kind, KIN_SA);
 	ASSERT_TRUE(in.ki_foreign);

@@ -5,7 +5,8 @@
  *
  *	test_sadb BACKEND 4|6	getspi, SA pair + SPD, ping with ESP
  *				counters, dump, replace, AES-GCM, delete,
- *				ACQUIRE, soft/hard EXPIRE, flush, spd_del
+ *				ACQUIRE, soft/hard EXPIRE, flush, spd_del,
+ *				ESP + IPComp, tunnel
  *	test_sadb caps		which backend needs CAP_NET_ADMIN after open
  */
 #include <sys/syscall.h>
@@ -123,6 +124,16 @@ t_getspi(struct sadb *sd, const struct sockaddr_storage *src,
 	int r = SYNC(sadb_getspi(sd, src, dst, PROTO_IPSEC_ESP, spi_cb, NULL));
 
 	*spi = res_spi;
+	return r;
+}
+
+static int
+t_getcpi(struct sadb *sd, const struct sockaddr_storage *src,
+    const struct sockaddr_storage *dst, uint32_t *cpi)
+{
+	int r = SYNC(sadb_getspi(sd, src, dst, PROTO_IPCOMP, spi_cb, NULL));
+
+	*cpi = res_spi;
 	return r;
 }
 
@@ -571,6 +582,157 @@ TEST(spd_del)
 }
 
 /*
+ * Packets of the SAs of protocol proto ("comp", "esp") in namespace ns,
+ * those from src only when src is not NULL.  An outbound IPComp SA counts
+ * every packet it sees, compressed or not; an inbound one only those
+ * that came with an IPComp header.
+ */
+static long
+proto_packets(const char *ns, const char *proto, const char *src)
+{
+	char cmd[160], *p, *start;
+	long n = 0;
+
+	snprintf(cmd, sizeof(cmd), "/usr/sbin/ip -n %s -s xfrm state list "
+	    "%s%s proto %s", ns, src != NULL ? "src " : "",
+	    src != NULL ? src : "", proto);
+	p = capture(cmd);
+	start = p;
+	while ((p = strstr(p, "(packets)")) != NULL) {
+		char *q = p;
+
+		while (q > start && q[-1] >= '0' && q[-1] <= '9')
+			q--;
+		n += strtol(q, NULL, 10);
+		p += 9;
+	}
+	return n;
+}
+
+static void
+mkcomp(struct kink_sa *sa, const struct kink_sa *esp, uint32_t cpi)
+{
+	*sa = *esp;
+	sa->sa_proto = PROTO_IPCOMP;
+	sa->sa_spi = cpi;
+	sa->sa_enc = IPCOMP_DEFLATE;
+	sa->sa_enc_keylen = 0;
+	sa->sa_auth = 0;
+	sa->sa_enckey_len = sa->sa_authkey_len = 0;
+}
+
+/*
+ * ESP + IPComp transport (RFC 3173): CPIs reserved by getspi (16 bits),
+ * the IPComp SAs beside the ESP ones, policies with the optional IPComp
+ * template innermost.  Large compressible pings go compressed (the
+ * IPComp SAs count them), small ones uncompressed through the same
+ * policy; dump returns the IPComp SAs as kinkd's; delete removes them.
+ */
+TEST(ipcomp_ping)
+{
+	struct kink_policy pa, pb;
+	struct kink_sa ao, ai, bo, bi, cao, cai, cbo, cbi;
+	uint32_t cpiA, cpiB;
+	long cb, ca, eb, ea, ib;
+	int i, ncomp = 0;
+
+	ASSERT_INT_EQ(t_getcpi(sdA, &addrB, &addrA, &cpiA), 0);
+	ASSERT_INT_EQ(t_getcpi(sdB, &addrA, &addrB, &cpiB), 0);
+	printf("  CPIs: A 0x%x, B 0x%x\n", cpiA, cpiB);
+	ASSERT_TRUE(cpiA >= 0x100 && cpiA <= 0xefff);
+	ASSERT_TRUE(cpiB >= 0x100 && cpiB <= 0xefff);
+	mksa(&ao, &addrA, &addrB, 0x6101, SA_DIR_OUT, 0x91);
+	mksa(&ai, &addrB, &addrA, 0x6102, SA_DIR_IN, 0x92);
+	bo = ai;
+	bo.sa_dir = SA_DIR_OUT;
+	bi = ao;
+	bi.sa_dir = SA_DIR_IN;
+	mkcomp(&cao, &ao, cpiB);
+	mkcomp(&cai, &ai, cpiA);
+	mkcomp(&cbo, &bo, cpiA);
+	mkcomp(&cbi, &bi, cpiB);
+	/* The inbound IPComp SAs replace the larval ones (UPDATE). */
+	ASSERT_INT_EQ(SYNC(sadb_add(sdA, &cai, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdA, &cao, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdB, &cbi, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdB, &cbo, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdA, &ai, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdA, &ao, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdB, &bi, 0, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_add(sdB, &bo, 0, done_cb, NULL)), 0);
+	mkpol(&pa, &addrA, &addrB);
+	mkpol(&pb, &addrB, &addrA);
+	pa.pol_suites[0].s_ipcomp.x_present = 1;
+	pa.pol_suites[0].s_ipcomp.x_id = IPCOMP_DEFLATE;
+	pb.pol_suites[0].s_ipcomp = pa.pol_suites[0].s_ipcomp;
+	ASSERT_INT_EQ(SYNC(sadb_spd_add(sdA, &pa, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_spd_add(sdB, &pb, done_cb, NULL)), 0);
+	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm state"),
+	    "comp deflate") != NULL);
+	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm policy"),
+	    "proto comp") != NULL);
+	cb = proto_packets("A", "comp", NULL);
+	eb = proto_packets("A", "esp", NULL);
+	if (sh("/usr/sbin/ip netns exec A ping -c 3 -i 0.3 -W 2 -s 1400 "
+	    "-p 00 %s >/dev/null 2>&1", strB) != 0) {
+		sh("for n in A B; do echo \"  == $n\"; /usr/sbin/ip -n $n -s "
+		    "xfrm state; /usr/sbin/ip -n $n xfrm policy; done | "
+		    "sed 's/^/  /'");
+		test_fail(__FILE__, __LINE__, "large pings did not cross");
+		return;
+	}
+	ca = proto_packets("A", "comp", NULL);
+	ea = proto_packets("A", "esp", NULL);
+	printf("  large pings: comp packets A %ld->%ld (in %ld), esp "
+	    "%ld->%ld, comp in B %ld\n", cb, ca, proto_packets("A", "comp",
+	    strB), eb, ea, proto_packets("B", "comp", strA));
+	ASSERT_TRUE(ca >= cb + 6);	/* 3 requests out, 3 replies in */
+	ASSERT_TRUE(ea >= eb + 6);
+	/* Decompressed on both sides. */
+	ASSERT_TRUE(proto_packets("A", "comp", strB) >= 3);
+	ASSERT_TRUE(proto_packets("B", "comp", strA) >= 3);
+	/* Small packets go uncompressed (no IPComp header): they cross
+	 * because the template is optional on the receiving side. */
+	ib = proto_packets("A", "comp", strB);
+	eb = proto_packets("A", "esp", NULL);
+	ASSERT_TRUE(ping_ok());
+	ASSERT_INT_EQ(proto_packets("A", "comp", strB), ib);
+	ASSERT_TRUE(proto_packets("A", "esp", NULL) >= eb + 4);
+	/* dump: the IPComp SAs are kinkd's, with CPI, deflate and reqid */
+	ASSERT_INT_EQ(t_dump(sdA), 0);
+	for (i = 0; i < ndumped; i++) {
+		if (dumped[i].sa_proto != PROTO_IPCOMP)
+			continue;
+		ncomp++;
+		ASSERT_TRUE(dumped[i].sa_spi == cpiA ||
+		    dumped[i].sa_spi == cpiB);
+		ASSERT_INT_EQ(dumped[i].sa_enc, IPCOMP_DEFLATE);
+		ASSERT_INT_EQ(dumped[i].sa_reqid, REQID);
+	}
+	ASSERT_INT_EQ(ncomp, 2);
+	ASSERT_INT_EQ(t_get(sdA, &cao), 0);
+	ASSERT_INT_EQ(ndumped, 1);
+	ASSERT_INT_EQ(dumped[0].sa_proto, PROTO_IPCOMP);
+	ASSERT_TRUE(dumped[0].sa_cur_packets >= 3);
+	/* delete: IPComp SAs and policies go like ESP ones */
+	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &cai, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &cao, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdB, &cbi, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdB, &cbo, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &cao, done_cb, NULL)), ESRCH);
+	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm state"),
+	    "proto comp") == NULL);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &ai, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdA, &ao, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdB, &bi, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_del(sdB, &bo, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_spd_del(sdA, &pa, done_cb, NULL)), 0);
+	ASSERT_INT_EQ(SYNC(sadb_spd_del(sdB, &pb, done_cb, NULL)), 0);
+	ASSERT_TRUE(strstr(capture("/usr/sbin/ip -n A xfrm policy"),
+	    "dir") == NULL);
+}
+
+/*
  * Tunnel mode: subnets 10.1.0.0/24 behind A and 10.2.0.0/24 behind B
  * (fd01::/64, fd02::/64), their first addresses on lo, routed via the
  * peer; policies with tunnel endpoints A and B (out, in and fwd).
@@ -721,6 +883,7 @@ main(int argc, char **argv)
 			RUN(expire_soft_hard);
 			RUN(flush_scoped);
 			RUN(spd_del);
+			RUN(ipcomp_ping);
 			RUN(tunnel_ping);
 			RUN(close_both);
 		}
