@@ -77,7 +77,7 @@ try_proposal(const struct isakmp_sa *sa, int start, int end,
 			return 0;	/* a protocol twice */
 		pi[k] = i;
 	}
-	/* IPComp compresses for ESP or AH; never alone (RFC 3173 4). */
+	/* IPComp compresses what ESP or AH protects: never taken alone. */
 	if (pi[0] < 0 && pi[1] < 0)
 		return 0;
 	for (int s = 0; s < pol->pol_nsuites && s < POL_MAX_SUITES; s++) {
