@@ -226,6 +226,12 @@ proto_spisize(uint8_t proto)
 	return -1;
 }
 
+int
+isakmp_spi_size(uint8_t proto)
+{
+	return proto_spisize(proto);
+}
+
 /*
  * The SPI sizes a protocol may carry: its own, and for IPCOMP also 4
  * octets holding the 16-bit CPI (legal on receipt; parsed, it is built

@@ -450,6 +450,11 @@ TEST(ipcomp_delete_cpi_sizes)
 	ASSERT_INT_EQ(b.b_len, sizeof(d2));
 	ASSERT_MEM_EQ(b.b_data, d2, sizeof(d2));
 	buf_free(&b);
+	/* What kinkd sends (its DELETE, its proposals and answers). */
+	ASSERT_INT_EQ(isakmp_spi_size(PROTO_IPCOMP), 2);
+	ASSERT_INT_EQ(isakmp_spi_size(PROTO_IPSEC_ESP), 4);
+	ASSERT_INT_EQ(isakmp_spi_size(PROTO_IPSEC_AH), 4);
+	ASSERT_INT_EQ(isakmp_spi_size(1), -1);
 	/* Above 16 bits in a 4-octet field, or size 3: refused. */
 	d4[13] = 1;
 	ASSERT_INT_EQ(isakmp_parse(d4, sizeof(d4), ISAKMP_NPTYPE_D, &m),
