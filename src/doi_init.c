@@ -102,7 +102,7 @@ build_offer(struct doi_ctx *c)
 			p = &sa->sa_prop[sa->sa_nprop++];
 			p->p_num = (uint8_t)num;
 			p->p_proto = proto;
-			p->p_spisize = proto == PROTO_IPCOMP ? 2 : 4;
+			p->p_spisize = (uint8_t)isakmp_spi_size(proto);
 			p->p_spi = doi_in_spi(c, proto);
 			p->p_ntrans = 1;
 			xform_attrs(pol, proto, x, &p->p_trans[0]);

@@ -77,7 +77,7 @@ try_proposal(const struct isakmp_sa *sa, int start, int end,
 			return 0;	/* a protocol twice */
 		pi[k] = i;
 	}
-	/* IPComp compresses for ESP or AH; never alone (RFC 3173 4). */
+	/* IPComp compresses what ESP or AH protects: never taken alone. */
 	if (pi[0] < 0 && pi[1] < 0)
 		return 0;
 	for (int s = 0; s < pol->pol_nsuites && s < POL_MAX_SUITES; s++) {
@@ -434,7 +434,7 @@ doi_resp_finish(struct doi_ctx *c, const struct doi_spis *in,
 		p->p_num = c->c_pick_num;
 		p->p_proto = c->c_pick[i].pk_proto;
 		/* Our CPI in 2 octets (RFC 2407 4.4.1) whatever they sent. */
-		p->p_spisize = p->p_proto == PROTO_IPCOMP ? 2 : 4;
+		p->p_spisize = (uint8_t)isakmp_spi_size(p->p_proto);
 		p->p_spi = doi_in_spi(c, p->p_proto);
 		p->p_ntrans = 1;
 		p->p_trans[0] = c->c_pick[i].pk_t;

@@ -226,6 +226,24 @@ proto_spisize(uint8_t proto)
 	return -1;
 }
 
+int
+isakmp_spi_size(uint8_t proto)
+{
+	return proto_spisize(proto);
+}
+
+/*
+ * The SPI sizes a protocol may carry: its own, and for IPCOMP also 4
+ * octets holding the 16-bit CPI (legal on receipt; parsed, it is built
+ * back the same, so a chain round-trips; kinkd itself sends 2).
+ */
+static int
+spisize_ok(uint8_t proto, uint8_t size)
+{
+	return size == proto_spisize(proto) ||
+	    (proto == PROTO_IPCOMP && size == 4);
+}
+
 /* SPIs 1..255 are reserved (RFC 4303 2.1); CPIs 0..255 too (RFC 3173). */
 static int
 spi_valid(uint32_t spi)
@@ -248,8 +266,7 @@ parse_prop(struct rbuf body, struct isakmp_prop *p)
 		return ISAKMP_ERR_LENGTH;
 	if (proto_spisize(p->p_proto) < 0)
 		return ISAKMP_ERR_PROTO;
-	if (p->p_spisize != proto_spisize(p->p_proto) &&
-	    !(p->p_proto == PROTO_IPCOMP && p->p_spisize == 4))
+	if (!spisize_ok(p->p_proto, p->p_spisize))
 		return ISAKMP_ERR_SPI_SIZE;
 	if (p->p_spisize == 4) {
 		if (rbuf_get_u32(&body, &p->p_spi) < 0)
@@ -461,8 +478,7 @@ parse_delete(struct rbuf body, struct isakmp_delete *d)
 		return ISAKMP_ERR_DOI;
 	if (proto_spisize(d->d_proto) < 0)
 		return ISAKMP_ERR_PROTO;
-	if (d->d_spisize != proto_spisize(d->d_proto) &&
-	    !(d->d_proto == PROTO_IPCOMP && d->d_spisize == 4))
+	if (!spisize_ok(d->d_proto, d->d_spisize))
 		return ISAKMP_ERR_SPI_SIZE;
 	if (d->d_nspi == 0)
 		return ISAKMP_ERR_LENGTH;
@@ -668,10 +684,10 @@ build_sa(struct buf *out, const struct isakmp_sa *sa)
 
 		if (proto_spisize(p->p_proto) < 0)
 			return ISAKMP_ERR_PROTO;
-		if (p->p_spisize != proto_spisize(p->p_proto))
+		if (!spisize_ok(p->p_proto, p->p_spisize))
 			return ISAKMP_ERR_SPI_SIZE;
-		if (!spi_valid(p->p_spi) ||
-		    (p->p_spisize == 2 && p->p_spi > 0xffff))
+		if (!spi_valid(p->p_spi) || ((p->p_spisize == 2 ||
+		    p->p_proto == PROTO_IPCOMP) && p->p_spi > 0xffff))
 			return ISAKMP_ERR_SPI_VALUE;
 		if (p->p_ntrans < 1 || (int)p->p_num < lastnum)
 			return ISAKMP_ERR_PROP_SYNTAX;
@@ -750,12 +766,15 @@ build_delete(struct buf *out, const struct isakmp_delete *d, size_t *prev,
 		return ISAKMP_ERR_DOI;
 	if (proto_spisize(d->d_proto) < 0)
 		return ISAKMP_ERR_PROTO;
-	if (d->d_spisize != proto_spisize(d->d_proto))
+	if (!spisize_ok(d->d_proto, d->d_spisize))
 		return ISAKMP_ERR_SPI_SIZE;
 	if (d->d_nspi == 0)
 		return ISAKMP_ERR_LENGTH;
 	if (d->d_nspi > ISAKMP_MAX_DELETE_SPIS)
 		return ISAKMP_ERR_TOO_MANY;
+	for (int j = 0; j < d->d_nspi; j++)
+		if (d->d_proto == PROTO_IPCOMP && d->d_spi[j] > 0xffff)
+			return ISAKMP_ERR_SPI_VALUE;
 	if (put_hdr(out, prev, ISAKMP_NPTYPE_D, first, &hdr) < 0 ||
 	    buf_put_u32(out, d->d_doi) < 0 ||
 	    buf_put_u8(out, d->d_proto) < 0 ||

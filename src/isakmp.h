@@ -215,5 +215,10 @@ int	isakmp_life_build(uint32_t secs, uint32_t kbytes, struct buf *out);
 
 /* ID payload <-> address prefix/range, for selectors. */
 int	isakmp_id_valid(const struct isakmp_id *);	/* 0 or ERR_ID_* */
+/*
+ * The SPI size to send for a protocol: 4 for AH and ESP, 2 for IPCOMP
+ * (its CPI, RFC 2407 4.4.1); -1 for any other protocol.
+ */
+int	isakmp_spi_size(uint8_t proto);
 
 #endif

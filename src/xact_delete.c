@@ -42,7 +42,7 @@ add_delete(struct isakmp_msg *qm, uint8_t proto, uint32_t spi)
 		d->d_doi = IPSEC_DOI;
 		d->d_proto = proto;
 		/* A CPI goes in 2 octets (RFC 2407 4.4.1). */
-		d->d_spisize = proto == PROTO_IPCOMP ? 2 : 4;
+		d->d_spisize = (uint8_t)isakmp_spi_size(proto);
 	}
 	if (d->d_nspi < ISAKMP_MAX_DELETE_SPIS)
 		d->d_spi[d->d_nspi++] = spi;

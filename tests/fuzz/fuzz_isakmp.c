@@ -53,6 +53,10 @@ check_sas(const struct doi_result *r)
 		const struct kink_sa *s = &r->dr_in[i];
 
 		CHECK(s->sa_spi >= 256);
+		/* IPComp: a 16-bit CPI, no keys. */
+		if (s->sa_proto == PROTO_IPCOMP)
+			CHECK(s->sa_spi <= 0xffff && s->sa_enckey_len == 0 &&
+			    r->dr_out[i].sa_spi <= 0xffff);
 		if (s->sa_proto == PROTO_IPSEC_ESP)
 			CHECK(s->sa_enckey_len ==
 			    doi_enc_keylen(s->sa_enc, s->sa_enc_keylen));
@@ -90,12 +94,19 @@ setup(void)
 	s->s_esp.x_keylen = 256;
 	s->s_ah.x_present = 1;
 	s->s_ah.x_id = AH_SHA2_256;
+	s = &pol.pol_suites[pol.pol_nsuites++];
+	s->s_esp.x_present = 1;
+	s->s_esp.x_id = ESP_AES_CBC;
+	s->s_esp.x_keylen = 128;
+	s->s_esp.x_auth = AUTH_ALG_HMAC_SHA;
+	s->s_ipcomp.x_present = 1;
+	s->s_ipcomp.x_id = IPCOMP_DEFLATE;
 }
 
 static void
 negotiate(const uint8_t *p, size_t len, uint8_t first)
 {
-	static const struct doi_spis spis = { 0x1001, 0x2002 };
+	static const struct doi_spis spis = { 0x1001, 0x2002, 0x0303 };
 	const struct kink_policy *pols[1] = { &pol };
 	struct doi_ctx *c;
 	struct doi_error e;

@@ -66,7 +66,12 @@ check hard/beta-empty wait_until "$HOST_WAIT" sa_count_is beta 0
 # 3. kinkctl delete sa of the ESP SA
 require create-2 ctl alpha initiate beta
 require four-sas-2 wait_until "$HOST_WAIT" settled 4
-check delete/cmd ctl alpha delete sa "$(field alpha esp in spi)"
+esp_in=$(field alpha esp in spi)
+cpi_in=$(field alpha ipcomp in spi)
+check delete/cmd ctl alpha delete sa "$esp_in"
+# The DELETE names the CPI too, and beta takes the pair from either.
+check delete/names-cpi wait_until "$HOST_WAIT" grep -q \
+    "initiated DELETE ok: in $esp_in $cpi_in; peer deleted 2 SPIs" "$T/alpha.log"
 check delete/alpha-empty wait_until "$HOST_WAIT" sa_count_is alpha 0
 check delete/beta-empty wait_until "$HOST_WAIT" sa_count_is beta 0
 

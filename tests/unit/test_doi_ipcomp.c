@@ -390,6 +390,13 @@ TEST(ipcomp_cpi_four_octets_received)
 	doi_result_clear(&res);
 	buf_free(&reply);
 	doi_ctx_free(r);
+	/* The CREATE itself round-trips through the codec, 4 octets kept. */
+	ASSERT_INT_EQ(isakmp_parse(g, glen, ISAKMP_NPTYPE_SA, &m), 0);
+	buf_init(&reply, 0);
+	ASSERT_INT_EQ(isakmp_build(&m, &reply, &first), 0);
+	ASSERT_INT_EQ(reply.b_len, glen);
+	ASSERT_MEM_EQ(reply.b_data, g, glen);
+	buf_free(&reply);
 
 	/* A CPI above 16 bits, or one of the reserved 0..255: refused. */
 	g[61] = 1;
@@ -427,6 +434,12 @@ TEST(ipcomp_delete_cpi_sizes)
 	ASSERT_INT_EQ(m.m_ndelete, 1);
 	ASSERT_INT_EQ(m.m_delete[0].d_proto, PROTO_IPCOMP);
 	ASSERT_INT_EQ(m.m_delete[0].d_spi[0], 0x0a01);
+	/* Parsed, built back the same (a chain round-trips). */
+	buf_init(&b, 0);
+	ASSERT_INT_EQ(isakmp_build(&m, &b, &first), 0);
+	ASSERT_INT_EQ(b.b_len, sizeof(d4));
+	ASSERT_MEM_EQ(b.b_data, d4, sizeof(d4));
+	buf_free(&b);
 	ASSERT_INT_EQ(isakmp_parse(d2, sizeof(d2), ISAKMP_NPTYPE_D, &m), 0);
 	ASSERT_INT_EQ(m.m_delete[0].d_nspi, 2);
 	ASSERT_INT_EQ(m.m_delete[0].d_spi[1], 0x0b01);
@@ -437,6 +450,11 @@ TEST(ipcomp_delete_cpi_sizes)
 	ASSERT_INT_EQ(b.b_len, sizeof(d2));
 	ASSERT_MEM_EQ(b.b_data, d2, sizeof(d2));
 	buf_free(&b);
+	/* What kinkd sends (its DELETE, its proposals and answers). */
+	ASSERT_INT_EQ(isakmp_spi_size(PROTO_IPCOMP), 2);
+	ASSERT_INT_EQ(isakmp_spi_size(PROTO_IPSEC_ESP), 4);
+	ASSERT_INT_EQ(isakmp_spi_size(PROTO_IPSEC_AH), 4);
+	ASSERT_INT_EQ(isakmp_spi_size(1), -1);
 	/* Above 16 bits in a 4-octet field, or size 3: refused. */
 	d4[13] = 1;
 	ASSERT_INT_EQ(isakmp_parse(d4, sizeof(d4), ISAKMP_NPTYPE_D, &m),
