@@ -1026,6 +1026,7 @@ kinkd_open(struct kinkd *kd)
 		fatalx("%s: a policy has no suite the %s backend can install",
 		    kd->kd_conf_path, sadb_backend(en->en_sadb));
 	memset(&ko, 0, sizeof(ko));
+	ko.ko_workers = c->c_krb_workers;
 	if ((en->en_krb = krb_ctx_new(en->en_base, en->en_principal,
 	    c->c_keytab, &ko)) == NULL)
 		fatalx("Kerberos context for %s failed", en->en_principal);

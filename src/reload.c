@@ -396,6 +396,14 @@ reload_settings(struct kink_conf *old, struct kink_conf *nc, const char *sock)
 		    conf_backend_name(old->c_backend));
 		nc->c_backend = old->c_backend;
 	}
+	/* The workers' contexts are made before the sandbox: a new count
+	 * needs a restart. */
+	if (old->c_krb_workers != nc->c_krb_workers) {
+		log_warnx("reload: set krb-workers changed (%d -> %d); it needs "
+		    "a restart, %d stays in force", old->c_krb_workers,
+		    nc->c_krb_workers, old->c_krb_workers);
+		nc->c_krb_workers = old->c_krb_workers;
+	}
 }
 
 /* Parse and filter `path`; NULL (logged, counted, told) on failure. */
