@@ -450,6 +450,7 @@ input_verified(krb_err e, struct krb_acceptor *acc, void *arg)
 	struct buf plain;
 
 	TAILQ_REMOVE(&en->en_verifying, kv, kv_entry);
+	stats_inc(STAT_KRB_WORKER);
 	/* Parsed once already: the same octets parse the same again. */
 	if (!en->en_stopping && wire_parse(&m, kv->kv_msg, kv->kv_len) == 0) {
 		buf_init(&plain, KINK_MAX_MSG);
