@@ -36,6 +36,13 @@ conf_default_krb_workers(void)
 	return n > CONF_DEF_KRB_WORKERS_CAP ? CONF_DEF_KRB_WORKERS_CAP : (int)n;
 }
 
+int
+conf_krb_workers(const struct kink_conf *c)
+{
+	return c->c_krb_workers == CONF_KRB_WORKERS_AUTO ?
+	    conf_default_krb_workers() : c->c_krb_workers;
+}
+
 struct kink_conf *
 conf_new_defaults(void)
 {
@@ -64,7 +71,7 @@ conf_new_defaults(void)
 	c->c_shutdown = CONF_SHUTDOWN_FLUSH;
 	c->c_max_learned = CONF_DEF_MAX_LEARNED;
 	c->c_learned_idle_ms = CONF_DEF_LEARNED_IDLE_MS;
-	c->c_krb_workers = conf_default_krb_workers();
+	c->c_krb_workers = CONF_KRB_WORKERS_AUTO;
 	return c;
 }
 

@@ -40,7 +40,8 @@
 #define CONF_MAX_NAMESERVERS	8
 #define CONF_MAX_LEARNED	100000	/* set max-learned-peers */
 #define CONF_MAX_KRB_WORKERS	64	/* set krb-workers (KRB_WORKERS_MAX) */
-#define CONF_DEF_KRB_WORKERS_CAP 8	/* default: online CPUs, at most this */
+#define CONF_DEF_KRB_WORKERS_CAP 8	/* auto: online CPUs, at most this */
+#define CONF_KRB_WORKERS_AUTO	(-1)	/* the default; not in the dump */
 
 /* Defaults (see docs/arch/conf.md and kinkd.conf(5)). */
 #define CONF_DEF_PORT		910
@@ -158,7 +159,8 @@ struct kink_conf {
 	int			 c_nnameservers;
 	uint32_t		 c_max_learned;
 	uint32_t		 c_learned_idle_ms;
-	int			 c_krb_workers;	/* AP-REQ verification threads */
+	int			 c_krb_workers;	/* AP-REQ verification threads,
+						 * or CONF_KRB_WORKERS_AUTO */
 
 	struct conf_xform_set	*c_xsets;
 	int			 c_nxsets;
@@ -166,6 +168,10 @@ struct kink_conf {
 	int			 c_npeers;
 };
 
+/* `set krb-workers auto` (the default): online CPUs, capped; 0 on one
+ * CPU.  conf_krb_workers: the number a configuration asks for. */
+int	conf_default_krb_workers(void);
+int	conf_krb_workers(const struct kink_conf *);
 /*
  * Load `path` (includes relative to the including file's directory).
  * `defines` (may be NULL) override macros of the same name in the file.
@@ -304,8 +310,6 @@ int	conf_err(struct conf_errors *, const char *file, int line, int col,
 #define CONF_REQID_MAX	0x3fffffffU
 /* A loaded-config object with every default filled in (conf.c). */
 struct kink_conf *conf_new_defaults(void);
-/* `set krb-workers` when absent: online CPUs, capped; 0 on one CPU. */
-int	conf_default_krb_workers(void);
 /* Name an unnamed policy after its traffic (conf.c, see conf_reqid()). */
 void	conf_policy_autoname(struct kink_policy *, int esp);
 

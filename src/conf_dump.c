@@ -276,7 +276,9 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 	fprintf(fp, "set max-learned-peers %u\nset learned-idle ",
 	    c->c_max_learned);
 	put_dur(fp, c->c_learned_idle_ms);
-	fprintf(fp, "\nset krb-workers %d\n", c->c_krb_workers);
+	fputc('\n', fp);
+	if (c->c_krb_workers != CONF_KRB_WORKERS_AUTO)
+		fprintf(fp, "set krb-workers %d\n", c->c_krb_workers);
 	for (int i = 0; i < c->c_nlisten; i++) {
 		fputs("listen on ", fp);
 		put_addr(fp, &c->c_listen[i].l_addr);

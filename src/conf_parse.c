@@ -19,7 +19,7 @@
  *            | "max-xact-peer" NUM | "max-xact" NUM
  *            | "socket" STRING | "user" STRING | "verbose" NUM
  *            | "nameserver" ADDR | "max-learned-peers" NUM
- *            | "learned-idle" DUR | "krb-workers" NUM ) .
+ *            | "learned-idle" DUR | "krb-workers" ( NUM | "auto" ) ) .
  *   listen   = "listen" "on" ADDR [ "port" NUM ] .
  *   xforms   = "transforms" STRING "{" suites "}" .
  *   suites   = { [ suite ] ( NL | "," ) } .            (at least one suite)
@@ -250,6 +250,11 @@ parse_set_site(struct conf_parser *p, int k)
 		return 0;
 	}
 	if (k == 19) {
+		if (ctok_is_kw(p, "auto")) {
+			ctok_next(p);
+			c->c_krb_workers = CONF_KRB_WORKERS_AUTO;
+			return 0;
+		}
 		if (ctok_get_num(p, "krb-workers", 0, CONF_MAX_KRB_WORKERS,
 		    &v) == -1)
 			return -1;

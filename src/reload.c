@@ -398,10 +398,10 @@ reload_settings(struct kink_conf *old, struct kink_conf *nc, const char *sock)
 	}
 	/* The workers' contexts are made before the sandbox: a new count
 	 * needs a restart. */
-	if (old->c_krb_workers != nc->c_krb_workers) {
+	if (conf_krb_workers(old) != conf_krb_workers(nc)) {
 		log_warnx("reload: set krb-workers changed (%d -> %d); it needs "
-		    "a restart, %d stays in force", old->c_krb_workers,
-		    nc->c_krb_workers, old->c_krb_workers);
+		    "a restart, %d stays in force", conf_krb_workers(old),
+		    conf_krb_workers(nc), conf_krb_workers(old));
 		nc->c_krb_workers = old->c_krb_workers;
 	}
 }

@@ -81,5 +81,12 @@ sed -i 's/^set krb-workers 3$/set krb-workers 65/' "$T/beta.conf"
 "$KINKD" -n -f "$T/beta.conf" > "$T/n.out" 2>&1
 check_eq range/rejected $? 1
 check range/why grep -q 'krb-workers' "$T/n.out"
+# auto (the default): one per online CPU, at most 8, none on one CPU
+sed -i 's/^set krb-workers 65$/set krb-workers auto/' "$T/beta.conf"
+n=$(nproc)
+[ "$n" -gt 8 ] && n=8
+[ "$n" -le 1 ] && n=0
+check_eq auto/nv "$("$KINKD" -nv -f "$T/beta.conf" 2>/dev/null |
+    grep '^set krb-workers')" "set krb-workers $n"
 stop_kinkd alpha
 stop_kinkd beta
