@@ -19,7 +19,8 @@ check_eq nv "$("$KINKD" -nv -f "$T/beta.conf" 2>/dev/null |
     grep '^set krb-workers')" "set krb-workers 2"
 ctl beta show self > "$T/self.out" 2>&1
 check self-text grep -q -x 'krb_workers *2' "$T/self.out"
-check_eq self-json "$(jqctl beta .self.krb_workers show self)" 2
+check_eq self-json "$(jqctl beta '.self.krb_workers | type' show self)/$(
+    jqctl beta .self.krb_workers show self)" number/2
 
 # the first CREATE three more times on the wire: the copies race on the
 # workers, one is accepted, the others are replays
