@@ -200,8 +200,15 @@ pool_deliver(struct krb_ctx *ctx, struct krb_vreq *r)
 
 	if (r->vr_note[0] != '\0')
 		log_info("krb: %s", r->vr_note);
-	if (r->vr_err != 0)
+	if (r->vr_err != 0) {
 		krb_log_text(ctx, r->vr_err, r->vr_errmsg, "AP-REQ");
+		/* krb_err_str on the loop's context then tells what the
+		 * worker's library said (the drop event quotes it), as it
+		 * would after the loop's own rd_req. */
+		if (r->vr_errmsg != NULL)
+			krb5_set_error_message(ctx->kc_ctx, r->vr_err, "%s",
+			    r->vr_errmsg);
+	}
 	else
 		log_debug("krb: AP-REQ from %s verified", a->ac_client);
 	r->vr_acc = NULL;
