@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #define CONF_INTERNAL
@@ -19,6 +20,28 @@
 
 /* ---------------------------------------------------------------- */
 /* Defaults */
+
+/*
+ * One verification worker per online CPU, at most 8 (past that the loop
+ * itself is the limit); none on a single CPU, where a thread would only
+ * add a hand-off to the same core's work.
+ */
+int
+conf_default_krb_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n <= 1)
+		return 0;
+	return n > CONF_DEF_KRB_WORKERS_CAP ? CONF_DEF_KRB_WORKERS_CAP : (int)n;
+}
+
+int
+conf_krb_workers(const struct kink_conf *c)
+{
+	return c->c_krb_workers == CONF_KRB_WORKERS_AUTO ?
+	    conf_default_krb_workers() : c->c_krb_workers;
+}
 
 struct kink_conf *
 conf_new_defaults(void)
@@ -48,6 +71,7 @@ conf_new_defaults(void)
 	c->c_shutdown = CONF_SHUTDOWN_FLUSH;
 	c->c_max_learned = CONF_DEF_MAX_LEARNED;
 	c->c_learned_idle_ms = CONF_DEF_LEARNED_IDLE_MS;
+	c->c_krb_workers = CONF_KRB_WORKERS_AUTO;
 	return c;
 }
 

@@ -39,6 +39,9 @@
 #define CONF_MAX_XFORM_SETS	256
 #define CONF_MAX_NAMESERVERS	8
 #define CONF_MAX_LEARNED	100000	/* set max-learned-peers */
+#define CONF_MAX_KRB_WORKERS	64	/* set krb-workers (KRB_WORKERS_MAX) */
+#define CONF_DEF_KRB_WORKERS_CAP 8	/* auto: online CPUs, at most this */
+#define CONF_KRB_WORKERS_AUTO	(-1)	/* the default; not in the dump */
 
 /* Defaults (see docs/arch/conf.md and kinkd.conf(5)). */
 #define CONF_DEF_PORT		910
@@ -156,6 +159,8 @@ struct kink_conf {
 	int			 c_nnameservers;
 	uint32_t		 c_max_learned;
 	uint32_t		 c_learned_idle_ms;
+	int			 c_krb_workers;	/* AP-REQ verification threads,
+						 * or CONF_KRB_WORKERS_AUTO */
 
 	struct conf_xform_set	*c_xsets;
 	int			 c_nxsets;
@@ -163,6 +168,10 @@ struct kink_conf {
 	int			 c_npeers;
 };
 
+/* `set krb-workers auto` (the default): online CPUs, capped; 0 on one
+ * CPU.  conf_krb_workers: the number a configuration asks for. */
+int	conf_default_krb_workers(void);
+int	conf_krb_workers(const struct kink_conf *);
 /*
  * Load `path` (includes relative to the including file's directory).
  * `defines` (may be NULL) override macros of the same name in the file.

@@ -280,6 +280,8 @@ conf_dump(const struct kink_conf *c, FILE *fp)
 	    c->c_max_learned);
 	put_dur(fp, c->c_learned_idle_ms);
 	fputc('\n', fp);
+	if (c->c_krb_workers != CONF_KRB_WORKERS_AUTO)
+		fprintf(fp, "set krb-workers %d\n", c->c_krb_workers);
 	for (int i = 0; i < c->c_nlisten; i++) {
 		fputs("listen on ", fp);
 		put_addr(fp, &c->c_listen[i].l_addr);

@@ -31,7 +31,7 @@ const char *const conf_keywords[] = {
 	"pfkey", "xfrm", "null", "on-shutdown", "flush", "keep",
 	"max-xact-peer", "max-xact", "socket", "user", "verbose",
 	"strict-privileges", "yes", "no", "nameserver", "max-learned-peers",
-	"learned-idle",
+	"learned-idle", "krb-workers",
 	/* transforms */
 	"esp", "ah", "enc", "auth", "ipcomp",
 	/* peer */

@@ -19,7 +19,7 @@
  *            | "max-xact-peer" NUM | "max-xact" NUM
  *            | "socket" STRING | "user" STRING | "verbose" NUM
  *            | "nameserver" ADDR | "max-learned-peers" NUM
- *            | "learned-idle" DUR ) .
+ *            | "learned-idle" DUR | "krb-workers" ( NUM | "auto" ) ) .
  *   listen   = "listen" "on" ADDR [ "port" NUM ] .
  *   xforms   = "transforms" STRING "{" suites "}" .
  *   suites   = { [ suite ] ( NL | "," ) } .            (at least one suite)
@@ -233,7 +233,8 @@ parse_nameserver(struct conf_parser *p)
 	return 0;
 }
 
-/* The range-peer settings: 16 nameserver, 17 max-learned-peers, 18 learned-idle */
+/* The range-peer settings: 16 nameserver, 17 max-learned-peers, 18
+ * learned-idle; and 19 krb-workers */
 static int
 parse_set_site(struct conf_parser *p, int k)
 {
@@ -247,6 +248,18 @@ parse_set_site(struct conf_parser *p, int k)
 		    &v) == -1)
 			return -1;
 		c->c_max_learned = (uint32_t)v;
+		return 0;
+	}
+	if (k == 19) {
+		if (ctok_is_kw(p, "auto")) {
+			ctok_next(p);
+			c->c_krb_workers = CONF_KRB_WORKERS_AUTO;
+			return 0;
+		}
+		if (ctok_get_num(p, "krb-workers", 0, CONF_MAX_KRB_WORKERS,
+		    &v) == -1)
+			return -1;
+		c->c_krb_workers = (int)v;
 		return 0;
 	}
 	if (ctok_get_dur(p, "learned-idle", 1000, 86400000, "1s to 1d",
@@ -264,7 +277,7 @@ parse_set(struct conf_parser *p)
 		"delete-grace", "reply-cache", "backend", "on-shutdown",
 		"max-xact-peer", "max-xact", "socket", "user", "verbose",
 		"reconcile", "strict-privileges", "nameserver",
-		"max-learned-peers", "learned-idle", NULL
+		"max-learned-peers", "learned-idle", "krb-workers", NULL
 	};
 	static const char *const noyes[] = { "no", "yes", NULL };
 	static const char *const backends[] = {

@@ -804,6 +804,8 @@ h_show_self(struct control_req *req, const struct ctl_req *r, void *arg)
 	control_send_info(req, "principal", "%s", kd->kd_eng.en_principal);
 	control_send_info(req, "keytab", "%s", c->c_keytab ? c->c_keytab : "");
 	self_keys(req, kd);
+	control_send_info(req, "krb_workers", "%d",
+	    krb_workers(kd->kd_eng.en_krb));
 	control_send_info(req, "config", "%s", kd->kd_conf_path);
 	control_send_info(req, "socket", "%s", kd->kd_sockpath);
 	control_send_info(req, "backend", "%s",

@@ -131,6 +131,8 @@ struct kink_engine {
 	const struct xact_ops	*en_ops[KINK_MSGTYPE_MAX + 1];
 	/* Set while a transaction is started over (xact_restart). */
 	uint8_t			 en_renewing;
+	/* Commands whose AP-REQ a krb worker is verifying (xact_input.c). */
+	TAILQ_HEAD(, kink_verifying) en_verifying;
 
 	/* Rate limits for answers to unauthenticated input. */
 	struct ratelim		 en_err_rl;

@@ -25,6 +25,7 @@ engine_init(struct kink_engine *en)
 	RB_INIT(&en->en_sa_pairs);
 	TAILQ_INIT(&en->en_xacts);
 	TAILQ_INIT(&en->en_ackwait);
+	TAILQ_INIT(&en->en_verifying);
 	RB_INIT(&en->en_xact_xids);
 	RB_INIT(&en->en_xact_serials);
 	/*
@@ -49,6 +50,7 @@ engine_fini(struct kink_engine *en)
 	struct kink_peer *pe;
 
 	en->en_stopping = 1;
+	xact_input_fini(en);
 	site_fini(en);
 	xact_abort_peer(en, NULL, "shutting down");
 	while ((pe = TAILQ_FIRST(&en->en_peers)) != NULL) {

@@ -704,7 +704,8 @@ kinkctl_render_self(struct ctl_info *const *v, size_t n, int flags)
 			continue;
 		}
 		num = strtoull(val, &end, 10);
-		if ((strcmp(k, "pid") == 0 || strcmp(k, "uptime_s") == 0) &&
+		if ((strcmp(k, "pid") == 0 || strcmp(k, "uptime_s") == 0 ||
+		    strcmp(k, "krb_workers") == 0) &&
 		    *val != '\0' && *end == '\0')
 			json_knum(k, num, &f);
 		else

@@ -812,6 +812,8 @@ kinkd_check(struct kinkd *kd)
 			check_say(LOG_ERR, "kinkd: cannot derive the default "
 			    "principal (no default realm in krb5.conf?)\n");
 	}
+	/* So is the number of workers "auto" comes to on this host. */
+	c->c_krb_workers = conf_krb_workers(c);
 	if (kd->kd_verbose) {
 		conf_dump(c, stdout);
 		fflush(stdout);
@@ -1032,6 +1034,7 @@ kinkd_open(struct kinkd *kd)
 		fatalx("%s: a policy has no suite the %s backend can install",
 		    kd->kd_conf_path, sadb_backend(en->en_sadb));
 	memset(&ko, 0, sizeof(ko));
+	ko.ko_workers = conf_krb_workers(c);
 	if ((en->en_krb = krb_ctx_new(en->en_base, en->en_principal,
 	    c->c_keytab, &ko)) == NULL)
 		fatalx("Kerberos context for %s failed", en->en_principal);

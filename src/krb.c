@@ -62,6 +62,45 @@ krb_log(struct krb_ctx *ctx, krb_err err, const char *fmt, ...)
 	    (long)err, krb_err_rfc(err));
 }
 
+void
+krb_log_text(struct krb_ctx *ctx, krb_err err, const char *errtext,
+    const char *what)
+{
+	if (!log_rate_now(&ctx->kc_lograte, KRB_LOG_RATE, "Kerberos input"))
+		return;
+	log_warnx("krb: %s: %s (krb5 %ld, rfc %d)", what,
+	    errtext != NULL ? errtext : "unknown error", (long)err,
+	    krb_err_rfc(err));
+}
+
+/* A line to log: now on the loop, or kept for the loop by a worker. */
+static void __attribute__((format(printf, 3, 4)))
+krb_vnote(struct krb_verifier *v, krb_err err, const char *fmt, ...)
+{
+	char		 msg[192];
+	const char	*t;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!v->kv_worker) {
+		if (err != 0)
+			krb_log(v->kv_ctx, err, "%s", msg);
+		else
+			log_info("krb: %s", msg);
+		return;
+	}
+	if (err == 0) {
+		snprintf(v->kv_note, sizeof(v->kv_note), "%s", msg);
+		return;
+	}
+	t = krb5_get_error_message(v->kv_k, err);
+	snprintf(v->kv_note, sizeof(v->kv_note), "%s: %s (krb5 %ld, rfc %d)",
+	    msg, t != NULL ? t : "unknown error", (long)err, krb_err_rfc(err));
+	krb5_free_error_message(v->kv_k, t);
+}
+
 int
 krb_err_rfc(krb_err err)
 {
@@ -905,10 +944,11 @@ krb_acceptor_free(struct krb_acceptor *a)
 	if (a == NULL)
 		return;
 	if (a->ac_ac != NULL)
-		krb5_auth_con_free(a->ac_ctx->kc_ctx, a->ac_ac);
-	krb5_free_principal(a->ac_ctx->kc_ctx, a->ac_cprinc);
+		krb5_auth_con_free(a->ac_k, a->ac_ac);
+	krb5_free_principal(a->ac_k, a->ac_cprinc);
 	krb_key_free(a->ac_key);
 	free(a->ac_client);
+	free(a->ac_rep);
 	free(a);
 }
 
@@ -958,10 +998,10 @@ krb_rd_req_has_auth(krb_err err)
 
 /* One krb5_rd_req attempt; `kb` non-NULL = user-to-user with that key. */
 static krb_err
-krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
+krb_rd_req_one(struct krb_verifier *v, const krb5_data *in,
     const krb5_keyblock *kb, struct krb_acceptor *a)
 {
-	krb5_context		 k = ctx->kc_ctx;
+	krb5_context		 k = v->kv_k;
 	krb5_ticket		*tkt = NULL;
 	krb_authp		 auth = NULL;
 	krb5_keyblock		*key = NULL;
@@ -985,8 +1025,8 @@ krb_rd_req_one(struct krb_ctx *ctx, const krb5_data *in,
 #endif
 	    (krb5_keyblock *)kb)) != 0)
 		return err;
-	err = krb5_rd_req(k, &a->ac_ac, in, ctx->kc_princ,
-	    kb != NULL ? NULL : ctx->kc_keytab, &apopts, &tkt);
+	err = krb5_rd_req(k, &a->ac_ac, in, v->kv_princ,
+	    kb != NULL ? NULL : v->kv_kt, &apopts, &tkt);
 
 	/* Even a failed rd_req may leave the session key and the
 	 * authenticator (skew, replay): keep them for the KRB_ERROR. */
@@ -1027,14 +1067,16 @@ static void
 krb_acceptor_reset(struct krb_acceptor *a)
 {
 	struct krb_ctx	*ctx = a->ac_ctx;
+	krb5_context	 k = a->ac_k;
 
 	if (a->ac_ac != NULL)
-		krb5_auth_con_free(ctx->kc_ctx, a->ac_ac);
-	krb5_free_principal(ctx->kc_ctx, a->ac_cprinc);
+		krb5_auth_con_free(k, a->ac_ac);
+	krb5_free_principal(k, a->ac_cprinc);
 	krb_key_free(a->ac_key);
 	free(a->ac_client);
 	memset(a, 0, sizeof(*a));
 	a->ac_ctx = ctx;
+	a->ac_k = k;
 }
 
 /* Failures after which a U2U ticket (sealed in our TGT's session key, not
@@ -1068,26 +1110,28 @@ krb_rd_req_try_u2u(krb_err err)
  * replay cache on the first pass, so the second pass runs without one.
  */
 static void
-krb_rd_req_skewed(struct krb_ctx *ctx, const krb5_data *in,
+krb_rd_req_skewed(struct krb_verifier *v, const krb5_data *in,
     struct krb_acceptor *a)
 {
 	struct krb_acceptor	b;
 	krb_err			err;
 
 	memset(&b, 0, sizeof(b));
-	b.ac_ctx = ctx;
-	krb5_set_real_time(ctx->kc_ctx, a->ac_ctime, a->ac_cusec);
-	err = krb_rd_req_one(ctx, in, NULL, &b);
-	krb_clock_set(ctx->kc_ctx, 0);
+	b.ac_ctx = v->kv_ctx;
+	b.ac_k = v->kv_k;
+	/* The verifier's own context: a worker's clock moves alone. */
+	krb5_set_real_time(v->kv_k, a->ac_ctime, a->ac_cusec);
+	err = krb_rd_req_one(v, in, NULL, &b);
+	krb_clock_set(v->kv_k, 0);
 	if (err != 0)
-		krb_log(ctx, err, "AP-REQ: re-check at the client's time");
+		krb_vnote(v, err, "AP-REQ: re-check at the client's time");
 	if (err == 0 && b.ac_key != NULL) {
 		a->ac_key = b.ac_key;
 		b.ac_key = NULL;
 	}
 	if (b.ac_ac != NULL)
-		krb5_auth_con_free(ctx->kc_ctx, b.ac_ac);
-	krb5_free_principal(ctx->kc_ctx, b.ac_cprinc);
+		krb5_auth_con_free(v->kv_k, b.ac_ac);
+	krb5_free_principal(v->kv_k, b.ac_cprinc);
 	krb_key_free(b.ac_key);
 	free(b.ac_client);
 }
@@ -1096,21 +1140,21 @@ krb_rd_req_skewed(struct krb_ctx *ctx, const krb5_data *in,
 /* Heimdal: the key and ctime of an AP-REQ refused for its ticket's times,
  * which MIT's rd_req leaves in the auth context (krb_heimdal.c). */
 static void
-krb_rd_req_untimed(struct krb_ctx *ctx, const krb5_data *in,
+krb_rd_req_untimed(struct krb_verifier *v, const krb5_data *in,
     struct krb_acceptor *a)
 {
 	krb5_keyblock	*key = NULL;
 	krb_authp	 auth = NULL;
 
-	if (krb_hd_rd_req_untimed(ctx, in, &key, &auth) != 0)
+	if (krb_hd_rd_req_untimed(v, in, &key, &auth) != 0)
 		return;
-	a->ac_key = krb_key_from_kb(ctx->kc_ctx, key);
+	a->ac_key = krb_key_from_kb(v->kv_k, key);
 	a->ac_has_ctime = 1;
 	a->ac_ctime = auth->ctime;
 	a->ac_cusec = auth->cusec;
-	krb_auth_client(ctx->kc_ctx, auth, &a->ac_cprinc);
-	krb_auth_free(ctx->kc_ctx, auth);
-	krb5_free_keyblock(ctx->kc_ctx, key);
+	krb_auth_client(v->kv_k, auth, &a->ac_cprinc);
+	krb_auth_free(v->kv_k, auth);
+	krb5_free_keyblock(v->kv_k, key);
 }
 #endif
 
@@ -1123,8 +1167,10 @@ krb_rd_req_untimed(struct krb_ctx *ctx, const krb5_data *in,
  * client, as MIT's replay cache leaves them.
  */
 static krb_err
-krb_rd_req_replay(struct krb_ctx *ctx, struct krb_acceptor *a)
+krb_rd_req_replay(struct krb_verifier *v, struct krb_acceptor *a)
 {
+	struct krb_ctx	*ctx = v->kv_ctx;
+	enum krb_rc_verdict verdict;
 	EVP_MD_CTX	*md;
 	uint8_t		 h[EVP_MAX_MD_SIZE];
 	unsigned int	 hlen = 0;
@@ -1150,14 +1196,20 @@ krb_rd_req_replay(struct krb_ctx *ctx, struct krb_acceptor *a)
 	EVP_MD_CTX_free(md);
 	if (!ok)
 		return KRB5_CRYPTO_INTERNAL;
+	/* One lock around check-and-store: two copies of an authenticator
+	 * on two workers are one FRESH and one REPLAY, never two FRESH. */
+	pthread_mutex_lock(&ctx->kc_rcmtx);
 	gettimeofday(&tv, NULL);
-	switch (krb_rc_check(ctx->kc_rc, h, (int64_t)ct * 1000000 + cu,
-	    (int64_t)tv.tv_sec * 1000000 + tv.tv_usec)) {
+	verdict = krb_rc_check(ctx->kc_rc, h, (int64_t)ct * 1000000 + cu,
+	    (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+	pthread_mutex_unlock(&ctx->kc_rcmtx);
+	switch (verdict) {
 	case KRB_RC_FRESH:
 		return 0;
 	case KRB_RC_UNKNOWN:
-		log_info("krb: AP-REQ from %s made before this replay cache's "
-		    "memory starts: refused as a possible replay", a->ac_client);
+		krb_vnote(v, 0, "AP-REQ from %s made before this replay "
+		    "cache's memory starts: refused as a possible replay",
+		    a->ac_client);
 		break;
 	case KRB_RC_REPLAY:
 		break;
@@ -1170,12 +1222,55 @@ krb_rd_req_replay(struct krb_ctx *ctx, struct krb_acceptor *a)
 }
 
 krb_err
-krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
-    struct krb_acceptor **accp)
+krb_rd_req_v(struct krb_verifier *v, const uint8_t *p, size_t len,
+    int flags, struct krb_acceptor **accp)
 {
 	struct krb_acceptor	*a;
 	krb5_data		 in = krb_data_view(p, len);
 	krb_err			 err;
+
+	*accp = NULL;
+	if (len == 0 || len > BUF_MAX)
+		return KRB5_BAD_MSIZE;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return ENOMEM;
+	a->ac_ctx = v->kv_ctx;
+	a->ac_k = v->kv_k;
+	err = krb_rd_req_one(v, &in, NULL, a);
+#ifdef KINK_HEIMDAL
+	if (err == KRB5KRB_AP_ERR_TKT_EXPIRED || err == KRB5KRB_AP_ERR_TKT_NYV)
+		krb_rd_req_untimed(v, &in, a);
+#endif
+	/* TKT_EXPIRED too: RFC 4430 3.4 has the initiator act on it only
+	 * when protected, so it needs the key as much as SKEW does. */
+	if ((err == KRB5KRB_AP_ERR_SKEW || err == KRB5KRB_AP_ERR_TKT_EXPIRED) &&
+	    a->ac_key == NULL && a->ac_has_ctime)
+		krb_rd_req_skewed(v, &in, a);
+	if (err != 0 && (flags & KRB_RDREQ_U2U) && v->kv_tgtkey != NULL &&
+	    krb_rd_req_try_u2u(err)) {
+		krb_acceptor_reset(a);
+		err = krb_rd_req_one(v, &in, v->kv_tgtkey, a);
+	}
+	if (err == 0)
+		err = krb_rd_req_replay(v, a);
+#ifdef KINK_HEIMDAL
+	if (err != 0)
+		err = krb_hd_rd_req_why(v, &in, err);
+#endif
+	if (err != 0 && a->ac_key == NULL && !a->ac_has_ctime) {
+		krb_acceptor_free(a);
+		return err;
+	}
+	*accp = a;
+	return err;
+}
+
+krb_err
+krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
+    struct krb_acceptor **accp)
+{
+	struct krb_verifier	v;
+	krb_err			err;
 
 	*accp = NULL;
 	if (len == 0 || len > BUF_MAX) {
@@ -1184,51 +1279,33 @@ krb_rd_req(struct krb_ctx *ctx, const uint8_t *p, size_t len, int flags,
 			log_warnx("krb: AP-REQ: bad length %zu", len);
 		return KRB5_BAD_MSIZE;
 	}
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return ENOMEM;
-	a->ac_ctx = ctx;
-	err = krb_rd_req_one(ctx, &in, NULL, a);
-#ifdef KINK_HEIMDAL
-	if (err == KRB5KRB_AP_ERR_TKT_EXPIRED || err == KRB5KRB_AP_ERR_TKT_NYV)
-		krb_rd_req_untimed(ctx, &in, a);
-#endif
-	/* TKT_EXPIRED too: RFC 4430 3.4 has the initiator act on it only
-	 * when protected, so it needs the key as much as SKEW does. */
-	if ((err == KRB5KRB_AP_ERR_SKEW || err == KRB5KRB_AP_ERR_TKT_EXPIRED) &&
-	    a->ac_key == NULL && a->ac_has_ctime)
-		krb_rd_req_skewed(ctx, &in, a);
-	if (err != 0 && (flags & KRB_RDREQ_U2U) && ctx->kc_tgt != NULL &&
-	    krb_rd_req_try_u2u(err)) {
-		krb_acceptor_reset(a);
-		err = krb_rd_req_one(ctx, &in, KRB_CREDS_KEY(ctx->kc_tgt), a);
-	}
-	if (err == 0)
-		err = krb_rd_req_replay(ctx, a);
-#ifdef KINK_HEIMDAL
+	memset(&v, 0, sizeof(v));
+	v.kv_ctx = ctx;
+	v.kv_k = ctx->kc_ctx;
+	v.kv_princ = ctx->kc_princ;
+	v.kv_kt = ctx->kc_keytab;
+	v.kv_tgtkey = ctx->kc_tgt != NULL ? KRB_CREDS_KEY(ctx->kc_tgt) : NULL;
+	err = krb_rd_req_v(&v, p, len, flags, accp);
 	if (err != 0)
-		err = krb_hd_rd_req_why(ctx, &in, err);
-#endif
-	if (err != 0) {
 		krb_log(ctx, err, "AP-REQ");
-		if (a->ac_key == NULL && !a->ac_has_ctime) {
-			krb_acceptor_free(a);
-			return err;
-		}
-	} else
-		log_debug("krb: AP-REQ from %s verified", a->ac_client);
-	*accp = a;
+	else
+		log_debug("krb: AP-REQ from %s verified", (*accp)->ac_client);
 	return err;
 }
 
 krb_err
 krb_acceptor_mk_rep(struct krb_acceptor *a, struct buf *out)
 {
-	krb5_context	k = a->ac_ctx->kc_ctx;
+	krb5_context	k = a->ac_k;
 	krb5_data	rep = krb_data_view(NULL, 0);
 	krb_err		err;
 
 	if (a->ac_client == NULL)
 		return KRB5KRB_AP_ERR_MSG_TYPE;	/* not a verified AP-REQ */
+	if (a->ac_rep != NULL)		/* made by a worker */
+		return buf_put(out, a->ac_rep, a->ac_replen) == -1 ? ENOMEM : 0;
+	if (a->ac_ac == NULL)
+		return KRB5KRB_AP_ERR_MSG_TYPE;
 	if ((err = krb5_mk_rep(k, a->ac_ac, &rep)) != 0) {
 		krb_log(a->ac_ctx, err, "AP-REP for %s", a->ac_client);
 		return err;

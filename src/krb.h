@@ -5,7 +5,8 @@
  *
  * Threads: all functions here are called from the libevent loop thread.
  * KDC traffic (initial TGT from the keytab, service and user-to-user
- * tickets) runs on one worker thread with its own krb5_context; results
+ * tickets) runs on one worker thread with its own krb5_context, and
+ * AP-REQ verification may run on a pool of them (krb_verify); results
  * come back through the loop as callbacks, never from inside the request
  * call.  Nothing here blocks the loop on the network.
  *
@@ -77,7 +78,12 @@ struct krb_ctx_opts {
 	/* Give up on one KDC request after this many ms (0 = 30000).  The
 	 * callback then gets KRB5_KDC_UNREACH even if libkrb5 still waits. */
 	unsigned int	 ko_kdc_timeout_ms;
+	/* Threads that verify AP-REQs (krb_verify); 0 = none, krb_verify
+	 * is then not to be called and krb_rd_req runs on the loop.  At
+	 * most KRB_WORKERS_MAX. */
+	int		 ko_workers;
 };
+#define KRB_WORKERS_MAX	64
 
 /*
  * One per daemon.  `principal` is our own name ("kink/<fqdn>@REALM");
@@ -177,6 +183,30 @@ struct krb_key	*krb_client_key(struct krb_client *);
  */
 krb_err		 krb_rd_req(struct krb_ctx *, const uint8_t *, size_t,
 		    int flags, struct krb_acceptor **accp);
+/*
+ * The same work on a worker thread (ko_workers > 0), for the responder's
+ * throughput: the AP-REQ is copied, verified with the worker's own krb5
+ * context and a reference to the current keytab copy, checked against
+ * the one replay cache (under a lock: exact across workers), and, with
+ * KRB_RDREQ_MKREP, its AP-REP made there too.  `cb` then runs on the
+ * loop with what krb_rd_req would have returned (the acceptor is the
+ * callee's), the result already logged.  NULL (nothing queued, logged at
+ * debug) when KRB_VERIFY_QUEUE_MAX requests are waiting: the caller
+ * drops the message as an overload.  Callbacks never run from inside
+ * this call.
+ */
+#define KRB_RDREQ_MKREP		0x2
+#define KRB_VERIFY_QUEUE_MAX	256
+typedef void (*krb_verify_cb)(krb_err err, struct krb_acceptor *acc,
+		    void *arg);
+struct krb_vreq;
+struct krb_vreq	*krb_verify(struct krb_ctx *, const uint8_t *, size_t,
+		    int flags, krb_verify_cb cb, void *arg);
+/* The callback will not be called (a request being verified finishes,
+ * its result is thrown away). */
+void		 krb_verify_cancel(struct krb_vreq *);
+/* Worker threads running (0: verification on the loop). */
+int		 krb_workers(const struct krb_ctx *);
 /* AP-REP for a verified AP-REQ, appended to out. */
 krb_err		 krb_acceptor_mk_rep(struct krb_acceptor *, struct buf *out);
 void		 krb_acceptor_free(struct krb_acceptor *);

@@ -1,7 +1,7 @@
 /*
  * Heimdal only (make KRB5=heimdal): what MIT's krb5_rd_req tells by
- * itself and Heimdal's does not.  Pure libkrb5 calls on the loop's
- * context; krb.c turns the results into its acceptor.  Empty in an MIT
+ * itself and Heimdal's does not.  Pure libkrb5 calls on the verifier's
+ * context (the loop's or a worker's); krb.c turns the results into its acceptor.  Empty in an MIT
  * build.  docs/arch/krb.md, "MIT and Heimdal".
  */
 #include "config.h"
@@ -18,14 +18,14 @@
 /* The keytab entry of our principal for the ticket's kvno (0 = any) and
  * enctype. */
 static krb5_error_code
-krb_hd_ktent(struct krb_ctx *ctx, const krb5_ap_req *ap, int anykvno,
+krb_hd_ktent(const struct krb_verifier *v, const krb5_ap_req *ap, int anykvno,
     krb5_keytab_entry *e)
 {
 	krb5_kvno	kvno = 0;
 
 	if (!anykvno && ap->ticket.enc_part.kvno != NULL)
 		kvno = (krb5_kvno)*ap->ticket.enc_part.kvno;
-	return krb5_kt_get_entry(ctx->kc_ctx, ctx->kc_keytab, ctx->kc_princ,
+	return krb5_kt_get_entry(v->kv_k, v->kv_kt, v->kv_princ,
 	    kvno, ap->ticket.enc_part.etype, e);
 }
 
@@ -47,9 +47,9 @@ krb_hd_asn1_err(krb_err err)
  * after a failure, never on the path of a good AP-REQ.
  */
 static krb_err
-krb_hd_why(struct krb_ctx *ctx, const krb5_data *in, krb_err err)
+krb_hd_why(const struct krb_verifier *v, const krb5_data *in, krb_err err)
 {
-	krb5_context		k = ctx->kc_ctx;
+	krb5_context		k = v->kv_k;
 	krb5_ap_req		ap;
 	krb5_keytab_entry	e;
 	krb5_kt_cursor		cur;
@@ -65,20 +65,20 @@ krb_hd_why(struct krb_ctx *ctx, const krb5_data *in, krb_err err)
 	}
 	srv.name = ap.ticket.sname;
 	srv.realm = ap.ticket.realm;
-	if (!krb5_principal_compare(k, &srv, ctx->kc_princ))
+	if (!krb5_principal_compare(k, &srv, v->kv_princ))
 		err = KRB5KRB_AP_WRONG_PRINC;
 	else if (err == KRB5_KT_NOTFOUND &&
-	    (kterr = krb5_kt_start_seq_get(k, ctx->kc_keytab, &cur)) != 0)
+	    (kterr = krb5_kt_start_seq_get(k, v->kv_kt, &cur)) != 0)
 		err = kterr;		/* the keytab itself */
 	else if (err == KRB5_KT_NOTFOUND) {
-		krb5_kt_end_seq_get(k, ctx->kc_keytab, &cur);
-		if (krb_hd_ktent(ctx, &ap, 1, &e) == 0) {
+		krb5_kt_end_seq_get(k, v->kv_kt, &cur);
+		if (krb_hd_ktent(v, &ap, 1, &e) == 0) {
 			krb5_kt_free_entry(k, &e);
 			err = KRB5KRB_AP_ERR_BADKEYVER;
 		}
 	} else if (err == KRB5KRB_AP_ERR_BAD_INTEGRITY &&
-	    krb_hd_ktent(ctx, &ap, 0, &e) != 0 &&
-	    krb_hd_ktent(ctx, &ap, 1, &e) == 0) {
+	    krb_hd_ktent(v, &ap, 0, &e) != 0 &&
+	    krb_hd_ktent(v, &ap, 1, &e) == 0) {
 		/* After the U2U retry: the keytab pass said kvno. */
 		krb5_kt_free_entry(k, &e);
 		err = KRB5KRB_AP_ERR_BADKEYVER;
@@ -88,7 +88,7 @@ krb_hd_why(struct krb_ctx *ctx, const krb5_data *in, krb_err err)
 }
 
 krb_err
-krb_hd_rd_req_why(struct krb_ctx *ctx, const krb5_data *in, krb_err err)
+krb_hd_rd_req_why(const struct krb_verifier *v, const krb5_data *in, krb_err err)
 {
 	krb_err	why;
 
@@ -97,10 +97,10 @@ krb_hd_rd_req_why(struct krb_ctx *ctx, const krb5_data *in, krb_err err)
 		return err;
 	/* Heimdal's error message follows the last call that failed: a
 	 * new cause gets the plain text of its own code. */
-	why = krb_hd_why(ctx, in, err);
+	why = krb_hd_why(v, in, err);
 	if (why == KRB5KRB_AP_WRONG_PRINC || why == KRB5KRB_AP_ERR_BADKEYVER ||
 	    why == KRB5KRB_AP_ERR_MSG_TYPE)
-		krb5_clear_error_message(ctx->kc_ctx);
+		krb5_clear_error_message(v->kv_k);
 	return why;
 }
 
@@ -129,10 +129,10 @@ krb_hd_rd_req_why(struct krb_ctx *ctx, const krb5_data *in, krb_err err)
  * *key and *auth are the caller's.
  */
 krb_err
-krb_hd_rd_req_untimed(struct krb_ctx *ctx, const krb5_data *in,
+krb_hd_rd_req_untimed(const struct krb_verifier *v, const krb5_data *in,
     krb5_keyblock **key, krb_authp *auth)
 {
-	krb5_context		k = ctx->kc_ctx;
+	krb5_context		k = v->kv_k;
 	krb5_ap_req		ap;
 	krb5_keytab_entry	e;
 	krb5_crypto		c = NULL;
@@ -149,7 +149,7 @@ krb_hd_rd_req_untimed(struct krb_ctx *ctx, const krb5_data *in,
 		free(au);
 		return err;
 	}
-	if ((err = krb_hd_ktent(ctx, &ap, 0, &e)) != 0)
+	if ((err = krb_hd_ktent(v, &ap, 0, &e)) != 0)
 		goto out;
 	if ((err = krb5_crypto_init(k, &e.keyblock, 0, &c)) == 0 &&
 	    (err = KRB_HD_OPEN(k, c, KRB5_KU_TICKET, &ap.ticket.enc_part,

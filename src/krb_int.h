@@ -199,6 +199,16 @@ struct krb_ctx {
 	struct stat		 kc_ktst;	/* the file the copy came from */
 	struct event		*kc_kt_ev;
 	struct krb_rc		*kc_rc;		/* replay cache */
+
+	/* Shared with the verification workers (krb_pool.c).  kc_ktmtx
+	 * guards kc_ktpub and kc_ktcur, the name a worker resolves (its
+	 * own reference to the MEMORY copy) when the generation moved;
+	 * kc_rcmtx makes each replay check-and-store one step. */
+	pthread_mutex_t		 kc_ktmtx;
+	unsigned int		 kc_ktpub;	/* bumped at each swap */
+	char			 kc_ktcur[256];
+	pthread_mutex_t		 kc_rcmtx;
+	struct krb_pool		*kc_pool;	/* NULL: rd_req on the loop */
 };
 
 struct krb_client {
@@ -214,7 +224,11 @@ struct krb_client {
 
 struct krb_acceptor {
 	struct krb_ctx		*ac_ctx;
+	krb5_context		 ac_k;		/* the context ac_ac lives in */
 	krb5_auth_context	 ac_ac;
+	/* The AP-REP a worker made (KRB_RDREQ_MKREP): ac_ac is gone. */
+	uint8_t			*ac_rep;
+	size_t			 ac_replen;
 	struct krb_key		*ac_key;
 	char			*ac_client;
 	krb5_principal		 ac_cprinc;
@@ -223,7 +237,33 @@ struct krb_acceptor {
 	int32_t			 ac_cusec;
 };
 
-/* krb.c, for krb_kdc.c. */
+/*
+ * What one rd_req runs with: the loop's context, keytab and TGT key
+ * (krb_rd_req), or a worker's own context and keytab reference with a
+ * copy of the TGT key (krb_pool.c).  A worker logs nothing: kv_note
+ * collects what the loop logs when the result comes back.
+ */
+struct krb_verifier {
+	struct krb_ctx		*kv_ctx;	/* replay cache, loop side */
+	krb5_context		 kv_k;
+	krb5_principal		 kv_princ;	/* in kv_k */
+	krb5_keytab		 kv_kt;		/* in kv_k */
+	const krb5_keyblock	*kv_tgtkey;	/* U2U retry, or NULL */
+	int			 kv_worker;
+	char			 kv_note[256];
+};
+
+/* krb.c, for krb_kdc.c and krb_pool.c. */
+/* rd_req, skew re-check, U2U retry and replay check (krb_rd_req's body,
+ * no logging of the result): the error, *accp as krb_rd_req sets it. */
+krb_err	krb_rd_req_v(struct krb_verifier *, const uint8_t *, size_t,
+	    int flags, struct krb_acceptor **accp);
+/* The line krb_log writes, with the error's text given. */
+void	krb_log_text(struct krb_ctx *, krb_err, const char *errtext,
+	    const char *what);
+/* krb_pool.c, for krb_kdc.c: start (0 or -1, logged) and stop/join. */
+int	krb_pool_start(struct krb_ctx *, int nworkers);
+void	krb_pool_stop(struct krb_ctx *);
 /* The one place that turns a libkrb5 failure into a log line. */
 void	krb_log(struct krb_ctx *, krb_err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

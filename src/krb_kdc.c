@@ -562,6 +562,8 @@ krb_ctx_new(struct event_base *base, const char *principal,
 	TAILQ_INIT(&ctx->kc_doneq);
 	pthread_mutex_init(&ctx->kc_mtx, NULL);
 	pthread_cond_init(&ctx->kc_cv, NULL);
+	pthread_mutex_init(&ctx->kc_ktmtx, NULL);
+	pthread_mutex_init(&ctx->kc_rcmtx, NULL);
 	ctx->kc_timeout_ms = opts != NULL && opts->ko_kdc_timeout_ms != 0 ?
 	    opts->ko_kdc_timeout_ms : KRB_KDC_TIMEOUT_MS;
 
@@ -611,6 +613,9 @@ krb_ctx_new(struct event_base *base, const char *principal,
 		goto fail;
 	}
 	ctx->kc_thread_ok = 1;
+	if (opts != NULL && opts->ko_workers > 0 &&
+	    krb_pool_start(ctx, opts->ko_workers) == -1)
+		goto fail;
 	krb_start_init(ctx);
 	return ctx;
 
@@ -635,6 +640,7 @@ krb_ctx_free(struct krb_ctx *ctx)
 		return;
 	while ((r = TAILQ_FIRST(&ctx->kc_reqs)) != NULL)
 		krb_req_cancel(r);
+	krb_pool_stop(ctx);
 	if (ctx->kc_thread_ok) {
 		pthread_mutex_lock(&ctx->kc_mtx);
 		ctx->kc_quit = 1;
@@ -684,6 +690,8 @@ krb_ctx_free(struct krb_ctx *ctx)
 	krb_rc_close(ctx->kc_rc);
 	pthread_mutex_destroy(&ctx->kc_mtx);
 	pthread_cond_destroy(&ctx->kc_cv);
+	pthread_mutex_destroy(&ctx->kc_ktmtx);
+	pthread_mutex_destroy(&ctx->kc_rcmtx);
 	free(ctx->kc_name);
 	free(ctx);
 }

@@ -36,17 +36,17 @@ kt_same(const struct stat *a, const struct stat *b)
 
 /* Every entry of the configured keytab into a new MEMORY keytab. */
 static krb_err
-kt_copy(struct krb_ctx *ctx, krb5_keytab *out, int *nent)
+kt_copy(struct krb_ctx *ctx, krb5_keytab *out, int *nent, char *name,
+    size_t namelen)
 {
 	krb5_context		 k = ctx->kc_ctx;
 	krb5_keytab		 file = NULL, mem = NULL;
 	krb5_kt_cursor		 cur;
 	krb5_keytab_entry	 ent;
-	char			 name[80];
 	krb_err			 err;
 
 	*nent = 0;
-	snprintf(name, sizeof(name), "MEMORY:kinkd-kt.%p.%u", (void *)ctx,
+	snprintf(name, namelen, "MEMORY:kinkd-kt.%p.%u", (void *)ctx,
 	    ++ctx->kc_ktgen);
 	if ((err = krb5_kt_resolve(k, ctx->kc_ktname, &file)) != 0)
 		return err;
@@ -75,6 +75,16 @@ kt_copy(struct krb_ctx *ctx, krb5_keytab *out, int *nent)
 	return 0;
 }
 
+/* The keytab workers use from now on (krb_pool.c picks it up). */
+static void
+kt_publish(struct krb_ctx *ctx, const char *name)
+{
+	pthread_mutex_lock(&ctx->kc_ktmtx);
+	snprintf(ctx->kc_ktcur, sizeof(ctx->kc_ktcur), "%s", name);
+	ctx->kc_ktpub++;
+	pthread_mutex_unlock(&ctx->kc_ktmtx);
+}
+
 /* Re-read if `force` or the file changed.  1 loaded, 0 unchanged, -1
  * failed (old keys kept, logged once per change of the file). */
 static int
@@ -84,6 +94,7 @@ kt_refresh(struct krb_ctx *ctx, int force)
 	krb5_keytab	mem;
 	krb_err		err;
 	int		n;
+	char		name[80];
 
 	if (ctx->kc_ktpath == NULL)
 		return 0;
@@ -94,12 +105,17 @@ kt_refresh(struct krb_ctx *ctx, int force)
 	/* Remember what was read (or tried) so that a failure is retried
 	 * only when the file changes again, or on an explicit reload. */
 	ctx->kc_ktst = st;
-	if ((err = kt_copy(ctx, &mem, &n)) != 0) {
+	if ((err = kt_copy(ctx, &mem, &n, name, sizeof(name))) != 0) {
 		krb_log(ctx, err, "keytab %s: reading it failed, %s",
 		    ctx->kc_ktname, ctx->kc_ktmem ? "the keys read before stay in use" :
 		    "still reading the file itself");
 		return -1;
 	}
+	/* Published before the old copy is closed: a name a worker can
+	 * read is always one the loop still holds, and the worker's own
+	 * reference (krb5_kt_resolve under kc_ktmtx) keeps the copy it
+	 * uses alive after the loop lets go. */
+	kt_publish(ctx, name);
 	if (ctx->kc_keytab != NULL)
 		krb5_kt_close(ctx->kc_ctx, ctx->kc_keytab);
 	ctx->kc_keytab = mem;
@@ -141,7 +157,8 @@ krb_keytab_start(struct krb_ctx *ctx, const char *ktname)
 	    &ctx->kc_keytab)) != 0) {
 		krb_log(ctx, err, "%s", ktname);
 		return -1;
-	}
+	} else
+		kt_publish(ctx, ktname);
 	if (ctx->kc_ktpath == NULL)
 		return 0;
 	if ((ctx->kc_kt_ev = event_new(ctx->kc_base, -1, EV_PERSIST,

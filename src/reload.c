@@ -411,6 +411,14 @@ reload_settings(struct kink_conf *old, struct kink_conf *nc, const char *sock)
 		    conf_backend_name(old->c_backend));
 		nc->c_backend = old->c_backend;
 	}
+	/* The workers' contexts are made before the sandbox: a new count
+	 * needs a restart. */
+	if (conf_krb_workers(old) != conf_krb_workers(nc)) {
+		log_warnx("reload: set krb-workers changed (%d -> %d); it needs "
+		    "a restart, %d stays in force", conf_krb_workers(old),
+		    conf_krb_workers(nc), conf_krb_workers(old));
+		nc->c_krb_workers = old->c_krb_workers;
+	}
 }
 
 /* Parse and filter `path`; NULL (logged, counted, told) on failure. */

@@ -26,6 +26,8 @@
 	X(DROP_NOXACT, "drop_noxact")	/* REPLY/ACK for no transaction */\
 	X(DROP_STATE, "drop_state")	/* message not expected now */	\
 	X(DROP_CAP, "drop_xact_cap")	/* transaction limit reached */	\
+	X(DROP_KRB_BUSY, "drop_krb_busy") /* verification queue full */\
+	X(KRB_WORKER, "krb_worker_verified") /* AP-REQs done on workers */\
 	X(XACT_EVICT, "xact_evicted")	/* cached REPLY/ACK given up early */\
 	X(DROP_UNAUTH, "drop_unauth")	/* unauthenticated error/command */\
 	X(DUP_CACHED, "dup_replied_from_cache")				\

@@ -255,6 +255,8 @@ void	xact_send_ack(struct kink_xact *);
 /* KEYMAT prf over the transaction's session key (doi_prf_fn). */
 int	xact_prf(void *x, const uint8_t *, size_t, uint8_t *, size_t *);
 
+/* xact_input.c: forget the commands still being verified (engine_fini). */
+void	xact_input_fini(struct kink_engine *);
 /* xact_input.c: datagram entry point (the env's receive side). */
 void	xact_input(void *en, const struct sockaddr_storage *from,
 	    const struct sockaddr_storage *to, const uint8_t *, size_t);

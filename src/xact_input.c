@@ -233,34 +233,41 @@ input_peer(struct kink_engine *en, const char *princ,
 	return site_input(en, princ, from, to);
 }
 
+/* A command without AP_REQ: 0 (dropped, maybe answered), else 1. */
+static int
+input_has_apreq(struct kink_engine *en, struct kink_msg *m,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	char a[ADDR_STRLEN];
+
+	if (wire_has(m, KINK_AP_REQ))
+		return 1;
+	addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+	input_drop(en, STAT_DROP_UNAUTH, "", m->m_xid,
+	    "%s from %s without AP_REQ", cmd_name(m->m_type), a);
+	log_debug("xid 0x%08x from %s: %s without AP_REQ", m->m_xid, a,
+	    cmd_name(m->m_type));
+	if (m->m_type != KINK_MSGTYPE_ACK)
+		send_error(en, from, to, m->m_xid, KINK_PROTOERR, 0, NULL);
+	return 0;
+}
+
 /*
- * AP-REQ, peer, Cksum and KINK_ENCRYPT of a command: the peer, with *accp
- * holding the session, or NULL when the message was dropped or answered.
+ * Peer, Cksum and KINK_ENCRYPT of a command whose AP-REQ gave `e` (on
+ * the loop or on a worker): the peer, with *accp holding the session, or
+ * NULL when the message was dropped or answered.
  */
 static struct kink_peer *
-input_authenticate(struct kink_engine *en, struct kink_msg *m,
+input_authenticated(struct kink_engine *en, struct kink_msg *m,
     const struct sockaddr_storage *from, const struct sockaddr_storage *to,
-    struct krb_acceptor **accp, struct buf *plain)
+    krb_err e, struct krb_acceptor **accp, struct buf *plain)
 {
 	struct kink_peer *pe;
 	char a[ADDR_STRLEN];
 	const char *princ;
-	krb_err e;
 	int werr;
 
 	addr_ntop((const struct sockaddr *)from, a, sizeof(a));
-	if (!wire_has(m, KINK_AP_REQ)) {
-		input_drop(en, STAT_DROP_UNAUTH, "", m->m_xid,
-		    "%s from %s without AP_REQ", cmd_name(m->m_type), a);
-		log_debug("xid 0x%08x from %s: %s without AP_REQ", m->m_xid, a,
-		    cmd_name(m->m_type));
-		if (m->m_type != KINK_MSGTYPE_ACK)
-			send_error(en, from, to, m->m_xid, KINK_PROTOERR, 0,
-			    NULL);
-		return NULL;
-	}
-	e = krb_rd_req(en->en_krb, m->m_ap_req.rb_p, m->m_ap_req.rb_len,
-	    engine_u2u_allowed(en) ? KRB_RDREQ_U2U : 0, accp);
 	if (e != 0) {
 		input_bad_apreq(en, m, e, *accp, from, to, a);
 		return NULL;
@@ -377,19 +384,22 @@ input_addr_bound(struct kink_engine *en, struct kink_peer *pe,
 	return 0;
 }
 
+/*
+ * An authenticated command of `pe` (acc is ours to keep or free): the
+ * reply cache for a duplicate, else a new responder transaction.  With
+ * verification on workers, a retransmission that overtook its first
+ * copy's verification is sorted out here all the same: results come
+ * back one at a time on the loop, and the later one finds the XID's
+ * transaction.
+ */
 static void
-input_command(struct kink_engine *en, struct kink_msg *m,
-    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+input_command_auth(struct kink_engine *en, struct kink_msg *m,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to,
+    struct kink_peer *pe, struct krb_acceptor *acc)
 {
 	const struct xact_ops *ops = en->en_ops[m->m_type];
-	struct krb_acceptor *acc = NULL;
-	struct kink_peer *pe;
 	struct kink_xact *x;
-	struct buf plain;
 
-	buf_init(&plain, KINK_MAX_MSG);
-	if ((pe = input_authenticate(en, m, from, to, &acc, &plain)) == NULL)
-		goto out;
 	if (!input_addr_bound(en, pe, m, from))
 		goto out;
 	input_epoch(pe, m->m_ap_req_epoch, 0);
@@ -418,7 +428,113 @@ input_command(struct kink_engine *en, struct kink_msg *m,
 		xact_fail(x, 0, "unexpected command");
 out:
 	krb_acceptor_free(acc);
+}
+
+/* A command waiting for a verification worker: its own copy. */
+struct kink_verifying {
+	TAILQ_ENTRY(kink_verifying) kv_entry;
+	struct kink_engine	*kv_en;
+	struct krb_vreq		*kv_req;
+	struct sockaddr_storage	 kv_from, kv_to;
+	size_t			 kv_len;
+	uint8_t			 kv_msg[];
+};
+
+static void
+input_verified(krb_err e, struct krb_acceptor *acc, void *arg)
+{
+	struct kink_verifying *kv = arg;
+	struct kink_engine *en = kv->kv_en;
+	struct kink_peer *pe;
+	struct kink_msg m;
+	struct buf plain;
+
+	TAILQ_REMOVE(&en->en_verifying, kv, kv_entry);
+	stats_inc(STAT_KRB_WORKER);
+	/* Parsed once already: the same octets parse the same again. */
+	if (!en->en_stopping && wire_parse(&m, kv->kv_msg, kv->kv_len) == 0) {
+		buf_init(&plain, KINK_MAX_MSG);
+		if ((pe = input_authenticated(en, &m, &kv->kv_from,
+		    &kv->kv_to, e, &acc, &plain)) != NULL) {
+			input_command_auth(en, &m, &kv->kv_from, &kv->kv_to,
+			    pe, acc);
+			acc = NULL;
+		}
+		buf_free(&plain);
+	}
+	krb_acceptor_free(acc);
+	free(kv);
+}
+
+/* Hand the AP-REQ to a worker; a full queue drops the message. */
+static void
+input_defer(struct kink_engine *en, struct kink_msg *m,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	struct kink_verifying *kv;
+	char a[ADDR_STRLEN];
+	int flags = engine_u2u_allowed(en) ? KRB_RDREQ_U2U : 0;
+
+	if (m->m_type != KINK_MSGTYPE_ACK)
+		flags |= KRB_RDREQ_MKREP;
+	if ((kv = malloc(sizeof(*kv) + m->m_raw.rb_len)) != NULL) {
+		kv->kv_en = en;
+		kv->kv_from = *from;
+		kv->kv_to = *to;
+		kv->kv_len = m->m_raw.rb_len;
+		memcpy(kv->kv_msg, m->m_raw.rb_p, kv->kv_len);
+		if ((kv->kv_req = krb_verify(en->en_krb, m->m_ap_req.rb_p,
+		    m->m_ap_req.rb_len, flags, input_verified, kv)) != NULL) {
+			TAILQ_INSERT_TAIL(&en->en_verifying, kv, kv_entry);
+			return;
+		}
+		free(kv);
+	}
+	addr_ntop((const struct sockaddr *)from, a, sizeof(a));
+	input_drop(en, STAT_DROP_KRB_BUSY, "", m->m_xid,
+	    "%s from %s: no room to verify its AP-REQ", cmd_name(m->m_type),
+	    a);
+	log_debug("xid 0x%08x from %s: %s dropped, AP-REQ verification queue "
+	    "full", m->m_xid, a, cmd_name(m->m_type));
+}
+
+static void
+input_command(struct kink_engine *en, struct kink_msg *m,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	struct krb_acceptor *acc = NULL;
+	struct kink_peer *pe;
+	struct buf plain;
+	krb_err e;
+
+	if (!input_has_apreq(en, m, from, to))
+		return;
+	if (krb_workers(en->en_krb) > 0) {
+		input_defer(en, m, from, to);
+		return;
+	}
+	buf_init(&plain, KINK_MAX_MSG);
+	e = krb_rd_req(en->en_krb, m->m_ap_req.rb_p, m->m_ap_req.rb_len,
+	    engine_u2u_allowed(en) ? KRB_RDREQ_U2U : 0, &acc);
+	if ((pe = input_authenticated(en, m, from, to, e, &acc, &plain)) !=
+	    NULL) {
+		input_command_auth(en, m, from, to, pe, acc);
+		acc = NULL;
+	}
+	krb_acceptor_free(acc);
 	buf_free(&plain);
+}
+
+void
+xact_input_fini(struct kink_engine *en)
+{
+	struct kink_verifying *kv;
+
+	while ((kv = TAILQ_FIRST(&en->en_verifying)) != NULL) {
+		TAILQ_REMOVE(&en->en_verifying, kv, kv_entry);
+		krb_verify_cancel(kv->kv_req);
+		free(kv);
+	}
 }
 
 /* The peer's policy allows User-to-User. */
@@ -628,7 +744,7 @@ out:
 /*
  * The per-type payload rules (wire_check_type), before any Kerberos work:
  * a CREATE with a TGT_REQ is malformed, not an AP-REQ to verify.  A
- * command or ACK without its AP_REQ is left to input_authenticate, which
+ * command or ACK without its AP_REQ is left to input_has_apreq, which
  * answers it the same way (PROTOERR) but counts it as unauthenticated.
  */
 static int

@@ -19,6 +19,7 @@
 #	sh tests/deps.sh bench              (once, as root: charon, swanctl)
 #	sh tests/bench/compare.sh           (as root; B=build, -O2)
 #	BENCH_N=1000 BENCH_ROUNDS=5 BENCH_CONC="1 8" COMPARE_WHERE="native vm"
+#	BENCH_KRB_WORKERS=N   kinkd's `set krb-workers` (default: auto)
 set -u
 : "${B:=build}"
 : "${BENCH_N:=1000}"
@@ -26,6 +27,7 @@ set -u
 : "${BENCH_CONC:=1 8}"
 : "${COMPARE_WHERE:=native vm}"
 export B BENCH_N BENCH_ROUNDS BENCH_CONC
+export BENCH_KRB_WORKERS="${BENCH_KRB_WORKERS:-auto}"
 
 if [ -z "${KINK_HOST_NETNS:-}" ]; then
 	if [ "$(id -u)" != 0 ]; then
@@ -41,7 +43,8 @@ if [ -z "${KINK_HOST_NETNS:-}" ]; then
 	    "$B/tests/bench/bench_create" "$B/tests/bench/bench_vici" || exit 1
 	echo "# compare: kinkd $(git describe --always --dirty 2>/dev/null)," \
 	    "$(/usr/lib/ipsec/charon --version 2>/dev/null | head -n 1)," \
-	    "B=$B, $(nproc) CPUs, N=$BENCH_N, $BENCH_ROUNDS rounds"
+	    "B=$B, $(nproc) CPUs, N=$BENCH_N, $BENCH_ROUNDS rounds," \
+	    "krb-workers $BENCH_KRB_WORKERS"
 	echo "# uptime:$(uptime)"
 	rc=0
 	for w in $COMPARE_WHERE; do
@@ -77,7 +80,8 @@ kinkd_round() {	# kinkd_round CONC: fresh daemons, as tests/bench/run.sh
 	# ones kept for the reply cache (6 s here): at more than about ten
 	# CREATEs a second the responder would drop commands.  charon has no
 	# such cap, so neither has kinkd here.
-	EXTRA="set max-xact-peer 100000" host_pair v4 ||
+	EXTRA="set max-xact-peer 100000
+set krb-workers $BENCH_KRB_WORKERS" host_pair v4 ||
 	    { echo "# kinkd did not start"; return 1; }
 	local pid n0 n1
 	pid=$(cat "$T/beta.pid")

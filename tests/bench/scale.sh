@@ -19,6 +19,7 @@
 #
 #	sh tests/bench/scale.sh              (B=build: no sanitizers, -O2)
 #	SCALE_POINTS="0 10000" SCALE_N=500 SCALE_CONC=8 sh tests/bench/scale.sh
+#	SCALE_KRB_WORKERS=N   `set krb-workers` of both (default: auto)
 #
 # Pairs between the points are made with the test build's `fill-sas`
 # knob on both daemons (SA records and backend entries as a CREATE makes
@@ -31,6 +32,7 @@ set -u
 : "${SCALE_CONC:=4}"
 : "${SCALE_GROW:=fill}"
 export B SCALE_POINTS SCALE_N SCALE_CONC SCALE_GROW
+export SCALE_KRB_WORKERS="${SCALE_KRB_WORKERS:-auto}"
 
 if [ -z "${KINK_HOST_NETNS:-}" ]; then
 	${MAKE:-make} -s B="$B" "$B/tests/kinkd-test" "$B/kinkctl" \
@@ -50,13 +52,14 @@ exec bash ${SCALE_TRACE:+-x} -c '
 HOST_VERBOSE=
 host_init scale
 host_realm alpha beta || exit 1
-echo "# kinkd $(git describe --always --dirty 2>/dev/null), B=$B, $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg)"
+echo "# kinkd $(git describe --always --dirty 2>/dev/null), B=$B, $(nproc) CPUs, krb-workers $SCALE_KRB_WORKERS, load $(cut -d" " -f1-3 /proc/loadavg)"
 export KINKD_LOOP_PROBE=1
 # A responder keeps each answered CREATE for the reply cache time: the
 # default per-peer bound (64) would cap the rate, not kinkd.
 for n in alpha beta; do
 	write_conf $n v4 || exit 1
-	printf "set max-xact-peer 100000\nset max-xact 100000\n" >> "$T/$n.conf"
+	printf "set max-xact-peer 100000\nset max-xact 100000\nset krb-workers %s\n" \
+	    "$SCALE_KRB_WORKERS" >> "$T/$n.conf"
 done
 start_kinkd alpha "$T/alpha.conf" && start_kinkd beta "$T/beta.conf" ||
     { fail start "daemons did not start"; exit 1; }

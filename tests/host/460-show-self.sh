@@ -37,5 +37,5 @@ ctl alpha show self > "$T/self.out" 2>&1
 check_eq self-text/exit $? 0
 check self-text/principal grep -q -x "principal  kink/alpha.test@$HOST_REALM" "$T/self.out"
 check self-text/listen grep -q -x "listen     $(addr_of v4 alpha) port $HOST_PORT" "$T/self.out"
-# nine facts, besides the keys and the TGT's end (464)
-check_eq self-text/lines "$(grep -v -c '^\(key\|tgt_expires\) ' "$T/self.out")" 9
+# ten facts, besides the keys and the TGT's end (464)
+check_eq self-text/lines "$(grep -v -c '^\(key\|tgt_expires\) ' "$T/self.out")" 10

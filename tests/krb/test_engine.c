@@ -295,7 +295,7 @@ static int
 side_open(struct side *s)
 {
 	struct kink_engine *en = &s->s_en;
-	struct krb_ctx_opts ko = { NULL, 10000 };
+	struct krb_ctx_opts ko = { NULL, 10000, 0 };
 	struct conf_errors errs;
 	const char *path;
 	int i;

@@ -48,7 +48,7 @@ keytab(const char *short_name)
 static struct krb_ctx *
 ctx_for(const char *name)
 {
-	struct krb_ctx_opts o = { NULL, 10000 };
+	struct krb_ctx_opts o = { NULL, 10000, 0 };
 
 	return krb_ctx_new(base, princ(name), keytab(name), &o);
 }
@@ -716,7 +716,7 @@ TEST(keytab_missing_or_garbage)
 	struct krb_ticket	*t = NULL, *t2 = NULL;
 	struct krb_client	*cl = NULL;
 	struct krb_acceptor	*x = NULL;
-	struct krb_ctx_opts	 o = { NULL, 10000 };
+	struct krb_ctx_opts	 o = { NULL, 10000, 0 };
 	struct buf		 req;
 	char			 path[600];
 	FILE			*f;
@@ -802,7 +802,7 @@ bound_socket(int type, int *port)
 TEST(kdc_silent_or_down_loop_keeps_running)
 {
 	struct krb_ctx		*c;
-	struct krb_ctx_opts	 o = { NULL, 1500 };
+	struct krb_ctx_opts	 o = { NULL, 1500, 0 };
 	struct wait		 w = { 0, 0, NULL, 0 };
 	char			 conf[600], *old;
 	int			 port = 0, us, ts, down;
@@ -932,7 +932,7 @@ TEST(user_to_user)
 TEST(rcache_location)
 {
 	struct krb_ctx		*a = ctx_for("alpha"), *b;
-	struct krb_ctx_opts	 o = { NULL, 10000 };
+	struct krb_ctx_opts	 o = { NULL, 10000, 0 };
 	struct krb_client	*cl = NULL;
 	struct krb_acceptor	*acc = NULL;
 	char			 rc[600], name[620];
@@ -959,7 +959,7 @@ TEST(rcache_location)
 TEST(replay_across_restart)
 {
 	struct krb_ctx		*a = ctx_for("alpha"), *b;
-	struct krb_ctx_opts	 o = { NULL, 10000 };
+	struct krb_ctx_opts	 o = { NULL, 10000, 0 };
 	struct krb_ticket	*t = NULL;
 	struct krb_client	*cl = NULL;
 	struct krb_acceptor	*acc = NULL;

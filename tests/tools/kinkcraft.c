@@ -422,7 +422,7 @@ forge(const uint8_t *in, size_t inlen, int newxid, uint32_t xid,
 static struct krb_ctx *
 ctx_open(struct event_base *base, const char *princ, const char *keytab)
 {
-	struct krb_ctx_opts o = { "none:", 10000 };
+	struct krb_ctx_opts o = { "none:", 10000, 0 };
 	struct krb_ctx *c;
 
 	if ((c = krb_ctx_new(base, princ, keytab, &o)) == NULL)
