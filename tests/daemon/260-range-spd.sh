@@ -8,7 +8,9 @@
 # reconcile`) with a learned peer in place repairs the range's own
 # entries, the ones the broker accepts: a lost one comes back, and no
 # entry of the learned peer's (a /32 the kernel never had, which the broker
-# refuses) is asked for.  Needs root (XFRM).
+# refuses) is asked for; `kinkctl show policies` shows the range's entries
+# and asks for none of the learned peer's.
+# Needs root (XFRM).
 . tests/lib/host.sh
 HOST_NEEDS="$KINKD $KINKCTL"
 host_init 260-range-spd
@@ -42,6 +44,13 @@ check privsep-on grep -q 'engine sandboxed' "$T/alpha.log"
 # A learned peer: h3's CREATE has no one to answer, the peer stays.
 ctl alpha initiate 198.51.100.3 > "$T/init.out" 2>&1
 check learned wait_until "$HOST_WAIT" grep -q 'site/198.51.100.3' <(ctl alpha show peers)
+# show policies: the range's own entries with their kernel state, and no
+# query for the learned peer (it has no kernel entry of its own)
+ctl alpha show policies > "$T/pol.txt" 2>&1
+check_eq showpol-range "$(grep -A1 '^peer site policy ' "$T/pol.txt" | grep -c '0\.0\.0\.0/0 port 0 -> 198\.51\.100\.0/28 ')" 1
+check_eq showpol-range-kernel "$(grep -c '^  out kernel: yes$' "$T/pol.txt")" 1
+check_eq showpol-no-learned "$(grep -c '198\.51\.100\.3' "$T/pol.txt")" 0
+check_eq showpol-broker-refused-nothing "$(log_count alpha 'broker refused')" 0
 before=$(range_entries)
 ip xfrm policy delete dir out src 0.0.0.0/0 dst 198.51.100.0/28
 check_eq range-spd-lost "$(range_entries)" $((before - 1))
