@@ -360,7 +360,7 @@ rc_spd_cb(int err, int dir, void *arg)
 	rc_unref(rp->rp_rc);
 }
 
-/* Count (out == NULL) or repair the SPD entries of one configured policy. */
+/* Repair the SPD entries of one configured policy; np < 0: count them. */
 static int
 rc_spd_pol(struct reconcile *rc, const struct conf_peer *cp,
     const struct kink_policy *tmpl, int *k, int np)
