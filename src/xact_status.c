@@ -149,12 +149,12 @@ xact_status_dpd_arm(struct kink_peer *pe)
 	/*
 	 * Both ends of a pair arm at the same moment (their exchange), so
 	 * both would probe together, each needing its own service ticket for
-	 * the other.  The end whose principal sorts higher waits 1/4 longer:
-	 * the other's probe re-arms it first, and a live pair costs one
-	 * STATUS per interval and one ticket; if that end goes silent, this
-	 * one still probes.
+	 * the other.  An end that never initiated to the peer (it has no
+	 * ticket for it) waits 1/4 longer: the initiator's probe re-arms it
+	 * first, and a live pair costs one STATUS per interval and no second
+	 * ticket; if the initiator goes silent, this end still probes.
 	 */
-	if (strcmp(pe->pe_en->en_principal, pe->pe_principal) > 0)
+	if (!pe->pe_initiated)
 		ms += ms / 4;
 	timer_del(&pe->pe_dpd);
 	if (ms > 0)
