@@ -215,6 +215,8 @@
 #define CTL_EV_XACT_FAIL	"xact-fail"	/* gave up or got an error */
 #define CTL_EV_PEER_EPOCH	"peer-epoch"	/* peer restarted (new EPOCH) */
 #define CTL_EV_PEER_STATE	"peer-state"	/* alive <-> suspected */
+#define CTL_EV_PEER_LEARNED	"peer-learned"	/* from a range; text: principal */
+#define CTL_EV_PEER_FORGOTTEN	"peer-forgotten" /* a learned peer; text: why */
 #define CTL_EV_RELOAD		"reload"	/* text: "ok" or the error */
 #define CTL_EV_DROP		"drop"		/* input dropped; text why */
 

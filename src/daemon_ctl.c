@@ -349,7 +349,7 @@ show_pol_spd(int err, int dir, void *arg)
 }
 
 static void
-show_pol_fill(struct ctl_policy *cp, const struct kink_peer *pe,
+show_pol_fill(struct ctl_policy *cp, const char *peer,
     const struct kink_policy *pol)
 {
 	static const uint8_t gen[3] = { CTL_POL_DIR_OUT, CTL_POL_DIR_IN,
@@ -357,7 +357,7 @@ show_pol_fill(struct ctl_policy *cp, const struct kink_peer *pe,
 	int n, i;
 
 	memset(cp, 0, sizeof(*cp));
-	strlcpy(cp->cpo_peer, pe->pe_name, sizeof(cp->cpo_peer));
+	strlcpy(cp->cpo_peer, peer, sizeof(cp->cpo_peer));
 	strlcpy(cp->cpo_name, pol->pol_name, sizeof(cp->cpo_name));
 	cp->cpo_reqid = pol->pol_reqid;
 	cp->cpo_mode = pol->pol_mode;
@@ -377,19 +377,42 @@ show_pol_fill(struct ctl_policy *cp, const struct kink_peer *pe,
 		cp->cpo_kernel[i] = CTL_POL_K_UNKNOWN;
 }
 
+/* One configured SPD entry of the answer, its kernel state asked for. */
+static void
+show_pol_slot(struct show_pol *sp, const char *peer,
+    const struct kink_policy *pol)
+{
+	struct kink_engine *en = &sp->sp_kd->kd_eng;
+	struct show_pol_slot *ps = &sp->sp_slot[sp->sp_nslot++];
+	int k;
+
+	ps->ps_sp = sp;
+	show_pol_fill(&ps->ps_cp, peer, pol);
+	if (ps->ps_cp.cpo_ndir == 0 || en->en_stopping ||
+	    (k = sadb_spd_get(en->en_sadb, pol, show_pol_spd, ps)) <= 0)
+		return;
+	sp->sp_pending += k;
+}
+
+/*
+ * The configuration's SPD entries, as kinkd installs them: a range peer's
+ * are its template's (one per range, "me" any address of this host).  A
+ * learned peer has none of its own (the range's entry covers it; `show
+ * peers` lists it), and the broker would refuse a query for one.
+ */
 static void
 h_show_policies(struct control_req *req, const struct ctl_req *r, void *arg)
 {
 	struct kinkd *kd = arg;
-	struct kink_engine *en = &kd->kd_eng;
-	struct kink_peer *pe;
+	const struct kink_conf *c = kd->kd_eng.en_conf;
+	struct kink_policy q[CONF_MAX_PEER_ADDRS];
 	struct show_pol *sp;
-	struct show_pol_slot *ps;
-	int n = 0, i, k;
+	int n = 0, i, j, k, nq;
 
-	TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
-		if (pe->pe_conf != NULL)
-			n += pe->pe_conf->p_npolicies;
+	for (i = 0; c != NULL && i < c->c_npeers; i++)
+		for (j = 0; j < c->c_peers[i].p_npolicies; j++)
+			n += conf_policy_spd(&c->c_peers[i],
+			    &c->c_peers[i].p_policies[j], q, CONF_MAX_PEER_ADDRS);
 	if ((sp = calloc(1, sizeof(*sp))) == NULL || (n > 0 &&
 	    (sp->sp_slot = calloc((size_t)n, sizeof(*sp->sp_slot))) == NULL)) {
 		free(sp);
@@ -401,19 +424,13 @@ h_show_policies(struct control_req *req, const struct ctl_req *r, void *arg)
 	sp->sp_req = req;
 	/* Held while asking, so no early answer can end the request. */
 	sp->sp_pending = 1;
-	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
-		for (i = 0; pe->pe_conf != NULL &&
-		    i < pe->pe_conf->p_npolicies && sp->sp_nslot < n; i++) {
-			ps = &sp->sp_slot[sp->sp_nslot++];
-			ps->ps_sp = sp;
-			show_pol_fill(&ps->ps_cp, pe, &pe->pe_conf->p_policies[i]);
-			if (ps->ps_cp.cpo_ndir == 0 || en->en_stopping ||
-			    (k = sadb_spd_get(en->en_sadb,
-			    &pe->pe_conf->p_policies[i], show_pol_spd, ps)) <= 0)
-				continue;
-			sp->sp_pending += k;
+	for (i = 0; c != NULL && i < c->c_npeers; i++)
+		for (j = 0; j < c->c_peers[i].p_npolicies; j++) {
+			nq = conf_policy_spd(&c->c_peers[i],
+			    &c->c_peers[i].p_policies[j], q, CONF_MAX_PEER_ADDRS);
+			for (k = 0; k < nq && sp->sp_nslot < n; k++)
+				show_pol_slot(sp, c->c_peers[i].p_name, &q[k]);
 		}
-	}
 	show_pol_release(sp);
 }
 

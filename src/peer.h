@@ -50,6 +50,7 @@ struct kink_peer {
 	struct timer		 pe_dpd;	/* dead-peer check (STATUS) */
 	struct kink_xact	*pe_probe;	/* STATUS in flight */
 	uint64_t		 pe_icmp_ms;	/* last ICMP hint acted on */
+	int			 pe_initiated;	/* we started a CREATE to it */
 	/*
 	 * User-to-User (RFC 4430 3.1, 3.7.1): set once the KDC or the peer
 	 * said this peer needs it; the peer's TGT from its last TGT_REP and

@@ -361,57 +361,73 @@ rc_spd_cb(int err, int dir, void *arg)
 	rc_unref(rp->rp_rc);
 }
 
+/* Repair the SPD entries of one configured policy; np < 0: count them. */
+static int
+rc_spd_pol(struct reconcile *rc, const struct conf_peer *cp,
+    const struct kink_policy *tmpl, int *k, int np)
+{
+	struct kink_engine *en = &rc->rc_kd->kd_eng;
+	struct kink_policy q[CONF_MAX_PEER_ADDRS];
+	struct rc_spd *rp;
+	int j, m, n = 0, nq = conf_policy_spd(cp, tmpl, q, CONF_MAX_PEER_ADDRS);
+
+	for (j = 0; j < nq; j++) {
+		const struct kink_policy *pol = &q[j];
+
+		if (np < 0) {
+			n++;
+			continue;
+		}
+		if (rc->rc_spds == NULL || *k >= np) {
+			if (sadb_spd_add(en->en_sadb, pol, sadb_done_log,
+			    (void *)"reconcile SPD entry") == 0)
+				n++;
+			continue;
+		}
+		rp = &rc->rc_spds[(*k)++];
+		rp->rp_rc = rc;
+		strlcpy(rp->rp_peer, cp->p_name, sizeof(rp->rp_peer));
+		strlcpy(rp->rp_pol, pol->pol_name, sizeof(rp->rp_pol));
+		rc_sel(&pol->pol_src, rp->rp_l, sizeof(rp->rp_l));
+		rc_sel(&pol->pol_dst, rp->rp_r, sizeof(rp->rp_r));
+		rp->rp_ulproto = pol->pol_ulproto;
+		if ((m = sadb_spd_repair(en->en_sadb, pol, rc_spd_cb, rp)) > 0) {
+			rc->rc_refs += m;
+			n++;
+		} else if (sadb_spd_add(en->en_sadb, pol, sadb_done_log,
+		    (void *)"reconcile SPD entry") == 0)
+			n++;
+	}
+	return n;
+}
+
 /*
  * Every SPD entry is written again (an update in place where the kernel
  * still has it); where the backend can tell, each entry the kernel had
- * lost is one log line with its selectors and direction.
+ * lost is one log line with its selectors and direction.  The entries are
+ * the configuration's, as kinkd installs them at start and on reload: a
+ * range peer's are its template's (one per range), and a learned peer has
+ * none of its own (the range's entry raises its ACQUIREs and covers its
+ * SAs; a /32 entry per learned peer would outlive the peer and is not one
+ * the broker may install).
  */
 static int
 rc_spd(struct reconcile *rc)
 {
-	struct kink_engine *en = &rc->rc_kd->kd_eng;
-	const struct kink_policy *pol;
-	struct kink_peer *pe;
-	struct rc_spd *rp;
-	int i, k, n = 0, np = 0;
+	const struct kink_conf *c = rc->rc_kd->kd_eng.en_conf;
+	int i, j, k = 0, n = 0, np = 0;
 
-	TAILQ_FOREACH(pe, &en->en_peers, pe_entry)
-		if (pe->pe_conf != NULL)
-			np += pe->pe_conf->p_npolicies;
+	for (i = 0; c != NULL && i < c->c_npeers; i++)
+		for (j = 0; j < c->c_peers[i].p_npolicies; j++)
+			np += rc_spd_pol(rc, &c->c_peers[i],
+			    &c->c_peers[i].p_policies[j], &k, -1);
 	if (np > 0 && (rc->rc_spds = calloc((size_t)np,
 	    sizeof(*rc->rc_spds))) == NULL)
 		log_warnx("reconcile: out of memory; SPD entries not checked");
-	k = 0;
-	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
-		if (pe->pe_conf == NULL)
-			continue;
-		for (i = 0; i < pe->pe_conf->p_npolicies; i++, k++) {
-			int m;
-
-			pol = &pe->pe_conf->p_policies[i];
-			if (rc->rc_spds == NULL || k >= np) {
-				if (sadb_spd_add(en->en_sadb, pol,
-				    sadb_done_log,
-				    (void *)"reconcile SPD entry") == 0)
-					n++;
-				continue;
-			}
-			rp = &rc->rc_spds[k];
-			rp->rp_rc = rc;
-			strlcpy(rp->rp_peer, pe->pe_name, sizeof(rp->rp_peer));
-			strlcpy(rp->rp_pol, pol->pol_name, sizeof(rp->rp_pol));
-			rc_sel(&pol->pol_src, rp->rp_l, sizeof(rp->rp_l));
-			rc_sel(&pol->pol_dst, rp->rp_r, sizeof(rp->rp_r));
-			rp->rp_ulproto = pol->pol_ulproto;
-			if ((m = sadb_spd_repair(en->en_sadb, pol, rc_spd_cb,
-			    rp)) > 0) {
-				rc->rc_refs += m;
-				n++;
-			} else if (sadb_spd_add(en->en_sadb, pol,
-			    sadb_done_log, (void *)"reconcile SPD entry") == 0)
-				n++;
-		}
-	}
+	for (i = 0; c != NULL && i < c->c_npeers; i++)
+		for (j = 0; j < c->c_peers[i].p_npolicies; j++)
+			n += rc_spd_pol(rc, &c->c_peers[i],
+			    &c->c_peers[i].p_policies[j], &k, np);
 	return n;
 }
 

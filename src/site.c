@@ -208,6 +208,8 @@ learned_make(struct kink_engine *en, struct conf_peer *cp,
 	memcpy(&pe->pe_local, local, local->sa_family == AF_INET ?
 	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	log_info("peer %s: learned, principal %s (%s)", name, ep, how);
+	engine_event(en, CTL_EV_PEER_LEARNED, name, 0, "principal %s (%s)",
+	    princ, how);
 	if (en->en_site != NULL && !timer_pending(&en->en_site->s_sweep))
 		timer_add_ms(&en->en_site->s_sweep, SITE_SWEEP_MS);
 	return pe;

@@ -593,6 +593,9 @@ xact_peer_remove(struct kink_peer *pe, const char *why)
 	if (pe == NULL)
 		return;
 	en = pe->pe_en;
+	if (pe->pe_learned)
+		engine_event(en, CTL_EV_PEER_FORGOTTEN, pe->pe_name, 0, "%s",
+		    why);
 	xact_abort_peer(en, pe, why);
 	for (i = 0; i <= KINK_MSGTYPE_MAX; i++)
 		if (en->en_ops[i] != NULL &&

@@ -363,6 +363,7 @@ xact_create_start(struct kink_engine *en, struct kink_peer *pe,
 		    pe->pe_name);
 		return -1;
 	}
+	pe->pe_initiated = 1;	/* dead-peer detection: ours to probe */
 	/* The peer address of the policy's family, else the first one. */
 	for (i = 0; i < cp->p_naddrs && ai < 0; i++)
 		if (cp->p_addrs[i].ss_family == fam)

@@ -146,6 +146,16 @@ xact_status_dpd_arm(struct kink_peer *pe)
 {
 	uint32_t ms = pe->pe_en->en_conf->c_deadpeer_ms;
 
+	/*
+	 * Both ends of a pair arm at the same moment (their exchange), so
+	 * both would probe together, each needing its own service ticket for
+	 * the other.  An end that never initiated to the peer (it has no
+	 * ticket for it) waits 1/4 longer: the initiator's probe re-arms it
+	 * first, and a live pair costs one STATUS per interval and no second
+	 * ticket; if the initiator goes silent, this end still probes.
+	 */
+	if (!pe->pe_initiated)
+		ms += ms / 4;
 	timer_del(&pe->pe_dpd);
 	/* A peer removed by reload is only finishing its DELETEs. */
 	if (ms > 0 && !pe->pe_retired)
@@ -173,8 +183,13 @@ status_dpd(void *arg)
 	if (pe->pe_probe != NULL || (sarec_count(en, pe) == 0 &&
 	    pe->pe_last_seen == 0))
 		return;
-	if (pe->pe_last_ms != 0 &&
-	    timer_now_ms() - pe->pe_last_ms < en->en_conf->c_deadpeer_ms)
+	/*
+	 * Traffic re-arms the timer, so this is only a guard; its slack
+	 * absorbs a timer that fires a tick early, which skipped a whole
+	 * interval and let the other end (armed 1/4 later) probe first.
+	 */
+	if (pe->pe_last_ms != 0 && timer_now_ms() - pe->pe_last_ms <
+	    en->en_conf->c_deadpeer_ms - en->en_conf->c_deadpeer_ms / 8)
 		return;
 	/* Suspected only once the probe goes unanswered (status_giveup). */
 	log_debug("peer %s: silent for %u ms, probing with STATUS",

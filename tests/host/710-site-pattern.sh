@@ -153,12 +153,17 @@ stop_kinkd beta
 # --- idle expiry: a learned peer without SAs is forgotten ---------------
 site_conf beta 127.0.0.2 $H2 "set learned-idle 2s"
 require idle/start start_kinkd beta "$T/beta.conf"
+monitor_start beta
 check_eq idle/initiate "$(ctl_rc alpha initiate 127.0.0.2)" 0
 check idle/learned wait_until "$HOST_WAIT" learned_is beta 1
+# monitor events name the learned peer, then why it was forgotten
+check idle/event-learned wait_event beta peer-learned "principal kink/$H1.test@$HOST_REALM \\(pattern\\)"
+check_eq idle/event-learned-peer "$(grep '"type":"peer-learned"' "$T/beta.mon" | jq -r .peer)" site/127.0.0.1
 check_eq idle/kept-with-sas "$(sleep 3; learned_count beta)" 1
 ctl beta flush sa > "$T/flush.out" 2>&1
 check idle/forgotten wait_until "$HOST_WAIT" learned_is beta 0
 check idle/logged grep -q "learned peer idle for 2000 ms without SAs, forgotten" "$T/beta.log"
+check idle/event-forgotten wait_event beta peer-forgotten "learned peer idle"
 # --- a kernel ACQUIRE for the range policy: the host is found from the
 # destination and a CREATE runs
 reqid=$("$KINKD" -n -v -f "$T/beta.conf" 2>/dev/null | awk '/from me to peer/ { p = 1 } p && /reqid/ { print $NF; exit }')
