@@ -1,11 +1,12 @@
 /*
  * The kinkd.conf parser's own state and its token layer, shared by the
- * parser files only (conf_tok.c, conf_parse.c, conf_check.c; include
- * conf.h with CONF_INTERNAL first).  Three files because they are three
- * jobs: conf_tok.c reads tokens and values and words the errors,
- * conf_parse.c is the grammar (one function per production), conf_check.c
- * the checks that need the whole file.  Calls go one way: conf_parse.c
- * calls the other two, conf_check.c only conf_tok.c.
+ * parser files only (conf_tok.c, conf_parse.c, conf_suite.c, conf_check.c;
+ * include conf.h with CONF_INTERNAL first).  Four files because they are
+ * four jobs: conf_tok.c reads tokens and values and words the errors,
+ * conf_parse.c is the grammar (one function per production), conf_suite.c
+ * the transform suites' part of it, conf_check.c the checks that need the
+ * whole file.  Calls go one way: conf_parse.c calls the other three,
+ * conf_suite.c and conf_check.c only conf_tok.c.
  */
 #ifndef KINK_CONF_PARSER_H
 #define KINK_CONF_PARSER_H
@@ -104,5 +105,19 @@ int	ctok_get_net(struct conf_parser *, struct kink_selector *);
  * then drops the duplicate peers already reported.
  */
 void	conf_check_finish(struct conf_parser *);
+
+/*
+ * Transform suites (conf_suite.c).  conf_parse_suites: the suites up to
+ * the closing "}" (consumed), `open` being the "{" for the empty-list
+ * error.  conf_parse_xforms: a whole "transforms NAME { ... }" statement.
+ */
+struct kink_suite;
+struct conf_xform_set;
+struct kink_conf;
+int	conf_parse_suites(struct conf_parser *, struct kink_suite *, int *n,
+	    const struct conf_where *open);
+int	conf_parse_xforms(struct conf_parser *);
+struct conf_xform_set *conf_xset_find(const struct kink_conf *,
+	    const char *name);
 
 #endif

@@ -14,7 +14,7 @@
 set -u
 : "${B:=build}"
 : "${CC:=cc}"
-PURE="buf.o addr.o sa_rec.o wire.o wire_names.o isakmp.o ctl_msg.o conf_lex.o conf_tok.o conf_parse.o conf_check.o conf.o conf_dump.o kern_alg.o pfkey_msg.o xfrm_msg.o ratelim.o broker_msg.o broker_check.o hostid_name.o"
+PURE="buf.o addr.o sa_rec.o wire.o wire_names.o isakmp.o ctl_msg.o conf_lex.o conf_tok.o conf_parse.o conf_suite.o conf_check.o conf.o conf_dump.o kern_alg.o pfkey_msg.o xfrm_msg.o ratelim.o broker_msg.o broker_check.o hostid_name.o"
 name=check_pure_nm
 
 # check DIR "OBJ...": one FAIL line per object that breaks the rule.
