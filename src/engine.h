@@ -72,6 +72,10 @@ typedef void	engine_event_fn(void *arg, const char *type, const char *peer,
 		    uint32_t xid, const char *text);
 /* Whether anyone listens to events (skip formatting when not). */
 typedef int	engine_listening_fn(void *arg);
+/* Datagrams of the current receive batch still to come that `want`
+ * accepts (net_rx_more). */
+typedef int	engine_rx_more_fn(void *arg,
+		    int (*want)(const uint8_t *, size_t));
 
 /*
  * Behaviour a test build switches on; NULL in the production daemon, so
@@ -98,6 +102,7 @@ struct kink_engine {
 	/* The outside world. */
 	engine_send_fn		*en_send;
 	engine_local_fn		*en_local_for;
+	engine_rx_more_fn	*en_rx_more;	/* may be NULL: none */
 	void			*en_net;	/* their argument */
 	engine_event_fn		*en_event;	/* may be NULL */
 	engine_listening_fn	*en_listening;	/* may be NULL */

@@ -956,6 +956,12 @@ kinkd_net_local(void *net, const struct sockaddr_storage *remote,
 	return net_local_for(net, remote, local);
 }
 
+static int
+kinkd_net_rx_more(void *net, int (*want)(const uint8_t *, size_t))
+{
+	return net_rx_more(net, want);
+}
+
 /*
  * -P: fork the engine.  The parent becomes the broker (it keeps the pid
  * init knows, the pidfile and the kernel interface) and returns its exit
@@ -1046,6 +1052,7 @@ kinkd_open(struct kinkd *kd)
 	net_set_icmp(kd->kd_net, xact_status_icmp);
 	en->en_send = kinkd_net_send;
 	en->en_local_for = kinkd_net_local;
+	en->en_rx_more = kinkd_net_rx_more;
 	en->en_net = kd->kd_net;
 	/* Range peers are templates: their hosts become learned peers. */
 	for (i = 0; i < c->c_npeers; i++)

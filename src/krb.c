@@ -833,11 +833,12 @@ krb_client_mk_req(struct krb_client *cl, struct buf *out)
 	if (buf_put(out, req.data, req.length) == -1) {
 		/* An AD ticket's PAC grows with the client's groups: say why
 		 * the message cannot be sent, with the sizes. */
-		log_warnx("krb: AP-REQ for %s is %u octets (ticket %u), more "
+		/* unsigned int in MIT's krb5_data, size_t in Heimdal's. */
+		log_warnx("krb: AP-REQ for %s is %zu octets (ticket %zu), more "
 		    "than a KINK message can carry (%zu): our ticket's "
 		    "authorization data (an AD PAC: group memberships) is "
-		    "too large", cl->cl_tkt->kt_peer, req.length,
-		    cl->cl_tkt->kt_creds->ticket.length,
+		    "too large", cl->cl_tkt->kt_peer, (size_t)req.length,
+		    (size_t)cl->cl_tkt->kt_creds->ticket.length,
 		    out->b_max != 0 ? out->b_max : (size_t)BUF_MAX);
 		err = ENOMEM;
 		goto out;

@@ -207,6 +207,9 @@ struct krb_vreq	*krb_verify(struct krb_ctx *, const uint8_t *, size_t,
 void		 krb_verify_cancel(struct krb_vreq *);
 /* Worker threads running (0: verification on the loop). */
 int		 krb_workers(const struct krb_ctx *);
+/* Requests handed to the workers and not yet delivered (0 without a
+ * pool): queued, being verified, or waiting for the loop. */
+int		 krb_verify_pending(const struct krb_ctx *);
 /* AP-REP for a verified AP-REQ, appended to out. */
 krb_err		 krb_acceptor_mk_rep(struct krb_acceptor *, struct buf *out);
 void		 krb_acceptor_free(struct krb_acceptor *);

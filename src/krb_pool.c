@@ -304,6 +304,12 @@ krb_verify_cancel(struct krb_vreq *r)
 }
 
 int
+krb_verify_pending(const struct krb_ctx *ctx)
+{
+	return ctx->kc_pool != NULL ? ctx->kc_pool->kp_pending : 0;
+}
+
+int
 krb_workers(const struct krb_ctx *ctx)
 {
 	return ctx->kc_pool != NULL ? ctx->kc_pool->kp_n : 0;

@@ -50,6 +50,9 @@ struct net_rx {
 	struct sockaddr_storage	 rx_from[NET_RX_BATCH];
 	struct iovec		 rx_iov[NET_RX_BATCH];
 	struct mmsghdr		 rx_msg[NET_RX_BATCH];
+	/* The batch being handed over: rx_msg[rx_next..rx_got - 1] are
+	 * still to come (net_rx_more); rx_got is 0 between batches. */
+	int			 rx_got, rx_next;
 };
 
 struct net {
@@ -231,7 +234,9 @@ net_read(evutil_socket_t fd, short ev, void *arg)
 				log_warn("recvmmsg");
 			return;
 		}
+		rx->rx_got = got;
 		for (i = 0; i < got; i++) {
+			rx->rx_next = i + 1;
 			msg = &rx->rx_msg[i].msg_hdr;
 			len = rx->rx_msg[i].msg_len;
 			stats_inc(STAT_RX);
@@ -244,10 +249,30 @@ net_read(evutil_socket_t fd, short ev, void *arg)
 			n->n_cb(n->n_arg, &rx->rx_from[i], &to, rx->rx_buf[i],
 			    len);
 		}
+		rx->rx_got = 0;
 		/* Fewer than asked: the socket is empty, no call to learn it. */
 		if (got < NET_RX_BATCH)
 			return;
 	}
+}
+
+int
+net_rx_more(const struct net *n, int (*want)(const uint8_t *, size_t))
+{
+	const struct net_rx *rx = &n->n_rx;
+	size_t len;
+	int i, more = 0;
+
+	for (i = rx->rx_next; i < rx->rx_got; i++) {
+		len = rx->rx_msg[i].msg_len;
+		/* What net_read will drop is nobody's work. */
+		if (len > KINK_MAX_MSG ||
+		    (rx->rx_msg[i].msg_hdr.msg_flags & MSG_TRUNC))
+			continue;
+		if (want == NULL || want(rx->rx_buf[i], len))
+			more++;
+	}
+	return more;
 }
 
 /*

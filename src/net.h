@@ -53,6 +53,13 @@ int		 net_send(struct net *, const struct sockaddr_storage *from,
  * socket of that family, or the kernel's route choice for a wildcard one.
  * 0 or -1.
  */
+/*
+ * During an input callback: how many datagrams of the receive batch
+ * (recvmmsg) are still to be handed over after this one and satisfy
+ * `want` (all when NULL); 0 outside a callback.
+ */
+int		 net_rx_more(const struct net *,
+		    int (*want)(const uint8_t *, size_t));
 int		 net_local_for(struct net *, const struct sockaddr_storage *to,
 		    struct sockaddr_storage *local);
 

@@ -498,6 +498,34 @@ input_defer(struct kink_engine *en, struct kink_msg *m,
 	    "full", m->m_xid, a, cmd_name(m->m_type));
 }
 
+/* A datagram that, if well formed, has an AP-REQ to verify: a command
+ * or an ACK (GETTGT is answered without one, a REPLY is ours). */
+static int
+input_wants_krb(const uint8_t *p, size_t len)
+{
+	return len >= KINK_HDR_LEN && p[0] != 0 && p[0] <= KINK_MSGTYPE_MAX &&
+	    p[0] != KINK_MSGTYPE_REPLY && p[0] != KINK_MSGTYPE_GETTGT;
+}
+
+/*
+ * The hand-off to a worker costs a queue, a pipe byte and a loop wake-up
+ * per AP-REQ: worth it only when something else can run meanwhile.  So
+ * a worker gets it when requests are with the workers already (which
+ * also keeps results in arrival order: one verified here would overtake
+ * them) or the receive batch holds another AP-REQ to handle; alone, it
+ * is verified here, as with no workers.
+ */
+static int
+input_parallel(struct kink_engine *en)
+{
+	if (krb_workers(en->en_krb) == 0)
+		return 0;
+	if (krb_verify_pending(en->en_krb) > 0)
+		return 1;
+	return en->en_rx_more != NULL &&
+	    en->en_rx_more(en->en_net, input_wants_krb) > 0;
+}
+
 static void
 input_command(struct kink_engine *en, struct kink_msg *m,
     const struct sockaddr_storage *from, const struct sockaddr_storage *to)
@@ -509,7 +537,7 @@ input_command(struct kink_engine *en, struct kink_msg *m,
 
 	if (!input_has_apreq(en, m, from, to))
 		return;
-	if (krb_workers(en->en_krb) > 0) {
+	if (input_parallel(en)) {
 		input_defer(en, m, from, to);
 		return;
 	}

@@ -1,10 +1,12 @@
 #!/bin/bash
 # AP-REQ verification on worker threads (set krb-workers 2, v4, through
 # the relay).  beta says how many workers it runs (log, kinkd -nv,
-# kinkctl show self, text and JSON); 12 CREATEs in flight at once all
-# complete; a CREATE sent three extra times by the network (the same
-# authenticator on several workers at once) makes one transaction and
-# is refused as a replay for every copy; the captured CREATE replayed
+# kinkctl show self, text and JSON); CREATEs one at a time are verified
+# on the loop (no worker hand-off with nothing to overlap); 12 CREATEs
+# queued in beta's socket at once (its engine stopped meanwhile) are all
+# verified on the workers and all complete; a CREATE sent three extra
+# times by the network makes one transaction and is refused as a replay
+# for every copy; the captured CREATE replayed
 # later is refused too; a key rotation reaches the workers (a ticket
 # under the new kvno verifies on them); a reload asking for another
 # number says it needs a restart and keeps the running one.
@@ -22,34 +24,54 @@ check self-text grep -q -x 'krb_workers *2' "$T/self.out"
 check_eq self-json "$(jqctl beta '.self.krb_workers | type' show self)/$(
     jqctl beta .self.krb_workers show self)" number/2
 
-# the first CREATE three more times on the wire: the copies race on the
-# workers, one is accepted, the others are replays
-relay_start v4 "save=$T/c1.bin a2b CREATE 1" "dup=3 a2b CREATE 1"
+# one CREATE at a time: nothing to overlap, no worker involved
+relay_start v4
+require lone-create-1 ctl alpha initiate beta
+check lone-2-sas wait_until "$HOST_WAIT" sa_count_is beta 2
+require lone-create-2 ctl alpha initiate beta
+check lone-4-sas wait_until "$HOST_WAIT" sa_count_is beta 4
+check_eq lone-on-loop "$(stat_get beta krb_worker_verified)" 0
+
+# the next CREATE three more times on the wire: one is accepted, the
+# others are replays, wherever each copy is verified
+relay_rules "save=$T/c1.bin a2b CREATE 1" "dup=3 a2b CREATE 1"
 st0=$(stat_get beta xact_started)
 require dup-create ctl alpha initiate beta
-check beta-2-sas wait_until "$HOST_WAIT" sa_count_is beta 2
+check beta-6-sas wait_until "$HOST_WAIT" sa_count_is beta 6
 check dup-refused wait_until "$HOST_WAIT" is -eq 3 stat_get beta drop_krb
 check_eq dup-one-xact "$(stat_get beta xact_started)" $((st0 + 1))
 check dup-logged wait_until "$HOST_WAIT" is -eq 3 \
     log_count beta 'AP-REQ: Request is a replay'
 
-# many in flight
-pids=
-for i in $(seq 12); do
-	ctl alpha initiate beta > "$T/ini.$i" 2>&1 &
-	pids="$pids $!"
-done
-HOST_BG="$HOST_BG $pids"
-bad=0
-for p in $pids; do
-	wait "$p" || bad=$((bad + 1))
-done
-check_eq inflight-all-ok "$bad" 0
-check inflight-sas wait_until "$HOST_WAIT" sa_count_is beta 26
-check_eq inflight-alpha "$(sa_count alpha)" 26
+# burst TAG N: N CREATEs in flight at once, all in beta's socket before
+# it reads any (its engine stopped until the relay has passed them on):
+# its first receive batch holds several commands, so they go to the
+# workers, and the rest follow while those are still there.
+burst() {
+	local f0 bpid p i bad=0 pids=
+	f0=$(relay_stat a2b CREATE fwd)
+	bpid=$(engine_pid beta)
+	kill -STOP "$bpid"
+	for i in $(seq "$2"); do
+		ctl alpha initiate beta > "$T/ini.$1.$i" 2>&1 &
+		pids="$pids $!"
+	done
+	HOST_BG="$HOST_BG $pids"
+	check "$1/queued" wait_until "$HOST_WAIT" is -ge $((f0 + $2)) \
+	    relay_stat a2b CREATE fwd
+	kill -CONT "$bpid"
+	for p in $pids; do
+		wait "$p" || bad=$((bad + 1))
+	done
+	check_eq "$1/all-ok" "$bad" 0
+}
+
+w0=$(stat_get beta krb_worker_verified)
+burst inflight 12
+check inflight-sas wait_until "$HOST_WAIT" sa_count_is beta 30
+check_eq inflight-alpha "$(sa_count alpha)" 30
 check_eq no-busy-drop "$(stat_get beta drop_krb_busy)" 0
-# every AP-REQ so far (4 copies, 12 CREATEs) went through the workers
-check on-workers is -ge 16 stat_get beta krb_worker_verified
+check on-workers is -ge $((w0 + 12)) stat_get beta krb_worker_verified
 
 # the captured CREATE, replayed
 BETA=$(hostport "$(addr_of v4 beta)" "$HOST_PORT")
@@ -58,16 +80,16 @@ LIKE_ALPHA=$(hostport "$(addr_of v4 rbeta)" 0)
     -w 1000 > "$T/replay.out" 2>&1
 check_eq replay/kinkcraft-ran $? 0
 check replay/refused wait_until "$HOST_WAIT" is -eq 4 stat_get beta drop_krb
-check_eq replay/no-sa "$(sa_count beta)" 26
+check_eq replay/no-sa "$(sa_count beta)" 30
 
-# rotation: a ticket under the new kvno, verified by the workers
+# rotation: tickets under the new kvno, verified by the workers
 require rotate realm_kadmin "ktadd -k $T/beta.keytab kink/beta.test@$HOST_REALM"
 check reread wait_until "$HOST_WAIT" is -ge 1 \
     log_count beta "keytab .*beta.keytab re-read"
 restart_kinkd alpha "$T/alpha.conf" || { fail restart-alpha "alpha did not come back"; exit 1; }
-for i in 1 2 3; do
-	require "create-new-key-$i" ctl alpha initiate beta
-done
+w0=$(stat_get beta krb_worker_verified)
+burst create-new-key 3
+check rotate/on-workers is -ge $((w0 + 3)) stat_get beta krb_worker_verified
 check_eq rotate/no-krb-drop "$(stat_get beta drop_krb)" 4
 check rotate/new-sas wait_until "$HOST_WAIT" sa_count_is alpha 6
 
