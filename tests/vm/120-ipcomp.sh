@@ -194,6 +194,21 @@ run_peer_without() {
 	fi
 	# Four larval lifetimes of traffic: each one an IPComp ACQUIRE.
 	ip netns exec A ping -c 16 -i 0.5 -W 2 $B4 > /dev/null 2>&1
+	# The larval IPComp SA (pings keep one) is the template's, not a
+	# stray for reconciliation to remove.
+	ip netns exec A ping -c 8 -i 0.2 -W 2 $B4 > /dev/null 2>&1 &
+	ping_pid=$!
+	sleep 0.5
+	larval=$(ip -n A xfrm state | grep -c 'proto comp spi 0x00000000')
+	kinkctl -s $W/alpha.sock reconcile > $W/rc.out 2>&1
+	rc=$?
+	wait $ping_pid
+	if [ $rc -eq 0 ] && [ "$larval" -ge 1 ] &&
+	    ! grep -q 'removing larval SA' $W/alpha.log; then
+		pass $t-larval-kept
+	else
+		fail $t-larval-kept "exit $rc, larval $larval: $(cat $W/rc.out; grep 'removing larval' $W/alpha.log)"
+	fi
 	kinkctl -s $W/alpha.sock show sa > $W/sa.out 2>&1
 	creates=$(grep -c 'ACQUIRE, starting CREATE' $W/alpha.log)
 	if sa_count_is A 2 && sa_count_is B 2 && [ "$creates" -eq 1 ] &&
