@@ -397,6 +397,7 @@ w_field(struct wr *w, uint8_t f, const struct bmsg *m)
 			w->bad = 1;
 		w_u8(w, (uint8_t)m->bm_ev.ev_type);
 		w_u32(w, m->bm_ev.ev_reqid);
+		w_u8(w, m->bm_ev.ev_proto);
 		w_addr(w, &m->bm_ev.ev_src);
 		w_addr(w, &m->bm_ev.ev_dst);
 		w_sa(w, &m->bm_ev.ev_sa);
@@ -721,6 +722,7 @@ r_field(struct rd *r, uint8_t f, struct bmsg *m)
 			r_fail(r, BM_E_RANGE);
 		m->bm_ev.ev_type = (enum sadb_event_type)t;
 		m->bm_ev.ev_reqid = r_u32(r);
+		m->bm_ev.ev_proto = r_u8(r);
 		r_addr(r, &m->bm_ev.ev_src);
 		r_addr(r, &m->bm_ev.ev_dst);
 		r_sa(r, &m->bm_ev.ev_sa);

@@ -253,6 +253,15 @@ kern_pol_priority(const struct kink_policy *pol)
 	return KERN_PRIO_BASE - spec;
 }
 
+int
+kern_pol_ipcomp(const struct kink_policy *pol)
+{
+	for (int i = 0; i < pol->pol_nsuites; i++)
+		if (pol->pol_suites[i].s_ipcomp.x_present)
+			return 1;
+	return 0;
+}
+
 /* Every address of prefix b is inside prefix a. */
 static int
 sel_covers(const struct kink_selector *a, const struct kink_selector *b)

@@ -61,6 +61,12 @@ int	kern_pol_dirs(const struct kink_policy *, const uint8_t val[3],
 #define KERN_PRIO_BASE		1024
 #define KERN_PRIO_SPAN		(128 + 128 + 16 + 16 + 8)
 uint32_t kern_pol_priority(const struct kink_policy *);
+/*
+ * 1 when any suite of the policy has IPComp: its SPD entries then carry
+ * the optional IPComp template whichever suite the peer chooses (an
+ * ACQUIRE it raises while an ESP-only pair is in force is dropped).
+ */
+int	kern_pol_ipcomp(const struct kink_policy *);
 /* 1 when no packet can ever reach policy `b` in the kernel because `a`
  * matches everything `b` matches and wins ties or beats it. */
 int	kern_pol_shadows(const struct kink_policy *a,

@@ -442,8 +442,8 @@ build_pol(struct pkw *m, const struct kink_policy *pol, uint8_t dir,
 	    s->sel_port, ul);
 	pk_addr(m, SADB_EXT_ADDRESS_DST, &d->sel_addr, d->sel_plen,
 	    d->sel_port, ul);
-	/* Innermost first, as XFRM: IPComp, ESP, AH. */
-	if (pol->pol_nsuites > 0 && su->s_ipcomp.x_present)
+	/* Innermost first, as XFRM: IPComp (if any suite has it), ESP, AH. */
+	if (kern_pol_ipcomp(pol))
 		protos[np++] = IPPROTO_COMP;
 	if (pol->pol_nsuites == 0 || su->s_esp.x_present)
 		protos[np++] = IPPROTO_ESP;
@@ -748,6 +748,10 @@ pk_acquire(const struct pfkey_state *ps, const struct pk_parsed *p,
 	struct sadb_event *ev = &out->ki_ev;
 
 	ev->ev_type = SADB_EV_ACQUIRE;
+	ev->ev_proto = p->p_h->sadb_msg_satype == SADB_SATYPE_AH ?
+	    PROTO_IPSEC_AH : p->p_h->sadb_msg_satype == SADB_X_SATYPE_IPCOMP ?
+	    PROTO_IPCOMP : p->p_h->sadb_msg_satype == SADB_SATYPE_ESP ?
+	    PROTO_IPSEC_ESP : 0;
 	if (pk_getaddr(p, SADB_EXT_ADDRESS_SRC, &ev->ev_src) == -1 ||
 	    pk_getaddr(p, SADB_EXT_ADDRESS_DST, &ev->ev_dst) == -1)
 		return;

@@ -294,6 +294,22 @@ rc_create_toward(struct kink_engine *en, const struct sockaddr_storage *dst)
 }
 
 /*
+ * A larval IPComp SA of a policy whose pair is in force: the optional
+ * template's request after the peer chose no IPComp (upcall.c drops its
+ * ACQUIRE).  Removing it would only have the next packet ask again.
+ */
+static int
+rc_comp_expected(struct kink_engine *en, const struct rc_sa *d)
+{
+	struct kink_policy *pol;
+	struct kink_peer *pe;
+
+	return d->rs_proto == PROTO_IPCOMP && (pe = peer_by_reqid(en,
+	    d->rs_reqid, &pol)) != NULL && sarec_live_out(en, pe,
+	    pol->pol_name) != NULL;
+}
+
+/*
  * Larval SAs (SPI 0) in kinkd's reqid range: the kernel's placeholders
  * for ACQUIREs, which block further ACQUIREs for their selector until
  * they expire.  One a CREATE is answering stays; the others (a previous
@@ -310,7 +326,8 @@ rc_larval(struct reconcile *rc)
 	for (i = 0; i < rc->rc_dump.rl_n; i++) {
 		struct rc_sa *d = &rc->rc_dump.rl_v[i];
 
-		if (d->rs_spi != 0 || rc_create_toward(en, &d->rs_dst))
+		if (d->rs_spi != 0 || rc_create_toward(en, &d->rs_dst) ||
+		    rc_comp_expected(en, d))
 			continue;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_proto = d->rs_proto;

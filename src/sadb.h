@@ -30,6 +30,12 @@ enum sadb_event_type {
 struct sadb_event {
 	enum sadb_event_type	 ev_type;
 	uint32_t		 ev_reqid;	/* ACQUIRE: policy's reqid */
+	/*
+	 * ACQUIRE: the protocol (PROTO_*, DOI) the kernel found no SA for;
+	 * 0 if the message did not say.  An optional IPComp template asks
+	 * again every larval lifetime when the peer chose no IPComp.
+	 */
+	uint8_t			 ev_proto;
 	struct sockaddr_storage	 ev_src, ev_dst;/* ACQUIRE: outer addresses */
 	struct kink_sa		 ev_sa;		/* EXPIRE: the SA (no keys) */
 };

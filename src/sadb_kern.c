@@ -676,8 +676,9 @@ kern_event(struct sadb_kern *k, const struct kin *in)
 	const struct sadb_event *ev = &in->ki_ev;
 
 	if (ev->ev_type == SADB_EV_ACQUIRE)
-		log_debug("sadb %s: ACQUIRE policy %u reqid %u",
-		    k->k_fmt->kf_name, in->ki_polid, ev->ev_reqid);
+		log_debug("sadb %s: ACQUIRE policy %u reqid %u proto %u",
+		    k->k_fmt->kf_name, in->ki_polid, ev->ev_reqid,
+		    ev->ev_proto);
 	else
 		log_debug("sadb %s: %s EXPIRE spi 0x%08x", k->k_fmt->kf_name,
 		    ev->ev_type == SADB_EV_EXPIRE_HARD ? "hard" : "soft",

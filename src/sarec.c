@@ -383,6 +383,23 @@ sarec_first_dir(struct kink_engine *en, struct kink_peer *pe, uint8_t dir)
 	return NULL;
 }
 
+struct kink_sarec *
+sarec_live_out(struct kink_engine *en, struct kink_peer *pe,
+    const char *policy)
+{
+	struct kink_sarec *sr;
+
+	(void)en;
+	TAILQ_FOREACH(sr, &pe->pe_sas, sr_peer_entry)
+		if (sr->sr_sa.sa_dir == SA_DIR_OUT &&
+		    strcmp(sr->sr_policy, policy) == 0 &&
+		    (sr->sr_state == CTL_SA_MATURE ||
+		    (sr->sr_state == CTL_SA_DYING &&
+		    sr->sr_del_serial == 0 && sr->sr_installed)))
+			return sr;
+	return NULL;
+}
+
 int
 sarec_pair_dying(struct kink_engine *en, uint32_t pair)
 {

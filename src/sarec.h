@@ -45,6 +45,7 @@ struct kink_sarec {
 	uint64_t		 sr_del_serial;	/* DELETE xact naming it */
 	uint64_t		 sr_bytes;	/* from the last backend dump */
 	uint64_t		 sr_dump_gen;	/* last listing that saw it */
+	uint8_t			 sr_acq_noted;	/* IPComp ACQUIRE logged */
 	/* Compact (one is held per SA): keys wiped on free. */
 	struct kink_sa_rec	 sr_sa;
 	/* Why it is not in force (missing, dying), for `show sa`; NULL: none. */
@@ -108,6 +109,12 @@ struct kink_sarec *sarec_find_peer(struct kink_engine *, struct kink_peer *,
 /* A peer's first SA of direction `dir`; NULL if none. */
 struct kink_sarec *sarec_first_dir(struct kink_engine *, struct kink_peer *,
 	    uint8_t dir);
+/*
+ * The peer's outbound SA of `policy` in force: mature, or soft-expired
+ * with its rekey pending (dying, no DELETE names it); NULL if none.
+ */
+struct kink_sarec *sarec_live_out(struct kink_engine *, struct kink_peer *,
+	    const char *policy);
 /* Every SA of a pair marked dying; how many were mature. */
 int	sarec_pair_dying(struct kink_engine *, uint32_t pair);
 /* Every SA of a pair gets `why` (sr_why) unless it has one. */

@@ -1,6 +1,7 @@
 /*
  * Kernel upcalls (sadb ACQUIRE and EXPIRE) turned into exchanges: an
- * ACQUIRE starts a CREATE for the policy with that reqid, a soft expiry
+ * ACQUIRE starts a CREATE for the policy with that reqid (not one for
+ * IPComp while a pair is in force: comp_unwanted()), a soft expiry
  * has the SA's initiator rekey (RFC 4430 3.6), a hard expiry deletes the
  * pair with the peer.  Above the exchanges; the sadb backend calls
  * upcall_sadb() through the pointer given to sadb_new().
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "isakmp_num.h"
 #include "engine.h"
 #include "log.h"
 #include "peer.h"
@@ -19,6 +21,49 @@
 #include "stats.h"
 #include "upcall.h"
 #include "xact.h"
+
+/*
+ * An ACQUIRE for IPComp while a pair of the policy is in force: the
+ * policy's optional IPComp template (on when any suite has IPComp) found
+ * no IPComp SA because the peer chose a suite without it.  The kernel
+ * asks again every larval lifetime; a CREATE would make a new pair each
+ * time and the peer would choose the same.  Logged once per pair.
+ */
+static int
+comp_unwanted(struct kink_engine *en, const struct sadb_event *ev,
+    struct kink_peer *pe, const struct kink_policy *pol)
+{
+	struct kink_sarec *sr;
+
+	if (ev->ev_proto != PROTO_IPCOMP ||
+	    (sr = sarec_live_out(en, pe, pol->pol_name)) == NULL)
+		return 0;
+	if (!sr->sr_acq_noted) {
+		sr->sr_acq_noted = 1;
+		log_debug("peer %s chose no IPComp; policy %s: ACQUIRE for "
+		    "IPComp ignored while pair %u is in force", pe->pe_name,
+		    pol->pol_name, sr->sr_pair);
+	}
+	return 1;
+}
+
+/* A range peer's ACQUIRE for IPComp its learned host does not need. */
+static int
+site_comp_unwanted(struct kink_engine *en, const struct sadb_event *ev)
+{
+	struct kink_peer *pe;
+	int i;
+
+	if (ev->ev_proto != PROTO_IPCOMP || (pe = site_peer_by_addr(en,
+	    (const struct sockaddr *)&ev->ev_dst)) == NULL || pe->pe_conf ==
+	    NULL)
+		return 0;
+	for (i = 0; i < pe->pe_conf->p_npolicies; i++)
+		if (pe->pe_conf->p_policies[i].pol_reqid == ev->ev_reqid)
+			return comp_unwanted(en, ev, pe,
+			    &pe->pe_conf->p_policies[i]);
+	return 0;
+}
 
 void
 upcall_sadb(const struct sadb_event *ev, void *arg)
@@ -35,6 +80,8 @@ upcall_sadb(const struct sadb_event *ev, void *arg)
 		stats_inc(STAT_ACQUIRE);
 		/* A range peer's policy: the host is found first. */
 		if (site_reqid(en, ev->ev_reqid)) {
+			if (site_comp_unwanted(en, ev))
+				return;
 			if (site_initiate(en, (const struct sockaddr *)
 			    &ev->ev_dst, "", ev->ev_reqid, NULL) == -1)
 				log_info("ACQUIRE for reqid %u: destination "
@@ -46,6 +93,8 @@ upcall_sadb(const struct sadb_event *ev, void *arg)
 			    ev->ev_reqid);
 			return;
 		}
+		if (comp_unwanted(en, ev, pe, pol))
+			return;
 		if (xact_create_in_progress(en, pe, pol->pol_name)) {
 			log_debug("peer %s policy %s: ACQUIRE while a CREATE "
 			    "is running", pe->pe_name, pol->pol_name);

@@ -302,9 +302,11 @@ build_pol(struct nlw *m, const struct kink_policy *pol, uint8_t dir,
 	/*
 	 * ESP inside AH for a bundle: templates go innermost first.  IPComp,
 	 * when asked for, is innermost (compress, then encrypt) and optional:
-	 * the kernel sends small or incompressible packets without it.
+	 * the kernel sends small or incompressible packets without it.  It
+	 * is there when any suite has IPComp, not only the first: the peer
+	 * may choose any of them (kern_pol_ipcomp()).
 	 */
-	if (pol->pol_nsuites > 0 && s->s_ipcomp.x_present) {
+	if (kern_pol_ipcomp(pol)) {
 		t[nt].id.proto = IPPROTO_COMP;
 		t[nt++].optional = 1;
 	}
@@ -555,6 +557,9 @@ xfrm_acquire(const struct nlmsghdr *h, struct kin *out)
 	memcpy(&acq, NLMSG_DATA(h), sizeof(acq));
 	family = p->policy.sel.family;
 	ev->ev_type = SADB_EV_ACQUIRE;
+	ev->ev_proto = p->id.proto == IPPROTO_AH ? PROTO_IPSEC_AH :
+	    p->id.proto == IPPROTO_COMP ? PROTO_IPCOMP : p->id.proto ==
+	    IPPROTO_ESP ? PROTO_IPSEC_ESP : 0;
 	if ((a = nl_find(h, sizeof(*p), XFRMA_TMPL)) != NULL &&
 	    a->nla_len >= NLA_HDRLEN + sizeof(struct xfrm_user_tmpl)) {
 		struct xfrm_user_tmpl t;

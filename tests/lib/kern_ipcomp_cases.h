@@ -18,6 +18,8 @@ struct kc_ipcomp {
 	struct kink_sa		 in, out;
 	struct kink_policy	 transport;	/* ESP + IPComp, ICMP, A<->B */
 	struct kink_policy	 tunnel;	/* ESP + AH + IPComp, subnets */
+	/* ESP first, ESP + IPComp second: the same template as transport */
+	struct kink_policy	 later;
 };
 
 static inline void
@@ -44,6 +46,9 @@ kc_ipcomp_init(struct kc_ipcomp *c, int fam)
 	c->transport.pol_suites[0].s_ipcomp.x_id = IPCOMP_DEFLATE;
 	c->tunnel = c->base.tunnel;
 	c->tunnel.pol_suites[0].s_ipcomp = c->transport.pol_suites[0].s_ipcomp;
+	c->later = c->base.transport;
+	c->later.pol_suites[1] = c->transport.pol_suites[0];
+	c->later.pol_nsuites = 2;
 }
 
 /*
@@ -82,10 +87,13 @@ kc_ipcomp_cases(const struct kc_ipcomp *c, int pfkey, struct kc_case *out,
 	KC("spdadd-ipcomp-tunnel-out", .kr_op = KREQ_SPD_ADD,
 	    .kr_pol = &c->tunnel, .kr_dir = (uint8_t)dir_out,
 	    .kr_reqid = big);
+	KC("spdadd-ipcomp-later-out", .kr_op = KREQ_SPD_ADD,
+	    .kr_pol = &c->later, .kr_dir = (uint8_t)dir_out,
+	    .kr_reqid = 0x1234);
 #undef KC
 	return n;
 }
 
-#define KC_IPCOMP_NCASES	8
+#define KC_IPCOMP_NCASES	9
 
 #endif

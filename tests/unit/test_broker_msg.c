@@ -114,6 +114,7 @@ fill(struct bmsg *m, uint8_t type)
 	case BM_TEST_EVENT:
 		m->bm_ev.ev_type = SADB_EV_ACQUIRE;
 		m->bm_ev.ev_reqid = 0x2001;
+		m->bm_ev.ev_proto = PROTO_IPCOMP;	/* relayed too */
 		addr_parse("192.0.2.1", &m->bm_ev.ev_src);
 		addr_parse("192.0.2.2", &m->bm_ev.ev_dst);
 		break;

@@ -308,6 +308,19 @@ TEST(parse_spd_answer_and_acquire)
 	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0x12345678);
 	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_src), addr_sa(&c.a)));
 	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_dst), addr_sa(&c.b)));
+	ASSERT_INT_EQ(in.ki_ev.ev_proto, 0);	/* satype UNSPEC: unsaid */
+	/* The satype names the protocol: IPComp's optional request too. */
+	((struct sadb_msg *)buf)->sadb_msg_satype = SADB_X_SATYPE_IPCOMP;
+	pfkey_parse(&s, buf, len, &in);
+	ASSERT_INT_EQ(in.ki_kind, KIN_ACQUIRE);
+	ASSERT_INT_EQ(in.ki_ev.ev_proto, PROTO_IPCOMP);
+	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0x12345678);
+	((struct sadb_msg *)buf)->sadb_msg_satype = SADB_SATYPE_ESP;
+	pfkey_parse(&s, buf, len, &in);
+	ASSERT_INT_EQ(in.ki_ev.ev_proto, PROTO_IPSEC_ESP);
+	((struct sadb_msg *)buf)->sadb_msg_satype = SADB_SATYPE_AH;
+	pfkey_parse(&s, buf, len, &in);
+	ASSERT_INT_EQ(in.ki_ev.ev_proto, PROTO_IPSEC_AH);
 	/* An unknown policy: reqid 0; no addresses: nothing to report. */
 	xp->sadb_x_policy_id = 0x43;
 	pfkey_parse(&s, buf, len, &in);

@@ -372,6 +372,48 @@ TEST(sarec_replace_moves_pair)
 	free(f);
 }
 
+/*
+ * The pair an IPComp ACQUIRE is checked against (upcall.c): an outbound
+ * SA of that peer and policy, mature or soft-expired, not one a DELETE
+ * names, not an inbound one, not another policy's.
+ */
+TEST(sarec_live_out_states)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct kink_sarec *in, *out;
+	struct kink_sa sa;
+
+	ASSERT_TRUE(f != NULL);
+	setup(f);
+	sarec_forget_all(&f->f_en);
+	run_loop(f->f_base);
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[0], "pol") == NULL);
+	mksa(&sa, 0);
+	in = sarec_add(&f->f_en, f->f_pe[0], "pol", 7, 1, 1, &sa, 0);
+	ASSERT_TRUE(in != NULL);
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[0], "pol") == NULL);
+	mksa(&sa, 1);
+	out = sarec_add(&f->f_en, f->f_pe[0], "pol", 7, 1, 1, &sa, 0);
+	ASSERT_TRUE(out != NULL);
+	run_loop(f->f_base);
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[0], "pol") == out);
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[0], "other") == NULL);
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[1], "pol") == NULL);
+	/* Soft expiry: rekey pending, still in force. */
+	ASSERT_INT_EQ(sarec_pair_dying(&f->f_en, 1), 2);
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[0], "pol") == out);
+	/* A DELETE names it: going. */
+	out->sr_del_serial = 5;
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[0], "pol") == NULL);
+	out->sr_del_serial = 0;
+	out->sr_installed = 0;
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[0], "pol") == NULL);
+	out->sr_state = CTL_SA_LARVAL;
+	ASSERT_TRUE(sarec_live_out(&f->f_en, f->f_pe[0], "pol") == NULL);
+	teardown(f);
+	free(f);
+}
+
 TEST(peer_lookups_after_removal)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -453,6 +495,7 @@ main(void)
 	log_init("test_sarec", 1, 0);
 	RUN(sarec_lookups_by_every_key_after_deletes);
 	RUN(sarec_replace_moves_pair);
+	RUN(sarec_live_out_states);
 	RUN(peer_lookups_after_removal);
 	RUN(xact_lookups_after_free);
 	return test_done();

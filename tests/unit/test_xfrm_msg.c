@@ -334,6 +334,28 @@ TEST(parse_acquire)
 	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0x12345678);
 	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_src), addr_sa(&c.a)));
 	ASSERT_TRUE(addr_eq(addr_sa(&in.ki_ev.ev_dst), addr_sa(&c.b)));
+	ASSERT_INT_EQ(in.ki_ev.ev_proto, 0);	/* id.proto 0: unsaid */
+	/*
+	 * The protocol it wants: an optional IPComp template's ACQUIRE is
+	 * told apart from ESP's and AH's (same reqid, the policy's).
+	 */
+	acq.id.proto = IPPROTO_COMP;
+	len = nl_msg(buf, XFRM_MSG_ACQUIRE, 0, &acq, sizeof(acq), at,
+	    a.nla_len);
+	xfrm_parse(buf, len, &in);
+	ASSERT_INT_EQ(in.ki_kind, KIN_ACQUIRE);
+	ASSERT_INT_EQ(in.ki_ev.ev_proto, PROTO_IPCOMP);
+	ASSERT_INT_EQ(in.ki_ev.ev_reqid, 0x12345678);
+	acq.id.proto = IPPROTO_ESP;
+	len = nl_msg(buf, XFRM_MSG_ACQUIRE, 0, &acq, sizeof(acq), at,
+	    a.nla_len);
+	xfrm_parse(buf, len, &in);
+	ASSERT_INT_EQ(in.ki_ev.ev_proto, PROTO_IPSEC_ESP);
+	acq.id.proto = IPPROTO_AH;
+	len = nl_msg(buf, XFRM_MSG_ACQUIRE, 0, &acq, sizeof(acq), at,
+	    a.nla_len);
+	xfrm_parse(buf, len, &in);
+	ASSERT_INT_EQ(in.ki_ev.ev_proto, PROTO_IPSEC_AH);
 	/* No template: reqid 0, addresses still there. */
 	len = nl_msg(buf, XFRM_MSG_ACQUIRE, 0, &acq, sizeof(acq), NULL, 0);
 	xfrm_parse(buf, len, &in);

@@ -20,6 +20,13 @@
 # skips it (one line), `show self` lists no compression, and the policy's
 # kernel entries are the ESP-only suite's (no IPComp template).  The
 # module tree is restored at the end.
+# Then (xfrm, v4) a responder without IPComp: alpha's first suite is
+# ESP+IPComp, beta's policy ESP only.  alpha's SPD entries keep the
+# optional IPComp template, the kernel finds no IPComp SA for it and asks
+# (ACQUIRE, proto comp) again each time its larval SA expires
+# (net.core.xfrm_acq_expires, lowered to 2 s in A): pinging for 8 s
+# leaves exactly one pair, one CREATE in alpha's log and the debug line
+# that the IPComp ACQUIRE was dropped.
 # The policies cover ICMP only, so KINK and Kerberos stay in clear.
 . /tests/guest.sh
 . /tests/kinkd.sh
@@ -155,6 +162,67 @@ run() {
 	echo "  $t: $(($(date +%s) - t0)) s"
 }
 
+esp_pair_up() { sa_count_is A 2 && sa_count_is B 2; }
+
+run_peer_without() {
+	t=ipcomp-peer-without
+	t0=$(date +%s)
+	hosts_up || { fail $t "netns/veth setup"; return; }
+	ip netns exec A sh -c 'echo 2 > /proc/sys/net/core/xfrm_acq_expires'
+	start_kdc
+	esp="esp enc aes-128-cbc auth hmac-sha1"
+	write_conf alpha xfrm $A4 beta $B4 \
+	    "policy \"zip\" esp transport from $A4 to $B4 proto icmp transforms { $esp ipcomp deflate, $esp } lifetime 1h"
+	write_conf beta xfrm $B4 alpha $A4 \
+	    "policy \"zip\" esp transport from $B4 to $A4 proto icmp transforms { $esp } lifetime 1h"
+	start_both $t || return
+	if wait_spd && comp_tmpl_ok A out; then
+		pass $t-template
+	else
+		fail $t-template "$(ip -n A xfrm policy)"
+	fi
+	ip netns exec A ping -c 1 -W 1 $B4 > /dev/null 2>&1
+	if wait_until 45 esp_pair_up &&
+	    ip netns exec A ping -c 2 -i 0.3 -W 2 $B4 > /dev/null 2>&1 &&
+	    comp_count_is A 0 && comp_count_is B 0; then
+		pass $t-esp-only-pair
+	else
+		fail $t-esp-only-pair "ESP A $(sa_count A) B $(sa_count B), IPComp A $(comp_count A) B $(comp_count B)"
+		show_logs
+		teardown $t
+		return
+	fi
+	# Four larval lifetimes of traffic: each one an IPComp ACQUIRE.
+	ip netns exec A ping -c 16 -i 0.5 -W 2 $B4 > /dev/null 2>&1
+	# The larval IPComp SA (pings keep one) is the template's, not a
+	# stray for reconciliation to remove.
+	ip netns exec A ping -c 8 -i 0.2 -W 2 $B4 > /dev/null 2>&1 &
+	ping_pid=$!
+	sleep 0.5
+	larval=$(ip -n A xfrm state | grep -c 'proto comp spi 0x00000000')
+	kinkctl -s $W/alpha.sock reconcile > $W/rc.out 2>&1
+	rc=$?
+	wait $ping_pid
+	if [ $rc -eq 0 ] && [ "$larval" -ge 1 ] &&
+	    ! grep -q 'removing larval SA' $W/alpha.log; then
+		pass $t-larval-kept
+	else
+		fail $t-larval-kept "exit $rc, larval $larval: $(cat $W/rc.out; grep 'removing larval' $W/alpha.log)"
+	fi
+	kinkctl -s $W/alpha.sock show sa > $W/sa.out 2>&1
+	creates=$(grep -c 'ACQUIRE, starting CREATE' $W/alpha.log)
+	if sa_count_is A 2 && sa_count_is B 2 && [ "$creates" -eq 1 ] &&
+	    [ "$(grep -c ' esp ' $W/sa.out)" -eq 2 ] &&
+	    grep -q 'peer beta chose no IPComp; policy zip: ACQUIRE for IPComp ignored' $W/alpha.log; then
+		pass $t-one-pair
+	else
+		fail $t-one-pair "ESP A $(sa_count A) B $(sa_count B), $creates CREATEs by ACQUIRE: $(cat $W/sa.out)"
+		grep -E 'ACQUIRE|IPComp' $W/alpha.log | tail -n 12
+	fi
+	teardown $t
+	echo "  $t: $(($(date +%s) - t0)) s"
+}
+
 # IPComp gone from this kernel until restore_ipcomp; 0 when the kernel
 # then refuses an IPComp SA.
 MODDIR=/lib/modules/$(uname -r)
@@ -249,5 +317,6 @@ if ! setup_realm; then
 fi
 run xfrm-v4 xfrm 4
 run pfkey-v4 pfkey 4
+run_peer_without
 run_missing
 exit $FAILED
