@@ -9,7 +9,7 @@
 # VM_TIMEOUT (seconds for the whole boot), VM_KEEP=1 (keep console log).
 set -u
 : "${B:=build}"
-: "${VM_TIMEOUT:=1200}"
+: "${VM_TIMEOUT:=1800}"
 . tests/vm/lib.sh
 
 for t in qemu-system-x86_64 cpio timeout ldd; do
