@@ -448,10 +448,11 @@ park(struct kink_engine *en, struct site_req *sq, const char *range,
     const char *a, site_resume_cb *resume, void *arg, size_t bytes)
 {
 	struct site *s = en->en_site;
+	size_t max = en->en_park_max ? en->en_park_max : SITE_PARK_MAX;
 
 	if (resume == NULL)
 		return SITE_REFUSED;
-	if (bytes > SITE_PARK_MAX - s->s_parked) {
+	if (s->s_parked > max || bytes > max - s->s_parked) {
 		stats_inc(STAT_DROP_PARK);
 		log_debug("peer %s: CREATE from %s: checking the principal's "
 		    "address; %zu bytes parked already, dropped meanwhile",

@@ -90,3 +90,19 @@ check_eq refuse/no-error-answer "$(stat_get beta errors_sent)" 0
 check_eq refuse/nothing-learned "$(ctlj beta show peers | jq '[.peers[] | select(.learned != null)] | length')" 0
 stop_kinkd gamma
 stop_kinkd beta
+
+# --- the byte cap: no room to park (test knob), so dropped as before ----
+site_conf alpha 127.0.0.1 0
+site_conf beta 127.0.0.2 0
+require cap/start start_kinkd alpha "$T/alpha.conf" &&
+    require cap/start-beta start_kinkd beta "$T/beta.conf"
+inject beta "park-max 100"
+check cap/knob wait_until "$HOST_WAIT" grep -q "inject: park-max 100" "$T/beta.log"
+check_eq cap/initiate "$(ctl_rc alpha initiate 127.0.0.2)" 0
+check "cap/beta-2-sas" wait_until "$HOST_WAIT" sa_count_is beta 2
+check_eq cap/counted "$(stat_get beta drop_park_full)" 1
+check_eq cap/not-parked "$(log_count beta 'parked meanwhile')" 0
+check_eq cap/said "$(log_count beta 'bytes parked already, dropped meanwhile')" 1
+check cap/retransmitted test "$(stat_get alpha retransmits)" -ge 1
+stop_kinkd alpha
+stop_kinkd beta
