@@ -111,6 +111,7 @@ struct kink_engine {
 	struct hostid		*en_hostid;	/* range peers; may be NULL */
 	struct site		*en_site;	/* src/site.c, made on first use */
 	int			 en_nlearned;	/* learned peers in the table */
+	size_t			 en_park_max;	/* 0: SITE_PARK_MAX (tests set) */
 
 	char			 en_principal[CTL_PRINC_MAX + 1];
 	uint32_t		 en_epoch;	/* ours (RFC 4430 3.7) */

@@ -9,11 +9,16 @@
  * Responder: the binding is checked only after the AP-REQ was verified
  * (no state and no lookup for an unauthenticated packet).  A check that
  * answers at once (pattern, file, a cached DNS answer) lets the same
- * message go on; one that waits on DNS drops it and keeps no message:
- * the initiator retransmits within a second (RFC 4430 5) and then finds
- * the peer made, or the refusal cached by hostid.  Parking messages would
- * hold up to 64 KiB per source for an authenticated but unconfirmed
- * client, for a gain of one retransmission interval.
+ * message go on.  One that waits on DNS parks the verified command
+ * (xact_input.c keeps the message and the acceptor with its session key:
+ * the AP-REQ is not verified again, which the replay cache would refuse)
+ * and resumes it when the answer comes, as if it had been cached, so a
+ * new pair's first CREATE costs one lookup, not a retransmission
+ * interval.  At most one parked command per lookup (one lookup per
+ * source), SITE_PARK_MAX bytes in all; over that the command is dropped
+ * as before (counted, drop_park_full) and the initiator's retransmission
+ * finds the answer cached.  The initiator's retransmissions meanwhile
+ * (each with a new authenticator) are dropped as duplicates.
  */
 #include <sys/queue.h>
 #include <sys/tree.h>
@@ -30,6 +35,7 @@
 #include "peer.h"
 #include "sarec.h"
 #include "site.h"
+#include "stats.h"
 #include "timer.h"
 #include "xact.h"
 
@@ -49,11 +55,16 @@ struct site_req {
 	struct xact_waiter	*sq_w;
 	/* responder: set when the callback ran before hostid_check returned */
 	struct kink_peer	*sq_made;
+	/* responder: the parked command's continuation, NULL if none */
+	site_resume_cb		*sq_resume;
+	void			*sq_rarg;
+	size_t			 sq_rbytes;
 };
 
 struct site {
 	TAILQ_HEAD(, site_req)	 s_reqs;
 	int			 s_nreqs;
+	size_t			 s_parked;	/* bytes, all sq_rbytes */
 	struct timer		 s_sweep;
 };
 
@@ -87,6 +98,20 @@ req_free(struct kink_engine *en, struct site_req *sq)
 	free(sq);
 }
 
+/* The parked command of `sq` handed back (its caller frees it). */
+static void
+unpark(struct kink_engine *en, struct site_req *sq, struct kink_peer *pe,
+    int refused)
+{
+	site_resume_cb *fn = sq->sq_resume;
+
+	if (fn == NULL)
+		return;
+	sq->sq_resume = NULL;
+	en->en_site->s_parked -= sq->sq_rbytes;
+	fn(sq->sq_rarg, pe, refused);
+}
+
 void
 site_fini(struct kink_engine *en)
 {
@@ -101,6 +126,7 @@ site_fini(struct kink_engine *en)
 		if (sq->sq_w != NULL)
 			xact_waiter_done(sq->sq_w, 0, CTL_ERR_FAILED,
 			    "shutting down");
+		unpark(en, sq, NULL, 0);
 		req_free(en, sq);
 	}
 	timer_fini(&s->s_sweep);
@@ -380,11 +406,13 @@ resp_checked(void *arg, enum hostid_status st, const char *princ,
 	struct site_req *sq = arg;
 	struct kink_engine *en = sq->sq_en;
 	struct conf_peer *cp;
+	struct kink_peer *pe;
 	char a[ADDR_STRLEN], ep[4 * CTL_PRINC_MAX + 1];
 
 	addr_ntop(addr_sa(&sq->sq_addr), a, sizeof(a));
 	log_esc(ep, sizeof(ep), princ ? princ : "?", princ ? strlen(princ) :
 	    1);
+	sq->sq_made = NULL;
 	if ((cp = range_for(en, sq->sq_range, addr_sa(&sq->sq_addr))) ==
 	    NULL) {
 		sq->sq_made = NULL;
@@ -396,18 +424,54 @@ resp_checked(void *arg, enum hostid_status st, const char *princ,
 			    "its address cannot be confirmed now" :
 			    "the principal is not bound to that address",
 			    refusal(st), how ? how : "-");
-	} else if (site_peer_by_addr(en, addr_sa(&sq->sq_addr)) == NULL)
+	} else if ((pe = site_peer_by_addr(en, addr_sa(&sq->sq_addr))) ==
+	    NULL)
 		sq->sq_made = learned_make(en, cp, addr_sa(&sq->sq_addr),
 		    addr_sa(&sq->sq_local), princ, how ? how : "");
-	if (sq->sq_resp == 1)	/* hostid_check has not returned: it reads */
+	else if (sq->sq_resume != NULL && princ != NULL &&
+	    strcmp(pe->pe_principal, princ) == 0)
+		sq->sq_made = pe;	/* made meanwhile (our own initiate) */
+	if (sq->sq_resp == 1) {	/* hostid_check has not returned: it reads */
 		sq->sq_resp = 2;
-	else
-		req_free(en, sq);
+		return;
+	}
+	/* Off the list first: the resumed command may start new checks. */
+	TAILQ_REMOVE(&en->en_site->s_reqs, sq, sq_entry);
+	en->en_site->s_nreqs--;
+	unpark(en, sq, sq->sq_made, sq->sq_made == NULL);
+	free(sq);
+}
+
+/* The command of a check that did not answer at once: parked, or not. */
+static enum site_verdict
+park(struct kink_engine *en, struct site_req *sq, const char *range,
+    const char *a, site_resume_cb *resume, void *arg, size_t bytes)
+{
+	struct site *s = en->en_site;
+	size_t max = en->en_park_max ? en->en_park_max : SITE_PARK_MAX;
+
+	if (resume == NULL)
+		return SITE_REFUSED;
+	if (s->s_parked > max || bytes > max - s->s_parked) {
+		stats_inc(STAT_DROP_PARK);
+		log_debug("peer %s: CREATE from %s: checking the principal's "
+		    "address; %zu bytes parked already, dropped meanwhile",
+		    range, a, s->s_parked);
+		return SITE_REFUSED;
+	}
+	sq->sq_resume = resume;
+	sq->sq_rarg = arg;
+	sq->sq_rbytes = bytes;
+	s->s_parked += bytes;
+	log_debug("peer %s: command from %s: checking the principal's "
+	    "address, parked meanwhile", range, a);
+	return SITE_PARKED;
 }
 
 struct kink_peer *
 site_input(struct kink_engine *en, const char *princ,
-    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to,
+    site_resume_cb *resume, void *arg, size_t bytes, enum site_verdict *v)
 {
 	struct kink_peer *pe;
 	struct conf_peer *cp;
@@ -415,6 +479,7 @@ site_input(struct kink_engine *en, const char *princ,
 	struct hostid_rule rule;
 	char a[ADDR_STRLEN], ep[4 * CTL_PRINC_MAX + 1];
 
+	*v = SITE_REFUSED;
 	if ((pe = site_peer_by_addr(en, addr_sa(from))) != NULL) {
 		if (strcmp(pe->pe_principal, princ) == 0)
 			return pe;
@@ -432,8 +497,10 @@ site_input(struct kink_engine *en, const char *princ,
 	if (en->en_site != NULL)
 		TAILQ_FOREACH(sq, &en->en_site->s_reqs, sq_entry)
 			if (sq->sq_resp && addr_eq(addr_sa(&sq->sq_addr),
-			    addr_sa(from)))
-				return NULL;	/* already being checked */
+			    addr_sa(from))) {
+				*v = SITE_DUP;	/* already being checked */
+				return NULL;
+			}
 	if (!cap_ok(en, cp->p_name, a) || (sq = req_new(en, cp, addr_sa(from)))
 	    == NULL)
 		return NULL;
@@ -453,8 +520,7 @@ site_input(struct kink_engine *en, const char *princ,
 		return pe;
 	}
 	sq->sq_resp = 3;
-	log_debug("peer %s: CREATE from %s: checking the principal's "
-	    "address, dropped meanwhile", cp->p_name, a);
+	*v = park(en, sq, cp->p_name, a, resume, arg, bytes);
 	return NULL;
 }
 
@@ -496,7 +562,12 @@ site_reload_prepare(struct kink_engine *en, struct kink_conf *nc)
 	struct kink_peer *pe;
 	struct conf_peer *cp;
 	const struct sockaddr *a;
+	struct site_req *sq;
 
+	/* Parked commands go (their lookups stay, answers cached). */
+	if (en->en_site != NULL)
+		TAILQ_FOREACH(sq, &en->en_site->s_reqs, sq_entry)
+			unpark(en, sq, NULL, 0);
 	TAILQ_FOREACH(pe, &en->en_peers, pe_entry) {
 		if (!pe->pe_learned || pe->pe_conf == NULL)
 			continue;

@@ -14,6 +14,7 @@
 #define KINK_SITE_H
 
 #include <sys/socket.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct kink_conf;
@@ -35,13 +36,25 @@ int	site_reqid(struct kink_engine *, uint32_t reqid);
 /*
  * Responder, after the AP-REQ of a command from `from` to `to` was
  * verified and its client is `princ`: the peer to go on with, or NULL
- * (dropped; the reason logged).  The binding of `princ` to `from` is
- * checked first; a check that cannot answer at once (DNS) drops this
- * message, and the peer's retransmission finds the answer cached.
+ * with *v saying why.  The binding of `princ` to `from` is checked
+ * first.  A check that answers at once (pattern, file, a cached answer)
+ * returns the peer or NULL, SITE_REFUSED (the reason logged).  One that
+ * waits on DNS parks the command: `resume` (may be NULL: not parked)
+ * holds `bytes` of the caller's until the check answers, and is then
+ * called exactly once, on the loop, with the peer, or with NULL and
+ * `refused` 1 (refusal logged) or 0 (dropped: too many bytes parked,
+ * engine stop, reload); *v is SITE_PARKED, or SITE_REFUSED when it was
+ * dropped at once.  A command from a source whose check is pending
+ * gives SITE_DUP: a retransmission, to be dropped quietly.
  */
+enum site_verdict { SITE_REFUSED, SITE_PARKED, SITE_DUP };
+typedef void site_resume_cb(void *arg, struct kink_peer *pe, int refused);
 struct kink_peer *site_input(struct kink_engine *, const char *princ,
 	    const struct sockaddr_storage *from,
-	    const struct sockaddr_storage *to);
+	    const struct sockaddr_storage *to, site_resume_cb *resume,
+	    void *arg, size_t bytes, enum site_verdict *v);
+/* Bytes of parked commands, all sources, at most (engine-wide). */
+#define SITE_PARK_MAX	(1024 * 1024)
 /* The learned peer bound to `addr`; NULL if none. */
 struct kink_peer *site_peer_by_addr(struct kink_engine *,
 	    const struct sockaddr *);

@@ -27,6 +27,7 @@
 	X(DROP_STATE, "drop_state")	/* message not expected now */	\
 	X(DROP_CAP, "drop_xact_cap")	/* transaction limit reached */	\
 	X(DROP_KRB_BUSY, "drop_krb_busy") /* verification queue full */\
+	X(DROP_PARK, "drop_park_full")	/* no room to park a command */\
 	X(KRB_WORKER, "krb_worker_verified") /* AP-REQs done on workers */\
 	X(XACT_EVICT, "xact_evicted")	/* cached REPLY/ACK given up early */\
 	X(DROP_UNAUTH, "drop_unauth")	/* unauthenticated error/command */\

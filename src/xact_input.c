@@ -218,19 +218,65 @@ input_bad_inner(struct kink_engine *en, struct kink_msg *m,
 		send_error(en, from, to, m->m_xid, (uint32_t)act, 0, acc);
 }
 
+static void input_resume(void *, struct kink_peer *, int);
+
+/* A verified command waiting for its learned peer's address check. */
+struct kink_parked {
+	struct kink_engine	*pk_en;
+	struct krb_acceptor	*pk_acc;
+	struct sockaddr_storage	 pk_from, pk_to;
+	uint32_t		 pk_xid;
+	size_t			 pk_len;
+	uint8_t			 pk_msg[];
+};
+
 /*
  * The peer of a verified AP-REQ: a listed peer by principal, else a
- * learned one, found or confirmed for a source address in a range.
+ * learned one, found or confirmed for a source address in a range.  A
+ * confirmation that waits on DNS parks a copy of the message with the
+ * acceptor (*accp taken, *v SITE_PARKED): input_resume goes on with it.
  */
 static struct kink_peer *
-input_peer(struct kink_engine *en, const char *princ,
-    const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+input_peer(struct kink_engine *en, const struct kink_msg *m,
+    const char *princ, const struct sockaddr_storage *from,
+    const struct sockaddr_storage *to, struct krb_acceptor **accp,
+    enum site_verdict *v)
 {
 	struct kink_peer *pe = peer_by_principal(en, princ);
+	struct kink_parked *pk;
+	size_t sz = sizeof(*pk) + m->m_raw.rb_len;
 
+	*v = SITE_REFUSED;
 	if (pe != NULL && !pe->pe_learned)
 		return pe;
-	return site_input(en, princ, from, to);
+	if ((pk = malloc(sz)) != NULL) {
+		pk->pk_en = en;
+		pk->pk_acc = *accp;
+		pk->pk_from = *from;
+		pk->pk_to = *to;
+		pk->pk_xid = m->m_xid;
+		pk->pk_len = m->m_raw.rb_len;
+		memcpy(pk->pk_msg, m->m_raw.rb_p, pk->pk_len);
+	}
+	pe = site_input(en, princ, from, to, pk ? input_resume : NULL, pk, sz,
+	    v);
+	if (*v == SITE_PARKED)
+		*accp = NULL;
+	else
+		free(pk);
+	return pe;
+}
+
+/* The verified client `princ` has no peer here: dropped, as logged. */
+static void
+input_nopeer(struct kink_engine *en, uint32_t xid, const char *a,
+    const char *princ)
+{
+	input_drop(en, STAT_DROP_NOPEER, "", xid,
+	    "from %s: not a configured peer", a);
+	if (engine_log_ok(en))
+		log_info("xid 0x%08x from %s: principal %s is not a configured "
+		    "peer", xid, a, princ ? princ : "?");
 }
 
 /* A command without AP_REQ: 0 (dropped, maybe answered), else 1. */
@@ -252,6 +298,40 @@ input_has_apreq(struct kink_engine *en, struct kink_msg *m,
 	return 0;
 }
 
+/* Cksum and KINK_ENCRYPT of a command of `pe`: 0, else dropped. */
+static int
+input_opened(struct kink_engine *en, struct kink_msg *m,
+    struct kink_peer *pe, struct krb_acceptor *acc,
+    const struct sockaddr_storage *from, const struct sockaddr_storage *to,
+    struct buf *plain)
+{
+	int werr;
+
+	if (verify_cksum(m, krb_acceptor_key(acc)) != 0) {
+		/* RFC 4430 section 4: MUST be dropped, silently. */
+		input_drop(en, STAT_DROP_CKSUM, pe->pe_name, m->m_xid,
+		    "bad Cksum");
+		log_debug("xid 0x%08x peer %s: bad Cksum, dropped", m->m_xid,
+		    pe->pe_name);
+		return -1;
+	}
+	if ((werr = open_encrypt(m, krb_acceptor_key(acc), plain)) == -1) {
+		input_drop(en, STAT_DROP_DECRYPT, pe->pe_name, m->m_xid,
+		    "KINK_ENCRYPT does not decrypt");
+		if (engine_log_ok(en))
+			log_warnx("xid 0x%08x peer %s: KINK_ENCRYPT does "
+			    "not decrypt", m->m_xid, pe->pe_name);
+		return -1;
+	}
+	if (werr > 0) {
+		input_bad_inner(en, m, pe, werr, acc, from, to);
+		return -1;
+	}
+	xact_trace("in", pe->pe_name, m->m_raw.rb_p, m->m_raw.rb_len,
+	    wire_has(m, KINK_ENCRYPT) ? plain->b_data : NULL, plain->b_len);
+	return 0;
+}
+
 /*
  * Peer, Cksum and KINK_ENCRYPT of a command whose AP-REQ gave `e` (on
  * the loop or on a worker): the peer, with *accp holding the session, or
@@ -265,46 +345,31 @@ input_authenticated(struct kink_engine *en, struct kink_msg *m,
 	struct kink_peer *pe;
 	char a[ADDR_STRLEN];
 	const char *princ;
-	int werr;
+	enum site_verdict v;
 
 	addr_ntop((const struct sockaddr *)from, a, sizeof(a));
 	if (e != 0) {
 		input_bad_apreq(en, m, e, *accp, from, to, a);
 		return NULL;
 	}
-	if ((princ = krb_acceptor_client(*accp)) == NULL ||
-	    (pe = input_peer(en, princ, from, to)) == NULL) {
-		input_drop(en, STAT_DROP_NOPEER, "", m->m_xid,
-		    "from %s: not a configured peer", a);
-		if (engine_log_ok(en))
-			log_info("xid 0x%08x from %s: principal %s is not "
-			    "a configured peer", m->m_xid, a,
-			    princ ? princ : "?");
+	if ((princ = krb_acceptor_client(*accp)) == NULL) {
+		input_nopeer(en, m->m_xid, a, princ);
 		return NULL;
 	}
-	if (verify_cksum(m, krb_acceptor_key(*accp)) != 0) {
-		/* RFC 4430 section 4: MUST be dropped, silently. */
-		input_drop(en, STAT_DROP_CKSUM, pe->pe_name, m->m_xid,
-		    "bad Cksum");
-		log_debug("xid 0x%08x peer %s: bad Cksum, dropped", m->m_xid,
-		    pe->pe_name);
+	if ((pe = input_peer(en, m, princ, from, to, accp, &v)) == NULL) {
+		if (v == SITE_REFUSED)
+			input_nopeer(en, m->m_xid, a, princ);
+		else if (v == SITE_DUP) {
+			/* Its first copy waits for the check: no answer. */
+			stats_inc(STAT_DUP_INPROGRESS);
+			log_debug("xid 0x%08x from %s: %s while its peer's "
+			    "address is being checked, dropped", m->m_xid, a,
+			    cmd_name(m->m_type));
+		}
 		return NULL;
 	}
-	if ((werr = open_encrypt(m, krb_acceptor_key(*accp), plain)) == -1) {
-		input_drop(en, STAT_DROP_DECRYPT, pe->pe_name, m->m_xid,
-		    "KINK_ENCRYPT does not decrypt");
-		if (engine_log_ok(en))
-			log_warnx("xid 0x%08x peer %s: KINK_ENCRYPT does "
-			    "not decrypt", m->m_xid, pe->pe_name);
-		return NULL;
-	}
-	if (werr > 0) {
-		input_bad_inner(en, m, pe, werr, *accp, from, to);
-		return NULL;
-	}
-	xact_trace("in", pe->pe_name, m->m_raw.rb_p, m->m_raw.rb_len,
-	    wire_has(m, KINK_ENCRYPT) ? plain->b_data : NULL, plain->b_len);
-	return pe;
+	return input_opened(en, m, pe, *accp, from, to, plain) == 0 ? pe :
+	    NULL;
 }
 
 /* The ACK for responder `x` (NULL: none live for the XID). */
@@ -428,6 +493,39 @@ input_command_auth(struct kink_engine *en, struct kink_msg *m,
 		xact_fail(x, 0, "unexpected command");
 out:
 	krb_acceptor_free(acc);
+}
+
+/*
+ * The parked command's check answered (site.c): on with its peer, as if
+ * the answer had been there at once; the AP-REQ verified before is not
+ * verified again (the replay cache would refuse it).
+ */
+static void
+input_resume(void *arg, struct kink_peer *pe, int refused)
+{
+	struct kink_parked *pk = arg;
+	struct kink_engine *en = pk->pk_en;
+	struct kink_msg m;
+	struct buf plain;
+	char a[ADDR_STRLEN];
+
+	if (pe == NULL && refused) {
+		addr_ntop((const struct sockaddr *)&pk->pk_from, a, sizeof(a));
+		input_nopeer(en, pk->pk_xid, a, krb_acceptor_client(
+		    pk->pk_acc));
+	} else if (pe != NULL && !en->en_stopping &&
+	    wire_parse(&m, pk->pk_msg, pk->pk_len) == 0) {
+		buf_init(&plain, KINK_MAX_MSG);
+		if (input_opened(en, &m, pe, pk->pk_acc, &pk->pk_from,
+		    &pk->pk_to, &plain) == 0) {
+			input_command_auth(en, &m, &pk->pk_from, &pk->pk_to,
+			    pe, pk->pk_acc);
+			pk->pk_acc = NULL;
+		}
+		buf_free(&plain);
+	}
+	krb_acceptor_free(pk->pk_acc);
+	free(pk);
 }
 
 /* A command waiting for a verification worker: its own copy. */

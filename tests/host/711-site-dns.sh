@@ -2,8 +2,8 @@
 # Range peers found through DNS (a real dnsmasq, tests/lib/dns.sh) and
 # through a mapping file (issue 14).  DNS, v4 and v6, both ways: the
 # initiator's PTR + forward confirmation, the responder's forward check
-# of the verified principal (which answers after the first CREATE was
-# dropped: the retransmission is taken).  DNS down: a clear refusal on
+# of the verified principal (the first CREATE parked meanwhile, host
+# 740).  DNS down: a clear refusal on
 # both sides, nothing created, the SAs already made unaffected.  File
 # mode: the same exchange with "ADDRESS PRINCIPAL" lines and no DNS.
 . tests/lib/host.sh

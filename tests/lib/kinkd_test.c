@@ -37,6 +37,9 @@
  *				policy), installed in the backend as a CREATE
  *				would: many SAs without N exchanges; made 256
  *				pairs a loop pass, logged when all are
+ *	park-max BYTES		at most BYTES of commands parked while
+ *				their learned peer's DNS check runs
+ *				(site.c; 0: the built-in 1 MiB)
  *	loop-probe		log the longest gap between two ticks of
  *				the loop probe since the last loop-probe, in
  *				wall time and in the loop thread's CPU time
@@ -478,6 +481,11 @@ test_inject(struct kinkd *kd)
 		}
 		if (strncmp(line, "fill-sas ", 9) == 0) {
 			inject_fill(kd, line);
+			continue;
+		}
+		if (sscanf(line, "park-max %lu", &v) == 1) {
+			kd->kd_eng.en_park_max = v;
+			log_info("inject: park-max %lu", v);
 			continue;
 		}
 		if (strncmp(line, "loop-probe", 10) == 0) {
